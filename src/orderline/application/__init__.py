@@ -1,0 +1,1 @@
+"""Use cases, the ports they need, principals and application errors."""

@@ -1,0 +1,105 @@
+"""Catalogue use cases: add, read, list, revise and remove pets; the inventory; the demo catalogue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from orderline.application.errors import InvalidInput, NotFound
+from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.ports import Clock, Database, IdGenerator, Inventory, PetQuery
+from orderline.application.principal import Principal, Scope
+from orderline.domain.pet import Pet, PetProfile, PetStatus, Species, Stock
+
+_CURSOR = "pets"
+
+
+@dataclass(frozen=True, slots=True)
+class PetDraft:
+    """A pet as a catalogue writer describes it: its profile and how many units the shop has."""
+
+    profile: PetProfile
+    stock: int = 1
+
+
+class Catalogue:
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
+        self._db = db
+        self._clock = clock
+        self._ids = ids
+
+    async def add_pet(self, principal: Principal, draft: PetDraft) -> Pet:
+        principal.require(Scope.WRITE_PETS)
+        now = self._clock.now()
+        pet = Pet(self._ids.new_id(), draft.profile, Stock(total=draft.stock), now, now)
+        async with self._db.transaction() as uow:
+            await uow.pets.add(pet)
+            await uow.commit()
+        return pet
+
+    async def get_pet(self, pet_id: UUID) -> Pet:
+        async with self._db.snapshot() as uow:
+            pet = await uow.pets.get(pet_id)
+        if pet is None:
+            raise NotFound("pet", pet_id)
+        return pet
+
+    async def list_pets(
+        self,
+        *,
+        species: Species | None = None,
+        status: PetStatus | None = None,
+        limit: int,
+        cursor: str | None = None,
+    ) -> Page[Pet]:
+        after = _pet_id(decode_cursor(_CURSOR, cursor)) if cursor else None
+        query = PetQuery(species=species, status=status, limit=limit, after_id=after)
+        async with self._db.snapshot() as uow:
+            rows = await uow.pets.list(query)
+        return page_of(rows, limit, _CURSOR, lambda pet: str(pet.id))
+
+    async def revise_pet(self, principal: Principal, pet_id: UUID, draft: PetDraft) -> Pet:
+        principal.require(Scope.WRITE_PETS)
+        async with self._db.transaction() as uow:
+            pet = await uow.pets.get(pet_id, for_update=True)
+            if pet is None:
+                raise NotFound("pet", pet_id)
+            expected = pet.version
+            pet.revise(draft.profile, draft.stock, self._clock.now())
+            await uow.pets.save(pet, expected)
+            await uow.commit()
+        return pet
+
+    async def remove_pet(self, principal: Principal, pet_id: UUID) -> None:
+        principal.require(Scope.WRITE_PETS)
+        async with self._db.transaction() as uow:
+            pet = await uow.pets.get(pet_id, for_update=True)
+            if pet is None:
+                raise NotFound("pet", pet_id)
+            pet.ensure_removable()
+            await uow.pets.remove(pet_id, self._clock.now())
+            await uow.commit()
+
+    async def inventory(self) -> Inventory:
+        async with self._db.snapshot() as uow:
+            return await uow.pets.inventory()
+
+    async def add_unless_stocked(self, principal: Principal, drafts: list[PetDraft]) -> int:
+        """Add ``drafts`` only to an empty catalogue (the demo); return how many were added."""
+        principal.require(Scope.WRITE_PETS)
+        now = self._clock.now()
+        async with self._db.transaction() as uow:
+            if await uow.pets.any():
+                return 0
+            for draft in drafts:
+                pet = Pet(self._ids.new_id(), draft.profile, Stock(total=draft.stock), now, now)
+                await uow.pets.add(pet)
+            await uow.commit()
+        return len(drafts)
+
+
+def _pet_id(key: str | int) -> UUID:
+    try:
+        return UUID(str(key))
+    except ValueError:
+        raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None

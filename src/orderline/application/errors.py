@@ -1,0 +1,58 @@
+"""Application errors: what a use case refuses that is not a business rule."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class ApplicationError(Exception):
+    code: ClassVar[str] = "application-error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class NotFound(ApplicationError):
+    code = "not-found"
+
+    def __init__(self, entity: str, entity_id: object) -> None:
+        super().__init__(f"{entity} {entity_id} was not found", entity=entity, id=str(entity_id))
+
+
+class PetNotFound(NotFound):
+    """A pet named in a command does not exist: a not-found of its own, so clients can tell."""
+
+    code = "pet-not-found"
+
+    def __init__(self, pet_id: object) -> None:
+        super().__init__("pet", pet_id)
+
+
+class Unauthenticated(ApplicationError):
+    code = "unauthorized"
+
+
+class Forbidden(ApplicationError):
+    code = "forbidden"
+
+    def __init__(self, scope: str) -> None:
+        super().__init__(f"this operation needs the scope {scope!r}", required_scope=scope)
+
+
+class StaleVersion(ApplicationError):
+    """Someone else changed the record between our read and our write."""
+
+    code = "concurrent-modification"
+
+
+class InvalidInput(ApplicationError):
+    """Input that passed the wire schema but is still unusable (a bad cursor, an unknown scope)."""
+
+    code = "validation-error"
+
+    def __init__(self, field: str, message: str, kind: str = "invalid") -> None:
+        super().__init__(message, field=field, kind=kind)
+        self.field = field
+        self.kind = kind

@@ -1,0 +1,151 @@
+"""The command line: serve, migrate and keys. Names and flags are a contract other scripts call."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, NoReturn, TypeVar
+from uuid import UUID
+
+import structlog
+import typer
+import uvicorn
+
+from orderline import bootstrap, logs
+from orderline.application.api_keys import parse_scopes
+from orderline.application.demo import DEMO_PETS
+from orderline.application.errors import ApplicationError
+from orderline.application.principal import SYSTEM
+from orderline.application.services import Services
+from orderline.config import Settings, SettingsError
+from orderline.http.app import create_app
+from orderline.storage.database import DatabaseUrl, DatabaseUrlError
+from orderline.storage.migrate import upgrade
+
+T = TypeVar("T")
+
+cli = typer.Typer(no_args_is_help=True, add_completion=False, help="orderline order service")
+keys = typer.Typer(no_args_is_help=True, help="API keys for machine clients")
+cli.add_typer(keys, name="keys")
+
+DatabaseOption = Annotated[
+    str | None,
+    typer.Option("--database-url", help="default: $ORDERLINE_DATABASE_URL or sqlite:///./orderline.db"),
+]
+log = structlog.get_logger("orderline")
+
+
+def _settings(**overrides: object) -> Settings:
+    try:
+        settings = Settings.load(**overrides)
+        DatabaseUrl.parse(settings.database_url)
+    except (SettingsError, DatabaseUrlError) as exc:
+        _fail(str(exc))
+    logs.configure(settings.log_level, settings.log_format)
+    return settings
+
+
+def _fail(message: str) -> NoReturn:
+    typer.echo(f"orderline: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+    async def run() -> T:
+        services = await bootstrap.build(settings)
+        try:
+            return await work(services)
+        finally:
+            await services.close()
+
+    try:
+        return asyncio.run(run())
+    except (bootstrap.SchemaOutdated, ApplicationError) as exc:
+        _fail(str(exc))
+    except OSError as exc:
+        _fail(f"cannot reach the database {DatabaseUrl.parse(settings.database_url)}: {exc}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="address to listen on [default: 127.0.0.1]")] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on [default: 8000]")] = None,
+    database_url: DatabaseOption = None,
+    demo: Annotated[bool, typer.Option("--demo", help="add a demo catalogue to an empty shop")] = False,
+) -> None:
+    """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
+    settings = _settings(host=host, port=port, database_url=database_url)
+    _with_services(settings, lambda services: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
+
+    async def open_services() -> Services:
+        services = await bootstrap.build(settings)
+        if demo:
+            added = await services.catalogue.add_unless_stocked(SYSTEM, DEMO_PETS)
+            log.info("demo catalogue", pets_added=added)
+        return services
+
+    app = create_app(settings, open_services)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+
+
+@cli.command()
+def migrate(database_url: DatabaseOption = None) -> None:
+    """Bring the database to the newest schema."""
+    settings = _settings(database_url=database_url)
+    url = DatabaseUrl.parse(settings.database_url)
+    try:
+        upgrade(url)
+    except OSError as exc:
+        _fail(f"cannot reach the database {url}: {exc}")
+    typer.echo(f"{url} is at the newest schema")
+
+
+@keys.command("create")
+def create_key(
+    scopes: Annotated[str, typer.Option(help="comma-separated, e.g. read:orders,write:orders")],
+    name: Annotated[str, typer.Option(help="what the key is for")] = "unnamed",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a key; the key itself is printed once, alone on the last line."""
+    settings = _settings(database_url=database_url)
+    try:
+        wanted = parse_scopes(scopes.split(","))
+    except ApplicationError as exc:
+        _fail(str(exc))
+    key, secret = _with_services(settings, lambda s: s.api_keys.create(name, wanted))
+    typer.echo(f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))}")
+    typer.echo("store it now: it cannot be shown again")
+    typer.echo(secret)
+
+
+@keys.command("list")
+def list_keys(database_url: DatabaseOption = None) -> None:
+    """List keys (never their secrets)."""
+    settings = _settings(database_url=database_url)
+    found = _with_services(settings, lambda s: s.api_keys.list())
+    typer.echo(f"{'id':36}  {'prefix':10}  {'status':7}  {'name':20}  scopes")
+    for key in found:
+        status = "revoked" if key.revoked_at else "active"
+        scopes = ",".join(sorted(key.scopes))
+        typer.echo(f"{key.id!s:36}  {key.prefix:10}  {status:7}  {key.name:20}  {scopes}")
+
+
+@keys.command("revoke")
+def revoke_key(key_id: Annotated[str, typer.Argument(help="the key's id")], database_url: DatabaseOption = None) -> None:
+    """Revoke a key; requests with it are refused from then on."""
+    settings = _settings(database_url=database_url)
+    try:
+        parsed = UUID(key_id)
+    except ValueError:
+        _fail(f"{key_id!r} is not a key id (a UUID; see `orderline keys list`)")
+    _with_services(settings, lambda s: s.api_keys.revoke(parsed))
+    typer.echo(f"revoked API key {parsed}")
+
+
+def main() -> None:
+    cli(prog_name="orderline")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

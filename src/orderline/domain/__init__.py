@@ -1,0 +1,1 @@
+"""Pure business rules: standard library only, no I/O, no clock."""

@@ -1,0 +1,64 @@
+"""Domain errors: a business rule refused a command; each has a stable code."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+
+class DomainError(Exception):
+    """A rule was refused. ``code`` is stable and public; ``details`` explain the refusal."""
+
+    code: ClassVar[str] = "domain-error"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class UnknownCurrency(DomainError):
+    code = "unknown-currency"
+
+
+class InvalidAmount(DomainError):
+    code = "invalid-amount"
+
+
+class CurrencyMismatch(DomainError):
+    code = "currency-mismatch"
+
+
+class InvalidOrder(DomainError):
+    """The order's lines break a rule (no lines, repeated pet, bad quantity)."""
+
+    code = "invalid-order"
+
+
+class OutOfStock(DomainError):
+    code = "out-of-stock"
+
+
+class StockBelowCommitted(DomainError):
+    """A catalogue edit would leave less stock than open orders and sales already hold."""
+
+    code = "stock-below-committed"
+
+
+class IllegalTransition(DomainError):
+    code = "illegal-transition"
+
+
+class OrderNotCancellable(DomainError):
+    code = "order-not-cancellable"
+
+
+class PetReserved(DomainError):
+    """A pet with units held by open orders cannot leave the catalogue."""
+
+    code = "pet-reserved"
+
+
+class TotalMismatch(DomainError):
+    """The client named a total that is not what the catalogue prices add up to."""
+
+    code = "total-mismatch"

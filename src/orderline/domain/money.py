@@ -1,0 +1,108 @@
+"""Money: integer minor units in one ISO 4217 currency, decimal strings on the wire, never float."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from orderline.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
+
+# ISO 4217 minor-unit exponents of the currencies we accept. A currency missing here is refused
+# rather than guessed, because a wrong exponent silently multiplies prices by ten or a hundred.
+MINOR_UNITS: dict[str, int] = {
+    "AUD": 2, "BRL": 2, "CAD": 2, "CHF": 2, "CNY": 2, "CZK": 2, "DKK": 2, "EUR": 2, "GBP": 2,
+    "HKD": 2, "INR": 2, "JPY": 0, "KRW": 0, "KWD": 3, "MXN": 2, "NOK": 2, "NZD": 2, "PLN": 2,
+    "SEK": 2, "SGD": 2, "USD": 2, "ZAR": 2,
+}  # fmt: skip
+
+_DECIMAL = re.compile(r"(?P<sign>-?)(?P<units>\d{1,15})(?:\.(?P<fraction>\d+))?")
+
+
+def check_currency(currency: str) -> str:
+    """Return ``currency`` if it is a supported ISO 4217 code, else refuse it."""
+    if currency not in MINOR_UNITS:
+        raise UnknownCurrency(f"currency {currency!r} is not supported", currency=currency)
+    return currency
+
+
+@dataclass(frozen=True, slots=True, order=False)
+class Money:
+    amount_minor: int
+    currency: str
+
+    def __post_init__(self) -> None:
+        check_currency(self.currency)
+
+    @classmethod
+    def zero(cls, currency: str) -> Money:
+        return cls(0, currency)
+
+    @classmethod
+    def parse(cls, text: str, currency: str) -> Money:
+        """Parse a decimal string such as ``"150.00"``; more fraction digits than the currency has is refused."""
+        exponent = MINOR_UNITS.get(currency)
+        if exponent is None:
+            raise UnknownCurrency(f"currency {currency!r} is not supported", currency=currency)
+        match = _DECIMAL.fullmatch(text)
+        if match is None:
+            raise InvalidAmount(f"{text!r} is not a decimal amount such as \"150.00\"", amount=text)
+        fraction = match["fraction"] or ""
+        if len(fraction) > exponent:
+            raise InvalidAmount(
+                f"{text!r} has more than {exponent} decimal places for {currency}", amount=text
+            )
+        minor = int(match["units"]) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
+        return cls(-minor if match["sign"] else minor, currency)
+
+    def __str__(self) -> str:
+        exponent = MINOR_UNITS[self.currency]
+        sign = "-" if self.amount_minor < 0 else ""
+        units, fraction = divmod(abs(self.amount_minor), 10**exponent)
+        return f"{sign}{units}.{fraction:0{exponent}d}" if exponent else f"{sign}{units}"
+
+    def _same_currency(self, other: Money) -> None:
+        if other.currency != self.currency:
+            raise CurrencyMismatch(
+                f"cannot combine {self.currency} with {other.currency}",
+                currencies=[self.currency, other.currency],
+            )
+
+    def __add__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor + other.amount_minor, self.currency)
+
+    def __sub__(self, other: Money) -> Money:
+        self._same_currency(other)
+        return Money(self.amount_minor - other.amount_minor, self.currency)
+
+    def __mul__(self, factor: int) -> Money:
+        return Money(self.amount_minor * factor, self.currency)
+
+    def __lt__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount_minor < other.amount_minor
+
+    def __le__(self, other: Money) -> bool:
+        self._same_currency(other)
+        return self.amount_minor <= other.amount_minor
+
+    def allocate(self, weights: Sequence[int]) -> list[Money]:
+        """Split by non-negative integer weights; the largest remainders get the leftover units."""
+        total_weight = sum(weights)
+        if not weights or total_weight <= 0 or any(w < 0 for w in weights):
+            raise InvalidAmount("allocation weights must be non-negative and sum to more than zero")
+        shares = [self.amount_minor * w // total_weight for w in weights]
+        remainders = [self.amount_minor * w % total_weight for w in weights]
+        leftover = self.amount_minor - sum(shares)
+        for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
+            shares[index] += 1
+        return [Money(share, self.currency) for share in shares]
+
+
+def total(amounts: Sequence[Money], currency: str) -> Money:
+    """Sum amounts of one currency; an empty sequence is zero."""
+    result = Money.zero(currency)
+    for amount in amounts:
+        result = result + amount
+    return result

@@ -1,0 +1,180 @@
+"""The order aggregate: lines with price snapshots, totals, and status moves that return events."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from uuid import UUID
+
+from orderline.domain.errors import (
+    CurrencyMismatch,
+    InvalidOrder,
+    OrderNotCancellable,
+    TotalMismatch,
+)
+from orderline.domain.events import Event, OrderCancelled, OrderPlaced, OrderStatusChanged
+from orderline.domain.money import Money, total
+from orderline.domain.status import (
+    CANCELLABLE,
+    FORCE_CANCELLABLE,
+    OrderStatus,
+    ensure_transition,
+)
+
+MAX_LINES = 50
+MAX_QUANTITY = 100
+NUMBER_OFFSET = 1000  # order numbers start at 1001, as shops usually show them
+
+
+class CancelReason(StrEnum):
+    CUSTOMER_REQUEST = "CUSTOMER_REQUEST"
+    DUPLICATE = "DUPLICATE"
+    FRAUD = "FRAUD"
+    OUT_OF_STOCK = "OUT_OF_STOCK"
+    PAYMENT_FAILED = "PAYMENT_FAILED"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderLine:
+    pet_id: UUID
+    name: str
+    unit_price: Money
+    quantity: int
+
+    @property
+    def amount(self) -> Money:
+        return self.unit_price * self.quantity
+
+
+@dataclass(slots=True)
+class Order:
+    id: UUID
+    seq: int
+    customer_id: UUID | None
+    lines: tuple[OrderLine, ...]
+    currency: str
+    subtotal: Money
+    discount_total: Money
+    total: Money
+    note: str | None
+    status: OrderStatus
+    created_at: datetime
+    updated_at: datetime
+    cancel_reason: CancelReason | None = None
+    cancel_note: str | None = None
+    cancelled_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    version: int = 1
+
+    @classmethod
+    def place(
+        cls,
+        *,
+        id: UUID,
+        seq: int,
+        customer_id: UUID | None,
+        lines: Sequence[OrderLine],
+        note: str | None,
+        now: datetime,
+    ) -> tuple[Order, list[Event]]:
+        check_lines(lines)
+        currency = lines[0].unit_price.currency
+        subtotal = total([line.amount for line in lines], currency)
+        order = cls(
+            id=id,
+            seq=seq,
+            customer_id=customer_id,
+            lines=tuple(lines),
+            currency=currency,
+            subtotal=subtotal,
+            discount_total=Money.zero(currency),
+            total=subtotal,
+            note=note,
+            status=OrderStatus.PLACED,
+            created_at=now,
+            updated_at=now,
+        )
+        return order, [OrderPlaced(order_id=id, occurred_at=now)]
+
+    @property
+    def number(self) -> str:
+        return str(NUMBER_OFFSET + self.seq)
+
+    def ensure_total(self, expected: Money) -> None:
+        """Refuse a client's total that is not what the catalogue prices add up to."""
+        if expected != self.total:
+            raise TotalMismatch(
+                f"the order totals {self.total} {self.currency}, not {expected}",
+                expected=str(self.total),
+                sent=str(expected),
+            )
+
+    def quantities(self) -> dict[UUID, int]:
+        return {line.pet_id: line.quantity for line in self.lines}
+
+    def cancel(
+        self, *, reason: CancelReason, note: str | None, now: datetime, force: bool = False
+    ) -> list[Event]:
+        """Cancel at once. Refused (changing nothing) unless the status allows a cancel."""
+        allowed_from = FORCE_CANCELLABLE if force else CANCELLABLE
+        if self.status not in allowed_from:
+            raise OrderNotCancellable(
+                f"an order in status {self.status} cannot be cancelled",
+                current_status=str(self.status),
+            )
+        previous = self.status
+        changed = self._move(OrderStatus.CANCELLED, now, force=force)
+        self.cancel_reason = reason
+        self.cancel_note = note
+        self.cancelled_at = now
+        cancelled = OrderCancelled(
+            order_id=self.id, previous_status=previous, reason=reason, forced=force, occurred_at=now
+        )
+        return [changed, cancelled]
+
+    def approve(self, now: datetime) -> list[Event]:
+        return [self._move(OrderStatus.APPROVED, now)]
+
+    def ship(self, now: datetime) -> list[Event]:
+        event = self._move(OrderStatus.SHIPPED, now)
+        self.shipped_at = now
+        return [event]
+
+    def deliver(self, now: datetime) -> list[Event]:
+        event = self._move(OrderStatus.DELIVERED, now)
+        self.delivered_at = now
+        return [event]
+
+    def _move(self, target: OrderStatus, now: datetime, *, force: bool = False) -> OrderStatusChanged:
+        ensure_transition(self.status, target, force=force)
+        previous, self.status = self.status, target
+        self.updated_at = now
+        self.version += 1
+        return OrderStatusChanged(
+            order_id=self.id, previous_status=previous, new_status=target, occurred_at=now
+        )
+
+
+def check_lines(lines: Sequence[OrderLine]) -> None:
+    """An order has 1..MAX_LINES lines, each pet once, each quantity 1..MAX_QUANTITY, one currency."""
+    if not lines:
+        raise InvalidOrder("an order needs at least one line")
+    if len(lines) > MAX_LINES:
+        raise InvalidOrder(f"an order has at most {MAX_LINES} lines", lines=len(lines))
+    pet_ids = [line.pet_id for line in lines]
+    if len(set(pet_ids)) != len(pet_ids):
+        raise InvalidOrder("each pet may appear only once in an order; raise its quantity instead")
+    for line in lines:
+        if not 1 <= line.quantity <= MAX_QUANTITY:
+            raise InvalidOrder(
+                f"quantity must be between 1 and {MAX_QUANTITY}", quantity=line.quantity
+            )
+    currencies = sorted({line.unit_price.currency for line in lines})
+    if len(currencies) > 1:
+        raise CurrencyMismatch(
+            "every pet in one order must be priced in the same currency", currencies=currencies
+        )

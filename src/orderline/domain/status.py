@@ -1,0 +1,52 @@
+"""The order status table: which status may follow which, and the one function that refuses the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from enum import StrEnum
+
+from orderline.domain.errors import IllegalTransition
+
+
+class OrderStatus(StrEnum):
+    PLACED = "PLACED"
+    APPROVED = "APPROVED"
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCEL_PENDING = "CANCEL_PENDING"
+    CANCELLED = "CANCELLED"
+
+
+_S = OrderStatus
+
+# DESIGN.md §3. DELIVERED and CANCELLED are terminal.
+ALLOWED: Mapping[OrderStatus, frozenset[OrderStatus]] = {
+    _S.PLACED: frozenset({_S.APPROVED, _S.CANCELLED}),
+    _S.APPROVED: frozenset({_S.SHIPPED, _S.CANCEL_PENDING, _S.CANCELLED}),
+    _S.CANCEL_PENDING: frozenset({_S.CANCELLED, _S.APPROVED}),
+    _S.SHIPPED: frozenset({_S.DELIVERED, _S.CANCEL_PENDING, _S.CANCELLED}),
+    _S.DELIVERED: frozenset(),
+    _S.CANCELLED: frozenset(),
+}
+
+# Moves in ALLOWED that only an admin force-cancel may make.
+FORCE_ONLY: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
+    {(_S.SHIPPED, _S.CANCEL_PENDING), (_S.SHIPPED, _S.CANCELLED)}
+)
+
+# Where a cancel command may start from: a customer's, and an admin's force-cancel.
+CANCELLABLE: frozenset[OrderStatus] = frozenset({_S.PLACED, _S.APPROVED})
+FORCE_CANCELLABLE: frozenset[OrderStatus] = CANCELLABLE | {_S.SHIPPED}
+
+TERMINAL: frozenset[OrderStatus] = frozenset(s for s, nexts in ALLOWED.items() if not nexts)
+
+
+def ensure_transition(current: OrderStatus, target: OrderStatus, *, force: bool = False) -> None:
+    """Refuse any move the table does not allow (and force-only moves without ``force``)."""
+    allowed = target in ALLOWED[current] and (force or (current, target) not in FORCE_ONLY)
+    if not allowed:
+        raise IllegalTransition(
+            f"an order cannot go from {current} to {target}",
+            current_status=str(current),
+            target_status=str(target),
+        )

@@ -1,0 +1,95 @@
+"""Example payloads for the OpenAPI document, in the Pet Store's own values where it has them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+PET_ID = "019b4132-70aa-764f-b315-e2803d882a24"
+ORDER_ID = "019b4139-1234-7abc-8def-123456789abc"
+
+ORDER_EXAMPLE: dict[str, Any] = {
+    "id": ORDER_ID,
+    "number": "1001",
+    "petId": PET_ID,
+    "userId": None,
+    "status": "PLACED",
+    "totalAmount": "150.00",
+    "currency": "USD",
+    "items": [
+        {"petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}
+    ],
+    "note": None,
+    "cancelReason": None,
+    "cancelNote": None,
+    "cancelledAt": None,
+    "createdAt": "2025-12-21T13:56:23.000Z",
+    "updatedAt": "2025-12-21T13:56:23.000Z",
+    "version": 1,
+}
+
+CANCEL_EXAMPLE: dict[str, Any] = {
+    **ORDER_EXAMPLE,
+    "status": "CANCELLED",
+    "cancelReason": "DUPLICATE",
+    "cancelNote": "placed twice",
+    "cancelledAt": "2025-12-21T14:02:00.000Z",
+    "updatedAt": "2025-12-21T14:02:00.000Z",
+    "version": 2,
+}
+
+ORDER_PAGE_EXAMPLE: dict[str, Any] = {"data": [ORDER_EXAMPLE], "nextCursor": "eyJrIjoib3JkZXJzIiwidiI6MX0"}
+
+PLACE_EXAMPLES: dict[str, Any] = {
+    "one_pet": {"petId": PET_ID},
+    "several_pets": {"items": [{"petId": PET_ID, "quantity": 2}], "currency": "USD", "note": "gift"},
+    "legacy_pet_store_shape": {
+        "petId": PET_ID,
+        "quantity": 1,
+        "shipDate": "2025-08-15",
+        "status": "placed",
+    },
+}
+
+PET_EXAMPLE: dict[str, Any] = {
+    "id": PET_ID,
+    "species": "CAT",
+    "name": "Whiskers",
+    "breed": "Domestic Shorthair",
+    "ageMonths": 18,
+    "size": "SMALL",
+    "color": "Orange Tabby",
+    "gender": "MALE",
+    "goodWithKids": True,
+    "goodWithPets": True,
+    "adoptionFee": "150.00",
+    "currency": "USD",
+    "description": "A calm lap cat.",
+    "status": "AVAILABLE",
+    "intakeDate": "2025-08-24",
+    "photos": ["https://example.com/photos/whiskers.jpg"],
+    "medicalInfo": {"vaccinated": True, "spayedNeutered": True, "microchipped": True},
+    "stock": 1,
+    "stockAvailable": 1,
+    "createdAt": "2025-12-21T13:56:23.000Z",
+    "updatedAt": "2025-12-21T13:56:23.000Z",
+    "version": 1,
+}
+
+PET_IN_EXAMPLE: dict[str, Any] = {
+    key: PET_EXAMPLE[key]
+    for key in ("species", "name", "breed", "ageMonths", "size", "color", "gender", "goodWithKids",
+                "goodWithPets", "adoptionFee", "currency", "description", "intakeDate", "photos",
+                "medicalInfo", "stock")
+}  # fmt: skip
+
+PET_PAGE_EXAMPLE: dict[str, Any] = {"data": [PET_EXAMPLE], "nextCursor": None}
+
+INVENTORY_EXAMPLE: dict[str, Any] = {
+    "available": 12,
+    "pending": 2,
+    "adopted": 5,
+    "total": 19,
+    "bySpecies": {"CAT": 4, "DOG": 7, "RABBIT": 1},
+}
+
+HEALTH_EXAMPLE: dict[str, Any] = {"status": "ok", "database": "ok"}

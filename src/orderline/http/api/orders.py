@@ -1,0 +1,221 @@
+"""Order routes: /v1/orders — place, read, list and cancel."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.params import Body
+from litestar.response import Response
+
+from orderline.application.errors import InvalidInput
+from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.principal import Principal
+from orderline.application.services import Services
+from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
+from orderline.domain.status import OrderStatus
+from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE, PLACE_EXAMPLES
+from orderline.http.api.wire import CurrencyCode, DecimalString, Limit, PageOut
+from orderline.http.openapi import body_examples, problems, success
+
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
+Note = Annotated[str, msgspec.Meta(max_length=2000)]
+
+
+class ItemIn(msgspec.Struct, rename="camel"):
+    pet_id: UUID | int
+    quantity: Quantity = 1
+
+
+class OrderIn(msgspec.Struct, rename="camel", kw_only=True):
+    """``{petId}`` or ``{items}``. Legacy Pet Store fields (status, shipDate, complete) are accepted and ignored."""
+
+    pet_id: UUID | int | None = None
+    quantity: Quantity = 1
+    items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINES)] | None = None
+    currency: CurrencyCode | None = None
+    total_amount: DecimalString | None = None
+    note: Note | None = None
+
+    def command(self) -> PlaceOrder:
+        if (self.pet_id is None) == (self.items is None):
+            raise InvalidInput("petId", "send either petId (with quantity) or items, not both", "required")
+        items = self.items or [ItemIn(self.pet_id, self.quantity)]  # type: ignore[arg-type]
+        lines = [LineRequest(_uuid(item.pet_id, index), item.quantity) for index, item in enumerate(items)]
+        return PlaceOrder(lines, self.currency, self.note, self.total_amount)
+
+
+def _uuid(pet_id: UUID | int, index: int) -> UUID:
+    if isinstance(pet_id, int):
+        raise InvalidInput(
+            "petId" if index == 0 else f"items[{index}].petId",
+            "pet ids are UUID strings; integer ids of the legacy Pet Store are not supported",
+            "type",
+        )
+    return pet_id
+
+
+class CancelIn(msgspec.Struct, rename="camel", kw_only=True):
+    reason: CancelReason
+    note: Note | None = None
+
+
+class LineOut(msgspec.Struct, rename="camel"):
+    pet_id: UUID
+    name: str
+    unit_price: str
+    quantity: int
+    amount: str
+
+
+class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
+    id: UUID
+    number: str
+    pet_id: UUID
+    user_id: UUID | None
+    status: OrderStatus
+    total_amount: str
+    currency: str
+    items: list[LineOut]
+    note: str | None
+    cancel_reason: CancelReason | None
+    cancel_note: str | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @classmethod
+    def of(cls, order: Order) -> OrderOut:
+        return cls(
+            id=order.id,
+            number=order.number,
+            pet_id=order.lines[0].pet_id,
+            user_id=order.customer_id,
+            status=order.status,
+            total_amount=str(order.total),
+            currency=order.currency,
+            items=[
+                LineOut(line.pet_id, line.name, str(line.unit_price), line.quantity, str(line.amount))
+                for line in order.lines
+            ],
+            note=order.note,
+            cancel_reason=order.cancel_reason,
+            cancel_note=order.cancel_note,
+            cancelled_at=order.cancelled_at,
+            created_at=order.created_at,
+            updated_at=order.updated_at,
+            version=order.version,
+        )
+
+
+def etag(order: Order) -> str:
+    return f'"{order.id}.{order.version}"'
+
+
+class OrderController(Controller):
+    path = "/orders"
+    tags = ["Store"]
+
+    @post(
+        "/",
+        operation_id="createOrder",
+        summary="Create Order",
+        description="Places an order in PLACED status; anonymous callers are allowed. The total is "
+        "computed from catalogue prices and the stock is reserved at once.",
+        responses={
+            **success(201, OrderOut, ORDER_EXAMPLE, "the order was placed"),
+            **problems("pet-not-found", "out-of-stock", "unauthorized", "currency-mismatch",
+                       "invalid-order", "total-mismatch", "unknown-currency", "unsupported-media-type"),
+        },
+    )  # fmt: skip
+    async def create(
+        self,
+        data: Annotated[OrderIn, Body(examples=body_examples(**PLACE_EXAMPLES))],
+        services: Services,
+        principal: Principal,
+    ) -> Response[OrderOut]:
+        order = await services.orders.place(principal, data.command())
+        headers = {"Location": f"/v1/orders/{order.id}", "ETag": etag(order)}
+        return Response(OrderOut.of(order), status_code=201, headers=headers)
+
+    @get(
+        "/{order_id:uuid}",
+        operation_id="getOrder",
+        summary="Get Order",
+        responses={
+            **success(200, OrderOut, ORDER_EXAMPLE, "the order, with its ETag"),
+            **problems("not-found", "unauthorized", "forbidden"),
+        },
+    )
+    async def read(self, order_id: UUID, services: Services, principal: Principal) -> Response[OrderOut]:
+        order = await services.orders.get(principal, order_id)
+        return Response(OrderOut.of(order), headers={"ETag": etag(order)})
+
+    @get(
+        "/",
+        operation_id="listOrders",
+        summary="List Orders",
+        description="Newest first, keyset-paginated: pass nextCursor back as cursor.",
+        responses={
+            **success(200, PageOut[OrderOut], ORDER_PAGE_EXAMPLE, "a page of orders"),
+            **problems("unauthorized", "forbidden"),
+        },
+    )
+    async def list(
+        self,
+        services: Services,
+        principal: Principal,
+        status: OrderStatus | None = None,
+        created_after: datetime | None = None,
+        created_before: datetime | None = None,
+        limit: Limit = 20,
+        cursor: str | None = None,
+    ) -> PageOut[OrderOut]:
+        page = await services.orders.list(
+            principal,
+            status=status,
+            created_after=created_after,
+            created_before=created_before,
+            limit=limit,
+            cursor=cursor,
+        )
+        return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
+
+    @delete(
+        "/{order_id:uuid}",
+        operation_id="cancelOrder",
+        summary="Cancel Order",
+        description="Cancels a PLACED or APPROVED order (reason CUSTOMER_REQUEST) and releases its "
+        "stock. The order is kept, with status CANCELLED.",
+        responses=problems("not-found", "order-not-cancellable", "unauthorized", "forbidden"),
+    )
+    async def cancel_by_delete(self, order_id: UUID, services: Services, principal: Principal) -> None:
+        await services.orders.cancel(principal, CancelOrder(order_id))
+
+    @post(
+        "/{order_id:uuid}/cancel",
+        operation_id="cancelOrderWithReason",
+        summary="Cancel Order with a reason",
+        responses={
+            **success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order"),
+            **problems("not-found", "order-not-cancellable", "unauthorized", "forbidden",
+                       "unsupported-media-type"),
+        },
+    )  # fmt: skip
+    async def cancel(
+        self,
+        order_id: UUID,
+        data: Annotated[
+            CancelIn,
+            Body(examples=body_examples(duplicate={"reason": "DUPLICATE", "note": "placed twice"})),
+        ],
+        services: Services,
+        principal: Principal,
+    ) -> Response[OrderOut]:
+        command = CancelOrder(order_id, data.reason, data.note)
+        order = await services.orders.cancel(principal, command)
+        return Response(OrderOut.of(order), status_code=200, headers={"ETag": etag(order)})

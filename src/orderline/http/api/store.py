@@ -1,0 +1,69 @@
+"""Store-wide routes: the inventory, and the health probes."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import get
+from litestar.response import Response
+
+from orderline.application.ports import StockCounts
+from orderline.application.services import Services
+from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE
+from orderline.http.openapi import problems, success
+from orderline.http.problems import HTTP_PROBLEMS, problem_body
+
+
+class InventoryOut(msgspec.Struct, rename="camel"):
+    """Units of stock: free to order, held by open orders, sold; ``bySpecies`` counts free units."""
+
+    available: int
+    pending: int
+    adopted: int
+    total: int
+    by_species: dict[str, int]
+
+
+@get(
+    "/inventory",
+    operation_id="getInventory",
+    summary="Get Store Inventory",
+    tags=["Store"],
+    responses=success(200, InventoryOut, INVENTORY_EXAMPLE, "stock units by status") | problems(),
+)
+async def inventory(services: Services) -> InventoryOut:
+    found = await services.catalogue.inventory()
+    counts: StockCounts = found.counts
+    by_species = {str(species): c.available for species, c in found.by_species.items()}
+    return InventoryOut(counts.available, counts.pending, counts.adopted, counts.total, by_species)
+
+
+class HealthOut(msgspec.Struct):
+    status: str
+    database: str
+
+
+@get(
+    "/healthz",
+    operation_id="getHealth",
+    summary="Readiness: the service and its database answer",
+    tags=["Operations"],
+    responses=success(200, HealthOut, HEALTH_EXAMPLE, "ready") | problems("service-unavailable"),
+)
+async def healthz(services: Services) -> Response[HealthOut | dict[str, object]]:
+    try:
+        await services.db.ping()
+    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
+        body = problem_body(HTTP_PROBLEMS[503], "the database is not reachable", "/v1/healthz")
+        return Response(body, status_code=503, media_type="application/problem+json")
+    return Response(HealthOut("ok", "ok"))
+
+
+@get(
+    "/livez",
+    operation_id="getLiveness",
+    summary="Liveness: the process answers (touches nothing else)",
+    tags=["Operations"],
+    responses=success(200, HealthOut, {"status": "ok", "database": "unchecked"}, "alive") | problems(),
+)
+async def livez() -> HealthOut:
+    return HealthOut("ok", "unchecked")

@@ -1,0 +1,25 @@
+"""Wire conventions shared by every native resource: money strings, timestamps, pages."""
+
+from __future__ import annotations
+
+from typing import Annotated, Generic, TypeVar
+
+import msgspec
+
+T = TypeVar("T")
+
+# A decimal amount as a string, e.g. "150.00"; floats never carry money here.
+DecimalString = Annotated[
+    str,
+    msgspec.Meta(pattern=r"^\d{1,15}(\.\d{1,3})?$", examples=["150.00"], description="decimal amount"),
+]
+CurrencyCode = Annotated[
+    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code")
+]
+Limit = Annotated[int, msgspec.Meta(ge=1, le=100)]
+
+
+class PageOut(msgspec.Struct, Generic[T], rename="camel"):
+    data: list[T]
+    next_cursor: str | None
+

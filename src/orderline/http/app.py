@@ -1,0 +1,89 @@
+"""create_app(): the Litestar application, its error rendering, middleware and routes."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from functools import partial
+from typing import Any
+
+import structlog
+from litestar import Litestar, Request, Router
+from litestar.datastructures import State
+from litestar.di import Provide
+from litestar.exceptions import HTTPException
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
+from litestar.response import Response
+
+from orderline import __version__
+from orderline.application.errors import ApplicationError
+from orderline.application.services import Services
+from orderline.config import Settings
+from orderline.domain.errors import DomainError
+from orderline.http.api.orders import OrderController
+from orderline.http.api.pets import PetController
+from orderline.http.api.store import healthz, inventory, livez
+from orderline.http.auth import principal_of
+from orderline.http.content_type import require_json_body
+from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
+from orderline.http.request_id import request_id_middleware
+
+log = structlog.get_logger("orderline.http")
+
+
+def create_app(settings: Settings, open_services: Callable[[], Awaitable[Services]]) -> Litestar:
+    """The app; its lifespan opens the services (database and use cases) and closes them."""
+
+    @asynccontextmanager
+    async def lifespan(app: Litestar) -> AsyncIterator[None]:
+        app.state.services = await open_services()
+        try:
+            yield
+        finally:
+            await app.state.services.close()
+
+    def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+        log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
+        return internal_error(request, settings.problem_base_uri)
+
+    base = settings.problem_base_uri
+    problem_details = ProblemDetailsConfig(
+        exception_handler=render,
+        exception_to_problem_detail_map={
+            DomainError: partial(refusal_to_problem, base_uri=base),
+            ApplicationError: partial(refusal_to_problem, base_uri=base),
+            HTTPException: partial(http_to_problem, base_uri=base),
+        },
+    )
+    v1 = Router(
+        path="/v1",
+        route_handlers=[PetController, OrderController, inventory, healthz, livez],
+    )
+    return Litestar(
+        route_handlers=[v1],
+        lifespan=[lifespan],
+        dependencies={
+            "services": Provide(_services, sync_to_thread=False),
+            "principal": Provide(principal_of),
+        },
+        plugins=[ProblemDetailsPlugin(problem_details)],
+        exception_handlers={500: on_unexpected},
+        middleware=[request_id_middleware],
+        before_request=require_json_body,
+        openapi_config=OpenAPIConfig(
+            title="orderline",
+            version=__version__,
+            description="Order lifecycle service following the Modern Pet Store API's Store section.",
+            path="/schema",
+            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+        ),
+        state=State({"problem_base_uri": base}),
+        logging_config=None,
+    )
+
+
+def _services(request: Request[Any, Any, Any]) -> Services:
+    services: Services = request.app.state.services
+    return services

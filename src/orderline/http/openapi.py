@@ -1,0 +1,115 @@
+"""OpenAPI 3.1 helpers: every operation documents its success and each problem type it may answer, with examples."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+import msgspec
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+
+from orderline.http.problems import DEFAULT_BASE_URI, MEDIA_TYPE, ProblemType, every_problem_type, problem_body
+
+
+class FieldErrorOut(msgspec.Struct):
+    field: str
+    message: str
+    code: str
+
+
+class ProblemOut(msgspec.Struct, omit_defaults=True):
+    """RFC 9457 problem details. Refusals of a rule also carry ``code`` and the rule's details."""
+
+    type: str
+    title: str
+    status: int
+    detail: str
+    instance: str
+    code: str | None = None
+    errors: list[FieldErrorOut] | None = None
+
+
+_BY_SLUG = {problem.slug: problem for problem in every_problem_type()}
+
+# One example per problem type: its detail and the extension members it carries.
+PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
+    "bad-request": {"detail": "the request body is not valid JSON",
+                    "errors": [{"field": "body", "message": "JSON is malformed: invalid character (byte 1)",
+                                "code": "malformed-json"}]},
+    "concurrent-modification": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was changed by someone else",
+                                "code": "concurrent-modification"},
+    "currency-mismatch": {"detail": "the pets are priced in USD, not EUR", "code": "currency-mismatch",
+                          "currencies": ["USD", "EUR"]},
+    "domain-rule-refused": {"detail": "a business rule refused the request", "code": "domain-error"},
+    "forbidden": {"detail": "this operation needs the scope 'write:orders'", "code": "forbidden",
+                  "requiredScope": "write:orders"},
+    "illegal-transition": {"detail": "an order cannot go from DELIVERED to SHIPPED", "code": "illegal-transition",
+                           "currentStatus": "DELIVERED", "targetStatus": "SHIPPED"},
+    "internal-server-error": {"detail": "an unexpected error occurred; quote the X-Request-Id header when reporting it"},
+    "invalid-amount": {"detail": "'12.345' has more than 2 decimal places for USD", "code": "invalid-amount",
+                       "amount": "12.345"},
+    "invalid-order": {"detail": "each pet may appear only once in an order; raise its quantity instead",
+                      "code": "invalid-order"},
+    "method-not-allowed": {"detail": "this resource does not support that method"},
+    "not-found": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was not found", "code": "not-found",
+                  "entity": "order", "id": "019b4139-1234-7abc-8def-123456789abc"},
+    "order-not-cancellable": {"detail": "an order in status SHIPPED cannot be cancelled",
+                              "code": "order-not-cancellable", "currentStatus": "SHIPPED"},
+    "out-of-stock": {"detail": "only 0 unit(s) free, 1 requested", "code": "out-of-stock",
+                     "petId": "019b4132-70aa-764f-b315-e2803d882a24", "free": 0, "requested": 1},
+    "pet-not-found": {"detail": "pet 019b4132-70aa-764f-b315-e2803d882a24 was not found", "code": "pet-not-found",
+                      "entity": "pet", "id": "019b4132-70aa-764f-b315-e2803d882a24"},
+    "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first",
+                     "code": "pet-reserved", "reserved": 1},
+    "service-unavailable": {"detail": "the database is not reachable"},
+    "stock-below-committed": {"detail": "stock 1 is below the 1 reserved and 1 sold unit(s)",
+                              "code": "stock-below-committed", "requested": 1, "reserved": 1, "sold": 1},
+    "total-mismatch": {"detail": "the order totals 150.00 USD, not 100.00", "code": "total-mismatch",
+                       "expected": "150.00", "sent": "100.00"},
+    "unauthorized": {"detail": "the API key is unknown or has been revoked", "code": "unauthorized"},
+    "unknown-currency": {"detail": "currency 'XYZ' is not supported", "code": "unknown-currency",
+                         "currency": "XYZ"},
+    "unsupported-media-type": {"detail": "send the body as application/json"},
+    "validation-error": {"detail": "the request is not valid",
+                         "errors": [{"field": "items[0].quantity", "message": "Expected `int` >= 1",
+                                     "code": "invalid"}]},
+}  # fmt: skip
+
+
+def problem_example(problem: ProblemType, instance: str = "/v1/orders/019b4139-1234-7abc-8def-123456789abc") -> dict[str, Any]:
+    extra = dict(PROBLEM_EXAMPLES[problem.slug])
+    detail = extra.pop("detail")
+    return problem_body(problem, detail, instance, DEFAULT_BASE_URI, **extra)
+
+
+def problems(*slugs: str) -> dict[int, ResponseSpec]:
+    """Response specs for the problem types an operation may answer, grouped by status, one example each."""
+    by_status: dict[int, list[ProblemType]] = defaultdict(list)
+    for slug in ("bad-request", "validation-error", "internal-server-error", *slugs):
+        by_status[_BY_SLUG[slug].status].append(_BY_SLUG[slug])
+    return {
+        status: ResponseSpec(
+            data_container=ProblemOut,
+            generate_examples=False,
+            description=" or ".join(p.title for p in kinds),
+            media_type=MEDIA_TYPE,
+            examples=[Example(summary=p.slug, value=problem_example(p)) for p in kinds],
+        )
+        for status, kinds in sorted(by_status.items())
+    }
+
+
+def success(status: int, container: Any, example: Any, description: str) -> dict[int, ResponseSpec]:
+    return {
+        status: ResponseSpec(
+            data_container=container,
+            generate_examples=False,
+            description=description,
+            examples=[Example(summary="example", value=example)] if example is not None else None,
+        )
+    }
+
+
+def body_examples(**named: Any) -> list[Example]:
+    return [Example(summary=name.replace("_", " "), value=value) for name, value in named.items()]

@@ -1,0 +1,187 @@
+"""The one table from error classes to RFC 9457 problem types, and the response it becomes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from http import HTTPStatus
+from typing import Any
+
+from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
+from litestar.plugins.problem_details import ProblemDetailsException
+
+from orderline.application import errors as app
+from orderline.domain import errors as domain
+
+MEDIA_TYPE = "application/problem+json"
+DEFAULT_BASE_URI = "https://petstoreapi.com/errors/"
+
+
+@dataclass(frozen=True, slots=True)
+class ProblemType:
+    slug: str
+    status: int
+    title: str
+
+
+def _p(slug: str, status: HTTPStatus, title: str | None = None) -> ProblemType:
+    return ProblemType(slug, int(status), title or status.phrase)
+
+
+# Lookup walks the exception's MRO, so the most specific class wins.
+PROBLEMS: dict[type[Exception], ProblemType] = {
+    domain.DomainError: _p("domain-rule-refused", HTTPStatus.CONFLICT, "Request refused"),
+    domain.UnknownCurrency: _p("unknown-currency", HTTPStatus.UNPROCESSABLE_ENTITY, "Unknown currency"),
+    domain.InvalidAmount: _p("invalid-amount", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid amount"),
+    domain.CurrencyMismatch: _p("currency-mismatch", HTTPStatus.UNPROCESSABLE_ENTITY, "Currency mismatch"),
+    domain.InvalidOrder: _p("invalid-order", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid order"),
+    domain.TotalMismatch: _p("total-mismatch", HTTPStatus.UNPROCESSABLE_ENTITY, "Total mismatch"),
+    domain.OutOfStock: _p("out-of-stock", HTTPStatus.CONFLICT, "Out of stock"),
+    domain.StockBelowCommitted: _p("stock-below-committed", HTTPStatus.CONFLICT, "Stock below committed units"),
+    domain.PetReserved: _p("pet-reserved", HTTPStatus.CONFLICT, "Pet reserved by open orders"),
+    domain.IllegalTransition: _p("illegal-transition", HTTPStatus.CONFLICT, "Illegal status change"),
+    domain.OrderNotCancellable: _p("order-not-cancellable", HTTPStatus.CONFLICT, "Order not cancellable"),
+    app.ApplicationError: _p("bad-request", HTTPStatus.BAD_REQUEST),
+    app.NotFound: _p("not-found", HTTPStatus.NOT_FOUND),
+    app.PetNotFound: _p("pet-not-found", HTTPStatus.NOT_FOUND, "Pet not found"),
+    app.Unauthenticated: _p("unauthorized", HTTPStatus.UNAUTHORIZED),
+    app.Forbidden: _p("forbidden", HTTPStatus.FORBIDDEN),
+    app.StaleVersion: _p("concurrent-modification", HTTPStatus.CONFLICT, "Concurrent modification"),
+    app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
+}  # fmt: skip
+
+# Problems the HTTP layer raises itself, by status.
+HTTP_PROBLEMS: dict[int, ProblemType] = {
+    400: _p("bad-request", HTTPStatus.BAD_REQUEST),
+    401: PROBLEMS[app.Unauthenticated],
+    403: PROBLEMS[app.Forbidden],
+    404: PROBLEMS[app.NotFound],
+    405: _p("method-not-allowed", HTTPStatus.METHOD_NOT_ALLOWED),
+    415: _p("unsupported-media-type", HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
+    422: PROBLEMS[app.InvalidInput],
+    500: _p("internal-server-error", HTTPStatus.INTERNAL_SERVER_ERROR),
+    503: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
+}
+
+
+def problem_type_of(exc: Exception) -> ProblemType:
+    for cls in type(exc).__mro__:
+        if cls in PROBLEMS:
+            return PROBLEMS[cls]
+    raise LookupError(f"{type(exc).__name__} has no problem type")
+
+
+def every_problem_type() -> list[ProblemType]:
+    unique = {p.slug: p for p in [*PROBLEMS.values(), *HTTP_PROBLEMS.values()]}
+    return sorted(unique.values(), key=lambda p: p.slug)
+
+
+def problem_body(
+    problem: ProblemType, detail: str, instance: str, base_uri: str = DEFAULT_BASE_URI, **extra: Any
+) -> dict[str, Any]:
+    return {
+        "type": base_uri + problem.slug,
+        "title": problem.title,
+        "status": problem.status,
+        "detail": detail,
+        "instance": instance,
+        **extra,
+    }
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+class Problem(ProblemDetailsException):
+    """A problem whose ``instance`` is the path of the request it answers."""
+
+    def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
+        self.instance = self.instance or request.url.path
+        return super().to_response(request)
+
+
+def _exception(
+    problem: ProblemType,
+    detail: str,
+    base_uri: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> Problem:
+    return Problem(
+        detail=detail,
+        status_code=problem.status,
+        headers=headers,
+        extra=extra or None,
+        type_=base_uri + problem.slug,
+        title=problem.title,
+    )
+
+
+def refusal_to_problem(
+    exc: domain.DomainError | app.ApplicationError, base_uri: str
+) -> Problem:
+    """A rule refusal or an application refusal, with its details as extension members."""
+    problem = problem_type_of(exc)
+    details = {_camel(k): v for k, v in exc.details.items()}
+    if isinstance(exc, app.InvalidInput):
+        errors = [{"field": exc.field, "message": exc.message, "code": exc.kind}]
+        return _exception(problem, exc.message, base_uri, errors=errors)
+    headers = {"WWW-Authenticate": 'Bearer realm="orderline"'} if isinstance(exc, app.Unauthenticated) else None
+    return _exception(problem, exc.message, base_uri, headers, code=exc.code, **details)
+
+
+_DEFAULT_DETAIL = {
+    404: "no such resource",
+    405: "this resource does not support that method",
+}
+
+
+def http_to_problem(exc: HTTPException, base_uri: str) -> Problem:
+    """Litestar's own refusals (unknown route, wrong method, invalid body) as problems."""
+    if isinstance(exc, ValidationException):
+        return validation_to_problem(exc, base_uri)
+    problem = HTTP_PROBLEMS.get(exc.status_code) or _p("about-blank", HTTPStatus(exc.status_code))
+    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(exc.status_code).phrase else ""
+    return _exception(problem, detail or _DEFAULT_DETAIL.get(exc.status_code, problem.title), base_uri, exc.headers)
+
+
+def validation_to_problem(exc: ValidationException, base_uri: str) -> Problem:
+    """msgspec's and Litestar's validation failures: 422 with ``errors: [{field, message, code}]``."""
+    items = exc.extra if isinstance(exc.extra, list) else []
+    errors = [_field_error(item) for item in items if isinstance(item, dict)]
+    if not errors:
+        errors = [{"field": "body", "message": str(exc.detail), "code": "invalid"}]
+    return _exception(HTTP_PROBLEMS[422], "the request is not valid", base_uri, errors=errors)
+
+
+def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    message = str(item.get("message", "invalid value"))
+    key = str(item.get("key") or "")
+    text, _, at = message.partition(" - at `$.")
+    if at:
+        message, key = text, at.rstrip("`")
+    return {"field": key or "body", "message": message, "code": _code(message)}
+
+
+def _code(message: str) -> str:
+    lowered = message.lower()
+    if "missing required" in lowered:
+        return "required"
+    if lowered.startswith("expected") and any(op in lowered for op in (">", "<", "length")):
+        return "out-of-range"
+    if lowered.startswith("expected"):
+        return "type"
+    return "invalid"
+
+
+def render(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
+    """A ProblemDetailsException raised as such (not converted from one of ours)."""
+    exc.instance = exc.instance or request.url.path
+    return exc.to_response(request)
+
+
+def internal_error(request: Request[Any, Any, Any], base_uri: str) -> Response[Any]:
+    detail = "an unexpected error occurred; quote the X-Request-Id header when reporting it"
+    return _exception(HTTP_PROBLEMS[500], detail, base_uri).to_response(request)

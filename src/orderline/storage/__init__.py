@@ -1,0 +1,1 @@
+"""Persistence: the schema, migrations, and repositories running SQL on asyncpg and aiosqlite."""

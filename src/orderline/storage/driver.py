@@ -1,0 +1,29 @@
+"""The small port every repository talks to: run SQL with ``:name`` parameters, get mapping rows."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, Protocol
+
+Row = Mapping[str, Any]
+Params = Mapping[str, Any]
+
+
+class Connection(Protocol):
+    """One driver connection inside a transaction. SQL uses ``:name`` placeholders on both engines."""
+
+    dialect: str  # "sqlite" or "postgresql"
+
+    async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
+    async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None: ...
+    async def execute(self, sql: str, params: Params | None = None) -> int:
+        """Run a statement and return how many rows it changed."""
+        ...
+
+    def for_update(self) -> str:
+        """The row-lock clause for a SELECT in a write transaction ('' where writes are serialised)."""
+        ...
+
+    async def next_value(self, sequence: str, table: str, column: str) -> int:
+        """The next value of a monotonic counter (a sequence, or MAX + 1 under SQLite's write lock)."""
+        ...

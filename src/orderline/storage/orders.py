@@ -1,0 +1,165 @@
+"""Orders in SQL: the order row, its lines, optimistic saves and newest-first keyset lists."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+from uuid import UUID
+
+from orderline.application.errors import StaleVersion
+from orderline.application.ports import OrderQuery
+from orderline.domain.money import Money
+from orderline.domain.order import CancelReason, Order, OrderLine
+from orderline.domain.status import OrderStatus
+from orderline.storage.driver import Connection, Row
+from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
+
+_COLUMNS = (
+    "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
+    " cancel_reason, cancel_note, version, created_at, updated_at, cancelled_at, shipped_at,"
+    " delivered_at"
+)
+
+_INSERT = f"""
+INSERT INTO orders ({_COLUMNS})
+VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
+        :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
+        :shipped_at, :delivered_at)
+"""  # noqa: S608
+
+_INSERT_LINE = """
+INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity)
+VALUES (:order_id, :line_no, :pet_id, :name, :unit_price_minor, :quantity)
+"""
+
+# Lines never change after placement, so a save writes the order row alone.
+_UPDATE = """
+UPDATE orders SET status = :status, cancel_reason = :cancel_reason, cancel_note = :cancel_note,
+    cancelled_at = :cancelled_at, shipped_at = :shipped_at, delivered_at = :delivered_at,
+    updated_at = :updated_at, version = :version
+WHERE id = :id AND version = :expected
+"""
+
+
+class SqlOrderRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
+        lock = self._db.for_update() if for_update else ""
+        sql = f"SELECT {_COLUMNS} FROM orders WHERE id = :id{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": order_id})
+        if row is None:
+            return None
+        lines = await self._lines([order_id])
+        return _order(row, lines[order_id])
+
+    async def next_seq(self) -> int:
+        return await self._db.next_value("order_seq", "orders", "seq")
+
+    async def add(self, order: Order) -> None:
+        await self._db.execute(_INSERT, _params(order))
+        for line_no, line in enumerate(order.lines, start=1):
+            await self._db.execute(
+                _INSERT_LINE,
+                {
+                    "order_id": order.id,
+                    "line_no": line_no,
+                    "pet_id": line.pet_id,
+                    "name": line.name,
+                    "unit_price_minor": line.unit_price.amount_minor,
+                    "quantity": line.quantity,
+                },
+            )
+
+    async def save(self, order: Order, expected_version: int) -> None:
+        changed = await self._db.execute(_UPDATE, {**_params(order), "expected": expected_version})
+        if changed != 1:
+            raise StaleVersion(f"order {order.id} was changed by someone else", id=str(order.id))
+
+    async def list(self, query: OrderQuery) -> list[Order]:
+        conditions: list[str] = []
+        params: dict[str, Any] = {"limit": query.limit + 1}
+        if query.status is not None:
+            conditions.append("status = :status")
+            params["status"] = query.status.value
+        if query.created_after is not None:
+            conditions.append("created_at >= :created_after")
+            params["created_after"] = query.created_after
+        if query.created_before is not None:
+            conditions.append("created_at < :created_before")
+            params["created_before"] = query.created_before
+        if query.before_seq is not None:
+            conditions.append("seq < :before_seq")
+            params["before_seq"] = query.before_seq
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT {_COLUMNS} FROM orders {where} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
+        rows = await self._db.fetch_all(sql, params)
+        lines = await self._lines([as_uuid(row["id"]) for row in rows])
+        return [_order(row, lines[as_uuid(row["id"])]) for row in rows]
+
+    async def _lines(self, order_ids: list[UUID]) -> dict[UUID, list[OrderLine]]:
+        found: dict[UUID, list[OrderLine]] = defaultdict(list)
+        if not order_ids:
+            return found
+        names = {f"o{i}": order_id for i, order_id in enumerate(order_ids)}
+        placeholders = ", ".join(f":{name}" for name in names)
+        sql = f"""SELECT l.order_id, l.pet_id, l.name, l.unit_price_minor, l.quantity, o.currency
+                  FROM order_lines l JOIN orders o ON o.id = l.order_id
+                  WHERE l.order_id IN ({placeholders}) ORDER BY l.order_id, l.line_no"""  # noqa: S608
+        for row in await self._db.fetch_all(sql, names):
+            line = OrderLine(
+                as_uuid(row["pet_id"]),
+                row["name"],
+                Money(int(row["unit_price_minor"]), row["currency"]),
+                row["quantity"],
+            )
+            found[as_uuid(row["order_id"])].append(line)
+        return found
+
+
+def _params(order: Order) -> dict[str, Any]:
+    return {
+        "id": order.id,
+        "seq": order.seq,
+        "customer_id": order.customer_id,
+        "currency": order.currency,
+        "subtotal_minor": order.subtotal.amount_minor,
+        "discount_minor": order.discount_total.amount_minor,
+        "total_minor": order.total.amount_minor,
+        "note": order.note,
+        "status": order.status.value,
+        "cancel_reason": None if order.cancel_reason is None else order.cancel_reason.value,
+        "cancel_note": order.cancel_note,
+        "version": order.version,
+        "created_at": order.created_at,
+        "updated_at": order.updated_at,
+        "cancelled_at": order.cancelled_at,
+        "shipped_at": order.shipped_at,
+        "delivered_at": order.delivered_at,
+    }
+
+
+def _order(row: Row, lines: list[OrderLine]) -> Order:
+    currency = row["currency"]
+    reason = row["cancel_reason"]
+    return Order(
+        id=as_uuid(row["id"]),
+        seq=int(row["seq"]),
+        customer_id=as_opt_uuid(row["customer_id"]),
+        lines=tuple(lines),
+        currency=currency,
+        subtotal=Money(int(row["subtotal_minor"]), currency),
+        discount_total=Money(int(row["discount_minor"]), currency),
+        total=Money(int(row["total_minor"]), currency),
+        note=row["note"],
+        status=OrderStatus(row["status"]),
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        cancel_reason=None if reason is None else CancelReason(reason),
+        cancel_note=row["cancel_note"],
+        cancelled_at=as_opt_datetime(row["cancelled_at"]),
+        shipped_at=as_opt_datetime(row["shipped_at"]),
+        delivered_at=as_opt_datetime(row["delivered_at"]),
+        version=row["version"],
+    )

@@ -1,0 +1,186 @@
+"""Pets in SQL: the catalogue rows, their stock counters, keyset lists and the inventory sums."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from orderline.application.errors import StaleVersion
+from orderline.application.ports import Inventory, PetQuery, StockCounts
+from orderline.domain.money import Money
+from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species, Stock
+from orderline.storage.driver import Connection, Row
+from orderline.storage.rows import (
+    as_datetime,
+    as_opt_bool,
+    as_opt_date,
+    as_uuid,
+    from_json,
+    to_json,
+)
+
+_COLUMNS = (
+    "id, name, species, breed, age_months, size, color, gender, good_with_kids, good_with_pets,"
+    " description, intake_date, photos, medical_info, fee_minor, currency,"
+    " stock_total, stock_reserved, stock_sold, version, created_at, updated_at"
+)
+_FREE = "(stock_total - stock_reserved - stock_sold)"
+
+# The SQL form of Pet.status, for filtering; tests check that both agree.
+_STATUS_FILTER = {
+    PetStatus.AVAILABLE: f"{_FREE} > 0",
+    PetStatus.PENDING: f"{_FREE} = 0 AND stock_reserved > 0",
+    PetStatus.ADOPTED: f"{_FREE} = 0 AND stock_reserved = 0",
+}
+
+_INSERT = f"""
+INSERT INTO pets ({_COLUMNS}, removed_at)
+VALUES (:id, :name, :species, :breed, :age_months, :size, :color, :gender, :good_with_kids,
+        :good_with_pets, :description, :intake_date, :photos, :medical_info, :fee_minor, :currency,
+        :stock_total, :stock_reserved, :stock_sold, :version, :created_at, :updated_at, NULL)
+"""  # noqa: S608
+
+_UPDATE = """
+UPDATE pets SET name = :name, species = :species, breed = :breed, age_months = :age_months,
+    size = :size, color = :color, gender = :gender, good_with_kids = :good_with_kids,
+    good_with_pets = :good_with_pets, description = :description, intake_date = :intake_date,
+    photos = :photos, medical_info = :medical_info, fee_minor = :fee_minor, currency = :currency,
+    stock_total = :stock_total, stock_reserved = :stock_reserved, stock_sold = :stock_sold,
+    version = :version, updated_at = :updated_at
+WHERE id = :id AND version = :expected
+"""
+
+_INVENTORY = f"""
+SELECT species, SUM({_FREE}) AS available, SUM(stock_reserved) AS pending,
+       SUM(stock_sold) AS adopted, SUM(stock_total) AS total
+FROM pets WHERE removed_at IS NULL GROUP BY species ORDER BY species
+"""  # noqa: S608
+
+
+class SqlPetRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def get(self, pet_id: UUID, *, for_update: bool = False) -> Pet | None:
+        lock = self._db.for_update() if for_update else ""
+        sql = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND removed_at IS NULL{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": pet_id})
+        return None if row is None else _pet(row)
+
+    async def get_many(
+        self, pet_ids: Sequence[UUID], *, for_update: bool = False, include_removed: bool = False
+    ) -> dict[UUID, Pet]:
+        if not pet_ids:
+            return {}
+        ids = sorted(set(pet_ids))
+        names = [f"id{i}" for i in range(len(ids))]
+        live = "" if include_removed else " AND removed_at IS NULL"
+        lock = self._db.for_update() if for_update else ""
+        placeholders = ", ".join(f":{n}" for n in names)
+        sql = f"SELECT {_COLUMNS} FROM pets WHERE id IN ({placeholders}){live} ORDER BY id{lock}"  # noqa: S608
+        rows = await self._db.fetch_all(sql, dict(zip(names, ids, strict=True)))
+        return {pet.id: pet for pet in map(_pet, rows)}
+
+    async def add(self, pet: Pet) -> None:
+        await self._db.execute(_INSERT, _params(pet))
+
+    async def save(self, pet: Pet, expected_version: int) -> None:
+        changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": expected_version})
+        if changed != 1:
+            raise StaleVersion(f"pet {pet.id} was changed by someone else", id=str(pet.id))
+
+    async def remove(self, pet_id: UUID, now: datetime) -> None:
+        sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id"
+        await self._db.execute(sql, {"id": pet_id, "now": now})
+
+    async def list(self, query: PetQuery) -> list[Pet]:
+        conditions = ["removed_at IS NULL"]
+        params: dict[str, Any] = {"limit": query.limit + 1}
+        if query.species is not None:
+            conditions.append("species = :species")
+            params["species"] = query.species.value
+        if query.status is not None:
+            conditions.append(_STATUS_FILTER[query.status])
+        if query.after_id is not None:
+            conditions.append("id > :after")
+            params["after"] = query.after_id
+        where = " AND ".join(conditions)
+        sql = f"SELECT {_COLUMNS} FROM pets WHERE {where} ORDER BY id LIMIT :limit"  # noqa: S608
+        return [_pet(row) for row in await self._db.fetch_all(sql, params)]
+
+    async def any(self) -> bool:
+        return await self._db.fetch_one("SELECT 1 FROM pets WHERE removed_at IS NULL LIMIT 1") is not None
+
+    async def inventory(self) -> Inventory:
+        by_species = {
+            Species(row["species"]): StockCounts(
+                int(row["available"]), int(row["pending"]), int(row["adopted"]), int(row["total"])
+            )
+            for row in await self._db.fetch_all(_INVENTORY)
+        }
+        counts = by_species.values()
+        overall = StockCounts(
+            sum(c.available for c in counts),
+            sum(c.pending for c in counts),
+            sum(c.adopted for c in counts),
+            sum(c.total for c in counts),
+        )
+        return Inventory(overall, by_species)
+
+
+def _params(pet: Pet) -> dict[str, Any]:
+    profile = pet.profile
+    return {
+        "id": pet.id,
+        "name": profile.name,
+        "species": profile.species.value,
+        "breed": profile.breed,
+        "age_months": profile.age_months,
+        "size": None if profile.size is None else profile.size.value,
+        "color": profile.color,
+        "gender": None if profile.gender is None else profile.gender.value,
+        "good_with_kids": profile.good_with_kids,
+        "good_with_pets": profile.good_with_pets,
+        "description": profile.description,
+        "intake_date": profile.intake_date,
+        "photos": to_json(list(profile.photos)),
+        "medical_info": to_json(profile.medical_info),
+        "fee_minor": profile.adoption_fee.amount_minor,
+        "currency": profile.adoption_fee.currency,
+        "stock_total": pet.stock.total,
+        "stock_reserved": pet.stock.reserved,
+        "stock_sold": pet.stock.sold,
+        "version": pet.version,
+        "created_at": pet.created_at,
+        "updated_at": pet.updated_at,
+    }
+
+
+def _pet(row: Row) -> Pet:
+    profile = PetProfile(
+        name=row["name"],
+        species=Species(row["species"]),
+        adoption_fee=Money(int(row["fee_minor"]), row["currency"]),
+        breed=row["breed"],
+        age_months=row["age_months"],
+        size=None if row["size"] is None else PetSize(row["size"]),
+        color=row["color"],
+        gender=None if row["gender"] is None else Gender(row["gender"]),
+        good_with_kids=as_opt_bool(row["good_with_kids"]),
+        good_with_pets=as_opt_bool(row["good_with_pets"]),
+        description=row["description"],
+        intake_date=as_opt_date(row["intake_date"]),
+        photos=tuple(from_json(row["photos"])),
+        medical_info=from_json(row["medical_info"]),
+    )
+    stock = Stock(row["stock_total"], row["stock_reserved"], row["stock_sold"])
+    return Pet(
+        id=as_uuid(row["id"]),
+        profile=profile,
+        stock=stock,
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        version=row["version"],
+    )

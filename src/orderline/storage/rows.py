@@ -1,0 +1,45 @@
+"""Value conversions between driver rows and domain values, for the types the two drivers return differently."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Any
+from uuid import UUID
+
+import msgspec
+
+
+def as_uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def as_opt_uuid(value: Any) -> UUID | None:
+    return None if value is None else as_uuid(value)
+
+
+def as_datetime(value: Any) -> datetime:
+    """asyncpg returns aware datetimes; SQLite returns text in UTC, which gets its zone back here."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def as_opt_datetime(value: Any) -> datetime | None:
+    return None if value is None else as_datetime(value)
+
+
+def as_opt_date(value: Any) -> date | None:
+    if value is None or isinstance(value, date):
+        return value
+    return date.fromisoformat(str(value))
+
+
+def as_opt_bool(value: Any) -> bool | None:
+    return None if value is None else bool(value)
+
+
+def to_json(value: Any) -> str:
+    return msgspec.json.encode(value).decode()
+
+
+def from_json(value: Any) -> Any:
+    return None if value is None else msgspec.json.decode(value)

@@ -1,0 +1,124 @@
+"""The database schema as SQLAlchemy metadata: the source of the Alembic migrations, not of queries."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Sequence,
+    String,
+    Table,
+    Text,
+    Uuid,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+Json = JSON().with_variant(JSONB(), "postgresql")
+Timestamp = DateTime(timezone=True)
+
+# PostgreSQL numbers orders from this sequence; SQLite takes MAX(seq) + 1 under its write lock.
+order_seq = Sequence("order_seq", metadata=metadata)
+
+pets = Table(
+    "pets",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("species", String(16), nullable=False),
+    Column("breed", String(200)),
+    Column("age_months", Integer),
+    Column("size", String(16)),
+    Column("color", String(100)),
+    Column("gender", String(16)),
+    Column("good_with_kids", Boolean),
+    Column("good_with_pets", Boolean),
+    Column("description", Text),
+    Column("intake_date", Date),
+    Column("photos", Json, nullable=False),
+    Column("medical_info", Json, nullable=False),
+    Column("fee_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("stock_total", Integer, nullable=False),
+    Column("stock_reserved", Integer, nullable=False),
+    Column("stock_sold", Integer, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("removed_at", Timestamp),
+    CheckConstraint("fee_minor >= 0", name="fee_not_negative"),
+    CheckConstraint(
+        "stock_reserved >= 0 AND stock_sold >= 0 AND stock_reserved + stock_sold <= stock_total",
+        name="stock_conserved",
+    ),
+    Index(None, "species", "id"),
+)
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("customer_id", Uuid),
+    Column("currency", String(3), nullable=False),
+    Column("subtotal_minor", BigInteger, nullable=False),
+    Column("discount_minor", BigInteger, nullable=False),
+    Column("total_minor", BigInteger, nullable=False),
+    Column("note", Text),
+    Column("status", String(16), nullable=False),
+    Column("cancel_reason", String(32)),
+    Column("cancel_note", Text),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Column("cancelled_at", Timestamp),
+    Column("shipped_at", Timestamp),
+    Column("delivered_at", Timestamp),
+    CheckConstraint("total_minor >= 0", name="total_not_negative"),
+    Index(None, "status", "seq"),
+    Index(None, "customer_id", "seq"),
+    Index(None, "created_at"),
+)
+
+order_lines = Table(
+    "order_lines",
+    metadata,
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("line_no", Integer, primary_key=True),
+    Column("pet_id", ForeignKey("pets.id"), nullable=False),
+    Column("name", String(200), nullable=False),
+    Column("unit_price_minor", BigInteger, nullable=False),
+    Column("quantity", Integer, nullable=False),
+    CheckConstraint("quantity > 0", name="quantity_positive"),
+    Index(None, "pet_id"),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("prefix", String(16), nullable=False),
+    Column("key_hash", String(64), nullable=False, unique=True),
+    Column("scopes", Json, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("revoked_at", Timestamp),
+)
