@@ -32,9 +32,7 @@ class SchemaOutdated(RuntimeError):
     """The database is not at the schema this version needs, and we may not migrate it ourselves."""
 
 
-async def build(
-    settings: Settings, *, clock: Clock | None = None, ids: IdGenerator | None = None
-) -> Services:
+async def build(settings: Settings, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> Services:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases."""
     url = DatabaseUrl.parse(settings.database_url)
     if url.dialect == "sqlite":

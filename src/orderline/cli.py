@@ -132,7 +132,9 @@ def list_keys(database_url: DatabaseOption = None) -> None:
 
 
 @keys.command("revoke")
-def revoke_key(key_id: Annotated[str, typer.Argument(help="the key's id")], database_url: DatabaseOption = None) -> None:
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="the key's id")], database_url: DatabaseOption = None
+) -> None:
     """Revoke a key; requests with it are refused from then on."""
     settings = _settings(database_url=database_url)
     try:

@@ -104,19 +104,46 @@ class Orders:
         """Cancel a PLACED or APPROVED order and release its stock, exactly once however many ask."""
         principal.require(Scope.WRITE_ORDERS)
         async with self._db.transaction() as uow:
-            order = await uow.orders.get(command.order_id, for_update=True)
-            if order is None:
-                raise NotFound("order", command.order_id)
+            order = await _locked(uow, command.order_id)
             expected = order.version
             now = self._clock.now()
             order.cancel(reason=command.reason, note=command.note, now=now)
-            pets = await uow.pets.get_many(
-                list(order.quantities()), for_update=True, include_removed=True
-            )
+            pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
             await _move_stock(uow, pets, order, Pet.release, now)
             await uow.orders.save(order, expected)
             await uow.commit()
         return order
+
+    async def ship(self, principal: Principal, order_id: UUID) -> Order:
+        """Dispatch an APPROVED order: its reserved units become sold."""
+        principal.require(Scope.ADMIN)
+        async with self._db.transaction() as uow:
+            order = await _locked(uow, order_id)
+            expected = order.version
+            now = self._clock.now()
+            order.ship(now)
+            pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
+            await _move_stock(uow, pets, order, Pet.consume, now)
+            await uow.orders.save(order, expected)
+            await uow.commit()
+        return order
+
+    async def deliver(self, principal: Principal, order_id: UUID) -> Order:
+        principal.require(Scope.ADMIN)
+        async with self._db.transaction() as uow:
+            order = await _locked(uow, order_id)
+            expected = order.version
+            order.deliver(self._clock.now())
+            await uow.orders.save(order, expected)
+            await uow.commit()
+        return order
+
+
+async def _locked(uow: UnitOfWork, order_id: UUID) -> Order:
+    order = await uow.orders.get(order_id, for_update=True)
+    if order is None:
+        raise NotFound("order", order_id)
+    return order
 
 
 def _snapshot(pets: dict[UUID, Pet], line: LineRequest) -> OrderLine:

@@ -80,6 +80,7 @@ class PetRepository(Protocol):
     async def get(self, pet_id: UUID, *, for_update: bool = False) -> Pet | None:
         """A pet still in the catalogue (removed pets are not found)."""
         ...
+
     async def get_many(
         self, pet_ids: Sequence[UUID], *, for_update: bool = False, include_removed: bool = False
     ) -> dict[UUID, Pet]:
@@ -92,6 +93,7 @@ class PetRepository(Protocol):
     async def list(self, query: PetQuery) -> list[Pet]:
         """Up to ``query.limit + 1`` pets in id order; the extra one tells another page exists."""
         ...
+
     async def any(self) -> bool: ...
     async def inventory(self) -> Inventory: ...
 

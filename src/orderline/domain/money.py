@@ -16,7 +16,7 @@ MINOR_UNITS: dict[str, int] = {
     "SEK": 2, "SGD": 2, "USD": 2, "ZAR": 2,
 }  # fmt: skip
 
-_DECIMAL = re.compile(r"(?P<sign>-?)(?P<units>\d{1,15})(?:\.(?P<fraction>\d+))?")
+_DECIMAL = re.compile(r"(?P<sign>-?)(?P<units>[0-9]{1,15})(?:\.(?P<fraction>[0-9]+))?")
 
 
 def check_currency(currency: str) -> str:
@@ -46,12 +46,10 @@ class Money:
             raise UnknownCurrency(f"currency {currency!r} is not supported", currency=currency)
         match = _DECIMAL.fullmatch(text)
         if match is None:
-            raise InvalidAmount(f"{text!r} is not a decimal amount such as \"150.00\"", amount=text)
+            raise InvalidAmount(f'{text!r} is not a decimal amount such as "150.00"', amount=text)
         fraction = match["fraction"] or ""
         if len(fraction) > exponent:
-            raise InvalidAmount(
-                f"{text!r} has more than {exponent} decimal places for {currency}", amount=text
-            )
+            raise InvalidAmount(f"{text!r} has more than {exponent} decimal places for {currency}", amount=text)
         minor = int(match["units"]) * 10**exponent + int(fraction.ljust(exponent, "0") or "0")
         return cls(-minor if match["sign"] else minor, currency)
 

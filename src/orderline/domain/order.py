@@ -116,9 +116,7 @@ class Order:
     def quantities(self) -> dict[UUID, int]:
         return {line.pet_id: line.quantity for line in self.lines}
 
-    def cancel(
-        self, *, reason: CancelReason, note: str | None, now: datetime, force: bool = False
-    ) -> list[Event]:
+    def cancel(self, *, reason: CancelReason, note: str | None, now: datetime, force: bool = False) -> list[Event]:
         """Cancel at once. Refused (changing nothing) unless the status allows a cancel."""
         allowed_from = FORCE_CANCELLABLE if force else CANCELLABLE
         if self.status not in allowed_from:
@@ -154,9 +152,7 @@ class Order:
         previous, self.status = self.status, target
         self.updated_at = now
         self.version += 1
-        return OrderStatusChanged(
-            order_id=self.id, previous_status=previous, new_status=target, occurred_at=now
-        )
+        return OrderStatusChanged(order_id=self.id, previous_status=previous, new_status=target, occurred_at=now)
 
 
 def check_lines(lines: Sequence[OrderLine]) -> None:
@@ -170,11 +166,7 @@ def check_lines(lines: Sequence[OrderLine]) -> None:
         raise InvalidOrder("each pet may appear only once in an order; raise its quantity instead")
     for line in lines:
         if not 1 <= line.quantity <= MAX_QUANTITY:
-            raise InvalidOrder(
-                f"quantity must be between 1 and {MAX_QUANTITY}", quantity=line.quantity
-            )
+            raise InvalidOrder(f"quantity must be between 1 and {MAX_QUANTITY}", quantity=line.quantity)
     currencies = sorted({line.unit_price.currency for line in lines})
     if len(currencies) > 1:
-        raise CurrencyMismatch(
-            "every pet in one order must be priced in the same currency", currencies=currencies
-        )
+        raise CurrencyMismatch("every pet in one order must be priced in the same currency", currencies=currencies)

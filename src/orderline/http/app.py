@@ -10,7 +10,6 @@ from typing import Any
 import structlog
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
-from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
@@ -25,8 +24,8 @@ from orderline.domain.errors import DomainError
 from orderline.http.api.orders import OrderController
 from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez
-from orderline.http.auth import principal_of
 from orderline.http.content_type import require_json_body
+from orderline.http.dependencies import PROVIDERS
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
 from orderline.http.request_id import request_id_middleware
 
@@ -64,10 +63,7 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
     return Litestar(
         route_handlers=[v1],
         lifespan=[lifespan],
-        dependencies={
-            "services": Provide(_services, sync_to_thread=False),
-            "principal": Provide(principal_of),
-        },
+        dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected},
         middleware=[request_id_middleware],
@@ -82,8 +78,3 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
         state=State({"problem_base_uri": base}),
         logging_config=None,
     )
-
-
-def _services(request: Request[Any, Any, Any]) -> Services:
-    services: Services = request.app.state.services
-    return services

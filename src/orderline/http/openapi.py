@@ -9,7 +9,13 @@ import msgspec
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 
-from orderline.http.problems import DEFAULT_BASE_URI, MEDIA_TYPE, ProblemType, every_problem_type, problem_body
+from orderline.http.problems import (
+    DEFAULT_BASE_URI,
+    MEDIA_TYPE,
+    ProblemType,
+    every_problem_type,
+    problem_body,
+)
 
 
 class FieldErrorOut(msgspec.Struct):
@@ -77,7 +83,9 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
 }  # fmt: skip
 
 
-def problem_example(problem: ProblemType, instance: str = "/v1/orders/019b4139-1234-7abc-8def-123456789abc") -> dict[str, Any]:
+def problem_example(
+    problem: ProblemType, instance: str = "/v1/orders/019b4139-1234-7abc-8def-123456789abc"
+) -> dict[str, Any]:
     extra = dict(PROBLEM_EXAMPLES[problem.slug])
     detail = extra.pop("detail")
     return problem_body(problem, detail, instance, DEFAULT_BASE_URI, **extra)

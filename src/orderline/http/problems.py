@@ -119,9 +119,7 @@ def _exception(
     )
 
 
-def refusal_to_problem(
-    exc: domain.DomainError | app.ApplicationError, base_uri: str
-) -> Problem:
+def refusal_to_problem(exc: domain.DomainError | app.ApplicationError, base_uri: str) -> Problem:
     """A rule refusal or an application refusal, with its details as extension members."""
     problem = problem_type_of(exc)
     details = {_camel(k): v for k, v in exc.details.items()}

@@ -36,9 +36,7 @@ class DatabaseUrl:
             if not urlsplit(url).hostname and "host=" not in url:
                 raise DatabaseUrlError(f"{url!r} names no PostgreSQL host")
             return cls("postgresql", "postgresql://" + rest)
-        raise DatabaseUrlError(
-            f"unsupported database {scheme!r}: use sqlite:///PATH or postgresql://USER@HOST/DB"
-        )
+        raise DatabaseUrlError(f"unsupported database {scheme!r}: use sqlite:///PATH or postgresql://USER@HOST/DB")
 
     @property
     def sqlalchemy_url(self) -> str:

@@ -38,8 +38,7 @@ async def current_revision(connection: Connection) -> str | None:
     """The revision the database is at, or None for a database never migrated."""
     exists = {
         "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'",
-        "postgresql": "SELECT 1 FROM pg_tables WHERE tablename = 'alembic_version'"
-        " AND schemaname = current_schema()",
+        "postgresql": "SELECT 1 FROM pg_tables WHERE tablename = 'alembic_version' AND schemaname = current_schema()",
     }[connection.dialect]
     if await connection.fetch_one(exists) is None:
         return None

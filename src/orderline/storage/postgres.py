@@ -66,9 +66,7 @@ class PostgresConnection:
 
 async def _init_connection(raw: asyncpg.Connection) -> None:
     # JSON travels as text on both engines; the repositories encode and decode it.
-    await raw.set_type_codec(
-        "jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog", format="text"
-    )
+    await raw.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog", format="text")
 
 
 class PostgresDatabase:
@@ -77,9 +75,7 @@ class PostgresDatabase:
 
     @classmethod
     async def open(cls, dsn: str, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(
-            dsn, min_size=min_size, max_size=max_size, init=_init_connection
-        )
+        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
         return cls(pool)
 
     @asynccontextmanager
@@ -102,4 +98,3 @@ class PostgresDatabase:
 
     async def close(self) -> None:
         await self._pool.close()
-

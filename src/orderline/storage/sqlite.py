@@ -93,9 +93,8 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._write_lock:
-            async with _scope(self._writer, "BEGIN IMMEDIATE") as commit:
-                yield SqlUnitOfWork(SqliteConnection(self._writer), commit)
+        async with self._write_lock, _scope(self._writer, "BEGIN IMMEDIATE") as commit:
+            yield SqlUnitOfWork(SqliteConnection(self._writer), commit)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -113,7 +112,6 @@ class SqliteDatabase:
     async def close(self) -> None:
         for raw in self._all:
             await raw.close()
-
 
 
 def _scope(raw: aiosqlite.Connection, begin: str) -> AbstractAsyncContextManager[Commit]:

@@ -15,9 +15,7 @@ ORDER_EXAMPLE: dict[str, Any] = {
     "status": "PLACED",
     "totalAmount": "150.00",
     "currency": "USD",
-    "items": [
-        {"petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}
-    ],
+    "items": [{"petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}],
     "note": None,
     "cancelReason": None,
     "cancelNote": None,

@@ -3,22 +3,21 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Response
 
 from orderline.application.errors import InvalidInput
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
-from orderline.application.principal import Principal
-from orderline.application.services import Services
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.status import OrderStatus
 from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE, PLACE_EXAMPLES
-from orderline.http.api.wire import CurrencyCode, DecimalString, Limit, PageOut
+from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
+from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
 
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
@@ -118,7 +117,7 @@ def etag(order: Order) -> str:
 
 class OrderController(Controller):
     path = "/orders"
-    tags = ["Store"]
+    tags: ClassVar[list[str]] = ["Store"]
 
     @post(
         "/",
@@ -135,8 +134,8 @@ class OrderController(Controller):
     async def create(
         self,
         data: Annotated[OrderIn, Body(examples=body_examples(**PLACE_EXAMPLES))],
-        services: Services,
-        principal: Principal,
+        services: UseCases,
+        principal: Caller,
     ) -> Response[OrderOut]:
         order = await services.orders.place(principal, data.command())
         headers = {"Location": f"/v1/orders/{order.id}", "ETag": etag(order)}
@@ -151,7 +150,7 @@ class OrderController(Controller):
             **problems("not-found", "unauthorized", "forbidden"),
         },
     )
-    async def read(self, order_id: UUID, services: Services, principal: Principal) -> Response[OrderOut]:
+    async def read(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> Response[OrderOut]:
         order = await services.orders.get(principal, order_id)
         return Response(OrderOut.of(order), headers={"ETag": etag(order)})
 
@@ -167,13 +166,13 @@ class OrderController(Controller):
     )
     async def list(
         self,
-        services: Services,
-        principal: Principal,
-        status: OrderStatus | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
+        services: UseCases,
+        principal: Caller,
+        status: FromQuery[OrderStatus | None] = None,
+        created_after: Annotated[datetime | None, QueryParameter(name="createdAfter")] = None,
+        created_before: Annotated[datetime | None, QueryParameter(name="createdBefore")] = None,
         limit: Limit = 20,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
         page = await services.orders.list(
             principal,
@@ -193,7 +192,7 @@ class OrderController(Controller):
         "stock. The order is kept, with status CANCELLED.",
         responses=problems("not-found", "order-not-cancellable", "unauthorized", "forbidden"),
     )
-    async def cancel_by_delete(self, order_id: UUID, services: Services, principal: Principal) -> None:
+    async def cancel_by_delete(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
         await services.orders.cancel(principal, CancelOrder(order_id))
 
     @post(
@@ -208,13 +207,13 @@ class OrderController(Controller):
     )  # fmt: skip
     async def cancel(
         self,
-        order_id: UUID,
+        order_id: FromPath[UUID],
         data: Annotated[
             CancelIn,
             Body(examples=body_examples(duplicate={"reason": "DUPLICATE", "note": "placed twice"})),
         ],
-        services: Services,
-        principal: Principal,
+        services: UseCases,
+        principal: Caller,
     ) -> Response[OrderOut]:
         command = CancelOrder(order_id, data.reason, data.note)
         order = await services.orders.cancel(principal, command)

@@ -3,21 +3,20 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated
+from typing import Annotated, ClassVar
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post, put
-from litestar.params import Body
+from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response
 
 from orderline.application.catalogue import PetDraft
-from orderline.application.principal import Principal
-from orderline.application.services import Services
 from orderline.domain.money import Money
 from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species
-from orderline.http.api.wire import CurrencyCode, DecimalString, Limit, PageOut
 from orderline.http.api.examples import PET_EXAMPLE, PET_IN_EXAMPLE, PET_PAGE_EXAMPLE
+from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
+from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -125,7 +124,7 @@ class PetOut(msgspec.Struct, rename="camel", kw_only=True):
 
 class PetController(Controller):
     path = "/pets"
-    tags = ["Pet"]
+    tags: ClassVar[list[str]] = ["Pet"]
 
     @post(
         "/",
@@ -141,8 +140,8 @@ class PetController(Controller):
     async def create(
         self,
         data: Annotated[PetIn, Body(examples=body_examples(whiskers=PET_IN_EXAMPLE))],
-        services: Services,
-        principal: Principal,
+        services: UseCases,
+        principal: Caller,
     ) -> Response[PetOut]:
         pet = await services.catalogue.add_pet(principal, data.draft())
         return Response(PetOut.of(pet), status_code=201, headers={"Location": f"/v1/pets/{pet.id}"})
@@ -156,15 +155,13 @@ class PetController(Controller):
     )
     async def list(
         self,
-        services: Services,
-        species: Species | None = None,
-        status: PetStatus | None = None,
+        services: UseCases,
+        species: FromQuery[Species | None] = None,
+        status: FromQuery[PetStatus | None] = None,
         limit: Limit = 20,
-        cursor: str | None = None,
+        cursor: Cursor = None,
     ) -> PageOut[PetOut]:
-        page = await services.catalogue.list_pets(
-            species=species, status=status, limit=limit, cursor=cursor
-        )
+        page = await services.catalogue.list_pets(species=species, status=status, limit=limit, cursor=cursor)
         return PageOut([PetOut.of(pet) for pet in page.items], page.next_cursor)
 
     @get(
@@ -173,7 +170,7 @@ class PetController(Controller):
         summary="Get Pet",
         responses=success(200, PetOut, PET_EXAMPLE, "the pet") | problems("not-found"),
     )
-    async def read(self, pet_id: UUID, services: Services) -> PetOut:
+    async def read(self, pet_id: FromPath[UUID], services: UseCases) -> PetOut:
         return PetOut.of(await services.catalogue.get_pet(pet_id))
 
     @put(
@@ -190,10 +187,10 @@ class PetController(Controller):
     )  # fmt: skip
     async def update(
         self,
-        pet_id: UUID,
+        pet_id: FromPath[UUID],
         data: Annotated[PetIn, Body(examples=body_examples(whiskers=PET_IN_EXAMPLE))],
-        services: Services,
-        principal: Principal,
+        services: UseCases,
+        principal: Caller,
     ) -> PetOut:
         return PetOut.of(await services.catalogue.revise_pet(principal, pet_id, data.draft()))
 
@@ -204,5 +201,5 @@ class PetController(Controller):
         description="Removes the pet from the catalogue; orders keep their snapshot of it.",
         responses=problems("unauthorized", "forbidden", "not-found", "pet-reserved"),
     )
-    async def remove(self, pet_id: UUID, services: Services, principal: Principal) -> None:
+    async def remove(self, pet_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
         await services.catalogue.remove_pet(principal, pet_id)

@@ -7,8 +7,8 @@ from litestar import get
 from litestar.response import Response
 
 from orderline.application.ports import StockCounts
-from orderline.application.services import Services
 from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE
+from orderline.http.dependencies import UseCases
 from orderline.http.openapi import problems, success
 from orderline.http.problems import HTTP_PROBLEMS, problem_body
 
@@ -30,7 +30,7 @@ class InventoryOut(msgspec.Struct, rename="camel"):
     tags=["Store"],
     responses=success(200, InventoryOut, INVENTORY_EXAMPLE, "stock units by status") | problems(),
 )
-async def inventory(services: Services) -> InventoryOut:
+async def inventory(services: UseCases) -> InventoryOut:
     found = await services.catalogue.inventory()
     counts: StockCounts = found.counts
     by_species = {str(species): c.available for species, c in found.by_species.items()}
@@ -49,7 +49,7 @@ class HealthOut(msgspec.Struct):
     tags=["Operations"],
     responses=success(200, HealthOut, HEALTH_EXAMPLE, "ready") | problems("service-unavailable"),
 )
-async def healthz(services: Services) -> Response[HealthOut | dict[str, object]]:
+async def healthz(services: UseCases) -> Response[HealthOut | dict[str, object]]:
     try:
         await services.db.ping()
     except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"

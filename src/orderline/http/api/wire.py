@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
+from litestar.params import QueryParameter
 
 T = TypeVar("T")
 
@@ -13,13 +14,11 @@ DecimalString = Annotated[
     str,
     msgspec.Meta(pattern=r"^\d{1,15}(\.\d{1,3})?$", examples=["150.00"], description="decimal amount"),
 ]
-CurrencyCode = Annotated[
-    str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code")
-]
-Limit = Annotated[int, msgspec.Meta(ge=1, le=100)]
+CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code")]
+Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size, 1 to 100")]
+Cursor = Annotated[str | None, QueryParameter(description="nextCursor of the previous page")]
 
 
 class PageOut(msgspec.Struct, Generic[T], rename="camel"):
     data: list[T]
     next_cursor: str | None
-

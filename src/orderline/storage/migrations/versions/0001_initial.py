@@ -55,24 +55,18 @@ def upgrade() -> None:
         sa.Column("cancelled_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("shipped_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("delivered_at", sa.DateTime(timezone=True), nullable=True),
-        sa.CheckConstraint(
-            "total_minor >= 0", name=op.f("ck_orders_total_not_negative")
-        ),
+        sa.CheckConstraint("total_minor >= 0", name=op.f("ck_orders_total_not_negative")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_orders")),
         sa.UniqueConstraint("seq", name=op.f("uq_orders_seq")),
     )
     with op.batch_alter_table("orders", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_orders_created_at"), ["created_at"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_orders_created_at"), ["created_at"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_orders_customer_id_seq"),
             ["customer_id", "seq"],
             unique=False,
         )
-        batch_op.create_index(
-            batch_op.f("ix_orders_status_seq"), ["status", "seq"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_orders_status_seq"), ["status", "seq"], unique=False)
 
     op.create_table(
         "pets",
@@ -107,9 +101,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_pets")),
     )
     with op.batch_alter_table("pets", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_pets_species_id"), ["species", "id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_pets_species_id"), ["species", "id"], unique=False)
 
     op.create_table(
         "order_lines",
@@ -119,24 +111,18 @@ def upgrade() -> None:
         sa.Column("name", sa.String(length=200), nullable=False),
         sa.Column("unit_price_minor", sa.BigInteger(), nullable=False),
         sa.Column("quantity", sa.Integer(), nullable=False),
-        sa.CheckConstraint(
-            "quantity > 0", name=op.f("ck_order_lines_quantity_positive")
-        ),
+        sa.CheckConstraint("quantity > 0", name=op.f("ck_order_lines_quantity_positive")),
         sa.ForeignKeyConstraint(
             ["order_id"],
             ["orders.id"],
             name=op.f("fk_order_lines_order_id_orders"),
             ondelete="CASCADE",
         ),
-        sa.ForeignKeyConstraint(
-            ["pet_id"], ["pets.id"], name=op.f("fk_order_lines_pet_id_pets")
-        ),
+        sa.ForeignKeyConstraint(["pet_id"], ["pets.id"], name=op.f("fk_order_lines_pet_id_pets")),
         sa.PrimaryKeyConstraint("order_id", "line_no", name=op.f("pk_order_lines")),
     )
     with op.batch_alter_table("order_lines", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_order_lines_pet_id"), ["pet_id"], unique=False
-        )
+        batch_op.create_index(batch_op.f("ix_order_lines_pet_id"), ["pet_id"], unique=False)
 
 
 def downgrade() -> None:

@@ -1,0 +1,1 @@
+"""The benchmark: the service's order endpoints under bounded loopback load, beside a no-op endpoint."""

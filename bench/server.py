@@ -1,0 +1,107 @@
+"""The service under test: `orderline serve` as a subprocess on a free loopback port, and its CLI."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import sys
+import time
+from pathlib import Path
+from types import TracebackType
+
+from bench.client import Connection, encode_request
+
+STARTUP_TIMEOUT_S = 60.0
+
+
+class ServerError(Exception):
+    """The service did not start, or one of its commands failed; the message says which and why."""
+
+
+async def orderline(*args: str) -> str:
+    """Run ``python -m orderline ARGS`` with the benchmark's interpreter; its stdout, or ServerError."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "orderline", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await process.communicate()
+    if process.returncode != 0:
+        raise ServerError(f"orderline {args[0]} failed: {err.decode(errors='replace').strip()}")
+    return out.decode()
+
+
+async def create_admin_key(database_url: str) -> str:
+    out = await orderline("keys", "create", "--scopes", "admin", "--database-url", database_url)
+    return out.strip().splitlines()[-1]  # the CLI prints the key alone on its last line
+
+
+class Server:
+    """``async with Server(url, log_path) as server:`` — serving on ``server.port`` until the block ends."""
+
+    def __init__(self, database_url: str, log_path: Path, log_level: str) -> None:
+        self.database_url = database_url
+        self.log_path = log_path
+        self.log_level = log_level
+        self.port = _free_port()
+        self._process: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> Server:
+        # The log goes to a file, not a pipe: a pipe nobody reads would fill and stall the server.
+        with self.log_path.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "orderline", "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--database-url", self.database_url, "--demo",
+                stdout=log, stderr=log, env={**os.environ, "ORDERLINE_LOG_LEVEL": self.log_level},
+            )  # fmt: skip
+        try:
+            await self._wait_until_ready()
+        except BaseException:
+            await self._stop()
+            raise
+        return self
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        await self._stop()
+
+    async def _wait_until_ready(self) -> None:
+        assert self._process is not None
+        probe = encode_request("GET", "/v1/healthz")
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.returncode is not None:
+                raise ServerError(f"the server exited with {self._process.returncode}:\n{self.log_tail()}")
+            connection = Connection("127.0.0.1", self.port)
+            try:
+                if (await connection.send(probe)).status == 200:
+                    return
+            except (OSError, asyncio.IncompleteReadError):
+                pass  # not listening yet
+            finally:
+                await connection.close()
+            await asyncio.sleep(0.1)
+        waited = f"/v1/healthz did not answer 200 within {STARTUP_TIMEOUT_S:.0f} s"
+        raise ServerError(f"{waited}:\n{self.log_tail()}")
+
+    async def _stop(self) -> None:
+        if self._process is None or self._process.returncode is not None:
+            return
+        self._process.terminate()
+        try:
+            await asyncio.wait_for(self._process.wait(), timeout=15)
+        except TimeoutError:
+            self._process.kill()
+            await self._process.wait()
+
+    def log_tail(self, lines: int = 20) -> str:
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _free_port() -> int:
+    # Port 0 makes the kernel pick a free port; the short window before uvicorn binds it is acceptable here.
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port

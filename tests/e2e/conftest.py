@@ -1,0 +1,59 @@
+"""End-to-end fixtures: the real app over HTTP (in-process ASGI) on a real database."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from orderline.application.principal import Scope
+from orderline.application.services import Services
+from orderline.bootstrap import build
+from orderline.config import Settings
+from orderline.http.app import create_app
+from tests.e2e.lifespan import lifespan_of
+from tests.support import SteppingClock
+
+
+@pytest.fixture
+async def app(settings: Settings, clock: SteppingClock) -> AsyncIterator[Litestar]:
+    """The real app with its lifespan running in the test's own event loop (as uvicorn would run it)."""
+    application = create_app(settings, lambda: build(settings, clock=clock))
+    async with lifespan_of(application):
+        yield application
+
+
+@pytest.fixture
+async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as http:
+        yield http
+
+
+@pytest.fixture
+def app_services(app: Litestar) -> Services:
+    services: Services = app.state.services
+    return services
+
+
+async def _key(services: Services, *scopes: Scope) -> dict[str, str]:
+    _key_row, secret = await services.api_keys.create("test", frozenset(scopes))
+    return {"Authorization": f"Bearer {secret}"}
+
+
+@pytest.fixture
+async def admin(app_services: Services) -> dict[str, str]:
+    return await _key(app_services, Scope.ADMIN)
+
+
+@pytest.fixture
+async def clerk(app_services: Services) -> dict[str, str]:
+    """A key that may read and cancel orders, nothing else."""
+    return await _key(app_services, Scope.READ_ORDERS, Scope.WRITE_ORDERS)
+
+
+@pytest.fixture
+async def reader(app_services: Services) -> dict[str, str]:
+    return await _key(app_services, Scope.READ_ORDERS)

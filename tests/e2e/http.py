@@ -1,0 +1,37 @@
+"""Small helpers for the HTTP tests: make pets and orders through the API, check problem bodies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from httpx import AsyncClient, Response
+
+PROBLEM_MEMBERS = {"type", "title", "status", "detail", "instance"}
+
+Client = AsyncClient
+
+
+async def make_pet(client: Client, headers: dict[str, str], **fields: Any) -> dict[str, Any]:
+    body = {"name": "Whiskers", "species": "CAT", "adoptionFee": "150.00", **fields}
+    response = await client.post("/v1/pets", json=body, headers=headers)
+    assert response.status_code == 201, response.text
+    pet: dict[str, Any] = response.json()
+    return pet
+
+
+async def place(client: Client, pet_id: str, quantity: int = 1) -> dict[str, Any]:
+    response = await client.post("/v1/orders", json={"petId": pet_id, "quantity": quantity})
+    assert response.status_code == 201, response.text
+    order: dict[str, Any] = response.json()
+    return order
+
+
+def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert PROBLEM_MEMBERS <= body.keys(), body
+    assert body["type"].endswith("/" + slug), body
+    assert body["status"] == status
+    assert body["instance"] == response.request.url.path
+    return body

@@ -1,0 +1,154 @@
+"""A Hypothesis state machine over place / cancel / approve / ship / deliver, on each engine.
+
+After every step the database must agree with a model: per pet, the reserved units are exactly
+what open orders hold, the sold units exactly what shipped orders took, and free = total -
+reserved - sold never goes negative.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+
+from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.services import Services
+from orderline.bootstrap import build
+from orderline.config import Settings
+from orderline.domain.errors import IllegalTransition, OrderNotCancellable, OutOfStock
+from orderline.domain.order import Order
+from orderline.domain.status import OrderStatus
+from tests.support import ADMIN, ANYONE, a_pet_draft, approve
+
+T = TypeVar("T")
+OPEN = {OrderStatus.PLACED, OrderStatus.APPROVED}
+TAKEN = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
+STOCKS = (1, 2, 3)
+
+
+def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
+    class StockMachine(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.loop = asyncio.new_event_loop()
+            url = fresh_database()
+            self.services: Services = self.run(build(Settings(database_url=url)))
+            self.pets: list[UUID] = []
+            self.orders: dict[UUID, Order] = {}  # the model: the last known state of each order
+
+        def run(self, work: Coroutine[Any, Any, T]) -> T:
+            return self.loop.run_until_complete(work)
+
+        def teardown(self) -> None:
+            self.run(self.services.close())
+            self.loop.close()
+
+        @initialize()
+        def stock_the_catalogue(self) -> None:
+            for index, stock in enumerate(STOCKS):
+                draft = a_pet_draft(f"pet-{index}", stock=stock)
+                self.pets.append(self.run(self.services.catalogue.add_pet(ADMIN, draft)).id)
+
+        def free(self, pet_id: UUID) -> int:
+            held = sum(
+                line.quantity
+                for order in self.orders.values()
+                if order.status in OPEN | TAKEN
+                for line in order.lines
+                if line.pet_id == pet_id
+            )
+            return STOCKS[self.pets.index(pet_id)] - held
+
+        @rule(data=st.data(), quantity=st.integers(1, 3))
+        def place(self, data: st.DataObject, quantity: int) -> None:
+            pet_id = data.draw(st.sampled_from(self.pets))
+            expected_ok = self.free(pet_id) >= quantity
+            try:
+                order = self.run(self.services.orders.place(ANYONE, PlaceOrder([LineRequest(pet_id, quantity)])))
+            except OutOfStock:
+                assert not expected_ok
+                return
+            assert expected_ok
+            self.orders[order.id] = order
+
+        def pick(self, data: st.DataObject) -> Order:
+            return self.orders[data.draw(st.sampled_from(sorted(self.orders)))]
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data())
+        def cancel(self, data: st.DataObject) -> None:
+            order = self.pick(data)
+            try:
+                self.orders[order.id] = self.run(self.services.orders.cancel(ADMIN, CancelOrder(order.id)))
+            except OrderNotCancellable:
+                assert order.status not in OPEN
+            else:
+                assert order.status in OPEN
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data())
+        def approve(self, data: st.DataObject) -> None:
+            order = self.pick(data)
+            try:
+                self.orders[order.id] = self.run(approve(self.services, order))
+            except IllegalTransition:
+                assert order.status is not OrderStatus.PLACED
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data())
+        def ship(self, data: st.DataObject) -> None:
+            order = self.pick(data)
+            try:
+                self.orders[order.id] = self.run(self.services.orders.ship(ADMIN, order.id))
+            except IllegalTransition:
+                assert order.status is not OrderStatus.APPROVED
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data())
+        def deliver(self, data: st.DataObject) -> None:
+            order = self.pick(data)
+            try:
+                self.orders[order.id] = self.run(self.services.orders.deliver(ADMIN, order.id))
+            except IllegalTransition:
+                assert order.status is not OrderStatus.SHIPPED
+
+        @invariant()
+        def stock_is_conserved(self) -> None:
+            for pet_id in self.pets:
+                pet = self.run(self.services.catalogue.get_pet(pet_id))
+                held = {"open": 0, "taken": 0}
+                for order in self.orders.values():
+                    quantity = sum(line.quantity for line in order.lines if line.pet_id == pet_id)
+                    if order.status in OPEN:
+                        held["open"] += quantity
+                    elif order.status in TAKEN:
+                        held["taken"] += quantity
+                assert (pet.stock.reserved, pet.stock.sold) == (held["open"], held["taken"])
+                assert pet.stock.free == pet.stock.total - pet.stock.reserved - pet.stock.sold >= 0
+                assert pet.stock.total == STOCKS[self.pets.index(pet_id)]
+
+        @invariant()
+        def stored_orders_match_the_model(self) -> None:
+            for order in self.orders.values():
+                stored = self.run(self.services.orders.get(ADMIN, order.id))
+                assert (stored.status, stored.version) == (order.status, order.version)
+
+    return StockMachine
+
+
+@pytest.mark.filterwarnings("ignore::hypothesis.errors.NonInteractiveExampleWarning")
+def test_stock_is_conserved_through_any_sequence_of_commands(fresh_database: Callable[[], str]) -> None:
+    machine = _machine(fresh_database)
+    machine.TestCase.settings = settings(
+        max_examples=30,
+        stateful_step_count=25,
+        deadline=None,
+        suppress_health_check=[HealthCheck.too_slow],
+    )
+
+    machine.TestCase().runTest()

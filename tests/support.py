@@ -1,0 +1,91 @@
+"""Test support: engine parameters, a stepping clock, builders for pets and orders, principals."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from orderline.application.catalogue import PetDraft
+from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.services import Services
+from orderline.domain.money import Money
+from orderline.domain.order import Order
+from orderline.domain.pet import Pet, PetProfile, Species
+
+ENGINES = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgres", id="postgres", marks=pytest.mark.postgres),
+]
+
+START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+class SteppingClock:
+    """Each reading is one millisecond after the last, so timestamps are distinct and ordered."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self._next = start
+
+    def now(self) -> datetime:
+        moment, self._next = self._next, self._next + timedelta(milliseconds=1)
+        return moment
+
+
+def a_principal(*scopes: Scope) -> Principal:
+    return Principal(PrincipalKind.API_KEY, scopes=frozenset(scopes))
+
+
+ADMIN = a_principal(Scope.ADMIN)
+CLERK = a_principal(Scope.READ_ORDERS, Scope.WRITE_ORDERS)
+ANYONE = Principal(PrincipalKind.ANONYMOUS)
+
+
+def a_pet_draft(
+    name: str = "Whiskers",
+    *,
+    stock: int = 1,
+    fee: str = "150.00",
+    currency: str = "USD",
+    species: Species = Species.CAT,
+) -> PetDraft:
+    return PetDraft(PetProfile(name, species, Money.parse(fee, currency)), stock)
+
+
+async def a_pet(services: Services, name: str = "Whiskers", **kwargs: object) -> Pet:
+    return await services.catalogue.add_pet(ADMIN, a_pet_draft(name, **kwargs))  # type: ignore[arg-type]
+
+
+async def an_order(services: Services, *pets: Pet, quantity: int = 1) -> Order:
+    lines = [LineRequest(pet.id, quantity) for pet in pets]
+    return await services.orders.place(ANYONE, PlaceOrder(lines))
+
+
+async def approve(services: Services, order: Order) -> Order:
+    """Move a PLACED order to APPROVED as a successful payment would (payments are not built yet)."""
+    async with services.db.transaction() as uow:
+        loaded = await uow.orders.get(order.id, for_update=True)
+        assert loaded is not None
+        expected = loaded.version
+        loaded.approve(services.clock.now())
+        await uow.orders.save(loaded, expected)
+        await uow.commit()
+    return loaded
+
+
+async def in_status(services: Services, pet: Pet, status: str) -> Order:
+    """An order for ``pet`` brought to ``status`` by the same use cases production uses."""
+    order = await an_order(services, pet)
+    if status == "PLACED":
+        return order
+    if status == "CANCELLED":
+        return await services.orders.cancel(ADMIN, CancelOrder(order.id))
+    order = await approve(services, order)
+    if status == "APPROVED":
+        return order
+    order = await services.orders.ship(ADMIN, order.id)
+    if status == "SHIPPED":
+        return order
+    assert status == "DELIVERED", status
+    return await services.orders.deliver(ADMIN, order.id)

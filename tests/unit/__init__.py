@@ -1,0 +1,1 @@
+"""Unit tier: the pure domain layer, no database and no I/O."""
