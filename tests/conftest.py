@@ -34,7 +34,7 @@ def _postgres_admin_url() -> str:
 async def _reachable(url: str) -> str | None:
     try:
         connection = await asyncpg.connect(url, timeout=5)
-    except (OSError, asyncpg.PostgresError, asyncio.TimeoutError) as exc:
+    except (TimeoutError, OSError, asyncpg.PostgresError) as exc:
         return f"{type(exc).__name__}: {exc}"
     await connection.close()
     return None

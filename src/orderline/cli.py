@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import sys
 from collections.abc import Awaitable, Callable
-from typing import Annotated, NoReturn, TypeVar
+from typing import Annotated, Any, NoReturn, TypeVar
 from uuid import UUID
 
 import structlog
@@ -36,7 +35,7 @@ DatabaseOption = Annotated[
 log = structlog.get_logger("orderline")
 
 
-def _settings(**overrides: object) -> Settings:
+def _settings(**overrides: Any) -> Settings:
     try:
         settings = Settings.load(**overrides)
         DatabaseUrl.parse(settings.database_url)
@@ -150,4 +149,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 import pytest
@@ -27,7 +28,8 @@ async def app(settings: Settings, clock: SteppingClock) -> AsyncIterator[Litesta
 
 @pytest.fixture
 async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    asgi: Any = app  # httpx types the ASGI callable more narrowly than Litestar declares it
+    transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
     async with httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as http:
         yield http
 

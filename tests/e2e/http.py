@@ -30,7 +30,7 @@ def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]
     assert response.status_code == status, response.text
     assert response.headers["content-type"].startswith("application/problem+json")
     body: dict[str, Any] = response.json()
-    assert PROBLEM_MEMBERS <= body.keys(), body
+    assert body.keys() >= PROBLEM_MEMBERS, body
     assert body["type"].endswith("/" + slug), body
     assert body["status"] == status
     assert body["instance"] == response.request.url.path

@@ -15,9 +15,9 @@ async def lifespan_of(app: Litestar) -> AsyncIterator[None]:
     """Startup before the block, shutdown after it; one task holds the lifespan throughout."""
     inbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
     outbox: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
-    task = asyncio.create_task(
-        app({"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}, inbox.get, outbox.put)
-    )  # type: ignore[arg-type]
+    asgi: Any = app  # the ASGI callable, typed loosely: lifespan messages are plain dicts here
+    scope = {"type": "lifespan", "asgi": {"version": "3.0"}, "state": {}}
+    task = asyncio.create_task(asgi(scope, inbox.get, outbox.put))
     await inbox.put({"type": "lifespan.startup"})
     started = await outbox.get()
     if started["type"] != "lifespan.startup.complete":

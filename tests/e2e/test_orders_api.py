@@ -8,7 +8,6 @@ import pytest
 
 from orderline.application.principal import Scope
 from orderline.application.services import Services
-
 from tests.e2e.http import Client, assert_problem, make_pet, place
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")

@@ -81,7 +81,8 @@ async def test_concurrent_cancels_and_orders_of_the_last_unit_never_oversell(
     )
 
     placed = [o for o in outcomes[1:] if isinstance(o, Order)]
-    assert isinstance(outcomes[0], Order) and outcomes[0].status is OrderStatus.CANCELLED
+    assert isinstance(outcomes[0], Order)
+    assert outcomes[0].status is OrderStatus.CANCELLED
     assert len(placed) <= 1
     pet = await services.catalogue.get_pet(cat.id)
     assert pet.stock.reserved == len(placed)

@@ -13,7 +13,8 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 import pytest
-from hypothesis import HealthCheck, settings, strategies as st
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder

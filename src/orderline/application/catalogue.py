@@ -55,7 +55,7 @@ class Catalogue:
         after = _pet_id(decode_cursor(_CURSOR, cursor)) if cursor else None
         query = PetQuery(species=species, status=status, limit=limit, after_id=after)
         async with self._db.snapshot() as uow:
-            rows = await uow.pets.list(query)
+            rows = await uow.pets.find(query)
         return page_of(rows, limit, _CURSOR, lambda pet: str(pet.id))
 
     async def revise_pet(self, principal: Principal, pet_id: UUID, draft: PetDraft) -> Pet:

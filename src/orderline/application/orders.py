@@ -97,7 +97,7 @@ class Orders:
             raise InvalidInput("cursor", "not a cursor this list returned; start again without it")
         query = OrderQuery(status, created_after, created_before, limit, before)
         async with self._db.snapshot() as uow:
-            rows = await uow.orders.list(query)
+            rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 
     async def cancel(self, principal: Principal, command: CancelOrder) -> Order:

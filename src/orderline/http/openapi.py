@@ -52,7 +52,8 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
                   "requiredScope": "write:orders"},
     "illegal-transition": {"detail": "an order cannot go from DELIVERED to SHIPPED", "code": "illegal-transition",
                            "currentStatus": "DELIVERED", "targetStatus": "SHIPPED"},
-    "internal-server-error": {"detail": "an unexpected error occurred; quote the X-Request-Id header when reporting it"},
+    "internal-server-error": {
+        "detail": "an unexpected error occurred; quote the X-Request-Id header when reporting it"},
     "invalid-amount": {"detail": "'12.345' has more than 2 decimal places for USD", "code": "invalid-amount",
                        "amount": "12.345"},
     "invalid-order": {"detail": "each pet may appear only once in an order; raise its quantity instead",

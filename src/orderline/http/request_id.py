@@ -6,6 +6,7 @@ import re
 
 import structlog
 from litestar.datastructures import MutableScopeHeaders
+from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uuid_utils.compat import uuid7
 
@@ -15,7 +16,7 @@ _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
+        if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
         sent = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")

@@ -5,8 +5,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any, Protocol
 
-Row = Mapping[str, Any]
 Params = Mapping[str, Any]
+
+
+class Row(Protocol):
+    """A result row by column name: sqlite3.Row and asyncpg.Record both are."""
+
+    def __getitem__(self, key: str, /) -> Any: ...
 
 
 class Connection(Protocol):

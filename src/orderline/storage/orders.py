@@ -77,7 +77,7 @@ class SqlOrderRepository:
         if changed != 1:
             raise StaleVersion(f"order {order.id} was changed by someone else", id=str(order.id))
 
-    async def list(self, query: OrderQuery) -> list[Order]:
+    async def find(self, query: OrderQuery) -> list[Order]:
         conditions: list[str] = []
         params: dict[str, Any] = {"limit": query.limit + 1}
         if query.status is not None:

@@ -95,7 +95,7 @@ class SqlPetRepository:
         sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id"
         await self._db.execute(sql, {"id": pet_id, "now": now})
 
-    async def list(self, query: PetQuery) -> list[Pet]:
+    async def find(self, query: PetQuery) -> list[Pet]:
         conditions = ["removed_at IS NULL"]
         params: dict[str, Any] = {"limit": query.limit + 1}
         if query.species is not None:

@@ -9,6 +9,7 @@ from functools import lru_cache
 from typing import Any
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from orderline.storage.driver import Params, Row
 from orderline.storage.unit_of_work import SqlUnitOfWork, scope
@@ -39,7 +40,7 @@ def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
 class PostgresConnection:
     dialect = "postgresql"
 
-    def __init__(self, raw: asyncpg.Connection) -> None:
+    def __init__(self, raw: PoolConnectionProxy[asyncpg.Record]) -> None:
         self._raw = raw
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
@@ -64,13 +65,13 @@ class PostgresConnection:
         return int(await self._raw.fetchval(f"SELECT nextval('{sequence}')"))
 
 
-async def _init_connection(raw: asyncpg.Connection) -> None:
+async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
     # JSON travels as text on both engines; the repositories encode and decode it.
     await raw.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog", format="text")
 
 
 class PostgresDatabase:
-    def __init__(self, pool: asyncpg.Pool) -> None:
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
         self._pool = pool
 
     @classmethod

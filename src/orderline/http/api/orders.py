@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -117,7 +117,7 @@ def etag(order: Order) -> str:
 
 class OrderController(Controller):
     path = "/orders"
-    tags: ClassVar[list[str]] = ["Store"]
+    tags = ("Store",)
 
     @post(
         "/",

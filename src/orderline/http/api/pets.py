@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, ClassVar
+from typing import Annotated
 from uuid import UUID
 
 import msgspec
@@ -124,7 +124,7 @@ class PetOut(msgspec.Struct, rename="camel", kw_only=True):
 
 class PetController(Controller):
     path = "/pets"
-    tags: ClassVar[list[str]] = ["Pet"]
+    tags = ("Pet",)
 
     @post(
         "/",
