@@ -9,6 +9,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from orderline import logs
 from orderline.application.principal import Scope
 from orderline.application.services import Services
 from orderline.bootstrap import build
@@ -16,6 +17,12 @@ from orderline.config import Settings
 from orderline.http.app import create_app
 from tests.e2e.lifespan import lifespan_of
 from tests.support import SteppingClock
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _logging() -> None:
+    """Log as `orderline serve` does, so tests can read what an operator would see."""
+    logs.configure("info", "console")
 
 
 @pytest.fixture

@@ -27,7 +27,7 @@ from orderline.http.api.store import healthz, inventory, livez
 from orderline.http.content_type import require_json_body
 from orderline.http.dependencies import PROVIDERS
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
-from orderline.http.request_id import request_id_middleware
+from orderline.http.request_id import add_request_id_header, request_id_middleware
 
 log = structlog.get_logger("orderline.http")
 
@@ -67,6 +67,7 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected},
         middleware=[request_id_middleware],
+        before_send=[add_request_id_header],
         before_request=require_json_body,
         openapi_config=OpenAPIConfig(
             title="orderline",

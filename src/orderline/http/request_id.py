@@ -14,21 +14,30 @@ HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+def request_id_of(scope: Scope) -> str:
+    """The request's id, fixed on first use: the client's if sane, else a new UUIDv7."""
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        sent = dict(scope.get("headers", [])).get(HEADER.encode(), b"").decode("latin-1")
+        state["request_id"] = sent if _SANE.fullmatch(sent) else str(uuid7())
+    request_id: str = state["request_id"]
+    return request_id
+
+
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
+    """Bind the id into every log line of the request (routes that matched)."""
+
     async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        sent = dict(scope["headers"]).get(HEADER.encode(), b"").decode("latin-1")
-        request_id = sent if _SANE.fullmatch(sent) else str(uuid7())
-        scope.setdefault("state", {})["request_id"] = request_id
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                MutableScopeHeaders.from_message(message)[HEADER] = request_id
-            await send(message)
-
-        with structlog.contextvars.bound_contextvars(request_id=request_id):
-            await app(scope, receive, send_with_id)
+        with structlog.contextvars.bound_contextvars(request_id=request_id_of(scope)):
+            await app(scope, receive, send)
 
     return middleware
+
+
+async def add_request_id_header(message: Message, scope: Scope) -> None:
+    """before_send hook: runs for every response, including unknown routes that no middleware sees."""
+    if message["type"] == "http.response.start":
+        MutableScopeHeaders.from_message(message)[HEADER] = request_id_of(scope)

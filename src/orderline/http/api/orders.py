@@ -197,6 +197,7 @@ class OrderController(Controller):
 
     @post(
         "/{order_id:uuid}/cancel",
+        status_code=200,
         operation_id="cancelOrderWithReason",
         summary="Cancel Order with a reason",
         responses={
@@ -217,4 +218,4 @@ class OrderController(Controller):
     ) -> Response[OrderOut]:
         command = CancelOrder(order_id, data.reason, data.note)
         order = await services.orders.cancel(principal, command)
-        return Response(OrderOut.of(order), status_code=200, headers={"ETag": etag(order)})
+        return Response(OrderOut.of(order), headers={"ETag": etag(order)})

@@ -1,0 +1,146 @@
+"""Every refusal on the native API is RFC 9457 problem+json, changes nothing, and carries X-Request-Id."""
+
+from __future__ import annotations
+
+import pytest
+from litestar import Litestar
+
+from orderline.application.services import Services
+from tests.e2e.http import Client, assert_problem, make_pet, place
+
+ORDER = "019b4139-1234-7abc-8def-123456789abc"
+
+
+async def test_an_unknown_route_is_a_404_problem(client: Client) -> None:
+    response = await client.get("/v1/nothing-here")
+
+    assert_problem(response, 404, "not-found")
+
+
+async def test_a_wrong_method_is_a_405_problem(client: Client) -> None:
+    response = await client.patch("/v1/inventory")
+
+    assert_problem(response, 405, "method-not-allowed")
+
+
+async def test_a_body_that_is_not_json_is_a_415_problem(client: Client) -> None:
+    response = await client.post("/v1/orders", content=b"petId=1", headers={"Content-Type": "text/plain"})
+
+    assert_problem(response, 415, "unsupported-media-type")
+
+
+async def test_a_form_body_is_a_415_problem(client: Client) -> None:
+    response = await client.post("/v1/orders", data={"petId": "1"})
+
+    assert_problem(response, 415, "unsupported-media-type")
+
+
+async def test_malformed_json_is_a_400_problem(client: Client) -> None:
+    response = await client.post("/v1/orders", content=b'{"petId": ', headers={"Content-Type": "application/json"})
+
+    assert_problem(response, 400, "bad-request")
+
+
+async def test_a_json_body_that_is_not_an_object_is_a_422_problem(client: Client) -> None:
+    response = await client.post("/v1/orders", json=["petId"])
+
+    assert_problem(response, 422, "validation-error")
+
+
+async def test_a_malformed_bearer_header_is_a_401_problem(client: Client) -> None:
+    response = await client.get("/v1/orders", headers={"Authorization": "Basic dXNlcjpwYXNz"})
+
+    body = assert_problem(response, 401, "unauthorized")
+    assert "Bearer" in body["detail"]
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+async def test_a_revoked_key_is_refused_on_the_next_request(
+    client: Client, app_services: Services, reader: dict[str, str]
+) -> None:
+    assert (await client.get("/v1/orders", headers=reader)).status_code == 200
+    (key,) = [k for k in await app_services.api_keys.list() if not k.revoked_at]
+    await app_services.api_keys.revoke(key.id)
+
+    response = await client.get("/v1/orders", headers=reader)
+
+    assert_problem(response, 401, "unauthorized")
+
+
+async def test_an_unexpected_error_is_a_500_that_leaks_nothing_and_logs_the_traceback(
+    client: Client,
+    app: Litestar,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    reader: dict[str, str],
+) -> None:
+    async def broken(*_: object, **__: object) -> None:
+        raise RuntimeError("connection string postgresql://admin:hunter2@db")
+
+    monkeypatch.setattr(app.state.services.orders, "get", broken)
+
+    response = await client.get(f"/v1/orders/{ORDER}", headers=reader)
+
+    body = assert_problem(response, 500, "internal-server-error")
+    assert "hunter2" not in response.text
+    assert "RuntimeError" not in response.text
+    logged = capsys.readouterr().err
+    assert "Traceback" in logged
+    assert "hunter2" in logged
+    assert response.headers["x-request-id"] in logged
+    assert body["detail"].startswith("an unexpected error occurred")
+
+
+async def test_every_response_carries_a_request_id(client: Client, admin: dict[str, str]) -> None:
+    responses = [
+        await client.get("/v1/livez"),
+        await client.get("/v1/pets"),
+        await client.get("/v1/nothing-here"),
+        await client.post("/v1/orders", json={}),
+        await client.delete(f"/v1/orders/{ORDER}", headers=admin),
+    ]
+
+    ids = [response.headers.get("x-request-id") for response in responses]
+    assert all(ids), ids
+    assert len(set(ids)) == len(ids)
+
+
+async def test_a_sane_client_request_id_is_echoed_and_a_hostile_one_replaced(client: Client) -> None:
+    echoed = await client.get("/v1/livez", headers={"X-Request-Id": "trace-42.a"})
+    replaced = await client.get("/v1/livez", headers={"X-Request-Id": "x" * 500})
+
+    assert echoed.headers["x-request-id"] == "trace-42.a"
+    assert replaced.headers["x-request-id"] != "x" * 500
+
+
+async def test_refused_requests_change_nothing(client: Client, admin: dict[str, str], clerk: dict[str, str]) -> None:
+    pet = await make_pet(client, admin, stock=1)
+    order = await place(client, pet["id"])
+    before = {
+        "inventory": (await client.get("/v1/inventory")).json(),
+        "orders": (await client.get("/v1/orders", headers=clerk)).json(),
+        "pet": (await client.get(f"/v1/pets/{pet['id']}")).json(),
+    }
+
+    refused = [
+        await client.post("/v1/orders", json={"petId": pet["id"]}),
+        await client.post("/v1/orders", json={"petId": pet["id"], "quantity": 2}),
+        await client.post("/v1/orders", json={"items": [{"petId": pet["id"]}, {"petId": ORDER}]}),
+        await client.post("/v1/orders", json={"petId": pet["id"], "totalAmount": "1.00"}),
+        await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "NOPE"}, headers=clerk),
+        await client.delete(f"/v1/orders/{order['id']}"),
+        await client.put(
+            f"/v1/pets/{pet['id']}",
+            json={"name": "X", "species": "CAT", "adoptionFee": "1.00", "stock": 0},
+            headers=admin,
+        ),
+        await client.delete(f"/v1/pets/{pet['id']}", headers=admin),
+    ]
+
+    assert all(response.status_code >= 400 for response in refused), [r.status_code for r in refused]
+    after = {
+        "inventory": (await client.get("/v1/inventory")).json(),
+        "orders": (await client.get("/v1/orders", headers=clerk)).json(),
+        "pet": (await client.get(f"/v1/pets/{pet['id']}")).json(),
+    }
+    assert after == before
