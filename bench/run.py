@@ -15,7 +15,7 @@ from bench import facts, workload
 from bench.database import BENCH_DATABASE, EngineUnavailableError, postgres_database, sqlite_database
 from bench.loadgen import Phase, Result, drive
 from bench.report import EngineRun, render
-from bench.server import Server, ServerError, create_admin_key
+from bench.server import Server, ServerError, ServerExitedError, create_admin_key
 
 ENGINES = ("sqlite", "postgres")
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -39,7 +39,7 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--concurrency", type=int, default=16, help="connections, each sending sequentially")
     parser.add_argument("--requests", type=int, default=3000, help="measured requests per phase")
     parser.add_argument("--seconds", type=float, default=10.0, help="time cap per phase")
-    parser.add_argument("--warmup", type=int, default=200, help="unmeasured requests before each phase")
+    parser.add_argument("--warmup", type=int, default=500, help="unmeasured requests before each phase")
     parser.add_argument(
         "--postgres-url",
         default="postgresql://root@127.0.0.1:5432/test",
@@ -80,45 +80,43 @@ async def bench_engine(engine: str, options: Options, scratch: Path) -> EngineRu
         print(f"{engine}: skipped — {exc}", file=sys.stderr)
         return EngineRun(engine, skipped=str(exc))
     print(f"{version}: starting the service", file=sys.stderr)
+    results: list[Result] = []
+    stopped = None
     async with Server(url, scratch / f"{engine}-server.log", options.server_log_level) as server:
         key = await create_admin_key(url)
         pets = await workload.stock_catalogue(server.port, key)
-        results = await _phases(server.port, key, pets, options)
-        errors = sum(result.errors.total() for result in results)
-        if errors:
-            print(f"{version}: {errors} errors; the server log ends:\n{server.log_tail()}", file=sys.stderr)
-    return EngineRun(version, results)
+        try:
+            await _phases(server, key, pets, options, results)
+        except ServerExitedError as exc:
+            stopped = str(exc)
+        if stopped or any(result.errors for result in results):
+            print(f"{version}: errors; the server log ends:\n{server.log_tail()}", file=sys.stderr)
+    return EngineRun(version, results, stopped=stopped)
 
 
-async def _phases(port: int, key: str, pets: list[UUID], options: Options) -> list[Result]:
-    """The no-op first, then the order endpoints; each phase gets the same warm-up and the same bounds."""
+async def _phases(server: Server, key: str, pets: list[UUID], options: Options, results: list[Result]) -> None:
+    """The order endpoints between two no-op phases, each after the same warm-up and within the same bounds.
+
+    Results are appended as phases end, so a server that dies midway still leaves the phases before.
+    """
     n, w = options.requests, options.warmup
     orders: list[UUID] = []  # every order created, warm-up ones first; each is cancelled once at the end
-    results = [
-        await _measure(port, workload.noop(w), workload.noop(n), options),
-        await _measure(
-            port, workload.create_orders(w, pets, orders), workload.create_orders(n, pets, orders), options
-        ),
-    ]
-    if not orders:
-        return results  # nothing to read or cancel; the errors column of the create row says why
-    return [
-        *results,
-        await _measure(
-            port, workload.get_orders(w, orders, key), workload.get_orders(n, orders, key), options
-        ),
-        await _measure(port, workload.list_orders(w, key), workload.list_orders(n, key), options),
-        await _measure(
-            port, workload.cancel_orders(orders[:w], key), workload.cancel_orders(orders[w:], key), options
-        ),
-    ]
 
+    async def measure(warmup: Phase, phase: Phase) -> None:
+        await drive(server.port, warmup, options.concurrency, options.seconds)
+        result = await drive(server.port, phase, options.concurrency, options.seconds)
+        print(f"  {result.name}: {result.rate:,.0f} req/s, {result.errors.total()} errors", file=sys.stderr)
+        results.append(result)
+        server.check_running(during=phase.name)
 
-async def _measure(port: int, warmup: Phase, phase: Phase, options: Options) -> Result:
-    await drive(port, warmup, options.concurrency, options.seconds)
-    result = await drive(port, phase, options.concurrency, options.seconds)
-    print(f"  {result.name}: {result.rate:,.0f} req/s, {result.errors.total()} errors", file=sys.stderr)
-    return result
+    # The no-op runs first and last: the machine is shared, and the two show how much its speed moved.
+    await measure(workload.noop(w, "first"), workload.noop(n, "first"))
+    await measure(workload.create_orders(w, pets, orders), workload.create_orders(n, pets, orders))
+    if orders:  # otherwise there is nothing to read or cancel; the create row's errors say why
+        await measure(workload.get_orders(w, orders, key), workload.get_orders(n, orders, key))
+        await measure(workload.list_orders(w, key), workload.list_orders(n, key))
+        await measure(workload.cancel_orders(orders[:w], key), workload.cancel_orders(orders[w:], key))
+    await measure(workload.noop(w, "last"), workload.noop(n, "last"))
 
 
 async def bench(options: Options) -> list[EngineRun]:

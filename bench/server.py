@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import socket
 import sys
 import time
@@ -17,6 +18,10 @@ STARTUP_TIMEOUT_S = 60.0
 
 class ServerError(Exception):
     """The service did not start, or one of its commands failed; the message says which and why."""
+
+
+class ServerExitedError(ServerError):
+    """The service exited while it was being measured."""
 
 
 async def orderline(*args: str) -> str:
@@ -84,6 +89,16 @@ class Server:
             await asyncio.sleep(0.1)
         waited = f"/v1/healthz did not answer 200 within {STARTUP_TIMEOUT_S:.0f} s"
         raise ServerError(f"{waited}:\n{self.log_tail()}")
+
+    def check_running(self, during: str) -> None:
+        """Raise ServerExitedError if the server is gone, naming the signal when one ended it."""
+        assert self._process is not None
+        code = self._process.returncode
+        if code is None:
+            return
+        # A negative code is the signal that ended it: nothing in the benchmark sends one before the end.
+        how = f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+        raise ServerExitedError(f"the server {how} during {during}")
 
     async def _stop(self) -> None:
         if self._process is None or self._process.returncode is not None:

@@ -12,6 +12,7 @@ from bench.loadgen import Phase
 # Orders spread over several pets, so the benchmark measures the order path rather than one hot stock row.
 PETS = 8
 PET_STOCK = 1_000_000
+NOOP = "no-op `GET /v1/livez`"
 
 
 class SetupError(Exception):
@@ -33,24 +34,21 @@ async def stock_catalogue(port: int, key: str) -> list[UUID]:
     return pets
 
 
-def noop(count: int) -> Phase:
+def noop(count: int, when: str) -> Phase:
     request = encode_request("GET", "/v1/livez")
-    return Phase("no-op `GET /v1/livez`", [request] * count, 200)
+    return Phase(f"{NOOP} ({when})", [request] * count, 200)
 
 
 def create_orders(count: int, pets: Sequence[UUID], created: list[UUID]) -> Phase:
     """Anonymous checkouts (placing an order needs no key); each new order's id goes into ``created``."""
     requests = [
-        encode_request("POST", "/v1/orders", body=_json({"petId": str(pets[i % len(pets)])}))
-        for i in range(count)
+        encode_request("POST", "/v1/orders", body=_json({"petId": str(pets[i % len(pets)])})) for i in range(count)
     ]
     return Phase("create `POST /v1/orders`", requests, 201, on_ok=_collect_id(created))
 
 
 def get_orders(count: int, orders: Sequence[UUID], key: str) -> Phase:
-    requests = [
-        encode_request("GET", f"/v1/orders/{orders[i % len(orders)]}", token=key) for i in range(count)
-    ]
+    requests = [encode_request("GET", f"/v1/orders/{orders[i % len(orders)]}", token=key) for i in range(count)]
     return Phase("get `GET /v1/orders/{id}`", requests, 200)
 
 

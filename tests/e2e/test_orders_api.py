@@ -95,6 +95,13 @@ async def test_a_multi_pet_order_totals_every_line(client: Client, admin: dict[s
         ({"petId": "not-a-uuid"}, "petId"),
         ({"petId": "019b4132-70aa-764f-b315-e2803d882a24", "quantity": 0}, "quantity"),
         ({"petId": "019b4132-70aa-764f-b315-e2803d882a24", "currency": "usd"}, "currency"),
+        (
+            {
+                "petId": "019b4132-70aa-764f-b315-e2803d882a24",
+                "items": [{"petId": "019b4132-70aa-764f-b315-e2803d882a24"}],
+            },
+            "petId",
+        ),
         ({"petId": "019b4132-70aa-764f-b315-e2803d882a24", "totalAmount": 150.0}, "totalAmount"),
     ],
 )
@@ -178,11 +185,18 @@ async def test_orders_are_filtered_by_status_and_time(
     assert [o["id"] for o in window.json()["data"]] == [second["id"], first["id"]]
 
 
-async def test_a_bad_list_query_is_a_422(client: Client, reader: dict[str, str]) -> None:
-    for params in ({"status": "LOST"}, {"limit": 0}, {"limit": 101}, {"cursor": "garbage"}, {"createdAfter": "x"}):
-        response = await client.get("/v1/orders", params=params, headers=reader)
+@pytest.mark.parametrize(
+    ("params", "field"),
+    [({"status": "LOST"}, "status"), ({"limit": 0}, "limit"), ({"limit": 101}, "limit"),
+     ({"cursor": "garbage"}, "cursor"), ({"createdAfter": "x"}, "createdAfter")],
+)  # fmt: skip
+async def test_a_bad_list_query_is_a_422_naming_the_parameter(
+    client: Client, reader: dict[str, str], params: dict[str, object], field: str
+) -> None:
+    response = await client.get("/v1/orders", params=params, headers=reader)
 
-        assert_problem(response, 422, "validation-error")
+    body = assert_problem(response, 422, "validation-error")
+    assert [error["field"] for error in body["errors"]] == [field]
 
 
 async def test_delete_cancels_the_order_with_a_204_and_frees_the_pet(

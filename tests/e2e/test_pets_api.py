@@ -163,3 +163,12 @@ async def test_health_reports_the_database(client: Client) -> None:
     response = await client.get("/v1/healthz")
 
     assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "ok"})
+
+
+async def test_a_revision_without_stock_keeps_the_stock(client: Client, admin: dict[str, str]) -> None:
+    pet = await make_pet(client, admin, stock=4)
+    without_stock = {k: v for k, v in WHISKERS.items() if k != "stock"}
+
+    response = await client.put(f"/v1/pets/{pet['id']}", json=without_stock, headers=admin)
+
+    assert response.json()["stock"] == 4

@@ -16,10 +16,17 @@ _CURSOR = "pets"
 
 @dataclass(frozen=True, slots=True)
 class PetDraft:
-    """A pet as a catalogue writer describes it: its profile and how many units the shop has."""
+    """A pet as a catalogue writer describes it: its profile and how many units the shop has.
+
+    ``stock`` None means: 1 for a new pet, unchanged for a revised one.
+    """
 
     profile: PetProfile
-    stock: int = 1
+    stock: int | None = None
+
+    @property
+    def initial_stock(self) -> Stock:
+        return Stock(total=1 if self.stock is None else self.stock)
 
 
 class Catalogue:
@@ -31,7 +38,7 @@ class Catalogue:
     async def add_pet(self, principal: Principal, draft: PetDraft) -> Pet:
         principal.require(Scope.WRITE_PETS)
         now = self._clock.now()
-        pet = Pet(self._ids.new_id(), draft.profile, Stock(total=draft.stock), now, now)
+        pet = Pet(self._ids.new_id(), draft.profile, draft.initial_stock, now, now)
         async with self._db.transaction() as uow:
             await uow.pets.add(pet)
             await uow.commit()
@@ -65,7 +72,8 @@ class Catalogue:
             if pet is None:
                 raise NotFound("pet", pet_id)
             expected = pet.version
-            pet.revise(draft.profile, draft.stock, self._clock.now())
+            total = pet.stock.total if draft.stock is None else draft.stock
+            pet.revise(draft.profile, total, self._clock.now())
             await uow.pets.save(pet, expected)
             await uow.commit()
         return pet
@@ -92,7 +100,7 @@ class Catalogue:
             if await uow.pets.any():
                 return 0
             for draft in drafts:
-                pet = Pet(self._ids.new_id(), draft.profile, Stock(total=draft.stock), now, now)
+                pet = Pet(self._ids.new_id(), draft.profile, draft.initial_stock, now, now)
                 await uow.pets.add(pet)
             await uow.commit()
         return len(drafts)

@@ -86,11 +86,8 @@ class Stock:
     def release(self, quantity: int) -> Stock:
         _positive(quantity)
         if quantity > self.reserved:
-            raise OutOfStock(
-                f"cannot release {quantity} unit(s): only {self.reserved} reserved",
-                reserved=self.reserved,
-                requested=quantity,
-            )
+            # Never a client's fault: the orders and the counters disagree, so this is a bug.
+            raise ValueError(f"cannot release {quantity} unit(s): only {self.reserved} reserved")
         return replace(self, reserved=self.reserved - quantity)
 
     def consume(self, quantity: int) -> Stock:

@@ -40,9 +40,7 @@ _BY_SLUG = {problem.slug: problem for problem in every_problem_type()}
 
 # One example per problem type: its detail and the extension members it carries.
 PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
-    "bad-request": {"detail": "the request body is not valid JSON",
-                    "errors": [{"field": "body", "message": "JSON is malformed: invalid character (byte 1)",
-                                "code": "malformed-json"}]},
+    "bad-request": {"detail": "JSON is malformed: invalid character (byte 10)"},
     "concurrent-modification": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was changed by someone else",
                                 "code": "concurrent-modification"},
     "currency-mismatch": {"detail": "the pets are priced in USD, not EUR", "code": "currency-mismatch",
@@ -80,7 +78,7 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "unsupported-media-type": {"detail": "send the body as application/json"},
     "validation-error": {"detail": "the request is not valid",
                          "errors": [{"field": "items[0].quantity", "message": "Expected `int` >= 1",
-                                     "code": "invalid"}]},
+                                     "code": "out-of-range"}]},
 }  # fmt: skip
 
 

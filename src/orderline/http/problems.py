@@ -160,13 +160,15 @@ def _field_error(item: dict[str, Any]) -> dict[str, str]:
     text, _, at = message.partition(" - at `$.")
     if at:
         message, key = text, at.rstrip("`")
-    return {"field": key or "body", "message": message, "code": _code(message)}
+    return {"field": _camel(key) if key else "body", "message": message, "code": _code(message)}
 
 
 def _code(message: str) -> str:
     lowered = message.lower()
     if "missing required" in lowered:
         return "required"
+    if "matching regex" in lowered:
+        return "pattern"
     if lowered.startswith("expected") and any(op in lowered for op in (">", "<", "length")):
         return "out-of-range"
     if lowered.startswith("expected"):

@@ -41,7 +41,8 @@ class OrderIn(msgspec.Struct, rename="camel", kw_only=True):
 
     def command(self) -> PlaceOrder:
         if (self.pet_id is None) == (self.items is None):
-            raise InvalidInput("petId", "send either petId (with quantity) or items, not both", "required")
+            problem = "not both" if self.items is not None else "one of them is required"
+            raise InvalidInput("petId", f"send petId (with quantity) or items: {problem}", "required")
         items = self.items or [ItemIn(self.pet_id, self.quantity)]  # type: ignore[arg-type]
         lines = [LineRequest(_uuid(item.pet_id, index), item.quantity) for index, item in enumerate(items)]
         return PlaceOrder(lines, self.currency, self.note, self.total_amount)

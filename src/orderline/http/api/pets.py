@@ -36,7 +36,7 @@ class PetIn(msgspec.Struct, rename="camel", kw_only=True):
     species: Species
     adoption_fee: DecimalString
     currency: CurrencyCode = "USD"
-    stock: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] = 1
+    stock: Annotated[int, msgspec.Meta(ge=0, le=1_000_000)] | None = None  # new pet: 1; PUT: unchanged
     breed: Text200 | None = None
     age_months: Annotated[int, msgspec.Meta(ge=0, le=1200)] | None = None
     size: PetSize | None = None

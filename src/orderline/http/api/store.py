@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import msgspec
-from litestar import get
+from litestar import Request, get
 from litestar.response import Response
 
 from orderline.application.ports import StockCounts
 from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE
 from orderline.http.dependencies import UseCases
 from orderline.http.openapi import problems, success
-from orderline.http.problems import HTTP_PROBLEMS, problem_body
+from orderline.http.problems import HTTP_PROBLEMS, MEDIA_TYPE, problem_body
 
 
 class InventoryOut(msgspec.Struct, rename="camel"):
@@ -49,12 +51,13 @@ class HealthOut(msgspec.Struct):
     tags=["Operations"],
     responses=success(200, HealthOut, HEALTH_EXAMPLE, "ready") | problems("service-unavailable"),
 )
-async def healthz(services: UseCases) -> Response[HealthOut | dict[str, object]]:
+async def healthz(services: UseCases, request: Request[Any, Any, Any]) -> Response[HealthOut | dict[str, object]]:
     try:
         await services.db.ping()
     except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
-        body = problem_body(HTTP_PROBLEMS[503], "the database is not reachable", "/v1/healthz")
-        return Response(body, status_code=503, media_type="application/problem+json")
+        base = request.app.state.problem_base_uri
+        body = problem_body(HTTP_PROBLEMS[503], "the database is not reachable", request.url.path, base)
+        return Response(body, status_code=503, media_type=MEDIA_TYPE)
     return Response(HealthOut("ok", "ok"))
 
 
