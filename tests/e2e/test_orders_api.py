@@ -191,7 +191,7 @@ async def test_orders_are_filtered_by_status_and_time(
      ({"cursor": "garbage"}, "cursor"), ({"createdAfter": "x"}, "createdAfter")],
 )  # fmt: skip
 async def test_a_bad_list_query_is_a_422_naming_the_parameter(
-    client: Client, reader: dict[str, str], params: dict[str, object], field: str
+    client: Client, reader: dict[str, str], params: dict[str, str | int], field: str
 ) -> None:
     response = await client.get("/v1/orders", params=params, headers=reader)
 
