@@ -103,47 +103,38 @@ class Orders:
     async def cancel(self, principal: Principal, command: CancelOrder) -> Order:
         """Cancel a PLACED or APPROVED order and release its stock, exactly once however many ask."""
         principal.require(Scope.WRITE_ORDERS)
-        async with self._db.transaction() as uow:
-            order = await _locked(uow, command.order_id)
-            expected = order.version
-            now = self._clock.now()
-            order.cancel(reason=command.reason, note=command.note, now=now)
-            pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
-            await _move_stock(uow, pets, order, Pet.release, now)
-            await uow.orders.save(order, expected)
-            await uow.commit()
-        return order
+
+        def cancel(order: Order, now: datetime) -> object:
+            return order.cancel(reason=command.reason, note=command.note, now=now)
+
+        return await self._transition(command.order_id, cancel, Pet.release)
 
     async def ship(self, principal: Principal, order_id: UUID) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
         principal.require(Scope.ADMIN)
-        async with self._db.transaction() as uow:
-            order = await _locked(uow, order_id)
-            expected = order.version
-            now = self._clock.now()
-            order.ship(now)
-            pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
-            await _move_stock(uow, pets, order, Pet.consume, now)
-            await uow.orders.save(order, expected)
-            await uow.commit()
-        return order
+        return await self._transition(order_id, Order.ship, Pet.consume)
 
     async def deliver(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.ADMIN)
+        return await self._transition(order_id, Order.deliver)
+
+    async def _transition(
+        self, order_id: UUID, move: Callable[[Order, datetime], object], stock: StockMove | None = None
+    ) -> Order:
+        """Lock the order, make one status move and its stock move on every line, save: all or nothing."""
         async with self._db.transaction() as uow:
-            order = await _locked(uow, order_id)
+            order = await uow.orders.get(order_id, for_update=True)
+            if order is None:
+                raise NotFound("order", order_id)
             expected = order.version
-            order.deliver(self._clock.now())
+            now = self._clock.now()
+            move(order, now)
+            if stock is not None:
+                pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
+                await _move_stock(uow, pets, order, stock, now)
             await uow.orders.save(order, expected)
             await uow.commit()
         return order
-
-
-async def _locked(uow: UnitOfWork, order_id: UUID) -> Order:
-    order = await uow.orders.get(order_id, for_update=True)
-    if order is None:
-        raise NotFound("order", order_id)
-    return order
 
 
 def _snapshot(pets: dict[UUID, Pet], line: LineRequest) -> OrderLine:
