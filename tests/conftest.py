@@ -21,10 +21,11 @@ from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.storage.database import DatabaseUrl
 from orderline.storage.migrate import upgrade
-from tests.support import ENGINES, SteppingClock
+from orderline.storage.schema import metadata
+from tests.support import ENGINES, FAST_HASHER, SteppingClock
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = "order_lines, orders, pets, api_keys"
+TABLES = ", ".join(table.name for table in metadata.sorted_tables)
 
 
 def _postgres_admin_url() -> str:
@@ -137,7 +138,7 @@ def clock() -> SteppingClock:
 
 @pytest.fixture
 async def services(settings: Settings, clock: SteppingClock) -> AsyncIterator[Services]:
-    wired = await build(settings, clock=clock)
+    wired = await build(settings, clock=clock, hasher=FAST_HASHER)
     try:
         yield wired
     finally:

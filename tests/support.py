@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from argon2 import PasswordHasher
 
 from orderline.application.catalogue import PetDraft
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
@@ -13,6 +15,10 @@ from orderline.application.services import Services
 from orderline.domain.money import Money
 from orderline.domain.order import Order
 from orderline.domain.pet import Pet, PetProfile, Species
+from orderline.security.passwords import Argon2Hasher
+
+# argon2 as cheap as it goes: tests hash many passwords and need not resist cracking.
+FAST_HASHER = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
@@ -33,8 +39,8 @@ class SteppingClock:
         return moment
 
 
-def a_principal(*scopes: Scope) -> Principal:
-    return Principal(PrincipalKind.API_KEY, scopes=frozenset(scopes))
+def a_principal(*scopes: Scope, kind: PrincipalKind = PrincipalKind.API_KEY) -> Principal:
+    return Principal(kind, uuid.uuid4(), frozenset(scopes))
 
 
 ADMIN = a_principal(Scope.ADMIN)
@@ -57,9 +63,9 @@ async def a_pet(services: Services, name: str = "Whiskers", **kwargs: object) ->
     return await services.catalogue.add_pet(ADMIN, a_pet_draft(name, **kwargs))  # type: ignore[arg-type]
 
 
-async def an_order(services: Services, *pets: Pet, quantity: int = 1) -> Order:
+async def an_order(services: Services, *pets: Pet, quantity: int = 1, by: Principal = ANYONE) -> Order:
     lines = [LineRequest(pet.id, quantity) for pet in pets]
-    return await services.orders.place(ANYONE, PlaceOrder(lines))
+    return (await services.orders.place(by, PlaceOrder(lines))).order
 
 
 async def approve(services: Services, order: Order) -> Order:

@@ -2,16 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import secrets
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
+import httpx
 from litestar import Litestar
 from uuid_utils.compat import uuid7
 
-from orderline.application.ports import Clock, IdGenerator
+from orderline.application.ports import Clock, IdGenerator, PasswordHasher
 from orderline.application.services import Services
-from orderline.config import Settings
+from orderline.config import Settings, SettingsError
 from orderline.http.app import create_app
+from orderline.security.jwks import JwksTokens
+from orderline.security.passwords import Argon2Hasher
+from orderline.security.tokens import JwtTokens
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.migrate import current_revision, head_revision, upgrade_async
 from orderline.storage.postgres import PostgresDatabase
@@ -32,18 +38,51 @@ class SchemaOutdated(RuntimeError):
     """The database is not at the schema this version needs, and we may not migrate it ourselves."""
 
 
-async def build(settings: Settings, *, clock: Clock | None = None, ids: IdGenerator | None = None) -> Services:
+async def build(
+    settings: Settings,
+    *,
+    clock: Clock | None = None,
+    ids: IdGenerator | None = None,
+    hasher: PasswordHasher | None = None,
+    http: httpx.AsyncClient | None = None,
+) -> Services:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases."""
     url = DatabaseUrl.parse(settings.database_url)
+    if settings.jwt_jwks_url and not settings.jwt_issuer:
+        raise SettingsError("ORDERLINE_JWT_JWKS_URL needs ORDERLINE_JWT_ISSUER too")
     if url.dialect == "sqlite":
         await upgrade_async(url)
     db = await open_database(url, pool_size=settings.db_pool_size)
+    clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)
+        secret = settings.jwt_secret or await _shared_signing_secret(db, clock)
     except BaseException:
         await db.close()
         raise
-    return Services.wire(db, clock or SystemClock(), ids or Uuid7Ids())
+    external: JwksTokens | None = None
+    on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
+    if settings.jwt_jwks_url and settings.jwt_issuer:
+        client = http or httpx.AsyncClient()
+        external = JwksTokens(settings.jwt_jwks_url, settings.jwt_issuer, settings.jwt_audience, client, clock)
+        on_close = () if http else (client.aclose,)
+    return Services.wire(
+        db,
+        clock,
+        ids or Uuid7Ids(),
+        hasher=hasher or Argon2Hasher(),
+        tokens=JwtTokens(secret, timedelta(seconds=settings.token_lifetime_seconds), clock),
+        external=external,
+        on_close=on_close,
+    )
+
+
+async def _shared_signing_secret(db: SqliteDatabase | PostgresDatabase, clock: Clock) -> str:
+    """The token-signing secret every process of this database shares, made by the first to start."""
+    async with db.transaction() as uow:
+        secret = await uow.signing_keys.get_or_create("tokens", secrets.token_hex(32), clock.now())
+        await uow.commit()
+    return secret
 
 
 async def ensure_schema_current(db: SqliteDatabase | PostgresDatabase, url: DatabaseUrl) -> None:

@@ -24,6 +24,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     # RFC 9457 "type" URIs are this base + the problem's slug; the default follows the Pet Store's.
     problem_base_uri: str = "https://petstoreapi.com/errors/"
+    # Our tokens: signed with this secret, or (unset) with one generated once and kept in the database.
+    jwt_secret: str | None = None
+    token_lifetime_seconds: Annotated[int, msgspec.Meta(ge=60, le=30 * 86400)] = 86400
+    # Optionally also accept RS256/ES256 tokens of one external issuer, checked against its JWKS.
+    jwt_jwks_url: str | None = None
+    jwt_issuer: str | None = None
+    jwt_audience: str | None = None
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -15,8 +15,9 @@ from orderline.application.services import Services
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
+from tests.e2e.http import register
 from tests.e2e.lifespan import lifespan_of
-from tests.support import SteppingClock
+from tests.support import FAST_HASHER, SteppingClock
 
 
 @pytest.fixture(autouse=True, scope="session")
@@ -28,7 +29,7 @@ def _logging() -> None:
 @pytest.fixture
 async def app(settings: Settings, clock: SteppingClock) -> AsyncIterator[Litestar]:
     """The real app with its lifespan running in the test's own event loop (as uvicorn would run it)."""
-    application = create_app(settings, lambda: build(settings, clock=clock))
+    application = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
     async with lifespan_of(application):
         yield application
 
@@ -66,3 +67,14 @@ async def clerk(app_services: Services) -> dict[str, str]:
 @pytest.fixture
 async def reader(app_services: Services) -> dict[str, str]:
     return await _key(app_services, Scope.READ_ORDERS)
+
+
+@pytest.fixture
+async def alice(client: httpx.AsyncClient) -> dict[str, str]:
+    """A registered customer's Authorization header."""
+    return await register(client, "alice")
+
+
+@pytest.fixture
+async def bob(client: httpx.AsyncClient) -> dict[str, str]:
+    return await register(client, "bob")

@@ -8,7 +8,7 @@ import pytest
 
 from orderline.application.principal import Scope
 from orderline.application.services import Services
-from tests.e2e.http import Client, assert_problem, make_pet, place
+from tests.e2e.http import Client, as_owner, assert_problem, make_pet, place
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 
@@ -24,8 +24,10 @@ async def test_an_anonymous_order_is_placed_with_a_location_and_the_pet_store_sh
     order = response.json()
     assert response.headers["location"] == f"/v1/orders/{order['id']}"
     assert UUID7.match(order["id"])
-    assert order | {"id": None, "createdAt": None, "updatedAt": None, "items": None} == {
+    assert order["orderToken"].startswith("olo_")
+    assert order | {"id": None, "createdAt": None, "updatedAt": None, "items": None, "orderToken": None} == {
         "id": None,
+        "orderToken": None,
         "number": "1001",
         "petId": pet["id"],
         "userId": None,
@@ -125,13 +127,13 @@ async def test_the_last_unit_cannot_be_ordered_twice(client: Client, admin: dict
     assert body["petId"] == pet["id"]
 
 
-async def test_reading_an_order_gives_its_etag(client: Client, admin: dict[str, str], reader: dict[str, str]) -> None:
+async def test_reading_an_order_gives_its_etag(client: Client, admin: dict[str, str]) -> None:
     order = await place(client, (await make_pet(client, admin))["id"])
 
-    response = await client.get(f"/v1/orders/{order['id']}", headers=reader)
+    response = await client.get(f"/v1/orders/{order['id']}", headers=as_owner(order))
 
     assert response.status_code == 200
-    assert response.json() == order
+    assert response.json() == {k: v for k, v in order.items() if k != "orderToken"}
     assert response.headers["etag"] == f'"{order["id"]}.1"'
 
 
@@ -150,15 +152,15 @@ async def test_reading_orders_needs_a_key_with_read_orders(
 
 
 async def test_orders_are_listed_newest_first_in_keyset_pages(
-    client: Client, admin: dict[str, str], reader: dict[str, str]
+    client: Client, admin: dict[str, str], alice: dict[str, str]
 ) -> None:
     pet = await make_pet(client, admin, stock=5)
-    placed = [await place(client, pet["id"]) for _ in range(5)]
+    placed = [await place(client, pet["id"], headers=alice) for _ in range(5)]
 
     seen, cursor = [], None
     while True:
         params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = (await client.get("/v1/orders", params=params, headers=reader)).json()
+        page = (await client.get("/v1/orders", params=params, headers=alice)).json()
         seen += [order["id"] for order in page["data"]]
         cursor = page["nextCursor"]
         if cursor is None:
@@ -168,17 +170,17 @@ async def test_orders_are_listed_newest_first_in_keyset_pages(
 
 
 async def test_orders_are_filtered_by_status_and_time(
-    client: Client, admin: dict[str, str], clerk: dict[str, str]
+    client: Client, admin: dict[str, str], alice: dict[str, str]
 ) -> None:
     pet = await make_pet(client, admin, stock=3)
-    first, second, third = [await place(client, pet["id"]) for _ in range(3)]
-    await client.delete(f"/v1/orders/{second['id']}", headers=clerk)
+    first, second, third = [await place(client, pet["id"], headers=alice) for _ in range(3)]
+    await client.delete(f"/v1/orders/{second['id']}", headers=alice)
 
-    cancelled = await client.get("/v1/orders", params={"status": "CANCELLED"}, headers=clerk)
+    cancelled = await client.get("/v1/orders", params={"status": "CANCELLED"}, headers=alice)
     window = await client.get(
         "/v1/orders",
         params={"createdAfter": first["createdAt"], "createdBefore": third["createdAt"]},
-        headers=clerk,
+        headers=alice,
     )
 
     assert [o["id"] for o in cancelled.json()["data"]] == [second["id"]]
@@ -199,27 +201,23 @@ async def test_a_bad_list_query_is_a_422_naming_the_parameter(
     assert [error["field"] for error in body["errors"]] == [field]
 
 
-async def test_delete_cancels_the_order_with_a_204_and_frees_the_pet(
-    client: Client, admin: dict[str, str], clerk: dict[str, str]
-) -> None:
+async def test_delete_cancels_the_order_with_a_204_and_frees_the_pet(client: Client, admin: dict[str, str]) -> None:
     pet = await make_pet(client, admin)
     order = await place(client, pet["id"])
 
-    response = await client.delete(f"/v1/orders/{order['id']}", headers=clerk)
+    response = await client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
 
     assert (response.status_code, response.content) == (204, b"")
-    stored = (await client.get(f"/v1/orders/{order['id']}", headers=clerk)).json()
+    stored = (await client.get(f"/v1/orders/{order['id']}", headers=as_owner(order))).json()
     assert (stored["status"], stored["cancelReason"]) == ("CANCELLED", "CUSTOMER_REQUEST")
     assert (await client.get(f"/v1/pets/{pet['id']}")).json()["status"] == "AVAILABLE"
 
 
-async def test_cancel_with_a_reason_answers_the_cancelled_order(
-    client: Client, admin: dict[str, str], clerk: dict[str, str]
-) -> None:
+async def test_cancel_with_a_reason_answers_the_cancelled_order(client: Client, admin: dict[str, str]) -> None:
     order = await place(client, (await make_pet(client, admin))["id"])
 
     response = await client.post(
-        f"/v1/orders/{order['id']}/cancel", json={"reason": "FRAUD", "note": "stolen card"}, headers=clerk
+        f"/v1/orders/{order['id']}/cancel", json={"reason": "FRAUD", "note": "stolen card"}, headers=as_owner(order)
     )
 
     assert response.status_code == 200, response.text
@@ -230,26 +228,24 @@ async def test_cancel_with_a_reason_answers_the_cancelled_order(
 
 
 @pytest.mark.parametrize("body", [{}, {"reason": "BORED"}, {"reason": "FRAUD", "note": 3}])
-async def test_cancel_needs_a_known_reason(
-    client: Client, admin: dict[str, str], clerk: dict[str, str], body: dict[str, object]
-) -> None:
+async def test_cancel_needs_a_known_reason(client: Client, admin: dict[str, str], body: dict[str, object]) -> None:
     order = await place(client, (await make_pet(client, admin))["id"])
 
-    response = await client.post(f"/v1/orders/{order['id']}/cancel", json=body, headers=clerk)
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", json=body, headers=as_owner(order))
 
     assert_problem(response, 422, "validation-error")
-    stored = (await client.get(f"/v1/orders/{order['id']}", headers=clerk)).json()
+    stored = (await client.get(f"/v1/orders/{order['id']}", headers=as_owner(order))).json()
     assert stored["status"] == "PLACED"
 
 
-async def test_a_second_cancel_is_a_409_naming_the_current_status(
-    client: Client, admin: dict[str, str], clerk: dict[str, str]
-) -> None:
+async def test_a_second_cancel_is_a_409_naming_the_current_status(client: Client, admin: dict[str, str]) -> None:
     order = await place(client, (await make_pet(client, admin))["id"])
-    await client.delete(f"/v1/orders/{order['id']}", headers=clerk)
+    await client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
 
-    again = await client.delete(f"/v1/orders/{order['id']}", headers=clerk)
-    with_reason = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "OTHER"}, headers=clerk)
+    again = await client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+    with_reason = await client.post(
+        f"/v1/orders/{order['id']}/cancel", json={"reason": "OTHER"}, headers=as_owner(order)
+    )
 
     for response in (again, with_reason):
         body = assert_problem(response, 409, "order-not-cancellable")

@@ -7,24 +7,25 @@ import uuid
 import pytest
 
 from orderline.application.errors import InvalidInput, NotFound, PetNotFound
-from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlaceOrder
 from orderline.application.services import Services
 from orderline.domain.errors import CurrencyMismatch, OrderNotCancellable, OutOfStock, TotalMismatch
 from orderline.domain.order import CancelReason
 from orderline.domain.pet import PetStatus
 from orderline.domain.status import OrderStatus
-from tests.support import ADMIN, ANYONE, CLERK, a_pet, an_order, in_status
+from tests.support import ADMIN, ANYONE, a_pet, an_order, in_status
 
 
 async def test_a_placed_order_snapshots_prices_and_reserves_stock(services: Services) -> None:
     cat = await a_pet(services, "Whiskers", stock=3, fee="150.00")
     fish = await a_pet(services, "Nemo", stock=10, fee="12.50")
 
-    order = await services.orders.place(
+    placed = await services.orders.place(
         ANYONE, PlaceOrder([LineRequest(cat.id, 2), LineRequest(fish.id, 1)], note="gift")
     )
 
-    stored = await services.orders.get(CLERK, order.id)
+    order = placed.order
+    stored = await services.orders.get(ADMIN, order.id)
     assert stored == order
     assert str(stored.total) == "312.50"
     assert [(line.name, str(line.unit_price), line.quantity) for line in stored.lines] == [
@@ -51,7 +52,7 @@ async def test_an_order_for_an_unknown_pet_is_refused_and_changes_nothing(servic
         await services.orders.place(ANYONE, PlaceOrder([LineRequest(cat.id), LineRequest(unknown)]))
 
     assert (await services.catalogue.get_pet(cat.id)).stock.reserved == 0
-    assert (await services.orders.list(ADMIN, limit=10)).items == []
+    assert (await services.orders.list_all(ADMIN, OrderFilter(), limit=10)).items == []
 
 
 async def test_an_order_beyond_the_free_stock_is_refused_and_reserves_nothing(services: Services) -> None:
@@ -63,7 +64,7 @@ async def test_an_order_beyond_the_free_stock_is_refused_and_reserves_nothing(se
 
     assert refused.value.details["pet_id"] == str(cat.id)
     assert (await services.catalogue.get_pet(fish.id)).stock.reserved == 0
-    assert (await services.orders.list(ADMIN, limit=10)).items == []
+    assert (await services.orders.list_all(ADMIN, OrderFilter(), limit=10)).items == []
 
 
 async def test_a_client_total_that_disagrees_with_the_catalogue_is_refused(services: Services) -> None:
@@ -95,9 +96,9 @@ async def test_cancelling_releases_the_reserved_stock_and_records_the_reason(ser
     cat = await a_pet(services, stock=1)
     order = await in_status(services, cat, status)
 
-    cancelled = await services.orders.cancel(CLERK, CancelOrder(order.id, CancelReason.DUPLICATE, "placed twice"))
+    cancelled = await services.orders.cancel(ADMIN, CancelOrder(order.id, CancelReason.DUPLICATE, "placed twice"))
 
-    stored = await services.orders.get(CLERK, order.id)
+    stored = await services.orders.get(ADMIN, order.id)
     assert stored == cancelled
     assert stored.status is OrderStatus.CANCELLED
     assert (stored.cancel_reason, stored.cancel_note) == (CancelReason.DUPLICATE, "placed twice")
@@ -113,10 +114,10 @@ async def test_an_order_past_approval_cannot_be_cancelled_and_nothing_changes(se
     pet_before = await services.catalogue.get_pet(cat.id)
 
     with pytest.raises(OrderNotCancellable) as refused:
-        await services.orders.cancel(CLERK, CancelOrder(order.id))
+        await services.orders.cancel(ADMIN, CancelOrder(order.id))
 
     assert refused.value.details["current_status"] == status
-    assert await services.orders.get(CLERK, order.id) == order
+    assert await services.orders.get(ADMIN, order.id) == order
     assert await services.catalogue.get_pet(cat.id) == pet_before
 
 
@@ -131,16 +132,16 @@ async def test_shipping_turns_reserved_units_into_sold_ones(services: Services) 
 
 async def test_cancelling_an_unknown_order_is_not_found(services: Services) -> None:
     with pytest.raises(NotFound):
-        await services.orders.cancel(CLERK, CancelOrder(uuid.UUID(int=1)))
+        await services.orders.cancel(ADMIN, CancelOrder(uuid.UUID(int=1)))
 
 
 async def test_orders_list_newest_first_in_keyset_pages(services: Services) -> None:
     fish = await a_pet(services, "Nemo", stock=10)
     placed = [await an_order(services, fish) for _ in range(5)]
 
-    first = await services.orders.list(CLERK, limit=2)
-    second = await services.orders.list(CLERK, limit=2, cursor=first.next_cursor)
-    third = await services.orders.list(CLERK, limit=2, cursor=second.next_cursor)
+    first = await services.orders.list_all(ADMIN, OrderFilter(), limit=2)
+    second = await services.orders.list_all(ADMIN, OrderFilter(), limit=2, cursor=first.next_cursor)
+    third = await services.orders.list_all(ADMIN, OrderFilter(), limit=2, cursor=second.next_cursor)
 
     seen = [o.id for o in first.items + second.items + third.items]
     assert seen == [o.id for o in reversed(placed)]
@@ -150,10 +151,12 @@ async def test_orders_list_newest_first_in_keyset_pages(services: Services) -> N
 async def test_orders_filter_by_status_and_creation_time(services: Services) -> None:
     fish = await a_pet(services, "Nemo", stock=10)
     early, middle, late = [await an_order(services, fish) for _ in range(3)]
-    await services.orders.cancel(CLERK, CancelOrder(middle.id))
+    await services.orders.cancel(ADMIN, CancelOrder(middle.id))
 
-    cancelled = await services.orders.list(CLERK, status=OrderStatus.CANCELLED, limit=10)
-    window = await services.orders.list(CLERK, created_after=early.created_at, created_before=late.created_at, limit=10)
+    cancelled = await services.orders.list_all(ADMIN, OrderFilter(status=OrderStatus.CANCELLED), limit=10)
+    window = await services.orders.list_all(
+        ADMIN, OrderFilter(created_after=early.created_at, created_before=late.created_at), limit=10
+    )
 
     assert [o.id for o in cancelled.items] == [middle.id]
     assert [o.id for o in window.items] == [middle.id, early.id]
@@ -163,4 +166,4 @@ async def test_a_cursor_from_elsewhere_is_refused(services: Services) -> None:
     pets_cursor = "eyJrIjoicGV0cyIsInYiOiJ4In0"
 
     with pytest.raises(InvalidInput):
-        await services.orders.list(CLERK, limit=2, cursor=pets_cursor)
+        await services.orders.list_all(ADMIN, OrderFilter(), limit=2, cursor=pets_cursor)

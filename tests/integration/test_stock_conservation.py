@@ -24,7 +24,7 @@ from orderline.config import Settings
 from orderline.domain.errors import IllegalTransition, OrderNotCancellable, OutOfStock
 from orderline.domain.order import Order
 from orderline.domain.status import OrderStatus
-from tests.support import ADMIN, ANYONE, a_pet_draft, approve
+from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet_draft, approve
 
 T = TypeVar("T")
 OPEN = {OrderStatus.PLACED, OrderStatus.APPROVED}
@@ -38,7 +38,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.loop = asyncio.new_event_loop()
             url = fresh_database()
-            self.services: Services = self.run(build(Settings(database_url=url)))
+            self.services: Services = self.run(build(Settings(database_url=url), hasher=FAST_HASHER))
             self.pets: list[UUID] = []
             self.orders: dict[UUID, Order] = {}  # the model: the last known state of each order
 
@@ -70,7 +70,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             pet_id = data.draw(st.sampled_from(self.pets))
             expected_ok = self.free(pet_id) >= quantity
             try:
-                order = self.run(self.services.orders.place(ANYONE, PlaceOrder([LineRequest(pet_id, quantity)])))
+                order = self.run(self.services.orders.place(ANYONE, PlaceOrder([LineRequest(pet_id, quantity)]))).order
             except OutOfStock:
                 assert not expected_ok
                 return

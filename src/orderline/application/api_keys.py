@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from collections.abc import Iterable
 from uuid import UUID
 
-from orderline.application.errors import InvalidInput, NotFound, Unauthenticated
-from orderline.application.ports import ApiKey, Clock, Database, IdGenerator
-from orderline.application.principal import Principal, PrincipalKind, Scope
-
-KEY_PREFIX = "olk_"
-
-
-def hash_key(key: str) -> str:
-    # A key carries 256 random bits, so a fast hash is enough: nothing to brute-force, and a
-    # slow password hash (argon2) would cost every request tens of milliseconds.
-    return hashlib.sha256(key.encode()).hexdigest()
+from orderline.application.audit import Action, EntityType, Record, changes
+from orderline.application.credentials import API_KEY_PREFIX, hash_secret, new_secret
+from orderline.application.errors import InvalidInput, NotFound
+from orderline.application.ports import ApiKey
+from orderline.application.principal import SYSTEM, Principal, Scope
+from orderline.application.use_case import UseCase
 
 
 def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:
@@ -32,25 +25,24 @@ def parse_scopes(names: Iterable[str]) -> frozenset[Scope]:
     return frozenset(scopes)
 
 
-class ApiKeys:
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
-        self._db = db
-        self._clock = clock
-        self._ids = ids
+class ApiKeys(UseCase):
+    """Managed from the command line, so the actor is the system itself."""
 
-    async def create(self, name: str, scopes: frozenset[Scope]) -> tuple[ApiKey, str]:
+    async def create(self, name: str, scopes: frozenset[Scope], actor: Principal = SYSTEM) -> tuple[ApiKey, str]:
         """Return the stored key and its secret; the secret is never available again."""
-        secret = KEY_PREFIX + secrets.token_urlsafe(32)
+        secret = new_secret(API_KEY_PREFIX)
         key = ApiKey(
             id=self._ids.new_id(),
             name=name,
-            prefix=secret[: len(KEY_PREFIX) + 6],
-            key_hash=hash_key(secret),
+            prefix=secret[: len(API_KEY_PREFIX) + 6],
+            key_hash=hash_secret(secret),
             scopes=scopes,
             created_at=self._clock.now(),
         )
+        created = changes({}, {"name": name, "scopes": sorted(scopes)})
         async with self._db.transaction() as uow:
             await uow.api_keys.add(key)
+            await self._record(uow, actor, Record(Action.API_KEY_CREATED, EntityType.API_KEY, key.id, created))
             await uow.commit()
         return key, secret
 
@@ -58,16 +50,9 @@ class ApiKeys:
         async with self._db.snapshot() as uow:
             return await uow.api_keys.list()
 
-    async def revoke(self, key_id: UUID) -> None:
+    async def revoke(self, key_id: UUID, actor: Principal = SYSTEM) -> None:
         async with self._db.transaction() as uow:
             if not await uow.api_keys.revoke(key_id, self._clock.now()):
                 raise NotFound("API key", key_id)
+            await self._record(uow, actor, Record(Action.API_KEY_REVOKED, EntityType.API_KEY, key_id))
             await uow.commit()
-
-    async def authenticate(self, secret: str) -> Principal:
-        """The principal a bearer key stands for; an unknown or revoked key is refused."""
-        async with self._db.snapshot() as uow:
-            key = await uow.api_keys.find_by_hash(hash_key(secret))
-        if key is None or key.revoked_at is not None:
-            raise Unauthenticated("the API key is unknown or has been revoked")
-        return Principal(PrincipalKind.API_KEY, key.id, key.scopes)

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 from uuid import UUID
 
+from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.errors import InvalidInput, NotFound
 from orderline.application.pagination import Page, decode_cursor, page_of
-from orderline.application.ports import Clock, Database, IdGenerator, Inventory, PetQuery
+from orderline.application.ports import Inventory, PetQuery
 from orderline.application.principal import Principal, Scope
+from orderline.application.use_case import UseCase
 from orderline.domain.pet import Pet, PetProfile, PetStatus, Species, Stock
 
 _CURSOR = "pets"
@@ -29,18 +32,16 @@ class PetDraft:
         return Stock(total=1 if self.stock is None else self.stock)
 
 
-class Catalogue:
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
-        self._db = db
-        self._clock = clock
-        self._ids = ids
-
+class Catalogue(UseCase):
     async def add_pet(self, principal: Principal, draft: PetDraft) -> Pet:
         principal.require(Scope.WRITE_PETS)
         now = self._clock.now()
         pet = Pet(self._ids.new_id(), draft.profile, draft.initial_stock, now, now)
         async with self._db.transaction() as uow:
             await uow.pets.add(pet)
+            await self._record(
+                uow, principal, Record(Action.PET_CREATED, EntityType.PET, pet.id, changes({}, _audited(pet)))
+            )
             await uow.commit()
         return pet
 
@@ -71,10 +72,13 @@ class Catalogue:
             pet = await uow.pets.get(pet_id, for_update=True)
             if pet is None:
                 raise NotFound("pet", pet_id)
-            expected = pet.version
+            expected, before = pet.version, _audited(pet)
             total = pet.stock.total if draft.stock is None else draft.stock
             pet.revise(draft.profile, total, self._clock.now())
             await uow.pets.save(pet, expected)
+            await self._record(
+                uow, principal, Record(Action.PET_UPDATED, EntityType.PET, pet.id, changes(before, _audited(pet)))
+            )
             await uow.commit()
         return pet
 
@@ -86,6 +90,7 @@ class Catalogue:
                 raise NotFound("pet", pet_id)
             pet.ensure_removable()
             await uow.pets.remove(pet_id, self._clock.now())
+            await self._record(uow, principal, Record(Action.PET_REMOVED, EntityType.PET, pet_id))
             await uow.commit()
 
     async def inventory(self) -> Inventory:
@@ -102,6 +107,9 @@ class Catalogue:
             for draft in drafts:
                 pet = Pet(self._ids.new_id(), draft.profile, draft.initial_stock, now, now)
                 await uow.pets.add(pet)
+                await self._record(
+                    uow, principal, Record(Action.PET_CREATED, EntityType.PET, pet.id, changes({}, _audited(pet)))
+                )
             await uow.commit()
         return len(drafts)
 
@@ -111,3 +119,13 @@ def _pet_id(key: str | int) -> UUID:
         return UUID(str(key))
     except ValueError:
         raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None
+
+
+def _audited(pet: Pet) -> dict[str, Any]:
+    """The fields of a pet the audit log follows."""
+    return {
+        "name": pet.profile.name,
+        "species": str(pet.profile.species),
+        "adoptionFee": str(pet.profile.adoption_fee),
+        "stock": pet.stock.total,
+    }

@@ -56,3 +56,12 @@ class InvalidInput(ApplicationError):
         super().__init__(message, field=field, kind=kind)
         self.field = field
         self.kind = kind
+
+
+class DuplicateUser(ApplicationError):
+    """The username or the email already belongs to an account."""
+
+    code = "user-exists"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"that {field} is already taken", field=field)

@@ -1,4 +1,4 @@
-"""Order use cases: place, read, list and cancel orders."""
+"""Order use cases: place, read, list, cancel (and force-cancel), ship and deliver."""
 
 from __future__ import annotations
 
@@ -7,10 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
+from orderline.application.audit import Action, EntityType, Record, changes
+from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
 from orderline.application.errors import InvalidInput, NotFound, PetNotFound
+from orderline.application.ownership import can_see, owner_of
 from orderline.application.pagination import Page, decode_cursor, page_of
-from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, UnitOfWork
-from orderline.application.principal import Principal, Scope
+from orderline.application.ports import OrderQuery, Owner, UnitOfWork
+from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.use_case import UseCase
 from orderline.domain.errors import CurrencyMismatch
 from orderline.domain.money import Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
@@ -37,31 +41,40 @@ class PlaceOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    order: Order
+    order_token: str | None  # for an anonymous order: its bearer token, shown this once
+
+
+@dataclass(frozen=True, slots=True)
 class CancelOrder:
     order_id: UUID
     reason: CancelReason = CancelReason.CUSTOMER_REQUEST
     note: str | None = None
 
 
-class Orders:
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator) -> None:
-        self._db = db
-        self._clock = clock
-        self._ids = ids
+@dataclass(frozen=True, slots=True)
+class OrderFilter:
+    status: OrderStatus | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    customer_id: UUID | None = None  # admin lists only
 
-    async def place(self, principal: Principal, command: PlaceOrder) -> Order:
+
+class Orders(UseCase):
+    async def place(self, principal: Principal, command: PlaceOrder) -> PlacedOrder:
         """Snapshot prices, reserve stock for every line, and create a PLACED order, all or nothing."""
         if command.currency is not None:
             check_currency(command.currency)
         async with self._db.transaction() as uow:
             pets = await uow.pets.get_many([line.pet_id for line in command.lines], for_update=True)
             now = self._clock.now()
-            lines = [_snapshot(pets, line) for line in command.lines]
             order, _events = Order.place(
                 id=self._ids.new_id(),
                 seq=await uow.orders.next_seq(),
-                customer_id=None,
-                lines=lines,
+                customer_id=principal.id if principal.kind is PrincipalKind.USER else None,
+                placed_by_key=principal.id if principal.kind is PrincipalKind.API_KEY else None,
+                lines=[_snapshot(pets, line) for line in command.lines],
                 note=command.note,
                 now=now,
             )
@@ -70,69 +83,89 @@ class Orders:
                 order.ensure_total(Money.parse(command.expected_total, order.currency))
             await _move_stock(uow, pets, order, Pet.reserve, now)
             await uow.orders.add(order)
+            token = None
+            if order.customer_id is None and order.placed_by_key is None:
+                token = new_secret(ORDER_TOKEN_PREFIX)
+                await uow.order_tokens.add(order.id, hash_secret(token))
+            created = changes({}, {"status": str(order.status), "total": str(order.total), "currency": order.currency})
+            await self._record(uow, principal, Record(Action.ORDER_CREATED, EntityType.ORDER, order.id, created))
             await uow.commit()
-        return order
+        return PlacedOrder(order, token)
 
     async def get(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.READ_ORDERS)
         async with self._db.snapshot() as uow:
             order = await uow.orders.get(order_id)
-        if order is None:
+        if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)
         return order
 
     async def list(
-        self,
-        principal: Principal,
-        *,
-        status: OrderStatus | None = None,
-        created_after: datetime | None = None,
-        created_before: datetime | None = None,
-        limit: int,
-        cursor: str | None = None,
+        self, principal: Principal, where: OrderFilter, *, limit: int, cursor: str | None = None
     ) -> Page[Order]:
+        """The caller's own orders, newest first."""
         principal.require(Scope.READ_ORDERS)
+        return await self._find(owner_of(principal), where, limit, cursor)
+
+    async def list_all(
+        self, principal: Principal, where: OrderFilter, *, limit: int, cursor: str | None = None
+    ) -> Page[Order]:
+        """Every customer's orders (admin), newest first."""
+        principal.require(Scope.ADMIN)
+        return await self._find(Owner(customer_id=where.customer_id), where, limit, cursor)
+
+    async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
         before = decode_cursor(_CURSOR, cursor) if cursor else None
         if before is not None and not isinstance(before, int):
             raise InvalidInput("cursor", "not a cursor this list returned; start again without it")
-        query = OrderQuery(status, created_after, created_before, limit, before)
+        query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
         async with self._db.snapshot() as uow:
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 
-    async def cancel(self, principal: Principal, command: CancelOrder) -> Order:
-        """Cancel a PLACED or APPROVED order and release its stock, exactly once however many ask."""
-        principal.require(Scope.WRITE_ORDERS)
+    async def cancel(self, principal: Principal, command: CancelOrder, *, force: bool = False) -> Order:
+        """Cancel and release the stock, exactly once however many ask. ``force`` (admin) also cancels SHIPPED."""
+        principal.require(Scope.ADMIN if force else Scope.WRITE_ORDERS)
+        action = Action.ORDER_FORCE_CANCELLED if force else Action.ORDER_CANCELLED
 
         def cancel(order: Order, now: datetime) -> object:
-            return order.cancel(reason=command.reason, note=command.note, now=now)
+            return order.cancel(reason=command.reason, note=command.note, now=now, force=force)
 
-        return await self._transition(command.order_id, cancel, Pet.release)
+        return await self._transition(principal, command.order_id, cancel, action, Pet.release, reason=command.reason)
 
     async def ship(self, principal: Principal, order_id: UUID) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
         principal.require(Scope.ADMIN)
-        return await self._transition(order_id, Order.ship, Pet.consume)
+        return await self._transition(principal, order_id, Order.ship, Action.ORDER_SHIPPED, Pet.consume)
 
     async def deliver(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.ADMIN)
-        return await self._transition(order_id, Order.deliver)
+        return await self._transition(principal, order_id, Order.deliver, Action.ORDER_DELIVERED)
 
     async def _transition(
-        self, order_id: UUID, move: Callable[[Order, datetime], object], stock: StockMove | None = None
+        self,
+        principal: Principal,
+        order_id: UUID,
+        move: Callable[[Order, datetime], object],
+        action: Action,
+        stock: StockMove | None = None,
+        *,
+        reason: str | None = None,
     ) -> Order:
-        """Lock the order, make one status move and its stock move on every line, save: all or nothing."""
+        """Lock the order, make one status move and its stock move on every line, record, save: all or nothing."""
         async with self._db.transaction() as uow:
             order = await uow.orders.get(order_id, for_update=True)
-            if order is None:
+            if order is None or not can_see(principal, order):
                 raise NotFound("order", order_id)
-            expected = order.version
+            expected, before = order.version, str(order.status)
             now = self._clock.now()
             move(order, now)
             if stock is not None:
                 pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
                 await _move_stock(uow, pets, order, stock, now)
             await uow.orders.save(order, expected)
+            changed = {"status": {"before": before, "after": str(order.status)}}
+            await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, reason))
             await uow.commit()
         return order
 

@@ -9,11 +9,13 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
+from orderline.application.audit import AuditEntry
 from orderline.application.pagination import DEFAULT_LIMIT
 from orderline.application.principal import Scope
 from orderline.domain.order import Order
 from orderline.domain.pet import Pet, PetStatus, Species
 from orderline.domain.status import OrderStatus
+from orderline.domain.user import Role, User, UserStatus
 
 
 class Clock(Protocol):
@@ -25,12 +27,22 @@ class IdGenerator(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
+class Owner:
+    """Whose orders a list is about; exactly one field is set, or none for every order (admin)."""
+
+    customer_id: UUID | None = None
+    api_key_id: UUID | None = None
+    order_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class OrderQuery:
     status: OrderStatus | None = None
     created_after: datetime | None = None
     created_before: datetime | None = None
     limit: int = DEFAULT_LIMIT
     before_seq: int | None = None  # keyset: newest first, continue below this seq
+    owner: Owner = field(default_factory=Owner)
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,11 +78,45 @@ class ApiKey:
     revoked_at: datetime | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class UserQuery:
+    status: UserStatus | None = None
+    role: Role | None = None
+    search: str | None = None  # a prefix of the username or the email
+    limit: int = DEFAULT_LIMIT
+    after_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AuditQuery:
+    entity_type: str | None = None
+    entity_id: str | None = None
+    actor_id: str | None = None
+    action: str | None = None
+    occurred_after: datetime | None = None
+    occurred_before: datetime | None = None
+    limit: int = DEFAULT_LIMIT
+    before_id: UUID | None = None  # keyset: newest first
+
+
+@dataclass(frozen=True, slots=True)
+class WindowTotals:
+    """Orders created since some moment, in one currency: how many, how many cancelled, the revenue
+    (totals of orders not cancelled) in minor units."""
+
+    currency: str
+    orders: int
+    cancelled: int
+    revenue_minor: int
+
+
 class OrderRepository(Protocol):
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None: ...
     async def next_seq(self) -> int: ...
     async def add(self, order: Order) -> None: ...
     async def save(self, order: Order, expected_version: int) -> None: ...
+    async def count_by_status(self) -> dict[str, int]: ...
+    async def totals_since(self, since: datetime) -> list[WindowTotals]: ...
     async def find(self, query: OrderQuery) -> list[Order]:
         """Up to ``query.limit + 1`` orders, newest first; the extra one tells another page exists."""
         ...
@@ -95,6 +141,10 @@ class PetRepository(Protocol):
         ...
 
     async def any(self) -> bool: ...
+    async def low_stock(self, at_most: int, limit: int) -> list[Pet]:
+        """Pets with at most ``at_most`` free units, fewest first."""
+        ...
+
     async def inventory(self) -> Inventory: ...
 
 
@@ -105,6 +155,60 @@ class ApiKeyRepository(Protocol):
     async def revoke(self, key_id: UUID, now: datetime) -> bool: ...
 
 
+class UserRepository(Protocol):
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None: ...
+    async def get_by_username(self, username: str) -> User | None: ...
+    async def add(self, user: User) -> None:
+        """Raises DuplicateUser when the username or the email is taken."""
+        ...
+
+    async def save(self, user: User, expected_version: int) -> None: ...
+    async def find(self, query: UserQuery) -> list[User]: ...
+
+
+class OrderTokenRepository(Protocol):
+    async def add(self, order_id: UUID, token_hash: str) -> None: ...
+    async def order_of(self, token_hash: str) -> UUID | None: ...
+
+
+class AuditRepository(Protocol):
+    async def append(self, entry: AuditEntry) -> None: ...
+    async def get(self, entry_id: UUID) -> AuditEntry | None: ...
+    async def find(self, query: AuditQuery) -> list[AuditEntry]: ...
+
+
+class SigningKeyRepository(Protocol):
+    async def get_or_create(self, name: str, candidate: str, now: datetime) -> str:
+        """The secret stored under ``name``; stores ``candidate`` first if there is none (first writer wins)."""
+        ...
+
+
+class PasswordHasher(Protocol):
+    def hash(self, password: str) -> str: ...
+    def verify(self, password_hash: str, password: str) -> bool: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    subject: str
+    issuer: str
+    scopes: frozenset[str]
+    expires_at: datetime
+
+
+class TokenIssuer(Protocol):
+    def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime) -> tuple[str, datetime]: ...
+    def verify(self, token: str) -> Claims:
+        """Claims of a valid token of ours; anything else raises Unauthenticated."""
+        ...
+
+
+class ExternalTokens(Protocol):
+    async def verify(self, token: str) -> Claims | None:
+        """Claims of a valid token from the trusted issuer, None for a token not meant for it."""
+        ...
+
+
 class UnitOfWork(Protocol):
     @property
     def orders(self) -> OrderRepository: ...
@@ -112,6 +216,14 @@ class UnitOfWork(Protocol):
     def pets(self) -> PetRepository: ...
     @property
     def api_keys(self) -> ApiKeyRepository: ...
+    @property
+    def users(self) -> UserRepository: ...
+    @property
+    def order_tokens(self) -> OrderTokenRepository: ...
+    @property
+    def audit(self) -> AuditRepository: ...
+    @property
+    def signing_keys(self) -> SigningKeyRepository: ...
 
     async def commit(self) -> None: ...
 

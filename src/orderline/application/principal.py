@@ -21,8 +21,10 @@ class Scope(StrEnum):
 
 class PrincipalKind(StrEnum):
     ANONYMOUS = "anonymous"
-    API_KEY = "api_key"
-    SYSTEM = "system"
+    USER = "user"  # a customer or administrator, by a token we issued or a trusted issuer's
+    API_KEY = "api_key"  # a machine client
+    ORDER_TOKEN = "order_token"  # noqa: S105 - the bearer of one anonymous order's token
+    SYSTEM = "system"  # the service itself: the CLI, the demo catalogue
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +36,10 @@ class Principal:
     @property
     def is_anonymous(self) -> bool:
         return self.kind is PrincipalKind.ANONYMOUS
+
+    @property
+    def is_admin(self) -> bool:
+        return Scope.ADMIN in self.scopes
 
     def has(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes
@@ -49,3 +55,7 @@ class Principal:
 
 ANONYMOUS = Principal(PrincipalKind.ANONYMOUS)
 SYSTEM = Principal(PrincipalKind.SYSTEM, scopes=frozenset({Scope.ADMIN}))
+
+CUSTOMER_SCOPES = frozenset({Scope.READ_ORDERS, Scope.WRITE_ORDERS, Scope.READ_PETS, Scope.READ_USER, Scope.WRITE_USER})
+ADMIN_SCOPES = frozenset({Scope.ADMIN})
+ORDER_TOKEN_SCOPES = frozenset({Scope.READ_ORDERS, Scope.WRITE_ORDERS})

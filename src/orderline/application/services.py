@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from orderline.application.api_keys import ApiKeys
+from orderline.application.audit_log import AuditLog
+from orderline.application.authenticator import Authenticator
 from orderline.application.catalogue import Catalogue
+from orderline.application.dashboard import Dashboard
 from orderline.application.orders import Orders
-from orderline.application.ports import Clock, Database, IdGenerator
+from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
+from orderline.application.users import Users
 
 
 @dataclass(frozen=True, slots=True)
@@ -18,9 +23,24 @@ class Services:
     catalogue: Catalogue
     orders: Orders
     api_keys: ApiKeys
+    users: Users
+    authenticator: Authenticator
+    audit_log: AuditLog
+    dashboard: Dashboard
+    on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
-    def wire(cls, db: Database, clock: Clock, ids: IdGenerator) -> Services:
+    def wire(
+        cls,
+        db: Database,
+        clock: Clock,
+        ids: IdGenerator,
+        *,
+        hasher: PasswordHasher,
+        tokens: TokenIssuer,
+        external: ExternalTokens | None = None,
+        on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
+    ) -> Services:
         return cls(
             db=db,
             clock=clock,
@@ -28,7 +48,14 @@ class Services:
             catalogue=Catalogue(db, clock, ids),
             orders=Orders(db, clock, ids),
             api_keys=ApiKeys(db, clock, ids),
+            users=Users(db, clock, ids, hasher, tokens),
+            authenticator=Authenticator(db, tokens, external),
+            audit_log=AuditLog(db),
+            dashboard=Dashboard(db, clock),
+            on_close=on_close,
         )
 
     async def close(self) -> None:
+        for close in self.on_close:
+            await close()
         await self.db.close()

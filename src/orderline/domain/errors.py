@@ -62,3 +62,13 @@ class TotalMismatch(DomainError):
     """The client named a total that is not what the catalogue prices add up to."""
 
     code = "total-mismatch"
+
+
+class InvalidUser(DomainError):
+    """A username, email or phone that does not follow the rules."""
+
+    code = "invalid-user"
+
+
+class WeakPassword(DomainError):
+    code = "weak-password"

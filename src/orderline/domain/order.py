@@ -68,6 +68,7 @@ class Order:
     cancelled_at: datetime | None = None
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
+    placed_by_key: UUID | None = None  # the API key that placed it, for a machine client's order
     version: int = 1
 
     @classmethod
@@ -80,6 +81,7 @@ class Order:
         lines: Sequence[OrderLine],
         note: str | None,
         now: datetime,
+        placed_by_key: UUID | None = None,
     ) -> tuple[Order, list[Event]]:
         check_lines(lines)
         currency = lines[0].unit_price.currency
@@ -97,6 +99,7 @@ class Order:
             status=OrderStatus.PLACED,
             created_at=now,
             updated_at=now,
+            placed_by_key=placed_by_key,
         )
         return order, [OrderPlaced(order_id=id, occurred_at=now)]
 

@@ -13,6 +13,7 @@ from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
 from litestar.response import Response
 
@@ -21,9 +22,14 @@ from orderline.application.errors import ApplicationError
 from orderline.application.services import Services
 from orderline.config import Settings
 from orderline.domain.errors import DomainError
+from orderline.http.access import SECURITY_SCHEME
+from orderline.http.api.admin import AdminController
+from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.orders import OrderController
 from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez
+from orderline.http.api.users import UserController, create_token
+from orderline.http.auth import authentication_middleware
 from orderline.http.content_type import require_json_body
 from orderline.http.dependencies import PROVIDERS
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
@@ -58,7 +64,17 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
     )
     v1 = Router(
         path="/v1",
-        route_handlers=[PetController, OrderController, inventory, healthz, livez],
+        route_handlers=[
+            PetController,
+            OrderController,
+            UserController,
+            create_token,
+            AdminController,
+            AdminOrderController,
+            inventory,
+            healthz,
+            livez,
+        ],
     )
     return Litestar(
         route_handlers=[v1],
@@ -66,7 +82,7 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected},
-        middleware=[request_id_middleware],
+        middleware=[request_id_middleware, authentication_middleware],
         before_send=[add_request_id_header],
         before_request=require_json_body,
         openapi_config=OpenAPIConfig(
@@ -75,6 +91,15 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
             description="Order lifecycle service following the Modern Pet Store API's Store section.",
             path="/schema",
             render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    SECURITY_SCHEME: SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        bearer_format="JWT from /v1/auth/tokens, an API key (olk_...) or an order token (olo_...)",
+                    )
+                }
+            ),
         ),
         state=State({"problem_base_uri": base}),
         logging_config=None,

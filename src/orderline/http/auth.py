@@ -1,23 +1,60 @@
-"""Authentication: the principal behind the Authorization header, or anonymous when there is none."""
+"""Authentication: who is behind the Authorization header, worked out once per request.
+
+A middleware resolves the credential before anything else runs (so rate limits can count
+per principal) and keeps the outcome in the request's state; a refused credential is kept
+too, and raised as 401 when the route asks for its principal. No credential is anonymous.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from litestar import Request
+from litestar.datastructures import Headers
+from litestar.enums import ScopeType
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from orderline.application.errors import Unauthenticated
 from orderline.application.principal import ANONYMOUS, Principal
 from orderline.application.services import Services
 
+STATE_KEY = "principal"
 
-async def principal_of(request: Request[Any, Any, Any]) -> Principal:
-    """Litestar dependency: resolve ``Authorization: Bearer <key>``; a bad credential is never anonymous."""
-    header = request.headers.get("authorization")
+Outcome = Principal | Unauthenticated
+
+
+async def _authenticate(scope: Scope) -> Outcome:
+    header = Headers.from_scope(scope).get("authorization")
     if header is None:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Unauthenticated("send credentials as 'Authorization: Bearer <key>'")
-    services: Services = request.app.state.services
-    return await services.api_keys.authenticate(token.strip())
+        return Unauthenticated("send credentials as 'Authorization: Bearer <token>'")
+    services: Services = scope["litestar_app"].state.services
+    try:
+        return await services.authenticator.authenticate(token.strip())
+    except Unauthenticated as refused:
+        return refused
+
+
+def outcome_of(scope: Scope) -> Outcome | None:
+    """What the middleware found for this request (None before it ran)."""
+    found: Outcome | None = scope.get("state", {}).get(STATE_KEY)
+    return found
+
+
+def authentication_middleware(app: ASGIApp) -> ASGIApp:
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == ScopeType.HTTP:
+            scope.setdefault("state", {})[STATE_KEY] = await _authenticate(scope)
+        await app(scope, receive, send)
+
+    return middleware
+
+
+async def principal_of(request: Request[Any, Any, Any]) -> Principal:
+    """Litestar dependency: the request's principal; a refused credential is a 401, never anonymous."""
+    outcome = outcome_of(request.scope) or await _authenticate(request.scope)
+    if isinstance(outcome, Unauthenticated):
+        raise outcome
+    return outcome

@@ -76,6 +76,10 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "unknown-currency": {"detail": "currency 'XYZ' is not supported", "code": "unknown-currency",
                          "currency": "XYZ"},
     "unsupported-media-type": {"detail": "send the body as application/json"},
+    "invalid-user": {"detail": "'alice@' is not an email address", "code": "invalid-user", "field": "email"},
+    "weak-password": {"detail": "the password is too weak: it needs at least 10 characters",
+                      "code": "weak-password", "field": "password"},
+    "user-exists": {"detail": "that username is already taken", "code": "user-exists", "field": "username"},
     "validation-error": {"detail": "the request is not valid",
                          "errors": [{"field": "items[0].quantity", "message": "Expected `int` >= 1",
                                      "code": "out-of-range"}]},
@@ -107,12 +111,15 @@ def problems(*slugs: str) -> dict[int, ResponseSpec]:
     }
 
 
-def success(status: int, container: Any, example: Any, description: str) -> dict[int, ResponseSpec]:
+def success(
+    status: int, container: Any, example: Any, description: str, media_type: str = "application/json"
+) -> dict[int, ResponseSpec]:
     return {
         status: ResponseSpec(
             data_container=container,
             generate_examples=False,
             description=description,
+            media_type=media_type,
             examples=[Example(summary="example", value=example)] if example is not None else None,
         )
     }

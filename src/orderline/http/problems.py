@@ -41,6 +41,8 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     domain.PetReserved: _p("pet-reserved", HTTPStatus.CONFLICT, "Pet reserved by open orders"),
     domain.IllegalTransition: _p("illegal-transition", HTTPStatus.CONFLICT, "Illegal status change"),
     domain.OrderNotCancellable: _p("order-not-cancellable", HTTPStatus.CONFLICT, "Order not cancellable"),
+    domain.InvalidUser: _p("invalid-user", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid user"),
+    domain.WeakPassword: _p("weak-password", HTTPStatus.UNPROCESSABLE_ENTITY, "Weak password"),
     app.ApplicationError: _p("bad-request", HTTPStatus.BAD_REQUEST),
     app.NotFound: _p("not-found", HTTPStatus.NOT_FOUND),
     app.PetNotFound: _p("pet-not-found", HTTPStatus.NOT_FOUND, "Pet not found"),
@@ -48,6 +50,7 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.Forbidden: _p("forbidden", HTTPStatus.FORBIDDEN),
     app.StaleVersion: _p("concurrent-modification", HTTPStatus.CONFLICT, "Concurrent modification"),
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
+    app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
 }  # fmt: skip
 
 # Problems the HTTP layer raises itself, by status.

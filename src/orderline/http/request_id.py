@@ -10,6 +10,8 @@ from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from uuid_utils.compat import uuid7
 
+from orderline.application import audit
+
 HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
@@ -31,8 +33,13 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
-        with structlog.contextvars.bound_contextvars(request_id=request_id_of(scope)):
-            await app(scope, receive, send)
+        request_id = request_id_of(scope)
+        token = audit.request_id.set(request_id)
+        try:
+            with structlog.contextvars.bound_contextvars(request_id=request_id):
+                await app(scope, receive, send)
+        finally:
+            audit.request_id.reset(token)
 
     return middleware
 

@@ -14,6 +14,14 @@ class Row(Protocol):
     def __getitem__(self, key: str, /) -> Any: ...
 
 
+class UniqueViolation(Exception):
+    """A write broke a unique constraint; ``detail`` names the constraint or its columns."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
 class Connection(Protocol):
     """One driver connection inside a transaction. SQL uses ``:name`` placeholders on both engines."""
 
@@ -22,7 +30,7 @@ class Connection(Protocol):
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]: ...
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None: ...
     async def execute(self, sql: str, params: Params | None = None) -> int:
-        """Run a statement and return how many rows it changed."""
+        """Run a statement and return how many rows it changed; a broken unique constraint is UniqueViolation."""
         ...
 
     def for_update(self) -> str:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import StaleVersion
-from orderline.application.ports import OrderQuery
+from orderline.application.ports import OrderQuery, Owner, WindowTotals
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.status import OrderStatus
@@ -17,14 +18,14 @@ from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as
 _COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
     " cancel_reason, cancel_note, version, created_at, updated_at, cancelled_at, shipped_at,"
-    " delivered_at"
+    " delivered_at, placed_by_key"
 )
 
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS})
 VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
-        :shipped_at, :delivered_at)
+        :shipped_at, :delivered_at, :placed_by_key)
 """  # noqa: S608
 
 _INSERT_LINE = """
@@ -92,11 +93,28 @@ class SqlOrderRepository:
         if query.before_seq is not None:
             conditions.append("seq < :before_seq")
             params["before_seq"] = query.before_seq
+        for column, value in _owner_columns(query.owner).items():
+            conditions.append(f"{column} = :{column}")
+            params[column] = value
         where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
         sql = f"SELECT {_COLUMNS} FROM orders {where} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
         rows = await self._db.fetch_all(sql, params)
         lines = await self._lines([as_uuid(row["id"]) for row in rows])
         return [_order(row, lines[as_uuid(row["id"])]) for row in rows]
+
+    async def count_by_status(self) -> dict[str, int]:
+        rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
+        return {row["status"]: int(row["n"]) for row in rows}
+
+    async def totals_since(self, since: datetime) -> list[WindowTotals]:
+        sql = """SELECT currency, COUNT(*) AS orders,
+                        SUM(CASE WHEN status = 'CANCELLED' THEN 1 ELSE 0 END) AS cancelled,
+                        SUM(CASE WHEN status = 'CANCELLED' THEN 0 ELSE total_minor END) AS revenue
+                 FROM orders WHERE created_at >= :since GROUP BY currency ORDER BY currency"""
+        return [
+            WindowTotals(row["currency"], int(row["orders"]), int(row["cancelled"]), int(row["revenue"]))
+            for row in await self._db.fetch_all(sql, {"since": since})
+        ]
 
     async def _lines(self, order_ids: list[UUID]) -> dict[UUID, list[OrderLine]]:
         found: dict[UUID, list[OrderLine]] = defaultdict(list)
@@ -118,6 +136,11 @@ class SqlOrderRepository:
         return found
 
 
+def _owner_columns(owner: Owner) -> dict[str, UUID]:
+    columns = {"customer_id": owner.customer_id, "placed_by_key": owner.api_key_id, "id": owner.order_id}
+    return {column: value for column, value in columns.items() if value is not None}
+
+
 def _params(order: Order) -> dict[str, Any]:
     return {
         "id": order.id,
@@ -137,6 +160,7 @@ def _params(order: Order) -> dict[str, Any]:
         "cancelled_at": order.cancelled_at,
         "shipped_at": order.shipped_at,
         "delivered_at": order.delivered_at,
+        "placed_by_key": order.placed_by_key,
     }
 
 
@@ -161,5 +185,6 @@ def _order(row: Row, lines: list[OrderLine]) -> Order:
         cancelled_at=as_opt_datetime(row["cancelled_at"]),
         shipped_at=as_opt_datetime(row["shipped_at"]),
         delivered_at=as_opt_datetime(row["delivered_at"]),
+        placed_by_key=as_opt_uuid(row["placed_by_key"]),
         version=row["version"],
     )

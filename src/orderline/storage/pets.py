@@ -113,6 +113,11 @@ class SqlPetRepository:
     async def any(self) -> bool:
         return await self._db.fetch_one("SELECT 1 FROM pets WHERE removed_at IS NULL LIMIT 1") is not None
 
+    async def low_stock(self, at_most: int, limit: int) -> list[Pet]:
+        sql = f"""SELECT {_COLUMNS} FROM pets WHERE removed_at IS NULL AND {_FREE} <= :at_most
+                  ORDER BY {_FREE}, id LIMIT :limit"""  # noqa: S608
+        return [_pet(row) for row in await self._db.fetch_all(sql, {"at_most": at_most, "limit": limit})]
+
     async def inventory(self) -> Inventory:
         by_species = {
             Species(row["species"]): StockCounts(

@@ -11,7 +11,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from orderline.storage.driver import Params, Row
+from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.unit_of_work import SqlUnitOfWork, scope
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
@@ -54,7 +54,10 @@ class PostgresConnection:
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         text, args = _args(sql, params)
-        status = await self._raw.execute(text, *args)
+        try:
+            status = await self._raw.execute(text, *args)
+        except asyncpg.UniqueViolationError as exc:
+            raise UniqueViolation(exc.constraint_name or str(exc)) from exc
         # asyncpg returns the command tag, e.g. "UPDATE 1" or "INSERT 0 1"; the count is last.
         return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
 

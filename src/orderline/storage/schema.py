@@ -92,10 +92,20 @@ orders = Table(
     Column("cancelled_at", Timestamp),
     Column("shipped_at", Timestamp),
     Column("delivered_at", Timestamp),
+    Column("placed_by_key", Uuid),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
     Index(None, "status", "seq"),
     Index(None, "customer_id", "seq"),
+    Index(None, "placed_by_key", "seq"),
     Index(None, "created_at"),
+)
+
+# The bearer token of an anonymous order, stored as a SHA-256 hash (it is shown once).
+order_tokens = Table(
+    "order_tokens",
+    metadata,
+    Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
+    Column("token_hash", String(64), nullable=False, unique=True),
 )
 
 order_lines = Table(
@@ -121,4 +131,52 @@ api_keys = Table(
     Column("scopes", Json, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("revoked_at", Timestamp),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("email", String(254), nullable=False, unique=True),
+    Column("password_hash", String(200), nullable=False),
+    Column("first_name", String(100)),
+    Column("last_name", String(100)),
+    Column("phone", String(32)),
+    Column("role", String(16), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("status_reason", Text),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index(None, "status", "id"),
+)
+
+# Secrets that sign our own tokens; generated once and shared by every process through the database.
+signing_keys = Table(
+    "signing_keys",
+    metadata,
+    Column("name", String(32), primary_key=True),
+    Column("secret", String(128), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+# Append-only: nothing updates or deletes these rows.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("action", String(40), nullable=False),
+    Column("actor_kind", String(16), nullable=False),
+    Column("actor_id", String(64)),
+    Column("entity_type", String(16), nullable=False),
+    Column("entity_id", String(64), nullable=False),
+    Column("reason", Text),
+    Column("changes", Json, nullable=False),
+    Column("request_id", String(128)),
+    Column("occurred_at", Timestamp, nullable=False),
+    Index(None, "entity_type", "entity_id", "id"),
+    Index(None, "actor_id", "id"),
+    Index(None, "action", "id"),
+    Index(None, "occurred_at"),
 )

@@ -13,7 +13,7 @@ from uuid import UUID
 
 import aiosqlite
 
-from orderline.storage.driver import Params, Row
+from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
 
 BUSY_TIMEOUT_MS = 5_000
@@ -50,8 +50,13 @@ class SqliteConnection:
             return row
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
-        async with self._raw.execute(sql, _bind(params)) as cursor:
-            return cursor.rowcount
+        try:
+            async with self._raw.execute(sql, _bind(params)) as cursor:
+                return cursor.rowcount
+        except sqlite3.IntegrityError as exc:
+            if "UNIQUE" in str(exc):
+                raise UniqueViolation(str(exc)) from exc
+            raise
 
     def for_update(self) -> str:
         return ""  # BEGIN IMMEDIATE already holds the database's single write lock

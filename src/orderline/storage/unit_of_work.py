@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
+from orderline.storage.access import SqlOrderTokenRepository, SqlSigningKeyRepository
 from orderline.storage.api_keys import SqlApiKeyRepository
+from orderline.storage.audit import SqlAuditRepository
 from orderline.storage.driver import Connection
 from orderline.storage.orders import SqlOrderRepository
 from orderline.storage.pets import SqlPetRepository
+from orderline.storage.users import SqlUserRepository
 
 Commit = Callable[[], Awaitable[None]]
 
@@ -19,6 +22,10 @@ class SqlUnitOfWork:
         self.orders = SqlOrderRepository(connection)
         self.pets = SqlPetRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
+        self.users = SqlUserRepository(connection)
+        self.order_tokens = SqlOrderTokenRepository(connection)
+        self.audit = SqlAuditRepository(connection)
+        self.signing_keys = SqlSigningKeyRepository(connection)
         self._commit = commit
 
     async def commit(self) -> None:

@@ -25,6 +25,8 @@ ORDER_EXAMPLE: dict[str, Any] = {
     "version": 1,
 }
 
+PLACED_EXAMPLE: dict[str, Any] = {**ORDER_EXAMPLE, "orderToken": "olo_hYc3kq0yQeA8m1m3u4b0Zf2tqJ3xXlJd8r2wq9H3bVk"}
+
 CANCEL_EXAMPLE: dict[str, Any] = {
     **ORDER_EXAMPLE,
     "status": "CANCELLED",
@@ -91,3 +93,55 @@ INVENTORY_EXAMPLE: dict[str, Any] = {
 }
 
 HEALTH_EXAMPLE: dict[str, Any] = {"status": "ok", "database": "ok"}
+
+USER_ID = "019b4138-e0af-70b9-8f0c-6ea97d495dfa"
+
+REGISTER_EXAMPLE: dict[str, Any] = {
+    "username": "alice",
+    "email": "alice@example.com",
+    "password": "correct horse battery",
+    "firstName": "Alice",
+    "lastName": "Liddell",
+    "phone": "+44 20 7946 0958",
+}
+
+USER_EXAMPLE: dict[str, Any] = {
+    "id": USER_ID,
+    "username": "alice",
+    "email": "alice@example.com",
+    "firstName": "Alice",
+    "lastName": "Liddell",
+    "phone": "+44 20 7946 0958",
+    "role": "CUSTOMER",
+    "status": "ACTIVE",
+    "createdAt": "2025-12-21T13:56:23.000Z",
+    "updatedAt": "2025-12-21T13:56:23.000Z",
+}
+
+TOKEN_EXAMPLE: dict[str, Any] = {
+    "token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIwMTliNDEzOC1lMGFmIn0.c2lnbmF0dXJl",
+    "tokenType": "Bearer",
+    "expiresAt": "2025-12-22T13:56:23Z",
+}
+
+DASHBOARD_EXAMPLE: dict[str, Any] = {
+    "ordersByStatus": {"PLACED": 4, "APPROVED": 2, "SHIPPED": 1, "CANCELLED": 1},
+    "today": {"since": "2025-12-21T00:00:00Z", "orders": 3, "cancelled": 1, "cancellationRate": 0.3333,
+              "revenue": {"USD": "300.00"}},
+    "last7Days": {"since": "2025-12-14T13:56:23Z", "orders": 8, "cancelled": 1, "cancellationRate": 0.125,
+                  "revenue": {"USD": "1250.00"}},
+    "lowStockPets": [PET_EXAMPLE],
+}  # fmt: skip
+
+AUDIT_EXAMPLE: dict[str, Any] = {
+    "id": "019b4140-0000-7000-8000-000000000081",
+    "action": "ORDER_CANCELLED",
+    "actorKind": "user",
+    "actorId": USER_ID,
+    "entityType": "ORDER",
+    "entityId": ORDER_ID,
+    "reason": "DUPLICATE",
+    "changes": {"status": {"before": "PLACED", "after": "CANCELLED"}},
+    "requestId": "019b4140-0000-7000-8000-00000000abcd",
+    "occurredAt": "2025-12-21T14:02:00Z",
+}

@@ -12,10 +12,18 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Response
 
 from orderline.application.errors import InvalidInput
-from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlacedOrder, PlaceOrder
+from orderline.application.principal import Scope
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.status import OrderStatus
-from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE, PLACE_EXAMPLES
+from orderline.http.access import needs, public
+from orderline.http.api.examples import (
+    CANCEL_EXAMPLE,
+    ORDER_EXAMPLE,
+    ORDER_PAGE_EXAMPLE,
+    PLACE_EXAMPLES,
+    PLACED_EXAMPLE,
+)
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
 from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
@@ -112,6 +120,16 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
         )
 
 
+class PlacedOrderOut(OrderOut, kw_only=True):
+    """The order as placed; an anonymous order also carries its bearer token, shown this once."""
+
+    order_token: str | None
+
+    @classmethod
+    def placed(cls, placed: PlacedOrder) -> PlacedOrderOut:
+        return cls(**msgspec.structs.asdict(OrderOut.of(placed.order)), order_token=placed.order_token)
+
+
 def etag(order: Order) -> str:
     return f'"{order.id}.{order.version}"'
 
@@ -122,12 +140,13 @@ class OrderController(Controller):
 
     @post(
         "/",
+        **public(),
         operation_id="createOrder",
         summary="Create Order",
         description="Places an order in PLACED status; anonymous callers are allowed. The total is "
         "computed from catalogue prices and the stock is reserved at once.",
         responses={
-            **success(201, OrderOut, ORDER_EXAMPLE, "the order was placed"),
+            **success(201, PlacedOrderOut, PLACED_EXAMPLE, "the order was placed"),
             **problems("pet-not-found", "out-of-stock", "unauthorized", "currency-mismatch",
                        "invalid-order", "total-mismatch", "unknown-currency", "unsupported-media-type"),
         },
@@ -137,13 +156,14 @@ class OrderController(Controller):
         data: Annotated[OrderIn, Body(examples=body_examples(**PLACE_EXAMPLES))],
         services: UseCases,
         principal: Caller,
-    ) -> Response[OrderOut]:
-        order = await services.orders.place(principal, data.command())
-        headers = {"Location": f"/v1/orders/{order.id}", "ETag": etag(order)}
-        return Response(OrderOut.of(order), status_code=201, headers=headers)
+    ) -> Response[PlacedOrderOut]:
+        placed = await services.orders.place(principal, data.command())
+        headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
+        return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
 
     @get(
         "/{order_id:uuid}",
+        **needs(Scope.READ_ORDERS),
         operation_id="getOrder",
         summary="Get Order",
         responses={
@@ -157,6 +177,7 @@ class OrderController(Controller):
 
     @get(
         "/",
+        **needs(Scope.READ_ORDERS),
         operation_id="listOrders",
         summary="List Orders",
         description="Newest first, keyset-paginated: pass nextCursor back as cursor.",
@@ -175,18 +196,13 @@ class OrderController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
-        page = await services.orders.list(
-            principal,
-            status=status,
-            created_after=created_after,
-            created_before=created_before,
-            limit=limit,
-            cursor=cursor,
-        )
+        where = OrderFilter(status, created_after, created_before)
+        page = await services.orders.list(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 
     @delete(
         "/{order_id:uuid}",
+        **needs(Scope.WRITE_ORDERS),
         operation_id="cancelOrder",
         summary="Cancel Order",
         description="Cancels a PLACED or APPROVED order (reason CUSTOMER_REQUEST) and releases its "
@@ -198,6 +214,7 @@ class OrderController(Controller):
 
     @post(
         "/{order_id:uuid}/cancel",
+        **needs(Scope.WRITE_ORDERS),
         status_code=200,
         operation_id="cancelOrderWithReason",
         summary="Cancel Order with a reason",

@@ -12,8 +12,10 @@ from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response
 
 from orderline.application.catalogue import PetDraft
+from orderline.application.principal import Scope
 from orderline.domain.money import Money
 from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species
+from orderline.http.access import needs, public
 from orderline.http.api.examples import PET_EXAMPLE, PET_IN_EXAMPLE, PET_PAGE_EXAMPLE
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
 from orderline.http.dependencies import Caller, UseCases
@@ -128,6 +130,7 @@ class PetController(Controller):
 
     @post(
         "/",
+        **needs(Scope.WRITE_PETS),
         operation_id="createPet",
         summary="Create Pet",
         description="Adds a pet to the catalogue. Needs the write:pets scope.",
@@ -148,6 +151,7 @@ class PetController(Controller):
 
     @get(
         "/",
+        **public(),
         operation_id="listPets",
         summary="List Pets",
         description="In catalogue order, keyset-paginated: pass nextCursor back as cursor.",
@@ -166,6 +170,7 @@ class PetController(Controller):
 
     @get(
         "/{pet_id:uuid}",
+        **public(),
         operation_id="getPet",
         summary="Get Pet",
         responses=success(200, PetOut, PET_EXAMPLE, "the pet") | problems("not-found"),
@@ -175,6 +180,7 @@ class PetController(Controller):
 
     @put(
         "/{pet_id:uuid}",
+        **needs(Scope.WRITE_PETS),
         operation_id="updatePet",
         summary="Update Pet",
         description="Replaces the pet's description and stock. Stock cannot go below the units "
@@ -196,6 +202,7 @@ class PetController(Controller):
 
     @delete(
         "/{pet_id:uuid}",
+        **needs(Scope.WRITE_PETS),
         operation_id="deletePet",
         summary="Delete Pet",
         description="Removes the pet from the catalogue; orders keep their snapshot of it.",

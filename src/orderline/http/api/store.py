@@ -9,6 +9,7 @@ from litestar import Request, get
 from litestar.response import Response
 
 from orderline.application.ports import StockCounts
+from orderline.http.access import public
 from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE
 from orderline.http.dependencies import UseCases
 from orderline.http.openapi import problems, success
@@ -27,6 +28,7 @@ class InventoryOut(msgspec.Struct, rename="camel"):
 
 @get(
     "/inventory",
+    **public(),
     operation_id="getInventory",
     summary="Get Store Inventory",
     tags=["Store"],
@@ -46,6 +48,7 @@ class HealthOut(msgspec.Struct):
 
 @get(
     "/healthz",
+    **public(),
     operation_id="getHealth",
     summary="Readiness: the service and its database answer",
     tags=["Operations"],
@@ -63,6 +66,7 @@ async def healthz(services: UseCases, request: Request[Any, Any, Any]) -> Respon
 
 @get(
     "/livez",
+    **public(),
     operation_id="getLiveness",
     summary="Liveness: the process answers (touches nothing else)",
     tags=["Operations"],

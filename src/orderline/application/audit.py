@@ -1,0 +1,87 @@
+"""The audit trail: who changed what, why, in which request — written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+from uuid import UUID
+
+from orderline.application.principal import Principal
+
+# Set by the HTTP layer for the duration of a request, so entries name the request that caused them.
+request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+
+
+class Action(StrEnum):
+    ORDER_CREATED = "ORDER_CREATED"
+    ORDER_CANCELLED = "ORDER_CANCELLED"
+    ORDER_FORCE_CANCELLED = "ORDER_FORCE_CANCELLED"
+    ORDER_SHIPPED = "ORDER_SHIPPED"
+    ORDER_DELIVERED = "ORDER_DELIVERED"
+    ORDER_APPROVED = "ORDER_APPROVED"
+    PET_CREATED = "PET_CREATED"
+    PET_UPDATED = "PET_UPDATED"
+    PET_REMOVED = "PET_REMOVED"
+    USER_REGISTERED = "USER_REGISTERED"
+    USER_UPDATED = "USER_UPDATED"
+    USER_DELETED = "USER_DELETED"
+    USER_SUSPENDED = "USER_SUSPENDED"
+    USER_REACTIVATED = "USER_REACTIVATED"
+    API_KEY_CREATED = "API_KEY_CREATED"
+    API_KEY_REVOKED = "API_KEY_REVOKED"
+
+
+class EntityType(StrEnum):
+    ORDER = "ORDER"
+    PET = "PET"
+    USER = "USER"
+    API_KEY = "API_KEY"
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    id: UUID
+    action: Action
+    actor_kind: str
+    actor_id: str | None
+    entity_type: EntityType
+    entity_id: str
+    reason: str | None
+    changes: dict[str, Any]
+    request_id: str | None
+    occurred_at: datetime
+
+
+def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
+    """Only the fields that changed, each as ``{"before": ..., "after": ...}``."""
+    return {
+        name: {"before": before.get(name), "after": value} for name, value in after.items() if before.get(name) != value
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """What a use case knows when it records: the entry is completed with id, actor and time."""
+
+    action: Action
+    entity_type: EntityType
+    entity_id: object
+    changes: dict[str, Any] = field(default_factory=dict)
+    reason: str | None = None
+
+    def entry(self, entry_id: UUID, actor: Principal, now: datetime) -> AuditEntry:
+        return AuditEntry(
+            id=entry_id,
+            action=self.action,
+            actor_kind=str(actor.kind),
+            actor_id=None if actor.id is None else str(actor.id),
+            entity_type=self.entity_type,
+            entity_id=str(self.entity_id),
+            reason=self.reason,
+            changes=self.changes,
+            request_id=request_id.get(),
+            occurred_at=now,
+        )

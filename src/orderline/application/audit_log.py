@@ -1,0 +1,40 @@
+"""Reading the audit log (admin only). Nothing here, or anywhere, updates or deletes an entry."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from uuid import UUID
+
+from orderline.application.audit import AuditEntry
+from orderline.application.errors import InvalidInput, NotFound
+from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.ports import AuditQuery, Database
+from orderline.application.principal import Principal, Scope
+
+_CURSOR = "audit"
+
+
+class AuditLog:
+    def __init__(self, db: Database) -> None:
+        self._db = db
+
+    async def get(self, principal: Principal, entry_id: UUID) -> AuditEntry:
+        principal.require(Scope.ADMIN)
+        async with self._db.snapshot() as uow:
+            entry = await uow.audit.get(entry_id)
+        if entry is None:
+            raise NotFound("audit log entry", entry_id)
+        return entry
+
+    async def list(self, principal: Principal, query: AuditQuery, *, cursor: str | None = None) -> Page[AuditEntry]:
+        """Newest first."""
+        principal.require(Scope.ADMIN)
+        if cursor:
+            try:
+                before = UUID(str(decode_cursor(_CURSOR, cursor)))
+            except ValueError:
+                raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None
+            query = replace(query, before_id=before)
+        async with self._db.snapshot() as uow:
+            rows = await uow.audit.find(query)
+        return page_of(rows, query.limit, _CURSOR, lambda entry: str(entry.id))

@@ -1,0 +1,63 @@
+"""Authentication: the principal a bearer credential stands for, whichever kind of credential it is."""
+
+from __future__ import annotations
+
+import uuid
+from uuid import UUID
+
+from orderline.application.credentials import API_KEY_PREFIX, ORDER_TOKEN_PREFIX, hash_secret
+from orderline.application.errors import Unauthenticated
+from orderline.application.ports import Claims, Database, ExternalTokens, TokenIssuer
+from orderline.application.principal import ORDER_TOKEN_SCOPES, Principal, PrincipalKind, Scope
+from orderline.application.users import scopes_of
+
+
+class Authenticator:
+    """Refusals (unknown, revoked, expired, forged, suspended) are Unauthenticated, decided per request,
+    so a revoked key or a suspended user is refused from the very next request."""
+
+    def __init__(self, db: Database, tokens: TokenIssuer, external: ExternalTokens | None = None) -> None:
+        self._db = db
+        self._tokens = tokens
+        self._external = external
+
+    async def authenticate(self, credential: str) -> Principal:
+        if credential.startswith(API_KEY_PREFIX):
+            return await self._api_key(credential)
+        if credential.startswith(ORDER_TOKEN_PREFIX):
+            return await self._order_token(credential)
+        if self._external is not None and (claims := await self._external.verify(credential)):
+            return _external_principal(claims)
+        return await self._user(self._tokens.verify(credential))
+
+    async def _api_key(self, secret: str) -> Principal:
+        async with self._db.snapshot() as uow:
+            key = await uow.api_keys.find_by_hash(hash_secret(secret))
+        if key is None or key.revoked_at is not None:
+            raise Unauthenticated("the API key is unknown or has been revoked")
+        return Principal(PrincipalKind.API_KEY, key.id, key.scopes)
+
+    async def _order_token(self, secret: str) -> Principal:
+        async with self._db.snapshot() as uow:
+            order_id = await uow.order_tokens.order_of(hash_secret(secret))
+        if order_id is None:
+            raise Unauthenticated("the order token is unknown")
+        return Principal(PrincipalKind.ORDER_TOKEN, order_id, ORDER_TOKEN_SCOPES)
+
+    async def _user(self, claims: Claims) -> Principal:
+        try:
+            user_id = UUID(claims.subject)
+        except ValueError:
+            raise Unauthenticated("the token names no user of ours") from None
+        async with self._db.snapshot() as uow:
+            user = await uow.users.get(user_id)
+        if user is None or not user.is_active:
+            raise Unauthenticated("the account is suspended or closed")
+        return Principal(PrincipalKind.USER, user.id, scopes_of(user.role))
+
+
+def _external_principal(claims: Claims) -> Principal:
+    """A user of a trusted issuer: a stable id from issuer and subject, and the known scopes it grants."""
+    principal_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{claims.issuer}#{claims.subject}")
+    known = {scope.value for scope in Scope}
+    return Principal(PrincipalKind.USER, principal_id, frozenset(Scope(s) for s in claims.scopes if s in known))

@@ -1,0 +1,41 @@
+"""Whose order is it: the one rule for who may see an order, used by reads, lists and cancels alike."""
+
+from __future__ import annotations
+
+from orderline.application.errors import Unauthenticated
+from orderline.application.ports import Owner
+from orderline.application.principal import Principal, PrincipalKind
+from orderline.domain.order import Order
+
+
+def owner_of(principal: Principal) -> Owner:
+    """The orders ``principal`` counts as its own: a customer's, a key's, or the one order of a token."""
+    principal = _identified(principal)
+    if principal.kind is PrincipalKind.USER:
+        return Owner(customer_id=principal.id)
+    if principal.kind is PrincipalKind.API_KEY:
+        return Owner(api_key_id=principal.id)
+    if principal.kind is PrincipalKind.ORDER_TOKEN:
+        return Owner(order_id=principal.id)
+    if principal.kind is PrincipalKind.SYSTEM:
+        return Owner()
+    raise Unauthenticated("this operation needs credentials")
+
+
+def _identified(principal: Principal) -> Principal:
+    if principal.id is None and principal.kind is not PrincipalKind.SYSTEM:
+        raise ValueError(f"a {principal.kind} principal without an id owns nothing")  # a bug, never a client's
+    return principal
+
+
+def can_see(principal: Principal, order: Order) -> bool:
+    """Admins see every order; anyone else only their own (others get 404, so ids reveal nothing)."""
+    if principal.is_admin:
+        return True
+    owner = owner_of(principal)
+    return (
+        (owner.customer_id is not None and owner.customer_id == order.customer_id)
+        or (owner.api_key_id is not None and owner.api_key_id == order.placed_by_key)
+        or (owner.order_id is not None and owner.order_id == order.id)
+        or owner == Owner()
+    )

@@ -1,0 +1,179 @@
+"""Admin routes: the dashboard, users and their status, and the audit log (read only)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, patch
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
+
+from orderline.application.audit import Action, AuditEntry, EntityType
+from orderline.application.dashboard import Window
+from orderline.application.ports import AuditQuery, UserQuery
+from orderline.application.principal import Scope
+from orderline.domain.money import Money
+from orderline.domain.user import Role, UserStatus
+from orderline.http.access import needs
+from orderline.http.api.examples import AUDIT_EXAMPLE, DASHBOARD_EXAMPLE, USER_EXAMPLE
+from orderline.http.api.pets import PetOut
+from orderline.http.api.users import UserOut
+from orderline.http.api.wire import Cursor, Limit, PageOut
+from orderline.http.dependencies import Caller, UseCases
+from orderline.http.openapi import body_examples, problems, success
+
+
+class WindowOut(msgspec.Struct, rename="camel"):
+    since: datetime
+    orders: int
+    cancelled: int
+    cancellation_rate: float
+    revenue: dict[str, str]  # by currency, decimal strings
+
+    @classmethod
+    def of(cls, window: Window) -> WindowOut:
+        revenue = {t.currency: str(Money(t.revenue_minor, t.currency)) for t in window.totals}
+        return cls(window.since, window.orders, window.cancelled, window.cancellation_rate, revenue)
+
+
+class DashboardOut(msgspec.Struct, rename="camel"):
+    orders_by_status: dict[str, int]
+    today: WindowOut
+    last_7_days: WindowOut
+    low_stock_pets: list[PetOut]
+
+
+class StatusIn(msgspec.Struct, kw_only=True):
+    status: UserStatus
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
+
+
+class AuditEntryOut(msgspec.Struct, rename="camel", kw_only=True):
+    id: UUID
+    action: Action
+    actor_kind: str
+    actor_id: str | None
+    entity_type: EntityType
+    entity_id: str
+    reason: str | None
+    changes: dict[str, Any]
+    request_id: str | None
+    occurred_at: datetime
+
+    @classmethod
+    def of(cls, entry: AuditEntry) -> AuditEntryOut:
+        return cls(**{name: getattr(entry, name) for name in entry.__dataclass_fields__})
+
+
+class AdminController(Controller):
+    path = "/admin"
+    tags = ("Admin",)
+
+    @get(
+        "/dashboard",
+        **needs(Scope.ADMIN),
+        operation_id="getDashboardStats",
+        summary="Get Dashboard Stats",
+        responses=success(200, DashboardOut, DASHBOARD_EXAMPLE, "the figures") | problems("unauthorized", "forbidden"),
+    )
+    async def dashboard(self, services: UseCases, principal: Caller) -> DashboardOut:
+        stats = await services.dashboard.stats(principal)
+        return DashboardOut(
+            stats.orders_by_status,
+            WindowOut.of(stats.today),
+            WindowOut.of(stats.last_7_days),
+            [PetOut.of(pet) for pet in stats.low_stock],
+        )
+
+    @get(
+        "/users",
+        **needs(Scope.ADMIN),
+        operation_id="listUsers",
+        summary="List Users",
+        description="Filters: status, role, and search (a prefix of the username or the email).",
+        responses=success(200, PageOut[UserOut], {"data": [USER_EXAMPLE], "nextCursor": None}, "a page of users")
+        | problems("unauthorized", "forbidden"),
+    )
+    async def users(
+        self,
+        services: UseCases,
+        principal: Caller,
+        status: FromQuery[UserStatus | None] = None,
+        role: FromQuery[Role | None] = None,
+        search: Annotated[str | None, QueryParameter(max_length=254)] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PageOut[UserOut]:
+        query = UserQuery(status=status, role=role, search=search, limit=limit)
+        page = await services.users.list(principal, query, cursor=cursor)
+        return PageOut([UserOut.of(user) for user in page.items], page.next_cursor)
+
+    @get(
+        "/users/{user_id:uuid}",
+        **needs(Scope.ADMIN),
+        operation_id="getUserDetails",
+        summary="Get User Details",
+        responses=success(200, UserOut, USER_EXAMPLE, "the account")
+        | problems("unauthorized", "forbidden", "not-found"),
+    )
+    async def user(self, user_id: FromPath[UUID], services: UseCases, principal: Caller) -> UserOut:
+        return UserOut.of(await services.users.get(principal, user_id))
+
+    @patch(
+        "/users/{user_id:uuid}/status",
+        **needs(Scope.ADMIN),
+        operation_id="updateUserStatus",
+        summary="Update User Status",
+        description="SUSPENDED stops the user's credentials working from their next request; ACTIVE restores them.",
+        responses=success(200, UserOut, {**USER_EXAMPLE, "status": "SUSPENDED"}, "the account")
+        | problems("unauthorized", "forbidden", "not-found", "invalid-user", "unsupported-media-type"),
+    )
+    async def set_status(
+        self,
+        user_id: FromPath[UUID],
+        data: Annotated[
+            StatusIn, Body(examples=body_examples(suspend={"status": "SUSPENDED", "reason": "chargebacks"}))
+        ],
+        services: UseCases,
+        principal: Caller,
+    ) -> UserOut:
+        return UserOut.of(await services.users.set_status(principal, user_id, data.status, data.reason))
+
+    @get(
+        "/audit-logs",
+        **needs(Scope.ADMIN),
+        operation_id="listAuditLogs",
+        summary="List Audit Logs",
+        description="Newest first. Filters: entityType, entityId, actorId, action, occurredAfter, occurredBefore.",
+        responses=success(200, PageOut[AuditEntryOut], {"data": [AUDIT_EXAMPLE], "nextCursor": None}, "entries")
+        | problems("unauthorized", "forbidden"),
+    )
+    async def audit_logs(
+        self,
+        services: UseCases,
+        principal: Caller,
+        entity_type: Annotated[EntityType | None, QueryParameter(name="entityType")] = None,
+        entity_id: Annotated[str | None, QueryParameter(name="entityId", max_length=64)] = None,
+        actor_id: Annotated[str | None, QueryParameter(name="actorId", max_length=64)] = None,
+        action: FromQuery[Action | None] = None,
+        occurred_after: Annotated[datetime | None, QueryParameter(name="occurredAfter")] = None,
+        occurred_before: Annotated[datetime | None, QueryParameter(name="occurredBefore")] = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PageOut[AuditEntryOut]:
+        query = AuditQuery(entity_type, entity_id, actor_id, action, occurred_after, occurred_before, limit)
+        page = await services.audit_log.list(principal, query, cursor=cursor)
+        return PageOut([AuditEntryOut.of(entry) for entry in page.items], page.next_cursor)
+
+    @get(
+        "/audit-logs/{entry_id:uuid}",
+        **needs(Scope.ADMIN),
+        operation_id="getAuditLogDetails",
+        summary="Get Audit Log Details",
+        responses=success(200, AuditEntryOut, AUDIT_EXAMPLE, "the entry")
+        | problems("unauthorized", "forbidden", "not-found"),
+    )
+    async def audit_log(self, entry_id: FromPath[UUID], services: UseCases, principal: Caller) -> AuditEntryOut:
+        return AuditEntryOut.of(await services.audit_log.get(principal, entry_id))

@@ -1,0 +1,177 @@
+"""Admin order routes: every customer's orders, force-cancel, ship, deliver, and the CSV export."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import AsyncIterator
+from datetime import datetime
+from typing import Annotated, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, get, post
+from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.response import Stream
+
+from orderline.application.orders import CancelOrder, OrderFilter
+from orderline.application.principal import Principal, Scope
+from orderline.application.services import Services
+from orderline.domain.order import CancelReason, Order
+from orderline.domain.status import OrderStatus
+from orderline.http.access import needs
+from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
+from orderline.http.api.orders import Note, OrderOut
+from orderline.http.api.wire import Cursor, Limit, PageOut
+from orderline.http.dependencies import Caller, UseCases
+from orderline.http.openapi import body_examples, problems, success
+
+EXPORT_BATCH = 500
+CSV_COLUMNS = (
+    "id",
+    "number",
+    "status",
+    "userId",
+    "totalAmount",
+    "currency",
+    "items",
+    "createdAt",
+    "cancelledAt",
+    "cancelReason",
+)
+
+CSV_EXAMPLE = (
+    "id,number,status,userId,totalAmount,currency,items,createdAt,cancelledAt,cancelReason\r\n"
+    "019b4139-1234-7abc-8def-123456789abc,1001,PLACED,,150.00,USD,019b4132-70aa-764f-b315-e2803d882a24x1,"
+    "2025-12-21T13:56:23+00:00,,\r\n"
+)
+CreatedAfter = Annotated[datetime | None, QueryParameter(name="createdAfter")]
+CreatedBefore = Annotated[datetime | None, QueryParameter(name="createdBefore")]
+UserId = Annotated[UUID | None, QueryParameter(name="userId")]
+
+
+class ForceCancelIn(msgspec.Struct, rename="camel", kw_only=True):
+    reason: CancelReason
+    note: Note | None = None
+
+
+class AdminOrderController(Controller):
+    path = "/admin/orders"
+    tags = ("Admin",)
+
+    @get(
+        "/",
+        **needs(Scope.ADMIN),
+        operation_id="listAllOrders",
+        summary="List All Orders",
+        responses=success(200, PageOut[OrderOut], ORDER_PAGE_EXAMPLE, "a page of every customer's orders")
+        | problems("unauthorized", "forbidden"),
+    )
+    async def list(
+        self,
+        services: UseCases,
+        principal: Caller,
+        status: FromQuery[OrderStatus | None] = None,
+        user_id: UserId = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PageOut[OrderOut]:
+        where = OrderFilter(status, created_after, created_before, user_id)
+        page = await services.orders.list_all(principal, where, limit=limit, cursor=cursor)
+        return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
+
+    @get(
+        "/export",
+        **needs(Scope.ADMIN),
+        operation_id="exportOrders",
+        summary="Export orders as CSV",
+        description="Streams every order matching the filters, newest first, page by page; nothing "
+        "holds the whole export in memory.",
+        media_type="text/csv",
+        responses=success(200, str, CSV_EXAMPLE, "the orders, one CSV row each", "text/csv")
+        | problems("unauthorized", "forbidden"),
+    )
+    async def export(
+        self,
+        services: UseCases,
+        principal: Caller,
+        format: FromQuery[Literal["csv"]] = "csv",
+        status: FromQuery[OrderStatus | None] = None,
+        user_id: UserId = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
+    ) -> Stream:
+        principal.require(Scope.ADMIN)  # before the stream starts: a refusal must be a problem, not a cut file
+        where = OrderFilter(status, created_after, created_before, user_id)
+        headers = {"Content-Disposition": 'attachment; filename="orders.csv"'}
+        return Stream(_csv(services, principal, where), media_type="text/csv; charset=utf-8", headers=headers)
+
+    @post(
+        "/{order_id:uuid}/force-cancel",
+        **needs(Scope.ADMIN),
+        status_code=200,
+        operation_id="forceCancelOrder",
+        summary="Force Cancel Order",
+        description="Cancels a PLACED, APPROVED or SHIPPED order with a required reason.",
+        responses=success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order")
+        | problems("unauthorized", "forbidden", "not-found", "order-not-cancellable", "unsupported-media-type"),
+    )
+    async def force_cancel(
+        self,
+        order_id: FromPath[UUID],
+        data: Annotated[ForceCancelIn, Body(examples=body_examples(fraud={"reason": "FRAUD", "note": "chargeback"}))],
+        services: UseCases,
+        principal: Caller,
+    ) -> OrderOut:
+        command = CancelOrder(order_id, data.reason, data.note)
+        return OrderOut.of(await services.orders.cancel(principal, command, force=True))
+
+    @post(
+        "/{order_id:uuid}/ship",
+        **needs(Scope.ADMIN),
+        status_code=200,
+        operation_id="shipOrder",
+        summary="Ship an approved order",
+        responses=success(200, OrderOut, {**ORDER_EXAMPLE, "status": "SHIPPED"}, "the shipped order")
+        | problems("unauthorized", "forbidden", "not-found", "illegal-transition"),
+    )
+    async def ship(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> OrderOut:
+        return OrderOut.of(await services.orders.ship(principal, order_id))
+
+    @post(
+        "/{order_id:uuid}/deliver",
+        **needs(Scope.ADMIN),
+        status_code=200,
+        operation_id="deliverOrder",
+        summary="Confirm delivery of a shipped order",
+        responses=success(200, OrderOut, {**ORDER_EXAMPLE, "status": "DELIVERED"}, "the delivered order")
+        | problems("unauthorized", "forbidden", "not-found", "illegal-transition"),
+    )
+    async def deliver(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> OrderOut:
+        return OrderOut.of(await services.orders.deliver(principal, order_id))
+
+
+async def _csv(services: Services, principal: Principal, where: OrderFilter) -> AsyncIterator[str]:
+    yield _row(CSV_COLUMNS)
+    cursor: str | None = None
+    while True:
+        page = await services.orders.list_all(principal, where, limit=EXPORT_BATCH, cursor=cursor)
+        yield "".join(_row(_fields(order)) for order in page.items)
+        if page.next_cursor is None:
+            return
+        cursor = page.next_cursor
+
+
+def _fields(order: Order) -> tuple[object, ...]:
+    items = ";".join(f"{line.pet_id}x{line.quantity}" for line in order.lines)
+    return (order.id, order.number, order.status, order.customer_id or "", order.total, order.currency, items,
+            order.created_at.isoformat(), order.cancelled_at.isoformat() if order.cancelled_at else "",
+            order.cancel_reason or "")  # fmt: skip
+
+
+def _row(values: tuple[object, ...]) -> str:
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\r\n").writerow(values)
+    return buffer.getvalue()

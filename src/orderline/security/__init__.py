@@ -1,0 +1,1 @@
+"""Cryptographic adapters: password hashing (argon2) and bearer tokens (JWT, ours and a trusted issuer's)."""

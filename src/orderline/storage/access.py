@@ -1,0 +1,40 @@
+"""Secrets in SQL: anonymous orders' token hashes, and the keys that sign our own tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import UUID
+
+from orderline.storage.driver import Connection
+from orderline.storage.rows import as_uuid
+
+
+class SqlOrderTokenRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def add(self, order_id: UUID, token_hash: str) -> None:
+        sql = "INSERT INTO order_tokens (order_id, token_hash) VALUES (:order_id, :token_hash)"
+        await self._db.execute(sql, {"order_id": order_id, "token_hash": token_hash})
+
+    async def order_of(self, token_hash: str) -> UUID | None:
+        row = await self._db.fetch_one(
+            "SELECT order_id FROM order_tokens WHERE token_hash = :token_hash", {"token_hash": token_hash}
+        )
+        return None if row is None else as_uuid(row["order_id"])
+
+
+class SqlSigningKeyRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def get_or_create(self, name: str, candidate: str, now: datetime) -> str:
+        # Several processes may start at once: the first insert wins, everyone reads the winner.
+        await self._db.execute(
+            "INSERT INTO signing_keys (name, secret, created_at) VALUES (:name, :secret, :now)"
+            " ON CONFLICT (name) DO NOTHING",
+            {"name": name, "secret": candidate, "now": now},
+        )
+        row = await self._db.fetch_one("SELECT secret FROM signing_keys WHERE name = :name", {"name": name})
+        assert row is not None
+        return str(row["secret"])

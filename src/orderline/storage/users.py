@@ -1,0 +1,120 @@
+"""Users in SQL: accounts by id or username, optimistic saves, keyset lists for the admin."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from orderline.application.errors import DuplicateUser, StaleVersion
+from orderline.application.ports import UserQuery
+from orderline.domain.user import Role, User, UserStatus
+from orderline.storage.driver import Connection, Row, UniqueViolation
+from orderline.storage.rows import as_datetime, as_uuid
+
+_COLUMNS = (
+    "id, username, email, password_hash, first_name, last_name, phone, role, status, status_reason,"
+    " version, created_at, updated_at"
+)
+
+_INSERT = f"""
+INSERT INTO users ({_COLUMNS})
+VALUES (:id, :username, :email, :password_hash, :first_name, :last_name, :phone, :role, :status,
+        :status_reason, :version, :created_at, :updated_at)
+"""  # noqa: S608
+
+_UPDATE = """
+UPDATE users SET username = :username, email = :email, password_hash = :password_hash,
+    first_name = :first_name, last_name = :last_name, phone = :phone, role = :role, status = :status,
+    status_reason = :status_reason, version = :version, updated_at = :updated_at
+WHERE id = :id AND version = :expected
+"""
+
+
+class SqlUserRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
+        lock = self._db.for_update() if for_update else ""
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE id = :id{lock}", {"id": user_id})  # noqa: S608
+        return None if row is None else _user(row)
+
+    async def get_by_username(self, username: str) -> User | None:
+        sql = f"SELECT {_COLUMNS} FROM users WHERE username = :username"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"username": username})
+        return None if row is None else _user(row)
+
+    async def add(self, user: User) -> None:
+        try:
+            await self._db.execute(_INSERT, _params(user))
+        except UniqueViolation as taken:
+            raise DuplicateUser("email" if "email" in taken.detail else "username") from None
+
+    async def save(self, user: User, expected_version: int) -> None:
+        try:
+            changed = await self._db.execute(_UPDATE, {**_params(user), "expected": expected_version})
+        except UniqueViolation as taken:
+            raise DuplicateUser("email" if "email" in taken.detail else "username") from None
+        if changed != 1:
+            raise StaleVersion(f"user {user.id} was changed by someone else", id=str(user.id))
+
+    async def find(self, query: UserQuery) -> list[User]:
+        conditions: list[str] = []
+        params: dict[str, Any] = {"limit": query.limit + 1}
+        if query.status is not None:
+            conditions.append("status = :status")
+            params["status"] = query.status.value
+        if query.role is not None:
+            conditions.append("role = :role")
+            params["role"] = query.role.value
+        if query.search:
+            conditions.append("(username LIKE :prefix ESCAPE '\\' OR email LIKE :prefix ESCAPE '\\')")
+            params["prefix"] = _like_prefix(query.search.lower())
+        if query.after_id is not None:
+            conditions.append("id > :after")
+            params["after"] = query.after_id
+        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
+        sql = f"SELECT {_COLUMNS} FROM users {where} ORDER BY id LIMIT :limit"  # noqa: S608
+        return [_user(row) for row in await self._db.fetch_all(sql, params)]
+
+
+def _like_prefix(text: str) -> str:
+    # The search is a prefix, not a pattern: wildcards the caller typed match themselves.
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def _params(user: User) -> dict[str, Any]:
+    return {
+        "id": user.id,
+        "username": user.username,
+        "email": user.email,
+        "password_hash": user.password_hash,
+        "first_name": user.first_name,
+        "last_name": user.last_name,
+        "phone": user.phone,
+        "role": user.role.value,
+        "status": user.status.value,
+        "status_reason": user.status_reason,
+        "version": user.version,
+        "created_at": user.created_at,
+        "updated_at": user.updated_at,
+    }
+
+
+def _user(row: Row) -> User:
+    return User(
+        id=as_uuid(row["id"]),
+        username=row["username"],
+        email=row["email"],
+        password_hash=row["password_hash"],
+        role=Role(row["role"]),
+        status=UserStatus(row["status"]),
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        first_name=row["first_name"],
+        last_name=row["last_name"],
+        phone=row["phone"],
+        status_reason=row["status_reason"],
+        version=row["version"],
+    )
