@@ -38,6 +38,9 @@ class SteppingClock:
         moment, self._next = self._next, self._next + timedelta(milliseconds=1)
         return moment
 
+    def advance(self, by: timedelta) -> None:
+        self._next += by
+
 
 def a_principal(*scopes: Scope, kind: PrincipalKind = PrincipalKind.API_KEY) -> Principal:
     return Principal(kind, uuid.uuid4(), frozenset(scopes))

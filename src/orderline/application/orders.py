@@ -19,7 +19,7 @@ from orderline.domain.errors import CurrencyMismatch
 from orderline.domain.money import Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.pet import Pet
-from orderline.domain.status import OrderStatus
+from orderline.domain.status import HOLDS_RESERVATION, OrderStatus
 
 _CURSOR = "orders"
 
@@ -131,12 +131,15 @@ class Orders(UseCase):
         def cancel(order: Order, now: datetime) -> object:
             return order.cancel(reason=command.reason, note=command.note, now=now, force=force)
 
-        return await self._transition(principal, command.order_id, cancel, action, Pet.release, reason=command.reason)
+        def release(before: OrderStatus) -> StockMove | None:
+            return Pet.release if before in HOLDS_RESERVATION else None
+
+        return await self._transition(principal, command.order_id, cancel, action, release, reason=command.reason)
 
     async def ship(self, principal: Principal, order_id: UUID) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
         principal.require(Scope.ADMIN)
-        return await self._transition(principal, order_id, Order.ship, Action.ORDER_SHIPPED, Pet.consume)
+        return await self._transition(principal, order_id, Order.ship, Action.ORDER_SHIPPED, lambda _: Pet.consume)
 
     async def deliver(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.ADMIN)
@@ -148,23 +151,26 @@ class Orders(UseCase):
         order_id: UUID,
         move: Callable[[Order, datetime], object],
         action: Action,
-        stock: StockMove | None = None,
+        stock: Callable[[OrderStatus], StockMove | None] = lambda _: None,
         *,
         reason: str | None = None,
     ) -> Order:
-        """Lock the order, make one status move and its stock move on every line, record, save: all or nothing."""
+        """Lock the order, make one status move and its stock move on every line, record, save: all or nothing.
+
+        ``stock`` picks the stock move from the status the order had before the move.
+        """
         async with self._db.transaction() as uow:
             order = await uow.orders.get(order_id, for_update=True)
             if order is None or not can_see(principal, order):
                 raise NotFound("order", order_id)
-            expected, before = order.version, str(order.status)
+            expected, before = order.version, order.status
             now = self._clock.now()
             move(order, now)
-            if stock is not None:
+            if (stock_move := stock(before)) is not None:
                 pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
-                await _move_stock(uow, pets, order, stock, now)
+                await _move_stock(uow, pets, order, stock_move, now)
             await uow.orders.save(order, expected)
-            changed = {"status": {"before": before, "after": str(order.status)}}
+            changed = {"status": {"before": str(before), "after": str(order.status)}}
             await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, reason))
             await uow.commit()
         return order

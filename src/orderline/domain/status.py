@@ -40,6 +40,10 @@ FORCE_CANCELLABLE: frozenset[OrderStatus] = CANCELLABLE | {_S.SHIPPED}
 
 TERMINAL: frozenset[OrderStatus] = frozenset(s for s, nexts in ALLOWED.items() if not nexts)
 
+# While an order is in one of these, its units are reserved: cancelling releases them. From
+# SHIPPED on they are sold; a force-cancel of a shipped order leaves the stock as it is.
+HOLDS_RESERVATION: frozenset[OrderStatus] = frozenset({_S.PLACED, _S.APPROVED, _S.CANCEL_PENDING})
+
 
 def ensure_transition(current: OrderStatus, target: OrderStatus, *, force: bool = False) -> None:
     """Refuse any move the table does not allow (and force-only moves without ``force``)."""

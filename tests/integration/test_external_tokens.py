@@ -1,0 +1,115 @@
+"""Tokens of a trusted external issuer (RS256 and ES256), checked against a JWKS served by a local ASGI app."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from typing import Any
+
+import httpx
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
+from jwt.algorithms import ECAlgorithm, RSAAlgorithm
+from litestar import Litestar, get
+
+from orderline.application.errors import Unauthenticated
+from orderline.application.principal import PrincipalKind, Scope
+from orderline.application.services import Services
+from orderline.bootstrap import build
+from orderline.config import Settings
+from tests.support import FAST_HASHER, SteppingClock
+
+ISSUER = "https://id.example.test/"
+AUDIENCE = "orderline"
+RSA_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+EC_KEY = ec.generate_private_key(ec.SECP256R1())
+IMPOSTOR_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+SHARED_SECRET = "a shared secret that is long enough"
+
+
+def _jwks() -> dict[str, Any]:
+    rsa_jwk = json.loads(RSAAlgorithm.to_jwk(RSA_KEY.public_key())) | {"kid": "rsa-1", "alg": "RS256", "use": "sig"}
+    ec_jwk = json.loads(ECAlgorithm.to_jwk(EC_KEY.public_key())) | {"kid": "ec-1", "alg": "ES256", "use": "sig"}
+    return {"keys": [rsa_jwk, ec_jwk]}
+
+
+@get("/.well-known/jwks.json", sync_to_thread=False)
+def jwks() -> dict[str, Any]:
+    return _jwks()
+
+
+@pytest.fixture
+async def services(database_url: str, clock: SteppingClock) -> AsyncIterator[Services]:
+    settings = Settings(
+        database_url=database_url,
+        jwt_jwks_url="http://issuer.test/.well-known/jwks.json",
+        jwt_issuer=ISSUER,
+        jwt_audience=AUDIENCE,
+    )
+    transport = httpx.ASGITransport(app=Litestar([jwks]))
+    async with httpx.AsyncClient(transport=transport) as http:
+        wired = await build(settings, clock=clock, hasher=FAST_HASHER, http=http)
+        try:
+            yield wired
+        finally:
+            await wired.close()
+
+
+def _token(clock: SteppingClock, key: Any, alg: str, kid: str, **overrides: Any) -> str:
+    now = int(clock.now().timestamp())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "sub": "user-42", "scope": "read:orders write:orders chat:write",
+              "iat": now, "exp": now + 600} | overrides  # fmt: skip
+    return jwt.encode(claims, key, algorithm=alg, headers={"kid": kid})
+
+
+@pytest.mark.parametrize(("key", "alg", "kid"), [(RSA_KEY, "RS256", "rsa-1"), (EC_KEY, "ES256", "ec-1")])
+async def test_a_valid_external_token_is_a_user_with_the_known_scopes_it_grants(
+    services: Services, clock: SteppingClock, key: Any, alg: str, kid: str
+) -> None:
+    principal = await services.authenticator.authenticate(_token(clock, key, alg, kid))
+
+    assert principal.kind is PrincipalKind.USER
+    assert principal.scopes == {Scope.READ_ORDERS, Scope.WRITE_ORDERS}
+    assert principal == await services.authenticator.authenticate(_token(clock, key, alg, kid))
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        pytest.param(lambda c: _token(c, RSA_KEY, "RS256", "rsa-1", exp=int(c.now().timestamp()) - 1), id="expired"),
+        pytest.param(lambda c: _token(c, RSA_KEY, "RS256", "rsa-1", aud="someone-else"), id="wrong-audience"),
+        pytest.param(lambda c: _token(c, RSA_KEY, "RS256", "unknown-kid"), id="unknown-key"),
+        pytest.param(lambda c: _token(c, IMPOSTOR_KEY, "RS256", "rsa-1"), id="wrong-signature"),
+        pytest.param(lambda c: _token(c, SHARED_SECRET, "HS256", "rsa-1"), id="hs256-confusion"),
+        pytest.param(lambda c: _token(c, "", "none", "rsa-1"), id="alg-none"),
+    ],
+)  # fmt: skip
+async def test_a_bad_external_token_is_refused(services: Services, clock: SteppingClock, token: Any) -> None:
+    with pytest.raises(Unauthenticated):
+        await services.authenticator.authenticate(token(clock))
+
+
+async def test_a_token_of_another_issuer_is_not_taken_for_the_trusted_one(
+    services: Services, clock: SteppingClock
+) -> None:
+    stranger = _token(clock, RSA_KEY, "RS256", "rsa-1", iss="https://evil.example.test/")
+
+    with pytest.raises(Unauthenticated):
+        await services.authenticator.authenticate(stranger)
+
+
+async def test_our_own_tokens_still_work_beside_the_external_issuer(services: Services, clock: SteppingClock) -> None:
+    from orderline.application.principal import ANONYMOUS
+    from orderline.application.users import Registration
+
+    await services.users.register(ANONYMOUS, Registration("alice", "alice@example.com", "correct horse battery"))
+    issued = await services.users.issue_token("alice", "correct horse battery")
+
+    principal = await services.authenticator.authenticate(issued.token)
+
+    assert principal.kind is PrincipalKind.USER
+    clock.advance(timedelta(days=2))
+    with pytest.raises(Unauthenticated):
+        await services.authenticator.authenticate(issued.token)
