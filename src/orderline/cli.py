@@ -1,12 +1,15 @@
-"""The command line: serve, migrate and keys. Names and flags are a contract other scripts call."""
+"""The command line: serve, migrate, keys and users. Names and flags are a contract other scripts call."""
 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
+import sys
 from collections.abc import Awaitable, Callable
 from typing import Annotated, Any, NoReturn, TypeVar
 from uuid import UUID
 
+import asyncpg
 import structlog
 import typer
 import uvicorn
@@ -17,7 +20,10 @@ from orderline.application.demo import DEMO_PETS
 from orderline.application.errors import ApplicationError
 from orderline.application.principal import SYSTEM
 from orderline.application.services import Services
+from orderline.application.users import Registration
 from orderline.config import Settings, SettingsError
+from orderline.domain.errors import DomainError
+from orderline.domain.user import Role
 from orderline.http.app import create_app
 from orderline.storage.database import DatabaseUrl, DatabaseUrlError
 from orderline.storage.migrate import upgrade
@@ -26,7 +32,9 @@ T = TypeVar("T")
 
 cli = typer.Typer(no_args_is_help=True, add_completion=False, help="orderline order service")
 keys = typer.Typer(no_args_is_help=True, help="API keys for machine clients")
+users = typer.Typer(no_args_is_help=True, help="user accounts")
 cli.add_typer(keys, name="keys")
+cli.add_typer(users, name="users")
 
 DatabaseOption = Annotated[
     str | None,
@@ -62,8 +70,8 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
         return asyncio.run(run())
     except (bootstrap.SchemaOutdated, ApplicationError) as exc:
         _fail(str(exc))
-    except OSError as exc:
-        _fail(f"cannot reach the database {DatabaseUrl.parse(settings.database_url)}: {exc}")
+    except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
+        _fail(f"the database {DatabaseUrl.parse(settings.database_url)} failed: {exc}")
 
 
 @cli.command()
@@ -142,6 +150,30 @@ def revoke_key(
         _fail(f"{key_id!r} is not a key id (a UUID; see `orderline keys list`)")
     _with_services(settings, lambda s: s.api_keys.revoke(parsed))
     typer.echo(f"revoked API key {parsed}")
+
+
+@users.command("create")
+def create_user(
+    username: Annotated[str, typer.Option(help="3 to 32 letters, digits, '.', '_' or '-'")],
+    email: Annotated[str, typer.Option(help="the account's email address")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from standard input (required)")
+    ] = False,
+    admin: Annotated[bool, typer.Option("--admin", help="an administrator (scope admin), e.g. the first one")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an account; the password comes from standard input, never from the command line."""
+    if not password_stdin:
+        _fail("pass --password-stdin and send the password on standard input (it must not appear in `ps`)")
+    password = sys.stdin.readline().rstrip("\r\n")
+    settings = _settings(database_url=database_url)
+    registration = Registration(username, email, password)
+    role = Role.ADMIN if admin else Role.CUSTOMER
+    try:
+        user = _with_services(settings, lambda s: s.users.register(SYSTEM, registration, role))
+    except DomainError as exc:
+        _fail(str(exc))
+    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id})")
 
 
 def main() -> None:

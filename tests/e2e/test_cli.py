@@ -24,9 +24,11 @@ def _free_port() -> int:
         return port
 
 
-def _run(*args: str, cwd: Path, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+def _run(
+    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [*ORDERLINE, *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60, check=False
+        [*ORDERLINE, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
     )
 
 
@@ -160,3 +162,25 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
     assert "orderline migrate" in refused.stderr
     assert migrated.returncode == 0, migrated.stderr
     assert pets
+
+
+def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_stdin(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    create = ["users", "create", "--username", "root-admin", "--email", "ops@example.com", "--database-url", url]
+
+    without_stdin = _run(*create, "--admin", cwd=tmp_path)
+    weak = _run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="short\n")
+    made = _run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="a long admin passphrase\n")
+    with _serving("--database-url", url, cwd=tmp_path) as base:
+        token = httpx.post(
+            f"{base}/v1/auth/tokens", json={"username": "root-admin", "password": "a long admin passphrase"}
+        ).json()["token"]
+        dashboard = httpx.get(f"{base}/v1/admin/dashboard", headers={"Authorization": f"Bearer {token}"})
+
+    assert without_stdin.returncode == 1
+    assert "--password-stdin" in without_stdin.stderr
+    assert weak.returncode == 1
+    assert "too weak" in weak.stderr
+    assert made.returncode == 0, made.stderr
+    assert "admin root-admin" in made.stdout
+    assert dashboard.status_code == 200
