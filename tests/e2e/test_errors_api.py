@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 from litestar import Litestar
 
@@ -144,3 +147,70 @@ async def test_refused_requests_change_nothing(client: Client, admin: dict[str, 
         "pet": (await client.get(f"/v1/pets/{pet['id']}")).json(),
     }
     assert after == before
+
+
+async def test_a_nul_character_in_a_body_or_a_query_is_a_422_on_every_engine(
+    client: Client, admin: dict[str, str]
+) -> None:
+    in_body = await client.post(
+        "/v1/pets", json={"name": "a\u0000", "species": "CAT", "adoptionFee": "1.00"}, headers=admin
+    )
+    in_query = await client.get("/v1/admin/users", params={"search": "a\u0000"}, headers=admin)
+
+    assert assert_problem(in_body, 422, "validation-error")["errors"][0]["field"] == "body"
+    assert assert_problem(in_query, 422, "validation-error")["errors"][0]["field"] == "query"
+    assert (await client.get("/v1/pets")).json()["data"] == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b'{"name": "\xff"}', b"[" * 100_000, b'{"name": "Whiskers", "species": "CAT", "adoptionFee": }'],
+    ids=["not-utf8", "too-deep", "truncated"],
+)
+async def test_a_body_that_is_not_sane_json_is_a_400(client: Client, admin: dict[str, str], body: bytes) -> None:
+    response = await client.post("/v1/pets", content=body, headers=admin | {"Content-Type": "application/json"})
+
+    assert_problem(response, 400, "bad-request")
+
+
+@pytest.mark.parametrize(
+    "moment",
+    ["0001-01-01T00:00:00+14:00", "9999-12-31T23:59:59-14:00", "2026-01-01T10:00:00"],
+    ids=["before-year-one-in-utc", "after-9999-in-utc", "no-offset"],
+)
+async def test_a_time_filter_outside_the_calendar_or_without_offset_is_a_422(
+    client: Client, admin: dict[str, str], moment: str
+) -> None:
+    for path, name in (("/v1/orders", "createdAfter"), ("/v1/admin/orders", "createdBefore"),
+                       ("/v1/admin/audit-logs", "occurredAfter")):  # fmt: skip
+        response = await client.get(path, params={name: moment}, headers=admin)
+
+        assert assert_problem(response, 422, "validation-error")["errors"][0]["field"] == name
+
+
+async def test_a_cursor_beyond_any_order_number_is_a_422(client: Client, admin: dict[str, str]) -> None:
+    huge = base64.urlsafe_b64encode(json.dumps({"k": "orders", "v": 2**63}).encode()).rstrip(b"=").decode()
+
+    response = await client.get("/v1/orders", params={"cursor": huge}, headers=admin)
+
+    assert_problem(response, 422, "validation-error")
+
+
+async def test_an_order_total_beyond_what_can_be_recorded_is_a_422(client: Client, admin: dict[str, str]) -> None:
+    pet = await make_pet(client, admin, adoptionFee="999999999999999.99", stock=1000)
+
+    response = await client.post("/v1/orders", json={"petId": pet["id"], "quantity": 100})
+
+    assert_problem(response, 422, "invalid-amount")
+    assert (await client.get(f"/v1/pets/{pet['id']}")).json()["stockAvailable"] == 1000
+
+
+async def test_a_stray_credential_does_not_break_public_reads_but_does_break_acting(client: Client) -> None:
+    stray = {"Authorization": "Bearer olk_not-a-key-we-issued"}
+
+    probe = await client.get("/v1/livez", headers=stray)
+    catalogue = await client.get("/v1/pets", headers=stray)
+    order = await client.post("/v1/orders", json={"petId": ORDER}, headers=stray)
+
+    assert (probe.status_code, catalogue.status_code) == (200, 200)
+    assert_problem(order, 401, "unauthorized")

@@ -48,7 +48,8 @@ async def services(database_url: str, clock: SteppingClock) -> AsyncIterator[Ser
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,
     )
-    transport = httpx.ASGITransport(app=Litestar([jwks]))
+    issuer: Any = Litestar([jwks])  # httpx types the ASGI callable more narrowly than Litestar declares it
+    transport = httpx.ASGITransport(app=issuer)
     async with httpx.AsyncClient(transport=transport) as http:
         wired = await build(settings, clock=clock, hasher=FAST_HASHER, http=http)
         try:

@@ -16,7 +16,7 @@ from orderline.application.ports import OrderQuery, Owner, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.use_case import UseCase
 from orderline.domain.errors import CurrencyMismatch
-from orderline.domain.money import Money, check_currency
+from orderline.domain.money import MAX_MINOR, Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.pet import Pet
 from orderline.domain.status import HOLDS_RESERVATION, OrderStatus
@@ -116,7 +116,7 @@ class Orders(UseCase):
 
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
         before = decode_cursor(_CURSOR, cursor) if cursor else None
-        if before is not None and not isinstance(before, int):
+        if before is not None and not (isinstance(before, int) and 0 < before <= MAX_MINOR):
             raise InvalidInput("cursor", "not a cursor this list returned; start again without it")
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
         async with self._db.snapshot() as uow:

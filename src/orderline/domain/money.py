@@ -16,6 +16,9 @@ MINOR_UNITS: dict[str, int] = {
     "SEK": 2, "SGD": 2, "USD": 2, "ZAR": 2,
 }  # fmt: skip
 
+# Amounts are stored as signed 64-bit integers of minor units; anything larger is refused, never wrapped.
+MAX_MINOR = 2**63 - 1
+
 _DECIMAL = re.compile(r"(?P<sign>-?)(?P<units>[0-9]{1,15})(?:\.(?P<fraction>[0-9]+))?")
 
 
@@ -33,6 +36,11 @@ class Money:
 
     def __post_init__(self) -> None:
         check_currency(self.currency)
+        if abs(self.amount_minor) > MAX_MINOR:
+            raise InvalidAmount(
+                f"{self.amount_minor} minor units of {self.currency} is more than can be recorded",
+                amount_minor=str(self.amount_minor),
+            )
 
     @classmethod
     def zero(cls, currency: str) -> Money:

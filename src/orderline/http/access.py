@@ -22,15 +22,18 @@ SECURITY_SCHEME = "bearerAuth"
 
 def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
     decision = handler.opt.get("auth")
+    if decision in (None, PUBLIC):
+        return  # a public route that acts for its caller asks for the principal, and a bad credential is a 401 then
     outcome = outcome_of(connection.scope)
     if isinstance(outcome, Unauthenticated):
         raise outcome
-    if decision not in (None, PUBLIC) and outcome is not None:
+    if outcome is not None:
         outcome.require(Scope(decision))
 
 
 def public() -> dict[str, Any]:
-    """Anyone may call it; credentials, when sent, must still be valid."""
+    """Anyone may call it. Credentials matter only to a route that acts for its caller (placing an
+    order, registering): there a refused credential is a 401, never silently anonymous."""
     return {"opt": {"auth": PUBLIC}, "guards": [_guard], "security": [{}, {SECURITY_SCHEME: []}]}
 
 

@@ -1,11 +1,13 @@
-"""415 for a request body that is not JSON, before anything tries to parse it."""
+"""What a request may carry, checked before anything parses it: a JSON body (else 415), well-formed
+JSON (else 400), and no NUL characters anywhere (else 422: PostgreSQL cannot store them in text)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+import msgspec
 from litestar import Request
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, ValidationException
 
 _BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
@@ -16,6 +18,8 @@ def _is_json(content_type: str) -> bool:
 
 
 async def require_json_body(request: Request[Any, Any, Any]) -> None:
+    if b"%00" in request.scope.get("query_string", b""):
+        raise _nul("query")
     if request.method not in _BODY_METHODS:
         return
     content_type = request.headers.get("content-type")
@@ -25,3 +29,27 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
             status_code=415,
             detail=f"send the body as application/json, not {content_type or 'an untyped body'}",
         )
+    body = await request.body()  # read once here; Litestar parses the cached copy afterwards
+    if body:
+        _ensure_well_formed(body)
+
+
+def _ensure_well_formed(body: bytes) -> None:
+    # msgspec reports most malformed JSON itself; bytes that are not UTF-8 and nesting deep
+    # enough to exhaust the stack would otherwise escape as 500s.
+    try:
+        text = body.decode("utf-8")
+        msgspec.json.decode(body)
+    except (UnicodeDecodeError, RecursionError):
+        raise HTTPException(status_code=400, detail="the body is not UTF-8 JSON of a sane depth") from None
+    except msgspec.DecodeError as exc:
+        raise HTTPException(status_code=400, detail=str(exc)) from None
+    if "\x00" in text or "\\u0000" in text:
+        raise _nul("body")
+
+
+def _nul(where: str) -> ValidationException:
+    return ValidationException(
+        detail="NUL characters are not allowed",
+        extra=[{"key": where, "message": "NUL characters (U+0000) are not allowed in text", "source": where}],
+    )

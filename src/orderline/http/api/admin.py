@@ -20,7 +20,7 @@ from orderline.http.access import needs
 from orderline.http.api.examples import AUDIT_EXAMPLE, DASHBOARD_EXAMPLE, USER_EXAMPLE
 from orderline.http.api.pets import PetOut
 from orderline.http.api.users import UserOut
-from orderline.http.api.wire import Cursor, Limit, PageOut
+from orderline.http.api.wire import Cursor, Limit, PageOut, utc
 from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
 
@@ -163,7 +163,8 @@ class AdminController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[AuditEntryOut]:
-        query = AuditQuery(entity_type, entity_id, actor_id, action, occurred_after, occurred_before, limit)
+        after, before = utc(occurred_after, "occurredAfter"), utc(occurred_before, "occurredBefore")
+        query = AuditQuery(entity_type, entity_id, actor_id, action, after, before, limit)
         page = await services.audit_log.list(principal, query, cursor=cursor)
         return PageOut([AuditEntryOut.of(entry) for entry in page.items], page.next_cursor)
 

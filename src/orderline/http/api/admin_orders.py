@@ -22,7 +22,7 @@ from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
 from orderline.http.api.orders import Note, OrderOut
-from orderline.http.api.wire import Cursor, Limit, PageOut
+from orderline.http.api.wire import Cursor, Limit, PageOut, utc
 from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
 
@@ -78,7 +78,7 @@ class AdminOrderController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
-        where = OrderFilter(status, created_after, created_before, user_id)
+        where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"), user_id)
         page = await services.orders.list_all(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 
@@ -104,7 +104,7 @@ class AdminOrderController(Controller):
         created_before: CreatedBefore = None,
     ) -> Stream:
         principal.require(Scope.ADMIN)  # before the stream starts: a refusal must be a problem, not a cut file
-        where = OrderFilter(status, created_after, created_before, user_id)
+        where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"), user_id)
         headers = {"Content-Disposition": 'attachment; filename="orders.csv"'}
         return Stream(_csv(services, principal, where), media_type="text/csv; charset=utf-8", headers=headers)
 

@@ -24,7 +24,7 @@ from orderline.http.api.examples import (
     PLACE_EXAMPLES,
     PLACED_EXAMPLE,
 )
-from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
+from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut, utc
 from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
 
@@ -196,7 +196,7 @@ class OrderController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
-        where = OrderFilter(status, created_after, created_before)
+        where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"))
         page = await services.orders.list(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 

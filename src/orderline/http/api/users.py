@@ -97,7 +97,7 @@ class UserController(Controller):
         summary="Create User (register)",
         responses={
             **success(201, UserOut, USER_EXAMPLE, "the account was created"),
-            **problems("invalid-user", "weak-password", "user-exists", "unsupported-media-type"),
+            **problems("invalid-user", "weak-password", "user-exists", "unauthorized", "unsupported-media-type"),
         },
     )
     async def register(

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Annotated, Generic, TypeVar
 
 import msgspec
 from litestar.params import QueryParameter
+
+from orderline.application.errors import InvalidInput
 
 T = TypeVar("T")
 
@@ -22,3 +25,15 @@ Cursor = Annotated[str | None, QueryParameter(description="nextCursor of the pre
 class PageOut(msgspec.Struct, Generic[T], rename="camel"):
     data: list[T]
     next_cursor: str | None
+
+
+def utc(moment: datetime | None, field: str) -> datetime | None:
+    """A query's timestamp in UTC; one without an offset, or beyond the calendar in UTC, is a 422."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        raise InvalidInput(field, "give the time with its UTC offset, e.g. 2026-01-31T12:00:00Z", "pattern")
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:
+        raise InvalidInput(field, "the time is out of range", "out-of-range") from None
