@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 import msgspec
 
 PREFIX = "ORDERLINE_"
+
+# Requests per window for each route group: sign-in and sign-up (`auth`), other writes, the rest.
+# Generous enough for one busy client and a test suite from one address; tighten in production.
+RATE_LIMIT_GROUPS = {"default": (1200, 60), "write": (300, 60), "auth": (30, 60)}
+_RATE = re.compile(r"(?P<group>\w+)\s*=\s*(?P<requests>\d{1,9})\s*/\s*(?P<window>\d{1,9})", re.ASCII)
 
 
 class SettingsError(ValueError):
@@ -31,6 +37,16 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # "group=requests/window-seconds,...": groups not named keep their default (RATE_LIMIT_GROUPS).
+    rate_limits: str = ""
+    # Unset: counters in this process's memory. Set (redis://...): shared by every process using it.
+    redis_url: str | None = None
+    redis_key_prefix: str = "orderline:"
+
+    def __post_init__(self) -> None:
+        parse_rate_limits(self.rate_limits)
+        if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
+            raise SettingsError("redis_url: expected redis://HOST[:PORT][/DB], rediss://... or unix://PATH")
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
@@ -47,3 +63,21 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise SettingsError(f"invalid setting: {exc}") from None
+
+
+def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:
+    """Each group's (requests, window in seconds): the defaults with ``text``'s entries on top."""
+    limits = dict(RATE_LIMIT_GROUPS)
+    named: set[str] = set()
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        match = _RATE.fullmatch(entry)
+        if match is None or not (int(match["requests"]) > 0 and 0 < int(match["window"]) <= 86400):
+            raise SettingsError(f"rate_limits: {entry!r} is not GROUP=REQUESTS/SECONDS (each > 0, at most a day)")
+        group = match["group"]
+        if group not in RATE_LIMIT_GROUPS:
+            raise SettingsError(f"rate_limits: no group {group!r}; the groups are {', '.join(RATE_LIMIT_GROUPS)}")
+        if group in named:
+            raise SettingsError(f"rate_limits: {group!r} is given twice")
+        named.add(group)
+        limits[group] = (int(match["requests"]), int(match["window"]))
+    return limits

@@ -33,6 +33,7 @@ from orderline.http.auth import authentication_middleware
 from orderline.http.content_type import require_json_body
 from orderline.http.dependencies import PROVIDERS
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
+from orderline.http.rate_limit import RateLimits
 from orderline.http.request_id import add_request_id_header, request_id_middleware
 
 log = structlog.get_logger("orderline.http")
@@ -54,6 +55,7 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
         return internal_error(request, settings.problem_base_uri)
 
     base = settings.problem_base_uri
+    rate_limits = RateLimits(settings)
     problem_details = ProblemDetailsConfig(
         exception_handler=render,
         exception_to_problem_detail_map={
@@ -78,12 +80,12 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
     )
     return Litestar(
         route_handlers=[v1],
-        lifespan=[lifespan],
+        lifespan=[lifespan, rate_limits.lifespan],
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected},
-        middleware=[request_id_middleware, authentication_middleware],
-        before_send=[add_request_id_header],
+        middleware=[request_id_middleware, authentication_middleware, rate_limits.middleware],
+        before_send=[add_request_id_header, rate_limits.add_headers],
         before_request=require_json_body,
         openapi_config=OpenAPIConfig(
             title="orderline",

@@ -67,6 +67,7 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
                       "entity": "pet", "id": "019b4132-70aa-764f-b315-e2803d882a24"},
     "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first",
                      "code": "pet-reserved", "reserved": 1},
+    "rate-limit-exceeded": {"detail": "at most 300 writes per 60 seconds; try again in 42 seconds"},
     "service-unavailable": {"detail": "the database is not reachable"},
     "stock-below-committed": {"detail": "stock 1 is below the 1 reserved and 1 sold unit(s)",
                               "code": "stock-below-committed", "requested": 1, "reserved": 1, "sold": 1},
@@ -97,7 +98,7 @@ def problem_example(
 def problems(*slugs: str) -> dict[int, ResponseSpec]:
     """Response specs for the problem types an operation may answer, grouped by status, one example each."""
     by_status: dict[int, list[ProblemType]] = defaultdict(list)
-    for slug in ("bad-request", "validation-error", "internal-server-error", *slugs):
+    for slug in ("bad-request", "validation-error", "rate-limit-exceeded", "internal-server-error", *slugs):
         by_status[_BY_SLUG[slug].status].append(_BY_SLUG[slug])
     return {
         status: ResponseSpec(

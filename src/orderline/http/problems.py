@@ -62,6 +62,7 @@ HTTP_PROBLEMS: dict[int, ProblemType] = {
     405: _p("method-not-allowed", HTTPStatus.METHOD_NOT_ALLOWED),
     415: _p("unsupported-media-type", HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
     422: PROBLEMS[app.InvalidInput],
+    429: _p("rate-limit-exceeded", HTTPStatus.TOO_MANY_REQUESTS),
     500: _p("internal-server-error", HTTPStatus.INTERNAL_SERVER_ERROR),
     503: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
 }
