@@ -47,6 +47,18 @@ class StaleVersion(ApplicationError):
     code = "concurrent-modification"
 
 
+class PreconditionFailed(ApplicationError):
+    """The client's If-Match names a version the resource no longer has."""
+
+    code = "precondition-failed"
+
+    def __init__(self, entity: str, current_version: int) -> None:
+        super().__init__(
+            f"the {entity} has changed (it is at version {current_version}); read it again before changing it",
+            current_version=current_version,
+        )
+
+
 class InvalidInput(ApplicationError):
     """Input that passed the wire schema but is still unusable (a bad cursor, an unknown scope)."""
 

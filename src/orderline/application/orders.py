@@ -9,7 +9,7 @@ from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
-from orderline.application.errors import InvalidInput, NotFound, PetNotFound
+from orderline.application.errors import InvalidInput, NotFound, PetNotFound, PreconditionFailed
 from orderline.application.ownership import can_see, owner_of
 from orderline.application.pagination import Page, decode_cursor, page_of
 from orderline.application.ports import OrderQuery, Owner, UnitOfWork
@@ -51,6 +51,7 @@ class CancelOrder:
     order_id: UUID
     reason: CancelReason = CancelReason.CUSTOMER_REQUEST
     note: str | None = None
+    if_version: int | None = None  # from If-Match: refuse (412) unless the order is at this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,16 +135,20 @@ class Orders(UseCase):
         def release(before: OrderStatus) -> StockMove | None:
             return Pet.release if before in HOLDS_RESERVATION else None
 
-        return await self._transition(principal, command.order_id, cancel, action, release, reason=command.reason)
+        return await self._transition(
+            principal, command.order_id, cancel, action, release, reason=command.reason, if_version=command.if_version
+        )
 
-    async def ship(self, principal: Principal, order_id: UUID) -> Order:
+    async def ship(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
         principal.require(Scope.ADMIN)
-        return await self._transition(principal, order_id, Order.ship, Action.ORDER_SHIPPED, lambda _: Pet.consume)
+        return await self._transition(
+            principal, order_id, Order.ship, Action.ORDER_SHIPPED, lambda _: Pet.consume, if_version=if_version
+        )
 
-    async def deliver(self, principal: Principal, order_id: UUID) -> Order:
+    async def deliver(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
         principal.require(Scope.ADMIN)
-        return await self._transition(principal, order_id, Order.deliver, Action.ORDER_DELIVERED)
+        return await self._transition(principal, order_id, Order.deliver, Action.ORDER_DELIVERED, if_version=if_version)
 
     async def _transition(
         self,
@@ -154,15 +159,19 @@ class Orders(UseCase):
         stock: Callable[[OrderStatus], StockMove | None] = lambda _: None,
         *,
         reason: str | None = None,
+        if_version: int | None = None,
     ) -> Order:
         """Lock the order, make one status move and its stock move on every line, record, save: all or nothing.
 
-        ``stock`` picks the stock move from the status the order had before the move.
+        ``stock`` picks the stock move from the status the order had before the move; ``if_version``
+        (If-Match) refuses the move when the order has changed since the client read it.
         """
         async with self._db.transaction() as uow:
             order = await uow.orders.get(order_id, for_update=True)
             if order is None or not can_see(principal, order):
                 raise NotFound("order", order_id)
+            if if_version is not None and if_version != order.version:
+                raise PreconditionFailed("order", order.version)
             expected, before = order.version, order.status
             now = self._clock.now()
             move(order, now)

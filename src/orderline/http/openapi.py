@@ -80,6 +80,8 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "invalid-user": {"detail": "'alice@' is not an email address", "code": "invalid-user", "field": "email"},
     "weak-password": {"detail": "the password is too weak: it needs at least 10 characters",
                       "code": "weak-password", "field": "password"},
+    "precondition-failed": {"detail": "the order has changed (it is at version 3); read it again before changing it",
+                            "code": "precondition-failed", "currentVersion": 3},
     "user-exists": {"detail": "that username is already taken", "code": "user-exists", "field": "username"},
     "validation-error": {"detail": "the request is not valid",
                          "errors": [{"field": "items[0].quantity", "message": "Expected `int` >= 1",

@@ -51,6 +51,7 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.StaleVersion: _p("concurrent-modification", HTTPStatus.CONFLICT, "Concurrent modification"),
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
     app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
+    app.PreconditionFailed: _p("precondition-failed", HTTPStatus.PRECONDITION_FAILED),
 }  # fmt: skip
 
 # Problems the HTTP layer raises itself, by status.

@@ -21,7 +21,7 @@ from orderline.domain.order import CancelReason, Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
-from orderline.http.api.orders import Note, OrderOut
+from orderline.http.api.orders import IfMatch, Note, OrderOut, version_in
 from orderline.http.api.wire import Cursor, Limit, PageOut, utc
 from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
@@ -116,7 +116,14 @@ class AdminOrderController(Controller):
         summary="Force Cancel Order",
         description="Cancels a PLACED, APPROVED or SHIPPED order with a required reason.",
         responses=success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order")
-        | problems("unauthorized", "forbidden", "not-found", "order-not-cancellable", "unsupported-media-type"),
+        | problems(
+            "unauthorized",
+            "forbidden",
+            "not-found",
+            "order-not-cancellable",
+            "precondition-failed",
+            "unsupported-media-type",
+        ),
     )
     async def force_cancel(
         self,
@@ -124,8 +131,9 @@ class AdminOrderController(Controller):
         data: Annotated[ForceCancelIn, Body(examples=body_examples(fraud={"reason": "FRAUD", "note": "chargeback"}))],
         services: UseCases,
         principal: Caller,
+        if_match: IfMatch = None,
     ) -> OrderOut:
-        command = CancelOrder(order_id, data.reason, data.note)
+        command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
         return OrderOut.of(await services.orders.cancel(principal, command, force=True))
 
     @post(
@@ -135,10 +143,12 @@ class AdminOrderController(Controller):
         operation_id="shipOrder",
         summary="Ship an approved order",
         responses=success(200, OrderOut, {**ORDER_EXAMPLE, "status": "SHIPPED"}, "the shipped order")
-        | problems("unauthorized", "forbidden", "not-found", "illegal-transition"),
+        | problems("unauthorized", "forbidden", "not-found", "illegal-transition", "precondition-failed"),
     )
-    async def ship(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> OrderOut:
-        return OrderOut.of(await services.orders.ship(principal, order_id))
+    async def ship(
+        self, order_id: FromPath[UUID], services: UseCases, principal: Caller, if_match: IfMatch = None
+    ) -> OrderOut:
+        return OrderOut.of(await services.orders.ship(principal, order_id, if_version=version_in(if_match, order_id)))
 
     @post(
         "/{order_id:uuid}/deliver",
@@ -147,10 +157,13 @@ class AdminOrderController(Controller):
         operation_id="deliverOrder",
         summary="Confirm delivery of a shipped order",
         responses=success(200, OrderOut, {**ORDER_EXAMPLE, "status": "DELIVERED"}, "the delivered order")
-        | problems("unauthorized", "forbidden", "not-found", "illegal-transition"),
+        | problems("unauthorized", "forbidden", "not-found", "illegal-transition", "precondition-failed"),
     )
-    async def deliver(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> OrderOut:
-        return OrderOut.of(await services.orders.deliver(principal, order_id))
+    async def deliver(
+        self, order_id: FromPath[UUID], services: UseCases, principal: Caller, if_match: IfMatch = None
+    ) -> OrderOut:
+        version = version_in(if_match, order_id)
+        return OrderOut.of(await services.orders.deliver(principal, order_id, if_version=version))
 
 
 async def _csv(services: Services, principal: Principal, where: OrderFilter) -> AsyncIterator[str]:

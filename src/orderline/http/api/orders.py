@@ -8,7 +8,7 @@ from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import Body, FromPath, FromQuery, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Response
 
 from orderline.application.errors import InvalidInput
@@ -134,6 +134,20 @@ def etag(order: Order) -> str:
     return f'"{order.id}.{order.version}"'
 
 
+IfMatch = Annotated[
+    str | None,
+    HeaderParameter(name="If-Match", description="an ETag from reading the order: refuse (412) if it changed since"),
+]
+
+
+def version_in(if_match: str | None, order_id: UUID) -> int | None:
+    """The version an If-Match names: None for no header or ``*``; 0, which never matches, for anything else."""
+    if if_match is None or if_match.strip() == "*":
+        return None
+    prefix, _, version = if_match.strip().removeprefix("W/").strip('"').rpartition(".")
+    return int(version) if prefix == str(order_id) and version.isdigit() else 0
+
+
 class OrderController(Controller):
     path = "/orders"
     tags = ("Store",)
@@ -207,10 +221,12 @@ class OrderController(Controller):
         summary="Cancel Order",
         description="Cancels a PLACED or APPROVED order (reason CUSTOMER_REQUEST) and releases its "
         "stock. The order is kept, with status CANCELLED.",
-        responses=problems("not-found", "order-not-cancellable", "unauthorized", "forbidden"),
+        responses=problems("not-found", "order-not-cancellable", "precondition-failed", "unauthorized", "forbidden"),
     )
-    async def cancel_by_delete(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
-        await services.orders.cancel(principal, CancelOrder(order_id))
+    async def cancel_by_delete(
+        self, order_id: FromPath[UUID], services: UseCases, principal: Caller, if_match: IfMatch = None
+    ) -> None:
+        await services.orders.cancel(principal, CancelOrder(order_id, if_version=version_in(if_match, order_id)))
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -220,7 +236,7 @@ class OrderController(Controller):
         summary="Cancel Order with a reason",
         responses={
             **success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order"),
-            **problems("not-found", "order-not-cancellable", "unauthorized", "forbidden",
+            **problems("not-found", "order-not-cancellable", "precondition-failed", "unauthorized", "forbidden",
                        "unsupported-media-type"),
         },
     )  # fmt: skip
@@ -233,7 +249,8 @@ class OrderController(Controller):
         ],
         services: UseCases,
         principal: Caller,
+        if_match: IfMatch = None,
     ) -> Response[OrderOut]:
-        command = CancelOrder(order_id, data.reason, data.note)
+        command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
         order = await services.orders.cancel(principal, command)
         return Response(OrderOut.of(order), headers={"ETag": etag(order)})
