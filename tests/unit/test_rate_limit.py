@@ -11,7 +11,8 @@ import pytest
 from orderline.application.errors import Unauthenticated
 from orderline.application.principal import ANONYMOUS, Principal, PrincipalKind
 from orderline.config import RATE_LIMIT_GROUPS, Settings, SettingsError, parse_rate_limits
-from orderline.http.rate_limit import Decision, MemoryLimiter, group_of, identity_of
+from orderline.http.auth import identity_of
+from orderline.http.rate_limit import Decision, MemoryLimiter, group_of
 
 
 class ManualClock:

@@ -10,6 +10,7 @@ from typing import Protocol
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
+from orderline.application.idempotency import KeyRecord, StoredResponse
 from orderline.application.pagination import DEFAULT_LIMIT
 from orderline.application.principal import Scope
 from orderline.domain.order import Order
@@ -177,6 +178,16 @@ class AuditRepository(Protocol):
     async def find(self, query: AuditQuery) -> list[AuditEntry]: ...
 
 
+class IdempotencyRepository(Protocol):
+    async def claim(self, owner: str, key: str, fingerprint: str, now: datetime, expires_at: datetime) -> bool:
+        """Take the key IN_FLIGHT if it is free or expired; False if someone holds it."""
+        ...
+
+    async def get(self, owner: str, key: str) -> KeyRecord | None: ...
+    async def complete(self, owner: str, key: str, response: StoredResponse) -> None: ...
+    async def release(self, owner: str, key: str) -> None: ...
+
+
 class SigningKeyRepository(Protocol):
     async def get_or_create(self, name: str, candidate: str, now: datetime) -> str:
         """The secret stored under ``name``; stores ``candidate`` first if there is none (first writer wins)."""
@@ -224,6 +235,8 @@ class UnitOfWork(Protocol):
     def audit(self) -> AuditRepository: ...
     @property
     def signing_keys(self) -> SigningKeyRepository: ...
+    @property
+    def idempotency(self) -> IdempotencyRepository: ...
 
     async def commit(self) -> None: ...
 

@@ -10,6 +10,7 @@ from orderline.application.audit_log import AuditLog
 from orderline.application.authenticator import Authenticator
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
+from orderline.application.idempotency import Idempotency
 from orderline.application.orders import Orders
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
 from orderline.application.users import Users
@@ -27,6 +28,7 @@ class Services:
     authenticator: Authenticator
     audit_log: AuditLog
     dashboard: Dashboard
+    idempotency: Idempotency
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -52,6 +54,7 @@ class Services:
             authenticator=Authenticator(db, tokens, external),
             audit_log=AuditLog(db),
             dashboard=Dashboard(db, clock),
+            idempotency=Idempotency(db, clock),
             on_close=on_close,
         )
 

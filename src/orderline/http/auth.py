@@ -58,3 +58,13 @@ async def principal_of(request: Request[Any, Any, Any]) -> Principal:
     if isinstance(outcome, Unauthenticated):
         raise outcome
     return outcome
+
+
+def identity_of(scope: Scope) -> str:
+    """Whom per-caller state (rate limits, idempotency keys) belongs to: the principal, or the client's
+    address when anonymous or when the credential was refused."""
+    outcome = outcome_of(scope)
+    if isinstance(outcome, Principal) and not outcome.is_anonymous and outcome.id is not None:
+        return f"{outcome.kind}:{outcome.id}"
+    client = scope.get("client")
+    return f"address:{client[0] if client else 'unknown'}"

@@ -80,6 +80,10 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "invalid-user": {"detail": "'alice@' is not an email address", "code": "invalid-user", "field": "email"},
     "weak-password": {"detail": "the password is too weak: it needs at least 10 characters",
                       "code": "weak-password", "field": "password"},
+    "idempotency-key-reused": {"detail": "this Idempotency-Key was used for a different request; use a new key for "
+                               "a new request", "code": "idempotency-key-reused"},
+    "idempotency-key-in-use": {"detail": "a request with this Idempotency-Key is still being processed; retry when "
+                               "it has finished", "code": "idempotency-key-in-use"},
     "precondition-failed": {"detail": "the order has changed (it is at version 3); read it again before changing it",
                             "code": "precondition-failed", "currentVersion": 3},
     "user-exists": {"detail": "that username is already taken", "code": "user-exists", "field": "username"},

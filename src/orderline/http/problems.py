@@ -11,6 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from orderline.application import errors as app
+from orderline.application import idempotency
 from orderline.domain import errors as domain
 
 MEDIA_TYPE = "application/problem+json"
@@ -52,6 +53,10 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
     app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
     app.PreconditionFailed: _p("precondition-failed", HTTPStatus.PRECONDITION_FAILED),
+    idempotency.IdempotencyKeyReused: _p(
+        "idempotency-key-reused", HTTPStatus.UNPROCESSABLE_ENTITY, "Idempotency key reused"
+    ),
+    idempotency.IdempotencyKeyInUse: _p("idempotency-key-in-use", HTTPStatus.CONFLICT, "Idempotency key in use"),
 }  # fmt: skip
 
 # Problems the HTTP layer raises itself, by status.

@@ -27,9 +27,8 @@ from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import RedisError
 
-from orderline.application.principal import Principal
 from orderline.config import Settings, parse_rate_limits
-from orderline.http.auth import outcome_of
+from orderline.http.auth import identity_of
 from orderline.http.problems import HTTP_PROBLEMS, MEDIA_TYPE, problem_body
 
 log = structlog.get_logger("orderline.http.rate_limit")
@@ -132,15 +131,6 @@ def group_of(method: str, path_template: str) -> str:
     if (method, path_template) in AUTH_ROUTES:
         return "auth"
     return "default" if method in SAFE_METHODS else "write"
-
-
-def identity_of(scope: Scope) -> str:
-    """Who a count belongs to: the principal, or the client's address (anonymous or refused credential)."""
-    outcome = outcome_of(scope)
-    if isinstance(outcome, Principal) and not outcome.is_anonymous and outcome.id is not None:
-        return f"{outcome.kind}:{outcome.id}"
-    client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
 
 
 class RateLimits:

@@ -180,3 +180,19 @@ audit_log = Table(
     Index(None, "action", "id"),
     Index(None, "occurred_at"),
 )
+
+# Idempotency-Key: one row per (owner, key) for 24 hours; the response is kept once the request is done.
+idempotency_keys = Table(
+    "idempotency_keys",
+    metadata,
+    Column("owner", String(160), primary_key=True),
+    Column("key", String(255), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("state", String(16), nullable=False),
+    Column("response_status", Integer),
+    Column("response_headers", Json),
+    Column("response_body", Text),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Index(None, "expires_at"),
+)

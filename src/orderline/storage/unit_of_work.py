@@ -9,6 +9,7 @@ from orderline.storage.access import SqlOrderTokenRepository, SqlSigningKeyRepos
 from orderline.storage.api_keys import SqlApiKeyRepository
 from orderline.storage.audit import SqlAuditRepository
 from orderline.storage.driver import Connection
+from orderline.storage.idempotency import SqlIdempotencyRepository
 from orderline.storage.orders import SqlOrderRepository
 from orderline.storage.pets import SqlPetRepository
 from orderline.storage.users import SqlUserRepository
@@ -26,6 +27,7 @@ class SqlUnitOfWork:
         self.order_tokens = SqlOrderTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
         self.signing_keys = SqlSigningKeyRepository(connection)
+        self.idempotency = SqlIdempotencyRepository(connection)
         self._commit = commit
 
     async def commit(self) -> None:

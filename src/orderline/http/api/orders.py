@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, cast
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, delete, get, post
+from litestar import Controller, Request, delete, get, post
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
 from litestar.response import Response
 
@@ -26,6 +27,7 @@ from orderline.http.api.examples import (
 )
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut, utc
 from orderline.http.dependencies import Caller, UseCases
+from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
@@ -161,7 +163,8 @@ class OrderController(Controller):
         "computed from catalogue prices and the stock is reserved at once.",
         responses={
             **success(201, PlacedOrderOut, PLACED_EXAMPLE, "the order was placed"),
-            **problems("pet-not-found", "out-of-stock", "unauthorized", "currency-mismatch",
+            **problems("pet-not-found", "out-of-stock", "unauthorized", "currency-mismatch", "idempotency-key-reused",
+                       "idempotency-key-in-use",
                        "invalid-order", "total-mismatch", "unknown-currency", "unsupported-media-type"),
         },
     )  # fmt: skip
@@ -170,10 +173,15 @@ class OrderController(Controller):
         data: Annotated[OrderIn, Body(examples=body_examples(**PLACE_EXAMPLES))],
         services: UseCases,
         principal: Caller,
-    ) -> Response[PlacedOrderOut]:
-        placed = await services.orders.place(principal, data.command())
-        headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
-        return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
+        request: Request[Any, Any, Any],
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def place() -> Response[Any]:
+            placed = await services.orders.place(principal, data.command())
+            headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
+            return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
+
+        return await idempotent(request, services, idempotency_key, place)
 
     @get(
         "/{order_id:uuid}",
@@ -221,12 +229,34 @@ class OrderController(Controller):
         summary="Cancel Order",
         description="Cancels a PLACED or APPROVED order (reason CUSTOMER_REQUEST) and releases its "
         "stock. The order is kept, with status CANCELLED.",
-        responses=problems("not-found", "order-not-cancellable", "precondition-failed", "unauthorized", "forbidden"),
+        responses={
+            204: ResponseSpec(None, description="the order is cancelled; a replayed request says so again"),
+            **problems(
+                "not-found",
+                "order-not-cancellable",
+                "precondition-failed",
+                "unauthorized",
+                "forbidden",
+                "idempotency-key-reused",
+                "idempotency-key-in-use",
+            ),
+        },
     )
     async def cancel_by_delete(
-        self, order_id: FromPath[UUID], services: UseCases, principal: Caller, if_match: IfMatch = None
-    ) -> None:
-        await services.orders.cancel(principal, CancelOrder(order_id, if_version=version_in(if_match, order_id)))
+        self,
+        order_id: FromPath[UUID],
+        services: UseCases,
+        principal: Caller,
+        request: Request[Any, Any, Any],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[None]:
+        async def cancel() -> Response[Any]:
+            await services.orders.cancel(principal, CancelOrder(order_id, if_version=version_in(if_match, order_id)))
+            return Response(None, status_code=204)
+
+        # Annotated as bodiless for Litestar: a 204 (also when replayed) carries nothing.
+        return cast(Response[None], await idempotent(request, services, idempotency_key, cancel))
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -237,7 +267,7 @@ class OrderController(Controller):
         responses={
             **success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order"),
             **problems("not-found", "order-not-cancellable", "precondition-failed", "unauthorized", "forbidden",
-                       "unsupported-media-type"),
+                       "idempotency-key-reused", "idempotency-key-in-use", "unsupported-media-type"),
         },
     )  # fmt: skip
     async def cancel(
@@ -249,8 +279,13 @@ class OrderController(Controller):
         ],
         services: UseCases,
         principal: Caller,
+        request: Request[Any, Any, Any],
         if_match: IfMatch = None,
-    ) -> Response[OrderOut]:
-        command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-        order = await services.orders.cancel(principal, command)
-        return Response(OrderOut.of(order), headers={"ETag": etag(order)})
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def cancel() -> Response[Any]:
+            command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
+            order = await services.orders.cancel(principal, command)
+            return Response(OrderOut.of(order), headers={"ETag": etag(order)})
+
+        return await idempotent(request, services, idempotency_key, cancel)

@@ -1,0 +1,59 @@
+"""Idempotency-Key on the routes that must not act twice: claim the key, act, keep the answer, replay it."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Request, Response
+from litestar.params import HeaderParameter
+
+from orderline.application.idempotency import StoredResponse
+from orderline.application.services import Services
+from orderline.http.auth import identity_of
+
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        description="any unique string (a UUID is good); a retry with the same key and request replays the answer",
+    ),
+]
+REPLAYED = "Idempotent-Replayed"
+_KEPT_HEADERS = ("location", "etag")
+
+
+async def idempotent(
+    request: Request[Any, Any, Any],
+    services: Services,
+    key: str | None,
+    act: Callable[[], Awaitable[Response[Any]]],
+) -> Response[Any]:
+    """Run ``act`` once per key; a repeat of the same request gets the first answer, marked replayed.
+
+    Only answers are kept: a refusal raised by ``act`` frees the key, so a retry is judged afresh
+    (and, nothing having changed, refused the same way).
+    """
+    if key is None:
+        return await act()
+    owner = identity_of(request.scope)
+    fingerprint = hashlib.sha256(
+        b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
+    ).hexdigest()
+    stored = await services.idempotency.claim(owner, key, fingerprint)
+    if stored is not None:
+        body = stored.body.encode() if stored.body else None
+        return Response(body, status_code=stored.status, headers={**stored.headers, REPLAYED: "true"},
+                        media_type="application/json")  # fmt: skip
+    try:
+        response = await act()
+    except BaseException:
+        await services.idempotency.release(owner, key)
+        raise
+    content = "" if response.content is None else msgspec.json.encode(response.content).decode()
+    headers = {name: value for name, value in response.headers.items() if name.lower() in _KEPT_HEADERS}
+    status = response.status_code or 200
+    await services.idempotency.complete(owner, key, StoredResponse(status, headers, content))
+    return response
