@@ -32,6 +32,8 @@ class Action(StrEnum):
     USER_REACTIVATED = "USER_REACTIVATED"
     API_KEY_CREATED = "API_KEY_CREATED"
     API_KEY_REVOKED = "API_KEY_REVOKED"
+    VOUCHER_CREATED = "VOUCHER_CREATED"
+    VOUCHER_REMOVED = "VOUCHER_REMOVED"
 
 
 class EntityType(StrEnum):
@@ -39,6 +41,7 @@ class EntityType(StrEnum):
     PET = "PET"
     USER = "USER"
     API_KEY = "API_KEY"
+    VOUCHER = "VOUCHER"
 
 
 @dataclass(frozen=True, slots=True)

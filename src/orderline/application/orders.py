@@ -15,11 +15,13 @@ from orderline.application.pagination import Page, decode_cursor, page_of
 from orderline.application.ports import OrderQuery, Owner, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.use_case import UseCase
-from orderline.domain.errors import CurrencyMismatch
+from orderline.domain.address import Address
+from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
 from orderline.domain.money import MAX_MINOR, Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.pet import Pet
 from orderline.domain.status import HOLDS_RESERVATION, OrderStatus
+from orderline.domain.voucher import Voucher, check_code
 
 _CURSOR = "orders"
 
@@ -38,6 +40,8 @@ class PlaceOrder:
     currency: str | None = None
     note: str | None = None
     expected_total: str | None = None  # a client-sent total, refused if it disagrees
+    voucher_code: str | None = None
+    billing_address: Address | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,8 @@ class Orders(UseCase):
             check_currency(command.currency)
         async with self._db.transaction() as uow:
             pets = await uow.pets.get_many([line.pet_id for line in command.lines], for_update=True)
+            voucher = await _voucher(uow, command.voucher_code)
+            voucher_version = None if voucher is None else voucher.version
             now = self._clock.now()
             order, _events = Order.place(
                 id=self._ids.new_id(),
@@ -78,12 +84,17 @@ class Orders(UseCase):
                 lines=[_snapshot(pets, line) for line in command.lines],
                 note=command.note,
                 now=now,
+                voucher=voucher,
+                billing_address=command.billing_address,
             )
             _ensure_currency(order, command.currency)
             if command.expected_total is not None:
                 order.ensure_total(Money.parse(command.expected_total, order.currency))
             await _move_stock(uow, pets, order, Pet.reserve, now)
-            await uow.orders.add(order)
+            if voucher is not None and voucher_version is not None:
+                await uow.vouchers.save(voucher, voucher_version)
+            address_id = None if command.billing_address is None else self._ids.new_id()
+            await uow.orders.add(order, address_id)
             token = None
             if order.customer_id is None and order.placed_by_key is None:
                 token = new_secret(ORDER_TOKEN_PREFIX)
@@ -136,7 +147,14 @@ class Orders(UseCase):
             return Pet.release if before in HOLDS_RESERVATION else None
 
         return await self._transition(
-            principal, command.order_id, cancel, action, release, reason=command.reason, if_version=command.if_version
+            principal,
+            command.order_id,
+            cancel,
+            action,
+            release,
+            reason=command.reason,
+            if_version=command.if_version,
+            frees_voucher=True,
         )
 
     async def ship(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
@@ -160,6 +178,7 @@ class Orders(UseCase):
         *,
         reason: str | None = None,
         if_version: int | None = None,
+        frees_voucher: bool = False,
     ) -> Order:
         """Lock the order, make one status move and its stock move on every line, record, save: all or nothing.
 
@@ -178,11 +197,31 @@ class Orders(UseCase):
             if (stock_move := stock(before)) is not None:
                 pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
                 await _move_stock(uow, pets, order, stock_move, now)
+            if frees_voucher and order.voucher_id is not None:
+                await _free_voucher(uow, order.voucher_id)
             await uow.orders.save(order, expected)
             changed = {"status": {"before": str(before), "after": str(order.status)}}
             await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, reason))
             await uow.commit()
         return order
+
+
+async def _voucher(uow: UnitOfWork, code: str | None) -> Voucher | None:
+    if code is None:
+        return None
+    voucher = await uow.vouchers.get_by_code(check_code(code), for_update=True)
+    if voucher is None:
+        raise VoucherNotApplicable(f"there is no voucher {code.upper()}", reason="unknown")
+    return voucher
+
+
+async def _free_voucher(uow: UnitOfWork, voucher_id: UUID) -> None:
+    """Give the order's voucher use back: once, because the order leaves an open status once."""
+    voucher = await uow.vouchers.get(voucher_id, for_update=True)
+    if voucher is not None:
+        expected = voucher.version
+        voucher.free()
+        await uow.vouchers.save(voucher, expected)
 
 
 def _snapshot(pets: dict[UUID, Pet], line: LineRequest) -> OrderLine:

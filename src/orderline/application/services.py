@@ -14,6 +14,7 @@ from orderline.application.idempotency import Idempotency
 from orderline.application.orders import Orders
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
 from orderline.application.users import Users
+from orderline.application.vouchers import Vouchers
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +30,7 @@ class Services:
     audit_log: AuditLog
     dashboard: Dashboard
     idempotency: Idempotency
+    vouchers: Vouchers
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -55,6 +57,7 @@ class Services:
             audit_log=AuditLog(db),
             dashboard=Dashboard(db, clock),
             idempotency=Idempotency(db, clock),
+            vouchers=Vouchers(db, clock, ids),
             on_close=on_close,
         )
 

@@ -72,3 +72,19 @@ class InvalidUser(DomainError):
 
 class WeakPassword(DomainError):
     code = "weak-password"
+
+
+class InvalidVoucher(DomainError):
+    """A voucher definition that breaks a rule (code format, percentage range, amount)."""
+
+    code = "invalid-voucher"
+
+
+class VoucherNotApplicable(DomainError):
+    """An order names a voucher that is unknown, expired, used up or in another currency."""
+
+    code = "voucher-not-applicable"
+
+
+class InvalidAddress(DomainError):
+    code = "invalid-address"

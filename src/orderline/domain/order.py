@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
 
+from orderline.domain.address import Address
 from orderline.domain.errors import (
     CurrencyMismatch,
     InvalidOrder,
@@ -22,6 +23,7 @@ from orderline.domain.status import (
     OrderStatus,
     ensure_transition,
 )
+from orderline.domain.voucher import Voucher
 
 MAX_LINES = 50
 MAX_QUANTITY = 100
@@ -69,6 +71,9 @@ class Order:
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     placed_by_key: UUID | None = None  # the API key that placed it, for a machine client's order
+    voucher_id: UUID | None = None
+    voucher_code: str | None = None
+    billing_address: Address | None = None
     version: int = 1
 
     @classmethod
@@ -82,10 +87,14 @@ class Order:
         note: str | None,
         now: datetime,
         placed_by_key: UUID | None = None,
+        voucher: Voucher | None = None,
+        billing_address: Address | None = None,
     ) -> tuple[Order, list[Event]]:
+        """A PLACED order; a voucher's discount is taken off the subtotal (and its use counted)."""
         check_lines(lines)
         currency = lines[0].unit_price.currency
         subtotal = total([line.amount for line in lines], currency)
+        discount = Money.zero(currency) if voucher is None else voucher.discount_on(subtotal, now)
         order = cls(
             id=id,
             seq=seq,
@@ -93,14 +102,19 @@ class Order:
             lines=tuple(lines),
             currency=currency,
             subtotal=subtotal,
-            discount_total=Money.zero(currency),
-            total=subtotal,
+            discount_total=discount,
+            total=subtotal - discount,
             note=note,
             status=OrderStatus.PLACED,
             created_at=now,
             updated_at=now,
             placed_by_key=placed_by_key,
+            voucher_id=None if voucher is None else voucher.id,
+            voucher_code=None if voucher is None else voucher.code,
+            billing_address=billing_address,
         )
+        if voucher is not None:
+            voucher.use()
         return order, [OrderPlaced(order_id=id, occurred_at=now)]
 
     @property

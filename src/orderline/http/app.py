@@ -25,6 +25,7 @@ from orderline.domain.errors import DomainError
 from orderline.http.access import SECURITY_SCHEME
 from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
+from orderline.http.api.admin_vouchers import AdminVoucherController
 from orderline.http.api.orders import OrderController
 from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez
@@ -73,6 +74,7 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
             create_token,
             AdminController,
             AdminOrderController,
+            AdminVoucherController,
             inventory,
             healthz,
             livez,

@@ -44,6 +44,11 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     domain.OrderNotCancellable: _p("order-not-cancellable", HTTPStatus.CONFLICT, "Order not cancellable"),
     domain.InvalidUser: _p("invalid-user", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid user"),
     domain.WeakPassword: _p("weak-password", HTTPStatus.UNPROCESSABLE_ENTITY, "Weak password"),
+    domain.InvalidVoucher: _p("invalid-voucher", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid voucher"),
+    domain.VoucherNotApplicable: _p(
+        "voucher-not-applicable", HTTPStatus.UNPROCESSABLE_ENTITY, "Voucher not applicable"
+    ),
+    domain.InvalidAddress: _p("invalid-address", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid address"),
     app.ApplicationError: _p("bad-request", HTTPStatus.BAD_REQUEST),
     app.NotFound: _p("not-found", HTTPStatus.NOT_FOUND),
     app.PetNotFound: _p("pet-not-found", HTTPStatus.NOT_FOUND, "Pet not found"),

@@ -9,6 +9,7 @@ from uuid import UUID
 
 from orderline.application.errors import StaleVersion
 from orderline.application.ports import OrderQuery, Owner, WindowTotals
+from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.status import OrderStatus
@@ -18,19 +19,24 @@ from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as
 _COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
     " cancel_reason, cancel_note, version, created_at, updated_at, cancelled_at, shipped_at,"
-    " delivered_at, placed_by_key"
+    " delivered_at, placed_by_key, voucher_id, voucher_code, billing_address_id"
 )
 
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS})
 VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
-        :shipped_at, :delivered_at, :placed_by_key)
+        :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id)
 """  # noqa: S608
 
 _INSERT_LINE = """
 INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity)
 VALUES (:order_id, :line_no, :pet_id, :name, :unit_price_minor, :quantity)
+"""
+
+_INSERT_ADDRESS = """
+INSERT INTO billing_addresses (id, line1, line2, city, state, postal_code, country, created_at)
+VALUES (:id, :line1, :line2, :city, :state, :postal_code, :country, :created_at)
 """
 
 # Lines never change after placement, so a save writes the order row alone.
@@ -53,13 +59,19 @@ class SqlOrderRepository:
         if row is None:
             return None
         lines = await self._lines([order_id])
-        return _order(row, lines[order_id])
+        addresses = await self._addresses([row["billing_address_id"]])
+        return _order(row, lines[order_id], _address_of(row, addresses))
 
     async def next_seq(self) -> int:
         return await self._db.next_value("order_seq", "orders", "seq")
 
-    async def add(self, order: Order) -> None:
-        await self._db.execute(_INSERT, _params(order))
+    async def add(self, order: Order, address_id: UUID | None = None) -> None:
+        """Insert the order, its lines, and its billing address (as its own row, under ``address_id``)."""
+        if order.billing_address is not None:
+            assert address_id is not None, "a billing address needs the id of its row"
+            row = {"id": address_id, **_address_params(order.billing_address), "created_at": order.created_at}
+            await self._db.execute(_INSERT_ADDRESS, row)
+        await self._db.execute(_INSERT, {**_params(order), "billing_address_id": address_id})
         for line_no, line in enumerate(order.lines, start=1):
             await self._db.execute(
                 _INSERT_LINE,
@@ -100,7 +112,8 @@ class SqlOrderRepository:
         sql = f"SELECT {_COLUMNS} FROM orders {where} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
         rows = await self._db.fetch_all(sql, params)
         lines = await self._lines([as_uuid(row["id"]) for row in rows])
-        return [_order(row, lines[as_uuid(row["id"])]) for row in rows]
+        addresses = await self._addresses([row["billing_address_id"] for row in rows])
+        return [_order(row, lines[as_uuid(row["id"])], _address_of(row, addresses)) for row in rows]
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
@@ -115,6 +128,21 @@ class SqlOrderRepository:
             WindowTotals(row["currency"], int(row["orders"]), int(row["cancelled"]), int(row["revenue"]))
             for row in await self._db.fetch_all(sql, {"since": since})
         ]
+
+    async def _addresses(self, address_ids: list[Any]) -> dict[UUID, Address]:
+        wanted = {as_uuid(value) for value in address_ids if value is not None}
+        if not wanted:
+            return {}
+        names = {f"a{i}": address_id for i, address_id in enumerate(sorted(wanted))}
+        placeholders = ", ".join(f":{name}" for name in names)
+        sql = f"""SELECT id, line1, line2, city, state, postal_code, country
+                  FROM billing_addresses WHERE id IN ({placeholders})"""  # noqa: S608
+        return {
+            as_uuid(row["id"]): Address(
+                row["line1"], row["city"], row["postal_code"], row["country"], row["line2"], row["state"]
+            )
+            for row in await self._db.fetch_all(sql, names)
+        }
 
     async def _lines(self, order_ids: list[UUID]) -> dict[UUID, list[OrderLine]]:
         found: dict[UUID, list[OrderLine]] = defaultdict(list)
@@ -134,6 +162,22 @@ class SqlOrderRepository:
             )
             found[as_uuid(row["order_id"])].append(line)
         return found
+
+
+def _address_of(row: Row, addresses: dict[UUID, Address]) -> Address | None:
+    value = row["billing_address_id"]
+    return None if value is None else addresses.get(as_uuid(value))
+
+
+def _address_params(address: Address) -> dict[str, Any]:
+    return {
+        "line1": address.line1,
+        "line2": address.line2,
+        "city": address.city,
+        "state": address.state,
+        "postal_code": address.postal_code,
+        "country": address.country,
+    }
 
 
 def _owner_columns(owner: Owner) -> dict[str, UUID]:
@@ -161,10 +205,12 @@ def _params(order: Order) -> dict[str, Any]:
         "shipped_at": order.shipped_at,
         "delivered_at": order.delivered_at,
         "placed_by_key": order.placed_by_key,
+        "voucher_id": order.voucher_id,
+        "voucher_code": order.voucher_code,
     }
 
 
-def _order(row: Row, lines: list[OrderLine]) -> Order:
+def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> Order:
     currency = row["currency"]
     reason = row["cancel_reason"]
     return Order(
@@ -186,5 +232,8 @@ def _order(row: Row, lines: list[OrderLine]) -> Order:
         shipped_at=as_opt_datetime(row["shipped_at"]),
         delivered_at=as_opt_datetime(row["delivered_at"]),
         placed_by_key=as_opt_uuid(row["placed_by_key"]),
+        voucher_id=as_opt_uuid(row["voucher_id"]),
+        voucher_code=row["voucher_code"],
+        billing_address=address,
         version=row["version"],
     )

@@ -93,6 +93,10 @@ orders = Table(
     Column("shipped_at", Timestamp),
     Column("delivered_at", Timestamp),
     Column("placed_by_key", Uuid),
+    Column("voucher_id", ForeignKey("vouchers.id")),
+    Column("voucher_code", String(32)),
+    # Erasing an order keeps its billing address row; deleting an address unlinks it from orders.
+    Column("billing_address_id", ForeignKey("billing_addresses.id", ondelete="SET NULL")),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
     Index(None, "status", "seq"),
     Index(None, "customer_id", "seq"),
@@ -195,4 +199,34 @@ idempotency_keys = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Index(None, "expires_at"),
+)
+
+vouchers = Table(
+    "vouchers",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("code", String(32), nullable=False, unique=True),
+    Column("percent_off", Integer),
+    Column("amount_off_minor", BigInteger),
+    Column("currency", String(3)),
+    Column("max_uses", Integer),
+    Column("uses", Integer, nullable=False),
+    Column("expires_at", Timestamp),
+    Column("version", Integer, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("removed_at", Timestamp),
+    CheckConstraint("uses >= 0 AND (max_uses IS NULL OR uses <= max_uses)", name="uses_within_limit"),
+)
+
+billing_addresses = Table(
+    "billing_addresses",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("line1", String(200), nullable=False),
+    Column("line2", String(200)),
+    Column("city", String(100), nullable=False),
+    Column("state", String(100)),
+    Column("postal_code", String(20), nullable=False),
+    Column("country", String(2), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
 )

@@ -13,6 +13,7 @@ from orderline.storage.idempotency import SqlIdempotencyRepository
 from orderline.storage.orders import SqlOrderRepository
 from orderline.storage.pets import SqlPetRepository
 from orderline.storage.users import SqlUserRepository
+from orderline.storage.vouchers import SqlVoucherRepository
 
 Commit = Callable[[], Awaitable[None]]
 
@@ -28,6 +29,7 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(connection)
         self.signing_keys = SqlSigningKeyRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
+        self.vouchers = SqlVoucherRepository(connection)
         self._commit = commit
 
     async def commit(self) -> None:

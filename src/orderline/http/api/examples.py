@@ -17,6 +17,10 @@ ORDER_EXAMPLE: dict[str, Any] = {
     "currency": "USD",
     "items": [{"petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}],
     "note": None,
+    "subtotalAmount": "150.00",
+    "discountAmount": "0.00",
+    "voucherCode": None,
+    "billingAddress": None,
     "cancelReason": None,
     "cancelNote": None,
     "cancelledAt": None,
@@ -42,6 +46,11 @@ ORDER_PAGE_EXAMPLE: dict[str, Any] = {"data": [ORDER_EXAMPLE], "nextCursor": "ey
 PLACE_EXAMPLES: dict[str, Any] = {
     "one_pet": {"petId": PET_ID},
     "several_pets": {"items": [{"petId": PET_ID, "quantity": 2}], "currency": "USD", "note": "gift"},
+    "with_voucher_and_billing_address": {
+        "petId": PET_ID,
+        "voucherCode": "SPRING10",
+        "billingAddress": {"line1": "1 High Street", "city": "London", "postalCode": "SW1A 1AA", "country": "GB"},
+    },
     "legacy_pet_store_shape": {
         "petId": PET_ID,
         "quantity": 1,

@@ -15,6 +15,7 @@ from litestar.response import Response
 from orderline.application.errors import InvalidInput
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlacedOrder, PlaceOrder
 from orderline.application.principal import Scope
+from orderline.domain.address import Address
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs, public
@@ -39,6 +40,33 @@ class ItemIn(msgspec.Struct, rename="camel"):
     quantity: Quantity = 1
 
 
+class AddressIn(msgspec.Struct, rename="camel", kw_only=True):
+    line1: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    line2: Annotated[str, msgspec.Meta(max_length=200)] | None = None
+    city: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    state: Annotated[str, msgspec.Meta(max_length=100)] | None = None
+    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")]
+
+    def address(self) -> Address:
+        return Address(self.line1, self.city, self.postal_code, self.country, self.line2, self.state)
+
+
+class AddressOut(msgspec.Struct, rename="camel"):
+    line1: str
+    line2: str | None
+    city: str
+    state: str | None
+    postal_code: str
+    country: str
+
+    @classmethod
+    def of(cls, address: Address | None) -> AddressOut | None:
+        if address is None:
+            return None
+        return cls(address.line1, address.line2, address.city, address.state, address.postal_code, address.country)
+
+
 class OrderIn(msgspec.Struct, rename="camel", kw_only=True):
     """``{petId}`` or ``{items}``. Legacy Pet Store fields (status, shipDate, complete) are accepted and ignored."""
 
@@ -48,6 +76,8 @@ class OrderIn(msgspec.Struct, rename="camel", kw_only=True):
     currency: CurrencyCode | None = None
     total_amount: DecimalString | None = None
     note: Note | None = None
+    voucher_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    billing_address: AddressIn | None = None
 
     def command(self) -> PlaceOrder:
         if (self.pet_id is None) == (self.items is None):
@@ -55,7 +85,8 @@ class OrderIn(msgspec.Struct, rename="camel", kw_only=True):
             raise InvalidInput("petId", f"send petId (with quantity) or items: {problem}", "required")
         items = self.items or [ItemIn(self.pet_id, self.quantity)]  # type: ignore[arg-type]
         lines = [LineRequest(_uuid(item.pet_id, index), item.quantity) for index, item in enumerate(items)]
-        return PlaceOrder(lines, self.currency, self.note, self.total_amount)
+        address = None if self.billing_address is None else self.billing_address.address()
+        return PlaceOrder(lines, self.currency, self.note, self.total_amount, self.voucher_code, address)
 
 
 def _uuid(pet_id: UUID | int, index: int) -> UUID:
@@ -91,6 +122,10 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
     currency: str
     items: list[LineOut]
     note: str | None
+    subtotal_amount: str
+    discount_amount: str
+    voucher_code: str | None
+    billing_address: AddressOut | None
     cancel_reason: CancelReason | None
     cancel_note: str | None
     cancelled_at: datetime | None
@@ -113,6 +148,10 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
                 for line in order.lines
             ],
             note=order.note,
+            subtotal_amount=str(order.subtotal),
+            discount_amount=str(order.discount_total),
+            voucher_code=order.voucher_code,
+            billing_address=AddressOut.of(order.billing_address),
             cancel_reason=order.cancel_reason,
             cancel_note=order.cancel_note,
             cancelled_at=order.cancelled_at,
@@ -164,6 +203,7 @@ class OrderController(Controller):
         responses={
             **success(201, PlacedOrderOut, PLACED_EXAMPLE, "the order was placed"),
             **problems("pet-not-found", "out-of-stock", "unauthorized", "currency-mismatch", "idempotency-key-reused",
+                       "voucher-not-applicable", "invalid-address",
                        "idempotency-key-in-use",
                        "invalid-order", "total-mismatch", "unknown-currency", "unsupported-media-type"),
         },

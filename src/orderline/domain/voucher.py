@@ -1,0 +1,71 @@
+"""Vouchers: a code worth a percentage or an amount off an order, with a cap on uses and an expiry."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
+
+from orderline.domain.errors import InvalidVoucher, VoucherNotApplicable
+from orderline.domain.money import Money
+
+_CODE = re.compile(r"[A-Z0-9][A-Z0-9_-]{2,31}")
+
+
+def check_code(code: str) -> str:
+    """A voucher code, in upper case: codes are unique whatever case a customer types them in."""
+    upper = code.strip().upper()
+    if not _CODE.fullmatch(upper):
+        raise InvalidVoucher("a voucher code is 3 to 32 letters, digits, '_' or '-'", field="code")
+    return upper
+
+
+@dataclass(slots=True)
+class Voucher:
+    id: UUID
+    code: str
+    percent_off: int | None
+    amount_off: Money | None
+    max_uses: int | None
+    expires_at: datetime | None
+    created_at: datetime
+    uses: int = 0
+    version: int = 1
+
+    def __post_init__(self) -> None:
+        if (self.percent_off is None) == (self.amount_off is None):
+            raise InvalidVoucher("a voucher takes off either a percentage or an amount", field="percentOff")
+        if self.percent_off is not None and not 1 <= self.percent_off <= 100:
+            raise InvalidVoucher("percentOff is between 1 and 100", field="percentOff")
+        if self.amount_off is not None and self.amount_off.amount_minor <= 0:
+            raise InvalidVoucher("amountOff is more than zero", field="amountOff")
+        if self.max_uses is not None and self.max_uses < 1:
+            raise InvalidVoucher("maxUses is at least 1", field="maxUses")
+
+    def discount_on(self, subtotal: Money, now: datetime) -> Money:
+        """What this voucher takes off ``subtotal`` now; refused when expired, used up or in another currency."""
+        if self.expires_at is not None and self.expires_at <= now:
+            expired = self.expires_at.isoformat()
+            raise VoucherNotApplicable(f"voucher {self.code} expired at {expired}", reason="expired")
+        if self.max_uses is not None and self.uses >= self.max_uses:
+            raise VoucherNotApplicable(f"voucher {self.code} has been used up", reason="used-up")
+        if self.amount_off is not None:
+            if self.amount_off.currency != subtotal.currency:
+                raise VoucherNotApplicable(
+                    f"voucher {self.code} is worth {self.amount_off.currency}, the order is in {subtotal.currency}",
+                    reason="currency",
+                )
+            return min(self.amount_off, subtotal, key=lambda m: m.amount_minor)
+        assert self.percent_off is not None
+        # Rounded down: the shop never discounts a fraction of a minor unit more than promised.
+        return Money(subtotal.amount_minor * self.percent_off // 100, subtotal.currency)
+
+    def use(self) -> None:
+        self.uses += 1
+        self.version += 1
+
+    def free(self) -> None:
+        """Give a use back (the order was cancelled or erased)."""
+        self.uses = max(0, self.uses - 1)
+        self.version += 1

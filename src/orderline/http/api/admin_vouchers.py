@@ -1,0 +1,142 @@
+"""Admin voucher routes: /v1/admin/vouchers — create, list, read, remove."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, delete, get, post
+from litestar.params import Body, FromPath
+from litestar.response import Response
+
+from orderline.application.principal import Scope
+from orderline.application.vouchers import VoucherDraft
+from orderline.domain.errors import InvalidVoucher
+from orderline.domain.money import Money
+from orderline.domain.voucher import Voucher
+from orderline.http.access import needs
+from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
+from orderline.http.dependencies import Caller, UseCases
+from orderline.http.openapi import body_examples, problems, success
+
+VOUCHER_EXAMPLE = {
+    "id": "019b4141-0000-7000-8000-0000000000aa",
+    "code": "SPRING10",
+    "percentOff": 10,
+    "amountOff": None,
+    "currency": None,
+    "maxUses": 100,
+    "uses": 3,
+    "expiresAt": "2026-06-01T00:00:00Z",
+    "createdAt": "2026-03-01T09:00:00Z",
+}
+
+
+class VoucherIn(msgspec.Struct, rename="camel", kw_only=True):
+    """``percentOff`` or ``amountOff`` with its ``currency``."""
+
+    code: Annotated[str, msgspec.Meta(min_length=3, max_length=32)]
+    percent_off: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
+    amount_off: DecimalString | None = None
+    currency: CurrencyCode | None = None
+    max_uses: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    expires_at: datetime | None = None
+
+    def draft(self) -> VoucherDraft:
+        amount = None
+        if self.amount_off is not None:
+            if self.currency is None:
+                raise InvalidVoucher("amountOff needs its currency", field="currency")
+            amount = Money.parse(self.amount_off, self.currency)
+        return VoucherDraft(self.code, self.percent_off, amount, self.max_uses, self.expires_at)
+
+
+class VoucherOut(msgspec.Struct, rename="camel", kw_only=True):
+    id: UUID
+    code: str
+    percent_off: int | None
+    amount_off: str | None
+    currency: str | None
+    max_uses: int | None
+    uses: int
+    expires_at: datetime | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, voucher: Voucher) -> VoucherOut:
+        amount = voucher.amount_off
+        return cls(
+            id=voucher.id,
+            code=voucher.code,
+            percent_off=voucher.percent_off,
+            amount_off=None if amount is None else str(amount),
+            currency=None if amount is None else amount.currency,
+            max_uses=voucher.max_uses,
+            uses=voucher.uses,
+            expires_at=voucher.expires_at,
+            created_at=voucher.created_at,
+        )
+
+
+class AdminVoucherController(Controller):
+    path = "/admin/vouchers"
+    tags = ("Admin",)
+
+    @post(
+        "/",
+        **needs(Scope.ADMIN),
+        operation_id="createVoucher",
+        summary="Create a voucher",
+        responses=success(201, VoucherOut, VOUCHER_EXAMPLE, "the voucher")
+        | problems("unauthorized", "forbidden", "invalid-voucher", "invalid-amount", "unknown-currency",
+                   "unsupported-media-type"),
+    )  # fmt: skip
+    async def create(
+        self,
+        data: Annotated[
+            VoucherIn, Body(examples=body_examples(ten_percent={"code": "SPRING10", "percentOff": 10, "maxUses": 100}))
+        ],
+        services: UseCases,
+        principal: Caller,
+    ) -> Response[VoucherOut]:
+        voucher = await services.vouchers.create(principal, data.draft())
+        location = f"/v1/admin/vouchers/{voucher.code}"
+        return Response(VoucherOut.of(voucher), status_code=201, headers={"Location": location})
+
+    @get(
+        "/",
+        **needs(Scope.ADMIN),
+        operation_id="listVouchers",
+        summary="List vouchers",
+        responses=success(200, PageOut[VoucherOut], {"data": [VOUCHER_EXAMPLE], "nextCursor": None}, "vouchers")
+        | problems("unauthorized", "forbidden"),
+    )
+    async def list(
+        self, services: UseCases, principal: Caller, limit: Limit = 20, cursor: Cursor = None
+    ) -> PageOut[VoucherOut]:
+        page = await services.vouchers.list(principal, limit=limit, cursor=cursor)
+        return PageOut([VoucherOut.of(voucher) for voucher in page.items], page.next_cursor)
+
+    @get(
+        "/{code:str}",
+        **needs(Scope.ADMIN),
+        operation_id="getVoucher",
+        summary="Get a voucher and its uses",
+        responses=success(200, VoucherOut, VOUCHER_EXAMPLE, "the voucher")
+        | problems("unauthorized", "forbidden", "not-found", "invalid-voucher"),
+    )
+    async def read(self, code: FromPath[str], services: UseCases, principal: Caller) -> VoucherOut:
+        return VoucherOut.of(await services.vouchers.get(principal, code))
+
+    @delete(
+        "/{code:str}",
+        **needs(Scope.ADMIN),
+        operation_id="deleteVoucher",
+        summary="Remove a voucher",
+        description="New orders can no longer use it; orders that did keep it.",
+        responses=problems("unauthorized", "forbidden", "not-found", "invalid-voucher"),
+    )
+    async def remove(self, code: FromPath[str], services: UseCases, principal: Caller) -> None:
+        await services.vouchers.remove(principal, code)

@@ -1,0 +1,91 @@
+"""Vouchers in SQL: by code or id, optimistic saves of their use count, soft removal, keyset lists."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from orderline.application.errors import StaleVersion
+from orderline.domain.errors import InvalidVoucher
+from orderline.domain.money import Money
+from orderline.domain.voucher import Voucher
+from orderline.storage.driver import Connection, Row, UniqueViolation
+from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
+
+_COLUMNS = "id, code, percent_off, amount_off_minor, currency, max_uses, uses, expires_at, version, created_at"
+
+
+class SqlVoucherRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def get(self, voucher_id: UUID, *, for_update: bool = False) -> Voucher | None:
+        """Removed vouchers included: an order placed with one still gives its use back."""
+        lock = self._db.for_update() if for_update else ""
+        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM vouchers WHERE id = :id{lock}", {"id": voucher_id})  # noqa: S608
+        return None if row is None else _voucher(row)
+
+    async def get_by_code(self, code: str, *, for_update: bool = False) -> Voucher | None:
+        lock = self._db.for_update() if for_update else ""
+        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE code = :code AND removed_at IS NULL{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"code": code})
+        return None if row is None else _voucher(row)
+
+    async def add(self, voucher: Voucher) -> None:
+        sql = f"""INSERT INTO vouchers ({_COLUMNS}, removed_at)
+                  VALUES (:id, :code, :percent_off, :amount_off_minor, :currency, :max_uses, :uses, :expires_at,
+                          :version, :created_at, NULL)"""  # noqa: S608
+        try:
+            await self._db.execute(sql, _params(voucher))
+        except UniqueViolation:
+            raise InvalidVoucher(f"a voucher with the code {voucher.code} exists already", field="code") from None
+
+    async def save(self, voucher: Voucher, expected_version: int) -> None:
+        changed = await self._db.execute(
+            "UPDATE vouchers SET uses = :uses, version = :version WHERE id = :id AND version = :expected",
+            {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected_version},
+        )
+        if changed != 1:
+            raise StaleVersion(f"voucher {voucher.code} was changed by someone else", id=str(voucher.id))
+
+    async def remove(self, code: str, now: datetime) -> bool:
+        sql = "UPDATE vouchers SET removed_at = :now WHERE code = :code AND removed_at IS NULL"
+        return await self._db.execute(sql, {"code": code, "now": now}) == 1
+
+    async def find(self, limit: int, after_id: UUID | None) -> list[Voucher]:
+        after = "AND id > :after" if after_id is not None else ""
+        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE removed_at IS NULL {after} ORDER BY id LIMIT :limit"  # noqa: S608
+        params: dict[str, Any] = {"limit": limit + 1} | ({"after": after_id} if after_id is not None else {})
+        return [_voucher(row) for row in await self._db.fetch_all(sql, params)]
+
+
+def _params(voucher: Voucher) -> dict[str, Any]:
+    amount = voucher.amount_off
+    return {
+        "id": voucher.id,
+        "code": voucher.code,
+        "percent_off": voucher.percent_off,
+        "amount_off_minor": None if amount is None else amount.amount_minor,
+        "currency": None if amount is None else amount.currency,
+        "max_uses": voucher.max_uses,
+        "uses": voucher.uses,
+        "expires_at": voucher.expires_at,
+        "version": voucher.version,
+        "created_at": voucher.created_at,
+    }
+
+
+def _voucher(row: Row) -> Voucher:
+    amount = row["amount_off_minor"]
+    return Voucher(
+        id=as_uuid(row["id"]),
+        code=row["code"],
+        percent_off=row["percent_off"],
+        amount_off=None if amount is None else Money(int(amount), row["currency"]),
+        max_uses=row["max_uses"],
+        expires_at=as_opt_datetime(row["expires_at"]),
+        created_at=as_datetime(row["created_at"]),
+        uses=row["uses"],
+        version=row["version"],
+    )
