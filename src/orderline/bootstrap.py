@@ -74,6 +74,7 @@ async def build(
         tokens=JwtTokens(secret, timedelta(seconds=settings.token_lifetime_seconds), clock),
         external=external,
         on_close=on_close,
+        customer_erasure=settings.customer_erasure,
     )
 
 

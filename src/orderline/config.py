@@ -37,6 +37,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None
     jwt_audience: str | None = None
+    # May customers hard-delete (erase) their own orders? Admins always may.
+    customer_erasure: bool = False
     # "group=requests/window-seconds,...": groups not named keep their default (RATE_LIMIT_GROUPS).
     rate_limits: str = ""
     # Unset: counters in this process's memory. Set (redis://...): shared by every process using it.

@@ -9,10 +9,10 @@ from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
-from orderline.application.errors import InvalidInput, NotFound, PetNotFound, PreconditionFailed
+from orderline.application.errors import Forbidden, InvalidInput, NotFound, PetNotFound, PreconditionFailed
 from orderline.application.ownership import can_see, owner_of
 from orderline.application.pagination import Page, decode_cursor, page_of
-from orderline.application.ports import OrderQuery, Owner, UnitOfWork
+from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.use_case import UseCase
 from orderline.domain.address import Address
@@ -67,6 +67,10 @@ class OrderFilter:
 
 
 class Orders(UseCase):
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, *, customer_erasure: bool = False) -> None:
+        super().__init__(db, clock, ids)
+        self._customer_erasure = customer_erasure
+
     async def place(self, principal: Principal, command: PlaceOrder) -> PlacedOrder:
         """Snapshot prices, reserve stock for every line, and create a PLACED order, all or nothing."""
         if command.currency is not None:
@@ -156,6 +160,31 @@ class Orders(UseCase):
             if_version=command.if_version,
             frees_voucher=True,
         )
+
+    async def erase(self, principal: Principal, order_id: UUID) -> None:
+        """Hard-delete an order (admin; its customer too where customer erasure is allowed).
+
+        Still-reserved stock is released and the voucher use given back (unless a cancel already did);
+        lines go with it, the billing address row stays, and the audit log keeps a tombstone with no
+        personal data. A repeat finds nothing.
+        """
+        principal.require(Scope.WRITE_ORDERS)
+        async with self._db.transaction() as uow:
+            order = await uow.orders.get(order_id, for_update=True)
+            if order is None or not can_see(principal, order):
+                raise NotFound("order", order_id)
+            if not principal.is_admin and not self._customer_erasure:
+                raise Forbidden(str(Scope.ADMIN))
+            now = self._clock.now()
+            if order.status in HOLDS_RESERVATION:
+                pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
+                await _move_stock(uow, pets, order, Pet.release, now)
+            if order.voucher_id is not None and order.status is not OrderStatus.CANCELLED:
+                await _free_voucher(uow, order.voucher_id)
+            await uow.orders.remove(order.id)
+            tombstone = {"status": {"before": str(order.status), "after": None}}
+            await self._record(uow, principal, Record(Action.ORDER_ERASED, EntityType.ORDER, order.id, tombstone))
+            await uow.commit()
 
     async def ship(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""

@@ -44,13 +44,14 @@ class Services:
         tokens: TokenIssuer,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
+        customer_erasure: bool = False,
     ) -> Services:
         return cls(
             db=db,
             clock=clock,
             ids=ids,
             catalogue=Catalogue(db, clock, ids),
-            orders=Orders(db, clock, ids),
+            orders=Orders(db, clock, ids, customer_erasure=customer_erasure),
             api_keys=ApiKeys(db, clock, ids),
             users=Users(db, clock, ids, hasher, tokens),
             authenticator=Authenticator(db, tokens, external),

@@ -90,6 +90,10 @@ class SqlOrderRepository:
         if changed != 1:
             raise StaleVersion(f"order {order.id} was changed by someone else", id=str(order.id))
 
+    async def remove(self, order_id: UUID) -> None:
+        # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.
+        await self._db.execute("DELETE FROM orders WHERE id = :id", {"id": order_id})
+
     async def find(self, query: OrderQuery) -> list[Order]:
         conditions: list[str] = []
         params: dict[str, Any] = {"limit": query.limit + 1}

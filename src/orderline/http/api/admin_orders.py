@@ -10,7 +10,7 @@ from typing import Annotated, Literal
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, get, post
+from litestar import Controller, delete, get, post
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
 from litestar.response import Stream
 
@@ -135,6 +135,19 @@ class AdminOrderController(Controller):
     ) -> OrderOut:
         command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
         return OrderOut.of(await services.orders.cancel(principal, command, force=True))
+
+    @delete(
+        "/{order_id:uuid}",
+        **needs(Scope.ADMIN),
+        operation_id="eraseOrder",
+        summary="Erase an order (hard delete)",
+        description="Removes the order and its lines, releases stock it still reserves, gives its voucher use "
+        "back, keeps its billing address row, and leaves an audit tombstone without personal data. "
+        "A repeat is 404.",
+        responses=problems("unauthorized", "forbidden", "not-found"),
+    )
+    async def erase(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
+        await services.orders.erase(principal, order_id)
 
     @post(
         "/{order_id:uuid}/ship",

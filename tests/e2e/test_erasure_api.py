@@ -1,0 +1,114 @@
+"""Erasure (hard delete) over HTTP: the order goes, stock and voucher come back, the address and a tombstone stay."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import pytest
+
+from orderline.application.errors import Forbidden
+from orderline.application.services import Services
+from tests.e2e.http import Client, as_owner, assert_problem, make_pet
+
+LONDON = {"line1": "1 High Street", "city": "London", "postalCode": "SW1A 1AA", "country": "GB"}
+
+
+async def _placed(client: Client, admin: dict[str, str], **extra: object) -> tuple[dict[str, Any], dict[str, Any]]:
+    pet = await make_pet(client, admin, stock=2)
+    response = await client.post("/v1/orders", json={"petId": pet["id"], **extra})
+    assert response.status_code == 201, response.text
+    return pet, response.json()
+
+
+async def test_erasing_removes_the_order_releases_stock_and_gives_the_voucher_back(
+    client: Client, admin: dict[str, str], app_services: Services
+) -> None:
+    await client.post("/v1/admin/vouchers", json={"code": "ONCE", "percentOff": 10, "maxUses": 1}, headers=admin)
+    pet, order = await _placed(client, admin, voucherCode="ONCE", billingAddress=LONDON)
+
+    erased = await client.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+    again = await client.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+    assert erased.status_code == 204
+    assert_problem(again, 404, "not-found")
+    assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=admin), 404, "not-found")
+    assert (await client.get(f"/v1/pets/{pet['id']}")).json()["stockAvailable"] == 2
+    assert (await client.get("/v1/admin/vouchers/ONCE", headers=admin)).json()["uses"] == 0
+    async with app_services.db.snapshot() as uow:
+        addresses = await uow.connection.fetch_all("SELECT city FROM billing_addresses")  # type: ignore[attr-defined]
+        lines = await uow.connection.fetch_all("SELECT 1 FROM order_lines")  # type: ignore[attr-defined]
+    assert [row["city"] for row in addresses] == ["London"]
+    assert lines == []
+
+
+async def test_erasure_leaves_a_tombstone_without_personal_data(client: Client, admin: dict[str, str]) -> None:
+    _, order = await _placed(client, admin, billingAddress=LONDON, note="leave it with the neighbour")
+
+    await client.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+    trail = (await client.get("/v1/admin/audit-logs", params={"entityId": order["id"]}, headers=admin)).json()["data"]
+    tombstone = trail[0]
+    assert tombstone["action"] == "ORDER_ERASED"
+    assert tombstone["changes"] == {"status": {"before": "PLACED", "after": None}}
+    assert "London" not in str(trail)
+    assert "neighbour" not in str(trail)
+
+
+async def test_erasing_a_cancelled_order_does_not_give_stock_or_voucher_back_twice(
+    client: Client, admin: dict[str, str]
+) -> None:
+    await client.post("/v1/admin/vouchers", json={"code": "ONCE", "percentOff": 10, "maxUses": 2}, headers=admin)
+    pet, order = await _placed(client, admin, voucherCode="ONCE")
+    await client.post("/v1/orders", json={"petId": pet["id"], "voucherCode": "ONCE"})
+    await client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+
+    await client.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+    assert (await client.get(f"/v1/pets/{pet['id']}")).json()["stockAvailable"] == 1
+    assert (await client.get("/v1/admin/vouchers/ONCE", headers=admin)).json()["uses"] == 1
+
+
+async def test_only_an_admin_erases_through_the_admin_api(client: Client, admin: dict[str, str]) -> None:
+    _, order = await _placed(client, admin)
+
+    response = await client.delete(f"/v1/admin/orders/{order['id']}", headers=as_owner(order))
+
+    assert assert_problem(response, 403, "forbidden")["requiredScope"] == "admin"
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+async def test_a_customer_erases_their_own_order_only_when_the_shop_allows_it(
+    client: Client, admin: dict[str, str], app_services: Services, allowed: bool
+) -> None:
+    from orderline.application.orders import Orders
+    from orderline.application.principal import Principal, PrincipalKind
+
+    _, order = await _placed(client, admin)
+    owner = await app_services.authenticator.authenticate(as_owner(order)["Authorization"].split()[1])
+    orders = Orders(app_services.db, app_services.clock, app_services.ids, customer_erasure=allowed)
+    stranger = Principal(PrincipalKind.USER, UUID(int=9), owner.scopes)
+
+    if allowed:
+        await orders.erase(owner, UUID(str(order["id"])))
+        assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=admin), 404, "not-found")
+    else:
+        with pytest.raises(Forbidden):
+            await orders.erase(owner, UUID(str(order["id"])))
+    with pytest.raises(Exception, match="not found"):
+        await orders.erase(stranger, UUID(str(order["id"])))
+
+
+async def test_shipped_orders_keep_their_sold_stock_when_erased(
+    client: Client, admin: dict[str, str], app_services: Services
+) -> None:
+    from tests.e2e.test_admin_api import _approve
+
+    pet, order = await _placed(client, admin)
+    await _approve(app_services, str(order["id"]))
+    await client.post(f"/v1/admin/orders/{order['id']}/ship", headers=admin)
+
+    await client.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+    stored = (await client.get(f"/v1/pets/{pet['id']}")).json()
+    assert (stored["stock"], stored["stockAvailable"]) == (2, 1)
