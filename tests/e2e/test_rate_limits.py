@@ -188,11 +188,12 @@ async def test_unknown_routes_beyond_the_limit_are_refused_too(client: httpx.Asy
     assert refused.headers["Retry-After"] == refused.headers["RateLimit-Reset"]
 
 
-async def test_health_probes_are_never_limited(client: httpx.AsyncClient) -> None:
+async def test_health_probes_carry_the_headers_but_are_never_refused(client: httpx.AsyncClient) -> None:
     responses = [await client.get("/v1/livez") for _ in range(5)]
 
     assert [response.status_code for response in responses] == [200] * 5
-    assert not any(name in responses[-1].headers for name in RATE_LIMIT_HEADERS)
+    assert all(name in responses[-1].headers for name in RATE_LIMIT_HEADERS)
+    assert responses[-1].headers["RateLimit-Remaining"] == "0"
 
 
 async def test_requests_pass_uncounted_while_redis_is_unreachable(database_url: str, clock: SteppingClock) -> None:

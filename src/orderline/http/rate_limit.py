@@ -38,7 +38,8 @@ _REPLACEMENT_BODY = "rate_limit_body"
 # Sign-in and sign-up: what password guessing and sign-up abuse go through.
 AUTH_ROUTES = frozenset({("POST", "/v1/auth/tokens"), ("POST", "/v1/users")})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-# An orchestrator's probes must never be refused by a limit meant for clients.
+# An orchestrator's probes are counted (and carry the headers like every answer) but never refused:
+# a limit meant for clients must not take a process out of rotation.
 PROBES = frozenset({"/v1/healthz", "/v1/livez"})
 _WHAT = {"default": "requests", "write": "writes", "auth": "sign-ins and sign-ups"}
 REDIS_TIMEOUT_SECONDS = 1.0
@@ -175,7 +176,7 @@ class RateLimits:
             if scope["type"] == ScopeType.HTTP:
                 group = group_of(scope["method"], scope["path_template"])
                 scope["state"][STATE_KEY] = decision = await self._count(scope, group)
-                if decision is not None and not decision.allowed:
+                if decision is not None and not decision.allowed and scope["path_template"] not in PROBES:
                     retry = {"Retry-After": str(decision.reset_after)}
                     raise TooManyRequestsException(detail=self._detail(group, decision), headers=retry)
             await app(scope, receive, send)
@@ -205,9 +206,7 @@ class RateLimits:
             message["more_body"] = False
 
     async def _count(self, scope: Scope, group: str) -> Decision | None:
-        """The request's decision; None when it is not counted (a probe, or the counters are down)."""
-        if scope.get("path_template") in PROBES:
-            return None
+        """The request's decision; None when it is not counted (the counters are down)."""
         if self._limiter is None:
             raise RuntimeError("rate limits are applied before the app's lifespan started")
         limit, window = self._limits[group]
