@@ -6,8 +6,8 @@ from dataclasses import replace
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
-from orderline.application.errors import InvalidInput, NotFound
-from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.errors import NotFound
+from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import AuditQuery, Database
 from orderline.application.principal import Principal, Scope
 
@@ -30,11 +30,7 @@ class AuditLog:
         """Newest first."""
         principal.require(Scope.ADMIN)
         if cursor:
-            try:
-                before = UUID(str(decode_cursor(_CURSOR, cursor)))
-            except ValueError:
-                raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None
-            query = replace(query, before_id=before)
+            query = replace(query, before_id=decode_id_cursor(_CURSOR, cursor))
         async with self._db.snapshot() as uow:
             rows = await uow.audit.find(query)
         return page_of(rows, query.limit, _CURSOR, lambda entry: str(entry.id))

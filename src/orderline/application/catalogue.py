@@ -7,8 +7,8 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
-from orderline.application.errors import InvalidInput, NotFound
-from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.errors import NotFound
+from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import Inventory, PetQuery
 from orderline.application.principal import Principal, Scope
 from orderline.application.use_case import UseCase
@@ -60,7 +60,7 @@ class Catalogue(UseCase):
         limit: int,
         cursor: str | None = None,
     ) -> Page[Pet]:
-        after = _pet_id(decode_cursor(_CURSOR, cursor)) if cursor else None
+        after = decode_id_cursor(_CURSOR, cursor) if cursor else None
         query = PetQuery(species=species, status=status, limit=limit, after_id=after)
         async with self._db.snapshot() as uow:
             rows = await uow.pets.find(query)
@@ -112,13 +112,6 @@ class Catalogue(UseCase):
                 )
             await uow.commit()
         return len(drafts)
-
-
-def _pet_id(key: str | int) -> UUID:
-    try:
-        return UUID(str(key))
-    except ValueError:
-        raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None
 
 
 def _audited(pet: Pet) -> dict[str, Any]:

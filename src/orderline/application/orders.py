@@ -9,15 +9,15 @@ from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
-from orderline.application.errors import Forbidden, InvalidInput, NotFound, PetNotFound, PreconditionFailed
+from orderline.application.errors import Forbidden, NotFound, PetNotFound, PreconditionFailed
 from orderline.application.ownership import can_see, owner_of
-from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.pagination import Page, decode_seq_cursor, page_of
 from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.use_case import UseCase
 from orderline.domain.address import Address
 from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
-from orderline.domain.money import MAX_MINOR, Money, check_currency
+from orderline.domain.money import Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.pet import Pet
 from orderline.domain.status import HOLDS_RESERVATION, OrderStatus
@@ -131,9 +131,7 @@ class Orders(UseCase):
         return await self._find(Owner(customer_id=where.customer_id), where, limit, cursor)
 
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
-        before = decode_cursor(_CURSOR, cursor) if cursor else None
-        if before is not None and not (isinstance(before, int) and 0 < before <= MAX_MINOR):
-            raise InvalidInput("cursor", "not a cursor this list returned; start again without it")
+        before = decode_seq_cursor(_CURSOR, cursor) if cursor else None
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
         async with self._db.snapshot() as uow:
             rows = await uow.orders.find(query)

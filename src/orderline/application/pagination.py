@@ -8,6 +8,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
+from uuid import UUID
 
 from orderline.application.errors import InvalidInput
 
@@ -28,6 +29,10 @@ def encode_cursor(kind: str, key: str | int) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+_NOT_OURS = "not a cursor this list returned; start again without it"
+_MAX_SEQ = 2**63 - 1
+
+
 def decode_cursor(kind: str, cursor: str) -> str | int:
     """Return the key a cursor of ``kind`` carries; anything else is a clear 422 on ``cursor``."""
     try:
@@ -37,7 +42,23 @@ def decode_cursor(kind: str, cursor: str) -> str | int:
     except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
         value = None
     if not isinstance(value, str | int) or isinstance(value, bool):
-        raise InvalidInput("cursor", "not a cursor this list returned; start again without it")
+        raise InvalidInput("cursor", _NOT_OURS)
+    return value
+
+
+def decode_id_cursor(kind: str, cursor: str) -> UUID:
+    """The id a cursor of a list ordered by id carries."""
+    try:
+        return UUID(str(decode_cursor(kind, cursor)))
+    except ValueError:
+        raise InvalidInput("cursor", _NOT_OURS) from None
+
+
+def decode_seq_cursor(kind: str, cursor: str) -> int:
+    """The sequence number a cursor of a list ordered by a positive 64-bit sequence carries."""
+    value = decode_cursor(kind, cursor)
+    if not isinstance(value, int) or not 0 < value <= _MAX_SEQ:
+        raise InvalidInput("cursor", _NOT_OURS)
     return value
 
 

@@ -9,8 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
-from orderline.application.errors import InvalidInput, NotFound, Unauthenticated
-from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.errors import NotFound, Unauthenticated
+from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import (
     Clock,
     Database,
@@ -167,7 +167,7 @@ class Users(UseCase):
     async def list(self, principal: Principal, query: UserQuery, *, cursor: str | None = None) -> Page[User]:
         principal.require(Scope.ADMIN)
         if cursor:
-            query = replace(query, after_id=_user_id(decode_cursor(_CURSOR, cursor)))
+            query = replace(query, after_id=decode_id_cursor(_CURSOR, cursor))
         async with self._db.snapshot() as uow:
             rows = await uow.users.find(query)
         return page_of(rows, query.limit, _CURSOR, lambda user: str(user.id))
@@ -188,13 +188,6 @@ class Users(UseCase):
     async def _hash(self, password: str) -> str:
         # argon2 is deliberately slow (tens of ms of CPU): keep it off the event loop.
         return await asyncio.to_thread(self._hasher.hash, password)
-
-
-def _user_id(key: str | int) -> UUID:
-    try:
-        return UUID(str(key))
-    except ValueError:
-        raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None
 
 
 def _require_self_or_admin(principal: Principal, user_id: UUID, scope: Scope) -> None:

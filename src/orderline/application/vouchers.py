@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
-from orderline.application.errors import InvalidInput, NotFound
-from orderline.application.pagination import Page, decode_cursor, page_of
+from orderline.application.errors import NotFound
+from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.principal import Principal, Scope
 from orderline.application.use_case import UseCase
 from orderline.domain.money import Money
@@ -57,7 +56,7 @@ class Vouchers(UseCase):
 
     async def list(self, principal: Principal, *, limit: int, cursor: str | None = None) -> Page[Voucher]:
         principal.require(Scope.ADMIN)
-        after = _voucher_id(decode_cursor(_CURSOR, cursor)) if cursor else None
+        after = decode_id_cursor(_CURSOR, cursor) if cursor else None
         async with self._db.snapshot() as uow:
             rows = await uow.vouchers.find(limit, after)
         return page_of(rows, limit, _CURSOR, lambda voucher: str(voucher.id))
@@ -71,10 +70,3 @@ class Vouchers(UseCase):
                 raise NotFound("voucher", code.upper())
             await self._record(uow, principal, Record(Action.VOUCHER_REMOVED, EntityType.VOUCHER, voucher.id))
             await uow.commit()
-
-
-def _voucher_id(key: str | int) -> UUID:
-    try:
-        return UUID(str(key))
-    except ValueError:
-        raise InvalidInput("cursor", "not a cursor this list returned; start again without it") from None
