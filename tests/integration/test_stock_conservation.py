@@ -1,8 +1,9 @@
-"""A Hypothesis state machine over place / cancel / approve / ship / deliver, on each engine.
+"""A Hypothesis state machine over place (with or without a voucher) / cancel / approve / ship /
+deliver / erase, on each engine.
 
 After every step the database must agree with a model: per pet, the reserved units are exactly
-what open orders hold, the sold units exactly what shipped orders took, and free = total -
-reserved - sold never goes negative.
+what open orders hold, the sold units exactly what shipped orders took (erased or not), and free =
+total - reserved - sold never goes negative; the voucher's uses are exactly the orders that hold it.
 """
 
 from __future__ import annotations
@@ -19,9 +20,10 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.services import Services
+from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
 from orderline.config import Settings
-from orderline.domain.errors import IllegalTransition, OrderNotCancellable, OutOfStock
+from orderline.domain.errors import IllegalTransition, OrderNotCancellable, OutOfStock, VoucherNotApplicable
 from orderline.domain.order import Order
 from orderline.domain.status import OrderStatus
 from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet_draft, approve
@@ -30,6 +32,7 @@ T = TypeVar("T")
 OPEN = {OrderStatus.PLACED, OrderStatus.APPROVED}
 TAKEN = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 STOCKS = (1, 2, 3)
+VOUCHER_USES = 2
 
 
 def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
@@ -41,6 +44,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             self.services: Services = self.run(build(Settings(database_url=url), hasher=FAST_HASHER))
             self.pets: list[UUID] = []
             self.orders: dict[UUID, Order] = {}  # the model: the last known state of each order
+            self.erased_sold: dict[UUID, int] = {}  # units of erased orders that had shipped stay sold
 
         def run(self, work: Coroutine[Any, Any, T]) -> T:
             return self.loop.run_until_complete(work)
@@ -54,6 +58,11 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             for index, stock in enumerate(STOCKS):
                 draft = a_pet_draft(f"pet-{index}", stock=stock)
                 self.pets.append(self.run(self.services.catalogue.add_pet(ADMIN, draft)).id)
+            self.erased_sold = dict.fromkeys(self.pets, 0)
+            self.run(self.services.vouchers.create(ADMIN, VoucherDraft("HALF", percent_off=50, max_uses=VOUCHER_USES)))
+
+        def voucher_holders(self) -> int:
+            return sum(1 for o in self.orders.values() if o.voucher_code and o.status is not OrderStatus.CANCELLED)
 
         def free(self, pet_id: UUID) -> int:
             held = sum(
@@ -63,15 +72,21 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
                 for line in order.lines
                 if line.pet_id == pet_id
             )
-            return STOCKS[self.pets.index(pet_id)] - held
+            return STOCKS[self.pets.index(pet_id)] - held - self.erased_sold[pet_id]
 
-        @rule(data=st.data(), quantity=st.integers(1, 3))
-        def place(self, data: st.DataObject, quantity: int) -> None:
+        @rule(data=st.data(), quantity=st.integers(1, 3), voucher=st.booleans())
+        def place(self, data: st.DataObject, quantity: int, voucher: bool) -> None:
             pet_id = data.draw(st.sampled_from(self.pets))
-            expected_ok = self.free(pet_id) >= quantity
+            voucher_ok = not voucher or self.voucher_holders() < VOUCHER_USES
+            expected_ok = voucher_ok and self.free(pet_id) >= quantity
+            command = PlaceOrder([LineRequest(pet_id, quantity)], voucher_code="HALF" if voucher else None)
             try:
-                order = self.run(self.services.orders.place(ANYONE, PlaceOrder([LineRequest(pet_id, quantity)]))).order
+                order = self.run(self.services.orders.place(ANYONE, command)).order
+            except VoucherNotApplicable:
+                assert not voucher_ok
+                return
             except OutOfStock:
+                assert voucher_ok
                 assert not expected_ok
                 return
             assert expected_ok
@@ -118,6 +133,23 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             except IllegalTransition:
                 assert order.status is not OrderStatus.SHIPPED
 
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data())
+        def erase(self, data: st.DataObject) -> None:
+            order = self.pick(data)
+
+            self.run(self.services.orders.erase(ADMIN, order.id))
+
+            del self.orders[order.id]
+            if order.status in TAKEN:
+                for line in order.lines:
+                    self.erased_sold[line.pet_id] += line.quantity
+
+        @invariant()
+        def voucher_uses_are_the_orders_holding_it(self) -> None:
+            voucher = self.run(self.services.vouchers.get(ADMIN, "HALF"))
+            assert voucher.uses == self.voucher_holders()
+
         @invariant()
         def stock_is_conserved(self) -> None:
             for pet_id in self.pets:
@@ -129,7 +161,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
                         held["open"] += quantity
                     elif order.status in TAKEN:
                         held["taken"] += quantity
-                assert (pet.stock.reserved, pet.stock.sold) == (held["open"], held["taken"])
+                assert (pet.stock.reserved, pet.stock.sold) == (held["open"], held["taken"] + self.erased_sold[pet_id])
                 assert pet.stock.free == pet.stock.total - pet.stock.reserved - pet.stock.sold >= 0
                 assert pet.stock.total == STOCKS[self.pets.index(pet_id)]
 
