@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import msgspec
-from litestar import Request, get
-from litestar.response import Response
+from litestar import get
+from litestar.exceptions import ServiceUnavailableException
 
 from orderline.application.ports import StockCounts
 from orderline.http.access import public
 from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE
 from orderline.http.dependencies import UseCases
 from orderline.http.openapi import problems, success
-from orderline.http.problems import HTTP_PROBLEMS, MEDIA_TYPE, problem_body
 
 
 class InventoryOut(msgspec.Struct, rename="camel"):
@@ -54,14 +51,12 @@ class HealthOut(msgspec.Struct):
     tags=["Operations"],
     responses=success(200, HealthOut, HEALTH_EXAMPLE, "ready") | problems("service-unavailable"),
 )
-async def healthz(services: UseCases, request: Request[Any, Any, Any]) -> Response[HealthOut | dict[str, object]]:
+async def healthz(services: UseCases) -> HealthOut:
     try:
         await services.db.ping()
-    except Exception:  # noqa: BLE001 - any failure to reach the database means "not ready"
-        base = request.app.state.problem_base_uri
-        body = problem_body(HTTP_PROBLEMS[503], "the database is not reachable", request.url.path, base)
-        return Response(body, status_code=503, media_type=MEDIA_TYPE)
-    return Response(HealthOut("ok", "ok"))
+    except Exception as exc:  # any failure to reach the database means "not ready"
+        raise ServiceUnavailableException(detail="the database is not reachable") from exc
+    return HealthOut("ok", "ok")
 
 
 @get(
