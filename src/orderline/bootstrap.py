@@ -14,6 +14,7 @@ from uuid_utils.compat import uuid7
 from orderline.application.ports import Clock, IdGenerator, PasswordHasher
 from orderline.application.services import Services
 from orderline.config import Settings, SettingsError
+from orderline.gateways import testmode
 from orderline.http.app import create_app
 from orderline.security.jwks import JwksTokens
 from orderline.security.passwords import Argon2Hasher
@@ -56,7 +57,10 @@ async def build(
     clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)
-        secret = settings.jwt_secret or await _shared_signing_secret(db, clock)
+        secret = settings.jwt_secret or await _shared_secret(db, clock, "tokens", secrets.token_hex(32))
+        gateway_secret = settings.test_gateway_secret or await _shared_secret(
+            db, clock, "test-gateway-callbacks", testmode.new_secret()
+        )
     except BaseException:
         await db.close()
         raise
@@ -72,16 +76,17 @@ async def build(
         ids or Uuid7Ids(),
         hasher=hasher or Argon2Hasher(),
         tokens=JwtTokens(secret, timedelta(seconds=settings.token_lifetime_seconds), clock),
+        gateway=testmode.TestModeGateway(clock, timedelta(seconds=settings.test_gateway_refund_delay), gateway_secret),
         external=external,
         on_close=on_close,
         customer_erasure=settings.customer_erasure,
     )
 
 
-async def _shared_signing_secret(db: SqliteDatabase | PostgresDatabase, clock: Clock) -> str:
-    """The token-signing secret every process of this database shares, made by the first to start."""
+async def _shared_secret(db: SqliteDatabase | PostgresDatabase, clock: Clock, name: str, candidate: str) -> str:
+    """A secret every process of this database shares (token signing, callbacks), made by the first to start."""
     async with db.transaction() as uow:
-        secret = await uow.signing_keys.get_or_create("tokens", secrets.token_hex(32), clock.now())
+        secret = await uow.signing_keys.get_or_create(name, candidate, clock.now())
         await uow.commit()
     return secret
 

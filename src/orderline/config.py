@@ -44,6 +44,15 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Unset: counters in this process's memory. Set (redis://...): shared by every process using it.
     redis_url: str | None = None
     redis_key_prefix: str = "orderline:"
+    # Payments: the gateway adapter ("test": the built-in test gateway, whose cards choose the outcome).
+    payment_gateway: Literal["test"] = "test"
+    # Seconds after which the test gateway settles an asynchronous refund (cards ...3220 and ...5126).
+    test_gateway_refund_delay: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 2.0
+    # Standard Webhooks secret (whsec_...) the test gateway signs its callbacks with; unset, one is
+    # generated once and kept in the database.
+    test_gateway_secret: str | None = None
+    # How often to ask the gateway about pending refunds (seconds); 0 turns the poller off.
+    refund_poll_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 1.0
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)

@@ -86,7 +86,9 @@ async def test_a_customer_erases_their_own_order_only_when_the_shop_allows_it(
 
     _, order = await _placed(client, admin)
     owner = await app_services.authenticator.authenticate(as_owner(order)["Authorization"].split()[1])
-    orders = Orders(app_services.db, app_services.clock, app_services.ids, customer_erasure=allowed)
+    orders = Orders(
+        app_services.db, app_services.clock, app_services.ids, app_services.refunds, customer_erasure=allowed
+    )
     stranger = Principal(PrincipalKind.USER, UUID(int=9), owner.scopes)
 
     if allowed:

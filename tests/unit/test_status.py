@@ -33,6 +33,9 @@ DESIGN_TABLE: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
         (CANCEL_PENDING, CANCELLED),
         (CANCEL_PENDING, APPROVED),
         (SHIPPED, DELIVERED),
+        # Not in DESIGN.md: a force-cancelled SHIPPED order whose refund fails goes back to SHIPPED,
+        # not to APPROVED (its units are sold). ADR 0013.
+        (CANCEL_PENDING, SHIPPED),
     }
 )
 # "SHIPPED | CANCEL_PENDING / CANCELLED | admin force-cancel only".

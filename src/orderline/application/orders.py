@@ -1,4 +1,4 @@
-"""Order use cases: place, read, list, cancel (and force-cancel), ship and deliver."""
+"""Order use cases: place, read, list, cancel (and force-cancel), erase, ship and deliver."""
 
 from __future__ import annotations
 
@@ -9,23 +9,24 @@ from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
-from orderline.application.errors import Forbidden, NotFound, PetNotFound, PreconditionFailed
-from orderline.application.ownership import can_see, owner_of
+from orderline.application.errors import Forbidden, NotFound, PetNotFound
+from orderline.application.ownership import can_see, locked_order, owner_of
 from orderline.application.pagination import Page, decode_seq_cursor, page_of
-from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, UnitOfWork
+from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, RefundDue, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.refunds import Refunds
+from orderline.application.stock import StockMove, free_voucher, lock_and_move_stock, move_stock, release_stock
 from orderline.application.use_case import UseCase
 from orderline.domain.address import Address
 from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
 from orderline.domain.money import Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
+from orderline.domain.payment import Refund, payment_status, refundable
 from orderline.domain.pet import Pet
-from orderline.domain.status import HOLDS_RESERVATION, OrderStatus
+from orderline.domain.status import OrderStatus
 from orderline.domain.voucher import Voucher, check_code
 
 _CURSOR = "orders"
-
-StockMove = Callable[[Pet, int, datetime], None]  # Pet.reserve, Pet.release or Pet.consume
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,8 +68,11 @@ class OrderFilter:
 
 
 class Orders(UseCase):
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, *, customer_erasure: bool = False) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, ids: IdGenerator, refunds: Refunds, *, customer_erasure: bool = False
+    ) -> None:
         super().__init__(db, clock, ids)
+        self._refunds = refunds
         self._customer_erasure = customer_erasure
 
     async def place(self, principal: Principal, command: PlaceOrder) -> PlacedOrder:
@@ -94,7 +98,7 @@ class Orders(UseCase):
             _ensure_currency(order, command.currency)
             if command.expected_total is not None:
                 order.ensure_total(Money.parse(command.expected_total, order.currency))
-            await _move_stock(uow, pets, order, Pet.reserve, now)
+            await move_stock(uow, pets, order, Pet.reserve, now)
             if voucher is not None and voucher_version is not None:
                 await uow.vouchers.save(voucher, voucher_version)
             address_id = None if command.billing_address is None else self._ids.new_id()
@@ -138,47 +142,75 @@ class Orders(UseCase):
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 
     async def cancel(self, principal: Principal, command: CancelOrder, *, force: bool = False) -> Order:
-        """Cancel and release the stock, exactly once however many ask. ``force`` (admin) also cancels SHIPPED."""
+        """Cancel, exactly once however many ask; ``force`` (admin) also cancels SHIPPED orders.
+
+        An unpaid order is CANCELLED at once, its stock released and its voucher freed. A paid one
+        is refunded through the gateway: CANCELLED when the refund completes at once, else left
+        CANCEL_PENDING until the refund settles (see Refunds). Cancelling a CANCEL_PENDING order
+        starts nothing new and answers the order as it is.
+        """
         principal.require(Scope.ADMIN if force else Scope.WRITE_ORDERS)
-        action = Action.ORDER_FORCE_CANCELLED if force else Action.ORDER_CANCELLED
+        order, due = await self._request_cancel(principal, command, force)
+        if due is None:
+            return order
+        settled = await self._refunds.carry_out(principal, due)
+        if settled is None:  # erased while the gateway was asked
+            raise NotFound("order", command.order_id)
+        return settled
 
-        def cancel(order: Order, now: datetime) -> object:
-            return order.cancel(reason=command.reason, note=command.note, now=now, force=force)
-
-        def release(before: OrderStatus) -> StockMove | None:
-            return Pet.release if before in HOLDS_RESERVATION else None
-
-        return await self._transition(
-            principal,
-            command.order_id,
-            cancel,
-            action,
-            release,
-            reason=command.reason,
-            if_version=command.if_version,
-            frees_voucher=True,
-        )
+    async def _request_cancel(
+        self, principal: Principal, command: CancelOrder, force: bool
+    ) -> tuple[Order, RefundDue | None]:
+        async with self._db.transaction() as uow:
+            order = await locked_order(uow, principal, command.order_id, command.if_version)
+            if order.status is OrderStatus.CANCEL_PENDING:
+                return order, None
+            payments, refunds = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
+            paid = refundable(payments, refunds)
+            expected, before, held = order.version, order.status, order.holds_reservation
+            now = self._clock.now()
+            order.cancel(
+                reason=command.reason, note=command.note, now=now, force=force, refund_pending=paid is not None
+            )
+            due = None
+            if paid is not None:
+                assert paid.reference is not None, "a captured payment has the gateway's reference"
+                refund = Refund.request(id=self._ids.new_id(), payment=paid, refunds=refunds, now=now)
+                await uow.payments.add_refund(refund)
+                order.track_payment(payment_status(payments, [*refunds, refund]), now)
+                due = RefundDue(refund, paid.reference)
+                action = Action.ORDER_CANCEL_REQUESTED
+            else:
+                if held:
+                    await release_stock(uow, order, now)
+                if order.voucher_id is not None:
+                    await free_voucher(uow, order.voucher_id)
+                action = Action.ORDER_FORCE_CANCELLED if force else Action.ORDER_CANCELLED
+            await uow.orders.save(order, expected)
+            changed = {"status": {"before": str(before), "after": str(order.status)}}
+            await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, command.reason))
+            await uow.commit()
+        return order, due
 
     async def erase(self, principal: Principal, order_id: UUID) -> None:
         """Hard-delete an order (admin; its customer too where customer erasure is allowed).
 
         Still-reserved stock is released and the voucher use given back (unless a cancel already did);
-        lines go with it, the billing address row stays, and the audit log keeps a tombstone with no
-        personal data. A repeat finds nothing.
+        lines go with it, the billing address row stays, payments keep their money facts but lose the
+        card holder's name and address, and the audit log keeps a tombstone with no personal data. A
+        repeat finds nothing.
         """
         principal.require(Scope.WRITE_ORDERS)
         async with self._db.transaction() as uow:
-            order = await uow.orders.get(order_id, for_update=True)
-            if order is None or not can_see(principal, order):
-                raise NotFound("order", order_id)
+            order = await locked_order(uow, principal, order_id)
             if not principal.is_admin and not self._customer_erasure:
                 raise Forbidden(str(Scope.ADMIN))
             now = self._clock.now()
-            if order.status in HOLDS_RESERVATION:
-                pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
-                await _move_stock(uow, pets, order, Pet.release, now)
+            if order.holds_reservation:
+                await release_stock(uow, order, now)
             if order.voucher_id is not None and order.status is not OrderStatus.CANCELLED:
-                await _free_voucher(uow, order.voucher_id)
+                await free_voucher(uow, order.voucher_id)
+            await uow.payments.forget_holders(order.id)
             await uow.orders.remove(order.id)
             tombstone = {"status": {"before": str(order.status), "after": None}}
             await self._record(uow, principal, Record(Action.ORDER_ERASED, EntityType.ORDER, order.id, tombstone))
@@ -187,13 +219,11 @@ class Orders(UseCase):
     async def ship(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
         principal.require(Scope.ADMIN)
-        return await self._transition(
-            principal, order_id, Order.ship, Action.ORDER_SHIPPED, lambda _: Pet.consume, if_version=if_version
-        )
+        return await self._transition(principal, order_id, Order.ship, Action.ORDER_SHIPPED, Pet.consume, if_version)
 
     async def deliver(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
         principal.require(Scope.ADMIN)
-        return await self._transition(principal, order_id, Order.deliver, Action.ORDER_DELIVERED, if_version=if_version)
+        return await self._transition(principal, order_id, Order.deliver, Action.ORDER_DELIVERED, None, if_version)
 
     async def _transition(
         self,
@@ -201,34 +231,20 @@ class Orders(UseCase):
         order_id: UUID,
         move: Callable[[Order, datetime], object],
         action: Action,
-        stock: Callable[[OrderStatus], StockMove | None] = lambda _: None,
-        *,
-        reason: str | None = None,
-        if_version: int | None = None,
-        frees_voucher: bool = False,
+        stock: StockMove | None,
+        if_version: int | None,
     ) -> Order:
-        """Lock the order, make one status move and its stock move on every line, record, save: all or nothing.
-
-        ``stock`` picks the stock move from the status the order had before the move; ``if_version``
-        (If-Match) refuses the move when the order has changed since the client read it.
-        """
+        """Lock the order, make one status move and its stock move on every line, record, save: all or nothing."""
         async with self._db.transaction() as uow:
-            order = await uow.orders.get(order_id, for_update=True)
-            if order is None or not can_see(principal, order):
-                raise NotFound("order", order_id)
-            if if_version is not None and if_version != order.version:
-                raise PreconditionFailed("order", order.version)
+            order = await locked_order(uow, principal, order_id, if_version)
             expected, before = order.version, order.status
             now = self._clock.now()
             move(order, now)
-            if (stock_move := stock(before)) is not None:
-                pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
-                await _move_stock(uow, pets, order, stock_move, now)
-            if frees_voucher and order.voucher_id is not None:
-                await _free_voucher(uow, order.voucher_id)
+            if stock is not None:
+                await lock_and_move_stock(uow, order, stock, now)
             await uow.orders.save(order, expected)
             changed = {"status": {"before": str(before), "after": str(order.status)}}
-            await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, reason))
+            await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed))
             await uow.commit()
         return order
 
@@ -240,15 +256,6 @@ async def _voucher(uow: UnitOfWork, code: str | None) -> Voucher | None:
     if voucher is None:
         raise VoucherNotApplicable(f"there is no voucher {code.upper()}", reason="unknown")
     return voucher
-
-
-async def _free_voucher(uow: UnitOfWork, voucher_id: UUID) -> None:
-    """Give the order's voucher use back: once, because the order leaves an open status once."""
-    voucher = await uow.vouchers.get(voucher_id, for_update=True)
-    if voucher is not None:
-        expected = voucher.version
-        voucher.free()
-        await uow.vouchers.save(voucher, expected)
 
 
 def _snapshot(pets: dict[UUID, Pet], line: LineRequest) -> OrderLine:
@@ -264,18 +271,3 @@ def _ensure_currency(order: Order, requested: str | None) -> None:
             f"the pets are priced in {order.currency}, not {requested}",
             currencies=[order.currency, requested],
         )
-
-
-async def _move_stock(
-    uow: UnitOfWork,
-    pets: dict[UUID, Pet],
-    order: Order,
-    move: StockMove,
-    now: datetime,
-) -> None:
-    """Apply one stock move (reserve, release, consume) for every line of ``order`` and save the pets."""
-    for pet_id, quantity in sorted(order.quantities().items()):
-        pet = pets[pet_id]
-        expected = pet.version
-        move(pet, quantity, now)
-        await uow.pets.save(pet, expected)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from orderline.application.errors import Unauthenticated
-from orderline.application.ports import Owner
+from uuid import UUID
+
+from orderline.application.errors import NotFound, PreconditionFailed, Unauthenticated
+from orderline.application.ports import Owner, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind
 from orderline.domain.order import Order
 
@@ -39,3 +41,13 @@ def can_see(principal: Principal, order: Order) -> bool:
         or (owner.order_id is not None and owner.order_id == order.id)
         or owner == Owner()
     )
+
+
+async def locked_order(uow: UnitOfWork, principal: Principal, order_id: UUID, if_version: int | None = None) -> Order:
+    """The order, locked for this transaction: 404 unless the caller may see it, 412 if If-Match is stale."""
+    order = await uow.orders.get(order_id, for_update=True)
+    if order is None or not can_see(principal, order):
+        raise NotFound("order", order_id)
+    if if_version is not None and if_version != order.version:
+        raise PreconditionFailed("order", order.version)
+    return order

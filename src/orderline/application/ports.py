@@ -14,6 +14,7 @@ from orderline.application.idempotency import KeyRecord, StoredResponse
 from orderline.application.pagination import DEFAULT_LIMIT
 from orderline.application.principal import Scope
 from orderline.domain.order import Order
+from orderline.domain.payment import Payment, Refund
 from orderline.domain.pet import Pet, PetStatus, Species
 from orderline.domain.status import OrderStatus
 from orderline.domain.user import Role, User, UserStatus
@@ -195,6 +196,38 @@ class VoucherRepository(Protocol):
     async def find(self, limit: int, after_id: UUID | None) -> list[Voucher]: ...
 
 
+@dataclass(frozen=True, slots=True)
+class RefundDue:
+    """A refund still to be asked of the gateway (or asked again), with the charge it returns."""
+
+    refund: Refund
+    charge_reference: str
+
+
+class PaymentRepository(Protocol):
+    """Payments and refunds: the money facts of orders. Callers lock the order row first."""
+
+    async def add(self, payment: Payment) -> None: ...
+    async def save(self, payment: Payment) -> None: ...
+    async def get(self, payment_id: UUID) -> Payment | None: ...
+    async def of_order(self, order_id: UUID) -> list[Payment]:
+        """Oldest first."""
+        ...
+
+    async def add_refund(self, refund: Refund) -> None: ...
+    async def save_refund(self, refund: Refund) -> None: ...
+    async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None: ...
+    async def refund_by_reference(self, reference: str) -> Refund | None: ...
+    async def refunds_of(self, order_id: UUID) -> list[Refund]: ...
+    async def pending_refunds(self, limit: int) -> list[RefundDue]:
+        """PENDING refunds, oldest first."""
+        ...
+
+    async def forget_holders(self, order_id: UUID) -> None:
+        """Remove the card holder's name and address from the order's payments (erasure)."""
+        ...
+
+
 class IdempotencyRepository(Protocol):
     async def claim(self, owner: str, key: str, fingerprint: str, now: datetime, expires_at: datetime) -> bool:
         """Take the key IN_FLIGHT if it is free or expired; False if someone holds it."""
@@ -256,6 +289,8 @@ class UnitOfWork(Protocol):
     def idempotency(self) -> IdempotencyRepository: ...
     @property
     def vouchers(self) -> VoucherRepository: ...
+    @property
+    def payments(self) -> PaymentRepository: ...
 
     async def commit(self) -> None: ...
 

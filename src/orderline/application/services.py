@@ -10,9 +10,12 @@ from orderline.application.audit_log import AuditLog
 from orderline.application.authenticator import Authenticator
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
+from orderline.application.gateway import PaymentGateway
 from orderline.application.idempotency import Idempotency
 from orderline.application.orders import Orders
+from orderline.application.payments import Payments
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
+from orderline.application.refunds import Refunds
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
 
@@ -24,6 +27,8 @@ class Services:
     ids: IdGenerator
     catalogue: Catalogue
     orders: Orders
+    payments: Payments
+    refunds: Refunds
     api_keys: ApiKeys
     users: Users
     authenticator: Authenticator
@@ -42,16 +47,20 @@ class Services:
         *,
         hasher: PasswordHasher,
         tokens: TokenIssuer,
+        gateway: PaymentGateway,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
     ) -> Services:
+        refunds = Refunds(db, clock, ids, gateway)
         return cls(
             db=db,
             clock=clock,
             ids=ids,
             catalogue=Catalogue(db, clock, ids),
-            orders=Orders(db, clock, ids, customer_erasure=customer_erasure),
+            orders=Orders(db, clock, ids, refunds, customer_erasure=customer_erasure),
+            payments=Payments(db, clock, ids, gateway, refunds),
+            refunds=refunds,
             api_keys=ApiKeys(db, clock, ids),
             users=Users(db, clock, ids, hasher, tokens),
             authenticator=Authenticator(db, tokens, external),

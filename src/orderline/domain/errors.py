@@ -88,3 +88,33 @@ class VoucherNotApplicable(DomainError):
 
 class InvalidAddress(DomainError):
     code = "invalid-address"
+
+
+class InvalidCard(DomainError):
+    """A card number that fails its check digit, a malformed CVC, or an expired card."""
+
+    code = "invalid-card"
+
+
+class OrderNotPayable(DomainError):
+    """Only a PLACED order takes a payment."""
+
+    code = "order-not-payable"
+
+
+class PaymentMismatch(DomainError):
+    """The payment's amount or currency is not the order's total."""
+
+    code = "payment-mismatch"
+
+
+class PaymentInProgress(DomainError):
+    """Another payment of the order is still with the gateway; wait for its answer."""
+
+    code = "payment-in-progress"
+
+
+class PaymentDeclined(DomainError):
+    """The gateway declined the card. The FAILED payment is recorded; the order stays PLACED."""
+
+    code = "payment-declined"

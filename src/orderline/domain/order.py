@@ -13,13 +13,17 @@ from orderline.domain.errors import (
     CurrencyMismatch,
     InvalidOrder,
     OrderNotCancellable,
+    OrderNotPayable,
+    PaymentMismatch,
     TotalMismatch,
 )
 from orderline.domain.events import Event, OrderCancelled, OrderPlaced, OrderStatusChanged
 from orderline.domain.money import Money, total
+from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import (
     CANCELLABLE,
     FORCE_CANCELLABLE,
+    HOLDS_RESERVATION,
     OrderStatus,
     ensure_transition,
 )
@@ -68,6 +72,9 @@ class Order:
     cancel_reason: CancelReason | None = None
     cancel_note: str | None = None
     cancelled_at: datetime | None = None
+    cancel_requested_at: datetime | None = None
+    paid_at: datetime | None = None
+    payment_status: OrderPaymentStatus = OrderPaymentStatus.UNPAID  # derived from the payment facts
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     placed_by_key: UUID | None = None  # the API key that placed it, for a machine client's order
@@ -133,8 +140,35 @@ class Order:
     def quantities(self) -> dict[UUID, int]:
         return {line.pet_id: line.quantity for line in self.lines}
 
-    def cancel(self, *, reason: CancelReason, note: str | None, now: datetime, force: bool = False) -> list[Event]:
-        """Cancel at once. Refused (changing nothing) unless the status allows a cancel."""
+    @property
+    def holds_reservation(self) -> bool:
+        """Are this order's units reserved (not yet sold, not yet released)?"""
+        return self.status in HOLDS_RESERVATION and self.shipped_at is None
+
+    def ensure_payable(self, amount: Money) -> None:
+        """Only a PLACED order takes a payment, and only of exactly its total."""
+        if self.status is not OrderStatus.PLACED:
+            raise OrderNotPayable(f"an order in status {self.status} takes no payment", current_status=str(self.status))
+        if amount.currency != self.currency or amount != self.total:
+            raise PaymentMismatch(
+                f"the order totals {self.total} {self.currency}, not {amount} {amount.currency}",
+                expected_amount=str(self.total),
+                expected_currency=self.currency,
+            )
+
+    def cancel(
+        self,
+        *,
+        reason: CancelReason,
+        note: str | None,
+        now: datetime,
+        force: bool = False,
+        refund_pending: bool = False,
+    ) -> list[Event]:
+        """Cancel: at once, or — while money is being returned — CANCEL_PENDING until the refund settles.
+
+        Refused (changing nothing) unless the status allows a cancel.
+        """
         allowed_from = FORCE_CANCELLABLE if force else CANCELLABLE
         if self.status not in allowed_from:
             raise OrderNotCancellable(
@@ -142,14 +176,50 @@ class Order:
                 current_status=str(self.status),
             )
         previous = self.status
-        changed = self._move(OrderStatus.CANCELLED, now, force=force)
+        target = OrderStatus.CANCEL_PENDING if refund_pending else OrderStatus.CANCELLED
+        changed = self._move(target, now, force=force)
         self.cancel_reason = reason
         self.cancel_note = note
+        self.cancel_requested_at = now
+        if not refund_pending:
+            self.cancelled_at = now
+            return [changed, self._cancelled(previous, force, now)]
+        return [changed]
+
+    def complete_cancel(self, now: datetime) -> list[Event]:
+        """The refund went through: CANCEL_PENDING becomes CANCELLED."""
+        changed = self._move(OrderStatus.CANCELLED, now)
         self.cancelled_at = now
-        cancelled = OrderCancelled(
-            order_id=self.id, previous_status=previous, reason=reason, forced=force, occurred_at=now
+        assert self.cancel_reason is not None, "a pending cancel has its reason"
+        return [changed, self._cancelled(OrderStatus.CANCEL_PENDING, False, now)]
+
+    def roll_back_cancel(self, now: datetime) -> list[Event]:
+        """The refund failed: the order goes back to where it was (APPROVED, or SHIPPED) and is not cancelled."""
+        back = OrderStatus.APPROVED if self.shipped_at is None else OrderStatus.SHIPPED
+        changed = self._move(back, now)
+        self.cancel_reason = None
+        self.cancel_note = None
+        self.cancel_requested_at = None
+        return [changed]
+
+    def track_payment(self, status: OrderPaymentStatus, now: datetime) -> None:
+        """Show the payment status the recorded facts give (a change is a new version of the order)."""
+        if status is not self.payment_status:
+            self.payment_status = status
+            self.updated_at = now
+            self.version += 1
+
+    def _cancelled(self, previous: OrderStatus, forced: bool, now: datetime) -> OrderCancelled:
+        assert self.cancel_reason is not None
+        return OrderCancelled(
+            order_id=self.id, previous_status=previous, reason=self.cancel_reason, forced=forced, occurred_at=now
         )
-        return [changed, cancelled]
+
+    def pay(self, now: datetime) -> list[Event]:
+        """A payment succeeded: PLACED becomes APPROVED."""
+        events = self.approve(now)
+        self.paid_at = now
+        return events
 
     def approve(self, now: datetime) -> list[Event]:
         return [self._move(OrderStatus.APPROVED, now)]

@@ -19,11 +19,13 @@ class OrderStatus(StrEnum):
 
 _S = OrderStatus
 
-# DESIGN.md §3. DELIVERED and CANCELLED are terminal.
+# DESIGN.md §3. DELIVERED and CANCELLED are terminal. CANCEL_PENDING waits for a refund: it ends
+# CANCELLED, or goes back where it came from when the refund fails — APPROVED, or SHIPPED after an
+# admin's force-cancel of a shipped order (ADR 0013).
 ALLOWED: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _S.PLACED: frozenset({_S.APPROVED, _S.CANCELLED}),
     _S.APPROVED: frozenset({_S.SHIPPED, _S.CANCEL_PENDING, _S.CANCELLED}),
-    _S.CANCEL_PENDING: frozenset({_S.CANCELLED, _S.APPROVED}),
+    _S.CANCEL_PENDING: frozenset({_S.CANCELLED, _S.APPROVED, _S.SHIPPED}),
     _S.SHIPPED: frozenset({_S.DELIVERED, _S.CANCEL_PENDING, _S.CANCELLED}),
     _S.DELIVERED: frozenset(),
     _S.CANCELLED: frozenset(),
@@ -40,8 +42,9 @@ FORCE_CANCELLABLE: frozenset[OrderStatus] = CANCELLABLE | {_S.SHIPPED}
 
 TERMINAL: frozenset[OrderStatus] = frozenset(s for s, nexts in ALLOWED.items() if not nexts)
 
-# While an order is in one of these, its units are reserved: cancelling releases them. From
-# SHIPPED on they are sold; a force-cancel of a shipped order leaves the stock as it is.
+# While an order is in one of these (and has not shipped), its units are reserved: cancelling
+# releases them. From SHIPPED on they are sold; a force-cancel of a shipped order leaves the stock
+# as it is, also while that cancel waits in CANCEL_PENDING for its refund (see Order.holds_reservation).
 HOLDS_RESERVATION: frozenset[OrderStatus] = frozenset({_S.PLACED, _S.APPROVED, _S.CANCEL_PENDING})
 
 

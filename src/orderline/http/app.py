@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from functools import partial
@@ -45,11 +47,19 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        app.state.services = await open_services()
+        services: Services = await open_services()
+        app.state.services = services
+        poller = None
+        if settings.refund_poll_seconds > 0:
+            poller = asyncio.create_task(services.refunds.poll(settings.refund_poll_seconds), name="refund-poller")
         try:
             yield
         finally:
-            await app.state.services.close()
+            if poller is not None:
+                poller.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await poller
+            await services.close()
 
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)

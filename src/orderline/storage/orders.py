@@ -12,6 +12,7 @@ from orderline.application.ports import OrderQuery, Owner, WindowTotals
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
+from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
 from orderline.storage.driver import Connection, Row
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
@@ -19,14 +20,16 @@ from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as
 _COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
     " cancel_reason, cancel_note, version, created_at, updated_at, cancelled_at, shipped_at,"
-    " delivered_at, placed_by_key, voucher_id, voucher_code, billing_address_id"
+    " delivered_at, placed_by_key, voucher_id, voucher_code, billing_address_id, cancel_requested_at, paid_at,"
+    " payment_status"
 )
 
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS})
 VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
-        :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id)
+        :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id,
+        :cancel_requested_at, :paid_at, :payment_status)
 """  # noqa: S608
 
 _INSERT_LINE = """
@@ -43,6 +46,7 @@ VALUES (:id, :line1, :line2, :city, :state, :postal_code, :country, :created_at)
 _UPDATE = """
 UPDATE orders SET status = :status, cancel_reason = :cancel_reason, cancel_note = :cancel_note,
     cancelled_at = :cancelled_at, shipped_at = :shipped_at, delivered_at = :delivered_at,
+    cancel_requested_at = :cancel_requested_at, paid_at = :paid_at, payment_status = :payment_status,
     updated_at = :updated_at, version = :version
 WHERE id = :id AND version = :expected
 """
@@ -206,6 +210,9 @@ def _params(order: Order) -> dict[str, Any]:
         "created_at": order.created_at,
         "updated_at": order.updated_at,
         "cancelled_at": order.cancelled_at,
+        "cancel_requested_at": order.cancel_requested_at,
+        "paid_at": order.paid_at,
+        "payment_status": order.payment_status.value,
         "shipped_at": order.shipped_at,
         "delivered_at": order.delivered_at,
         "placed_by_key": order.placed_by_key,
@@ -233,6 +240,9 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> 
         cancel_reason=None if reason is None else CancelReason(reason),
         cancel_note=row["cancel_note"],
         cancelled_at=as_opt_datetime(row["cancelled_at"]),
+        cancel_requested_at=as_opt_datetime(row["cancel_requested_at"]),
+        paid_at=as_opt_datetime(row["paid_at"]),
+        payment_status=OrderPaymentStatus(row["payment_status"]),
         shipped_at=as_opt_datetime(row["shipped_at"]),
         delivered_at=as_opt_datetime(row["delivered_at"]),
         placed_by_key=as_opt_uuid(row["placed_by_key"]),

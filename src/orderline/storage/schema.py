@@ -90,6 +90,9 @@ orders = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
     Column("cancelled_at", Timestamp),
+    Column("cancel_requested_at", Timestamp),
+    Column("paid_at", Timestamp),
+    Column("payment_status", String(16), nullable=False, server_default="UNPAID"),
     Column("shipped_at", Timestamp),
     Column("delivered_at", Timestamp),
     Column("placed_by_key", Uuid),
@@ -229,4 +232,42 @@ billing_addresses = Table(
     Column("postal_code", String(20), nullable=False),
     Column("country", String(2), nullable=False),
     Column("created_at", Timestamp, nullable=False),
+)
+
+# Money facts outlive their order: erasure keeps them (without the card holder) so every amount
+# captured and refunded stays accounted for. Hence order_id without a foreign key.
+payments = Table(
+    "payments",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("order_id", Uuid, nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("gateway", String(32), nullable=False),
+    Column("reference", String(200)),
+    # last4, brand, expiry and the holder's name and address: never the number, never the CVC.
+    Column("card", Json, nullable=False),
+    Column("failure_code", String(64)),
+    Column("failure_message", Text),
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+)
+
+refunds = Table(
+    "refunds",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("payment_id", ForeignKey("payments.id"), nullable=False, index=True),
+    Column("order_id", Uuid, nullable=False, index=True),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reference", String(200), unique=True),
+    Column("failure_message", Text),
+    Column("requested_at", Timestamp, nullable=False),
+    Column("settled_at", Timestamp),
+    CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index(None, "status", "requested_at"),
 )

@@ -11,6 +11,7 @@ from orderline.storage.audit import SqlAuditRepository
 from orderline.storage.driver import Connection
 from orderline.storage.idempotency import SqlIdempotencyRepository
 from orderline.storage.orders import SqlOrderRepository
+from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.pets import SqlPetRepository
 from orderline.storage.users import SqlUserRepository
 from orderline.storage.vouchers import SqlVoucherRepository
@@ -30,6 +31,7 @@ class SqlUnitOfWork:
         self.signing_keys = SqlSigningKeyRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
         self.vouchers = SqlVoucherRepository(connection)
+        self.payments = SqlPaymentRepository(connection)
         self._commit = commit
 
     async def commit(self) -> None:

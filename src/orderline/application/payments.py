@@ -1,0 +1,159 @@
+"""Pay Order: charge the card through the gateway; success approves the order, a decline leaves it PLACED.
+
+Two short transactions around the gateway call, never a lock held across it: the first records the
+payment PROCESSING (a second payment of the order is refused while one is processing), the second
+records the gateway's answer. A cancel may win in between; then the charge is refunded at once, so
+money is conserved: nothing is kept for an order that was cancelled.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+import structlog
+
+from orderline.application.audit import Action, EntityType, Record
+from orderline.application.errors import NotFound
+from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, PaymentGateway
+from orderline.application.ownership import can_see, locked_order
+from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
+from orderline.application.principal import Principal, Scope
+from orderline.application.refunds import Refunds
+from orderline.application.use_case import UseCase
+from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentInProgress
+from orderline.domain.money import Money
+from orderline.domain.order import Order
+from orderline.domain.payment import CardDetails, Payment, PaymentStatus, Refund, payment_status
+from orderline.domain.status import OrderStatus
+
+log = structlog.get_logger("orderline.payments")
+
+GATEWAY_UNAVAILABLE = "gateway_unavailable"
+
+
+@dataclass(frozen=True, slots=True)
+class PayOrder:
+    order_id: UUID
+    amount: str  # a decimal string, e.g. "150.00"
+    currency: str
+    card: CardDetails
+    if_version: int | None = None  # from If-Match
+
+
+class Payments(UseCase):
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, gateway: PaymentGateway, refunds: Refunds) -> None:
+        super().__init__(db, clock, ids)
+        self._gateway = gateway
+        self._refunds = refunds
+
+    async def pay(self, principal: Principal, command: PayOrder) -> Payment:
+        """Charge the order's total. SUCCEEDED approves the order; a decline raises PaymentDeclined."""
+        principal.require(Scope.WRITE_ORDERS)
+        amount = Money.parse(command.amount, command.currency)
+        payment = await self._start(principal, command, amount)
+        try:
+            outcome = await self._gateway.charge(payment.id, amount, command.card)
+        except GatewayUnavailable as exc:
+            log.warning("payment not charged: gateway unavailable", payment_id=str(payment.id), error=str(exc))
+            outcome = ChargeOutcome(False, None, GATEWAY_UNAVAILABLE, "the payment gateway could not be reached")
+        payment, due = await self._finish(principal, payment.id, outcome)
+        if due is not None:
+            await self._refunds.carry_out(principal, due)
+            raise OrderNotPayable(
+                "the order was cancelled while the card was charged; the charge is being refunded",
+                current_status=str(OrderStatus.CANCELLED),
+                payment_id=str(payment.id),
+                refund_id=str(due.refund.id),
+            )
+        if payment.status is PaymentStatus.FAILED:
+            raise PaymentDeclined(
+                payment.failure_message or "the card was declined",
+                payment_id=str(payment.id),
+                decline_code=payment.failure_code,
+            )
+        return payment
+
+    async def of_order(self, principal: Principal, order_id: UUID) -> list[Payment]:
+        principal.require(Scope.READ_ORDERS)
+        async with self._db.snapshot() as uow:
+            order = await uow.orders.get(order_id)
+            if order is None or not can_see(principal, order):
+                raise NotFound("order", order_id)
+            return await uow.payments.of_order(order_id)
+
+    async def _start(self, principal: Principal, command: PayOrder, amount: Money) -> Payment:
+        async with self._db.transaction() as uow:
+            order = await locked_order(uow, principal, command.order_id, command.if_version)
+            order.ensure_payable(amount)
+            if any(p.status is PaymentStatus.PROCESSING for p in await uow.payments.of_order(order.id)):
+                raise PaymentInProgress("another payment of this order is being processed; wait for its answer")
+            now = self._clock.now()
+            payment = Payment.start(
+                id=self._ids.new_id(),
+                order_id=order.id,
+                amount=amount,
+                card=command.card.card,
+                gateway=self._gateway.name,
+                now=now,
+            )
+            await uow.payments.add(payment)
+            await uow.commit()
+        return payment
+
+    async def _finish(
+        self, principal: Principal, payment_id: UUID, outcome: ChargeOutcome
+    ) -> tuple[Payment, RefundDue | None]:
+        """Record the gateway's answer; approve the order, or — if it was cancelled meanwhile — refund."""
+        async with self._db.transaction() as uow:
+            started = await uow.payments.get(payment_id)
+            assert started is not None, "payments are never deleted"
+            order = await uow.orders.get(started.order_id, for_update=True)
+            payment = await uow.payments.get(payment_id)  # read again under the order's lock
+            assert payment is not None
+            now = self._clock.now()
+            before = None if order is None else order.status
+            if not outcome.succeeded:
+                payment.fail(outcome.decline_code or "declined", outcome.message or "the card was declined", now,
+                              outcome.reference)  # fmt: skip
+                await uow.payments.save(payment)
+                await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_FAILED)
+                await uow.commit()
+                return payment, None
+            assert outcome.reference is not None, "a charge that succeeded has the gateway's reference"
+            payment.succeed(outcome.reference, now)
+            await uow.payments.save(payment)
+            due = None
+            if order is None or order.status is not OrderStatus.PLACED:
+                refunds = [] if order is None else await uow.payments.refunds_of(order.id)
+                refund = Refund.request(id=self._ids.new_id(), payment=payment, refunds=refunds, now=now)
+                await uow.payments.add_refund(refund)
+                due = RefundDue(refund, outcome.reference)
+            if order is not None:
+                expected = order.version
+                if order.status is OrderStatus.PLACED:
+                    order.pay(now)
+                facts = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
+                order.track_payment(payment_status(*facts), now)
+                await uow.orders.save(order, expected)
+            await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_SUCCEEDED)
+            await uow.commit()
+        return payment, due
+
+    async def _record_payment(
+        self,
+        uow: UnitOfWork,
+        principal: Principal,
+        payment: Payment,
+        before: OrderStatus | None,
+        order: Order | None,
+        action: Action,
+    ) -> None:
+        changed = {
+            "paymentId": {"before": None, "after": str(payment.id)},
+            "amount": {"before": None, "after": f"{payment.amount} {payment.amount.currency}"},
+        }
+        if order is not None and order.status is not before:
+            changed["status"] = {"before": str(before), "after": str(order.status)}
+        await self._record(uow, principal, Record(action, EntityType.ORDER, payment.order_id, changed,
+                                                  payment.failure_message))  # fmt: skip

@@ -1,0 +1,144 @@
+"""Refunds: ask the gateway to return money, and settle what it answers — once, however often it is told.
+
+A refund is recorded PENDING in the same transaction as the cancel that needs it, before the gateway
+is asked, so a crash or an unreachable gateway leaves a record the poller finishes. It settles by
+three roads — the gateway's answer to the request, its signed callback, the poller asking — and
+whichever comes first wins under the order's row lock; the others find it settled and do nothing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from uuid import UUID
+
+import structlog
+
+from orderline.application.audit import Action, EntityType, Record
+from orderline.application.errors import NotFound
+from orderline.application.gateway import GatewayUnavailable, PaymentGateway, RefundOutcome
+from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
+from orderline.application.principal import SYSTEM, Principal
+from orderline.application.stock import free_voucher, release_stock
+from orderline.application.use_case import UseCase
+from orderline.domain.order import Order
+from orderline.domain.payment import Refund, RefundStatus, payment_status
+from orderline.domain.status import OrderStatus
+
+log = structlog.get_logger("orderline.refunds")
+
+POLL_BATCH = 100
+
+
+class Refunds(UseCase):
+    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, gateway: PaymentGateway) -> None:
+        super().__init__(db, clock, ids)
+        self._gateway = gateway
+
+    async def carry_out(self, actor: Principal, due: RefundDue) -> Order | None:
+        """Ask the gateway for the refund and settle its answer; the order as it then is (None if erased)."""
+        refund = due.refund
+        try:
+            outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)
+        except GatewayUnavailable as exc:
+            log.warning("refund not sent; the poller will ask again", refund_id=str(refund.id), error=str(exc))
+            async with self._db.snapshot() as uow:
+                return await uow.orders.get(refund.order_id)
+        return await self.settle(actor, refund.id, outcome)
+
+    async def settle(self, actor: Principal, refund_id: UUID, outcome: RefundOutcome) -> Order | None:
+        """Apply the gateway's answer: a settled refund completes or rolls back the order's cancel.
+
+        Exactly once: a refund already settled is left as it is, whoever reports it again.
+        """
+        async with self._db.transaction() as uow:
+            refund = await uow.payments.get_refund(refund_id)
+            if refund is None:
+                raise NotFound("refund", refund_id)
+            order = await uow.orders.get(refund.order_id, for_update=True)  # the order's lock first, always
+            refund = await uow.payments.get_refund(refund_id, for_update=True)
+            assert refund is not None, "refunds are never deleted"
+            if refund.settled or (outcome.status is RefundStatus.PENDING and refund.reference == outcome.reference):
+                return order
+            now = self._clock.now()
+            if outcome.status is RefundStatus.PENDING:
+                refund.reference = outcome.reference
+            elif outcome.status is RefundStatus.SUCCEEDED:
+                refund.succeed(outcome.reference, now)
+            else:
+                refund.fail(outcome.message or "the gateway refused the refund", now, outcome.reference)
+            await uow.payments.save_refund(refund)
+            if order is not None and refund.settled:
+                await self._settle_order(uow, actor, order, refund)
+            await uow.commit()
+        return order
+
+    async def _settle_order(self, uow: UnitOfWork, actor: Principal, order: Order, refund: Refund) -> None:
+        expected, before, before_payment = order.version, order.status, order.payment_status
+        now = self._clock.now()
+        succeeded = refund.status is RefundStatus.SUCCEEDED
+        if before is OrderStatus.CANCEL_PENDING and succeeded:
+            held = order.holds_reservation
+            order.complete_cancel(now)
+            if held:
+                await release_stock(uow, order, now)
+            if order.voucher_id is not None:
+                await free_voucher(uow, order.voucher_id)
+            action = Action.ORDER_CANCELLED
+        elif before is OrderStatus.CANCEL_PENDING:
+            order.roll_back_cancel(now)
+            action = Action.ORDER_CANCEL_FAILED
+        else:  # a charge that raced a cancel, returned to an order already cancelled
+            action = Action.REFUND_SUCCEEDED if succeeded else Action.REFUND_FAILED
+        facts = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
+        order.track_payment(payment_status(*facts), now)
+        await uow.orders.save(order, expected)
+        changed = {
+            "status": {"before": str(before), "after": str(order.status)},
+            "paymentStatus": {"before": str(before_payment), "after": str(order.payment_status)},
+            "refundId": {"before": None, "after": str(refund.id)},
+        }
+        await self._record(uow, actor, Record(action, EntityType.ORDER, order.id, changed, refund.failure_message))
+
+    async def on_callback(self, headers: Mapping[str, str], body: bytes) -> Refund:
+        """A signed gateway callback about a refund: ask the gateway how it stands and settle it."""
+        reference = self._gateway.callback_reference(headers, body)
+        async with self._db.snapshot() as uow:
+            refund = await uow.payments.refund_by_reference(reference)
+        if refund is None:
+            raise NotFound("refund", reference)
+        if not refund.settled:
+            await self.settle(SYSTEM, refund.id, await self._gateway.refund_status(reference))
+        async with self._db.snapshot() as uow:
+            settled = await uow.payments.get_refund(refund.id)
+        assert settled is not None
+        return settled
+
+    async def settle_pending(self, limit: int = POLL_BATCH) -> int:
+        """Ask the gateway about every PENDING refund (sending those it never received); how many settled."""
+        async with self._db.snapshot() as uow:
+            pending = await uow.payments.pending_refunds(limit)
+        settled = 0
+        for due in pending:
+            refund = due.refund
+            try:
+                if refund.reference is None:
+                    outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)
+                else:
+                    outcome = await self._gateway.refund_status(refund.reference)
+            except GatewayUnavailable as exc:
+                log.warning("refund status unknown; asking again later", refund_id=str(refund.id), error=str(exc))
+                continue
+            if outcome.status is not RefundStatus.PENDING or refund.reference is None:
+                await self.settle(SYSTEM, refund.id, outcome)
+                settled += outcome.status is not RefundStatus.PENDING
+        return settled
+
+    async def poll(self, interval: float) -> None:
+        """Settle pending refunds every ``interval`` seconds, so a lost callback leaves no order pending."""
+        while True:
+            try:
+                await self.settle_pending()
+            except Exception:
+                log.exception("refund poll failed")
+            await asyncio.sleep(interval)

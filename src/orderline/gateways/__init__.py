@@ -1,0 +1,1 @@
+"""Payment gateway adapters: each implements the application's PaymentGateway port for one provider."""

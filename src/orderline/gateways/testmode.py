@@ -1,0 +1,132 @@
+"""The built-in test gateway: test card numbers choose the outcome, as providers' test modes do.
+
+Stateless on purpose: a charge's behaviour is written into its reference, and an asynchronous
+refund's reference carries the moment it was asked for, so its outcome is decided from the reference
+and the clock alone. Any process, before or after a restart, answers the same.
+
+| card | charge | refund |
+|---|---|---|
+| 4242424242424242 | succeeds | succeeds at once |
+| 4000000000000002 | declined | — |
+| 4000000000003220 | succeeds | pending, succeeds after the refund delay |
+| 4000000000005126 | succeeds | pending, fails after the refund delay |
+
+Callbacks are signed as Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
+``webhook-signature``) with the gateway's secret.
+"""
+
+from __future__ import annotations
+
+import base64
+import secrets
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from uuid import UUID, uuid4
+
+import msgspec
+from standardwebhooks import Webhook
+from standardwebhooks.webhooks import WebhookVerificationError
+
+from orderline.application.gateway import ChargeOutcome, InvalidCallback, RefundOutcome
+from orderline.application.ports import Clock
+from orderline.domain.money import Money
+from orderline.domain.payment import CardDetails, RefundStatus
+
+NAME = "test"
+
+SUCCEEDS = "4242424242424242"
+DECLINED = "4000000000000002"
+REFUNDS_LATER = "4000000000003220"
+REFUND_FAILS_LATER = "4000000000005126"
+
+# The behaviour of a card, as written into its charge reference.
+_SYNC, _DECLINED, _ASYNC_OK, _ASYNC_FAIL = "sync", "declined", "asyncok", "asyncfail"
+_BEHAVIOUR = {SUCCEEDS: _SYNC, DECLINED: _DECLINED, REFUNDS_LATER: _ASYNC_OK, REFUND_FAILS_LATER: _ASYNC_FAIL}
+REFUND_FAILURE = "the card issuer refused the refund (test card 4000000000005126)"
+
+
+class RefundCallback(msgspec.Struct):
+    reference: str
+
+
+class Callback(msgspec.Struct):
+    type: str
+    data: RefundCallback
+
+
+class TestModeGateway:
+    """A PaymentGateway whose card numbers choose the outcome (see the module's table)."""
+
+    __test__ = False  # not a pytest test class, whatever its name
+
+    def __init__(self, clock: Clock, refund_delay: timedelta, secret: str) -> None:
+        self._clock = clock
+        self._delay = refund_delay
+        self._webhook = Webhook(secret)
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    async def charge(self, payment_id: UUID, amount: Money, card: CardDetails) -> ChargeOutcome:
+        behaviour = _BEHAVIOUR.get(card.number)
+        reference = f"tg_ch_{behaviour or 'unknown'}_{payment_id.hex}"
+        if behaviour is None:
+            known = ", ".join(_BEHAVIOUR)
+            return ChargeOutcome(
+                False, reference, "card_not_supported", f"the test gateway takes only its test cards: {known}"
+            )
+        if behaviour == _DECLINED:
+            return ChargeOutcome(False, reference, "card_declined", "the card was declined")
+        return ChargeOutcome(True, reference)
+
+    async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
+        behaviour = _behaviour_of(charge_reference)
+        if behaviour == _SYNC:
+            return RefundOutcome(RefundStatus.SUCCEEDED, f"tg_re_{_SYNC}_{refund_id.hex}")
+        asked_at = int(self._clock.now().timestamp() * 1000)
+        return await self.refund_status(f"tg_re_{behaviour}_{asked_at}_{refund_id.hex}")
+
+    async def refund_status(self, reference: str) -> RefundOutcome:
+        parts = reference.split("_")
+        if parts[:3] == ["tg", "re", _SYNC]:
+            return RefundOutcome(RefundStatus.SUCCEEDED, reference)
+        if len(parts) != 5 or parts[:2] != ["tg", "re"] or parts[2] not in {_ASYNC_OK, _ASYNC_FAIL}:
+            raise ValueError(f"not a test gateway refund: {reference!r}")  # we only ask about our own references
+        asked_at = datetime.fromtimestamp(int(parts[3]) / 1000, UTC)
+        if self._clock.now() - asked_at < self._delay:
+            return RefundOutcome(RefundStatus.PENDING, reference)
+        if parts[2] == _ASYNC_OK:
+            return RefundOutcome(RefundStatus.SUCCEEDED, reference)
+        return RefundOutcome(RefundStatus.FAILED, reference, REFUND_FAILURE)
+
+    def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
+        try:
+            self._webhook.verify(body, dict(headers), json_parse=False)
+            return msgspec.json.decode(body, type=Callback).data.reference
+        except (WebhookVerificationError, ValueError, msgspec.DecodeError) as exc:
+            raise InvalidCallback(f"the callback is not a valid signed gateway callback: {exc}") from None
+
+    def signed_callback(self, reference: str) -> tuple[dict[str, str], bytes]:
+        """The headers and body the gateway sends to say a refund has moved (for tests and sandbox users)."""
+        body = msgspec.json.encode(Callback("refund.updated", RefundCallback(reference)))
+        message_id, now = f"msg_{uuid4().hex}", datetime.now(UTC)  # the receiver checks real time
+        signature = self._webhook.sign(message_id, now, body.decode())
+        headers = {
+            "webhook-id": message_id,
+            "webhook-timestamp": str(int(now.timestamp())),
+            "webhook-signature": signature,
+        }
+        return headers, body
+
+
+def _behaviour_of(charge_reference: str) -> str:
+    parts = charge_reference.split("_")
+    if len(parts) != 4 or parts[:2] != ["tg", "ch"] or parts[2] not in {_SYNC, _ASYNC_OK, _ASYNC_FAIL}:
+        raise ValueError(f"not a test gateway charge that succeeded: {charge_reference!r}")
+    return parts[2]
+
+
+def new_secret() -> str:
+    """A fresh Standard Webhooks secret (``whsec_`` and 32 random bytes in base64)."""
+    return "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode()

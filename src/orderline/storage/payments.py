@@ -1,0 +1,181 @@
+"""Payments and refunds in SQL: the money facts of orders, the pending-refund queue, and holder erasure."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from orderline.application.ports import RefundDue
+from orderline.domain.money import Money
+from orderline.domain.payment import Card, Payment, PaymentStatus, Refund, RefundStatus
+from orderline.storage.driver import Connection, Row
+from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid, from_json, to_json
+
+_PAYMENT_COLUMNS = (
+    "id, order_id, amount_minor, currency, status, gateway, reference, card, failure_code, failure_message,"
+    " created_at, updated_at"
+)
+_REFUND_COLUMNS = (
+    "id, payment_id, order_id, amount_minor, currency, status, reference, failure_message, requested_at, settled_at"
+)
+
+
+class SqlPaymentRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def add(self, payment: Payment) -> None:
+        sql = f"""INSERT INTO payments ({_PAYMENT_COLUMNS})
+                  VALUES (:id, :order_id, :amount_minor, :currency, :status, :gateway, :reference, :card,
+                          :failure_code, :failure_message, :created_at, :updated_at)"""  # noqa: S608
+        await self._db.execute(sql, _payment_params(payment))
+
+    async def save(self, payment: Payment) -> None:
+        sql = """UPDATE payments SET status = :status, reference = :reference, card = :card,
+                     failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
+                 WHERE id = :id"""
+        await self._db.execute(sql, _payment_params(payment))
+
+    async def get(self, payment_id: UUID) -> Payment | None:
+        row = await self._db.fetch_one(f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = :id", {"id": payment_id})  # noqa: S608
+        return None if row is None else _payment(row)
+
+    async def of_order(self, order_id: UUID) -> list[Payment]:
+        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id ORDER BY created_at, id"  # noqa: S608
+        return [_payment(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
+
+    async def add_refund(self, refund: Refund) -> None:
+        sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS})
+                  VALUES (:id, :payment_id, :order_id, :amount_minor, :currency, :status, :reference,
+                          :failure_message, :requested_at, :settled_at)"""  # noqa: S608
+        await self._db.execute(sql, _refund_params(refund))
+
+    async def save_refund(self, refund: Refund) -> None:
+        sql = """UPDATE refunds SET status = :status, reference = :reference, failure_message = :failure_message,
+                     settled_at = :settled_at
+                 WHERE id = :id"""
+        await self._db.execute(sql, _refund_params(refund))
+
+    async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None:
+        lock = self._db.for_update() if for_update else ""
+        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = :id{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": refund_id})
+        return None if row is None else _refund(row)
+
+    async def refund_by_reference(self, reference: str) -> Refund | None:
+        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE reference = :reference"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"reference": reference})
+        return None if row is None else _refund(row)
+
+    async def refunds_of(self, order_id: UUID) -> list[Refund]:
+        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE order_id = :order_id ORDER BY requested_at, id"  # noqa: S608
+        return [_refund(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
+
+    async def pending_refunds(self, limit: int) -> list[RefundDue]:
+        columns = ", ".join(f"r.{name.strip()}" for name in _REFUND_COLUMNS.split(","))
+        sql = f"""SELECT {columns}, p.reference AS charge_reference
+                  FROM refunds r JOIN payments p ON p.id = r.payment_id
+                  WHERE r.status = 'PENDING' ORDER BY r.requested_at, r.id LIMIT :limit"""  # noqa: S608
+        return [
+            RefundDue(_refund(row), row["charge_reference"]) for row in await self._db.fetch_all(sql, {"limit": limit})
+        ]
+
+    async def forget_holders(self, order_id: UUID) -> None:
+        for payment in await self.of_order(order_id):
+            payment.card = payment.card.without_holder()
+            await self.save(payment)
+
+
+def _card_json(card: Card) -> str:
+    return to_json(
+        {
+            "last4": card.last4,
+            "brand": card.brand,
+            "expMonth": card.exp_month,
+            "expYear": card.exp_year,
+            "name": card.name,
+            "addressLine1": card.address_line1,
+            "addressLine2": card.address_line2,
+            "addressCity": card.address_city,
+            "addressCountry": card.address_country,
+            "addressPostCode": card.address_post_code,
+        }
+    )
+
+
+def _card(value: Any) -> Card:
+    card = from_json(value)
+    return Card(
+        card["last4"],
+        card["brand"],
+        card["expMonth"],
+        card["expYear"],
+        card.get("name"),
+        card.get("addressLine1"),
+        card.get("addressLine2"),
+        card.get("addressCity"),
+        card.get("addressCountry"),
+        card.get("addressPostCode"),
+    )
+
+
+def _payment_params(payment: Payment) -> dict[str, Any]:
+    return {
+        "id": payment.id,
+        "order_id": payment.order_id,
+        "amount_minor": payment.amount.amount_minor,
+        "currency": payment.amount.currency,
+        "status": payment.status.value,
+        "gateway": payment.gateway,
+        "reference": payment.reference,
+        "card": _card_json(payment.card),
+        "failure_code": payment.failure_code,
+        "failure_message": payment.failure_message,
+        "created_at": payment.created_at,
+        "updated_at": payment.updated_at,
+    }
+
+
+def _payment(row: Row) -> Payment:
+    return Payment(
+        id=as_uuid(row["id"]),
+        order_id=as_uuid(row["order_id"]),
+        amount=Money(int(row["amount_minor"]), row["currency"]),
+        card=_card(row["card"]),
+        gateway=row["gateway"],
+        status=PaymentStatus(row["status"]),
+        created_at=as_datetime(row["created_at"]),
+        updated_at=as_datetime(row["updated_at"]),
+        reference=row["reference"],
+        failure_code=row["failure_code"],
+        failure_message=row["failure_message"],
+    )
+
+
+def _refund_params(refund: Refund) -> dict[str, Any]:
+    return {
+        "id": refund.id,
+        "payment_id": refund.payment_id,
+        "order_id": refund.order_id,
+        "amount_minor": refund.amount.amount_minor,
+        "currency": refund.amount.currency,
+        "status": refund.status.value,
+        "reference": refund.reference,
+        "failure_message": refund.failure_message,
+        "requested_at": refund.requested_at,
+        "settled_at": refund.settled_at,
+    }
+
+
+def _refund(row: Row) -> Refund:
+    return Refund(
+        id=as_uuid(row["id"]),
+        payment_id=as_uuid(row["payment_id"]),
+        order_id=as_uuid(row["order_id"]),
+        amount=Money(int(row["amount_minor"]), row["currency"]),
+        status=RefundStatus(row["status"]),
+        requested_at=as_datetime(row["requested_at"]),
+        reference=row["reference"],
+        failure_message=row["failure_message"],
+        settled_at=as_opt_datetime(row["settled_at"]),
+    )
