@@ -27,6 +27,9 @@ ENGINES = [
 
 START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
+# The test gateway's callback-signing secret in test settings, so tests can sign callbacks too.
+TEST_GATEWAY_SECRET = "whsec_" + "dGVzdC1nYXRld2F5LXNlY3JldC0zMi1ieXRlcy0tLS0="
+
 
 class SteppingClock:
     """Each reading is one millisecond after the last, so timestamps are distinct and ordered."""

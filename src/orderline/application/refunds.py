@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from datetime import timedelta
 from uuid import UUID
 
 import structlog
@@ -28,6 +29,9 @@ from orderline.domain.status import OrderStatus
 log = structlog.get_logger("orderline.refunds")
 
 POLL_BATCH = 100
+# A refund the gateway never acknowledged (unreachable, or a crash before its answer was kept) is sent
+# again once this has passed since it was recorded; earlier, the first request may still be running.
+RESEND_AFTER = timedelta(seconds=30)
 
 
 class Refunds(UseCase):
@@ -58,8 +62,8 @@ class Refunds(UseCase):
             order = await uow.orders.get(refund.order_id, for_update=True)  # the order's lock first, always
             refund = await uow.payments.get_refund(refund_id, for_update=True)
             assert refund is not None, "refunds are never deleted"
-            if refund.settled or (outcome.status is RefundStatus.PENDING and refund.reference == outcome.reference):
-                return order
+            if refund.settled or (outcome.status is RefundStatus.PENDING and refund.reference is not None):
+                return order  # settled already, or nothing new: the first reference the gateway gave stays
             now = self._clock.now()
             if outcome.status is RefundStatus.PENDING:
                 refund.reference = outcome.reference
@@ -119,8 +123,11 @@ class Refunds(UseCase):
         async with self._db.snapshot() as uow:
             pending = await uow.payments.pending_refunds(limit)
         settled = 0
+        now = self._clock.now()
         for due in pending:
             refund = due.refund
+            if refund.reference is None and now - refund.requested_at < RESEND_AFTER:
+                continue  # its request may still be on its way to the gateway
             try:
                 if refund.reference is None:
                     outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)

@@ -170,7 +170,10 @@ def payment_status(payments: Iterable[Payment], refunds: Iterable[Refund]) -> Or
     captured = {p.id for p in payments if p.status is PaymentStatus.SUCCEEDED}
     if not captured:
         return OrderPaymentStatus.UNPAID
-    latest = max((r for r in refunds if r.payment_id in captured), key=lambda r: r.requested_at, default=None)
+    latest: Refund | None = None
+    for refund in refunds:  # oldest first; on a tie of times the later in the list is the newer
+        if refund.payment_id in captured and (latest is None or refund.requested_at >= latest.requested_at):
+            latest = refund
     if latest is None:
         return OrderPaymentStatus.PAID
     return {

@@ -2,7 +2,9 @@
 
 Stateless on purpose: a charge's behaviour is written into its reference, and an asynchronous
 refund's reference carries the moment it was asked for, so its outcome is decided from the reference
-and the clock alone. Any process, before or after a restart, answers the same.
+and the clock alone. Any process, before or after a restart, answers the same. One departure from a
+real provider follows: asking for the same refund twice gives a second reference (with a later
+time). Refunds keep the first reference they are told, and re-send only refunds that never got one.
 
 | card | charge | refund |
 |---|---|---|
@@ -18,6 +20,7 @@ Callbacks are signed as Standard Webhooks (``webhook-id``, ``webhook-timestamp``
 from __future__ import annotations
 
 import base64
+import math
 import secrets
 from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
@@ -84,7 +87,7 @@ class TestModeGateway:
         behaviour = _behaviour_of(charge_reference)
         if behaviour == _SYNC:
             return RefundOutcome(RefundStatus.SUCCEEDED, f"tg_re_{_SYNC}_{refund_id.hex}")
-        asked_at = int(self._clock.now().timestamp() * 1000)
+        asked_at = math.ceil(self._clock.now().timestamp() * 1000)  # rounded up: never settles early
         return await self.refund_status(f"tg_re_{behaviour}_{asked_at}_{refund_id.hex}")
 
     async def refund_status(self, reference: str) -> RefundOutcome:

@@ -29,6 +29,7 @@ from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
 from orderline.http.api.orders import OrderController
+from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez
 from orderline.http.api.users import UserController, create_token
@@ -80,6 +81,8 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
         route_handlers=[
             PetController,
             OrderController,
+            PaymentController,
+            gateway_callback,
             UserController,
             create_token,
             AdminController,

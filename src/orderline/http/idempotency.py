@@ -30,19 +30,21 @@ async def idempotent(
     services: Services,
     key: str | None,
     act: Callable[[], Awaitable[Response[Any]]],
+    *,
+    fingerprint: bytes | None = None,
 ) -> Response[Any]:
     """Run ``act`` once per key; a repeat of the same request gets the first answer, marked replayed.
 
-    Only answers are kept: a refusal raised by ``act`` frees the key, so a retry is judged afresh
-    (and, nothing having changed, refused the same way).
+    Two requests are the same when method, path and ``fingerprint`` (default: the body) agree. Only
+    answers are kept: a refusal raised by ``act`` frees the key, so a retry is judged afresh (and,
+    nothing having changed, refused the same way).
     """
     if key is None:
         return await act()
     owner = identity_of(request.scope)
-    fingerprint = hashlib.sha256(
-        b"\n".join([request.method.encode(), request.url.path.encode(), await request.body()])
-    ).hexdigest()
-    stored = await services.idempotency.claim(owner, key, fingerprint)
+    same = await request.body() if fingerprint is None else fingerprint
+    digest = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), same])).hexdigest()
+    stored = await services.idempotency.claim(owner, key, digest)
     if stored is not None:
         body = stored.body.encode() if stored.body else None
         return Response(body, status_code=stored.status, headers={**stored.headers, REPLAYED: "true"},

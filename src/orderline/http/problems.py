@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from orderline.application import errors as app
-from orderline.application import idempotency
+from orderline.application import gateway, idempotency
 from orderline.domain import errors as domain
 
 MEDIA_TYPE = "application/problem+json"
@@ -49,6 +49,12 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
         "voucher-not-applicable", HTTPStatus.UNPROCESSABLE_ENTITY, "Voucher not applicable"
     ),
     domain.InvalidAddress: _p("invalid-address", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid address"),
+    domain.InvalidCard: _p("invalid-card", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid card"),
+    domain.OrderNotPayable: _p("order-not-payable", HTTPStatus.CONFLICT, "Order not payable"),
+    domain.PaymentMismatch: _p("payment-mismatch", HTTPStatus.UNPROCESSABLE_ENTITY, "Payment does not match the order"),
+    domain.PaymentInProgress: _p("payment-in-progress", HTTPStatus.CONFLICT, "Payment in progress"),
+    domain.PaymentDeclined: _p("payment-declined", HTTPStatus.PAYMENT_REQUIRED, "Payment declined"),
+    gateway.InvalidCallback: _p("invalid-signature", HTTPStatus.UNAUTHORIZED, "Invalid signature"),
     app.ApplicationError: _p("bad-request", HTTPStatus.BAD_REQUEST),
     app.NotFound: _p("not-found", HTTPStatus.NOT_FOUND),
     app.PetNotFound: _p("pet-not-found", HTTPStatus.NOT_FOUND, "Pet not found"),

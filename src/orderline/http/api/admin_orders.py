@@ -6,13 +6,13 @@ import csv
 import io
 from collections.abc import AsyncIterator
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
 from litestar.params import Body, FromPath, FromQuery, QueryParameter
-from litestar.response import Stream
+from litestar.response import Response, Stream
 
 from orderline.application.orders import CancelOrder, OrderFilter
 from orderline.application.principal import Principal, Scope
@@ -20,8 +20,8 @@ from orderline.application.services import Services
 from orderline.domain.order import CancelReason, Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
-from orderline.http.api.examples import CANCEL_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
-from orderline.http.api.orders import IfMatch, Note, OrderOut, version_in
+from orderline.http.api.examples import CANCEL_EXAMPLE, CANCEL_PENDING_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
+from orderline.http.api.orders import IfMatch, Note, OrderOut, cancel_answer, version_in
 from orderline.http.api.wire import Cursor, Limit, PageOut, utc
 from orderline.http.dependencies import Caller, UseCases
 from orderline.http.openapi import body_examples, problems, success
@@ -114,8 +114,10 @@ class AdminOrderController(Controller):
         status_code=200,
         operation_id="forceCancelOrder",
         summary="Force Cancel Order",
-        description="Cancels a PLACED, APPROVED or SHIPPED order with a required reason.",
+        description="Cancels a PLACED, APPROVED or SHIPPED order with a required reason, refunding any payment: "
+        "200 once CANCELLED, 202 while an asynchronous refund is pending (CANCEL_PENDING).",
         responses=success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order")
+        | success(202, OrderOut, CANCEL_PENDING_EXAMPLE, "the cancel waits for the refund (CANCEL_PENDING)")
         | problems(
             "unauthorized",
             "forbidden",
@@ -132,9 +134,9 @@ class AdminOrderController(Controller):
         services: UseCases,
         principal: Caller,
         if_match: IfMatch = None,
-    ) -> OrderOut:
+    ) -> Response[Any]:
         command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-        return OrderOut.of(await services.orders.cancel(principal, command, force=True))
+        return cancel_answer(await services.orders.cancel(principal, command, force=True))
 
     @delete(
         "/{order_id:uuid}",

@@ -21,8 +21,11 @@ ORDER_EXAMPLE: dict[str, Any] = {
     "discountAmount": "0.00",
     "voucherCode": None,
     "billingAddress": None,
+    "paymentStatus": "UNPAID",
+    "paidAt": None,
     "cancelReason": None,
     "cancelNote": None,
+    "cancelRequestedAt": None,
     "cancelledAt": None,
     "createdAt": "2025-12-21T13:56:23.000Z",
     "updatedAt": "2025-12-21T13:56:23.000Z",
@@ -36,9 +39,70 @@ CANCEL_EXAMPLE: dict[str, Any] = {
     "status": "CANCELLED",
     "cancelReason": "DUPLICATE",
     "cancelNote": "placed twice",
+    "cancelRequestedAt": "2025-12-21T14:02:00.000Z",
     "cancelledAt": "2025-12-21T14:02:00.000Z",
     "updatedAt": "2025-12-21T14:02:00.000Z",
     "version": 2,
+}
+
+CANCEL_PENDING_EXAMPLE: dict[str, Any] = {
+    **CANCEL_EXAMPLE,
+    "status": "CANCEL_PENDING",
+    "paymentStatus": "REFUND_PENDING",
+    "paidAt": "2025-12-21T13:58:00.000Z",
+    "cancelledAt": None,
+    "version": 4,
+}
+
+PAYMENT_ID = "019b413a-5e6f-7abc-8def-123456789abc"
+REFUND_ID = "019b413b-6e6f-7abc-8def-123456789abc"
+
+PAYMENT_IN_EXAMPLE: dict[str, Any] = {
+    "amount": "150.00",
+    "currency": "USD",
+    "source": {
+        "object": "card",
+        "name": "Ada Lovelace",
+        "number": "4242424242424242",
+        "cvc": "123",
+        "expMonth": 12,
+        "expYear": 2030,
+        "addressLine1": "1 High Street",
+        "addressCity": "London",
+        "addressCountry": "GB",
+        "addressPostCode": "SW1A 1AA",
+    },
+}
+
+PAYMENT_EXAMPLE: dict[str, Any] = {
+    "id": PAYMENT_ID,
+    "orderId": ORDER_ID,
+    "amount": "150.00",
+    "currency": "USD",
+    "status": "SUCCEEDED",
+    "source": {
+        "object": "card",
+        "name": "Ada Lovelace",
+        "number": "************4242",
+        "brand": "VISA",
+        "last4": "4242",
+        "expMonth": 12,
+        "expYear": 2030,
+        "addressLine1": "1 High Street",
+        "addressLine2": None,
+        "addressCity": "London",
+        "addressCountry": "GB",
+        "addressPostCode": "SW1A 1AA",
+    },
+    "gateway": "test",
+    "failureCode": None,
+    "failureMessage": None,
+    "createdAt": "2025-12-21T13:58:00.000Z",
+}
+
+REFUND_CALLBACK_EXAMPLE: dict[str, Any] = {
+    "type": "refund.updated",
+    "data": {"reference": "tg_re_asyncok_1766325720000_019b413b6e6f7abc8def123456789abc"},
 }
 
 ORDER_PAGE_EXAMPLE: dict[str, Any] = {"data": [ORDER_EXAMPLE], "nextCursor": "eyJrIjoib3JkZXJzIiwidiI6MX0"}

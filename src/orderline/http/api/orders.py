@@ -17,10 +17,12 @@ from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, 
 from orderline.application.principal import Scope
 from orderline.domain.address import Address
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
+from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs, public
 from orderline.http.api.examples import (
     CANCEL_EXAMPLE,
+    CANCEL_PENDING_EXAMPLE,
     ORDER_EXAMPLE,
     ORDER_PAGE_EXAMPLE,
     PLACE_EXAMPLES,
@@ -126,8 +128,11 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
     discount_amount: str
     voucher_code: str | None
     billing_address: AddressOut | None
+    payment_status: OrderPaymentStatus
+    paid_at: datetime | None
     cancel_reason: CancelReason | None
     cancel_note: str | None
+    cancel_requested_at: datetime | None
     cancelled_at: datetime | None
     created_at: datetime
     updated_at: datetime
@@ -152,8 +157,11 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
             discount_amount=str(order.discount_total),
             voucher_code=order.voucher_code,
             billing_address=AddressOut.of(order.billing_address),
+            payment_status=order.payment_status,
+            paid_at=order.paid_at,
             cancel_reason=order.cancel_reason,
             cancel_note=order.cancel_note,
+            cancel_requested_at=order.cancel_requested_at,
             cancelled_at=order.cancelled_at,
             created_at=order.created_at,
             updated_at=order.updated_at,
@@ -173,6 +181,19 @@ class PlacedOrderOut(OrderOut, kw_only=True):
 
 def etag(order: Order) -> str:
     return f'"{order.id}.{order.version}"'
+
+
+def cancel_answer(order: Order, *, cancelled_status: int = 200) -> Response[Any]:
+    """A cancel's answer: the order (with its ETag), 202 while its refund is pending (CANCEL_PENDING).
+
+    ``cancelled_status`` 204 answers a finished cancel with no body, as the DELETE route does.
+    """
+    headers = {"ETag": etag(order)}
+    if order.status is OrderStatus.CANCEL_PENDING:
+        return Response(OrderOut.of(order), status_code=202, headers=headers)
+    if cancelled_status == 204:
+        return Response(None, status_code=204, headers=headers)
+    return Response(OrderOut.of(order), status_code=cancelled_status, headers=headers)
 
 
 IfMatch = Annotated[
@@ -267,10 +288,12 @@ class OrderController(Controller):
         **needs(Scope.WRITE_ORDERS),
         operation_id="cancelOrder",
         summary="Cancel Order",
-        description="Cancels a PLACED or APPROVED order (reason CUSTOMER_REQUEST) and releases its "
-        "stock. The order is kept, with status CANCELLED.",
+        description="Cancels a PLACED or APPROVED order (reason CUSTOMER_REQUEST): 204 once it is CANCELLED, "
+        "its stock released and any payment refunded; 202 with the order while an asynchronous refund is "
+        "pending (CANCEL_PENDING). The order is kept.",
         responses={
             204: ResponseSpec(None, description="the order is cancelled; a replayed request says so again"),
+            **success(202, OrderOut, CANCEL_PENDING_EXAMPLE, "the cancel waits for the refund (CANCEL_PENDING)"),
             **problems(
                 "not-found",
                 "order-not-cancellable",
@@ -292,10 +315,10 @@ class OrderController(Controller):
         idempotency_key: IdempotencyKey = None,
     ) -> Response[None]:
         async def cancel() -> Response[Any]:
-            await services.orders.cancel(principal, CancelOrder(order_id, if_version=version_in(if_match, order_id)))
-            return Response(None, status_code=204)
+            command = CancelOrder(order_id, if_version=version_in(if_match, order_id))
+            return cancel_answer(await services.orders.cancel(principal, command), cancelled_status=204)
 
-        # Annotated as bodiless for Litestar: a 204 (also when replayed) carries nothing.
+        # Annotated as bodiless for Litestar, as a 204 (also when replayed) carries nothing; a 202 has the order.
         return cast(Response[None], await idempotent(request, services, idempotency_key, cancel))
 
     @post(
@@ -304,8 +327,12 @@ class OrderController(Controller):
         status_code=200,
         operation_id="cancelOrderWithReason",
         summary="Cancel Order with a reason",
+        description="Cancels a PLACED or APPROVED order with a reason: 200 once it is CANCELLED (stock released, "
+        "payment refunded), 202 while an asynchronous refund is pending (CANCEL_PENDING). Cancelling a "
+        "CANCEL_PENDING order answers 202 again and starts nothing new.",
         responses={
             **success(200, OrderOut, CANCEL_EXAMPLE, "the cancelled order"),
+            **success(202, OrderOut, CANCEL_PENDING_EXAMPLE, "the cancel waits for the refund (CANCEL_PENDING)"),
             **problems("not-found", "order-not-cancellable", "precondition-failed", "unauthorized", "forbidden",
                        "idempotency-key-reused", "idempotency-key-in-use", "unsupported-media-type"),
         },
@@ -325,7 +352,6 @@ class OrderController(Controller):
     ) -> Response[Any]:
         async def cancel() -> Response[Any]:
             command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-            order = await services.orders.cancel(principal, command)
-            return Response(OrderOut.of(order), headers={"ETag": etag(order)})
+            return cancel_answer(await services.orders.cancel(principal, command))
 
         return await idempotent(request, services, idempotency_key, cancel)

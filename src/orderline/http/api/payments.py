@@ -1,0 +1,220 @@
+"""Payment routes: Pay Order (/v1/orders/{id}/payment), an order's payments, and the gateway's callbacks."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+import msgspec
+from litestar import Controller, Request, get, post
+from litestar.params import Body, FromPath
+from litestar.response import Response
+
+from orderline.application.payments import PayOrder
+from orderline.application.principal import Scope
+from orderline.domain.payment import Card, CardDetails, Payment, PaymentStatus, RefundStatus
+from orderline.http.access import needs, public
+from orderline.http.api.examples import (
+    ORDER_ID,
+    PAYMENT_EXAMPLE,
+    PAYMENT_IN_EXAMPLE,
+    REFUND_CALLBACK_EXAMPLE,
+    REFUND_ID,
+)
+from orderline.http.api.orders import IfMatch, version_in
+from orderline.http.api.wire import CurrencyCode, DecimalString
+from orderline.http.dependencies import Caller, UseCases
+from orderline.http.idempotency import IdempotencyKey, idempotent
+from orderline.http.openapi import body_examples, problems, success
+
+Text = Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class CardIn(msgspec.Struct, rename="camel", kw_only=True):
+    """A card as the Pet Store's OrderPayment ``source``. The number and CVC go to the gateway only."""
+
+    object: Literal["card"] = "card"
+    name: Text | None = None
+    number: Annotated[str, msgspec.Meta(min_length=1, max_length=19, description="write-only; shown masked")]
+    cvc: Annotated[str, msgspec.Meta(min_length=1, max_length=4, description="write-only; never shown")]
+    exp_month: Annotated[int, msgspec.Meta(ge=1, le=12)]
+    exp_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    address_line1: Text | None = None
+    address_line2: Text | None = None
+    address_city: Text | None = None
+    address_country: Annotated[str, msgspec.Meta(max_length=2)] | None = None
+    address_post_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
+
+    def details(self, now: datetime) -> CardDetails:
+        return CardDetails.parse(
+            self.number,
+            self.cvc,
+            self.exp_month,
+            self.exp_year,
+            now,
+            name=self.name,
+            address_line1=self.address_line1,
+            address_line2=self.address_line2,
+            address_city=self.address_city,
+            address_country=self.address_country,
+            address_post_code=self.address_post_code,
+        )
+
+
+class PaymentIn(msgspec.Struct, rename="camel", kw_only=True):
+    amount: DecimalString
+    currency: CurrencyCode = "USD"
+    source: CardIn
+
+    def fingerprint(self) -> bytes:
+        """What makes two payment requests the same, for Idempotency-Key: never the number or CVC,
+        whose unsalted hash could be reversed by trying every card number."""
+        card = self.source
+        fields = (self.amount, self.currency, card.number[-4:], card.exp_month, card.exp_year, card.name)
+        return msgspec.json.encode(fields)
+
+
+class CardOut(msgspec.Struct, rename="camel", kw_only=True):
+    object: Literal["card"] = "card"
+    name: str | None
+    number: str
+    brand: str
+    last4: str
+    exp_month: int
+    exp_year: int
+    address_line1: str | None
+    address_line2: str | None
+    address_city: str | None
+    address_country: str | None
+    address_post_code: str | None
+
+    @classmethod
+    def of(cls, card: Card) -> CardOut:
+        return cls(
+            name=card.name,
+            number=card.masked,
+            brand=card.brand,
+            last4=card.last4,
+            exp_month=card.exp_month,
+            exp_year=card.exp_year,
+            address_line1=card.address_line1,
+            address_line2=card.address_line2,
+            address_city=card.address_city,
+            address_country=card.address_country,
+            address_post_code=card.address_post_code,
+        )
+
+
+class PaymentOut(msgspec.Struct, rename="camel", kw_only=True):
+    id: UUID
+    order_id: UUID
+    amount: str
+    currency: str
+    status: PaymentStatus
+    source: CardOut
+    gateway: str
+    failure_code: str | None
+    failure_message: str | None
+    created_at: datetime
+
+    @classmethod
+    def of(cls, payment: Payment) -> PaymentOut:
+        return cls(
+            id=payment.id,
+            order_id=payment.order_id,
+            amount=str(payment.amount),
+            currency=payment.amount.currency,
+            status=payment.status,
+            source=CardOut.of(payment.card),
+            gateway=payment.gateway,
+            failure_code=payment.failure_code,
+            failure_message=payment.failure_message,
+            created_at=payment.created_at,
+        )
+
+
+class RefundOut(msgspec.Struct, rename="camel"):
+    refund_id: UUID
+    order_id: UUID
+    status: RefundStatus
+
+
+class PaymentController(Controller):
+    path = "/orders/{order_id:uuid}"
+    tags = ("Store",)
+
+    @post(
+        "/payment",
+        **needs(Scope.WRITE_ORDERS),
+        status_code=200,
+        operation_id="payOrder",
+        summary="Pay Order",
+        description="Charges the order's total to a card, synchronously. SUCCEEDED moves the order to APPROVED; "
+        "a declined card is 402 `payment-declined` naming the FAILED payment, the order stays PLACED and "
+        "the client may retry. The built-in test gateway's cards choose the outcome (docs/payments.md).",
+        responses={
+            **success(200, PaymentOut, PAYMENT_EXAMPLE, "the payment, SUCCEEDED; the card number masked"),
+            **problems("payment-declined", "order-not-payable", "payment-in-progress", "payment-mismatch",
+                       "invalid-card", "invalid-amount", "unknown-currency", "not-found", "precondition-failed",
+                       "unauthorized", "forbidden", "idempotency-key-reused", "idempotency-key-in-use",
+                       "unsupported-media-type"),
+        },
+    )  # fmt: skip
+    async def pay(
+        self,
+        order_id: FromPath[UUID],
+        data: Annotated[PaymentIn, Body(examples=body_examples(card=PAYMENT_IN_EXAMPLE))],
+        services: UseCases,
+        principal: Caller,
+        request: Request[Any, Any, Any],
+        if_match: IfMatch = None,
+        idempotency_key: IdempotencyKey = None,
+    ) -> Response[Any]:
+        async def pay() -> Response[Any]:
+            card = data.source.details(services.clock.now())
+            command = PayOrder(order_id, data.amount, data.currency, card, version_in(if_match, order_id))
+            return Response(PaymentOut.of(await services.payments.pay(principal, command)))
+
+        return await idempotent(request, services, idempotency_key, pay, fingerprint=data.fingerprint())
+
+    @get(
+        "/payments",
+        **needs(Scope.READ_ORDERS),
+        operation_id="listOrderPayments",
+        summary="List an order's payments",
+        description="Every payment attempt of the order, oldest first: the receipt of a SUCCEEDED one, "
+        "and the FAILED ones with the gateway's reason.",
+        responses={
+            **success(200, list[PaymentOut], [PAYMENT_EXAMPLE], "the order's payments"),
+            **problems("not-found", "unauthorized", "forbidden"),
+        },
+    )
+    async def list_payments(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> list[PaymentOut]:
+        return [PaymentOut.of(payment) for payment in await services.payments.of_order(principal, order_id)]
+
+
+@post(
+    "/gateway/callbacks",
+    **public(),
+    status_code=200,
+    operation_id="gatewayCallback",
+    summary="Payment gateway callback",
+    tags=("Payments",),
+    description="Where the payment gateway reports that a refund has moved, signed as a Standard Webhook "
+    "(webhook-id, webhook-timestamp, webhook-signature). The claim is checked with the gateway itself "
+    "before anything changes; a pending refund is also polled, so a lost callback delays nothing for long.",
+    responses={
+        **success(200, RefundOut, {"refundId": REFUND_ID, "orderId": ORDER_ID,
+                                   "status": "SUCCEEDED"}, "the refund as it now stands"),
+        **problems("invalid-signature", "not-found", "unsupported-media-type"),
+    },
+)  # fmt: skip
+async def gateway_callback(
+    request: Request[Any, Any, Any],
+    services: UseCases,
+    data: Annotated[dict[str, Any], Body(examples=body_examples(refund=REFUND_CALLBACK_EXAMPLE))],
+) -> RefundOut:
+    del data  # the signature covers the raw bytes, so those are what is read
+    refund = await services.refunds.on_callback(dict(request.headers), await request.body())
+    return RefundOut(refund.id, refund.order_id, refund.status)

@@ -1,0 +1,538 @@
+"""Paying orders and the cancellation saga (refunds through the test gateway), on SQLite and PostgreSQL.
+
+The test gateway's card numbers choose the outcome (see orderline.gateways.testmode): 4242 refunds at
+once, 3220 and 5126 refund asynchronously — settled after the refund delay, as the SteppingClock tells.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable
+from datetime import timedelta
+from uuid import UUID
+
+import pytest
+
+from orderline.application.gateway import InvalidCallback
+from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.payments import PayOrder
+from orderline.application.ports import AuditQuery
+from orderline.application.services import Services
+from orderline.application.vouchers import VoucherDraft
+from orderline.bootstrap import build
+from orderline.config import Settings
+from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentMismatch
+from orderline.domain.order import Order
+from orderline.domain.payment import (
+    CardDetails,
+    OrderPaymentStatus,
+    Payment,
+    PaymentStatus,
+    Refund,
+    RefundStatus,
+)
+from orderline.domain.pet import Pet
+from orderline.domain.status import OrderStatus
+from orderline.gateways.testmode import (
+    DECLINED,
+    REFUND_FAILS_LATER,
+    REFUND_FAILURE,
+    REFUNDS_LATER,
+    SUCCEEDS,
+    TestModeGateway,
+    new_secret,
+)
+from tests.support import ADMIN, FAST_HASHER, START, SteppingClock, a_pet, an_order
+
+AFTER_THE_REFUND_DELAY = timedelta(seconds=3)  # the test gateway settles asynchronous refunds after 2 s
+CALLBACK_SECRET = "test-gateway-callbacks"  # the signing_keys entry bootstrap keeps the gateway's secret in
+HOLDER = "Ada Lovelace"
+
+
+def a_card(number: str) -> CardDetails:
+    return CardDetails.parse(number, "123", 12, 2030, START, name=HOLDER, address_city="London")
+
+
+async def pay(
+    services: Services, order: Order, number: str = SUCCEEDS, *, amount: str | None = None, currency: str | None = None
+) -> Payment:
+    command = PayOrder(order.id, amount or str(order.total), currency or order.currency, a_card(number))
+    return await services.payments.pay(ADMIN, command)
+
+
+async def cancel(services: Services, order: Order) -> Order:
+    return await services.orders.cancel(ADMIN, CancelOrder(order.id))
+
+
+async def a_paid_order(services: Services, pet: Pet, number: str = SUCCEEDS) -> Order:
+    order = await an_order(services, pet)
+    await pay(services, order, number)
+    return await services.orders.get(ADMIN, order.id)
+
+
+async def a_cancel_pending_order(services: Services, pet: Pet, number: str = REFUNDS_LATER) -> Order:
+    order = await a_paid_order(services, pet, number)
+    return await cancel(services, order)
+
+
+async def money_facts(services: Services, order_id: UUID) -> tuple[list[Payment], list[Refund]]:
+    """The payments and refunds recorded for an order (read from the database, erased orders too)."""
+    async with services.db.snapshot() as uow:
+        return await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
+
+
+async def reserved(services: Services, pet: Pet) -> int:
+    return (await services.catalogue.get_pet(pet.id)).stock.reserved
+
+
+async def the_callback_signer(services: Services, settings: Settings) -> TestModeGateway:
+    """A test gateway with the services' callback secret: the configured one, else the one bootstrap stored."""
+    secret = settings.test_gateway_secret
+    if secret is None:
+        async with services.db.transaction() as uow:
+            secret = await uow.signing_keys.get_or_create(CALLBACK_SECRET, new_secret(), services.clock.now())
+            await uow.commit()
+    return TestModeGateway(services.clock, timedelta(seconds=2), secret)
+
+
+def minor_units_moved(facts: list[Payment] | list[Refund]) -> int:
+    """How much money the SUCCEEDED payments (or refunds) moved, in minor units."""
+    return sum(fact.amount.amount_minor for fact in facts if fact.status == "SUCCEEDED")
+
+
+async def a_bad_callback(
+    services: Services, settings: Settings, reference: str, flaw: str
+) -> tuple[dict[str, str], bytes]:
+    """A callback about ``reference`` that must not pass the signature check."""
+    if flaw == "signed-with-another-secret":
+        return TestModeGateway(services.clock, timedelta(seconds=2), new_secret()).signed_callback(reference)
+    headers, body = (await the_callback_signer(services, settings)).signed_callback(reference)
+    if flaw == "body-changed-after-signing":
+        return headers, body.replace(b"refund.updated", b"refund.updatex")
+    assert flaw == "unsigned", flaw
+    return {name: value for name, value in headers.items() if name != "webhook-signature"}, body
+
+
+@pytest.fixture
+async def second(settings: Settings, clock: SteppingClock) -> AsyncIterator[Services]:
+    """Another process's view of the same database (its own connections and locks), on the same clock."""
+    other = await build(settings, clock=clock, hasher=FAST_HASHER)
+    try:
+        yield other
+    finally:
+        await other.close()
+
+
+# Paying
+
+
+async def test_a_successful_payment_approves_the_order_and_keeps_only_the_cards_last_four_digits(
+    services: Services,
+) -> None:
+    cat = await a_pet(services, fee="150.00")
+    order = await an_order(services, cat)
+
+    payment = await pay(services, order, SUCCEEDS)
+
+    stored = await services.orders.get(ADMIN, order.id)
+    assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
+    assert stored.paid_at is not None
+    assert await services.payments.of_order(ADMIN, order.id) == [payment]
+    assert (payment.status, str(payment.amount), payment.amount.currency) == (PaymentStatus.SUCCEEDED, "150.00", "USD")
+    assert (payment.card.last4, payment.card.masked) == ("4242", "************4242")
+    assert SUCCEEDS not in repr(payment)
+
+
+async def test_a_declined_card_is_refused_naming_the_failed_payment_and_the_order_stays_unpaid(
+    services: Services,
+) -> None:
+    cat = await a_pet(services)
+    order = await an_order(services, cat)
+
+    with pytest.raises(PaymentDeclined) as declined:
+        await pay(services, order, DECLINED)
+
+    [failed] = await services.payments.of_order(ADMIN, order.id)
+    assert declined.value.details["payment_id"] == str(failed.id)
+    assert failed.status is PaymentStatus.FAILED
+    stored = await services.orders.get(ADMIN, order.id)
+    assert (stored.status, stored.payment_status, stored.paid_at) == (
+        OrderStatus.PLACED,
+        OrderPaymentStatus.UNPAID,
+        None,
+    )
+
+
+async def test_after_a_declined_card_another_card_pays_the_order(services: Services) -> None:
+    cat = await a_pet(services)
+    order = await an_order(services, cat)
+    with pytest.raises(PaymentDeclined):
+        await pay(services, order, DECLINED)
+
+    payment = await pay(services, order, SUCCEEDS)
+
+    assert payment.status is PaymentStatus.SUCCEEDED
+    statuses = [p.status for p in await services.payments.of_order(ADMIN, order.id)]
+    assert statuses == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
+    stored = await services.orders.get(ADMIN, order.id)
+    assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency"),
+    [("149.99", "USD"), ("150.01", "USD"), ("150.00", "EUR")],
+    ids=["less", "more", "another-currency"],
+)
+async def test_a_payment_that_is_not_the_orders_total_is_refused_and_records_nothing(
+    services: Services, amount: str, currency: str
+) -> None:
+    cat = await a_pet(services, fee="150.00", currency="USD")
+    order = await an_order(services, cat)
+
+    with pytest.raises(PaymentMismatch):
+        await pay(services, order, SUCCEEDS, amount=amount, currency=currency)
+
+    assert await services.payments.of_order(ADMIN, order.id) == []
+    assert await services.orders.get(ADMIN, order.id) == order
+
+
+@pytest.mark.parametrize("status", ["APPROVED", "CANCEL_PENDING", "CANCELLED"])
+async def test_an_order_that_is_no_longer_placed_takes_no_payment(services: Services, status: str) -> None:
+    cat = await a_pet(services)
+    order = await an_order(services, cat)
+    if status != "CANCELLED":
+        await pay(services, order, REFUNDS_LATER)
+    if status != "APPROVED":
+        await cancel(services, order)
+    before = await services.orders.get(ADMIN, order.id), await services.payments.of_order(ADMIN, order.id)
+
+    with pytest.raises(OrderNotPayable) as refused:
+        await pay(services, order, SUCCEEDS)
+
+    assert refused.value.details["current_status"] == status
+    after = await services.orders.get(ADMIN, order.id), await services.payments.of_order(ADMIN, order.id)
+    assert after == before
+
+
+# Cancelling
+
+
+async def test_cancelling_a_placed_order_cancels_it_at_once_and_releases_its_stock(services: Services) -> None:
+    cat = await a_pet(services, stock=2)
+    await an_order(services, cat)  # another customer's, holding the other unit
+    order = await an_order(services, cat)
+
+    cancelled = await cancel(services, order)
+
+    assert (cancelled.status, cancelled.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.UNPAID)
+    assert await services.orders.get(ADMIN, order.id) == cancelled
+    assert await reserved(services, cat) == 1
+    assert await money_facts(services, order.id) == ([], [])
+
+
+async def test_cancelling_an_order_paid_by_a_card_that_refunds_at_once_refunds_it_and_cancels(
+    services: Services,
+) -> None:
+    cat = await a_pet(services)
+    order = await a_paid_order(services, cat, SUCCEEDS)
+
+    cancelled = await cancel(services, order)
+
+    assert (cancelled.status, cancelled.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
+    assert cancelled.cancelled_at is not None
+    assert await services.orders.get(ADMIN, order.id) == cancelled
+    [payment], [refund] = await money_facts(services, order.id)
+    assert (refund.status, refund.payment_id, refund.amount) == (RefundStatus.SUCCEEDED, payment.id, payment.amount)
+
+
+async def test_cancelling_a_paid_order_releases_its_stock_and_gives_its_voucher_use_back_once(
+    services: Services,
+) -> None:
+    cat = await a_pet(services, stock=2)
+    await services.vouchers.create(ADMIN, VoucherDraft("TENOFF", percent_off=10))
+    place = PlaceOrder([LineRequest(cat.id)], voucher_code="TENOFF")
+    await services.orders.place(ADMIN, place)  # another order holding a unit and a use
+    order = (await services.orders.place(ADMIN, place)).order
+    await pay(services, order, SUCCEEDS)
+
+    await cancel(services, order)
+
+    assert await reserved(services, cat) == 1
+    assert (await services.vouchers.get(ADMIN, "TENOFF")).uses == 1
+
+
+async def test_cancelling_an_order_whose_refund_is_asynchronous_waits_in_cancel_pending_holding_its_stock(
+    services: Services,
+) -> None:
+    cat = await a_pet(services)
+    order = await a_paid_order(services, cat, REFUNDS_LATER)
+
+    pending = await cancel(services, order)
+
+    assert (pending.status, pending.payment_status) == (OrderStatus.CANCEL_PENDING, OrderPaymentStatus.REFUND_PENDING)
+    assert pending.cancelled_at is None
+    assert await services.orders.get(ADMIN, order.id) == pending
+    _, [refund] = await money_facts(services, order.id)
+    assert refund.status is RefundStatus.PENDING
+    assert await reserved(services, cat) == 1
+
+
+async def test_cancelling_a_cancel_pending_order_again_answers_it_unchanged_and_starts_no_second_refund(
+    services: Services,
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat)
+
+    again = await cancel(services, pending)
+
+    assert again == pending
+    _, refunds = await money_facts(services, pending.id)
+    assert len(refunds) == 1
+
+
+async def test_an_asynchronous_refund_that_succeeds_completes_the_cancel_and_releases_the_stock_once(
+    services: Services, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services, stock=2)
+    await an_order(services, cat)  # another customer's, holding the other unit
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    settled = await services.refunds.settle_pending()
+
+    assert settled == 1
+    stored = await services.orders.get(ADMIN, pending.id)
+    assert (stored.status, stored.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
+    assert stored.cancelled_at is not None
+    _, [refund] = await money_facts(services, pending.id)
+    assert refund.status is RefundStatus.SUCCEEDED
+    assert await reserved(services, cat) == 1
+
+
+async def test_settling_pending_refunds_before_the_gateway_has_settled_them_changes_nothing(
+    services: Services,
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+
+    settled = await services.refunds.settle_pending()
+
+    assert settled == 0
+    assert await services.orders.get(ADMIN, pending.id) == pending
+    assert await reserved(services, cat) == 1
+
+
+async def test_settling_pending_refunds_again_after_they_settled_changes_nothing(
+    services: Services, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services, stock=2)
+    await an_order(services, cat)
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+    await services.refunds.settle_pending()
+    before = await services.orders.get(ADMIN, pending.id), await money_facts(services, pending.id)
+
+    settled = await services.refunds.settle_pending()
+
+    assert settled == 0
+    assert (await services.orders.get(ADMIN, pending.id), await money_facts(services, pending.id)) == before
+    assert await reserved(services, cat) == 1
+
+
+async def test_an_asynchronous_refund_that_fails_rolls_the_order_back_to_approved_holding_its_stock(
+    services: Services, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat, REFUND_FAILS_LATER)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    settled = await services.refunds.settle_pending()
+
+    assert settled == 1
+    stored = await services.orders.get(ADMIN, pending.id)
+    assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.REFUND_FAILED)
+    assert (stored.cancel_reason, stored.cancel_note, stored.cancel_requested_at, stored.cancelled_at) == (
+        None,
+        None,
+        None,
+        None,
+    )
+    _, [refund] = await money_facts(services, pending.id)
+    assert (refund.status, refund.failure_message) == (RefundStatus.FAILED, REFUND_FAILURE)
+    assert await reserved(services, cat) == 1
+
+
+async def test_a_failed_refund_is_audited_as_a_failed_cancel_with_the_gateways_reason(
+    services: Services, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat, REFUND_FAILS_LATER)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    await services.refunds.settle_pending()
+
+    query = AuditQuery(entity_id=str(pending.id), action="ORDER_CANCEL_FAILED")
+    [entry] = (await services.audit_log.list(ADMIN, query)).items
+    assert entry.reason == REFUND_FAILURE
+    assert entry.changes["status"] == {"before": "CANCEL_PENDING", "after": "APPROVED"}
+    assert entry.changes["paymentStatus"] == {"before": "REFUND_PENDING", "after": "REFUND_FAILED"}
+
+
+async def test_an_order_whose_refund_failed_can_be_cancelled_again_with_a_new_refund(
+    services: Services, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat, REFUND_FAILS_LATER)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+    await services.refunds.settle_pending()
+
+    again = await cancel(services, pending)
+
+    assert (again.status, again.payment_status) == (OrderStatus.CANCEL_PENDING, OrderPaymentStatus.REFUND_PENDING)
+    [payment], refunds = await money_facts(services, pending.id)
+    assert [(r.payment_id, r.status) for r in refunds] == [
+        (payment.id, RefundStatus.FAILED),
+        (payment.id, RefundStatus.PENDING),
+    ]
+
+
+# The gateway's signed callback
+
+
+async def test_a_signed_gateway_callback_settles_a_pending_refund(
+    services: Services, settings: Settings, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services, stock=2)
+    await an_order(services, cat)
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    _, [refund] = await money_facts(services, pending.id)
+    assert refund.reference is not None
+    headers, body = (await the_callback_signer(services, settings)).signed_callback(refund.reference)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    settled = await services.refunds.on_callback(headers, body)
+
+    assert (settled.id, settled.status) == (refund.id, RefundStatus.SUCCEEDED)
+    stored = await services.orders.get(ADMIN, pending.id)
+    assert (stored.status, stored.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
+    assert await reserved(services, cat) == 1
+
+
+async def test_a_signed_callback_before_the_gateway_has_settled_leaves_the_refund_pending(
+    services: Services, settings: Settings
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    _, [refund] = await money_facts(services, pending.id)
+    assert refund.reference is not None
+    headers, body = (await the_callback_signer(services, settings)).signed_callback(refund.reference)
+
+    answered = await services.refunds.on_callback(headers, body)
+
+    assert answered == refund
+    assert await services.orders.get(ADMIN, pending.id) == pending
+
+
+@pytest.mark.parametrize("flaw", ["signed-with-another-secret", "body-changed-after-signing", "unsigned"])
+async def test_a_callback_that_fails_its_signature_check_is_refused_and_changes_nothing(
+    services: Services, settings: Settings, clock: SteppingClock, flaw: str
+) -> None:
+    cat = await a_pet(services)
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    _, [refund] = await money_facts(services, pending.id)
+    assert refund.reference is not None
+    headers, body = await a_bad_callback(services, settings, refund.reference, flaw)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    with pytest.raises(InvalidCallback):
+        await services.refunds.on_callback(headers, body)
+
+    assert await services.orders.get(ADMIN, pending.id) == pending
+    _, refunds = await money_facts(services, pending.id)
+    assert refunds == [refund]
+    assert await reserved(services, cat) == 1
+
+
+# A payment racing a cancel
+
+
+async def after_yields(turns: int, work: Awaitable[object]) -> object:
+    """``work``, started after giving the event loop ``turns`` turns (so the other side gets ahead)."""
+    for _ in range(turns):
+        await asyncio.sleep(0)
+    return await work
+
+
+async def test_a_payment_racing_a_cancel_never_keeps_money_for_the_cancelled_order(
+    services: Services, second: Services
+) -> None:
+    rounds = 12
+    cat = await a_pet(services, stock=rounds)
+    orders = [await an_order(services, cat) for _ in range(rounds)]
+
+    outcomes = []
+    for i, order in enumerate(orders):
+        payer, canceller = (services, second) if i % 2 == 0 else (second, services)
+        head_start = i // 2  # the canceller waits longer and longer, so the payment gets further each time
+        outcomes.append(
+            await asyncio.gather(
+                pay(payer, order, SUCCEEDS),
+                after_yields(head_start, cancel(canceller, order)),
+                return_exceptions=True,
+            )
+        )
+
+    for order, (paid, cancelled) in zip(orders, outcomes, strict=True):
+        assert isinstance(paid, Payment | OrderNotPayable), paid
+        assert isinstance(cancelled, Order), cancelled
+        stored = await services.orders.get(ADMIN, order.id)
+        payments, refunds = await money_facts(services, order.id)
+        captured = [p for p in payments if p.status is PaymentStatus.SUCCEEDED]
+        refunded = {r.payment_id for r in refunds if r.status is RefundStatus.SUCCEEDED}
+        assert stored.status is OrderStatus.CANCELLED
+        assert stored.payment_status is (OrderPaymentStatus.REFUNDED if captured else OrderPaymentStatus.UNPAID)
+        assert all(p.status is not PaymentStatus.PROCESSING for p in payments)
+        assert minor_units_moved(refunds) <= minor_units_moved(payments)
+        assert {p.id for p in captured} <= refunded
+    pet = await services.catalogue.get_pet(cat.id)
+    assert (pet.stock.reserved, pet.stock.free) == (0, rounds)
+
+
+# Erasure
+
+
+async def test_erasing_a_cancel_pending_order_releases_its_stock_once_and_its_refund_still_settles(
+    services: Services, clock: SteppingClock
+) -> None:
+    cat = await a_pet(services, stock=2)
+    await an_order(services, cat)  # another customer's, holding the other unit
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    await services.orders.erase(ADMIN, pending.id)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    settled = await services.refunds.settle_pending()
+
+    assert settled == 1
+    _, [refund] = await money_facts(services, pending.id)
+    assert refund.status is RefundStatus.SUCCEEDED
+    assert await reserved(services, cat) == 1
+
+
+async def test_erasing_an_order_keeps_its_payments_money_facts_but_forgets_the_card_holder(
+    services: Services,
+) -> None:
+    cat = await a_pet(services, fee="150.00")
+    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    [before], _ = await money_facts(services, pending.id)
+
+    await services.orders.erase(ADMIN, pending.id)
+
+    [after], _ = await money_facts(services, pending.id)
+    assert (after.id, after.amount, after.status, after.card.last4) == (
+        before.id,
+        before.amount,
+        PaymentStatus.SUCCEEDED,
+        "3220",
+    )
+    assert (before.card.name, before.card.address_city) == (HOLDER, "London")
+    assert (after.card.name, after.card.address_city) == (None, None)
