@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
+import httpx
+import msgspec
 import pytest
 
 from orderline.application.errors import Forbidden
+from orderline.application.principal import Scope
 from orderline.application.services import Services
-from tests.e2e.http import Client, as_owner, assert_problem, make_pet
+from orderline.bootstrap import build
+from orderline.config import Settings
+from orderline.http.app import create_app
+from tests.e2e.http import Client, as_owner, assert_problem, make_pet, register
+from tests.e2e.lifespan import lifespan_of
+from tests.support import FAST_HASHER
 
 LONDON = {"line1": "1 High Street", "city": "London", "postalCode": "SW1A 1AA", "country": "GB"}
 
@@ -114,3 +122,28 @@ async def test_shipped_orders_keep_their_sold_stock_when_erased(
 
     stored = (await client.get(f"/v1/pets/{pet['id']}")).json()
     assert (stored["stock"], stored["stockAvailable"]) == (2, 1)
+
+
+@pytest.mark.parametrize("allowed", [False, True])
+async def test_a_customer_erases_their_own_order_over_http_only_when_the_shop_allows_it(
+    settings: Settings, allowed: bool
+) -> None:
+    shop = msgspec.structs.replace(settings, customer_erasure=allowed)
+    app = create_app(shop, lambda: build(shop, hasher=FAST_HASHER))
+    async with lifespan_of(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)),
+                                                   base_url="http://orderline.test") as client:  # fmt: skip
+        alice = await register(client, "alice")
+        services: Services = app.state.services
+        _key, secret = await services.api_keys.create("admin", frozenset({Scope.ADMIN}))
+        pet = await make_pet(client, {"Authorization": f"Bearer {secret}"})
+        order = (await client.post("/v1/orders", json={"petId": pet["id"]}, headers=alice)).json()
+
+        response = await client.post(f"/v1/orders/{order['id']}/erase", headers=alice)
+
+        if allowed:
+            assert response.status_code == 204
+            assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=alice), 404, "not-found")
+            assert (await client.get(f"/v1/pets/{pet['id']}")).json()["stockAvailable"] == 1
+        else:
+            assert assert_problem(response, 403, "forbidden")["requiredScope"] == "admin"
+            assert (await client.get(f"/v1/orders/{order['id']}", headers=alice)).status_code == 200

@@ -355,3 +355,17 @@ class OrderController(Controller):
             return cancel_answer(await services.orders.cancel(principal, command))
 
         return await idempotent(request, services, idempotency_key, cancel)
+
+    @post(
+        "/{order_id:uuid}/erase",
+        **needs(Scope.WRITE_ORDERS),
+        status_code=204,
+        operation_id="eraseOwnOrder",
+        summary="Erase your own order (hard delete)",
+        description="Where the shop allows it (ORDERLINE_CUSTOMER_ERASURE=true), a customer erases their own "
+        "order as an admin would: lines removed, reserved stock released, voucher use given back, billing "
+        "address kept, an audit tombstone left. Otherwise 403. A repeat is 404.",
+        responses=problems("not-found", "unauthorized", "forbidden"),
+    )
+    async def erase(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
+        await services.orders.erase(principal, order_id)
