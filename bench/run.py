@@ -102,8 +102,9 @@ async def _phases(server: Server, key: str, pets: list[UUID], options: Options, 
     n, w = options.requests, options.warmup
     orders: list[UUID] = []  # every order created, warm-up ones first; each is cancelled once at the end
 
-    async def measure(warmup: Phase, phase: Phase) -> None:
-        await drive(server.port, warmup, options.concurrency, options.seconds)
+    async def measure(warmup: Phase | None, phase: Phase) -> None:
+        if warmup is not None:
+            await drive(server.port, warmup, options.concurrency, options.seconds)
         result = await drive(server.port, phase, options.concurrency, options.seconds)
         print(f"  {result.name}: {result.rate:,.0f} req/s, {result.errors.total()} errors", file=sys.stderr)
         results.append(result)
@@ -115,7 +116,11 @@ async def _phases(server: Server, key: str, pets: list[UUID], options: Options, 
     if orders:  # otherwise there is nothing to read or cancel; the create row's errors say why
         await measure(workload.get_orders(w, orders, key), workload.get_orders(n, orders, key))
         await measure(workload.list_orders(w, key), workload.list_orders(n, key))
-        await measure(workload.cancel_orders(orders[:w], key), workload.cancel_orders(orders[w:], key))
+        # The measured orders split in two: half paid then cancelled with a refund, half cancelled unpaid.
+        paid, unpaid = orders[w : w + n // 2], orders[w + n // 2 :]
+        await measure(workload.pay_orders(orders[:w], key), workload.pay_orders(paid, key))
+        await measure(workload.cancel_orders(orders[:w], key, paid=True), workload.cancel_orders(unpaid, key))
+        await measure(None, workload.cancel_orders(paid, key, paid=True))  # warmed up by the phase before
     await measure(workload.noop(w, "last"), workload.noop(n, "last"))
 
 

@@ -57,10 +57,19 @@ def list_orders(count: int, key: str) -> Phase:
     return Phase("list `GET /v1/orders?limit=20`", [request] * count, 200)
 
 
-def cancel_orders(orders: Sequence[UUID], key: str) -> Phase:
-    """One DELETE per order: a cancelled order cannot be cancelled again, so each needs its own PLACED one."""
+def pay_orders(orders: Sequence[UUID], key: str) -> Phase:
+    """One payment per order with the test gateway's card that succeeds (and later refunds) at once."""
+    card = {"number": "4242424242424242", "cvc": "123", "expMonth": 12, "expYear": 2099}
+    body = _json({"amount": "10.00", "currency": "USD", "source": card})
+    requests = [encode_request("POST", f"/v1/orders/{order}/payment", body=body, token=key) for order in orders]
+    return Phase("pay `POST /v1/orders/{id}/payment`", requests, 200)
+
+
+def cancel_orders(orders: Sequence[UUID], key: str, *, paid: bool = False) -> Phase:
+    """One DELETE per order: a cancelled order cannot be cancelled again, so each needs its own open one."""
     requests = [encode_request("DELETE", f"/v1/orders/{order}", token=key) for order in orders]
-    return Phase("cancel `DELETE /v1/orders/{id}`", requests, 204)
+    name = "cancel paid, refunded `DELETE /v1/orders/{id}`" if paid else "cancel `DELETE /v1/orders/{id}`"
+    return Phase(name, requests, 204)
 
 
 def _collect_id(into: list[UUID]) -> Callable[[Response], None]:

@@ -138,6 +138,9 @@ async def test_a_payment_that_is_not_the_order_total_is_422_and_charges_nothing(
         pytest.param({"number": "4242-4242"}, "number", id="not-digits"),
         pytest.param({"cvc": "12"}, "cvc", id="short-cvc"),
         pytest.param({"expYear": 2020}, "expYear", id="expired"),
+        pytest.param({"expMonth": 13}, "expMonth", id="month"),
+        pytest.param({"number": "4" * 30}, "number", id="too-long"),
+        pytest.param({"cvc": "12345"}, "cvc", id="long-cvc"),
     ],
 )
 async def test_an_unusable_card_is_422_naming_the_field_and_never_reaches_the_gateway(
@@ -219,6 +222,59 @@ async def test_deleting_a_paid_order_refunds_it_and_answers_204(client: Client, 
 
     assert response.status_code == 204
     assert (await read(client, order))["paymentStatus"] == "REFUNDED"
+
+
+async def test_deleting_an_order_whose_refund_is_asynchronous_answers_202_with_the_pending_order(
+    client: Client, admin: dict[str, str]
+) -> None:
+    _, order = await paid(client, admin, REFUNDS_LATER)
+
+    response = await client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+
+    assert response.status_code == 202, response.text
+    assert (response.json()["status"], response.json()["paymentStatus"]) == ("CANCEL_PENDING", "REFUND_PENDING")
+    assert response.headers["ETag"] == f'"{order["id"]}.{response.json()["version"]}"'
+
+
+async def test_an_admin_force_cancel_of_a_shipped_order_whose_refund_fails_leaves_it_shipped(
+    client: Client, admin: dict[str, str], clock: SteppingClock, app_services: Services
+) -> None:
+    pet, order = await paid(client, admin, REFUND_FAILS_LATER)
+    assert (await client.post(f"/v1/admin/orders/{order['id']}/ship", headers=admin)).status_code == 200
+
+    pending = await client.post(f"/v1/admin/orders/{order['id']}/force-cancel", json={"reason": "FRAUD"},
+                                headers=admin)  # fmt: skip
+    clock.advance(LATER)
+    await app_services.refunds.settle_pending()
+
+    assert pending.status_code == 202, pending.text
+    after = await read(client, order)
+    assert (after["status"], after["paymentStatus"]) == ("SHIPPED", "REFUND_FAILED")
+    pet_now = (await client.get(f"/v1/pets/{pet['id']}")).json()
+    assert (pet_now["stockAvailable"], pet_now["stock"]) == (0, 1)
+
+
+async def test_an_order_waiting_for_its_refund_cannot_be_shipped(client: Client, admin: dict[str, str]) -> None:
+    _, order = await paid(client, admin, REFUNDS_LATER)
+    await cancel(client, order)
+
+    response = await client.post(f"/v1/admin/orders/{order['id']}/ship", headers=admin)
+
+    assert assert_problem(response, 409, "illegal-transition")["currentStatus"] == "CANCEL_PENDING"
+    assert (await read(client, order))["status"] == "CANCEL_PENDING"
+
+
+async def test_the_payment_listing_shows_each_refund_with_the_gateways_reference(
+    client: Client, admin: dict[str, str]
+) -> None:
+    _, order = await paid(client, admin, REFUNDS_LATER)
+    await cancel(client, order)
+
+    listed = (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json()
+
+    [refund] = listed[0]["refunds"]
+    assert (refund["status"], refund["amount"], refund["settledAt"]) == ("PENDING", order["totalAmount"], None)
+    assert refund["reference"].startswith("tg_re_asyncok_")
 
 
 async def test_a_retried_cancel_with_the_same_key_refunds_once(

@@ -137,7 +137,7 @@ async def test_a_successful_payment_approves_the_order_and_keeps_only_the_cards_
     stored = await services.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
     assert stored.paid_at is not None
-    assert await services.payments.of_order(ADMIN, order.id) == [payment]
+    assert [r.payment for r in await services.payments.of_order(ADMIN, order.id)] == [payment]
     assert (payment.status, str(payment.amount), payment.amount.currency) == (PaymentStatus.SUCCEEDED, "150.00", "USD")
     assert (payment.card.last4, payment.card.masked) == ("4242", "************4242")
     assert SUCCEEDS not in repr(payment)
@@ -152,7 +152,7 @@ async def test_a_declined_card_is_refused_naming_the_failed_payment_and_the_orde
     with pytest.raises(PaymentDeclined) as declined:
         await pay(services, order, DECLINED)
 
-    [failed] = await services.payments.of_order(ADMIN, order.id)
+    [failed] = [r.payment for r in await services.payments.of_order(ADMIN, order.id)]
     assert declined.value.details["payment_id"] == str(failed.id)
     assert failed.status is PaymentStatus.FAILED
     stored = await services.orders.get(ADMIN, order.id)
@@ -172,7 +172,7 @@ async def test_after_a_declined_card_another_card_pays_the_order(services: Servi
     payment = await pay(services, order, SUCCEEDS)
 
     assert payment.status is PaymentStatus.SUCCEEDED
-    statuses = [p.status for p in await services.payments.of_order(ADMIN, order.id)]
+    statuses = [r.payment.status for r in await services.payments.of_order(ADMIN, order.id)]
     assert statuses == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
     stored = await services.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)

@@ -259,11 +259,11 @@ OrderMove = Callable[[Order], object]
 MOVES: list[object] = [
     pytest.param(lambda order: order.approve(LATER), OrderStatus.PLACED, OrderStatus.APPROVED, id="approve"),
     pytest.param(
-        lambda order: order.approve(LATER),
+        lambda order: order.roll_back_cancel(LATER),
         OrderStatus.CANCEL_PENDING,
         OrderStatus.APPROVED,
-        id="approve-after-failed-refund",
-    ),
+        id="roll-back-after-failed-refund",
+    ),  # fmt: skip
     pytest.param(lambda order: order.ship(LATER), OrderStatus.APPROVED, OrderStatus.SHIPPED, id="ship"),
     pytest.param(lambda order: order.deliver(LATER), OrderStatus.SHIPPED, OrderStatus.DELIVERED, id="deliver"),
 ]
@@ -305,6 +305,11 @@ REFUSED_MOVES: list[object] = [
     pytest.param(lambda order: order.approve(LATER), OrderStatus.CANCELLED, id="approve-cancelled"),
     pytest.param(lambda order: order.ship(LATER), OrderStatus.DELIVERED, id="ship-delivered"),
     pytest.param(lambda order: order.deliver(LATER), OrderStatus.DELIVERED, id="deliver-twice"),
+    # The table lets CANCEL_PENDING go back to APPROVED or SHIPPED, but only a failed refund takes it there.
+    pytest.param(lambda order: order.approve(LATER), OrderStatus.CANCEL_PENDING, id="approve-pending-cancel"),
+    pytest.param(lambda order: order.ship(LATER), OrderStatus.CANCEL_PENDING, id="ship-pending-cancel"),
+    pytest.param(lambda order: order.roll_back_cancel(LATER), OrderStatus.APPROVED, id="roll-back-without-cancel"),
+    pytest.param(lambda order: order.complete_cancel(LATER), OrderStatus.APPROVED, id="complete-without-cancel"),
 ]
 
 

@@ -41,6 +41,12 @@ class PayOrder:
     if_version: int | None = None  # from If-Match
 
 
+@dataclass(frozen=True, slots=True)
+class PaymentRecord:
+    payment: Payment
+    refunds: tuple[Refund, ...] = ()
+
+
 class Payments(UseCase):
     def __init__(self, db: Database, clock: Clock, ids: IdGenerator, gateway: PaymentGateway, refunds: Refunds) -> None:
         super().__init__(db, clock, ids)
@@ -59,10 +65,12 @@ class Payments(UseCase):
             outcome = ChargeOutcome(False, None, GATEWAY_UNAVAILABLE, "the payment gateway could not be reached")
         payment, due = await self._finish(principal, payment.id, outcome)
         if due is not None:
-            await self._refunds.carry_out(principal, due)
+            order = await self._refunds.carry_out(principal, due)
+            if order is None:
+                raise NotFound("order", command.order_id)  # erased meanwhile; the charge is refunded all the same
             raise OrderNotPayable(
-                "the order was cancelled while the card was charged; the charge is being refunded",
-                current_status=str(OrderStatus.CANCELLED),
+                f"the order was {order.status} while the card was charged; the charge is refunded",
+                current_status=str(order.status),
                 payment_id=str(payment.id),
                 refund_id=str(due.refund.id),
             )
@@ -74,13 +82,15 @@ class Payments(UseCase):
             )
         return payment
 
-    async def of_order(self, principal: Principal, order_id: UUID) -> list[Payment]:
+    async def of_order(self, principal: Principal, order_id: UUID) -> list[PaymentRecord]:
+        """The order's payments, oldest first, each with its refunds."""
         principal.require(Scope.READ_ORDERS)
         async with self._db.snapshot() as uow:
             order = await uow.orders.get(order_id)
             if order is None or not can_see(principal, order):
                 raise NotFound("order", order_id)
-            return await uow.payments.of_order(order_id)
+            payments, refunds = await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
+        return [PaymentRecord(p, tuple(r for r in refunds if r.payment_id == p.id)) for p in payments]
 
     async def _start(self, principal: Principal, command: PayOrder, amount: Money) -> Payment:
         async with self._db.transaction() as uow:

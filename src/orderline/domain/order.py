@@ -11,6 +11,7 @@ from uuid import UUID
 from orderline.domain.address import Address
 from orderline.domain.errors import (
     CurrencyMismatch,
+    IllegalTransition,
     InvalidOrder,
     OrderNotCancellable,
     OrderNotPayable,
@@ -188,7 +189,7 @@ class Order:
 
     def complete_cancel(self, now: datetime) -> list[Event]:
         """The refund went through: CANCEL_PENDING becomes CANCELLED."""
-        changed = self._move(OrderStatus.CANCELLED, now)
+        changed = self._move(OrderStatus.CANCELLED, now, only_from=OrderStatus.CANCEL_PENDING)
         self.cancelled_at = now
         assert self.cancel_reason is not None, "a pending cancel has its reason"
         return [changed, self._cancelled(OrderStatus.CANCEL_PENDING, False, now)]
@@ -196,7 +197,7 @@ class Order:
     def roll_back_cancel(self, now: datetime) -> list[Event]:
         """The refund failed: the order goes back to where it was (APPROVED, or SHIPPED) and is not cancelled."""
         back = OrderStatus.APPROVED if self.shipped_at is None else OrderStatus.SHIPPED
-        changed = self._move(back, now)
+        changed = self._move(back, now, only_from=OrderStatus.CANCEL_PENDING)
         self.cancel_reason = None
         self.cancel_note = None
         self.cancel_requested_at = None
@@ -222,10 +223,10 @@ class Order:
         return events
 
     def approve(self, now: datetime) -> list[Event]:
-        return [self._move(OrderStatus.APPROVED, now)]
+        return [self._move(OrderStatus.APPROVED, now, only_from=OrderStatus.PLACED)]
 
     def ship(self, now: datetime) -> list[Event]:
-        event = self._move(OrderStatus.SHIPPED, now)
+        event = self._move(OrderStatus.SHIPPED, now, only_from=OrderStatus.APPROVED)
         self.shipped_at = now
         return [event]
 
@@ -234,7 +235,17 @@ class Order:
         self.delivered_at = now
         return [event]
 
-    def _move(self, target: OrderStatus, now: datetime, *, force: bool = False) -> OrderStatusChanged:
+    def _move(
+        self, target: OrderStatus, now: datetime, *, force: bool = False, only_from: OrderStatus | None = None
+    ) -> OrderStatusChanged:
+        """Make one move of the status table; ``only_from`` narrows it to the move this command is for
+        (CANCEL_PENDING may go back to APPROVED or SHIPPED, but only a failed refund takes it there)."""
+        if only_from is not None and self.status is not only_from:
+            raise IllegalTransition(
+                f"an order cannot go from {self.status} to {target} this way",
+                current_status=str(self.status),
+                target_status=str(target),
+            )
         ensure_transition(self.status, target, force=force)
         previous, self.status = self.status, target
         self.updated_at = now

@@ -98,6 +98,7 @@ PAYMENT_EXAMPLE: dict[str, Any] = {
     "failureCode": None,
     "failureMessage": None,
     "createdAt": "2025-12-21T13:58:00.000Z",
+    "refunds": [],
 }
 
 REFUND_CALLBACK_EXAMPLE: dict[str, Any] = {

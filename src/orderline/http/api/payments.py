@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
@@ -13,7 +14,7 @@ from litestar.response import Response
 
 from orderline.application.payments import PayOrder
 from orderline.application.principal import Scope
-from orderline.domain.payment import Card, CardDetails, Payment, PaymentStatus, RefundStatus
+from orderline.domain.payment import Card, CardDetails, Payment, PaymentStatus, Refund, RefundStatus
 from orderline.http.access import needs, public
 from orderline.http.api.examples import (
     ORDER_ID,
@@ -36,10 +37,12 @@ class CardIn(msgspec.Struct, rename="camel", kw_only=True):
 
     object: Literal["card"] = "card"
     name: Text | None = None
-    number: Annotated[str, msgspec.Meta(min_length=1, max_length=19, description="write-only; shown masked")]
-    cvc: Annotated[str, msgspec.Meta(min_length=1, max_length=4, description="write-only; never shown")]
-    exp_month: Annotated[int, msgspec.Meta(ge=1, le=12)]
-    exp_year: Annotated[int, msgspec.Meta(ge=2000, le=2100)]
+    # Loose here on purpose: the domain checks the card and answers one clear `invalid-card` naming the field.
+    number: Annotated[str, msgspec.Meta(max_length=64, description="write-only; shown masked", examples=[
+        "4242424242424242"])]  # fmt: skip
+    cvc: Annotated[str, msgspec.Meta(max_length=16, description="write-only; never shown", examples=["123"])]
+    exp_month: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31, examples=[12])]
+    exp_year: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31, examples=[2030])]
     address_line1: Text | None = None
     address_line2: Text | None = None
     address_city: Text | None = None
@@ -106,6 +109,30 @@ class CardOut(msgspec.Struct, rename="camel", kw_only=True):
         )
 
 
+class RefundOfPaymentOut(msgspec.Struct, rename="camel", kw_only=True):
+    id: UUID
+    amount: str
+    currency: str
+    status: RefundStatus
+    reference: str | None  # the gateway's id of the refund, which its callbacks name
+    failure_message: str | None
+    requested_at: datetime
+    settled_at: datetime | None
+
+    @classmethod
+    def of(cls, refund: Refund) -> RefundOfPaymentOut:
+        return cls(
+            id=refund.id,
+            amount=str(refund.amount),
+            currency=refund.amount.currency,
+            status=refund.status,
+            reference=refund.reference,
+            failure_message=refund.failure_message,
+            requested_at=refund.requested_at,
+            settled_at=refund.settled_at,
+        )
+
+
 class PaymentOut(msgspec.Struct, rename="camel", kw_only=True):
     id: UUID
     order_id: UUID
@@ -117,9 +144,10 @@ class PaymentOut(msgspec.Struct, rename="camel", kw_only=True):
     failure_code: str | None
     failure_message: str | None
     created_at: datetime
+    refunds: list[RefundOfPaymentOut]
 
     @classmethod
-    def of(cls, payment: Payment) -> PaymentOut:
+    def of(cls, payment: Payment, refunds: Sequence[Refund] = ()) -> PaymentOut:
         return cls(
             id=payment.id,
             order_id=payment.order_id,
@@ -131,6 +159,7 @@ class PaymentOut(msgspec.Struct, rename="camel", kw_only=True):
             failure_code=payment.failure_code,
             failure_message=payment.failure_message,
             created_at=payment.created_at,
+            refunds=[RefundOfPaymentOut.of(refund) for refund in refunds],
         )
 
 
@@ -183,15 +212,16 @@ class PaymentController(Controller):
         **needs(Scope.READ_ORDERS),
         operation_id="listOrderPayments",
         summary="List an order's payments",
-        description="Every payment attempt of the order, oldest first: the receipt of a SUCCEEDED one, "
-        "and the FAILED ones with the gateway's reason.",
+        description="Every payment attempt of the order, oldest first: the receipt of a SUCCEEDED one with "
+        "its refunds (and the gateway's refund reference), and the FAILED ones with the gateway's reason.",
         responses={
             **success(200, list[PaymentOut], [PAYMENT_EXAMPLE], "the order's payments"),
             **problems("not-found", "unauthorized", "forbidden"),
         },
     )
     async def list_payments(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> list[PaymentOut]:
-        return [PaymentOut.of(payment) for payment in await services.payments.of_order(principal, order_id)]
+        records = await services.payments.of_order(principal, order_id)
+        return [PaymentOut.of(record.payment, record.refunds) for record in records]
 
 
 @post(
