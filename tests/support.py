@@ -10,11 +10,14 @@ from argon2 import PasswordHasher
 
 from orderline.application.catalogue import PetDraft
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.payments import PayOrder
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.services import Services
 from orderline.domain.money import Money
 from orderline.domain.order import Order
+from orderline.domain.payment import CardDetails
 from orderline.domain.pet import Pet, PetProfile, Species
+from orderline.gateways.testmode import SUCCEEDS
 from orderline.security.passwords import Argon2Hasher
 
 # argon2 as cheap as it goes: tests hash many passwords and need not resist cracking.
@@ -74,16 +77,16 @@ async def an_order(services: Services, *pets: Pet, quantity: int = 1, by: Princi
     return (await services.orders.place(by, PlaceOrder(lines))).order
 
 
-async def approve(services: Services, order: Order) -> Order:
-    """Move a PLACED order to APPROVED as a successful payment would (payments are not built yet)."""
-    async with services.db.transaction() as uow:
-        loaded = await uow.orders.get(order.id, for_update=True)
-        assert loaded is not None
-        expected = loaded.version
-        loaded.approve(services.clock.now())
-        await uow.orders.save(loaded, expected)
-        await uow.commit()
-    return loaded
+def a_card(number: str = SUCCEEDS) -> CardDetails:
+    """A test gateway card (default: charged, and refunded at once), valid until 2099."""
+    return CardDetails.parse(number, "123", 12, 2099, START)
+
+
+async def approve(services: Services, order: Order, card: str = SUCCEEDS) -> Order:
+    """Pay a PLACED order in full through the payment use case, which moves it to APPROVED."""
+    command = PayOrder(order.id, str(order.total), order.currency, a_card(card))
+    await services.payments.pay(ADMIN, command)
+    return await services.orders.get(ADMIN, order.id)
 
 
 async def in_status(services: Services, pet: Pet, status: str) -> Order:

@@ -9,6 +9,7 @@ import pytest
 
 from orderline.application.services import Services
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet, place
+from tests.support import ADMIN, approve
 
 ADMIN_GETS = [
     "/v1/admin/dashboard",
@@ -29,15 +30,10 @@ async def test_the_admin_api_needs_the_admin_scope(client: Client, clerk: dict[s
 
 
 async def _approve(services: Services, order_id: str) -> None:
+    """Pay the order (the test gateway's card that succeeds), as its customer would."""
     from uuid import UUID
 
-    async with services.db.transaction() as uow:
-        order = await uow.orders.get(UUID(order_id), for_update=True)
-        assert order is not None
-        expected = order.version
-        order.approve(services.clock.now())
-        await uow.orders.save(order, expected)
-        await uow.commit()
+    await approve(services, await services.orders.get(ADMIN, UUID(order_id)))
 
 
 async def test_an_admin_ships_delivers_and_force_cancels(

@@ -23,7 +23,13 @@ from orderline.application.services import Services
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
 from orderline.config import Settings
-from orderline.domain.errors import IllegalTransition, OrderNotCancellable, OutOfStock, VoucherNotApplicable
+from orderline.domain.errors import (
+    IllegalTransition,
+    OrderNotCancellable,
+    OrderNotPayable,
+    OutOfStock,
+    VoucherNotApplicable,
+)
 from orderline.domain.order import Order
 from orderline.domain.status import OrderStatus
 from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet_draft, approve
@@ -112,7 +118,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             order = self.pick(data)
             try:
                 self.orders[order.id] = self.run(approve(self.services, order))
-            except IllegalTransition:
+            except OrderNotPayable:
                 assert order.status is not OrderStatus.PLACED
 
         @precondition(lambda self: self.orders)

@@ -263,7 +263,7 @@ MOVES: list[object] = [
         OrderStatus.CANCEL_PENDING,
         OrderStatus.APPROVED,
         id="roll-back-after-failed-refund",
-    ),  # fmt: skip
+    ),
     pytest.param(lambda order: order.ship(LATER), OrderStatus.APPROVED, OrderStatus.SHIPPED, id="ship"),
     pytest.param(lambda order: order.deliver(LATER), OrderStatus.SHIPPED, OrderStatus.DELIVERED, id="deliver"),
 ]
