@@ -10,9 +10,10 @@ from standardwebhooks import Webhook
 
 from orderline.application.gateway import ChargeOutcome, InvalidCallback, RefundOutcome
 from orderline.domain.money import Money
-from orderline.domain.payment import CardDetails, RefundStatus
+from orderline.domain.payment import RefundStatus
 from orderline.gateways import testmode
 from orderline.gateways.testmode import TestModeGateway
+from tests.support import a_card
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 REFUND_DELAY = timedelta(minutes=5)
@@ -42,10 +43,6 @@ class SettableClock:
 
 def a_gateway(clock: SettableClock, secret: str | None = None) -> TestModeGateway:
     return TestModeGateway(clock, REFUND_DELAY, secret if secret is not None else testmode.new_secret())
-
-
-def a_card(number: str) -> CardDetails:
-    return CardDetails.parse(number, "123", 12, 2030, NOW)
 
 
 async def charge(gateway: TestModeGateway, number: str) -> ChargeOutcome:

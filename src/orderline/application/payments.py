@@ -19,12 +19,12 @@ from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, Pay
 from orderline.application.ownership import can_see, locked_order
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
 from orderline.application.principal import Principal, Scope
-from orderline.application.refunds import Refunds
+from orderline.application.refunds import Refunds, track_payment_status
 from orderline.application.use_case import UseCase
 from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentInProgress
 from orderline.domain.money import Money
 from orderline.domain.order import Order
-from orderline.domain.payment import CardDetails, Payment, PaymentStatus, Refund, payment_status
+from orderline.domain.payment import CardDetails, Payment, PaymentStatus, Refund
 from orderline.domain.status import OrderStatus
 
 log = structlog.get_logger("orderline.payments")
@@ -143,8 +143,7 @@ class Payments(UseCase):
                 expected = order.version
                 if order.status is OrderStatus.PLACED:
                     order.pay(now)
-                facts = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
-                order.track_payment(payment_status(*facts), now)
+                await track_payment_status(uow, order, now)
                 await uow.orders.save(order, expected)
             await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_SUCCEEDED)
             await uow.commit()

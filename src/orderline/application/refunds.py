@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
@@ -94,8 +94,7 @@ class Refunds(UseCase):
             action = Action.ORDER_CANCEL_FAILED
         else:  # a charge that raced a cancel, returned to an order already cancelled
             action = Action.REFUND_SUCCEEDED if succeeded else Action.REFUND_FAILED
-        facts = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
-        order.track_payment(payment_status(*facts), now)
+        await track_payment_status(uow, order, now)
         await uow.orders.save(order, expected)
         changed = {
             "status": {"before": str(before), "after": str(order.status)},
@@ -149,3 +148,9 @@ class Refunds(UseCase):
             except Exception:
                 log.exception("refund poll failed")
             await asyncio.sleep(interval)
+
+
+async def track_payment_status(uow: UnitOfWork, order: Order, now: datetime) -> None:
+    """Show on the order the payment status its stored payments and refunds give."""
+    payments, refunds = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
+    order.track_payment(payment_status(payments, refunds), now)
