@@ -1,4 +1,4 @@
-"""Test fixtures shared by every tier: a fresh, migrated database on each engine, and the wired services.
+"""Test fixtures shared by every tier: a fresh, migrated database on each engine, and the wired use_cases.
 
 The PostgreSQL tier uses ORDERLINE_TEST_POSTGRES_URL (default: the local server's `test` database).
 Outside CI a missing server skips that tier with a message; with CI=true it fails the run.
@@ -16,13 +16,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
-from orderline.storage.database import DatabaseUrl
+from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.migrate import upgrade
 from orderline.storage.schema import metadata
-from tests.support import ENGINES, FAST_HASHER, TEST_GATEWAY_SECRET, SteppingClock
+from tests.support import ENGINES, FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = ", ".join(table.name for table in metadata.sorted_tables)
@@ -138,7 +138,17 @@ def clock() -> SteppingClock:
 
 
 @pytest.fixture
-async def services(settings: Settings, clock: SteppingClock) -> AsyncIterator[Services]:
+async def db(database_url: str) -> AsyncIterator[Db]:
+    """The test's database, opened on its own, for tests that inspect what the use cases stored."""
+    database = await open_database(DatabaseUrl.parse(database_url))
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
+async def use_cases(settings: Settings, clock: SteppingClock) -> AsyncIterator[UseCases]:
     wired = await build(settings, clock=clock, hasher=FAST_HASHER)
     try:
         yield wired

@@ -12,16 +12,21 @@ from orderline.application.catalogue import PetDraft
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.principal import Principal, PrincipalKind, Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.domain.money import Money
 from orderline.domain.order import Order
-from orderline.domain.payment import CardDetails
+from orderline.domain.payment import CardDetails, CardInput
 from orderline.domain.pet import Pet, PetProfile, Species
 from orderline.gateways.testmode import SUCCEEDS
 from orderline.security.passwords import Argon2Hasher
+from orderline.storage.postgres import PostgresDatabase
+from orderline.storage.sqlite import SqliteDatabase
 
 # argon2 as cheap as it goes: tests hash many passwords and need not resist cracking.
 FAST_HASHER = Argon2Hasher(PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+
+# A database opened by a test beside the service's own, to inspect what was stored (the `db` fixture).
+Db = SqliteDatabase | PostgresDatabase
 
 ENGINES = [
     pytest.param("sqlite", id="sqlite"),
@@ -68,39 +73,44 @@ def a_pet_draft(
     return PetDraft(PetProfile(name, species, Money.parse(fee, currency)), stock)
 
 
-async def a_pet(services: Services, name: str = "Whiskers", **kwargs: object) -> Pet:
-    return await services.catalogue.add_pet(ADMIN, a_pet_draft(name, **kwargs))  # type: ignore[arg-type]
+async def a_pet(use_cases: UseCases, name: str = "Whiskers", **kwargs: object) -> Pet:
+    return await use_cases.catalogue.add_pet(ADMIN, a_pet_draft(name, **kwargs))  # type: ignore[arg-type]
 
 
-async def an_order(services: Services, *pets: Pet, quantity: int = 1, by: Principal = ANYONE) -> Order:
+async def an_order(use_cases: UseCases, *pets: Pet, quantity: int = 1, by: Principal = ANYONE) -> Order:
     lines = [LineRequest(pet.id, quantity) for pet in pets]
-    return (await services.orders.place(by, PlaceOrder(lines))).order
+    return (await use_cases.orders.place(by, PlaceOrder(lines))).order
 
 
 def a_card(number: str = SUCCEEDS) -> CardDetails:
-    """A test gateway card (default: charged, and refunded at once), valid until 2099."""
-    return CardDetails.parse(number, "123", 12, 2099, START)
+    """A test gateway card (default: charged, and refunded at once), valid until 2099, as checked."""
+    return a_card_input(number).check(START)
 
 
-async def approve(services: Services, order: Order, card: str = SUCCEEDS) -> Order:
+def a_card_input(number: str = SUCCEEDS) -> CardInput:
+    """The same card as a client sends it to Pay Order."""
+    return CardInput(number, "123", 12, 2099)
+
+
+async def approve(use_cases: UseCases, order: Order, card: str = SUCCEEDS) -> Order:
     """Pay a PLACED order in full through the payment use case, which moves it to APPROVED."""
-    command = PayOrder(order.id, str(order.total), order.currency, a_card(card))
-    await services.payments.pay(ADMIN, command)
-    return await services.orders.get(ADMIN, order.id)
+    command = PayOrder(order.id, str(order.total), order.currency, a_card_input(card))
+    await use_cases.payments.pay(ADMIN, command)
+    return await use_cases.orders.get(ADMIN, order.id)
 
 
-async def in_status(services: Services, pet: Pet, status: str) -> Order:
+async def in_status(use_cases: UseCases, pet: Pet, status: str) -> Order:
     """An order for ``pet`` brought to ``status`` by the same use cases production uses."""
-    order = await an_order(services, pet)
+    order = await an_order(use_cases, pet)
     if status == "PLACED":
         return order
     if status == "CANCELLED":
-        return await services.orders.cancel(ADMIN, CancelOrder(order.id))
-    order = await approve(services, order)
+        return await use_cases.orders.cancel(ADMIN, CancelOrder(order.id))
+    order = await approve(use_cases, order)
     if status == "APPROVED":
         return order
-    order = await services.orders.ship(ADMIN, order.id)
+    order = await use_cases.orders.ship(ADMIN, order.id)
     if status == "SHIPPED":
         return order
     assert status == "DELIVERED", status
-    return await services.orders.deliver(ADMIN, order.id)
+    return await use_cases.orders.deliver(ADMIN, order.id)

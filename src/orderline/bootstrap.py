@@ -12,7 +12,7 @@ from litestar import Litestar
 from uuid_utils.compat import uuid7
 
 from orderline.application.ports import Clock, IdGenerator, PasswordHasher
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
 from orderline.gateways import testmode
 from orderline.http.app import create_app
@@ -46,7 +46,7 @@ async def build(
     ids: IdGenerator | None = None,
     hasher: PasswordHasher | None = None,
     http: httpx.AsyncClient | None = None,
-) -> Services:
+) -> UseCases:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases."""
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
@@ -70,7 +70,7 @@ async def build(
         client = http or httpx.AsyncClient()
         external = JwksTokens(settings.jwt_jwks_url, settings.jwt_issuer, settings.jwt_audience, client, clock)
         on_close = () if http else (client.aclose,)
-    return Services.wire(
+    return UseCases.wire(
         db,
         clock,
         ids or Uuid7Ids(),

@@ -19,7 +19,7 @@ from orderline.application.api_keys import parse_scopes
 from orderline.application.demo import DEMO_PETS
 from orderline.application.errors import ApplicationError
 from orderline.application.principal import SYSTEM
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.config import Settings, SettingsError
 from orderline.domain.errors import DomainError
@@ -58,13 +58,13 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
-def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
+def _with_use_cases(settings: Settings, work: Callable[[UseCases], Awaitable[T]]) -> T:
     async def run() -> T:
-        services = await bootstrap.build(settings)
+        use_cases = await bootstrap.build(settings)
         try:
-            return await work(services)
+            return await work(use_cases)
         finally:
-            await services.close()
+            await use_cases.close()
 
     try:
         return asyncio.run(run())
@@ -83,16 +83,16 @@ def serve(
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
     settings = _settings(host=host, port=port, database_url=database_url)
-    _with_services(settings, lambda services: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
+    _with_use_cases(settings, lambda use_cases: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
 
-    async def open_services() -> Services:
-        services = await bootstrap.build(settings)
+    async def open_use_cases() -> UseCases:
+        use_cases = await bootstrap.build(settings)
         if demo:
-            added = await services.catalogue.add_unless_stocked(SYSTEM, DEMO_PETS)
+            added = await use_cases.catalogue.add_unless_stocked(SYSTEM, DEMO_PETS)
             log.info("demo catalogue", pets_added=added)
-        return services
+        return use_cases
 
-    app = create_app(settings, open_services)
+    app = create_app(settings, open_use_cases)
     uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
 
 
@@ -120,7 +120,7 @@ def create_key(
         wanted = parse_scopes(scopes.split(","))
     except ApplicationError as exc:
         _fail(str(exc))
-    key, secret = _with_services(settings, lambda s: s.api_keys.create(name, wanted))
+    key, secret = _with_use_cases(settings, lambda s: s.api_keys.create(name, wanted))
     typer.echo(f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))}")
     typer.echo("store it now: it cannot be shown again")
     typer.echo(secret)
@@ -130,7 +130,7 @@ def create_key(
 def list_keys(database_url: DatabaseOption = None) -> None:
     """List keys (never their secrets)."""
     settings = _settings(database_url=database_url)
-    found = _with_services(settings, lambda s: s.api_keys.list())
+    found = _with_use_cases(settings, lambda s: s.api_keys.list())
     typer.echo(f"{'id':36}  {'prefix':10}  {'status':7}  {'name':20}  scopes")
     for key in found:
         status = "revoked" if key.revoked_at else "active"
@@ -148,7 +148,7 @@ def revoke_key(
         parsed = UUID(key_id)
     except ValueError:
         _fail(f"{key_id!r} is not a key id (a UUID; see `orderline keys list`)")
-    _with_services(settings, lambda s: s.api_keys.revoke(parsed))
+    _with_use_cases(settings, lambda s: s.api_keys.revoke(parsed))
     typer.echo(f"revoked API key {parsed}")
 
 
@@ -170,7 +170,7 @@ def create_user(
     registration = Registration(username, email, password)
     role = Role.ADMIN if admin else Role.CUSTOMER
     try:
-        user = _with_services(settings, lambda s: s.users.register(SYSTEM, registration, role))
+        user = _with_use_cases(settings, lambda s: s.users.register(SYSTEM, registration, role))
     except DomainError as exc:
         _fail(str(exc))
     typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id})")

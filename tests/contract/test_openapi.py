@@ -18,13 +18,13 @@ from orderline.http.problems import MEDIA_TYPE, every_problem_type, problem_type
 DOCS = Path(__file__).parents[2] / "docs" / "problems"
 
 
-async def _no_services() -> Any:
+async def _no_use_cases() -> Any:
     raise AssertionError("the OpenAPI document must not need a database")
 
 
 @pytest.fixture(scope="module")
 def document() -> dict[str, Any]:
-    app: Litestar = create_app(Settings(), _no_services)
+    app: Litestar = create_app(Settings(), _no_use_cases)
     schema: dict[str, Any] = app.openapi_schema.to_schema()
     return schema
 

@@ -18,13 +18,13 @@ KNOWN = {PUBLIC, *(scope.value for scope in Scope)}
 FRAMEWORK = "/schema"
 
 
-async def _no_services() -> Any:
+async def _no_use_cases() -> Any:
     raise AssertionError("route inspection must not need a database")
 
 
 @pytest.fixture(scope="module")
 def app() -> Litestar:
-    return create_app(Settings(), _no_services)
+    return create_app(Settings(), _no_use_cases)
 
 
 def _handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:

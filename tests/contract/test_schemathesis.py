@@ -32,7 +32,7 @@ from schemathesis.specs.openapi.checks import (
 
 from orderline.application.orders import CancelOrder
 from orderline.application.principal import ANONYMOUS, Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -54,7 +54,7 @@ SCHEMA_PATH = "/schema/openapi.json"
 UNLIMITED = "default=100000000/60,write=100000000/60,auth=100000000/60"
 
 
-async def _no_services() -> Services:
+async def _no_use_cases() -> UseCases:
     raise AssertionError("the OpenAPI document must not need a database")
 
 
@@ -62,7 +62,7 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """One test per operation of the document, read from an app that never starts (so without a database)."""
     if "operation" not in metafunc.fixturenames:
         return
-    document: dict[str, Any] = create_app(Settings(), _no_services).openapi_schema.to_schema()
+    document: dict[str, Any] = create_app(Settings(), _no_use_cases).openapi_schema.to_schema()
     labels = [f"{method.upper()} {path}" for path, item in document["paths"].items() for method in item]
     metafunc.parametrize("operation", labels, ids=labels)
 
@@ -75,25 +75,25 @@ class Seeded:
     ids: dict[str, list[UUID]] = field(default_factory=dict)
 
 
-async def _seed(services: Services, seeded: Seeded) -> None:
-    _key, secret = await services.api_keys.create("schemathesis", frozenset({Scope.ADMIN}))
+async def _seed(use_cases: UseCases, seeded: Seeded) -> None:
+    _key, secret = await use_cases.api_keys.create("schemathesis", frozenset({Scope.ADMIN}))
     seeded.callers = {
         "admin": {"Authorization": f"Bearer {secret}"},
         "anonymous": {},
         "unknown key": {"Authorization": "Bearer olk_not-a-key-we-issued"},
     }
-    whiskers = await a_pet(services, "Whiskers", stock=5)
-    nibbles = await a_pet(services, "Nibbles", stock=1, fee="12.00")
+    whiskers = await a_pet(use_cases, "Whiskers", stock=5)
+    nibbles = await a_pet(use_cases, "Nibbles", stock=1, fee="12.00")
     # The largest fee the document allows, with plenty of stock: orders of it test the arithmetic's range.
-    gilded = await a_pet(services, "Gilded", stock=1_000_000, fee="999999999999999.99")
-    yen = await a_pet(services, "Hachi", stock=10, fee="30000", currency="JPY")
-    placed = await an_order(services, whiskers)
-    approved = await approve(services, await an_order(services, yen, quantity=2))
-    cancelled = await services.orders.cancel(ADMIN, CancelOrder((await an_order(services, nibbles)).id))
+    gilded = await a_pet(use_cases, "Gilded", stock=1_000_000, fee="999999999999999.99")
+    yen = await a_pet(use_cases, "Hachi", stock=10, fee="30000", currency="JPY")
+    placed = await an_order(use_cases, whiskers)
+    approved = await approve(use_cases, await an_order(use_cases, yen, quantity=2))
+    cancelled = await use_cases.orders.cancel(ADMIN, CancelOrder((await an_order(use_cases, nibbles)).id))
     seeded.ids["pet_id"] = [whiskers.id, nibbles.id, gilded.id, yen.id]
     seeded.ids["order_id"] = [placed.id, approved.id, cancelled.id]
     alice = Registration("alice", "alice@example.com", "correct horse battery")
-    seeded.ids["user_id"] = [(await services.users.register(ANONYMOUS, alice)).id]
+    seeded.ids["user_id"] = [(await use_cases.users.register(ANONYMOUS, alice)).id]
 
 
 @pytest.fixture
@@ -108,12 +108,12 @@ def api(settings: Settings, clock: SteppingClock, seeded: Seeded) -> Iterator[sc
     # Hundreds of generated requests from one key: rate limits would only cut the coverage short.
     settings = msgspec.structs.replace(settings, rate_limits=UNLIMITED)
 
-    async def open_services() -> Services:
-        services = await build(settings, clock=clock, hasher=FAST_HASHER)
-        await _seed(services, seeded)
-        return services
+    async def open_use_cases() -> UseCases:
+        use_cases = await build(settings, clock=clock, hasher=FAST_HASHER)
+        await _seed(use_cases, seeded)
+        return use_cases
 
-    app = create_app(settings, open_services)
+    app = create_app(settings, open_use_cases)
     try:
         yield schemathesis.openapi.from_asgi(SCHEMA_PATH, app)
     finally:

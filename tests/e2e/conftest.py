@@ -11,7 +11,7 @@ from litestar import Litestar
 
 from orderline import logs
 from orderline.application.principal import Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
@@ -43,30 +43,30 @@ async def client(app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
 
 
 @pytest.fixture
-def app_services(app: Litestar) -> Services:
-    services: Services = app.state.services
-    return services
+def app_use_cases(app: Litestar) -> UseCases:
+    use_cases: UseCases = app.state.use_cases
+    return use_cases
 
 
-async def _key(services: Services, *scopes: Scope) -> dict[str, str]:
-    _key_row, secret = await services.api_keys.create("test", frozenset(scopes))
+async def _key(use_cases: UseCases, *scopes: Scope) -> dict[str, str]:
+    _key_row, secret = await use_cases.api_keys.create("test", frozenset(scopes))
     return {"Authorization": f"Bearer {secret}"}
 
 
 @pytest.fixture
-async def admin(app_services: Services) -> dict[str, str]:
-    return await _key(app_services, Scope.ADMIN)
+async def admin(app_use_cases: UseCases) -> dict[str, str]:
+    return await _key(app_use_cases, Scope.ADMIN)
 
 
 @pytest.fixture
-async def clerk(app_services: Services) -> dict[str, str]:
+async def clerk(app_use_cases: UseCases) -> dict[str, str]:
     """A key that may read and cancel orders, nothing else."""
-    return await _key(app_services, Scope.READ_ORDERS, Scope.WRITE_ORDERS)
+    return await _key(app_use_cases, Scope.READ_ORDERS, Scope.WRITE_ORDERS)
 
 
 @pytest.fixture
-async def reader(app_services: Services) -> dict[str, str]:
-    return await _key(app_services, Scope.READ_ORDERS)
+async def reader(app_use_cases: UseCases) -> dict[str, str]:
+    return await _key(app_use_cases, Scope.READ_ORDERS)
 
 
 @pytest.fixture

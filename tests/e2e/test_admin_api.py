@@ -7,7 +7,7 @@ import io
 
 import pytest
 
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet, place
 from tests.support import ADMIN, approve
 
@@ -29,20 +29,20 @@ async def test_the_admin_api_needs_the_admin_scope(client: Client, clerk: dict[s
     assert assert_problem(clerkly, 403, "forbidden")["requiredScope"] == "admin"
 
 
-async def _approve(services: Services, order_id: str) -> None:
+async def _approve(use_cases: UseCases, order_id: str) -> None:
     """Pay the order (the test gateway's card that succeeds), as its customer would."""
     from uuid import UUID
 
-    await approve(services, await services.orders.get(ADMIN, UUID(order_id)))
+    await approve(use_cases, await use_cases.orders.get(ADMIN, UUID(order_id)))
 
 
 async def test_an_admin_ships_delivers_and_force_cancels(
-    client: Client, admin: dict[str, str], alice: dict[str, str], app_services: Services
+    client: Client, admin: dict[str, str], alice: dict[str, str], app_use_cases: UseCases
 ) -> None:
     pet = await make_pet(client, admin, stock=3)
     delivered, shipped = [await place(client, pet["id"], headers=alice) for _ in range(2)]
     for order in (delivered, shipped):
-        await _approve(app_services, order["id"])
+        await _approve(app_use_cases, order["id"])
         assert (await client.post(f"/v1/admin/orders/{order['id']}/ship", headers=admin)).json()["status"] == "SHIPPED"
     done = await client.post(f"/v1/admin/orders/{delivered['id']}/deliver", headers=admin)
 

@@ -11,13 +11,13 @@ import pytest
 
 from orderline.application.errors import Forbidden
 from orderline.application.principal import Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet, register
 from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER
+from tests.support import FAST_HASHER, Db, SteppingClock
 
 LONDON = {"line1": "1 High Street", "city": "London", "postalCode": "SW1A 1AA", "country": "GB"}
 
@@ -30,7 +30,7 @@ async def _placed(client: Client, admin: dict[str, str], **extra: object) -> tup
 
 
 async def test_erasing_removes_the_order_releases_stock_and_gives_the_voucher_back(
-    client: Client, admin: dict[str, str], app_services: Services
+    client: Client, admin: dict[str, str], db: Db
 ) -> None:
     await client.post("/v1/admin/vouchers", json={"code": "ONCE", "percentOff": 10, "maxUses": 1}, headers=admin)
     pet, order = await _placed(client, admin, voucherCode="ONCE", billingAddress=LONDON)
@@ -43,9 +43,9 @@ async def test_erasing_removes_the_order_releases_stock_and_gives_the_voucher_ba
     assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=admin), 404, "not-found")
     assert (await client.get(f"/v1/pets/{pet['id']}")).json()["stockAvailable"] == 2
     assert (await client.get("/v1/admin/vouchers/ONCE", headers=admin)).json()["uses"] == 0
-    async with app_services.db.snapshot() as uow:
-        addresses = await uow.connection.fetch_all("SELECT city FROM billing_addresses")  # type: ignore[attr-defined]
-        lines = await uow.connection.fetch_all("SELECT 1 FROM order_lines")  # type: ignore[attr-defined]
+    async with db.snapshot() as uow:
+        addresses = await uow.connection.fetch_all("SELECT city FROM billing_addresses")
+        lines = await uow.connection.fetch_all("SELECT 1 FROM order_lines")
     assert [row["city"] for row in addresses] == ["London"]
     assert lines == []
 
@@ -87,35 +87,35 @@ async def test_only_an_admin_erases_through_the_admin_api(client: Client, admin:
 
 @pytest.mark.parametrize("allowed", [False, True])
 async def test_a_customer_erases_their_own_order_only_when_the_shop_allows_it(
-    client: Client, admin: dict[str, str], app_services: Services, allowed: bool
+    client: Client, admin: dict[str, str], settings: Settings, clock: SteppingClock, allowed: bool
 ) -> None:
-    from orderline.application.orders import Orders
     from orderline.application.principal import Principal, PrincipalKind
 
     _, order = await _placed(client, admin)
-    owner = await app_services.authenticator.authenticate(as_owner(order)["Authorization"].split()[1])
-    orders = Orders(
-        app_services.db, app_services.clock, app_services.ids, app_services.refunds, customer_erasure=allowed
-    )
-    stranger = Principal(PrincipalKind.USER, UUID(int=9), owner.scopes)
+    shop = await build(msgspec.structs.replace(settings, customer_erasure=allowed), clock=clock, hasher=FAST_HASHER)
+    try:
+        owner = await shop.authenticator.authenticate(as_owner(order)["Authorization"].split()[1])
+        stranger = Principal(PrincipalKind.USER, UUID(int=9), owner.scopes)
 
-    if allowed:
-        await orders.erase(owner, UUID(str(order["id"])))
-        assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=admin), 404, "not-found")
-    else:
-        with pytest.raises(Forbidden):
-            await orders.erase(owner, UUID(str(order["id"])))
-    with pytest.raises(Exception, match="not found"):
-        await orders.erase(stranger, UUID(str(order["id"])))
+        if allowed:
+            await shop.orders.erase(owner, UUID(str(order["id"])))
+            assert_problem(await client.get(f"/v1/orders/{order['id']}", headers=admin), 404, "not-found")
+        else:
+            with pytest.raises(Forbidden):
+                await shop.orders.erase(owner, UUID(str(order["id"])))
+        with pytest.raises(Exception, match="not found"):
+            await shop.orders.erase(stranger, UUID(str(order["id"])))
+    finally:
+        await shop.close()
 
 
 async def test_shipped_orders_keep_their_sold_stock_when_erased(
-    client: Client, admin: dict[str, str], app_services: Services
+    client: Client, admin: dict[str, str], app_use_cases: UseCases
 ) -> None:
     from tests.e2e.test_admin_api import _approve
 
     pet, order = await _placed(client, admin)
-    await _approve(app_services, str(order["id"]))
+    await _approve(app_use_cases, str(order["id"]))
     await client.post(f"/v1/admin/orders/{order['id']}/ship", headers=admin)
 
     await client.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
@@ -133,8 +133,8 @@ async def test_a_customer_erases_their_own_order_over_http_only_when_the_shop_al
     async with lifespan_of(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=cast(Any, app)),
                                                    base_url="http://orderline.test") as client:  # fmt: skip
         alice = await register(client, "alice")
-        services: Services = app.state.services
-        _key, secret = await services.api_keys.create("admin", frozenset({Scope.ADMIN}))
+        use_cases: UseCases = app.state.use_cases
+        _key, secret = await use_cases.api_keys.create("admin", frozenset({Scope.ADMIN}))
         pet = await make_pet(client, {"Authorization": f"Bearer {secret}"})
         order = (await client.post("/v1/orders", json={"petId": pet["id"]}, headers=alice)).json()
 

@@ -8,7 +8,7 @@ import json
 import pytest
 from litestar import Litestar
 
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, assert_problem, make_pet, place
 
 ORDER = "019b4139-1234-7abc-8def-123456789abc"
@@ -59,11 +59,11 @@ async def test_a_malformed_bearer_header_is_a_401_problem(client: Client) -> Non
 
 
 async def test_a_revoked_key_is_refused_on_the_next_request(
-    client: Client, app_services: Services, reader: dict[str, str]
+    client: Client, app_use_cases: UseCases, reader: dict[str, str]
 ) -> None:
     assert (await client.get("/v1/orders", headers=reader)).status_code == 200
-    (key,) = [k for k in await app_services.api_keys.list() if not k.revoked_at]
-    await app_services.api_keys.revoke(key.id)
+    (key,) = [k for k in await app_use_cases.api_keys.list() if not k.revoked_at]
+    await app_use_cases.api_keys.revoke(key.id)
 
     response = await client.get("/v1/orders", headers=reader)
 
@@ -80,7 +80,7 @@ async def test_an_unexpected_error_is_a_500_that_leaks_nothing_and_logs_the_trac
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("connection string postgresql://admin:hunter2@db")
 
-    monkeypatch.setattr(app.state.services.orders, "get", broken)
+    monkeypatch.setattr(app.state.use_cases.orders, "get", broken)
 
     response = await client.get(f"/v1/orders/{ORDER}", headers=reader)
 

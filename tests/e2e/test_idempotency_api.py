@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet
 
 
@@ -91,17 +91,17 @@ async def test_a_refused_request_frees_its_key(client: Client, admin: dict[str, 
 
 
 async def test_a_request_while_its_key_is_in_flight_is_a_409(
-    client: Client, admin: dict[str, str], app_services: Services, monkeypatch: Any
+    client: Client, admin: dict[str, str], app_use_cases: UseCases, monkeypatch: Any
 ) -> None:
     pet = await make_pet(client, admin, stock=5)
     release = asyncio.Event()
-    place = app_services.orders.place
+    place = app_use_cases.orders.place
 
     async def slow_place(*args: Any, **kwargs: Any) -> Any:
         await release.wait()
         return await place(*args, **kwargs)
 
-    monkeypatch.setattr(app_services.orders, "place", slow_place)
+    monkeypatch.setattr(app_use_cases.orders, "place", slow_place)
     first = asyncio.create_task(client.post("/v1/orders", json={"petId": pet["id"]}, headers=_key("slow")))
     await asyncio.sleep(0.2)
 

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from orderline.application.principal import Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet, place
 
 UUID7 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -145,10 +145,10 @@ async def test_reading_an_order_gives_its_etag(client: Client, admin: dict[str, 
 
 
 async def test_reading_orders_needs_a_key_with_read_orders(
-    client: Client, admin: dict[str, str], app_services: Services
+    client: Client, admin: dict[str, str], app_use_cases: UseCases
 ) -> None:
     order = await place(client, (await make_pet(client, admin))["id"])
-    pets_only = await app_services.api_keys.create("pets", frozenset({Scope.WRITE_PETS}))
+    pets_only = await app_use_cases.api_keys.create("pets", frozenset({Scope.WRITE_PETS}))
 
     anonymous = await client.get(f"/v1/orders/{order['id']}")
     wrong_scope = await client.get(f"/v1/orders/{order['id']}", headers={"Authorization": f"Bearer {pets_only[1]}"})

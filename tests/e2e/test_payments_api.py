@@ -15,7 +15,7 @@ import pytest
 from litestar import Litestar
 
 from orderline.application.principal import Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS, TestModeGateway
@@ -23,7 +23,7 @@ from orderline.http.app import create_app
 from orderline.storage.schema import metadata
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet
 from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, TEST_GATEWAY_SECRET, SteppingClock
+from tests.support import FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock
 
 CVC = "7319"
 LATER = timedelta(seconds=3)  # past the test gateway's default refund delay of 2 s
@@ -237,7 +237,7 @@ async def test_deleting_an_order_whose_refund_is_asynchronous_answers_202_with_t
 
 
 async def test_an_admin_force_cancel_of_a_shipped_order_whose_refund_fails_leaves_it_shipped(
-    client: Client, admin: dict[str, str], clock: SteppingClock, app_services: Services
+    client: Client, admin: dict[str, str], clock: SteppingClock, app_use_cases: UseCases
 ) -> None:
     pet, order = await paid(client, admin, REFUND_FAILS_LATER)
     assert (await client.post(f"/v1/admin/orders/{order['id']}/ship", headers=admin)).status_code == 200
@@ -245,7 +245,7 @@ async def test_an_admin_force_cancel_of_a_shipped_order_whose_refund_fails_leave
     pending = await client.post(f"/v1/admin/orders/{order['id']}/force-cancel", json={"reason": "FRAUD"},
                                 headers=admin)  # fmt: skip
     clock.advance(LATER)
-    await app_services.refunds.settle_pending()
+    await app_use_cases.refunds.settle_pending()
 
     assert pending.status_code == 202, pending.text
     after = await read(client, order)
@@ -277,9 +277,7 @@ async def test_the_payment_listing_shows_each_refund_with_the_gateways_reference
     assert refund["reference"].startswith("tg_re_asyncok_")
 
 
-async def test_a_retried_cancel_with_the_same_key_refunds_once(
-    client: Client, admin: dict[str, str], app_services: Services
-) -> None:
+async def test_a_retried_cancel_with_the_same_key_refunds_once(client: Client, admin: dict[str, str], db: Db) -> None:
     _, order = await paid(client, admin, SUCCEEDS)
     headers = {**as_owner(order), "Idempotency-Key": "cancel-once"}
     url = f"/v1/orders/{order['id']}/cancel"
@@ -289,13 +287,13 @@ async def test_a_retried_cancel_with_the_same_key_refunds_once(
 
     assert first.status_code == second.status_code == 200
     assert second.headers["Idempotent-Replayed"] == "true"
-    async with app_services.db.snapshot() as uow:
+    async with db.snapshot() as uow:
         refunds = await uow.payments.refunds_of(order_id_of(order))
     assert len(refunds) == 1
 
 
 async def test_an_asynchronous_refund_leaves_the_order_pending_until_the_signed_callback_confirms_it(
-    client: Client, admin: dict[str, str], clock: SteppingClock, app_services: Services
+    client: Client, admin: dict[str, str], clock: SteppingClock, db: Db
 ) -> None:
     pet, order = await paid(client, admin, REFUNDS_LATER)
 
@@ -303,7 +301,7 @@ async def test_an_asynchronous_refund_leaves_the_order_pending_until_the_signed_
     again = await cancel(client, order)
     held = await free_stock(client, pet)
     clock.advance(LATER)
-    reference = await refund_reference(app_services, order)
+    reference = await refund_reference(db, order)
     headers, body = TestModeGateway(clock, timedelta(seconds=2), TEST_GATEWAY_SECRET).signed_callback(reference)
     confirmed = await client.post("/v1/gateway/callbacks", content=body,
                                   headers={**headers, "content-type": "application/json"})  # fmt: skip
@@ -321,13 +319,13 @@ async def test_an_asynchronous_refund_leaves_the_order_pending_until_the_signed_
 
 
 async def test_a_failed_asynchronous_refund_puts_the_order_back_to_approved_and_audits_why(
-    client: Client, admin: dict[str, str], clock: SteppingClock, app_services: Services
+    client: Client, admin: dict[str, str], clock: SteppingClock, app_use_cases: UseCases
 ) -> None:
     pet, order = await paid(client, admin, REFUND_FAILS_LATER)
 
     pending = await cancel(client, order)
     clock.advance(LATER)
-    settled = await app_services.refunds.settle_pending()
+    settled = await app_use_cases.refunds.settle_pending()
 
     assert pending.status_code == 202
     assert settled == 1
@@ -341,12 +339,12 @@ async def test_a_failed_asynchronous_refund_puts_the_order_back_to_approved_and_
 
 
 async def test_a_callback_with_a_bad_signature_is_401_and_changes_nothing(
-    client: Client, admin: dict[str, str], clock: SteppingClock, app_services: Services
+    client: Client, admin: dict[str, str], clock: SteppingClock, db: Db
 ) -> None:
     _, order = await paid(client, admin, REFUNDS_LATER)
     await cancel(client, order)
     clock.advance(LATER)
-    reference = await refund_reference(app_services, order)
+    reference = await refund_reference(db, order)
     forged = TestModeGateway(clock, timedelta(seconds=2), "whsec_" + "Zm9yZ2VkLXNlY3JldC1mb3JnZWQtc2VjcmV0LTMyYg==")
     headers, body = forged.signed_callback(reference)
 
@@ -368,7 +366,7 @@ async def test_a_signed_callback_about_an_unknown_refund_is_404(client: Client, 
 
 
 async def test_the_card_number_and_cvc_are_never_stored_or_logged(
-    client: Client, admin: dict[str, str], app_services: Services, capsys: pytest.CaptureFixture[str]
+    client: Client, admin: dict[str, str], db: Db, capsys: pytest.CaptureFixture[str]
 ) -> None:
     _, order = await placed(client, admin)
     url = f"/v1/orders/{order['id']}/payment"
@@ -379,7 +377,7 @@ async def test_the_card_number_and_cvc_are_never_stored_or_logged(
     await client.post(url, json=payment(order), headers={**as_owner(order), "Idempotency-Key": "k"})
     await cancel(client, order)
 
-    stored = await everything_stored(app_services)
+    stored = await everything_stored(db)
     logged = capsys.readouterr()
 
     for number in (SUCCEEDS, DECLINED):
@@ -413,21 +411,21 @@ def order_id_of(order: dict[str, Any]) -> UUID:
     return UUID(order["id"])
 
 
-async def refund_reference(services: Services, order: dict[str, Any]) -> str:
-    async with services.db.snapshot() as uow:
+async def refund_reference(db: Db, order: dict[str, Any]) -> str:
+    async with db.snapshot() as uow:
         refunds = await uow.payments.refunds_of(order_id_of(order))
     assert len(refunds) == 1
     assert refunds[0].reference is not None
     return refunds[0].reference
 
 
-async def everything_stored(services: Services) -> str:
+async def everything_stored(db: Db) -> str:
     """Every row of every table, as text."""
     rows: list[str] = []
-    async with services.db.snapshot() as uow:
+    async with db.snapshot() as uow:
         for table in metadata.sorted_tables:
-            found = await uow.connection.fetch_all(f"SELECT * FROM {table.name}")  # type: ignore[attr-defined]
-            rows.extend(repr(dict(row)) for row in found)
+            found = await uow.connection.fetch_all(f"SELECT * FROM {table.name}")
+            rows.extend(repr(dict(row)) for row in found)  # type: ignore[call-overload]
     return "\n".join(rows)
 
 
@@ -441,6 +439,6 @@ async def running(app: Litestar) -> AsyncIterator[Client]:
 
 
 async def admin_headers(app: Litestar) -> dict[str, str]:
-    services: Services = app.state.services
-    _key, secret = await services.api_keys.create("poller-test", frozenset({Scope.ADMIN}))
+    use_cases: UseCases = app.state.use_cases
+    _key, secret = await use_cases.api_keys.create("poller-test", frozenset({Scope.ADMIN}))
     return {"Authorization": f"Bearer {secret}"}

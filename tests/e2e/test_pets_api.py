@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, assert_problem, make_pet, place
 
 WHISKERS = {
@@ -79,7 +79,7 @@ async def test_a_fee_with_too_many_decimals_for_its_currency_is_refused(client: 
 
 
 async def test_status_follows_stock_from_available_to_pending_to_adopted(
-    client: Client, admin: dict[str, str], clerk: dict[str, str], app_services: object
+    client: Client, admin: dict[str, str], clerk: dict[str, str], app_use_cases: object
 ) -> None:
     pet = await make_pet(client, admin, stock=1)
 
@@ -176,12 +176,12 @@ async def test_a_revision_without_stock_keeps_the_stock(client: Client, admin: d
 
 
 async def test_health_is_a_503_problem_when_the_database_does_not_answer(
-    client: Client, app_services: Services, monkeypatch: pytest.MonkeyPatch
+    client: Client, app_use_cases: UseCases, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async def unreachable() -> None:
         raise OSError("connection refused")
 
-    monkeypatch.setattr(app_services.db, "ping", unreachable)
+    monkeypatch.setattr(app_use_cases.health, "database_reachable", unreachable)
 
     response = await client.get("/v1/healthz")
 

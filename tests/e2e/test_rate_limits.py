@@ -22,7 +22,7 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from orderline.application.orders import OrderFilter
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
@@ -102,7 +102,7 @@ async def test_the_request_beyond_the_limit_is_refused_with_a_problem_and_retry_
 
 
 async def test_an_order_beyond_the_write_limit_is_not_placed(
-    client: httpx.AsyncClient, admin: dict[str, str], app_services: Services
+    client: httpx.AsyncClient, admin: dict[str, str], app_use_cases: UseCases
 ) -> None:
     pet = await make_pet(client, admin, stock=5)
     await place(client, pet["id"])
@@ -111,7 +111,7 @@ async def test_an_order_beyond_the_write_limit_is_not_placed(
     refused = await client.post("/v1/orders", json={"petId": pet["id"], "quantity": 1})
 
     assert_problem(refused, 429, "rate-limit-exceeded")
-    orders = await app_services.orders.list_all(ADMIN, OrderFilter(), limit=10)
+    orders = await app_use_cases.orders.list_all(ADMIN, OrderFilter(), limit=10)
     assert len(orders.items) == 2
 
 

@@ -9,9 +9,9 @@ from datetime import timedelta
 import jwt
 import pytest
 
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, assert_problem, bearer, register
-from tests.support import SteppingClock
+from tests.support import Db, SteppingClock
 
 PASSWORD = "correct horse battery"
 
@@ -35,10 +35,10 @@ async def test_registration_answers_the_account_without_any_password(client: Cli
     assert "password" not in response.text.lower()
 
 
-async def test_passwords_are_stored_as_argon2_hashes_only(client: Client, app_services: Services) -> None:
+async def test_passwords_are_stored_as_argon2_hashes_only(client: Client, db: Db) -> None:
     await client.post("/v1/users", json=_signup())
 
-    async with app_services.db.snapshot() as uow:
+    async with db.snapshot() as uow:
         user = await uow.users.get_by_username("alice")
 
     assert user is not None
@@ -174,9 +174,9 @@ async def test_a_suspended_users_token_stops_working_on_the_next_request_and_com
     assert restored.status_code == 200
 
 
-async def test_a_revoked_api_key_is_refused(client: Client, app_services: Services) -> None:
-    key, secret = await app_services.api_keys.create("ci", frozenset({"read:orders"}))  # type: ignore[arg-type]
-    await app_services.api_keys.revoke(key.id)
+async def test_a_revoked_api_key_is_refused(client: Client, app_use_cases: UseCases) -> None:
+    key, secret = await app_use_cases.api_keys.create("ci", frozenset({"read:orders"}))  # type: ignore[arg-type]
+    await app_use_cases.api_keys.revoke(key.id)
 
     response = await client.get("/v1/orders", headers=bearer(secret))
 

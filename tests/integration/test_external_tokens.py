@@ -16,7 +16,7 @@ from litestar import Litestar, get
 
 from orderline.application.errors import Unauthenticated
 from orderline.application.principal import PrincipalKind, Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
 from tests.support import FAST_HASHER, SteppingClock
@@ -41,7 +41,7 @@ def jwks() -> dict[str, Any]:
 
 
 @pytest.fixture
-async def services(database_url: str, clock: SteppingClock) -> AsyncIterator[Services]:
+async def use_cases(database_url: str, clock: SteppingClock) -> AsyncIterator[UseCases]:
     settings = Settings(
         database_url=database_url,
         jwt_jwks_url="http://issuer.test/.well-known/jwks.json",
@@ -67,13 +67,13 @@ def _token(clock: SteppingClock, key: Any, alg: str, kid: str, **overrides: Any)
 
 @pytest.mark.parametrize(("key", "alg", "kid"), [(RSA_KEY, "RS256", "rsa-1"), (EC_KEY, "ES256", "ec-1")])
 async def test_a_valid_external_token_is_a_user_with_the_known_scopes_it_grants(
-    services: Services, clock: SteppingClock, key: Any, alg: str, kid: str
+    use_cases: UseCases, clock: SteppingClock, key: Any, alg: str, kid: str
 ) -> None:
-    principal = await services.authenticator.authenticate(_token(clock, key, alg, kid))
+    principal = await use_cases.authenticator.authenticate(_token(clock, key, alg, kid))
 
     assert principal.kind is PrincipalKind.USER
     assert principal.scopes == {Scope.READ_ORDERS, Scope.WRITE_ORDERS}
-    assert principal == await services.authenticator.authenticate(_token(clock, key, alg, kid))
+    assert principal == await use_cases.authenticator.authenticate(_token(clock, key, alg, kid))
 
 
 @pytest.mark.parametrize(
@@ -87,30 +87,30 @@ async def test_a_valid_external_token_is_a_user_with_the_known_scopes_it_grants(
         pytest.param(lambda c: _token(c, "", "none", "rsa-1"), id="alg-none"),
     ],
 )  # fmt: skip
-async def test_a_bad_external_token_is_refused(services: Services, clock: SteppingClock, token: Any) -> None:
+async def test_a_bad_external_token_is_refused(use_cases: UseCases, clock: SteppingClock, token: Any) -> None:
     with pytest.raises(Unauthenticated):
-        await services.authenticator.authenticate(token(clock))
+        await use_cases.authenticator.authenticate(token(clock))
 
 
 async def test_a_token_of_another_issuer_is_not_taken_for_the_trusted_one(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock
 ) -> None:
     stranger = _token(clock, RSA_KEY, "RS256", "rsa-1", iss="https://evil.example.test/")
 
     with pytest.raises(Unauthenticated):
-        await services.authenticator.authenticate(stranger)
+        await use_cases.authenticator.authenticate(stranger)
 
 
-async def test_our_own_tokens_still_work_beside_the_external_issuer(services: Services, clock: SteppingClock) -> None:
+async def test_our_own_tokens_still_work_beside_the_external_issuer(use_cases: UseCases, clock: SteppingClock) -> None:
     from orderline.application.principal import ANONYMOUS
     from orderline.application.users import Registration
 
-    await services.users.register(ANONYMOUS, Registration("alice", "alice@example.com", "correct horse battery"))
-    issued = await services.users.issue_token("alice", "correct horse battery")
+    await use_cases.users.register(ANONYMOUS, Registration("alice", "alice@example.com", "correct horse battery"))
+    issued = await use_cases.users.issue_token("alice", "correct horse battery")
 
-    principal = await services.authenticator.authenticate(issued.token)
+    principal = await use_cases.authenticator.authenticate(issued.token)
 
     assert principal.kind is PrincipalKind.USER
     clock.advance(timedelta(days=2))
     with pytest.raises(Unauthenticated):
-        await services.authenticator.authenticate(issued.token)
+        await use_cases.authenticator.authenticate(issued.token)

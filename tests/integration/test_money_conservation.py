@@ -25,7 +25,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -51,8 +51,9 @@ from orderline.domain.payment import (
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
+from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.unit_of_work import SqlUnitOfWork
-from tests.support import ADMIN, CLERK, FAST_HASHER, TEST_GATEWAY_SECRET, SteppingClock, a_card, a_pet_draft
+from tests.support import ADMIN, CLERK, FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock, a_card_input, a_pet_draft
 
 T = TypeVar("T")
 S = OrderStatus
@@ -117,7 +118,7 @@ def a_payment(order: Tracked, card: str, mistake: str | None = None) -> PayOrder
         currency = "EUR"
     elif mistake is not None:
         amount = Money(amount.amount_minor + {"a-cent-less": -1, "a-cent-more": 1}[mistake], currency)
-    return PayOrder(order.id, str(amount), currency, a_card(card))
+    return PayOrder(order.id, str(amount), currency, a_card_input(card))
 
 
 @dataclass(frozen=True, slots=True)
@@ -136,8 +137,8 @@ class Snapshot:
     processing: int
 
 
-async def read(services: Services, order_ids: list[UUID], pet_ids: list[UUID]) -> Snapshot:
-    async with services.db.snapshot() as uow:
+async def read(db: Db, order_ids: list[UUID], pet_ids: list[UUID]) -> Snapshot:
+    async with db.snapshot() as uow:
         assert isinstance(uow, SqlUnitOfWork)
         sql = uow.connection.fetch_all
         [captured] = await sql("SELECT COALESCE(SUM(amount_minor), 0) AS n FROM payments WHERE status = 'SUCCEEDED'")
@@ -232,7 +233,8 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             wiring = Settings(
                 database_url=fresh_database(), refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET
             )
-            self.services: Services = self.run(build(wiring, clock=self.clock, hasher=FAST_HASHER))
+            self.use_cases: UseCases = self.run(build(wiring, clock=self.clock, hasher=FAST_HASHER))
+            self.db: Db = self.run(open_database(DatabaseUrl.parse(wiring.database_url)))
             self.stocks: dict[UUID, int] = {}
             self.orders: dict[UUID, Tracked] = {}  # every order placed, erased ones too
             self.pending: list[tuple[UUID, str]] = []  # refunds the gateway has yet to settle, oldest first
@@ -242,18 +244,21 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             return self.loop.run_until_complete(work)
 
         def teardown(self) -> None:
-            self.run(self.services.close())
+            self.run(self.use_cases.close())
+            self.run(self.db.close())
             self.loop.close()
 
         @initialize()
         def stock_the_catalogue(self) -> None:
             for index, (stock, fee) in enumerate(zip(STOCKS, FEES, strict=True)):
                 pet = self.run(
-                    self.services.catalogue.add_pet(ADMIN, a_pet_draft(f"pet-{index}", stock=stock, fee=fee))
+                    self.use_cases.catalogue.add_pet(ADMIN, a_pet_draft(f"pet-{index}", stock=stock, fee=fee))
                 )
                 self.stocks[pet.id] = stock
                 self.erased_sold[pet.id] = 0
-            self.run(self.services.vouchers.create(ADMIN, VoucherDraft(VOUCHER, percent_off=50, max_uses=VOUCHER_USES)))
+            self.run(
+                self.use_cases.vouchers.create(ADMIN, VoucherDraft(VOUCHER, percent_off=50, max_uses=VOUCHER_USES))
+            )
 
         def live(self) -> list[Tracked]:
             return [order for order in self.orders.values() if not order.erased]
@@ -295,7 +300,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             lines = [LineRequest(pet_id, quantity) for pet_id, quantity in quantities.items()]
             command = PlaceOrder(lines, voucher_code=VOUCHER if voucher else None)
             try:
-                order = self.run(self.services.orders.place(CLERK, command)).order
+                order = self.run(self.use_cases.orders.place(CLERK, command)).order
             except VoucherNotApplicable:
                 assert not voucher_ok
                 return
@@ -313,7 +318,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             order = self.pick(data)
             before = self.run(self.money_of(order.id))
             try:
-                payment = self.run(self.services.payments.pay(CLERK, a_payment(order, card)))
+                payment = self.run(self.use_cases.payments.pay(CLERK, a_payment(order, card)))
             except OrderNotPayable:
                 assert order.status is not PAYABLE
                 assert self.run(self.money_of(order.id)) == before, "a refused payment changed something"
@@ -332,13 +337,13 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             before = self.run(self.money_of(order.id))
 
             with pytest.raises((PaymentMismatch, OrderNotPayable)) as refused:
-                self.run(self.services.payments.pay(CLERK, a_payment(order, card, mistake)))
+                self.run(self.use_cases.payments.pay(CLERK, a_payment(order, card, mistake)))
 
             assert isinstance(refused.value, PaymentMismatch) == (order.status is PAYABLE)
             assert self.run(self.money_of(order.id)) == before, "a refused payment changed something"
 
         async def money_of(self, order_id: UUID) -> tuple[Order, list[Payment], list[Refund]]:
-            async with self.services.db.snapshot() as uow:
+            async with self.db.snapshot() as uow:
                 order = await uow.orders.get(order_id)
                 assert order is not None
                 return order, await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
@@ -350,7 +355,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             expected = order.after_cancel(force)
             try:
                 answered = self.run(
-                    self.services.orders.cancel(ADMIN if force else CLERK, CancelOrder(order.id), force=force)
+                    self.use_cases.orders.cancel(ADMIN if force else CLERK, CancelOrder(order.id), force=force)
                 )
             except OrderNotCancellable:
                 assert expected is None, f"a {order.status} order was not cancellable (force={force})"
@@ -367,7 +372,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def ship(self, data: st.DataObject) -> None:
             order = self.pick(data)
             try:
-                shipped = self.run(self.services.orders.ship(ADMIN, order.id))
+                shipped = self.run(self.use_cases.orders.ship(ADMIN, order.id))
             except IllegalTransition:
                 assert order.status is not SHIPPABLE
                 return
@@ -381,7 +386,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             due, self.pending = self.pending[:count], self.pending[count:]
             self.clock.advance(AFTER_THE_REFUND_DELAY)
 
-            settled = self.run(self.services.refunds.settle_pending(limit=count))
+            settled = self.run(self.use_cases.refunds.settle_pending(limit=count))
 
             assert settled == count
             for order_id, paid_with in due:
@@ -409,7 +414,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def erase(self, data: st.DataObject) -> None:
             order = self.pick(data)
 
-            self.run(self.services.orders.erase(ADMIN, order.id))
+            self.run(self.use_cases.orders.erase(ADMIN, order.id))
 
             order.erased = True
             if order.shipped:
@@ -418,7 +423,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def the_database_conserves_money_and_stock(self) -> None:
-            facts = self.run(read(self.services, sorted(self.orders), sorted(self.stocks)))
+            facts = self.run(read(self.db, sorted(self.orders), sorted(self.stocks)))
 
             check_money_is_conserved(facts)
             for order_id, stored in facts.orders.items():

@@ -17,14 +17,14 @@ from orderline.application.gateway import InvalidCallback
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.ports import AuditQuery
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentMismatch
 from orderline.domain.order import Order
 from orderline.domain.payment import (
-    CardDetails,
+    CardInput,
     OrderPaymentStatus,
     Payment,
     PaymentStatus,
@@ -42,57 +42,52 @@ from orderline.gateways.testmode import (
     TestModeGateway,
     new_secret,
 )
-from tests.support import ADMIN, FAST_HASHER, START, SteppingClock, a_pet, an_order
+from tests.support import ADMIN, FAST_HASHER, Db, SteppingClock, a_pet, an_order
 
 AFTER_THE_REFUND_DELAY = timedelta(seconds=3)  # the test gateway settles asynchronous refunds after 2 s
-CALLBACK_SECRET = "test-gateway-callbacks"  # the signing_keys entry bootstrap keeps the gateway's secret in
 HOLDER = "Ada Lovelace"
 
 
-def a_card(number: str) -> CardDetails:
-    return CardDetails.parse(number, "123", 12, 2030, START, name=HOLDER, address_city="London")
+def a_card(number: str) -> CardInput:
+    return CardInput(number, "123", 12, 2030, {"name": HOLDER, "address_city": "London"})
 
 
 async def pay(
-    services: Services, order: Order, number: str = SUCCEEDS, *, amount: str | None = None, currency: str | None = None
+    use_cases: UseCases, order: Order, number: str = SUCCEEDS, *, amount: str | None = None, currency: str | None = None
 ) -> Payment:
     command = PayOrder(order.id, amount or str(order.total), currency or order.currency, a_card(number))
-    return await services.payments.pay(ADMIN, command)
+    return await use_cases.payments.pay(ADMIN, command)
 
 
-async def cancel(services: Services, order: Order) -> Order:
-    return await services.orders.cancel(ADMIN, CancelOrder(order.id))
+async def cancel(use_cases: UseCases, order: Order) -> Order:
+    return await use_cases.orders.cancel(ADMIN, CancelOrder(order.id))
 
 
-async def a_paid_order(services: Services, pet: Pet, number: str = SUCCEEDS) -> Order:
-    order = await an_order(services, pet)
-    await pay(services, order, number)
-    return await services.orders.get(ADMIN, order.id)
+async def a_paid_order(use_cases: UseCases, pet: Pet, number: str = SUCCEEDS) -> Order:
+    order = await an_order(use_cases, pet)
+    await pay(use_cases, order, number)
+    return await use_cases.orders.get(ADMIN, order.id)
 
 
-async def a_cancel_pending_order(services: Services, pet: Pet, number: str = REFUNDS_LATER) -> Order:
-    order = await a_paid_order(services, pet, number)
-    return await cancel(services, order)
+async def a_cancel_pending_order(use_cases: UseCases, pet: Pet, number: str = REFUNDS_LATER) -> Order:
+    order = await a_paid_order(use_cases, pet, number)
+    return await cancel(use_cases, order)
 
 
-async def money_facts(services: Services, order_id: UUID) -> tuple[list[Payment], list[Refund]]:
+async def money_facts(db: Db, order_id: UUID) -> tuple[list[Payment], list[Refund]]:
     """The payments and refunds recorded for an order (read from the database, erased orders too)."""
-    async with services.db.snapshot() as uow:
+    async with db.snapshot() as uow:
         return await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
 
 
-async def reserved(services: Services, pet: Pet) -> int:
-    return (await services.catalogue.get_pet(pet.id)).stock.reserved
+async def reserved(use_cases: UseCases, pet: Pet) -> int:
+    return (await use_cases.catalogue.get_pet(pet.id)).stock.reserved
 
 
-async def the_callback_signer(services: Services, settings: Settings) -> TestModeGateway:
-    """A test gateway with the services' callback secret: the configured one, else the one bootstrap stored."""
-    secret = settings.test_gateway_secret
-    if secret is None:
-        async with services.db.transaction() as uow:
-            secret = await uow.signing_keys.get_or_create(CALLBACK_SECRET, new_secret(), services.clock.now())
-            await uow.commit()
-    return TestModeGateway(services.clock, timedelta(seconds=2), secret)
+def the_callback_signer(settings: Settings) -> TestModeGateway:
+    """A test gateway signing callbacks with the service's configured callback secret."""
+    assert settings.test_gateway_secret is not None, "the test settings name the gateway's callback secret"
+    return TestModeGateway(SteppingClock(), timedelta(seconds=2), settings.test_gateway_secret)
 
 
 def minor_units_moved(facts: list[Payment] | list[Refund]) -> int:
@@ -100,13 +95,11 @@ def minor_units_moved(facts: list[Payment] | list[Refund]) -> int:
     return sum(fact.amount.amount_minor for fact in facts if fact.status == "SUCCEEDED")
 
 
-async def a_bad_callback(
-    services: Services, settings: Settings, reference: str, flaw: str
-) -> tuple[dict[str, str], bytes]:
+def a_bad_callback(settings: Settings, reference: str, flaw: str) -> tuple[dict[str, str], bytes]:
     """A callback about ``reference`` that must not pass the signature check."""
     if flaw == "signed-with-another-secret":
-        return TestModeGateway(services.clock, timedelta(seconds=2), new_secret()).signed_callback(reference)
-    headers, body = (await the_callback_signer(services, settings)).signed_callback(reference)
+        return TestModeGateway(SteppingClock(), timedelta(seconds=2), new_secret()).signed_callback(reference)
+    headers, body = the_callback_signer(settings).signed_callback(reference)
     if flaw == "body-changed-after-signing":
         return headers, body.replace(b"refund.updated", b"refund.updatex")
     assert flaw == "unsigned", flaw
@@ -114,7 +107,7 @@ async def a_bad_callback(
 
 
 @pytest.fixture
-async def second(settings: Settings, clock: SteppingClock) -> AsyncIterator[Services]:
+async def second(settings: Settings, clock: SteppingClock) -> AsyncIterator[UseCases]:
     """Another process's view of the same database (its own connections and locks), on the same clock."""
     other = await build(settings, clock=clock, hasher=FAST_HASHER)
     try:
@@ -127,35 +120,35 @@ async def second(settings: Settings, clock: SteppingClock) -> AsyncIterator[Serv
 
 
 async def test_a_successful_payment_approves_the_order_and_keeps_only_the_cards_last_four_digits(
-    services: Services,
+    use_cases: UseCases,
 ) -> None:
-    cat = await a_pet(services, fee="150.00")
-    order = await an_order(services, cat)
+    cat = await a_pet(use_cases, fee="150.00")
+    order = await an_order(use_cases, cat)
 
-    payment = await pay(services, order, SUCCEEDS)
+    payment = await pay(use_cases, order, SUCCEEDS)
 
-    stored = await services.orders.get(ADMIN, order.id)
+    stored = await use_cases.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
     assert stored.paid_at is not None
-    assert [r.payment for r in await services.payments.of_order(ADMIN, order.id)] == [payment]
+    assert [r.payment for r in await use_cases.payments.of_order(ADMIN, order.id)] == [payment]
     assert (payment.status, str(payment.amount), payment.amount.currency) == (PaymentStatus.SUCCEEDED, "150.00", "USD")
     assert (payment.card.last4, payment.card.masked) == ("4242", "************4242")
     assert SUCCEEDS not in repr(payment)
 
 
 async def test_a_declined_card_is_refused_naming_the_failed_payment_and_the_order_stays_unpaid(
-    services: Services,
+    use_cases: UseCases,
 ) -> None:
-    cat = await a_pet(services)
-    order = await an_order(services, cat)
+    cat = await a_pet(use_cases)
+    order = await an_order(use_cases, cat)
 
     with pytest.raises(PaymentDeclined) as declined:
-        await pay(services, order, DECLINED)
+        await pay(use_cases, order, DECLINED)
 
-    [failed] = [r.payment for r in await services.payments.of_order(ADMIN, order.id)]
+    [failed] = [r.payment for r in await use_cases.payments.of_order(ADMIN, order.id)]
     assert declined.value.details["payment_id"] == str(failed.id)
     assert failed.status is PaymentStatus.FAILED
-    stored = await services.orders.get(ADMIN, order.id)
+    stored = await use_cases.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status, stored.paid_at) == (
         OrderStatus.PLACED,
         OrderPaymentStatus.UNPAID,
@@ -163,18 +156,18 @@ async def test_a_declined_card_is_refused_naming_the_failed_payment_and_the_orde
     )
 
 
-async def test_after_a_declined_card_another_card_pays_the_order(services: Services) -> None:
-    cat = await a_pet(services)
-    order = await an_order(services, cat)
+async def test_after_a_declined_card_another_card_pays_the_order(use_cases: UseCases) -> None:
+    cat = await a_pet(use_cases)
+    order = await an_order(use_cases, cat)
     with pytest.raises(PaymentDeclined):
-        await pay(services, order, DECLINED)
+        await pay(use_cases, order, DECLINED)
 
-    payment = await pay(services, order, SUCCEEDS)
+    payment = await pay(use_cases, order, SUCCEEDS)
 
     assert payment.status is PaymentStatus.SUCCEEDED
-    statuses = [r.payment.status for r in await services.payments.of_order(ADMIN, order.id)]
+    statuses = [r.payment.status for r in await use_cases.payments.of_order(ADMIN, order.id)]
     assert statuses == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
-    stored = await services.orders.get(ADMIN, order.id)
+    stored = await use_cases.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
 
 
@@ -184,172 +177,175 @@ async def test_after_a_declined_card_another_card_pays_the_order(services: Servi
     ids=["less", "more", "another-currency"],
 )
 async def test_a_payment_that_is_not_the_orders_total_is_refused_and_records_nothing(
-    services: Services, amount: str, currency: str
+    use_cases: UseCases, amount: str, currency: str
 ) -> None:
-    cat = await a_pet(services, fee="150.00", currency="USD")
-    order = await an_order(services, cat)
+    cat = await a_pet(use_cases, fee="150.00", currency="USD")
+    order = await an_order(use_cases, cat)
 
     with pytest.raises(PaymentMismatch):
-        await pay(services, order, SUCCEEDS, amount=amount, currency=currency)
+        await pay(use_cases, order, SUCCEEDS, amount=amount, currency=currency)
 
-    assert await services.payments.of_order(ADMIN, order.id) == []
-    assert await services.orders.get(ADMIN, order.id) == order
+    assert await use_cases.payments.of_order(ADMIN, order.id) == []
+    assert await use_cases.orders.get(ADMIN, order.id) == order
 
 
 @pytest.mark.parametrize("status", ["APPROVED", "CANCEL_PENDING", "CANCELLED"])
-async def test_an_order_that_is_no_longer_placed_takes_no_payment(services: Services, status: str) -> None:
-    cat = await a_pet(services)
-    order = await an_order(services, cat)
+async def test_an_order_that_is_no_longer_placed_takes_no_payment(use_cases: UseCases, status: str) -> None:
+    cat = await a_pet(use_cases)
+    order = await an_order(use_cases, cat)
     if status != "CANCELLED":
-        await pay(services, order, REFUNDS_LATER)
+        await pay(use_cases, order, REFUNDS_LATER)
     if status != "APPROVED":
-        await cancel(services, order)
-    before = await services.orders.get(ADMIN, order.id), await services.payments.of_order(ADMIN, order.id)
+        await cancel(use_cases, order)
+    before = await use_cases.orders.get(ADMIN, order.id), await use_cases.payments.of_order(ADMIN, order.id)
 
     with pytest.raises(OrderNotPayable) as refused:
-        await pay(services, order, SUCCEEDS)
+        await pay(use_cases, order, SUCCEEDS)
 
     assert refused.value.details["current_status"] == status
-    after = await services.orders.get(ADMIN, order.id), await services.payments.of_order(ADMIN, order.id)
+    after = await use_cases.orders.get(ADMIN, order.id), await use_cases.payments.of_order(ADMIN, order.id)
     assert after == before
 
 
 # Cancelling
 
 
-async def test_cancelling_a_placed_order_cancels_it_at_once_and_releases_its_stock(services: Services) -> None:
-    cat = await a_pet(services, stock=2)
-    await an_order(services, cat)  # another customer's, holding the other unit
-    order = await an_order(services, cat)
+async def test_cancelling_a_placed_order_cancels_it_at_once_and_releases_its_stock(use_cases: UseCases, db: Db) -> None:
+    cat = await a_pet(use_cases, stock=2)
+    await an_order(use_cases, cat)  # another customer's, holding the other unit
+    order = await an_order(use_cases, cat)
 
-    cancelled = await cancel(services, order)
+    cancelled = await cancel(use_cases, order)
 
     assert (cancelled.status, cancelled.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.UNPAID)
-    assert await services.orders.get(ADMIN, order.id) == cancelled
-    assert await reserved(services, cat) == 1
-    assert await money_facts(services, order.id) == ([], [])
+    assert await use_cases.orders.get(ADMIN, order.id) == cancelled
+    assert await reserved(use_cases, cat) == 1
+    assert await money_facts(db, order.id) == ([], [])
 
 
 async def test_cancelling_an_order_paid_by_a_card_that_refunds_at_once_refunds_it_and_cancels(
-    services: Services,
+    use_cases: UseCases,
+    db: Db,
 ) -> None:
-    cat = await a_pet(services)
-    order = await a_paid_order(services, cat, SUCCEEDS)
+    cat = await a_pet(use_cases)
+    order = await a_paid_order(use_cases, cat, SUCCEEDS)
 
-    cancelled = await cancel(services, order)
+    cancelled = await cancel(use_cases, order)
 
     assert (cancelled.status, cancelled.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
     assert cancelled.cancelled_at is not None
-    assert await services.orders.get(ADMIN, order.id) == cancelled
-    [payment], [refund] = await money_facts(services, order.id)
+    assert await use_cases.orders.get(ADMIN, order.id) == cancelled
+    [payment], [refund] = await money_facts(db, order.id)
     assert (refund.status, refund.payment_id, refund.amount) == (RefundStatus.SUCCEEDED, payment.id, payment.amount)
 
 
 async def test_cancelling_a_paid_order_releases_its_stock_and_gives_its_voucher_use_back_once(
-    services: Services,
+    use_cases: UseCases,
 ) -> None:
-    cat = await a_pet(services, stock=2)
-    await services.vouchers.create(ADMIN, VoucherDraft("TENOFF", percent_off=10))
+    cat = await a_pet(use_cases, stock=2)
+    await use_cases.vouchers.create(ADMIN, VoucherDraft("TENOFF", percent_off=10))
     place = PlaceOrder([LineRequest(cat.id)], voucher_code="TENOFF")
-    await services.orders.place(ADMIN, place)  # another order holding a unit and a use
-    order = (await services.orders.place(ADMIN, place)).order
-    await pay(services, order, SUCCEEDS)
+    await use_cases.orders.place(ADMIN, place)  # another order holding a unit and a use
+    order = (await use_cases.orders.place(ADMIN, place)).order
+    await pay(use_cases, order, SUCCEEDS)
 
-    await cancel(services, order)
+    await cancel(use_cases, order)
 
-    assert await reserved(services, cat) == 1
-    assert (await services.vouchers.get(ADMIN, "TENOFF")).uses == 1
+    assert await reserved(use_cases, cat) == 1
+    assert (await use_cases.vouchers.get(ADMIN, "TENOFF")).uses == 1
 
 
 async def test_cancelling_an_order_whose_refund_is_asynchronous_waits_in_cancel_pending_holding_its_stock(
-    services: Services,
+    use_cases: UseCases,
+    db: Db,
 ) -> None:
-    cat = await a_pet(services)
-    order = await a_paid_order(services, cat, REFUNDS_LATER)
+    cat = await a_pet(use_cases)
+    order = await a_paid_order(use_cases, cat, REFUNDS_LATER)
 
-    pending = await cancel(services, order)
+    pending = await cancel(use_cases, order)
 
     assert (pending.status, pending.payment_status) == (OrderStatus.CANCEL_PENDING, OrderPaymentStatus.REFUND_PENDING)
     assert pending.cancelled_at is None
-    assert await services.orders.get(ADMIN, order.id) == pending
-    _, [refund] = await money_facts(services, order.id)
+    assert await use_cases.orders.get(ADMIN, order.id) == pending
+    _, [refund] = await money_facts(db, order.id)
     assert refund.status is RefundStatus.PENDING
-    assert await reserved(services, cat) == 1
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_cancelling_a_cancel_pending_order_again_answers_it_unchanged_and_starts_no_second_refund(
-    services: Services,
+    use_cases: UseCases,
+    db: Db,
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat)
 
-    again = await cancel(services, pending)
+    again = await cancel(use_cases, pending)
 
     assert again == pending
-    _, refunds = await money_facts(services, pending.id)
+    _, refunds = await money_facts(db, pending.id)
     assert len(refunds) == 1
 
 
 async def test_an_asynchronous_refund_that_succeeds_completes_the_cancel_and_releases_the_stock_once(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:
-    cat = await a_pet(services, stock=2)
-    await an_order(services, cat)  # another customer's, holding the other unit
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    cat = await a_pet(use_cases, stock=2)
+    await an_order(use_cases, cat)  # another customer's, holding the other unit
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
     clock.advance(AFTER_THE_REFUND_DELAY)
 
-    settled = await services.refunds.settle_pending()
+    settled = await use_cases.refunds.settle_pending()
 
     assert settled == 1
-    stored = await services.orders.get(ADMIN, pending.id)
+    stored = await use_cases.orders.get(ADMIN, pending.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
     assert stored.cancelled_at is not None
-    _, [refund] = await money_facts(services, pending.id)
+    _, [refund] = await money_facts(db, pending.id)
     assert refund.status is RefundStatus.SUCCEEDED
-    assert await reserved(services, cat) == 1
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_settling_pending_refunds_before_the_gateway_has_settled_them_changes_nothing(
-    services: Services,
+    use_cases: UseCases,
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
 
-    settled = await services.refunds.settle_pending()
+    settled = await use_cases.refunds.settle_pending()
 
     assert settled == 0
-    assert await services.orders.get(ADMIN, pending.id) == pending
-    assert await reserved(services, cat) == 1
+    assert await use_cases.orders.get(ADMIN, pending.id) == pending
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_settling_pending_refunds_again_after_they_settled_changes_nothing(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:
-    cat = await a_pet(services, stock=2)
-    await an_order(services, cat)
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
+    cat = await a_pet(use_cases, stock=2)
+    await an_order(use_cases, cat)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
     clock.advance(AFTER_THE_REFUND_DELAY)
-    await services.refunds.settle_pending()
-    before = await services.orders.get(ADMIN, pending.id), await money_facts(services, pending.id)
+    await use_cases.refunds.settle_pending()
+    before = await use_cases.orders.get(ADMIN, pending.id), await money_facts(db, pending.id)
 
-    settled = await services.refunds.settle_pending()
+    settled = await use_cases.refunds.settle_pending()
 
     assert settled == 0
-    assert (await services.orders.get(ADMIN, pending.id), await money_facts(services, pending.id)) == before
-    assert await reserved(services, cat) == 1
+    assert (await use_cases.orders.get(ADMIN, pending.id), await money_facts(db, pending.id)) == before
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_an_asynchronous_refund_that_fails_rolls_the_order_back_to_approved_holding_its_stock(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat, REFUND_FAILS_LATER)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUND_FAILS_LATER)
     clock.advance(AFTER_THE_REFUND_DELAY)
 
-    settled = await services.refunds.settle_pending()
+    settled = await use_cases.refunds.settle_pending()
 
     assert settled == 1
-    stored = await services.orders.get(ADMIN, pending.id)
+    stored = await use_cases.orders.get(ADMIN, pending.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.REFUND_FAILED)
     assert (stored.cancel_reason, stored.cancel_note, stored.cancel_requested_at, stored.cancelled_at) == (
         None,
@@ -357,39 +353,39 @@ async def test_an_asynchronous_refund_that_fails_rolls_the_order_back_to_approve
         None,
         None,
     )
-    _, [refund] = await money_facts(services, pending.id)
+    _, [refund] = await money_facts(db, pending.id)
     assert (refund.status, refund.failure_message) == (RefundStatus.FAILED, REFUND_FAILURE)
-    assert await reserved(services, cat) == 1
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_a_failed_refund_is_audited_as_a_failed_cancel_with_the_gateways_reason(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat, REFUND_FAILS_LATER)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUND_FAILS_LATER)
     clock.advance(AFTER_THE_REFUND_DELAY)
 
-    await services.refunds.settle_pending()
+    await use_cases.refunds.settle_pending()
 
     query = AuditQuery(entity_id=str(pending.id), action="ORDER_CANCEL_FAILED")
-    [entry] = (await services.audit_log.list(ADMIN, query)).items
+    [entry] = (await use_cases.audit_log.list(ADMIN, query)).items
     assert entry.reason == REFUND_FAILURE
     assert entry.changes["status"] == {"before": "CANCEL_PENDING", "after": "APPROVED"}
     assert entry.changes["paymentStatus"] == {"before": "REFUND_PENDING", "after": "REFUND_FAILED"}
 
 
 async def test_an_order_whose_refund_failed_can_be_cancelled_again_with_a_new_refund(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat, REFUND_FAILS_LATER)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUND_FAILS_LATER)
     clock.advance(AFTER_THE_REFUND_DELAY)
-    await services.refunds.settle_pending()
+    await use_cases.refunds.settle_pending()
 
-    again = await cancel(services, pending)
+    again = await cancel(use_cases, pending)
 
     assert (again.status, again.payment_status) == (OrderStatus.CANCEL_PENDING, OrderPaymentStatus.REFUND_PENDING)
-    [payment], refunds = await money_facts(services, pending.id)
+    [payment], refunds = await money_facts(db, pending.id)
     assert [(r.payment_id, r.status) for r in refunds] == [
         (payment.id, RefundStatus.FAILED),
         (payment.id, RefundStatus.PENDING),
@@ -400,57 +396,57 @@ async def test_an_order_whose_refund_failed_can_be_cancelled_again_with_a_new_re
 
 
 async def test_a_signed_gateway_callback_settles_a_pending_refund(
-    services: Services, settings: Settings, clock: SteppingClock
+    use_cases: UseCases, settings: Settings, clock: SteppingClock, db: Db
 ) -> None:
-    cat = await a_pet(services, stock=2)
-    await an_order(services, cat)
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
-    _, [refund] = await money_facts(services, pending.id)
+    cat = await a_pet(use_cases, stock=2)
+    await an_order(use_cases, cat)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
+    _, [refund] = await money_facts(db, pending.id)
     assert refund.reference is not None
-    headers, body = (await the_callback_signer(services, settings)).signed_callback(refund.reference)
+    headers, body = the_callback_signer(settings).signed_callback(refund.reference)
     clock.advance(AFTER_THE_REFUND_DELAY)
 
-    settled = await services.refunds.on_callback(headers, body)
+    settled = await use_cases.refunds.on_callback(headers, body)
 
     assert (settled.id, settled.status) == (refund.id, RefundStatus.SUCCEEDED)
-    stored = await services.orders.get(ADMIN, pending.id)
+    stored = await use_cases.orders.get(ADMIN, pending.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
-    assert await reserved(services, cat) == 1
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_a_signed_callback_before_the_gateway_has_settled_leaves_the_refund_pending(
-    services: Services, settings: Settings
+    use_cases: UseCases, settings: Settings, db: Db
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
-    _, [refund] = await money_facts(services, pending.id)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
+    _, [refund] = await money_facts(db, pending.id)
     assert refund.reference is not None
-    headers, body = (await the_callback_signer(services, settings)).signed_callback(refund.reference)
+    headers, body = the_callback_signer(settings).signed_callback(refund.reference)
 
-    answered = await services.refunds.on_callback(headers, body)
+    answered = await use_cases.refunds.on_callback(headers, body)
 
     assert answered == refund
-    assert await services.orders.get(ADMIN, pending.id) == pending
+    assert await use_cases.orders.get(ADMIN, pending.id) == pending
 
 
 @pytest.mark.parametrize("flaw", ["signed-with-another-secret", "body-changed-after-signing", "unsigned"])
 async def test_a_callback_that_fails_its_signature_check_is_refused_and_changes_nothing(
-    services: Services, settings: Settings, clock: SteppingClock, flaw: str
+    use_cases: UseCases, settings: Settings, clock: SteppingClock, flaw: str, db: Db
 ) -> None:
-    cat = await a_pet(services)
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
-    _, [refund] = await money_facts(services, pending.id)
+    cat = await a_pet(use_cases)
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
+    _, [refund] = await money_facts(db, pending.id)
     assert refund.reference is not None
-    headers, body = await a_bad_callback(services, settings, refund.reference, flaw)
+    headers, body = a_bad_callback(settings, refund.reference, flaw)
     clock.advance(AFTER_THE_REFUND_DELAY)
 
     with pytest.raises(InvalidCallback):
-        await services.refunds.on_callback(headers, body)
+        await use_cases.refunds.on_callback(headers, body)
 
-    assert await services.orders.get(ADMIN, pending.id) == pending
-    _, refunds = await money_facts(services, pending.id)
+    assert await use_cases.orders.get(ADMIN, pending.id) == pending
+    _, refunds = await money_facts(db, pending.id)
     assert refunds == [refund]
-    assert await reserved(services, cat) == 1
+    assert await reserved(use_cases, cat) == 1
 
 
 # A payment racing a cancel
@@ -464,15 +460,15 @@ async def after_yields(turns: int, work: Awaitable[object]) -> object:
 
 
 async def test_a_payment_racing_a_cancel_never_keeps_money_for_the_cancelled_order(
-    services: Services, second: Services
+    use_cases: UseCases, second: UseCases, db: Db
 ) -> None:
     rounds = 12
-    cat = await a_pet(services, stock=rounds)
-    orders = [await an_order(services, cat) for _ in range(rounds)]
+    cat = await a_pet(use_cases, stock=rounds)
+    orders = [await an_order(use_cases, cat) for _ in range(rounds)]
 
     outcomes = []
     for i, order in enumerate(orders):
-        payer, canceller = (services, second) if i % 2 == 0 else (second, services)
+        payer, canceller = (use_cases, second) if i % 2 == 0 else (second, use_cases)
         head_start = i // 2  # the canceller waits longer and longer, so the payment gets further each time
         outcomes.append(
             await asyncio.gather(
@@ -485,8 +481,8 @@ async def test_a_payment_racing_a_cancel_never_keeps_money_for_the_cancelled_ord
     for order, (paid, cancelled) in zip(orders, outcomes, strict=True):
         assert isinstance(paid, Payment | OrderNotPayable), paid
         assert isinstance(cancelled, Order), cancelled
-        stored = await services.orders.get(ADMIN, order.id)
-        payments, refunds = await money_facts(services, order.id)
+        stored = await use_cases.orders.get(ADMIN, order.id)
+        payments, refunds = await money_facts(db, order.id)
         captured = [p for p in payments if p.status is PaymentStatus.SUCCEEDED]
         refunded = {r.payment_id for r in refunds if r.status is RefundStatus.SUCCEEDED}
         assert stored.status is OrderStatus.CANCELLED
@@ -494,7 +490,7 @@ async def test_a_payment_racing_a_cancel_never_keeps_money_for_the_cancelled_ord
         assert all(p.status is not PaymentStatus.PROCESSING for p in payments)
         assert minor_units_moved(refunds) <= minor_units_moved(payments)
         assert {p.id for p in captured} <= refunded
-    pet = await services.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(cat.id)
     assert (pet.stock.reserved, pet.stock.free) == (0, rounds)
 
 
@@ -502,32 +498,33 @@ async def test_a_payment_racing_a_cancel_never_keeps_money_for_the_cancelled_ord
 
 
 async def test_erasing_a_cancel_pending_order_releases_its_stock_once_and_its_refund_still_settles(
-    services: Services, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:
-    cat = await a_pet(services, stock=2)
-    await an_order(services, cat)  # another customer's, holding the other unit
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
-    await services.orders.erase(ADMIN, pending.id)
+    cat = await a_pet(use_cases, stock=2)
+    await an_order(use_cases, cat)  # another customer's, holding the other unit
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
+    await use_cases.orders.erase(ADMIN, pending.id)
     clock.advance(AFTER_THE_REFUND_DELAY)
 
-    settled = await services.refunds.settle_pending()
+    settled = await use_cases.refunds.settle_pending()
 
     assert settled == 1
-    _, [refund] = await money_facts(services, pending.id)
+    _, [refund] = await money_facts(db, pending.id)
     assert refund.status is RefundStatus.SUCCEEDED
-    assert await reserved(services, cat) == 1
+    assert await reserved(use_cases, cat) == 1
 
 
 async def test_erasing_an_order_keeps_its_payments_money_facts_but_forgets_the_card_holder(
-    services: Services,
+    use_cases: UseCases,
+    db: Db,
 ) -> None:
-    cat = await a_pet(services, fee="150.00")
-    pending = await a_cancel_pending_order(services, cat, REFUNDS_LATER)
-    [before], _ = await money_facts(services, pending.id)
+    cat = await a_pet(use_cases, fee="150.00")
+    pending = await a_cancel_pending_order(use_cases, cat, REFUNDS_LATER)
+    [before], _ = await money_facts(db, pending.id)
 
-    await services.orders.erase(ADMIN, pending.id)
+    await use_cases.orders.erase(ADMIN, pending.id)
 
-    [after], _ = await money_facts(services, pending.id)
+    [after], _ = await money_facts(db, pending.id)
     assert (after.id, after.amount, after.status, after.card.last4) == (
         before.id,
         before.amount,

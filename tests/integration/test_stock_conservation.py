@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -47,7 +47,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.loop = asyncio.new_event_loop()
             url = fresh_database()
-            self.services: Services = self.run(build(Settings(database_url=url), hasher=FAST_HASHER))
+            self.use_cases: UseCases = self.run(build(Settings(database_url=url), hasher=FAST_HASHER))
             self.pets: list[UUID] = []
             self.orders: dict[UUID, Order] = {}  # the model: the last known state of each order
             self.erased_sold: dict[UUID, int] = {}  # units of erased orders that had shipped stay sold
@@ -56,16 +56,16 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             return self.loop.run_until_complete(work)
 
         def teardown(self) -> None:
-            self.run(self.services.close())
+            self.run(self.use_cases.close())
             self.loop.close()
 
         @initialize()
         def stock_the_catalogue(self) -> None:
             for index, stock in enumerate(STOCKS):
                 draft = a_pet_draft(f"pet-{index}", stock=stock)
-                self.pets.append(self.run(self.services.catalogue.add_pet(ADMIN, draft)).id)
+                self.pets.append(self.run(self.use_cases.catalogue.add_pet(ADMIN, draft)).id)
             self.erased_sold = dict.fromkeys(self.pets, 0)
-            self.run(self.services.vouchers.create(ADMIN, VoucherDraft("HALF", percent_off=50, max_uses=VOUCHER_USES)))
+            self.run(self.use_cases.vouchers.create(ADMIN, VoucherDraft("HALF", percent_off=50, max_uses=VOUCHER_USES)))
 
         def voucher_holders(self) -> int:
             return sum(1 for o in self.orders.values() if o.voucher_code and o.status is not OrderStatus.CANCELLED)
@@ -87,7 +87,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             expected_ok = voucher_ok and self.free(pet_id) >= quantity
             command = PlaceOrder([LineRequest(pet_id, quantity)], voucher_code="HALF" if voucher else None)
             try:
-                order = self.run(self.services.orders.place(ANYONE, command)).order
+                order = self.run(self.use_cases.orders.place(ANYONE, command)).order
             except VoucherNotApplicable:
                 assert not voucher_ok
                 return
@@ -106,7 +106,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def cancel(self, data: st.DataObject) -> None:
             order = self.pick(data)
             try:
-                self.orders[order.id] = self.run(self.services.orders.cancel(ADMIN, CancelOrder(order.id)))
+                self.orders[order.id] = self.run(self.use_cases.orders.cancel(ADMIN, CancelOrder(order.id)))
             except OrderNotCancellable:
                 assert order.status not in OPEN
             else:
@@ -117,7 +117,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def approve(self, data: st.DataObject) -> None:
             order = self.pick(data)
             try:
-                self.orders[order.id] = self.run(approve(self.services, order))
+                self.orders[order.id] = self.run(approve(self.use_cases, order))
             except OrderNotPayable:
                 assert order.status is not OrderStatus.PLACED
 
@@ -126,7 +126,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def ship(self, data: st.DataObject) -> None:
             order = self.pick(data)
             try:
-                self.orders[order.id] = self.run(self.services.orders.ship(ADMIN, order.id))
+                self.orders[order.id] = self.run(self.use_cases.orders.ship(ADMIN, order.id))
             except IllegalTransition:
                 assert order.status is not OrderStatus.APPROVED
 
@@ -135,7 +135,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def deliver(self, data: st.DataObject) -> None:
             order = self.pick(data)
             try:
-                self.orders[order.id] = self.run(self.services.orders.deliver(ADMIN, order.id))
+                self.orders[order.id] = self.run(self.use_cases.orders.deliver(ADMIN, order.id))
             except IllegalTransition:
                 assert order.status is not OrderStatus.SHIPPED
 
@@ -144,7 +144,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         def erase(self, data: st.DataObject) -> None:
             order = self.pick(data)
 
-            self.run(self.services.orders.erase(ADMIN, order.id))
+            self.run(self.use_cases.orders.erase(ADMIN, order.id))
 
             del self.orders[order.id]
             if order.status in TAKEN:
@@ -153,13 +153,13 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
 
         @invariant()
         def voucher_uses_are_the_orders_holding_it(self) -> None:
-            voucher = self.run(self.services.vouchers.get(ADMIN, "HALF"))
+            voucher = self.run(self.use_cases.vouchers.get(ADMIN, "HALF"))
             assert voucher.uses == self.voucher_holders()
 
         @invariant()
         def stock_is_conserved(self) -> None:
             for pet_id in self.pets:
-                pet = self.run(self.services.catalogue.get_pet(pet_id))
+                pet = self.run(self.use_cases.catalogue.get_pet(pet_id))
                 held = {"open": 0, "taken": 0}
                 for order in self.orders.values():
                     quantity = sum(line.quantity for line in order.lines if line.pet_id == pet_id)
@@ -174,7 +174,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         @invariant()
         def stored_orders_match_the_model(self) -> None:
             for order in self.orders.values():
-                stored = self.run(self.services.orders.get(ADMIN, order.id))
+                stored = self.run(self.use_cases.orders.get(ADMIN, order.id))
                 assert (stored.status, stored.version) == (order.status, order.version)
 
     return StockMachine

@@ -11,7 +11,7 @@ from uuid import UUID
 
 from orderline.application.principal import Principal
 
-# Set by the HTTP layer for the duration of a request, so entries name the request that caused them.
+# Set by the adapter for the duration of a request, so entries name the request that caused them.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 

@@ -72,10 +72,10 @@ class Catalogue(UseCase):
             pet = await uow.pets.get(pet_id, for_update=True)
             if pet is None:
                 raise NotFound("pet", pet_id)
-            expected, before = pet.version, _audited(pet)
+            before = _audited(pet)
             total = pet.stock.total if draft.stock is None else draft.stock
             pet.revise(draft.profile, total, self._clock.now())
-            await uow.pets.save(pet, expected)
+            await uow.pets.save(pet)
             await self._record(
                 uow, principal, Record(Action.PET_UPDATED, EntityType.PET, pet.id, changes(before, _audited(pet)))
             )

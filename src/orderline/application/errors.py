@@ -48,7 +48,7 @@ class StaleVersion(ApplicationError):
 
 
 class PreconditionFailed(ApplicationError):
-    """The client's If-Match names a version the resource no longer has."""
+    """The caller expected a version of the record that it no longer has."""
 
     code = "precondition-failed"
 

@@ -8,15 +8,10 @@ while the first is still running is refused too (409), so the work runs at most 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import timedelta
-from enum import StrEnum
-from typing import TYPE_CHECKING
 
 from orderline.application.errors import ApplicationError, InvalidInput
-
-if TYPE_CHECKING:  # ports names this module's records, so only annotations may name ports
-    from orderline.application.ports import Clock, Database
+from orderline.application.ports import Clock, Database, KeyState, StoredResponse
 
 LIFETIME = timedelta(hours=24)
 MAX_KEY_LENGTH = 255
@@ -34,25 +29,6 @@ class IdempotencyKeyInUse(ApplicationError):
 
     def __init__(self) -> None:
         super().__init__("a request with this Idempotency-Key is still being processed; retry when it has finished")
-
-
-class KeyState(StrEnum):
-    IN_FLIGHT = "IN_FLIGHT"
-    DONE = "DONE"
-
-
-@dataclass(frozen=True, slots=True)
-class StoredResponse:
-    status: int
-    headers: dict[str, str]
-    body: str
-
-
-@dataclass(frozen=True, slots=True)
-class KeyRecord:
-    fingerprint: str
-    state: KeyState
-    response: StoredResponse | None
 
 
 def check_key(key: str) -> str:

@@ -15,7 +15,7 @@ from orderline.application.pagination import Page, decode_seq_cursor, page_of
 from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, RefundDue, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.refunds import Refunds
-from orderline.application.stock import StockMove, free_voucher, lock_and_move_stock, move_stock, release_stock
+from orderline.application.stock import StockMove, give_back, lock_and_move_stock, move_stock
 from orderline.application.use_case import UseCase
 from orderline.domain.address import Address
 from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
@@ -56,7 +56,7 @@ class CancelOrder:
     order_id: UUID
     reason: CancelReason = CancelReason.CUSTOMER_REQUEST
     note: str | None = None
-    if_version: int | None = None  # from If-Match: refuse (412) unless the order is at this version
+    expected_version: int | None = None  # refuse unless the order is at this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +82,6 @@ class Orders(UseCase):
         async with self._db.transaction() as uow:
             pets = await uow.pets.get_many([line.pet_id for line in command.lines], for_update=True)
             voucher = await _voucher(uow, command.voucher_code)
-            voucher_version = None if voucher is None else voucher.version
             now = self._clock.now()
             order, _events = Order.place(
                 id=self._ids.new_id(),
@@ -99,8 +98,8 @@ class Orders(UseCase):
             if command.expected_total is not None:
                 order.ensure_total(Money.parse(command.expected_total, order.currency))
             await move_stock(uow, pets, order, Pet.reserve, now)
-            if voucher is not None and voucher_version is not None:
-                await uow.vouchers.save(voucher, voucher_version)
+            if voucher is not None:
+                await uow.vouchers.save(voucher)
             address_id = None if command.billing_address is None else self._ids.new_id()
             await uow.orders.add(order, address_id)
             token = None
@@ -162,12 +161,12 @@ class Orders(UseCase):
         self, principal: Principal, command: CancelOrder, force: bool
     ) -> tuple[Order, RefundDue | None]:
         async with self._db.transaction() as uow:
-            order = await locked_order(uow, principal, command.order_id, command.if_version)
+            order = await locked_order(uow, principal, command.order_id, command.expected_version)
             if order.status is OrderStatus.CANCEL_PENDING:
                 return order, None
             payments, refunds = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
             paid = refundable(payments, refunds)
-            expected, before, held = order.version, order.status, order.holds_reservation
+            before = order.status
             now = self._clock.now()
             order.cancel(
                 reason=command.reason, note=command.note, now=now, force=force, refund_pending=paid is not None
@@ -181,12 +180,9 @@ class Orders(UseCase):
                 due = RefundDue(refund, paid.reference)
                 action = Action.ORDER_CANCEL_REQUESTED
             else:
-                if held:
-                    await release_stock(uow, order, now)
-                if order.voucher_id is not None:
-                    await free_voucher(uow, order.voucher_id)
+                await give_back(uow, order, now)
                 action = Action.ORDER_FORCE_CANCELLED if force else Action.ORDER_CANCELLED
-            await uow.orders.save(order, expected)
+            await uow.orders.save(order)
             changed = {"status": {"before": str(before), "after": str(order.status)}}
             await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, command.reason))
             await uow.commit()
@@ -206,24 +202,26 @@ class Orders(UseCase):
             if not principal.is_admin and not self._customer_erasure:
                 raise Forbidden(str(Scope.ADMIN))
             now = self._clock.now()
-            if order.holds_reservation:
-                await release_stock(uow, order, now)
-            if order.voucher_id is not None and order.status is not OrderStatus.CANCELLED:
-                await free_voucher(uow, order.voucher_id)
+            if order.status is not OrderStatus.CANCELLED:
+                await give_back(uow, order, now)
             await uow.payments.forget_holders(order.id)
             await uow.orders.remove(order.id)
             tombstone = {"status": {"before": str(order.status), "after": None}}
             await self._record(uow, principal, Record(Action.ORDER_ERASED, EntityType.ORDER, order.id, tombstone))
             await uow.commit()
 
-    async def ship(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
+    async def ship(self, principal: Principal, order_id: UUID, *, expected_version: int | None = None) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
         principal.require(Scope.ADMIN)
-        return await self._transition(principal, order_id, Order.ship, Action.ORDER_SHIPPED, Pet.consume, if_version)
+        return await self._transition(
+            principal, order_id, Order.ship, Action.ORDER_SHIPPED, Pet.consume, expected_version
+        )
 
-    async def deliver(self, principal: Principal, order_id: UUID, *, if_version: int | None = None) -> Order:
+    async def deliver(self, principal: Principal, order_id: UUID, *, expected_version: int | None = None) -> Order:
         principal.require(Scope.ADMIN)
-        return await self._transition(principal, order_id, Order.deliver, Action.ORDER_DELIVERED, None, if_version)
+        return await self._transition(
+            principal, order_id, Order.deliver, Action.ORDER_DELIVERED, None, expected_version
+        )
 
     async def _transition(
         self,
@@ -232,17 +230,17 @@ class Orders(UseCase):
         move: Callable[[Order, datetime], object],
         action: Action,
         stock: StockMove | None,
-        if_version: int | None,
+        expected_version: int | None,
     ) -> Order:
         """Lock the order, make one status move and its stock move on every line, record, save: all or nothing."""
         async with self._db.transaction() as uow:
-            order = await locked_order(uow, principal, order_id, if_version)
-            expected, before = order.version, order.status
+            order = await locked_order(uow, principal, order_id, expected_version)
+            before = order.status
             now = self._clock.now()
             move(order, now)
             if stock is not None:
                 await lock_and_move_stock(uow, order, stock, now)
-            await uow.orders.save(order, expected)
+            await uow.orders.save(order)
             changed = {"status": {"before": str(before), "after": str(order.status)}}
             await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed))
             await uow.commit()

@@ -43,11 +43,14 @@ def can_see(principal: Principal, order: Order) -> bool:
     )
 
 
-async def locked_order(uow: UnitOfWork, principal: Principal, order_id: UUID, if_version: int | None = None) -> Order:
-    """The order, locked for this transaction: 404 unless the caller may see it, 412 if If-Match is stale."""
+async def locked_order(
+    uow: UnitOfWork, principal: Principal, order_id: UUID, expected_version: int | None = None
+) -> Order:
+    """The order, locked for this transaction: NotFound unless the caller may see it, PreconditionFailed unless
+    it is at ``expected_version`` (when one is given)."""
     order = await uow.orders.get(order_id, for_update=True)
     if order is None or not can_see(principal, order):
         raise NotFound("order", order_id)
-    if if_version is not None and if_version != order.version:
+    if expected_version is not None and expected_version != order.version:
         raise PreconditionFailed("order", order.version)
     return order

@@ -24,7 +24,7 @@ from orderline.application.use_case import UseCase
 from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentInProgress
 from orderline.domain.money import Money
 from orderline.domain.order import Order
-from orderline.domain.payment import CardDetails, Payment, PaymentStatus, Refund
+from orderline.domain.payment import Card, CardInput, Payment, PaymentStatus, Refund
 from orderline.domain.status import OrderStatus
 
 log = structlog.get_logger("orderline.payments")
@@ -37,8 +37,8 @@ class PayOrder:
     order_id: UUID
     amount: str  # a decimal string, e.g. "150.00"
     currency: str
-    card: CardDetails
-    if_version: int | None = None  # from If-Match
+    card: CardInput
+    expected_version: int | None = None  # refuse unless the order is at this version
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,9 +57,10 @@ class Payments(UseCase):
         """Charge the order's total. SUCCEEDED approves the order; a decline raises PaymentDeclined."""
         principal.require(Scope.WRITE_ORDERS)
         amount = Money.parse(command.amount, command.currency)
-        payment = await self._start(principal, command, amount)
+        card = command.card.check(self._clock.now())
+        payment = await self._start(principal, command, amount, card.card)
         try:
-            outcome = await self._gateway.charge(payment.id, amount, command.card)
+            outcome = await self._gateway.charge(payment.id, amount, card)
         except GatewayUnavailable as exc:
             log.warning("payment not charged: gateway unavailable", payment_id=str(payment.id), error=str(exc))
             outcome = ChargeOutcome(False, None, GATEWAY_UNAVAILABLE, "the payment gateway could not be reached")
@@ -92,9 +93,9 @@ class Payments(UseCase):
             payments, refunds = await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
         return [PaymentRecord(p, tuple(r for r in refunds if r.payment_id == p.id)) for p in payments]
 
-    async def _start(self, principal: Principal, command: PayOrder, amount: Money) -> Payment:
+    async def _start(self, principal: Principal, command: PayOrder, amount: Money, card: Card) -> Payment:
         async with self._db.transaction() as uow:
-            order = await locked_order(uow, principal, command.order_id, command.if_version)
+            order = await locked_order(uow, principal, command.order_id, command.expected_version)
             order.ensure_payable(amount)
             if any(p.status is PaymentStatus.PROCESSING for p in await uow.payments.of_order(order.id)):
                 raise PaymentInProgress("another payment of this order is being processed; wait for its answer")
@@ -103,7 +104,7 @@ class Payments(UseCase):
                 id=self._ids.new_id(),
                 order_id=order.id,
                 amount=amount,
-                card=command.card.card,
+                card=card,
                 gateway=self._gateway.name,
                 now=now,
             )
@@ -140,11 +141,10 @@ class Payments(UseCase):
                 await uow.payments.add_refund(refund)
                 due = RefundDue(refund, outcome.reference)
             if order is not None:
-                expected = order.version
                 if order.status is OrderStatus.PLACED:
                     order.pay(now)
                 await track_payment_status(uow, order, now)
-                await uow.orders.save(order, expected)
+                await uow.orders.save(order)
             await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_SUCCEEDED)
             await uow.commit()
         return payment, due

@@ -1,4 +1,5 @@
-"""Ports: what the use cases need from the outside world, as Protocols the adapters implement."""
+"""Ports: what the use cases need from the outside world, as Protocols the adapters implement, and the
+plain records they exchange. A leaf: it imports the domain and no other application module that imports it."""
 
 from __future__ import annotations
 
@@ -6,11 +7,11 @@ from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Protocol
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
-from orderline.application.idempotency import KeyRecord, StoredResponse
 from orderline.application.pagination import DEFAULT_LIMIT
 from orderline.application.principal import Scope
 from orderline.domain.order import Order
@@ -120,7 +121,10 @@ class OrderRepository(Protocol):
         """Insert the order, its lines, and its billing address as its own row under ``address_id``."""
         ...
 
-    async def save(self, order: Order, expected_version: int) -> None: ...
+    async def save(self, order: Order) -> None:
+        """Write the order back; StaleVersion if it changed since this unit of work read it."""
+        ...
+
     async def remove(self, order_id: UUID) -> None:
         """Delete the order with its lines and token; its billing address row stays."""
         ...
@@ -144,7 +148,7 @@ class PetRepository(Protocol):
         ...
 
     async def add(self, pet: Pet) -> None: ...
-    async def save(self, pet: Pet, expected_version: int) -> None: ...
+    async def save(self, pet: Pet) -> None: ...
     async def remove(self, pet_id: UUID, now: datetime) -> None: ...
     async def find(self, query: PetQuery) -> list[Pet]:
         """Up to ``query.limit + 1`` pets in id order; the extra one tells another page exists."""
@@ -172,7 +176,7 @@ class UserRepository(Protocol):
         """Raises DuplicateUser when the username or the email is taken."""
         ...
 
-    async def save(self, user: User, expected_version: int) -> None: ...
+    async def save(self, user: User) -> None: ...
     async def find(self, query: UserQuery) -> list[User]: ...
 
 
@@ -191,7 +195,7 @@ class VoucherRepository(Protocol):
     async def get(self, voucher_id: UUID, *, for_update: bool = False) -> Voucher | None: ...
     async def get_by_code(self, code: str, *, for_update: bool = False) -> Voucher | None: ...
     async def add(self, voucher: Voucher) -> None: ...
-    async def save(self, voucher: Voucher, expected_version: int) -> None: ...
+    async def save(self, voucher: Voucher) -> None: ...
     async def remove(self, code: str, now: datetime) -> bool: ...
     async def find(self, limit: int, after_id: UUID | None) -> list[Voucher]: ...
 
@@ -226,6 +230,25 @@ class PaymentRepository(Protocol):
     async def forget_holders(self, order_id: UUID) -> None:
         """Remove the card holder's name and address from the order's payments (erasure)."""
         ...
+
+
+class KeyState(StrEnum):
+    IN_FLIGHT = "IN_FLIGHT"
+    DONE = "DONE"
+
+
+@dataclass(frozen=True, slots=True)
+class StoredResponse:
+    status: int
+    headers: dict[str, str]
+    body: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeyRecord:
+    fingerprint: str
+    state: KeyState
+    response: StoredResponse | None
 
 
 class IdempotencyRepository(Protocol):

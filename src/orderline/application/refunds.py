@@ -20,7 +20,7 @@ from orderline.application.errors import NotFound
 from orderline.application.gateway import GatewayUnavailable, PaymentGateway, RefundOutcome
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
 from orderline.application.principal import SYSTEM, Principal
-from orderline.application.stock import free_voucher, release_stock
+from orderline.application.stock import give_back
 from orderline.application.use_case import UseCase
 from orderline.domain.order import Order
 from orderline.domain.payment import Refund, RefundStatus, payment_status
@@ -78,16 +78,12 @@ class Refunds(UseCase):
         return order
 
     async def _settle_order(self, uow: UnitOfWork, actor: Principal, order: Order, refund: Refund) -> None:
-        expected, before, before_payment = order.version, order.status, order.payment_status
+        before, before_payment = order.status, order.payment_status
         now = self._clock.now()
         succeeded = refund.status is RefundStatus.SUCCEEDED
         if before is OrderStatus.CANCEL_PENDING and succeeded:
-            held = order.holds_reservation
             order.complete_cancel(now)
-            if held:
-                await release_stock(uow, order, now)
-            if order.voucher_id is not None:
-                await free_voucher(uow, order.voucher_id)
+            await give_back(uow, order, now)
             action = Action.ORDER_CANCELLED
         elif before is OrderStatus.CANCEL_PENDING:
             order.roll_back_cancel(now)
@@ -95,7 +91,7 @@ class Refunds(UseCase):
         else:  # a charge that raced a cancel, returned to an order already cancelled
             action = Action.REFUND_SUCCEEDED if succeeded else Action.REFUND_FAILED
         await track_payment_status(uow, order, now)
-        await uow.orders.save(order, expected)
+        await uow.orders.save(order)
         changed = {
             "status": {"before": str(before), "after": str(order.status)},
             "paymentStatus": {"before": str(before_payment), "after": str(order.payment_status)},

@@ -1,4 +1,5 @@
-"""Stock and voucher moves that order use cases share: every line reserved, released or consumed; a voucher freed."""
+"""Stock and voucher moves that order use cases share: every line reserved, released or consumed; and what an
+order gives back when it leaves its open life (reaches CANCELLED, or is erased before it did)."""
 
 from __future__ import annotations
 
@@ -17,9 +18,8 @@ async def move_stock(uow: UnitOfWork, pets: dict[UUID, Pet], order: Order, move:
     """Apply one stock move for every line of ``order`` and save the pets (already loaded and locked)."""
     for pet_id, quantity in sorted(order.quantities().items()):
         pet = pets[pet_id]
-        expected = pet.version
         move(pet, quantity, now)
-        await uow.pets.save(pet, expected)
+        await uow.pets.save(pet)
 
 
 async def lock_and_move_stock(uow: UnitOfWork, order: Order, move: StockMove, now: datetime) -> None:
@@ -28,14 +28,22 @@ async def lock_and_move_stock(uow: UnitOfWork, order: Order, move: StockMove, no
     await move_stock(uow, pets, order, move, now)
 
 
-async def release_stock(uow: UnitOfWork, order: Order, now: datetime) -> None:
-    await lock_and_move_stock(uow, order, Pet.release, now)
+async def give_back(uow: UnitOfWork, order: Order, now: datetime) -> None:
+    """The one home of what an order returns when it reaches CANCELLED, or is erased without having reached
+    it: the stock it still reserves (none once it shipped: those units are sold) and its voucher's use.
+
+    An order leaves its open life once, so this runs once per order: on reaching CANCELLED (a cancel, or
+    the refund a pending cancel waited for), or on erasure of an order that never reached CANCELLED.
+    """
+    if order.shipped_at is None:
+        await lock_and_move_stock(uow, order, Pet.release, now)
+    if order.voucher_id is not None:
+        await _free_voucher(uow, order.voucher_id)
 
 
-async def free_voucher(uow: UnitOfWork, voucher_id: UUID) -> None:
+async def _free_voucher(uow: UnitOfWork, voucher_id: UUID) -> None:
     """Give the order's voucher use back: once, because an order leaves its open statuses once."""
     voucher = await uow.vouchers.get(voucher_id, for_update=True)
     if voucher is not None:
-        expected = voucher.version
         voucher.free()
-        await uow.vouchers.save(voucher, expected)
+        await uow.vouchers.save(voucher)

@@ -123,7 +123,7 @@ class Users(UseCase):
         _require_self_or_admin(principal, user_id, Scope.WRITE_USER)
         async with self._db.transaction() as uow:
             user = await _live(uow.users, user_id)
-            expected, before = user.version, _audited(user)
+            before = _audited(user)
             if change.email is not None:
                 user.email = check_email(change.email)
             if change.password is not None:
@@ -132,7 +132,7 @@ class Users(UseCase):
             user.last_name = change.last_name if change.last_name is not None else user.last_name
             user.phone = check_phone(change.phone) if change.phone is not None else user.phone
             user.updated_at, user.version = self._clock.now(), user.version + 1
-            await uow.users.save(user, expected)
+            await uow.users.save(user)
             changed = changes(before, _audited(user)) | ({"password": "changed"} if change.password else {})
             await self._record(uow, principal, Record(Action.USER_UPDATED, EntityType.USER, user.id, changed))
             await uow.commit()
@@ -143,9 +143,8 @@ class Users(UseCase):
         _require_self_or_admin(principal, user_id, Scope.WRITE_USER)
         async with self._db.transaction() as uow:
             user = await _live(uow.users, user_id)
-            expected = user.version
             user.delete(self._clock.now())
-            await uow.users.save(user, expected)
+            await uow.users.save(user)
             changed = {"status": {"before": "ACTIVE", "after": "DELETED"}}
             await self._record(uow, principal, Record(Action.USER_DELETED, EntityType.USER, user.id, changed))
             await uow.commit()
@@ -155,9 +154,9 @@ class Users(UseCase):
         principal.require(Scope.ADMIN)
         async with self._db.transaction() as uow:
             user = await _live(uow.users, user_id)
-            expected, before = user.version, str(user.status)
+            before = str(user.status)
             user.change_status(status, reason, self._clock.now())
-            await uow.users.save(user, expected)
+            await uow.users.save(user)
             action = Action.USER_SUSPENDED if status is UserStatus.SUSPENDED else Action.USER_REACTIVATED
             changed = {"status": {"before": before, "after": str(status)}}
             await self._record(uow, principal, Record(action, EntityType.USER, user.id, changed, reason))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
@@ -82,6 +82,20 @@ class CardDetails:
         if (exp_year, exp_month) < (now.year, now.month):
             raise InvalidCard("the card has expired", field="expYear")
         return cls(number, cvc, Card(number[-4:], _brand(number), exp_month, exp_year, **holder))
+
+
+@dataclass(frozen=True, slots=True)
+class CardInput:
+    """A card as the client sent it, not yet checked: ``check`` judges it, its expiry against ``now``."""
+
+    number: str = field(repr=False)
+    cvc: str = field(repr=False)
+    exp_month: int
+    exp_year: int
+    holder: Mapping[str, str | None] = field(default_factory=dict)  # name and address, as Card names them
+
+    def check(self, now: datetime) -> CardDetails:
+        return CardDetails.parse(self.number, self.cvc, self.exp_month, self.exp_year, now, **self.holder)
 
 
 @dataclass(slots=True)

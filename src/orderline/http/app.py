@@ -21,7 +21,7 @@ from litestar.response import Response
 
 from orderline import __version__
 from orderline.application.errors import ApplicationError
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.config import Settings
 from orderline.domain.errors import DomainError
 from orderline.http.access import SECURITY_SCHEME
@@ -43,16 +43,16 @@ from orderline.http.request_id import add_request_id_header, request_id_middlewa
 log = structlog.get_logger("orderline.http")
 
 
-def create_app(settings: Settings, open_services: Callable[[], Awaitable[Services]]) -> Litestar:
-    """The app; its lifespan opens the services (database and use cases) and closes them."""
+def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCases]]) -> Litestar:
+    """The app; its lifespan opens the use_cases (database and use cases) and closes them."""
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
-        services: Services = await open_services()
-        app.state.services = services
+        use_cases: UseCases = await open_use_cases()
+        app.state.use_cases = use_cases
         poller = None
         if settings.refund_poll_seconds > 0:
-            poller = asyncio.create_task(services.refunds.poll(settings.refund_poll_seconds), name="refund-poller")
+            poller = asyncio.create_task(use_cases.refunds.poll(settings.refund_poll_seconds), name="refund-poller")
         try:
             yield
         finally:
@@ -60,7 +60,7 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
                 poller.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
-            await services.close()
+            await use_cases.close()
 
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)

@@ -12,39 +12,40 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Headers
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Send
+from litestar.types import Scope as AsgiScope
 
 from orderline.application.errors import Unauthenticated
 from orderline.application.principal import ANONYMOUS, Principal
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 
 STATE_KEY = "principal"
 
 Outcome = Principal | Unauthenticated
 
 
-async def _authenticate(scope: Scope) -> Outcome:
+async def _authenticate(scope: AsgiScope) -> Outcome:
     header = Headers.from_scope(scope).get("authorization")
     if header is None:
         return ANONYMOUS
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return Unauthenticated("send credentials as 'Authorization: Bearer <token>'")
-    services: Services = scope["litestar_app"].state.services
+    use_cases: UseCases = scope["litestar_app"].state.use_cases
     try:
-        return await services.authenticator.authenticate(token.strip())
+        return await use_cases.authenticator.authenticate(token.strip())
     except Unauthenticated as refused:
         return refused
 
 
-def outcome_of(scope: Scope) -> Outcome | None:
+def outcome_of(scope: AsgiScope) -> Outcome | None:
     """What the middleware found for this request (None before it ran)."""
     found: Outcome | None = scope.get("state", {}).get(STATE_KEY)
     return found
 
 
 def authentication_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] == ScopeType.HTTP:
             scope.setdefault("state", {})[STATE_KEY] = await _authenticate(scope)
         await app(scope, receive, send)
@@ -60,7 +61,7 @@ async def principal_of(request: Request[Any, Any, Any]) -> Principal:
     return outcome
 
 
-def identity_of(scope: Scope) -> str:
+def identity_of(scope: AsgiScope) -> str:
     """Whom per-caller state (rate limits, idempotency keys) belongs to: the principal, or the client's
     address when anonymous or when the credential was refused."""
     outcome = outcome_of(scope)

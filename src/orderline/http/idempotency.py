@@ -10,8 +10,8 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
-from orderline.application.idempotency import StoredResponse
-from orderline.application.services import Services
+from orderline.application.ports import StoredResponse
+from orderline.application.use_cases import UseCases
 from orderline.http.auth import identity_of
 
 IdempotencyKey = Annotated[
@@ -27,7 +27,7 @@ _KEPT_HEADERS = ("location", "etag")
 
 async def idempotent(
     request: Request[Any, Any, Any],
-    services: Services,
+    use_cases: UseCases,
     key: str | None,
     act: Callable[[], Awaitable[Response[Any]]],
     *,
@@ -44,7 +44,7 @@ async def idempotent(
     owner = identity_of(request.scope)
     same = await request.body() if fingerprint is None else fingerprint
     digest = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), same])).hexdigest()
-    stored = await services.idempotency.claim(owner, key, digest)
+    stored = await use_cases.idempotency.claim(owner, key, digest)
     if stored is not None:
         body = stored.body.encode() if stored.body else None
         return Response(body, status_code=stored.status, headers={**stored.headers, REPLAYED: "true"},
@@ -52,10 +52,10 @@ async def idempotent(
     try:
         response = await act()
     except BaseException:
-        await services.idempotency.release(owner, key)
+        await use_cases.idempotency.release(owner, key)
         raise
     content = "" if response.content is None else msgspec.json.encode(response.content).decode()
     headers = {name: value for name, value in response.headers.items() if name.lower() in _KEPT_HEADERS}
     status = response.status_code or 200
-    await services.idempotency.complete(owner, key, StoredResponse(status, headers, content))
+    await use_cases.idempotency.complete(owner, key, StoredResponse(status, headers, content))
     return response

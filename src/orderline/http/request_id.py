@@ -7,7 +7,8 @@ import re
 import structlog
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Send
+from litestar.types import Scope as AsgiScope
 from uuid_utils.compat import uuid7
 
 from orderline.application import audit
@@ -16,7 +17,7 @@ HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
-def request_id_of(scope: Scope) -> str:
+def request_id_of(scope: AsgiScope) -> str:
     """The request's id, fixed on first use: the client's if sane, else a new UUIDv7."""
     state = scope.setdefault("state", {})
     if "request_id" not in state:
@@ -29,7 +30,7 @@ def request_id_of(scope: Scope) -> str:
 def request_id_middleware(app: ASGIApp) -> ASGIApp:
     """Bind the id into every log line of the request (routes that matched)."""
 
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+    async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return
@@ -44,7 +45,7 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
     return middleware
 
 
-async def add_request_id_header(message: Message, scope: Scope) -> None:
+async def add_request_id_header(message: Message, scope: AsgiScope) -> None:
     """before_send hook: runs for every response, including unknown routes that no middleware sees."""
     if message["type"] == "http.response.start":
         MutableScopeHeaders.from_message(message)[HEADER] = request_id_of(scope)

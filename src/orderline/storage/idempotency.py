@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from orderline.application.idempotency import KeyRecord, KeyState, StoredResponse
+from orderline.application.ports import KeyRecord, KeyState, StoredResponse
 from orderline.storage.driver import Connection
 from orderline.storage.rows import from_json, to_json
 

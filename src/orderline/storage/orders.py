@@ -16,6 +16,7 @@ from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
 from orderline.storage.driver import Connection, Row
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
+from orderline.storage.versions import Seen
 
 _COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
@@ -55,6 +56,7 @@ WHERE id = :id AND version = :expected
 class SqlOrderRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._seen = Seen()
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
         lock = self._db.for_update() if for_update else ""
@@ -64,7 +66,9 @@ class SqlOrderRepository:
             return None
         lines = await self._lines([order_id])
         addresses = await self._addresses([row["billing_address_id"]])
-        return _order(row, lines[order_id], _address_of(row, addresses))
+        order = _order(row, lines[order_id], _address_of(row, addresses))
+        self._seen.remember(order.id, order.version)
+        return order
 
     async def next_seq(self) -> int:
         return await self._db.next_value("order_seq", "orders", "seq")
@@ -76,6 +80,7 @@ class SqlOrderRepository:
             row = {"id": address_id, **_address_params(order.billing_address), "created_at": order.created_at}
             await self._db.execute(_INSERT_ADDRESS, row)
         await self._db.execute(_INSERT, {**_params(order), "billing_address_id": address_id})
+        self._seen.remember(order.id, order.version)
         for line_no, line in enumerate(order.lines, start=1):
             await self._db.execute(
                 _INSERT_LINE,
@@ -89,10 +94,12 @@ class SqlOrderRepository:
                 },
             )
 
-    async def save(self, order: Order, expected_version: int) -> None:
-        changed = await self._db.execute(_UPDATE, {**_params(order), "expected": expected_version})
+    async def save(self, order: Order) -> None:
+        expected = self._seen.version_of(order.id)
+        changed = await self._db.execute(_UPDATE, {**_params(order), "expected": expected})
         if changed != 1:
             raise StaleVersion(f"order {order.id} was changed by someone else", id=str(order.id))
+        self._seen.remember(order.id, order.version)
 
     async def remove(self, order_id: UUID) -> None:
         # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.

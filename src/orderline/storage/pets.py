@@ -20,6 +20,7 @@ from orderline.storage.rows import (
     from_json,
     to_json,
 )
+from orderline.storage.versions import Seen
 
 _COLUMNS = (
     "id, name, species, breed, age_months, size, color, gender, good_with_kids, good_with_pets,"
@@ -62,12 +63,13 @@ FROM pets WHERE removed_at IS NULL GROUP BY species ORDER BY species
 class SqlPetRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._seen = Seen()
 
     async def get(self, pet_id: UUID, *, for_update: bool = False) -> Pet | None:
         lock = self._db.for_update() if for_update else ""
         sql = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND removed_at IS NULL{lock}"  # noqa: S608
         row = await self._db.fetch_one(sql, {"id": pet_id})
-        return None if row is None else _pet(row)
+        return None if row is None else self._loaded(_pet(row))
 
     async def get_many(
         self, pet_ids: Sequence[UUID], *, for_update: bool = False, include_removed: bool = False
@@ -81,15 +83,22 @@ class SqlPetRepository:
         placeholders = ", ".join(f":{n}" for n in names)
         sql = f"SELECT {_COLUMNS} FROM pets WHERE id IN ({placeholders}){live} ORDER BY id{lock}"  # noqa: S608
         rows = await self._db.fetch_all(sql, dict(zip(names, ids, strict=True)))
-        return {pet.id: pet for pet in map(_pet, rows)}
+        pets = [self._loaded(_pet(row)) for row in rows]
+        return {pet.id: pet for pet in pets}
 
     async def add(self, pet: Pet) -> None:
         await self._db.execute(_INSERT, _params(pet))
+        self._seen.remember(pet.id, pet.version)
 
-    async def save(self, pet: Pet, expected_version: int) -> None:
-        changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": expected_version})
+    async def save(self, pet: Pet) -> None:
+        changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": self._seen.version_of(pet.id)})
         if changed != 1:
             raise StaleVersion(f"pet {pet.id} was changed by someone else", id=str(pet.id))
+        self._seen.remember(pet.id, pet.version)
+
+    def _loaded(self, pet: Pet) -> Pet:
+        self._seen.remember(pet.id, pet.version)
+        return pet
 
     async def remove(self, pet_id: UUID, now: datetime) -> None:
         sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id"

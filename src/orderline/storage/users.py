@@ -10,6 +10,7 @@ from orderline.application.ports import UserQuery
 from orderline.domain.user import Role, User, UserStatus
 from orderline.storage.driver import Connection, Row, UniqueViolation
 from orderline.storage.rows import as_datetime, as_uuid
+from orderline.storage.versions import Seen
 
 _COLUMNS = (
     "id, username, email, password_hash, first_name, last_name, phone, role, status, status_reason,"
@@ -33,11 +34,16 @@ WHERE id = :id AND version = :expected
 class SqlUserRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._seen = Seen()
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
         lock = self._db.for_update() if for_update else ""
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE id = :id{lock}", {"id": user_id})  # noqa: S608
-        return None if row is None else _user(row)
+        if row is None:
+            return None
+        user = _user(row)
+        self._seen.remember(user.id, user.version)
+        return user
 
     async def get_by_username(self, username: str) -> User | None:
         sql = f"SELECT {_COLUMNS} FROM users WHERE username = :username"  # noqa: S608
@@ -50,13 +56,14 @@ class SqlUserRepository:
         except UniqueViolation as taken:
             raise DuplicateUser("email" if "email" in taken.detail else "username") from None
 
-    async def save(self, user: User, expected_version: int) -> None:
+    async def save(self, user: User) -> None:
         try:
-            changed = await self._db.execute(_UPDATE, {**_params(user), "expected": expected_version})
+            changed = await self._db.execute(_UPDATE, {**_params(user), "expected": self._seen.version_of(user.id)})
         except UniqueViolation as taken:
             raise DuplicateUser("email" if "email" in taken.detail else "username") from None
         if changed != 1:
             raise StaleVersion(f"user {user.id} was changed by someone else", id=str(user.id))
+        self._seen.remember(user.id, user.version)
 
     async def find(self, query: UserQuery) -> list[User]:
         conditions: list[str] = []

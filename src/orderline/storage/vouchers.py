@@ -12,6 +12,7 @@ from orderline.domain.money import Money
 from orderline.domain.voucher import Voucher
 from orderline.storage.driver import Connection, Row, UniqueViolation
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
+from orderline.storage.versions import Seen
 
 _COLUMNS = "id, code, percent_off, amount_off_minor, currency, max_uses, uses, expires_at, version, created_at"
 
@@ -19,18 +20,19 @@ _COLUMNS = "id, code, percent_off, amount_off_minor, currency, max_uses, uses, e
 class SqlVoucherRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self._seen = Seen()
 
     async def get(self, voucher_id: UUID, *, for_update: bool = False) -> Voucher | None:
         """Removed vouchers included: an order placed with one still gives its use back."""
         lock = self._db.for_update() if for_update else ""
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM vouchers WHERE id = :id{lock}", {"id": voucher_id})  # noqa: S608
-        return None if row is None else _voucher(row)
+        return None if row is None else self._loaded(_voucher(row))
 
     async def get_by_code(self, code: str, *, for_update: bool = False) -> Voucher | None:
         lock = self._db.for_update() if for_update else ""
         sql = f"SELECT {_COLUMNS} FROM vouchers WHERE code = :code AND removed_at IS NULL{lock}"  # noqa: S608
         row = await self._db.fetch_one(sql, {"code": code})
-        return None if row is None else _voucher(row)
+        return None if row is None else self._loaded(_voucher(row))
 
     async def add(self, voucher: Voucher) -> None:
         sql = f"""INSERT INTO vouchers ({_COLUMNS}, removed_at)
@@ -40,14 +42,21 @@ class SqlVoucherRepository:
             await self._db.execute(sql, _params(voucher))
         except UniqueViolation:
             raise InvalidVoucher(f"a voucher with the code {voucher.code} exists already", field="code") from None
+        self._seen.remember(voucher.id, voucher.version)
 
-    async def save(self, voucher: Voucher, expected_version: int) -> None:
+    async def save(self, voucher: Voucher) -> None:
+        expected = self._seen.version_of(voucher.id)
         changed = await self._db.execute(
             "UPDATE vouchers SET uses = :uses, version = :version WHERE id = :id AND version = :expected",
-            {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected_version},
+            {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected},
         )
         if changed != 1:
             raise StaleVersion(f"voucher {voucher.code} was changed by someone else", id=str(voucher.id))
+        self._seen.remember(voucher.id, voucher.version)
+
+    def _loaded(self, voucher: Voucher) -> Voucher:
+        self._seen.remember(voucher.id, voucher.version)
+        return voucher
 
     async def remove(self, code: str, now: datetime) -> bool:
         sql = "UPDATE vouchers SET removed_at = :now WHERE code = :code AND removed_at IS NULL"

@@ -14,6 +14,7 @@ from orderline.application.audit import Action, AuditEntry, EntityType
 from orderline.application.dashboard import Window
 from orderline.application.ports import AuditQuery, UserQuery
 from orderline.application.principal import Scope
+from orderline.application.use_cases import UseCases
 from orderline.domain.money import Money
 from orderline.domain.user import Role, UserStatus
 from orderline.http.access import needs
@@ -21,7 +22,7 @@ from orderline.http.api.examples import AUDIT_EXAMPLE, DASHBOARD_EXAMPLE, USER_E
 from orderline.http.api.pets import PetOut
 from orderline.http.api.users import UserOut
 from orderline.http.api.wire import Cursor, Limit, PageOut, utc
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 
@@ -78,8 +79,8 @@ class AdminController(Controller):
         summary="Get Dashboard Stats",
         responses=success(200, DashboardOut, DASHBOARD_EXAMPLE, "the figures") | problems("unauthorized", "forbidden"),
     )
-    async def dashboard(self, services: UseCases, principal: Caller) -> DashboardOut:
-        stats = await services.dashboard.stats(principal)
+    async def dashboard(self, use_cases: Injected[UseCases], principal: Caller) -> DashboardOut:
+        stats = await use_cases.dashboard.stats(principal)
         return DashboardOut(
             stats.orders_by_status,
             WindowOut.of(stats.today),
@@ -98,7 +99,7 @@ class AdminController(Controller):
     )
     async def users(
         self,
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         status: FromQuery[UserStatus | None] = None,
         role: FromQuery[Role | None] = None,
@@ -107,7 +108,7 @@ class AdminController(Controller):
         cursor: Cursor = None,
     ) -> PageOut[UserOut]:
         query = UserQuery(status=status, role=role, search=search, limit=limit)
-        page = await services.users.list(principal, query, cursor=cursor)
+        page = await use_cases.users.list(principal, query, cursor=cursor)
         return PageOut([UserOut.of(user) for user in page.items], page.next_cursor)
 
     @get(
@@ -118,8 +119,8 @@ class AdminController(Controller):
         responses=success(200, UserOut, USER_EXAMPLE, "the account")
         | problems("unauthorized", "forbidden", "not-found"),
     )
-    async def user(self, user_id: FromPath[UUID], services: UseCases, principal: Caller) -> UserOut:
-        return UserOut.of(await services.users.get(principal, user_id))
+    async def user(self, user_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> UserOut:
+        return UserOut.of(await use_cases.users.get(principal, user_id))
 
     @patch(
         "/users/{user_id:uuid}/status",
@@ -136,10 +137,10 @@ class AdminController(Controller):
         data: Annotated[
             StatusIn, Body(examples=body_examples(suspend={"status": "SUSPENDED", "reason": "chargebacks"}))
         ],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
     ) -> UserOut:
-        return UserOut.of(await services.users.set_status(principal, user_id, data.status, data.reason))
+        return UserOut.of(await use_cases.users.set_status(principal, user_id, data.status, data.reason))
 
     @get(
         "/audit-logs",
@@ -152,7 +153,7 @@ class AdminController(Controller):
     )
     async def audit_logs(
         self,
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         entity_type: Annotated[EntityType | None, QueryParameter(name="entityType")] = None,
         entity_id: Annotated[str | None, QueryParameter(name="entityId", max_length=64)] = None,
@@ -165,7 +166,7 @@ class AdminController(Controller):
     ) -> PageOut[AuditEntryOut]:
         after, before = utc(occurred_after, "occurredAfter"), utc(occurred_before, "occurredBefore")
         query = AuditQuery(entity_type, entity_id, actor_id, action, after, before, limit)
-        page = await services.audit_log.list(principal, query, cursor=cursor)
+        page = await use_cases.audit_log.list(principal, query, cursor=cursor)
         return PageOut([AuditEntryOut.of(entry) for entry in page.items], page.next_cursor)
 
     @get(
@@ -176,5 +177,7 @@ class AdminController(Controller):
         responses=success(200, AuditEntryOut, AUDIT_EXAMPLE, "the entry")
         | problems("unauthorized", "forbidden", "not-found"),
     )
-    async def audit_log(self, entry_id: FromPath[UUID], services: UseCases, principal: Caller) -> AuditEntryOut:
-        return AuditEntryOut.of(await services.audit_log.get(principal, entry_id))
+    async def audit_log(
+        self, entry_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
+    ) -> AuditEntryOut:
+        return AuditEntryOut.of(await use_cases.audit_log.get(principal, entry_id))

@@ -16,14 +16,14 @@ from litestar.response import Response, Stream
 
 from orderline.application.orders import CancelOrder, OrderFilter
 from orderline.application.principal import Principal, Scope
-from orderline.application.services import Services
+from orderline.application.use_cases import UseCases
 from orderline.domain.order import CancelReason, Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import CANCEL_EXAMPLE, CANCEL_PENDING_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
 from orderline.http.api.orders import IfMatch, Note, OrderOut, cancel_answer, version_in
 from orderline.http.api.wire import Cursor, Limit, PageOut, utc
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 EXPORT_BATCH = 500
@@ -69,7 +69,7 @@ class AdminOrderController(Controller):
     )
     async def list(
         self,
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         status: FromQuery[OrderStatus | None] = None,
         user_id: UserId = None,
@@ -79,7 +79,7 @@ class AdminOrderController(Controller):
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
         where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"), user_id)
-        page = await services.orders.list_all(principal, where, limit=limit, cursor=cursor)
+        page = await use_cases.orders.list_all(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 
     @get(
@@ -95,7 +95,7 @@ class AdminOrderController(Controller):
     )
     async def export(
         self,
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         format: FromQuery[Literal["csv"]] = "csv",
         status: FromQuery[OrderStatus | None] = None,
@@ -106,7 +106,7 @@ class AdminOrderController(Controller):
         principal.require(Scope.ADMIN)  # before the stream starts: a refusal must be a problem, not a cut file
         where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"), user_id)
         headers = {"Content-Disposition": 'attachment; filename="orders.csv"'}
-        return Stream(_csv(services, principal, where), media_type="text/csv; charset=utf-8", headers=headers)
+        return Stream(_csv(use_cases, principal, where), media_type="text/csv; charset=utf-8", headers=headers)
 
     @post(
         "/{order_id:uuid}/force-cancel",
@@ -131,12 +131,12 @@ class AdminOrderController(Controller):
         self,
         order_id: FromPath[UUID],
         data: Annotated[ForceCancelIn, Body(examples=body_examples(fraud={"reason": "FRAUD", "note": "chargeback"}))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         if_match: IfMatch = None,
     ) -> Response[Any]:
         command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-        return cancel_answer(await services.orders.cancel(principal, command, force=True))
+        return cancel_answer(await use_cases.orders.cancel(principal, command, force=True))
 
     @delete(
         "/{order_id:uuid}",
@@ -148,8 +148,8 @@ class AdminOrderController(Controller):
         "A repeat is 404.",
         responses=problems("unauthorized", "forbidden", "not-found"),
     )
-    async def erase(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
-        await services.orders.erase(principal, order_id)
+    async def erase(self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
+        await use_cases.orders.erase(principal, order_id)
 
     @post(
         "/{order_id:uuid}/ship",
@@ -161,9 +161,11 @@ class AdminOrderController(Controller):
         | problems("unauthorized", "forbidden", "not-found", "illegal-transition", "precondition-failed"),
     )
     async def ship(
-        self, order_id: FromPath[UUID], services: UseCases, principal: Caller, if_match: IfMatch = None
+        self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller, if_match: IfMatch = None
     ) -> OrderOut:
-        return OrderOut.of(await services.orders.ship(principal, order_id, if_version=version_in(if_match, order_id)))
+        return OrderOut.of(
+            await use_cases.orders.ship(principal, order_id, expected_version=version_in(if_match, order_id))
+        )
 
     @post(
         "/{order_id:uuid}/deliver",
@@ -175,17 +177,17 @@ class AdminOrderController(Controller):
         | problems("unauthorized", "forbidden", "not-found", "illegal-transition", "precondition-failed"),
     )
     async def deliver(
-        self, order_id: FromPath[UUID], services: UseCases, principal: Caller, if_match: IfMatch = None
+        self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller, if_match: IfMatch = None
     ) -> OrderOut:
         version = version_in(if_match, order_id)
-        return OrderOut.of(await services.orders.deliver(principal, order_id, if_version=version))
+        return OrderOut.of(await use_cases.orders.deliver(principal, order_id, expected_version=version))
 
 
-async def _csv(services: Services, principal: Principal, where: OrderFilter) -> AsyncIterator[str]:
+async def _csv(use_cases: Injected[UseCases], principal: Principal, where: OrderFilter) -> AsyncIterator[str]:
     yield _row(CSV_COLUMNS)
     cursor: str | None = None
     while True:
-        page = await services.orders.list_all(principal, where, limit=EXPORT_BATCH, cursor=cursor)
+        page = await use_cases.orders.list_all(principal, where, limit=EXPORT_BATCH, cursor=cursor)
         yield "".join(_row(_fields(order)) for order in page.items)
         if page.next_cursor is None:
             return

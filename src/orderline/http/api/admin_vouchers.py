@@ -12,13 +12,14 @@ from litestar.params import Body, FromPath
 from litestar.response import Response
 
 from orderline.application.principal import Scope
+from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.domain.errors import InvalidVoucher
 from orderline.domain.money import Money
 from orderline.domain.voucher import Voucher
 from orderline.http.access import needs
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 VOUCHER_EXAMPLE = {
@@ -98,10 +99,10 @@ class AdminVoucherController(Controller):
         data: Annotated[
             VoucherIn, Body(examples=body_examples(ten_percent={"code": "SPRING10", "percentOff": 10, "maxUses": 100}))
         ],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
     ) -> Response[VoucherOut]:
-        voucher = await services.vouchers.create(principal, data.draft())
+        voucher = await use_cases.vouchers.create(principal, data.draft())
         location = f"/v1/admin/vouchers/{voucher.code}"
         return Response(VoucherOut.of(voucher), status_code=201, headers={"Location": location})
 
@@ -114,9 +115,9 @@ class AdminVoucherController(Controller):
         | problems("unauthorized", "forbidden"),
     )
     async def list(
-        self, services: UseCases, principal: Caller, limit: Limit = 20, cursor: Cursor = None
+        self, use_cases: Injected[UseCases], principal: Caller, limit: Limit = 20, cursor: Cursor = None
     ) -> PageOut[VoucherOut]:
-        page = await services.vouchers.list(principal, limit=limit, cursor=cursor)
+        page = await use_cases.vouchers.list(principal, limit=limit, cursor=cursor)
         return PageOut([VoucherOut.of(voucher) for voucher in page.items], page.next_cursor)
 
     @get(
@@ -127,8 +128,8 @@ class AdminVoucherController(Controller):
         responses=success(200, VoucherOut, VOUCHER_EXAMPLE, "the voucher")
         | problems("unauthorized", "forbidden", "not-found", "invalid-voucher"),
     )
-    async def read(self, code: FromPath[str], services: UseCases, principal: Caller) -> VoucherOut:
-        return VoucherOut.of(await services.vouchers.get(principal, code))
+    async def read(self, code: FromPath[str], use_cases: Injected[UseCases], principal: Caller) -> VoucherOut:
+        return VoucherOut.of(await use_cases.vouchers.get(principal, code))
 
     @delete(
         "/{code:str}",
@@ -138,5 +139,5 @@ class AdminVoucherController(Controller):
         description="New orders can no longer use it; orders that did keep it.",
         responses=problems("unauthorized", "forbidden", "not-found", "invalid-voucher"),
     )
-    async def remove(self, code: FromPath[str], services: UseCases, principal: Caller) -> None:
-        await services.vouchers.remove(principal, code)
+    async def remove(self, code: FromPath[str], use_cases: Injected[UseCases], principal: Caller) -> None:
+        await use_cases.vouchers.remove(principal, code)

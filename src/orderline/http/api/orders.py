@@ -15,6 +15,7 @@ from litestar.response import Response
 from orderline.application.errors import InvalidInput
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlacedOrder, PlaceOrder
 from orderline.application.principal import Scope
+from orderline.application.use_cases import UseCases
 from orderline.domain.address import Address
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.payment import OrderPaymentStatus
@@ -29,7 +30,7 @@ from orderline.http.api.examples import (
     PLACED_EXAMPLE,
 )
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut, utc
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 
@@ -232,17 +233,17 @@ class OrderController(Controller):
     async def create(
         self,
         data: Annotated[OrderIn, Body(examples=body_examples(**PLACE_EXAMPLES))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         async def place() -> Response[Any]:
-            placed = await services.orders.place(principal, data.command())
+            placed = await use_cases.orders.place(principal, data.command())
             headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
             return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
 
-        return await idempotent(request, services, idempotency_key, place)
+        return await idempotent(request, use_cases, idempotency_key, place)
 
     @get(
         "/{order_id:uuid}",
@@ -254,8 +255,10 @@ class OrderController(Controller):
             **problems("not-found", "unauthorized", "forbidden"),
         },
     )
-    async def read(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> Response[OrderOut]:
-        order = await services.orders.get(principal, order_id)
+    async def read(
+        self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
+    ) -> Response[OrderOut]:
+        order = await use_cases.orders.get(principal, order_id)
         return Response(OrderOut.of(order), headers={"ETag": etag(order)})
 
     @get(
@@ -271,7 +274,7 @@ class OrderController(Controller):
     )
     async def list(
         self,
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         status: FromQuery[OrderStatus | None] = None,
         created_after: Annotated[datetime | None, QueryParameter(name="createdAfter")] = None,
@@ -280,7 +283,7 @@ class OrderController(Controller):
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
         where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"))
-        page = await services.orders.list(principal, where, limit=limit, cursor=cursor)
+        page = await use_cases.orders.list(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 
     @delete(
@@ -308,18 +311,18 @@ class OrderController(Controller):
     async def cancel_by_delete(
         self,
         order_id: FromPath[UUID],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[None]:
         async def cancel() -> Response[Any]:
-            command = CancelOrder(order_id, if_version=version_in(if_match, order_id))
-            return cancel_answer(await services.orders.cancel(principal, command), cancelled_status=204)
+            command = CancelOrder(order_id, expected_version=version_in(if_match, order_id))
+            return cancel_answer(await use_cases.orders.cancel(principal, command), cancelled_status=204)
 
         # Annotated as bodiless for Litestar, as a 204 (also when replayed) carries nothing; a 202 has the order.
-        return cast(Response[None], await idempotent(request, services, idempotency_key, cancel))
+        return cast(Response[None], await idempotent(request, use_cases, idempotency_key, cancel))
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -344,7 +347,7 @@ class OrderController(Controller):
             CancelIn,
             Body(examples=body_examples(duplicate={"reason": "DUPLICATE", "note": "placed twice"})),
         ],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
@@ -352,9 +355,9 @@ class OrderController(Controller):
     ) -> Response[Any]:
         async def cancel() -> Response[Any]:
             command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-            return cancel_answer(await services.orders.cancel(principal, command))
+            return cancel_answer(await use_cases.orders.cancel(principal, command))
 
-        return await idempotent(request, services, idempotency_key, cancel)
+        return await idempotent(request, use_cases, idempotency_key, cancel)
 
     @post(
         "/{order_id:uuid}/erase",
@@ -367,5 +370,5 @@ class OrderController(Controller):
         "address kept, an audit tombstone left. Otherwise 403. A repeat is 404.",
         responses=problems("not-found", "unauthorized", "forbidden"),
     )
-    async def erase(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
-        await services.orders.erase(principal, order_id)
+    async def erase(self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
+        await use_cases.orders.erase(principal, order_id)

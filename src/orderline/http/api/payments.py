@@ -14,7 +14,8 @@ from litestar.response import Response
 
 from orderline.application.payments import PayOrder
 from orderline.application.principal import Scope
-from orderline.domain.payment import Card, CardDetails, Payment, PaymentStatus, Refund, RefundStatus
+from orderline.application.use_cases import UseCases
+from orderline.domain.payment import Card, CardInput, Payment, PaymentStatus, Refund, RefundStatus
 from orderline.http.access import needs, public
 from orderline.http.api.examples import (
     ORDER_ID,
@@ -25,7 +26,7 @@ from orderline.http.api.examples import (
 )
 from orderline.http.api.orders import IfMatch, version_in
 from orderline.http.api.wire import CurrencyCode, DecimalString
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 
@@ -49,20 +50,16 @@ class CardIn(msgspec.Struct, rename="camel", kw_only=True):
     address_country: Annotated[str, msgspec.Meta(max_length=2)] | None = None
     address_post_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 
-    def details(self, now: datetime) -> CardDetails:
-        return CardDetails.parse(
-            self.number,
-            self.cvc,
-            self.exp_month,
-            self.exp_year,
-            now,
-            name=self.name,
-            address_line1=self.address_line1,
-            address_line2=self.address_line2,
-            address_city=self.address_city,
-            address_country=self.address_country,
-            address_post_code=self.address_post_code,
-        )
+    def input(self) -> CardInput:
+        holder = {
+            "name": self.name,
+            "address_line1": self.address_line1,
+            "address_line2": self.address_line2,
+            "address_city": self.address_city,
+            "address_country": self.address_country,
+            "address_post_code": self.address_post_code,
+        }
+        return CardInput(self.number, self.cvc, self.exp_month, self.exp_year, holder)
 
 
 class PaymentIn(msgspec.Struct, rename="camel", kw_only=True):
@@ -194,18 +191,19 @@ class PaymentController(Controller):
         self,
         order_id: FromPath[UUID],
         data: Annotated[PaymentIn, Body(examples=body_examples(card=PAYMENT_IN_EXAMPLE))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
         async def pay() -> Response[Any]:
-            card = data.source.details(services.clock.now())
-            command = PayOrder(order_id, data.amount, data.currency, card, version_in(if_match, order_id))
-            return Response(PaymentOut.of(await services.payments.pay(principal, command)))
+            command = PayOrder(
+                order_id, data.amount, data.currency, data.source.input(), version_in(if_match, order_id)
+            )
+            return Response(PaymentOut.of(await use_cases.payments.pay(principal, command)))
 
-        return await idempotent(request, services, idempotency_key, pay, fingerprint=data.fingerprint())
+        return await idempotent(request, use_cases, idempotency_key, pay, fingerprint=data.fingerprint())
 
     @get(
         "/payments",
@@ -219,8 +217,10 @@ class PaymentController(Controller):
             **problems("not-found", "unauthorized", "forbidden"),
         },
     )
-    async def list_payments(self, order_id: FromPath[UUID], services: UseCases, principal: Caller) -> list[PaymentOut]:
-        records = await services.payments.of_order(principal, order_id)
+    async def list_payments(
+        self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
+    ) -> list[PaymentOut]:
+        records = await use_cases.payments.of_order(principal, order_id)
         return [PaymentOut.of(record.payment, record.refunds) for record in records]
 
 
@@ -242,9 +242,9 @@ class PaymentController(Controller):
 )  # fmt: skip
 async def gateway_callback(
     request: Request[Any, Any, Any],
-    services: UseCases,
+    use_cases: Injected[UseCases],
     data: Annotated[dict[str, Any], Body(examples=body_examples(refund=REFUND_CALLBACK_EXAMPLE))],
 ) -> RefundOut:
     del data  # the signature covers the raw bytes, so those are what is read
-    refund = await services.refunds.on_callback(dict(request.headers), await request.body())
+    refund = await use_cases.refunds.on_callback(dict(request.headers), await request.body())
     return RefundOut(refund.id, refund.order_id, refund.status)

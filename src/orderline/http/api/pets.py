@@ -13,12 +13,13 @@ from litestar.response import Response
 
 from orderline.application.catalogue import PetDraft
 from orderline.application.principal import Scope
+from orderline.application.use_cases import UseCases
 from orderline.domain.money import Money
 from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species
 from orderline.http.access import needs, public
 from orderline.http.api.examples import PET_EXAMPLE, PET_IN_EXAMPLE, PET_PAGE_EXAMPLE
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -143,10 +144,10 @@ class PetController(Controller):
     async def create(
         self,
         data: Annotated[PetIn, Body(examples=body_examples(whiskers=PET_IN_EXAMPLE))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
     ) -> Response[PetOut]:
-        pet = await services.catalogue.add_pet(principal, data.draft())
+        pet = await use_cases.catalogue.add_pet(principal, data.draft())
         return Response(PetOut.of(pet), status_code=201, headers={"Location": f"/v1/pets/{pet.id}"})
 
     @get(
@@ -159,13 +160,13 @@ class PetController(Controller):
     )
     async def list(
         self,
-        services: UseCases,
+        use_cases: Injected[UseCases],
         species: FromQuery[Species | None] = None,
         status: FromQuery[PetStatus | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[PetOut]:
-        page = await services.catalogue.list_pets(species=species, status=status, limit=limit, cursor=cursor)
+        page = await use_cases.catalogue.list_pets(species=species, status=status, limit=limit, cursor=cursor)
         return PageOut([PetOut.of(pet) for pet in page.items], page.next_cursor)
 
     @get(
@@ -175,8 +176,8 @@ class PetController(Controller):
         summary="Get Pet",
         responses=success(200, PetOut, PET_EXAMPLE, "the pet") | problems("not-found"),
     )
-    async def read(self, pet_id: FromPath[UUID], services: UseCases) -> PetOut:
-        return PetOut.of(await services.catalogue.get_pet(pet_id))
+    async def read(self, pet_id: FromPath[UUID], use_cases: Injected[UseCases]) -> PetOut:
+        return PetOut.of(await use_cases.catalogue.get_pet(pet_id))
 
     @put(
         "/{pet_id:uuid}",
@@ -195,10 +196,10 @@ class PetController(Controller):
         self,
         pet_id: FromPath[UUID],
         data: Annotated[PetIn, Body(examples=body_examples(whiskers=PET_IN_EXAMPLE))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
     ) -> PetOut:
-        return PetOut.of(await services.catalogue.revise_pet(principal, pet_id, data.draft()))
+        return PetOut.of(await use_cases.catalogue.revise_pet(principal, pet_id, data.draft()))
 
     @delete(
         "/{pet_id:uuid}",
@@ -208,5 +209,5 @@ class PetController(Controller):
         description="Removes the pet from the catalogue; orders keep their snapshot of it.",
         responses=problems("unauthorized", "forbidden", "not-found", "pet-reserved"),
     )
-    async def remove(self, pet_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
-        await services.catalogue.remove_pet(principal, pet_id)
+    async def remove(self, pet_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
+        await use_cases.catalogue.remove_pet(principal, pet_id)

@@ -7,9 +7,10 @@ from litestar import get
 from litestar.exceptions import ServiceUnavailableException
 
 from orderline.application.ports import StockCounts
+from orderline.application.use_cases import UseCases
 from orderline.http.access import public
 from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE
-from orderline.http.dependencies import UseCases
+from orderline.http.dependencies import Injected
 from orderline.http.openapi import problems, success
 
 
@@ -31,8 +32,8 @@ class InventoryOut(msgspec.Struct, rename="camel"):
     tags=["Store"],
     responses=success(200, InventoryOut, INVENTORY_EXAMPLE, "stock units by status") | problems(),
 )
-async def inventory(services: UseCases) -> InventoryOut:
-    found = await services.catalogue.inventory()
+async def inventory(use_cases: Injected[UseCases]) -> InventoryOut:
+    found = await use_cases.catalogue.inventory()
     counts: StockCounts = found.counts
     by_species = {str(species): c.available for species, c in found.by_species.items()}
     return InventoryOut(counts.available, counts.pending, counts.adopted, counts.total, by_species)
@@ -51,9 +52,9 @@ class HealthOut(msgspec.Struct):
     tags=["Operations"],
     responses=success(200, HealthOut, HEALTH_EXAMPLE, "ready") | problems("service-unavailable"),
 )
-async def healthz(services: UseCases) -> HealthOut:
+async def healthz(use_cases: Injected[UseCases]) -> HealthOut:
     try:
-        await services.db.ping()
+        await use_cases.health.database_reachable()
     except Exception as exc:  # any failure to reach the database means "not ready"
         raise ServiceUnavailableException(detail="the database is not reachable") from exc
     return HealthOut("ok", "ok")

@@ -12,11 +12,12 @@ from litestar.params import Body, FromPath
 from litestar.response import Response
 
 from orderline.application.principal import Scope
+from orderline.application.use_cases import UseCases
 from orderline.application.users import ProfileChange, Registration
 from orderline.domain.user import Role, User, UserStatus
 from orderline.http.access import needs, public
 from orderline.http.api.examples import REGISTER_EXAMPLE, TOKEN_EXAMPLE, USER_EXAMPLE
-from orderline.http.dependencies import Caller, UseCases
+from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -103,10 +104,10 @@ class UserController(Controller):
     async def register(
         self,
         data: Annotated[RegistrationIn, Body(examples=body_examples(customer=REGISTER_EXAMPLE))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
     ) -> Response[UserOut]:
-        user = await services.users.register(principal, data.registration())
+        user = await use_cases.users.register(principal, data.registration())
         return Response(UserOut.of(user), status_code=201, headers={"Location": f"/v1/users/{user.id}"})
 
     @get(
@@ -116,8 +117,8 @@ class UserController(Controller):
         summary="Get the caller's own account",
         responses=success(200, UserOut, USER_EXAMPLE, "the account") | problems("unauthorized", "not-found"),
     )
-    async def me(self, services: UseCases, principal: Caller) -> UserOut:
-        return UserOut.of(await services.users.me(principal))
+    async def me(self, use_cases: Injected[UseCases], principal: Caller) -> UserOut:
+        return UserOut.of(await use_cases.users.me(principal))
 
     @get(
         "/{user_id:uuid}",
@@ -127,8 +128,8 @@ class UserController(Controller):
         responses=success(200, UserOut, USER_EXAMPLE, "the account")
         | problems("unauthorized", "forbidden", "not-found"),
     )
-    async def read(self, user_id: FromPath[UUID], services: UseCases, principal: Caller) -> UserOut:
-        return UserOut.of(await services.users.get(principal, user_id))
+    async def read(self, user_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> UserOut:
+        return UserOut.of(await use_cases.users.get(principal, user_id))
 
     @put(
         "/{user_id:uuid}",
@@ -145,11 +146,11 @@ class UserController(Controller):
         self,
         user_id: FromPath[UUID],
         data: Annotated[ProfileIn, Body(examples=body_examples(new_phone={"phone": "+44 20 7946 0000"}))],
-        services: UseCases,
+        use_cases: Injected[UseCases],
         principal: Caller,
     ) -> UserOut:
         change = ProfileChange(data.email, data.password, data.first_name, data.last_name, data.phone)
-        return UserOut.of(await services.users.update(principal, user_id, change))
+        return UserOut.of(await use_cases.users.update(principal, user_id, change))
 
     @delete(
         "/{user_id:uuid}",
@@ -159,8 +160,8 @@ class UserController(Controller):
         description="Closes the account: its tokens stop working at once. Its orders are kept.",
         responses=problems("unauthorized", "forbidden", "not-found"),
     )
-    async def close(self, user_id: FromPath[UUID], services: UseCases, principal: Caller) -> None:
-        await services.users.delete(principal, user_id)
+    async def close(self, user_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
+        await use_cases.users.delete(principal, user_id)
 
 
 @post(
@@ -178,7 +179,7 @@ async def create_token(
     data: Annotated[
         CredentialsIn, Body(examples=body_examples(login={"username": "alice", "password": "correct horse battery"}))
     ],
-    services: UseCases,
+    use_cases: Injected[UseCases],
 ) -> TokenOut:
-    issued = await services.users.issue_token(data.username, data.password)
+    issued = await use_cases.users.issue_token(data.username, data.password)
     return TokenOut(token=issued.token, token_type="Bearer", expires_at=issued.expires_at)  # noqa: S106

@@ -1,4 +1,4 @@
-"""The use cases of one running service, wired by the composition root and handed to adapters."""
+"""The use cases of one running service: what adapters (routes, the CLI) may call, and nothing else."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from orderline.application.authenticator import Authenticator
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
 from orderline.application.gateway import PaymentGateway
+from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
@@ -21,10 +22,10 @@ from orderline.application.vouchers import Vouchers
 
 
 @dataclass(frozen=True, slots=True)
-class Services:
-    db: Database
-    clock: Clock
-    ids: IdGenerator
+class UseCases:
+    """The use cases, wired once. Adapters never see the database, the clock or the id source."""
+
+    health: Health
     catalogue: Catalogue
     orders: Orders
     payments: Payments
@@ -51,12 +52,10 @@ class Services:
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
-    ) -> Services:
+    ) -> UseCases:
         refunds = Refunds(db, clock, ids, gateway)
         return cls(
-            db=db,
-            clock=clock,
-            ids=ids,
+            health=Health(db),
             catalogue=Catalogue(db, clock, ids),
             orders=Orders(db, clock, ids, refunds, customer_erasure=customer_erasure),
             payments=Payments(db, clock, ids, gateway, refunds),
@@ -68,10 +67,9 @@ class Services:
             dashboard=Dashboard(db, clock),
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
-            on_close=on_close,
+            on_close=(*on_close, db.close),
         )
 
     async def close(self) -> None:
         for close in self.on_close:
             await close()
-        await self.db.close()

@@ -1,0 +1,25 @@
+"""What a unit of work loaded: the version of each record as read, so saves need no version bookkeeping."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+
+class Seen:
+    """The versions one repository read or wrote in its transaction, by record id.
+
+    A save is ``UPDATE … WHERE id = :id AND version = :seen``: it succeeds only if nobody changed the
+    record since this transaction read it. Saving a record this transaction never read is a bug.
+    """
+
+    def __init__(self) -> None:
+        self._versions: dict[UUID, int] = {}
+
+    def remember(self, record_id: UUID, version: int) -> None:
+        self._versions[record_id] = version
+
+    def version_of(self, record_id: UUID) -> int:
+        try:
+            return self._versions[record_id]
+        except KeyError:
+            raise RuntimeError(f"{record_id} is saved without having been read in this transaction") from None
