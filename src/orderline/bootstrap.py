@@ -11,6 +11,7 @@ import httpx
 from litestar import Litestar
 from uuid_utils.compat import uuid7
 
+from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, IdGenerator, PasswordHasher
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
@@ -46,8 +47,12 @@ async def build(
     ids: IdGenerator | None = None,
     hasher: PasswordHasher | None = None,
     http: httpx.AsyncClient | None = None,
+    gateway: Callable[[PaymentGateway], PaymentGateway] | None = None,
 ) -> UseCases:
-    """Open the database (migrating an embedded SQLite file first) and wire the use cases."""
+    """Open the database (migrating an embedded SQLite file first) and wire the use cases.
+
+    ``gateway`` wraps the configured payment gateway (tests put a misbehaving network in front of it).
+    """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
         raise SettingsError("ORDERLINE_JWT_JWKS_URL needs ORDERLINE_JWT_ISSUER too")
@@ -76,10 +81,18 @@ async def build(
         ids or Uuid7Ids(),
         hasher=hasher or Argon2Hasher(),
         tokens=JwtTokens(secret, timedelta(seconds=settings.token_lifetime_seconds), clock),
-        gateway=testmode.TestModeGateway(clock, timedelta(seconds=settings.test_gateway_refund_delay), gateway_secret),
+        gateway=(gateway or (lambda configured: configured))(
+            testmode.TestModeGateway(
+                clock,
+                timedelta(seconds=settings.test_gateway_refund_delay),
+                gateway_secret,
+                slow_charge=timedelta(seconds=settings.test_gateway_slow_charge),
+            )
+        ),
         external=external,
         on_close=on_close,
         customer_erasure=settings.customer_erasure,
+        payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
     )
 
 

@@ -51,8 +51,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Standard Webhooks secret (whsec_...) the test gateway signs its callbacks with; unset, one is
     # generated once and kept in the database.
     test_gateway_secret: str | None = None
-    # How often to ask the gateway about pending refunds (seconds); 0 turns the poller off.
+    # How often to ask the gateway about pending refunds and interrupted payments (seconds); 0 turns it off.
     refund_poll_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 1.0
+    # A payment still PROCESSING after this many seconds lost its request (the process died): ask the gateway
+    # again, with the same idempotency key, and record its answer.
+    payment_recovery_after: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 30.0
+    # The test gateway's card 4000000000000259 is charged, but answers only after this many seconds.
+    test_gateway_slow_charge: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)

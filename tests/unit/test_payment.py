@@ -69,6 +69,7 @@ def a_payment(status: PaymentStatus = PaymentStatus.SUCCEEDED, *, id: int = 1, a
         order_id=an_id(100),
         amount=amount if amount is not None else usd("150.00"),
         card=a_card(),
+        card_token="tg_pm_sync_4242",
         gateway="test",
         now=NOW,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -21,7 +22,8 @@ AMOUNT = Money(15000, "USD")
 PAYMENT_ID = UUID(int=1)
 REFUND_ID = UUID(int=2)
 
-CHARGEABLE = [testmode.SUCCEEDS, testmode.REFUNDS_LATER, testmode.REFUND_FAILS_LATER]
+CHARGEABLE = [testmode.SUCCEEDS, testmode.REFUNDS_LATER, testmode.REFUND_FAILS_LATER, testmode.ANSWERS_SLOWLY]
+EVERY_CARD = [*CHARGEABLE, testmode.DECLINED, "4111111111111111"]
 DELAYED = [
     (testmode.REFUNDS_LATER, RefundStatus.SUCCEEDED, None),
     (testmode.REFUND_FAILS_LATER, RefundStatus.FAILED, testmode.REFUND_FAILURE),
@@ -41,12 +43,14 @@ class SettableClock:
         self._now += by
 
 
-def a_gateway(clock: SettableClock, secret: str | None = None) -> TestModeGateway:
-    return TestModeGateway(clock, REFUND_DELAY, secret if secret is not None else testmode.new_secret())
+def a_gateway(
+    clock: SettableClock, secret: str | None = None, slow_charge: timedelta = timedelta(0)
+) -> TestModeGateway:
+    return TestModeGateway(clock, REFUND_DELAY, secret if secret is not None else testmode.new_secret(), slow_charge)
 
 
 async def charge(gateway: TestModeGateway, number: str) -> ChargeOutcome:
-    return await gateway.charge(PAYMENT_ID, AMOUNT, a_card(number))
+    return await gateway.charge(PAYMENT_ID, AMOUNT, await gateway.card_token(a_card(number)))
 
 
 async def refund_of(gateway: TestModeGateway, number: str) -> RefundOutcome:
@@ -93,6 +97,45 @@ async def test_a_valid_card_that_is_not_a_test_card_is_declined_as_not_supported
     outcome = await charge(gateway, number)
 
     assert (outcome.succeeded, outcome.decline_code) == (False, "card_not_supported")
+
+
+@pytest.mark.parametrize("number", EVERY_CARD)
+async def test_a_card_token_names_how_the_card_behaves_and_its_last_four_digits_never_the_number(number: str) -> None:
+    gateway = a_gateway(SettableClock())
+
+    token = await gateway.card_token(a_card(number))
+
+    assert token.startswith("tg_pm_")
+    assert token.endswith("_" + number[-4:])
+    assert number not in token
+
+
+@pytest.mark.parametrize("number", EVERY_CARD)
+async def test_a_charge_asked_again_with_the_same_payment_id_gets_the_first_answer(number: str) -> None:
+    gateway, restarted = a_gateway(SettableClock()), a_gateway(SettableClock())
+    token = await gateway.card_token(a_card(number))
+
+    first = await gateway.charge(PAYMENT_ID, AMOUNT, token)
+    again = await restarted.charge(PAYMENT_ID, AMOUNT, token)
+
+    assert again == first
+
+
+async def test_the_slow_test_card_is_charged_but_answers_only_after_the_slow_charge_delay() -> None:
+    gateway = a_gateway(SettableClock(), slow_charge=timedelta(seconds=0.2))
+    loop = asyncio.get_running_loop()
+
+    started = loop.time()
+    outcome = await charge(gateway, testmode.ANSWERS_SLOWLY)
+
+    assert outcome.succeeded
+    assert loop.time() - started >= 0.2
+
+
+@pytest.mark.parametrize("token", ["pm_card_visa", "tg_pm_unheard_4242", "tg_pm_sync", ""])
+async def test_the_gateway_refuses_to_charge_a_token_that_is_not_its_own(token: str) -> None:
+    with pytest.raises(ValueError, match="not a test gateway card token"):
+        await a_gateway(SettableClock()).charge(PAYMENT_ID, AMOUNT, token)
 
 
 # Refunds

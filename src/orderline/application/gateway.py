@@ -1,8 +1,10 @@
-"""The PaymentGateway port: charge a card, refund a charge, report a refund's outcome, read a signed callback.
+"""The PaymentGateway port: tokenise a card, charge it, refund a charge, report a refund, read a signed callback.
 
 A provider (the built-in test gateway, Stripe, Adyen) is an adapter implementing this Protocol; the
-use cases know nothing else about it. Every call names our own id (payment or refund), which the
-adapter passes on as the provider's idempotency key, so asking twice never moves money twice.
+use cases know nothing else about it. Every call that moves money names our own id (payment or
+refund), which the adapter passes on as the provider's idempotency key, so asking twice never moves
+money twice — and asking again after a crash gets the first answer. A charge names the card by the
+provider's token for it, which may be stored (the number never is), so a charge can be asked again.
 """
 
 from __future__ import annotations
@@ -46,7 +48,14 @@ class PaymentGateway(Protocol):
     @property
     def name(self) -> str: ...
 
-    async def charge(self, payment_id: UUID, amount: Money, card: CardDetails) -> ChargeOutcome: ...
+    async def card_token(self, card: CardDetails) -> str:
+        """The provider's reference to the card (a payment method): storable, useless without the provider."""
+        ...
+
+    async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
+        """Charge ``amount`` to the card; asking again with the same ``payment_id`` gets the first answer and
+        never charges twice, however long after."""
+        ...
 
     async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
         """Return ``amount`` of a charge; asking again with the same ``refund_id`` returns the same refund."""

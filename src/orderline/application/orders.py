@@ -10,6 +10,7 @@ from uuid import UUID
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
 from orderline.application.errors import Forbidden, NotFound, PetNotFound
+from orderline.application.idempotency import KeyClaim
 from orderline.application.ownership import can_see, locked_order, owner_of
 from orderline.application.pagination import Page, decode_seq_cursor, page_of
 from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, RefundDue, UnitOfWork
@@ -75,7 +76,9 @@ class Orders(UseCase):
         self._refunds = refunds
         self._customer_erasure = customer_erasure
 
-    async def place(self, principal: Principal, command: PlaceOrder) -> PlacedOrder:
+    async def place(
+        self, principal: Principal, command: PlaceOrder, *, claim: KeyClaim[PlacedOrder] | None = None
+    ) -> PlacedOrder:
         """Snapshot prices, reserve stock for every line, and create a PLACED order, all or nothing."""
         if command.currency is not None:
             check_currency(command.currency)
@@ -108,8 +111,11 @@ class Orders(UseCase):
                 await uow.order_tokens.add(order.id, hash_secret(token))
             created = changes({}, {"status": str(order.status), "total": str(order.total), "currency": order.currency})
             await self._record(uow, principal, Record(Action.ORDER_CREATED, EntityType.ORDER, order.id, created))
+            placed = PlacedOrder(order, token)
+            if claim is not None:
+                await claim.complete(uow, placed)
             await uow.commit()
-        return PlacedOrder(order, token)
+        return placed
 
     async def get(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.READ_ORDERS)
@@ -140,7 +146,9 @@ class Orders(UseCase):
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 
-    async def cancel(self, principal: Principal, command: CancelOrder, *, force: bool = False) -> Order:
+    async def cancel(
+        self, principal: Principal, command: CancelOrder, *, force: bool = False, claim: KeyClaim[Order] | None = None
+    ) -> Order:
         """Cancel, exactly once however many ask; ``force`` (admin) also cancels SHIPPED orders.
 
         An unpaid order is CANCELLED at once, its stock released and its voucher freed. A paid one
@@ -149,16 +157,16 @@ class Orders(UseCase):
         starts nothing new and answers the order as it is.
         """
         principal.require(Scope.ADMIN if force else Scope.WRITE_ORDERS)
-        order, due = await self._request_cancel(principal, command, force)
+        order, due = await self._request_cancel(principal, command, force, claim)
         if due is None:
             return order
-        settled = await self._refunds.carry_out(principal, due)
+        settled = await self._refunds.carry_out(principal, due, claim)
         if settled is None:  # erased while the gateway was asked
             raise NotFound("order", command.order_id)
         return settled
 
     async def _request_cancel(
-        self, principal: Principal, command: CancelOrder, force: bool
+        self, principal: Principal, command: CancelOrder, force: bool, claim: KeyClaim[Order] | None
     ) -> tuple[Order, RefundDue | None]:
         async with self._db.transaction() as uow:
             order = await locked_order(uow, principal, command.order_id, command.expected_version)
@@ -185,6 +193,8 @@ class Orders(UseCase):
             await uow.orders.save(order)
             changed = {"status": {"before": str(before), "after": str(order.status)}}
             await self._record(uow, principal, Record(action, EntityType.ORDER, order.id, changed, command.reason))
+            if claim is not None:
+                await claim.complete(uow, order)
             await uow.commit()
         return order, due
 

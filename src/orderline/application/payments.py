@@ -1,14 +1,19 @@
 """Pay Order: charge the card through the gateway; success approves the order, a decline leaves it PLACED.
 
 Two short transactions around the gateway call, never a lock held across it: the first records the
-payment PROCESSING (a second payment of the order is refused while one is processing), the second
-records the gateway's answer. A cancel may win in between; then the charge is refunded at once, so
-money is conserved: nothing is kept for an order that was cancelled.
+payment PROCESSING with the gateway's token for the card (a second payment of the order is refused
+while one is processing), the second records the gateway's answer. A cancel may win in between; then
+the charge is refunded at once, so money is conserved: nothing is kept for an order that was cancelled.
+
+A process that dies between the two leaves the payment PROCESSING. Recovery asks the gateway again
+with the same payment id (its idempotency key) and token, gets the first answer, and records it as the
+request would have: nothing stays stuck, nothing is charged twice.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 from uuid import UUID
 
 import structlog
@@ -16,9 +21,10 @@ import structlog
 from orderline.application.audit import Action, EntityType, Record
 from orderline.application.errors import NotFound
 from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, PaymentGateway
+from orderline.application.idempotency import KeyClaim
 from orderline.application.ownership import can_see, locked_order
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
-from orderline.application.principal import Principal, Scope
+from orderline.application.principal import SYSTEM, Principal, Scope
 from orderline.application.refunds import Refunds, track_payment_status
 from orderline.application.use_case import UseCase
 from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentInProgress
@@ -30,6 +36,8 @@ from orderline.domain.status import OrderStatus
 log = structlog.get_logger("orderline.payments")
 
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
+UNREACHABLE = ChargeOutcome(False, None, GATEWAY_UNAVAILABLE, "the payment gateway could not be reached")
+RECOVERY_BATCH = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,23 +56,36 @@ class PaymentRecord:
 
 
 class Payments(UseCase):
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, gateway: PaymentGateway, refunds: Refunds) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        ids: IdGenerator,
+        gateway: PaymentGateway,
+        refunds: Refunds,
+        *,
+        recover_after: timedelta = timedelta(seconds=30),
+    ) -> None:
         super().__init__(db, clock, ids)
         self._gateway = gateway
         self._refunds = refunds
+        # A payment PROCESSING for longer than this lost its request (the process died): recovery asks again.
+        # Asking while the request still runs is harmless too (same key, same answer, recorded once).
+        self._recover_after = recover_after
 
-    async def pay(self, principal: Principal, command: PayOrder) -> Payment:
+    async def pay(self, principal: Principal, command: PayOrder, *, claim: KeyClaim[Payment] | None = None) -> Payment:
         """Charge the order's total. SUCCEEDED approves the order; a decline raises PaymentDeclined."""
         principal.require(Scope.WRITE_ORDERS)
         amount = Money.parse(command.amount, command.currency)
         card = command.card.check(self._clock.now())
-        payment = await self._start(principal, command, amount, card.card)
         try:
-            outcome = await self._gateway.charge(payment.id, amount, card)
+            token: str | None = await self._gateway.card_token(card)
         except GatewayUnavailable as exc:
-            log.warning("payment not charged: gateway unavailable", payment_id=str(payment.id), error=str(exc))
-            outcome = ChargeOutcome(False, None, GATEWAY_UNAVAILABLE, "the payment gateway could not be reached")
-        payment, due = await self._finish(principal, payment.id, outcome)
+            log.warning("card not tokenised: gateway unavailable", error=str(exc))
+            token = None
+        payment = await self._start(principal, command, amount, card.card, token)
+        outcome = UNREACHABLE if token is None else await self._charge(payment, token)
+        payment, due = await self._finish(principal, payment.id, outcome, claim)
         if due is not None:
             order = await self._refunds.carry_out(principal, due)
             if order is None:
@@ -93,7 +114,38 @@ class Payments(UseCase):
             payments, refunds = await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
         return [PaymentRecord(p, tuple(r for r in refunds if r.payment_id == p.id)) for p in payments]
 
-    async def _start(self, principal: Principal, command: PayOrder, amount: Money, card: Card) -> Payment:
+    async def recover(self, limit: int = RECOVERY_BATCH) -> int:
+        """Finish payments whose request died while the gateway was asked; how many were recorded.
+
+        The charge is asked again with the payment's id as the idempotency key and the stored card token:
+        the gateway answers what it did the first time (or does it now, once), and the answer is recorded
+        exactly as the request would have recorded it — approving the order, or refunding the charge if
+        the order was cancelled meanwhile.
+        """
+        async with self._db.snapshot() as uow:
+            stuck = await uow.payments.processing(self._clock.now() - self._recover_after, limit)
+        recorded = 0
+        for payment in stuck:
+            outcome = UNREACHABLE if payment.card_token is None else await self._charge(payment, payment.card_token)
+            if outcome is UNREACHABLE and payment.card_token is not None:
+                continue  # the gateway is still unreachable: ask again next time, the charge may have happened
+            settled, due = await self._finish(SYSTEM, payment.id, outcome, None)
+            if due is not None:
+                await self._refunds.carry_out(SYSTEM, due)
+            log.info("payment recovered", payment_id=str(payment.id), status=str(settled.status))
+            recorded += 1
+        return recorded
+
+    async def _charge(self, payment: Payment, token: str) -> ChargeOutcome:
+        try:
+            return await self._gateway.charge(payment.id, payment.amount, token)
+        except GatewayUnavailable as exc:
+            log.warning("payment not charged: gateway unavailable", payment_id=str(payment.id), error=str(exc))
+            return UNREACHABLE
+
+    async def _start(
+        self, principal: Principal, command: PayOrder, amount: Money, card: Card, card_token: str | None
+    ) -> Payment:
         async with self._db.transaction() as uow:
             order = await locked_order(uow, principal, command.order_id, command.expected_version)
             order.ensure_payable(amount)
@@ -105,6 +157,7 @@ class Payments(UseCase):
                 order_id=order.id,
                 amount=amount,
                 card=card,
+                card_token=card_token,
                 gateway=self._gateway.name,
                 now=now,
             )
@@ -113,15 +166,18 @@ class Payments(UseCase):
         return payment
 
     async def _finish(
-        self, principal: Principal, payment_id: UUID, outcome: ChargeOutcome
+        self, principal: Principal, payment_id: UUID, outcome: ChargeOutcome, claim: KeyClaim[Payment] | None
     ) -> tuple[Payment, RefundDue | None]:
-        """Record the gateway's answer; approve the order, or — if it was cancelled meanwhile — refund."""
+        """Record the gateway's answer — once: whoever comes second (the request or recovery) finds it recorded.
+        Approve the order, or — if it was cancelled meanwhile — refund."""
         async with self._db.transaction() as uow:
             started = await uow.payments.get(payment_id)
             assert started is not None, "payments are never deleted"
             order = await uow.orders.get(started.order_id, for_update=True)
             payment = await uow.payments.get(payment_id)  # read again under the order's lock
             assert payment is not None
+            if payment.settled:
+                return payment, None
             now = self._clock.now()
             before = None if order is None else order.status
             if not outcome.succeeded:
@@ -146,6 +202,8 @@ class Payments(UseCase):
                 await track_payment_status(uow, order, now)
                 await uow.orders.save(order)
             await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_SUCCEEDED)
+            if claim is not None and due is None:
+                await claim.complete(uow, payment)
             await uow.commit()
         return payment, due
 

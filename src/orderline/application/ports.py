@@ -218,6 +218,10 @@ class PaymentRepository(Protocol):
         """Oldest first."""
         ...
 
+    async def processing(self, started_before: datetime, limit: int) -> list[Payment]:
+        """PROCESSING payments started before ``started_before``, oldest first."""
+        ...
+
     async def add_refund(self, refund: Refund) -> None: ...
     async def save_refund(self, refund: Refund) -> None: ...
     async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None: ...
@@ -252,8 +256,11 @@ class KeyRecord:
 
 
 class IdempotencyRepository(Protocol):
-    async def claim(self, owner: str, key: str, fingerprint: str, now: datetime, expires_at: datetime) -> bool:
-        """Take the key IN_FLIGHT if it is free or expired; False if someone holds it."""
+    async def claim(
+        self, owner: str, key: str, fingerprint: str, now: datetime, *, expires_at: datetime, stale_before: datetime
+    ) -> bool:
+        """Take the key IN_FLIGHT if it is free, expired, or IN_FLIGHT since before ``stale_before``; False if
+        someone holds it."""
         ...
 
     async def get(self, owner: str, key: str) -> KeyRecord | None: ...

@@ -8,7 +8,6 @@ whichever comes first wins under the order's row lock; the others find it settle
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -18,6 +17,7 @@ import structlog
 from orderline.application.audit import Action, EntityType, Record
 from orderline.application.errors import NotFound
 from orderline.application.gateway import GatewayUnavailable, PaymentGateway, RefundOutcome
+from orderline.application.idempotency import KeyClaim
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
 from orderline.application.principal import SYSTEM, Principal
 from orderline.application.stock import give_back
@@ -39,8 +39,11 @@ class Refunds(UseCase):
         super().__init__(db, clock, ids)
         self._gateway = gateway
 
-    async def carry_out(self, actor: Principal, due: RefundDue) -> Order | None:
-        """Ask the gateway for the refund and settle its answer; the order as it then is (None if erased)."""
+    async def carry_out(self, actor: Principal, due: RefundDue, claim: KeyClaim[Order] | None = None) -> Order | None:
+        """Ask the gateway for the refund and settle its answer; the order as it then is (None if erased).
+
+        ``claim``: the key of the request that asked, completed with the order as the settlement leaves it.
+        """
         refund = due.refund
         try:
             outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)
@@ -48,9 +51,11 @@ class Refunds(UseCase):
             log.warning("refund not sent; the poller will ask again", refund_id=str(refund.id), error=str(exc))
             async with self._db.snapshot() as uow:
                 return await uow.orders.get(refund.order_id)
-        return await self.settle(actor, refund.id, outcome)
+        return await self.settle(actor, refund.id, outcome, claim)
 
-    async def settle(self, actor: Principal, refund_id: UUID, outcome: RefundOutcome) -> Order | None:
+    async def settle(
+        self, actor: Principal, refund_id: UUID, outcome: RefundOutcome, claim: KeyClaim[Order] | None = None
+    ) -> Order | None:
         """Apply the gateway's answer: a settled refund completes or rolls back the order's cancel.
 
         Exactly once: a refund already settled is left as it is, whoever reports it again.
@@ -74,6 +79,8 @@ class Refunds(UseCase):
             await uow.payments.save_refund(refund)
             if order is not None and refund.settled:
                 await self._settle_order(uow, actor, order, refund)
+                if claim is not None:
+                    await claim.complete(uow, order)
             await uow.commit()
         return order
 
@@ -135,15 +142,6 @@ class Refunds(UseCase):
                 await self.settle(SYSTEM, refund.id, outcome)
                 settled += outcome.status is not RefundStatus.PENDING
         return settled
-
-    async def poll(self, interval: float) -> None:
-        """Settle pending refunds every ``interval`` seconds, so a lost callback leaves no order pending."""
-        while True:
-            try:
-                await self.settle_pending()
-            except Exception:
-                log.exception("refund poll failed")
-            await asyncio.sleep(interval)
 
 
 async def track_payment_status(uow: UnitOfWork, order: Order, now: datetime) -> None:

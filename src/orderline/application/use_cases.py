@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 
 from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
@@ -16,6 +17,7 @@ from orderline.application.idempotency import Idempotency
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
+from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
@@ -30,6 +32,7 @@ class UseCases:
     orders: Orders
     payments: Payments
     refunds: Refunds
+    recovery: Recovery
     api_keys: ApiKeys
     users: Users
     authenticator: Authenticator
@@ -52,14 +55,17 @@ class UseCases:
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
+        payment_recovery_after: timedelta = timedelta(seconds=30),
     ) -> UseCases:
         refunds = Refunds(db, clock, ids, gateway)
+        payments = Payments(db, clock, ids, gateway, refunds, recover_after=payment_recovery_after)
         return cls(
             health=Health(db),
             catalogue=Catalogue(db, clock, ids),
             orders=Orders(db, clock, ids, refunds, customer_erasure=customer_erasure),
-            payments=Payments(db, clock, ids, gateway, refunds),
+            payments=payments,
             refunds=refunds,
+            recovery=Recovery(payments, refunds),
             api_keys=ApiKeys(db, clock, ids),
             users=Users(db, clock, ids, hasher, tokens),
             authenticator=Authenticator(db, tokens, external),

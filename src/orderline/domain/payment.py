@@ -111,10 +111,27 @@ class Payment:
     reference: str | None = None  # the gateway's id for the charge
     failure_code: str | None = None
     failure_message: str | None = None
+    # The gateway's token for the card, kept from before the charge is asked so that it can be asked again
+    # (with this payment's id as the idempotency key) if we crash before keeping the answer.
+    card_token: str | None = None
 
     @classmethod
-    def start(cls, *, id: UUID, order_id: UUID, amount: Money, card: Card, gateway: str, now: datetime) -> Payment:
-        return cls(id, order_id, amount, card, gateway, PaymentStatus.PROCESSING, now, now)
+    def start(
+        cls,
+        *,
+        id: UUID,
+        order_id: UUID,
+        amount: Money,
+        card: Card,
+        card_token: str | None,
+        gateway: str,
+        now: datetime,
+    ) -> Payment:
+        return cls(id, order_id, amount, card, gateway, PaymentStatus.PROCESSING, now, now, card_token=card_token)
+
+    @property
+    def settled(self) -> bool:
+        return self.status is not PaymentStatus.PROCESSING
 
     def succeed(self, reference: str, now: datetime) -> None:
         self._settle(PaymentStatus.SUCCEEDED, now)

@@ -1,10 +1,12 @@
 """The built-in test gateway: test card numbers choose the outcome, as providers' test modes do.
 
-Stateless on purpose: a charge's behaviour is written into its reference, and an asynchronous
-refund's reference carries the moment it was asked for, so its outcome is decided from the reference
-and the clock alone. Any process, before or after a restart, answers the same. One departure from a
-real provider follows: asking for the same refund twice gives a second reference (with a later
-time). Refunds keep the first reference they are told, and re-send only refunds that never got one.
+Stateless on purpose: a card's behaviour is written into its token, a charge's into its reference,
+and an asynchronous refund's reference carries the moment it was asked for, so every answer follows
+from what it is asked with and the clock alone. Any process, before or after a restart, answers the
+same, and a charge asked again with the same payment id and token gets the same answer, as a real
+provider's idempotency key does. One departure from a real provider follows: asking for the same
+refund twice gives a second reference (with a later time). Refunds keep the first reference they
+are told, and re-send only refunds that never got one.
 
 | card | charge | refund |
 |---|---|---|
@@ -12,6 +14,9 @@ time). Refunds keep the first reference they are told, and re-send only refunds 
 | 4000000000000002 | declined | — |
 | 4000000000003220 | succeeds | pending, succeeds after the refund delay |
 | 4000000000005126 | succeeds | pending, fails after the refund delay |
+| 4000000000000259 | succeeds, answering only after the slow-charge delay | succeeds at once |
+
+Any other valid card number is declined (``card_not_supported``).
 
 Callbacks are signed as Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature``) with the gateway's secret.
@@ -19,6 +24,7 @@ Callbacks are signed as Standard Webhooks (``webhook-id``, ``webhook-timestamp``
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import math
 import secrets
@@ -41,10 +47,19 @@ SUCCEEDS = "4242424242424242"
 DECLINED = "4000000000000002"
 REFUNDS_LATER = "4000000000003220"
 REFUND_FAILS_LATER = "4000000000005126"
+ANSWERS_SLOWLY = "4000000000000259"
 
-# The behaviour of a card, as written into its charge reference.
+# The behaviour of a card, as written into its token and (how it refunds) into its charge reference.
 _SYNC, _DECLINED, _ASYNC_OK, _ASYNC_FAIL = "sync", "declined", "asyncok", "asyncfail"
-_BEHAVIOUR = {SUCCEEDS: _SYNC, DECLINED: _DECLINED, REFUNDS_LATER: _ASYNC_OK, REFUND_FAILS_LATER: _ASYNC_FAIL}
+_SLOW, _UNKNOWN = "slow", "unknown"
+_BEHAVIOUR = {
+    SUCCEEDS: _SYNC,
+    DECLINED: _DECLINED,
+    REFUNDS_LATER: _ASYNC_OK,
+    REFUND_FAILS_LATER: _ASYNC_FAIL,
+    ANSWERS_SLOWLY: _SLOW,
+}
+_REFUNDS_AS = {_SLOW: _SYNC}  # a slow card's charge refunds like 4242's
 REFUND_FAILURE = "the card issuer refused the refund (test card 4000000000005126)"
 
 
@@ -62,25 +77,33 @@ class TestModeGateway:
 
     __test__ = False  # not a pytest test class, whatever its name
 
-    def __init__(self, clock: Clock, refund_delay: timedelta, secret: str) -> None:
+    def __init__(
+        self, clock: Clock, refund_delay: timedelta, secret: str, slow_charge: timedelta = timedelta(seconds=5)
+    ) -> None:
         self._clock = clock
         self._delay = refund_delay
+        self._slow_charge = slow_charge
         self._webhook = Webhook(secret)
 
     @property
     def name(self) -> str:
         return NAME
 
-    async def charge(self, payment_id: UUID, amount: Money, card: CardDetails) -> ChargeOutcome:
-        behaviour = _BEHAVIOUR.get(card.number)
-        reference = f"tg_ch_{behaviour or 'unknown'}_{payment_id.hex}"
-        if behaviour is None:
+    async def card_token(self, card: CardDetails) -> str:
+        return f"tg_pm_{_BEHAVIOUR.get(card.number, _UNKNOWN)}_{card.card.last4}"
+
+    async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
+        behaviour = _behaviour_of_token(card_token)
+        reference = f"tg_ch_{_REFUNDS_AS.get(behaviour, behaviour)}_{payment_id.hex}"
+        if behaviour == _UNKNOWN:
             known = ", ".join(_BEHAVIOUR)
             return ChargeOutcome(
                 False, reference, "card_not_supported", f"the test gateway takes only its test cards: {known}"
             )
         if behaviour == _DECLINED:
             return ChargeOutcome(False, reference, "card_declined", "the card was declined")
+        if behaviour == _SLOW:
+            await asyncio.sleep(self._slow_charge.total_seconds())
         return ChargeOutcome(True, reference)
 
     async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
@@ -121,6 +144,13 @@ class TestModeGateway:
             "webhook-signature": signature,
         }
         return headers, body
+
+
+def _behaviour_of_token(card_token: str) -> str:
+    parts = card_token.split("_")
+    if len(parts) != 4 or parts[:2] != ["tg", "pm"] or parts[2] not in {*_BEHAVIOUR.values(), _UNKNOWN}:
+        raise ValueError(f"not a test gateway card token: {card_token!r}")  # we only charge tokens it gave us
+    return parts[2]
 
 
 def _behaviour_of(charge_reference: str) -> str:

@@ -52,7 +52,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         app.state.use_cases = use_cases
         poller = None
         if settings.refund_poll_seconds > 0:
-            poller = asyncio.create_task(use_cases.refunds.poll(settings.refund_poll_seconds), name="refund-poller")
+            poller = asyncio.create_task(use_cases.recovery.run(settings.refund_poll_seconds), name="recovery")
         try:
             yield
         finally:

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
 import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
+from orderline.application.idempotency import KeyClaim
 from orderline.application.ports import StoredResponse
 from orderline.application.use_cases import UseCases
 from orderline.http.auth import identity_of
+
+T = TypeVar("T")
 
 IdempotencyKey = Annotated[
     str | None,
@@ -29,18 +32,20 @@ async def idempotent(
     request: Request[Any, Any, Any],
     use_cases: UseCases,
     key: str | None,
-    act: Callable[[], Awaitable[Response[Any]]],
+    act: Callable[[KeyClaim[T] | None], Awaitable[T]],
+    answer: Callable[[T], Response[Any]],
     *,
     fingerprint: bytes | None = None,
 ) -> Response[Any]:
-    """Run ``act`` once per key; a repeat of the same request gets the first answer, marked replayed.
+    """Run ``act`` once per key and answer its outcome; a repeat of the same request gets the first answer.
 
-    Two requests are the same when method, path and ``fingerprint`` (default: the body) agree. Only
-    answers are kept: a refusal raised by ``act`` frees the key, so a retry is judged afresh (and,
+    ``act`` hands the claim to its use case, which keeps ``answer(outcome)`` in the transaction of its
+    work. Two requests are the same when method, path and ``fingerprint`` (default: the body) agree.
+    Only answers are kept: a refusal raised by ``act`` frees the key, so a retry is judged afresh (and,
     nothing having changed, refused the same way).
     """
     if key is None:
-        return await act()
+        return answer(await act(None))
     owner = identity_of(request.scope)
     same = await request.body() if fingerprint is None else fingerprint
     digest = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), same])).hexdigest()
@@ -49,13 +54,19 @@ async def idempotent(
         body = stored.body.encode() if stored.body else None
         return Response(body, status_code=stored.status, headers={**stored.headers, REPLAYED: "true"},
                         media_type="application/json")  # fmt: skip
+    claim: KeyClaim[T] = KeyClaim(owner, key, lambda outcome: _kept(answer(outcome)))
     try:
-        response = await act()
+        outcome = await act(claim)
     except BaseException:
         await use_cases.idempotency.release(owner, key)
         raise
+    response = answer(outcome)
+    if not claim.completed:  # the work committed nothing (e.g. a cancel that was already pending)
+        await use_cases.idempotency.complete(owner, key, _kept(response))
+    return response
+
+
+def _kept(response: Response[Any]) -> StoredResponse:
     content = "" if response.content is None else msgspec.json.encode(response.content).decode()
     headers = {name: value for name, value in response.headers.items() if name.lower() in _KEPT_HEADERS}
-    status = response.status_code or 200
-    await use_cases.idempotency.complete(owner, key, StoredResponse(status, headers, content))
-    return response
+    return StoredResponse(response.status_code or 200, headers, content)

@@ -15,17 +15,21 @@ class SqlIdempotencyRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    async def claim(self, owner: str, key: str, fingerprint: str, now: datetime, expires_at: datetime) -> bool:
+    async def claim(
+        self, owner: str, key: str, fingerprint: str, now: datetime, *, expires_at: datetime, stale_before: datetime
+    ) -> bool:
         params = {"owner": owner, "key": key, "fingerprint": fingerprint, "state": KeyState.IN_FLIGHT.value,
-                  "now": now, "expires_at": expires_at}  # fmt: skip
-        # Both engines: the insert loses to a live row; an expired row is taken over in place.
+                  "now": now, "expires_at": expires_at, "stale_before": stale_before}  # fmt: skip
+        # Both engines: the insert loses to a live row; an expired row, or one IN_FLIGHT for longer than any
+        # request runs (its process died before its work committed), is taken over in place.
         inserted = await self._db.execute(
             """INSERT INTO idempotency_keys (owner, key, fingerprint, state, created_at, expires_at)
                VALUES (:owner, :key, :fingerprint, :state, :now, :expires_at)
                ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, state = excluded.state,
                    response_status = NULL, response_headers = NULL, response_body = NULL,
                    created_at = excluded.created_at, expires_at = excluded.expires_at
-               WHERE idempotency_keys.expires_at <= :now""",
+               WHERE idempotency_keys.expires_at <= :now
+                  OR (idempotency_keys.state = :state AND idempotency_keys.created_at < :stale_before)""",
             params,
         )
         return inserted == 1

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,7 +14,7 @@ from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid, from_j
 
 _PAYMENT_COLUMNS = (
     "id, order_id, amount_minor, currency, status, gateway, reference, card, failure_code, failure_message,"
-    " created_at, updated_at"
+    " created_at, updated_at, card_token"
 )
 _REFUND_COLUMNS = (
     "id, payment_id, order_id, amount_minor, currency, status, reference, failure_message, requested_at, settled_at"
@@ -27,7 +28,7 @@ class SqlPaymentRepository:
     async def add(self, payment: Payment) -> None:
         sql = f"""INSERT INTO payments ({_PAYMENT_COLUMNS})
                   VALUES (:id, :order_id, :amount_minor, :currency, :status, :gateway, :reference, :card,
-                          :failure_code, :failure_message, :created_at, :updated_at)"""  # noqa: S608
+                          :failure_code, :failure_message, :created_at, :updated_at, :card_token)"""  # noqa: S608
         await self._db.execute(sql, _payment_params(payment))
 
     async def save(self, payment: Payment) -> None:
@@ -43,6 +44,12 @@ class SqlPaymentRepository:
     async def of_order(self, order_id: UUID) -> list[Payment]:
         sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id ORDER BY created_at, id"  # noqa: S608
         return [_payment(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
+
+    async def processing(self, started_before: datetime, limit: int) -> list[Payment]:
+        """PROCESSING payments started before ``started_before``, oldest first."""
+        sql = f"""SELECT {_PAYMENT_COLUMNS} FROM payments WHERE status = 'PROCESSING' AND created_at < :before
+                  ORDER BY created_at, id LIMIT :limit"""  # noqa: S608
+        return [_payment(row) for row in await self._db.fetch_all(sql, {"before": started_before, "limit": limit})]
 
     async def add_refund(self, refund: Refund) -> None:
         sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS})
@@ -133,6 +140,7 @@ def _payment_params(payment: Payment) -> dict[str, Any]:
         "failure_message": payment.failure_message,
         "created_at": payment.created_at,
         "updated_at": payment.updated_at,
+        "card_token": payment.card_token,
     }
 
 
@@ -149,6 +157,7 @@ def _payment(row: Row) -> Payment:
         reference=row["reference"],
         failure_code=row["failure_code"],
         failure_message=row["failure_message"],
+        card_token=row["card_token"],
     )
 
 

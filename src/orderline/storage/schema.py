@@ -252,7 +252,10 @@ payments = Table(
     Column("failure_message", Text),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
+    # The gateway's token for the card (never the number), kept so a charge can be asked again after a crash.
+    Column("card_token", String(200)),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
+    Index(None, "status", "created_at"),
 )
 
 refunds = Table(

@@ -13,6 +13,7 @@ from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryPar
 from litestar.response import Response
 
 from orderline.application.errors import InvalidInput
+from orderline.application.idempotency import KeyClaim
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlacedOrder, PlaceOrder
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
@@ -238,12 +239,14 @@ class OrderController(Controller):
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        async def place() -> Response[Any]:
-            placed = await use_cases.orders.place(principal, data.command())
+        def answer(placed: PlacedOrder) -> Response[Any]:
             headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
             return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
 
-        return await idempotent(request, use_cases, idempotency_key, place)
+        async def place(claim: KeyClaim[PlacedOrder] | None) -> PlacedOrder:
+            return await use_cases.orders.place(principal, data.command(), claim=claim)
+
+        return await idempotent(request, use_cases, idempotency_key, place, answer)
 
     @get(
         "/{order_id:uuid}",
@@ -317,12 +320,15 @@ class OrderController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[None]:
-        async def cancel() -> Response[Any]:
+        async def cancel(claim: KeyClaim[Order] | None) -> Order:
             command = CancelOrder(order_id, expected_version=version_in(if_match, order_id))
-            return cancel_answer(await use_cases.orders.cancel(principal, command), cancelled_status=204)
+            return await use_cases.orders.cancel(principal, command, claim=claim)
+
+        def answer(order: Order) -> Response[Any]:
+            return cancel_answer(order, cancelled_status=204)
 
         # Annotated as bodiless for Litestar, as a 204 (also when replayed) carries nothing; a 202 has the order.
-        return cast(Response[None], await idempotent(request, use_cases, idempotency_key, cancel))
+        return cast(Response[None], await idempotent(request, use_cases, idempotency_key, cancel, answer))
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -353,11 +359,11 @@ class OrderController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        async def cancel() -> Response[Any]:
+        async def cancel(claim: KeyClaim[Order] | None) -> Order:
             command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-            return cancel_answer(await use_cases.orders.cancel(principal, command))
+            return await use_cases.orders.cancel(principal, command, claim=claim)
 
-        return await idempotent(request, use_cases, idempotency_key, cancel)
+        return await idempotent(request, use_cases, idempotency_key, cancel, cancel_answer)
 
     @post(
         "/{order_id:uuid}/erase",

@@ -12,6 +12,7 @@ from litestar import Controller, Request, get, post
 from litestar.params import Body, FromPath
 from litestar.response import Response
 
+from orderline.application.idempotency import KeyClaim
 from orderline.application.payments import PayOrder
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
@@ -197,13 +198,15 @@ class PaymentController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        async def pay() -> Response[Any]:
-            command = PayOrder(
-                order_id, data.amount, data.currency, data.source.input(), version_in(if_match, order_id)
-            )
-            return Response(PaymentOut.of(await use_cases.payments.pay(principal, command)))
+        async def pay(claim: KeyClaim[Payment] | None) -> Payment:
+            expected_version = version_in(if_match, order_id)
+            command = PayOrder(order_id, data.amount, data.currency, data.source.input(), expected_version)
+            return await use_cases.payments.pay(principal, command, claim=claim)
 
-        return await idempotent(request, use_cases, idempotency_key, pay, fingerprint=data.fingerprint())
+        def answer(payment: Payment) -> Response[Any]:
+            return Response(PaymentOut.of(payment))
+
+        return await idempotent(request, use_cases, idempotency_key, pay, answer, fingerprint=data.fingerprint())
 
     @get(
         "/payments",
