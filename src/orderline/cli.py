@@ -25,6 +25,7 @@ from orderline.config import Settings, SettingsError
 from orderline.domain.errors import DomainError
 from orderline.domain.user import Role
 from orderline.http.app import create_app
+from orderline.security.signing_keys import KeysUnavailable
 from orderline.storage.database import DatabaseUrl, DatabaseUrlError
 from orderline.storage.migrate import upgrade
 
@@ -68,7 +69,7 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
 
     try:
         return asyncio.run(run())
-    except (bootstrap.SchemaOutdated, ApplicationError) as exc:
+    except (bootstrap.SchemaOutdated, ApplicationError, KeysUnavailable) as exc:
         _fail(str(exc))
     except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
         _fail(f"the database {DatabaseUrl.parse(settings.database_url)} failed: {exc}")

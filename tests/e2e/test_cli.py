@@ -14,6 +14,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET
+
 ORDERLINE = [sys.executable, "-m", "orderline"]
 
 
@@ -33,11 +35,12 @@ def _run(
 
 
 @contextmanager
-def _serving(*args: str, cwd: Path) -> Iterator[str]:
+def _serving(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
         [*ORDERLINE, "serve", "--port", str(port), *args],
         cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -150,10 +153,11 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
     asyncio.run(sql(f"DROP DATABASE IF EXISTS {name}"))
     asyncio.run(sql(f"CREATE DATABASE {name}"))
     url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    env = os.environ | {"ORDERLINE_JWT_SECRET": TEST_JWT_SECRET, "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}
     try:
-        refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path)
+        refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path, env=env)
         migrated = _run("migrate", "--database-url", url, cwd=tmp_path)
-        with _serving("--database-url", url, "--demo", cwd=tmp_path) as base:
+        with _serving("--database-url", url, "--demo", cwd=tmp_path, env=env) as base:
             pets = httpx.get(f"{base}/v1/pets").json()["data"]
     finally:
         asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -184,3 +188,22 @@ def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_s
     assert made.returncode == 0, made.stderr
     assert "admin root-admin" in made.stdout
     assert dashboard.status_code == 200
+
+
+def _without_orderline_variables() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("ORDERLINE_")}
+
+
+@pytest.mark.postgres
+def test_serve_on_postgresql_without_signing_keys_refuses_in_one_line_naming_the_variables(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    env = _without_orderline_variables()
+
+    refused = _run("serve", "--database-url", postgres_database, "--port", str(_free_port()), cwd=tmp_path, env=env)
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "orderline: PostgreSQL keeps no signing keys: set ORDERLINE_JWT_SECRET and ORDERLINE_TEST_GATEWAY_SECRET,"
+        " or ORDERLINE_KEYS_FILE to a key file every process reads (make it with `orderline signing-keys rotate`)"
+    ]

@@ -28,7 +28,6 @@ from orderline.application.payments import PayOrder
 from orderline.application.services import Services
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
-from orderline.config import Settings
 from orderline.domain.errors import (
     IllegalTransition,
     OrderNotCancellable,
@@ -52,7 +51,16 @@ from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
 from orderline.storage.unit_of_work import SqlUnitOfWork
-from tests.support import ADMIN, CLERK, FAST_HASHER, TEST_GATEWAY_SECRET, SteppingClock, a_card, a_pet_draft
+from tests.support import (
+    ADMIN,
+    CLERK,
+    FAST_HASHER,
+    TEST_GATEWAY_SECRET,
+    SteppingClock,
+    a_card,
+    a_pet_draft,
+    engine_settings,
+)
 
 T = TypeVar("T")
 S = OrderStatus
@@ -229,9 +237,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.loop = asyncio.new_event_loop()
             self.clock = SteppingClock()
-            wiring = Settings(
-                database_url=fresh_database(), refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET
-            )
+            wiring = engine_settings(fresh_database(), refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET)
             self.services: Services = self.run(build(wiring, clock=self.clock, hasher=FAST_HASHER))
             self.stocks: dict[UUID, int] = {}
             self.orders: dict[UUID, Tracked] = {}  # every order placed, erased ones too

@@ -19,7 +19,7 @@ from orderline.application.payments import PayOrder
 from orderline.application.ports import AuditQuery
 from orderline.application.services import Services
 from orderline.application.vouchers import VoucherDraft
-from orderline.bootstrap import build
+from orderline.bootstrap import build, default_key_file
 from orderline.config import Settings
 from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentMismatch
 from orderline.domain.order import Order
@@ -42,10 +42,11 @@ from orderline.gateways.testmode import (
     TestModeGateway,
     new_secret,
 )
+from orderline.security.key_sources import load_keys
+from orderline.storage.database import DatabaseUrl
 from tests.support import ADMIN, FAST_HASHER, START, SteppingClock, a_pet, an_order
 
 AFTER_THE_REFUND_DELAY = timedelta(seconds=3)  # the test gateway settles asynchronous refunds after 2 s
-CALLBACK_SECRET = "test-gateway-callbacks"  # the signing_keys entry bootstrap keeps the gateway's secret in
 HOLDER = "Ada Lovelace"
 
 
@@ -86,13 +87,10 @@ async def reserved(services: Services, pet: Pet) -> int:
 
 
 async def the_callback_signer(services: Services, settings: Settings) -> TestModeGateway:
-    """A test gateway with the services' callback secret: the configured one, else the one bootstrap stored."""
-    secret = settings.test_gateway_secret
-    if secret is None:
-        async with services.db.transaction() as uow:
-            secret = await uow.signing_keys.get_or_create(CALLBACK_SECRET, new_secret(), services.clock.now())
-            await uow.commit()
-    return TestModeGateway(services.clock, timedelta(seconds=2), secret)
+    """A test gateway with the services' callback secret: the configured one, else the key file's."""
+    url = DatabaseUrl.parse(settings.database_url)
+    keys = load_keys(settings, default_key_file(url), services.clock.now())
+    return TestModeGateway(services.clock, timedelta(seconds=2), keys.test_gateway_secret)
 
 
 def minor_units_moved(facts: list[Payment] | list[Refund]) -> int:
