@@ -17,6 +17,12 @@ STARTUP_TIMEOUT_S = 60.0
 
 # The load generator is one client sending thousands of requests a minute: measure the server, not its limits.
 UNLIMITED = "default=100000000/60,write=100000000/60,auth=100000000/60"
+# PostgreSQL keeps no signing keys, so its operator gives them; these sign only the benchmark's own throwaway
+# database on loopback. SQLite makes its key file beside the database, as by default.
+POSTGRES_KEYS = {
+    "ORDERLINE_JWT_SECRET": "bench-only-jwt-secret-0123456789abcdef",
+    "ORDERLINE_TEST_GATEWAY_SECRET": "whsec_YmVuY2gtb25seS1nYXRld2F5LXNlY3JldC0wMTIzNDU=",
+}
 
 
 class ServerError(Exception):
@@ -27,11 +33,17 @@ class ServerExitedError(ServerError):
     """The service exited while it was being measured."""
 
 
-async def orderline(*args: str) -> str:
+def environment(database_url: str, **variables: str) -> dict[str, str]:
+    """The environment of an orderline command on this database: ours, with the keys PostgreSQL needs."""
+    keys = POSTGRES_KEYS if database_url.startswith("postgres") else {}
+    return {**os.environ, **keys, **variables}
+
+
+async def orderline(*args: str, env: dict[str, str] | None = None) -> str:
     """Run ``python -m orderline ARGS`` with the benchmark's interpreter; its stdout, or ServerError."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orderline", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
     out, err = await process.communicate()
     if process.returncode != 0:
@@ -40,7 +52,9 @@ async def orderline(*args: str) -> str:
 
 
 async def create_admin_key(database_url: str) -> str:
-    out = await orderline("keys", "create", "--scopes", "admin", "--database-url", database_url)
+    out = await orderline(
+        "keys", "create", "--scopes", "admin", "--database-url", database_url, env=environment(database_url)
+    )
     return out.strip().splitlines()[-1]  # the CLI prints the key alone on its last line
 
 
@@ -61,7 +75,7 @@ class Server:
                 sys.executable, "-m", "orderline", "serve", "--host", "127.0.0.1", "--port", str(self.port),
                 "--database-url", self.database_url, "--demo",
                 stdout=log, stderr=log,
-                env={**os.environ, "ORDERLINE_LOG_LEVEL": self.log_level, "ORDERLINE_RATE_LIMITS": UNLIMITED},
+                env=environment(self.database_url, ORDERLINE_LOG_LEVEL=self.log_level, ORDERLINE_RATE_LIMITS=UNLIMITED),
             )  # fmt: skip
         try:
             await self._wait_until_ready()

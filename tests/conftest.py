@@ -22,7 +22,7 @@ from orderline.config import Settings
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.migrate import upgrade
 from orderline.storage.schema import metadata
-from tests.support import ENGINES, FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock
+from tests.support import ENGINES, FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock, engine_settings
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
 TABLES = ", ".join(table.name for table in metadata.sorted_tables)
@@ -129,7 +129,7 @@ def database_url(fresh_database: Callable[[], str]) -> str:
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """No refund poller in the background: tests settle refunds when they choose (one e2e test runs it)."""
-    return Settings(database_url=database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET)
+    return engine_settings(database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET)
 
 
 @pytest.fixture

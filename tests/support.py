@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
@@ -13,6 +14,7 @@ from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.use_cases import UseCases
+from orderline.config import Settings
 from orderline.domain.money import Money
 from orderline.domain.order import Order
 from orderline.domain.payment import CardDetails, CardInput
@@ -37,6 +39,16 @@ START = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
 # The test gateway's callback-signing secret in test settings, so tests can sign callbacks too.
 TEST_GATEWAY_SECRET = "whsec_" + "dGVzdC1nYXRld2F5LXNlY3JldC0zMi1ieXRlcy0tLS0="
+# What an operator of PostgreSQL puts in ORDERLINE_JWT_SECRET: PostgreSQL keeps no key file beside it.
+TEST_JWT_SECRET = "test-jwt-secret-for-postgresql-at-least-32-bytes"
+
+
+def engine_settings(database_url: str, **fields: Any) -> Settings:
+    """Settings for a test database. On PostgreSQL the secrets come from the settings, as they must there;
+    on SQLite (unless ``fields`` name them) from the key file beside the database, as by default."""
+    if database_url.startswith("postgresql"):
+        fields = {"jwt_secret": TEST_JWT_SECRET, "test_gateway_secret": TEST_GATEWAY_SECRET} | fields
+    return Settings(database_url=database_url, **fields)
 
 
 class SteppingClock:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from uuid import UUID
 
 import httpx
@@ -18,6 +18,7 @@ from orderline.config import Settings, SettingsError
 from orderline.gateways import testmode
 from orderline.http.app import create_app
 from orderline.security.jwks import JwksTokens
+from orderline.security.key_sources import load_keys
 from orderline.security.passwords import Argon2Hasher
 from orderline.security.tokens import JwtTokens
 from orderline.storage.database import DatabaseUrl, open_database
@@ -62,10 +63,7 @@ async def build(
     clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)
-        secret = settings.jwt_secret or await _shared_secret(db, clock, "tokens", secrets.token_hex(32))
-        gateway_secret = settings.test_gateway_secret or await _shared_secret(
-            db, clock, "test-gateway-callbacks", testmode.new_secret()
-        )
+        keys = load_keys(settings, default_key_file(url), clock.now())
     except BaseException:
         await db.close()
         raise
@@ -80,12 +78,12 @@ async def build(
         clock,
         ids or Uuid7Ids(),
         hasher=hasher or Argon2Hasher(),
-        tokens=JwtTokens(secret, timedelta(seconds=settings.token_lifetime_seconds), clock),
+        tokens=JwtTokens(keys.tokens, timedelta(seconds=settings.token_lifetime_seconds), clock),
         gateway=(gateway or (lambda configured: configured))(
             testmode.TestModeGateway(
                 clock,
                 timedelta(seconds=settings.test_gateway_refund_delay),
-                gateway_secret,
+                keys.test_gateway_secret,
                 slow_charge=timedelta(seconds=settings.test_gateway_slow_charge),
             )
         ),
@@ -96,12 +94,9 @@ async def build(
     )
 
 
-async def _shared_secret(db: SqliteDatabase | PostgresDatabase, clock: Clock, name: str, candidate: str) -> str:
-    """A secret every process of this database shares (token signing, callbacks), made by the first to start."""
-    async with db.transaction() as uow:
-        secret = await uow.signing_keys.get_or_create(name, candidate, clock.now())
-        await uow.commit()
-    return secret
+def default_key_file(url: DatabaseUrl) -> Path | None:
+    """Signing keys live beside an SQLite database, never in it; PostgreSQL has no such place."""
+    return Path(f"{url.target}.keys") if url.dialect == "sqlite" else None
 
 
 async def ensure_schema_current(db: SqliteDatabase | PostgresDatabase, url: DatabaseUrl) -> None:

@@ -6,6 +6,8 @@ import asyncio
 import sqlite3
 import sys
 from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Annotated, Any, NoReturn, TypeVar
 from uuid import UUID
 
@@ -25,6 +27,9 @@ from orderline.config import Settings, SettingsError
 from orderline.domain.errors import DomainError
 from orderline.domain.user import Role
 from orderline.http.app import create_app
+from orderline.security import key_file
+from orderline.security.key_sources import token_key_file
+from orderline.security.signing_keys import KeysUnavailable
 from orderline.storage.database import DatabaseUrl, DatabaseUrlError
 from orderline.storage.migrate import upgrade
 
@@ -68,7 +73,7 @@ def _with_use_cases(settings: Settings, work: Callable[[UseCases], Awaitable[T]]
 
     try:
         return asyncio.run(run())
-    except (bootstrap.SchemaOutdated, ApplicationError) as exc:
+    except (bootstrap.SchemaOutdated, ApplicationError, KeysUnavailable) as exc:
         _fail(str(exc))
     except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
         _fail(f"the database {DatabaseUrl.parse(settings.database_url)} failed: {exc}")
@@ -174,6 +179,63 @@ def create_user(
     except DomainError as exc:
         _fail(str(exc))
     typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id})")
+
+
+signing_keys = typer.Typer(
+    no_args_is_help=True, help="the keys that sign our tokens, kept in a key file (never in the database)"
+)
+cli.add_typer(signing_keys, name="signing-keys")
+
+
+@signing_keys.command("rotate")
+def rotate_signing_keys(
+    database_url: DatabaseOption = None,
+    drop_previous: Annotated[
+        bool, typer.Option("--drop-previous", help="refuse every earlier key's tokens at once (a key leaked)")
+    ] = False,
+) -> None:
+    """Sign with a new key from now on. Tokens of earlier keys stay valid until they expire; keys retired
+    longer than the token lifetime are removed. Creates the key file if there is none."""
+    settings = _settings(database_url=database_url)
+    lifetime = timedelta(seconds=settings.token_lifetime_seconds)
+    try:
+        path = _token_key_file(settings)
+        rotation = key_file.rotate(path, bootstrap.SystemClock().now(), lifetime, drop_previous=drop_previous)
+    except KeysUnavailable as exc:
+        _fail(str(exc))
+    typer.echo(f"{'created' if rotation.before is None else 'rotated'} the key file {path}")
+    typer.echo(f"signing from now on: {rotation.after.current.kid}")
+    for key in rotation.after.previous:
+        typer.echo(f"still accepted until its tokens expire: {key.kid} (retired {_moment(key.retired_at)})")
+    kept = {key.kid for key in rotation.after.keys}
+    for key in rotation.before.keys if rotation.before else ():
+        if key.kid not in kept:
+            typer.echo(f"removed, its tokens are refused: {key.kid}")
+    typer.echo("running processes sign with the new key from their next token; no restart is needed")
+
+
+@signing_keys.command("list")
+def list_signing_keys(database_url: DatabaseOption = None) -> None:
+    """List the key file's keys by id (never their secrets), the current one first."""
+    settings = _settings(database_url=database_url)
+    try:
+        path = _token_key_file(settings)
+        ring = key_file.read(path).ring
+    except KeysUnavailable as exc:
+        _fail(str(exc))
+    typer.echo(f"key file {path}")
+    typer.echo(f"{'kid':16}  {'status':7}  {'created':20}  retired")
+    for key in ring.keys:
+        status = "current" if key is ring.current else "retired"
+        typer.echo(f"{key.kid:16}  {status:7}  {_moment(key.created_at):20}  {_moment(key.retired_at)}")
+
+
+def _token_key_file(settings: Settings) -> Path:
+    return token_key_file(settings, bootstrap.default_key_file(DatabaseUrl.parse(settings.database_url)))
+
+
+def _moment(at: datetime | None) -> str:
+    return "" if at is None else f"{at.astimezone(UTC):%Y-%m-%dT%H:%M:%SZ}"
 
 
 def main() -> None:

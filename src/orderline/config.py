@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import re
 from collections.abc import Mapping
@@ -15,6 +17,9 @@ PREFIX = "ORDERLINE_"
 # Generous enough for one busy client and a test suite from one address; tighten in production.
 RATE_LIMIT_GROUPS = {"default": (1200, 60), "write": (300, 60), "auth": (30, 60)}
 _RATE = re.compile(r"(?P<group>\w+)\s*=\s*(?P<requests>\d{1,9})\s*/\s*(?P<window>\d{1,9})", re.ASCII)
+# Every secret that keys an HMAC-SHA256 (our HS256 tokens, the gateway's callbacks) is at least as long as
+# the hash output, as RFC 7518 section 3.2 requires of HS256 keys.
+MIN_SECRET_BYTES = 32
 
 
 class SettingsError(ValueError):
@@ -30,8 +35,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     # RFC 9457 "type" URIs are this base + the problem's slug; the default follows the Pet Store's.
     problem_base_uri: str = "https://petstoreapi.com/errors/"
-    # Our tokens: signed with this secret, or (unset) with one generated once and kept in the database.
+    # Our tokens are signed with this secret; unset, with the key file's current key. Never in the database.
     jwt_secret: str | None = None
+    # Comma-separated earlier values of jwt_secret: their tokens are still accepted until they expire.
+    jwt_previous_secrets: str = ""
+    # The key file (signing keys, the test gateway's secret). Unset: beside an SQLite database, created on
+    # first start; none for PostgreSQL, which then needs the secrets in the environment.
+    keys_file: str | None = None
     token_lifetime_seconds: Annotated[int, msgspec.Meta(ge=60, le=30 * 86400)] = 86400
     # Optionally also accept RS256/ES256 tokens of one external issuer, checked against its JWKS.
     jwt_jwks_url: str | None = None
@@ -48,8 +58,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     payment_gateway: Literal["test"] = "test"
     # Seconds after which the test gateway settles an asynchronous refund (cards ...3220 and ...5126).
     test_gateway_refund_delay: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 2.0
-    # Standard Webhooks secret (whsec_...) the test gateway signs its callbacks with; unset, one is
-    # generated once and kept in the database.
+    # Standard Webhooks secret (whsec_...) the test gateway signs its callbacks with; unset, the key file's.
     test_gateway_secret: str | None = None
     # How often to ask the gateway about pending refunds and interrupted payments (seconds); 0 turns it off.
     refund_poll_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 1.0
@@ -61,6 +70,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)
+        check_secrets(self)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("redis_url: expected redis://HOST[:PORT][/DB], rediss://... or unix://PATH")
 
@@ -79,6 +89,41 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as exc:
             raise SettingsError(f"invalid setting: {exc}") from None
+
+
+def check_secrets(settings: Settings) -> None:
+    """Refuse signing secrets too short to resist guessing, naming the variable that holds them."""
+    if settings.jwt_previous_secrets.strip() and not settings.jwt_secret:
+        raise SettingsError("ORDERLINE_JWT_PREVIOUS_SECRETS needs ORDERLINE_JWT_SECRET, the key that signs from now on")
+    if settings.jwt_secret:  # empty means unset, as for every variable
+        check_secret_length("ORDERLINE_JWT_SECRET", settings.jwt_secret.encode())
+    for secret in previous_secrets(settings):
+        check_secret_length("ORDERLINE_JWT_PREVIOUS_SECRETS", secret.encode())
+    if settings.test_gateway_secret:
+        check_secret_length("ORDERLINE_TEST_GATEWAY_SECRET", webhook_secret_bytes(settings.test_gateway_secret))
+
+
+def previous_secrets(settings: Settings) -> list[str]:
+    return [part.strip() for part in settings.jwt_previous_secrets.split(",") if part.strip()]
+
+
+def check_secret_length(variable: str, secret: bytes) -> None:
+    if len(secret) < MIN_SECRET_BYTES:
+        raise SettingsError(
+            f"{variable}: a secret of {len(secret)} bytes is too short to sign with; use at least"
+            f" {MIN_SECRET_BYTES} random bytes, e.g. the output of `openssl rand -base64 32`"
+        )
+
+
+def webhook_secret_bytes(secret: str) -> bytes:
+    """The key of a Standard Webhooks secret: base64 after an optional ``whsec_`` prefix."""
+    encoded = secret.removeprefix("whsec_")
+    try:
+        return base64.b64decode(encoded + "=" * (-len(encoded) % 4), validate=True)
+    except binascii.Error:
+        raise SettingsError(
+            "ORDERLINE_TEST_GATEWAY_SECRET: expected whsec_ followed by base64, e.g. whsec_$(openssl rand -base64 32)"
+        ) from None
 
 
 def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:

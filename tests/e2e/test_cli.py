@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -12,7 +13,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import jwt
 import pytest
+
+from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET
 
 ORDERLINE = [sys.executable, "-m", "orderline"]
 
@@ -33,11 +37,12 @@ def _run(
 
 
 @contextmanager
-def _serving(*args: str, cwd: Path) -> Iterator[str]:
+def _serving(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
     port = _free_port()
     process = subprocess.Popen(
         [*ORDERLINE, "serve", "--port", str(port), *args],
         cwd=cwd,
+        env=env,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -150,10 +155,11 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
     asyncio.run(sql(f"DROP DATABASE IF EXISTS {name}"))
     asyncio.run(sql(f"CREATE DATABASE {name}"))
     url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    env = os.environ | {"ORDERLINE_JWT_SECRET": TEST_JWT_SECRET, "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}
     try:
-        refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path)
+        refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path, env=env)
         migrated = _run("migrate", "--database-url", url, cwd=tmp_path)
-        with _serving("--database-url", url, "--demo", cwd=tmp_path) as base:
+        with _serving("--database-url", url, "--demo", cwd=tmp_path, env=env) as base:
             pets = httpx.get(f"{base}/v1/pets").json()["data"]
     finally:
         asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -184,3 +190,82 @@ def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_s
     assert made.returncode == 0, made.stderr
     assert "admin root-admin" in made.stdout
     assert dashboard.status_code == 200
+
+
+def _without_orderline_variables() -> dict[str, str]:
+    return {name: value for name, value in os.environ.items() if not name.startswith("ORDERLINE_")}
+
+
+def _an_admin(url: str, cwd: Path) -> None:
+    create = ["users", "create", "--username", "root-admin", "--email", "ops@example.com", "--admin"]
+    made = _run(*create, "--password-stdin", "--database-url", url, cwd=cwd, stdin="a long admin passphrase\n")
+    assert made.returncode == 0, made.stderr
+
+
+def _log_in(base: str) -> str:
+    body = {"username": "root-admin", "password": "a long admin passphrase"}
+    token: str = httpx.post(f"{base}/v1/auth/tokens", json=body).json()["token"]
+    return token
+
+
+def _dashboard(base: str, token: str) -> int:
+    return httpx.get(f"{base}/v1/admin/dashboard", headers={"Authorization": f"Bearer {token}"}).status_code
+
+
+def test_a_rotation_from_the_command_line_reaches_a_running_server_and_keeps_earlier_tokens(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    _an_admin(url, tmp_path)
+
+    with _serving("--database-url", url, cwd=tmp_path) as base:
+        before = _log_in(base)
+        rotated = _run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
+        after = _log_in(base)
+        statuses = (_dashboard(base, before), _dashboard(base, after))
+
+    assert rotated.returncode == 0, rotated.stderr
+    assert f"rotated the key file {tmp_path / 'shop.db.keys'}" in rotated.stdout
+    assert f"signing from now on: {jwt.get_unverified_header(after)['kid']}" in rotated.stdout
+    assert f"still accepted until its tokens expire: {jwt.get_unverified_header(before)['kid']}" in rotated.stdout
+    assert statuses == (200, 200)
+
+
+def test_signing_keys_are_listed_by_id_never_by_secret(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    for _ in range(2):
+        _run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
+
+    listed = _run("signing-keys", "list", "--database-url", url, cwd=tmp_path)
+
+    secrets = [key["secret"] for key in json.loads((tmp_path / "shop.db.keys").read_text())["signing_keys"]]
+    assert listed.returncode == 0, listed.stderr
+    assert [line.split()[1] for line in listed.stdout.splitlines()[2:]] == ["current", "retired"]
+    assert not any(secret in listed.stdout for secret in secrets)
+
+
+def test_serve_refuses_a_key_file_other_users_may_read_in_one_line(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    _run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
+    (tmp_path / "shop.db.keys").chmod(0o644)
+
+    refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path)
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        f"orderline: the key file {tmp_path / 'shop.db.keys'} is open to other users (mode 0644); it must be"
+        f" 0600: chmod 600 {tmp_path / 'shop.db.keys'}"
+    ]
+
+
+@pytest.mark.postgres
+def test_serve_on_postgresql_without_signing_keys_refuses_in_one_line_naming_the_variables(
+    tmp_path: Path, postgres_database: str
+) -> None:
+    env = _without_orderline_variables()
+
+    refused = _run("serve", "--database-url", postgres_database, "--port", str(_free_port()), cwd=tmp_path, env=env)
+
+    assert refused.returncode == 1
+    assert refused.stderr.strip().splitlines() == [
+        "orderline: PostgreSQL keeps no signing keys: set ORDERLINE_JWT_SECRET and ORDERLINE_TEST_GATEWAY_SECRET,"
+        " or ORDERLINE_KEYS_FILE to a key file every process reads (make it with `orderline signing-keys rotate`)"
+    ]

@@ -17,13 +17,12 @@ from litestar import Litestar
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
-from orderline.config import Settings
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS, TestModeGateway
 from orderline.http.app import create_app
 from orderline.storage.schema import metadata
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet
 from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock
+from tests.support import FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock, engine_settings
 
 CVC = "7319"
 LATER = timedelta(seconds=3)  # past the test gateway's default refund delay of 2 s
@@ -390,7 +389,7 @@ async def test_the_card_number_and_cvc_are_never_stored_or_logged(
 
 
 async def test_the_background_poller_settles_a_pending_refund_by_itself(database_url: str) -> None:
-    settings = Settings(database_url=database_url, refund_poll_seconds=0.05, test_gateway_refund_delay=0.2)
+    settings = engine_settings(database_url, refund_poll_seconds=0.05, test_gateway_refund_delay=0.2)
     app = create_app(settings, lambda: build(settings, hasher=FAST_HASHER))  # the real clock
     async with running(app) as client:
         admin = await admin_headers(app)

@@ -28,7 +28,7 @@ from orderline.config import Settings
 from orderline.http.app import create_app
 from tests.e2e.http import assert_problem, bearer, make_pet, place
 from tests.e2e.lifespan import lifespan_of
-from tests.support import ADMIN, FAST_HASHER, SteppingClock
+from tests.support import ADMIN, FAST_HASHER, SteppingClock, engine_settings
 
 LIMITS = "default=3/60,write=2/60,auth=2/60"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
@@ -38,7 +38,7 @@ RATE_LIMIT_HEADERS = ("RateLimit-Limit", "RateLimit-Remaining", "RateLimit-Reset
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     """Small limits, so a test reaches them in a few requests."""
-    return Settings(database_url=database_url, rate_limits=LIMITS)
+    return engine_settings(database_url, rate_limits=LIMITS)
 
 
 @asynccontextmanager
@@ -197,7 +197,7 @@ async def test_health_probes_carry_the_headers_but_are_never_refused(client: htt
 
 
 async def test_requests_pass_uncounted_while_redis_is_unreachable(database_url: str, clock: SteppingClock) -> None:
-    settings = Settings(database_url=database_url, rate_limits=LIMITS, redis_url="redis://127.0.0.1:1/0")
+    settings = engine_settings(database_url, rate_limits=LIMITS, redis_url="redis://127.0.0.1:1/0")
 
     async with running(settings, clock) as http:
         responses = [await http.get("/v1/pets") for _ in range(4)]
@@ -240,7 +240,7 @@ def redis_url() -> str:
 async def redis_settings(database_url: str, redis_url: str) -> AsyncIterator[Settings]:
     """Settings for processes sharing Redis, under a key prefix of this test's own, removed afterwards."""
     prefix = f"orderline-test:{uuid.uuid4().hex}:"
-    yield Settings(database_url=database_url, rate_limits=LIMITS, redis_url=redis_url, redis_key_prefix=prefix)
+    yield engine_settings(database_url, rate_limits=LIMITS, redis_url=redis_url, redis_key_prefix=prefix)
     redis = Redis.from_url(redis_url)
     try:
         keys = [key async for key in redis.scan_iter(match=f"{prefix}*")]

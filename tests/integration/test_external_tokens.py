@@ -18,8 +18,7 @@ from orderline.application.errors import Unauthenticated
 from orderline.application.principal import PrincipalKind, Scope
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
-from orderline.config import Settings
-from tests.support import FAST_HASHER, SteppingClock
+from tests.support import FAST_HASHER, SteppingClock, engine_settings
 
 ISSUER = "https://id.example.test/"
 AUDIENCE = "orderline"
@@ -42,8 +41,8 @@ def jwks() -> dict[str, Any]:
 
 @pytest.fixture
 async def use_cases(database_url: str, clock: SteppingClock) -> AsyncIterator[UseCases]:
-    settings = Settings(
-        database_url=database_url,
+    settings = engine_settings(
+        database_url,
         jwt_jwks_url="http://issuer.test/.well-known/jwks.json",
         jwt_issuer=ISSUER,
         jwt_audience=AUDIENCE,

@@ -28,7 +28,6 @@ from orderline.application.payments import PayOrder
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
-from orderline.config import Settings
 from orderline.domain.errors import (
     IllegalTransition,
     OrderNotCancellable,
@@ -53,7 +52,17 @@ from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.unit_of_work import SqlUnitOfWork
-from tests.support import ADMIN, CLERK, FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock, a_card_input, a_pet_draft
+from tests.support import (
+    ADMIN,
+    CLERK,
+    FAST_HASHER,
+    TEST_GATEWAY_SECRET,
+    Db,
+    SteppingClock,
+    a_card_input,
+    a_pet_draft,
+    engine_settings,
+)
 
 T = TypeVar("T")
 S = OrderStatus
@@ -230,9 +239,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.loop = asyncio.new_event_loop()
             self.clock = SteppingClock()
-            wiring = Settings(
-                database_url=fresh_database(), refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET
-            )
+            wiring = engine_settings(fresh_database(), refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET)
             self.use_cases: UseCases = self.run(build(wiring, clock=self.clock, hasher=FAST_HASHER))
             self.db: Db = self.run(open_database(DatabaseUrl.parse(wiring.database_url)))
             self.stocks: dict[UUID, int] = {}

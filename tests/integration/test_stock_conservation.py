@@ -22,7 +22,6 @@ from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
-from orderline.config import Settings
 from orderline.domain.errors import (
     IllegalTransition,
     OrderNotCancellable,
@@ -32,7 +31,7 @@ from orderline.domain.errors import (
 )
 from orderline.domain.order import Order
 from orderline.domain.status import OrderStatus
-from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet_draft, approve
+from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet_draft, approve, engine_settings
 
 T = TypeVar("T")
 OPEN = {OrderStatus.PLACED, OrderStatus.APPROVED}
@@ -47,7 +46,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             super().__init__()
             self.loop = asyncio.new_event_loop()
             url = fresh_database()
-            self.use_cases: UseCases = self.run(build(Settings(database_url=url), hasher=FAST_HASHER))
+            self.use_cases: UseCases = self.run(build(engine_settings(url), hasher=FAST_HASHER))
             self.pets: list[UUID] = []
             self.orders: dict[UUID, Order] = {}  # the model: the last known state of each order
             self.erased_sold: dict[UUID, int] = {}  # units of erased orders that had shipped stay sold

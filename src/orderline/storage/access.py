@@ -1,8 +1,7 @@
-"""Secrets in SQL: anonymous orders' token hashes, and the keys that sign our own tokens."""
+"""Anonymous orders' token hashes in SQL (the keys that sign our own tokens are never in the database)."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from uuid import UUID
 
 from orderline.storage.driver import Connection
@@ -22,19 +21,3 @@ class SqlOrderTokenRepository:
             "SELECT order_id FROM order_tokens WHERE token_hash = :token_hash", {"token_hash": token_hash}
         )
         return None if row is None else as_uuid(row["order_id"])
-
-
-class SqlSigningKeyRepository:
-    def __init__(self, connection: Connection) -> None:
-        self._db = connection
-
-    async def get_or_create(self, name: str, candidate: str, now: datetime) -> str:
-        # Several processes may start at once: the first insert wins, everyone reads the winner.
-        await self._db.execute(
-            "INSERT INTO signing_keys (name, secret, created_at) VALUES (:name, :secret, :now)"
-            " ON CONFLICT (name) DO NOTHING",
-            {"name": name, "secret": candidate, "now": now},
-        )
-        row = await self._db.fetch_one("SELECT secret FROM signing_keys WHERE name = :name", {"name": name})
-        assert row is not None
-        return str(row["secret"])

@@ -159,15 +159,6 @@ users = Table(
     Index(None, "status", "id"),
 )
 
-# Secrets that sign our own tokens; generated once and shared by every process through the database.
-signing_keys = Table(
-    "signing_keys",
-    metadata,
-    Column("name", String(32), primary_key=True),
-    Column("secret", String(128), nullable=False),
-    Column("created_at", Timestamp, nullable=False),
-)
-
 # Append-only: nothing updates or deletes these rows.
 audit_log = Table(
     "audit_log",

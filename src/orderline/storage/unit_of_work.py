@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 
-from orderline.storage.access import SqlOrderTokenRepository, SqlSigningKeyRepository
+from orderline.storage.access import SqlOrderTokenRepository
 from orderline.storage.api_keys import SqlApiKeyRepository
 from orderline.storage.audit import SqlAuditRepository
 from orderline.storage.driver import Connection
@@ -28,7 +28,6 @@ class SqlUnitOfWork:
         self.users = SqlUserRepository(connection)
         self.order_tokens = SqlOrderTokenRepository(connection)
         self.audit = SqlAuditRepository(connection)
-        self.signing_keys = SqlSigningKeyRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
         self.vouchers = SqlVoucherRepository(connection)
         self.payments = SqlPaymentRepository(connection)
