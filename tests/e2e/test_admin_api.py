@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import csv
 import io
+from typing import Any
 
 import pytest
 
 from orderline.application.use_cases import UseCases
+from orderline.gateways.testmode import REFUNDS_LATER, SUCCEEDS
 from tests.e2e.http import Client, as_owner, assert_problem, make_pet, place
 from tests.support import ADMIN, approve
 
@@ -114,22 +116,62 @@ async def test_the_export_pages_through_more_orders_than_one_batch(
     assert len(list(csv.DictReader(io.StringIO(response.text)))) == len(placed)
 
 
-async def test_the_dashboard_counts_orders_revenue_and_low_stock(client: Client, admin: dict[str, str]) -> None:
+async def _pay(client: Client, order: dict[str, Any], card: str = SUCCEEDS) -> None:
+    source = {"object": "card", "number": card, "cvc": "123", "expMonth": 12, "expYear": 2099}
+    body = {"amount": order["totalAmount"], "currency": order["currency"], "source": source}
+    response = await client.post(f"/v1/orders/{order['id']}/payment", json=body, headers=as_owner(order))
+    assert response.status_code == 200, response.text
+
+
+async def _cancel(client: Client, order: dict[str, Any]) -> None:
+    response = await client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+    assert response.status_code in (202, 204), response.text
+
+
+async def test_the_dashboard_counts_orders_and_low_stock(client: Client, admin: dict[str, str]) -> None:
     cat = await make_pet(client, admin, name="Whiskers", stock=1)
     fish = await make_pet(client, admin, name="Nemo", species="FISH", adoptionFee="10.00", stock=10)
     await place(client, cat["id"])
-    kept = await place(client, fish["id"], quantity=2)
-    dropped = await place(client, fish["id"])
-    await client.delete(f"/v1/orders/{dropped['id']}", headers=as_owner(dropped))
+    await place(client, fish["id"], quantity=2)
+    await _cancel(client, await place(client, fish["id"]))
 
     stats = (await client.get("/v1/admin/dashboard", headers=admin)).json()
 
     assert stats["ordersByStatus"] == {"CANCELLED": 1, "PLACED": 2}
     assert (stats["today"]["orders"], stats["today"]["cancelled"]) == (3, 1)
-    assert stats["today"]["revenue"] == {"USD": "170.00"}
     assert stats["last7Days"]["cancellationRate"] == pytest.approx(1 / 3, abs=1e-3)
     assert [pet["name"] for pet in stats["lowStockPets"]] == ["Whiskers"]
-    assert kept["totalAmount"] == "20.00"
+
+
+async def test_the_dashboards_revenue_is_money_captured_less_money_refunded_per_currency(
+    client: Client, admin: dict[str, str]
+) -> None:
+    fish = await make_pet(client, admin, name="Nemo", species="FISH", adoptionFee="10.00", stock=10)
+    dog = await make_pet(client, admin, name="Rex", species="DOG", adoptionFee="250.00", stock=2)
+    yen = await make_pet(client, admin, name="Hachi", species="DOG", adoptionFee="3000", currency="JPY", stock=2)
+    await place(client, dog["id"])  # placed, never paid: no money
+    await _pay(client, await place(client, fish["id"], quantity=2))  # +20.00
+    refunded = await place(client, dog["id"])
+    await _pay(client, refunded)
+    await _cancel(client, refunded)  # +250.00 -250.00: refunded at once
+    refunding = await place(client, fish["id"])
+    await _pay(client, refunding, REFUNDS_LATER)
+    await _cancel(client, refunding)  # +10.00: the refund is still pending, the money still held
+    await _pay(client, await place(client, yen["id"]))  # +3000 JPY
+
+    stats = (await client.get("/v1/admin/dashboard", headers=admin)).json()
+
+    assert stats["today"]["revenue"] == {"USD": "30.00", "JPY": "3000"}
+    assert stats["last7Days"]["revenue"] == stats["today"]["revenue"]
+
+
+async def test_the_dashboards_revenue_is_empty_when_nothing_was_paid(client: Client, admin: dict[str, str]) -> None:
+    cat = await make_pet(client, admin, stock=3)
+    await place(client, cat["id"])
+
+    stats = (await client.get("/v1/admin/dashboard", headers=admin)).json()
+
+    assert (stats["today"]["orders"], stats["today"]["revenue"]) == (1, {})
 
 
 async def test_the_admin_lists_users_with_filters_and_pages(

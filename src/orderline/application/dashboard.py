@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
-from orderline.application.ports import Clock, Database, WindowTotals
+from orderline.application.ports import Clock, Database, OrderCounts, UnitOfWork
 from orderline.application.principal import Principal, Scope
+from orderline.domain.money import Money
 from orderline.domain.pet import Pet
 
 LOW_STOCK = 1  # a pet with this many free units or fewer is "low"
@@ -15,16 +16,19 @@ LOW_STOCK_LIMIT = 20
 
 @dataclass(frozen=True, slots=True)
 class Window:
+    """A stretch of time up to now: the orders created in it and the money that moved in it."""
+
     since: datetime
-    totals: list[WindowTotals]
+    counts: OrderCounts
+    revenue: dict[str, Money]  # per currency: captured less refunded, since ``since``
 
     @property
     def orders(self) -> int:
-        return sum(t.orders for t in self.totals)
+        return self.counts.orders
 
     @property
     def cancelled(self) -> int:
-        return sum(t.cancelled for t in self.totals)
+        return self.counts.cancelled
 
     @property
     def cancellation_rate(self) -> float:
@@ -51,7 +55,13 @@ class Dashboard:
         week = now - timedelta(days=7)
         async with self._db.snapshot() as uow:
             by_status = await uow.orders.count_by_status()
-            today = Window(midnight, await uow.orders.totals_since(midnight))
-            last_7_days = Window(week, await uow.orders.totals_since(week))
+            today = await _window(uow, midnight)
+            last_7_days = await _window(uow, week)
             low = await uow.pets.low_stock(LOW_STOCK, LOW_STOCK_LIMIT)
         return DashboardStats(by_status, today, last_7_days, low)
+
+
+async def _window(uow: UnitOfWork, since: datetime) -> Window:
+    revenue = await uow.payments.net_captured_since(since)
+    money = {currency: Money(minor, currency) for currency, minor in sorted(revenue.items())}
+    return Window(since, await uow.orders.counts_since(since), money)

@@ -104,14 +104,11 @@ class AuditQuery:
 
 
 @dataclass(frozen=True, slots=True)
-class WindowTotals:
-    """Orders created since some moment, in one currency: how many, how many cancelled, the revenue
-    (totals of orders not cancelled) in minor units."""
+class OrderCounts:
+    """Orders created since some moment: how many, and how many of them are now CANCELLED."""
 
-    currency: str
     orders: int
     cancelled: int
-    revenue_minor: int
 
 
 class OrderRepository(Protocol):
@@ -130,7 +127,7 @@ class OrderRepository(Protocol):
         ...
 
     async def count_by_status(self) -> dict[str, int]: ...
-    async def totals_since(self, since: datetime) -> list[WindowTotals]: ...
+    async def counts_since(self, since: datetime) -> OrderCounts: ...
     async def find(self, query: OrderQuery) -> list[Order]:
         """Up to ``query.limit + 1`` orders, newest first; the extra one tells another page exists."""
         ...
@@ -229,6 +226,11 @@ class PaymentRepository(Protocol):
     async def refunds_of(self, order_id: UUID) -> list[Refund]: ...
     async def pending_refunds(self, limit: int) -> list[RefundDue]:
         """PENDING refunds, oldest first."""
+        ...
+
+    async def net_captured_since(self, since: datetime) -> dict[str, int]:
+        """Per currency, in minor units: what payments captured since ``since``, less what refunds returned
+        since then. Erased orders' payments count: money facts outlive their order."""
         ...
 
     async def forget_holders(self, order_id: UUID) -> None:

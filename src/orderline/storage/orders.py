@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import StaleVersion
-from orderline.application.ports import OrderQuery, Owner, WindowTotals
+from orderline.application.ports import OrderCounts, OrderQuery, Owner
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
@@ -134,15 +134,13 @@ class SqlOrderRepository:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
         return {row["status"]: int(row["n"]) for row in rows}
 
-    async def totals_since(self, since: datetime) -> list[WindowTotals]:
-        sql = """SELECT currency, COUNT(*) AS orders,
-                        SUM(CASE WHEN status = 'CANCELLED' THEN 1 ELSE 0 END) AS cancelled,
-                        SUM(CASE WHEN status = 'CANCELLED' THEN 0 ELSE total_minor END) AS revenue
-                 FROM orders WHERE created_at >= :since GROUP BY currency ORDER BY currency"""
-        return [
-            WindowTotals(row["currency"], int(row["orders"]), int(row["cancelled"]), int(row["revenue"]))
-            for row in await self._db.fetch_all(sql, {"since": since})
-        ]
+    async def counts_since(self, since: datetime) -> OrderCounts:
+        sql = """SELECT COUNT(*) AS orders,
+                        COALESCE(SUM(CASE WHEN status = 'CANCELLED' THEN 1 ELSE 0 END), 0) AS cancelled
+                 FROM orders WHERE created_at >= :since"""
+        row = await self._db.fetch_one(sql, {"since": since})
+        assert row is not None, "an aggregate always has a row"
+        return OrderCounts(int(row["orders"]), int(row["cancelled"]))
 
     async def _addresses(self, address_ids: list[Any]) -> dict[UUID, Address]:
         wanted = {as_uuid(value) for value in address_ids if value is not None}

@@ -87,6 +87,19 @@ class SqlPaymentRepository:
             RefundDue(_refund(row), row["charge_reference"]) for row in await self._db.fetch_all(sql, {"limit": limit})
         ]
 
+    async def net_captured_since(self, since: datetime) -> dict[str, int]:
+        # A capture counts from the moment its payment started (seconds before the charge: the index on
+        # (status, created_at) serves it); a refund from the moment the money went back.
+        captured = """SELECT currency, SUM(amount_minor) AS minor FROM payments
+                      WHERE status = 'SUCCEEDED' AND created_at >= :since GROUP BY currency"""
+        refunded = """SELECT currency, SUM(amount_minor) AS minor FROM refunds
+                      WHERE status = 'SUCCEEDED' AND settled_at >= :since GROUP BY currency"""
+        net: dict[str, int] = {}
+        for sql, sign in ((captured, 1), (refunded, -1)):
+            for row in await self._db.fetch_all(sql, {"since": since}):
+                net[row["currency"]] = net.get(row["currency"], 0) + sign * int(row["minor"])
+        return net
+
     async def forget_holders(self, order_id: UUID) -> None:
         for payment in await self.of_order(order_id):
             payment.card = payment.card.without_holder()

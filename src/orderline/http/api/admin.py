@@ -15,7 +15,6 @@ from orderline.application.dashboard import Window
 from orderline.application.ports import AuditQuery, UserQuery
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
-from orderline.domain.money import Money
 from orderline.domain.user import Role, UserStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import AUDIT_EXAMPLE, DASHBOARD_EXAMPLE, USER_EXAMPLE
@@ -26,24 +25,39 @@ from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 
+def _about(description: str) -> msgspec.Meta:
+    return msgspec.Meta(description=description)
+
+
+_REVENUE = (
+    "per currency, a decimal string: money captured by payments since `since`, less refunds completed since "
+    "then (a pending refund is not subtracted until the money has gone back); currencies in which no money "
+    "moved are left out"
+)
+
+
 class WindowOut(msgspec.Struct, rename="camel"):
-    since: datetime
-    orders: int
-    cancelled: int
-    cancellation_rate: float
-    revenue: dict[str, str]  # by currency, decimal strings
+    """Orders created since ``since``, and the money that moved since then."""
+
+    since: Annotated[datetime, _about("start of the window: midnight UTC today, or 7 x 24 hours before now")]
+    orders: Annotated[int, _about("orders created since `since` (erased ones are gone and not counted)")]
+    cancelled: Annotated[int, _about("of those orders, how many are CANCELLED now")]
+    cancellation_rate: Annotated[float, _about("cancelled / orders, rounded to 4 places; 0 with no orders")]
+    revenue: Annotated[dict[str, str], _about(_REVENUE)]
 
     @classmethod
     def of(cls, window: Window) -> WindowOut:
-        revenue = {t.currency: str(Money(t.revenue_minor, t.currency)) for t in window.totals}
+        revenue = {currency: str(money) for currency, money in window.revenue.items()}
         return cls(window.since, window.orders, window.cancelled, window.cancellation_rate, revenue)
 
 
 class DashboardOut(msgspec.Struct, rename="camel"):
-    orders_by_status: dict[str, int]
-    today: WindowOut
-    last_7_days: WindowOut
-    low_stock_pets: list[PetOut]
+    """The shop at a glance; docs/admin-dashboard.md describes each field."""
+
+    orders_by_status: Annotated[dict[str, int], _about("every order in the database, counted by its status")]
+    today: Annotated[WindowOut, _about("since midnight UTC today")]
+    last_7_days: Annotated[WindowOut, _about("the last 7 x 24 hours")]
+    low_stock_pets: Annotated[list[PetOut], _about("pets with at most 1 unit free to order, fewest first; 20 at most")]
 
 
 class StatusIn(msgspec.Struct, kw_only=True):

@@ -201,7 +201,7 @@ TOKEN_EXAMPLE: dict[str, Any] = {
 DASHBOARD_EXAMPLE: dict[str, Any] = {
     "ordersByStatus": {"PLACED": 4, "APPROVED": 2, "SHIPPED": 1, "CANCELLED": 1},
     "today": {"since": "2025-12-21T00:00:00Z", "orders": 3, "cancelled": 1, "cancellationRate": 0.3333,
-              "revenue": {"USD": "300.00"}},
+              "revenue": {"USD": "175.00"}},
     "last7Days": {"since": "2025-12-14T13:56:23Z", "orders": 8, "cancelled": 1, "cancellationRate": 0.125,
                   "revenue": {"USD": "1250.00"}},
     "lowStockPets": [PET_EXAMPLE],
