@@ -3,70 +3,18 @@
 from __future__ import annotations
 
 import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 
-ORDERLINE = [sys.executable, "-m", "orderline"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*ORDERLINE, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-@contextmanager
-def _serving(*args: str, cwd: Path) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [*ORDERLINE, "serve", "--port", str(port), *args],
-        cwd=cwd,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("serve did not become ready in 30 s")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        if process.stdout:
-            process.stdout.close()
+from tests.e2e.process import free_port, run, serving
 
 
 def test_serve_with_demo_starts_on_a_fresh_sqlite_file_with_a_catalogue(tmp_path: Path) -> None:
-    with _serving("--demo", cwd=tmp_path) as base:
-        pets = httpx.get(f"{base}/v1/pets", params={"limit": 100}).json()["data"]
-        schema = httpx.get(f"{base}/schema/openapi.json")
+    with serving("--demo", cwd=tmp_path) as server:
+        pets = httpx.get(f"{server.base}/v1/pets", params={"limit": 100}).json()["data"]
+        schema = httpx.get(f"{server.base}/schema/openapi.json")
 
     assert (tmp_path / "orderline.db").exists()
     assert len(pets) >= 8
@@ -76,28 +24,28 @@ def test_serve_with_demo_starts_on_a_fresh_sqlite_file_with_a_catalogue(tmp_path
 
 
 def test_demo_is_added_only_to_an_empty_catalogue(tmp_path: Path) -> None:
-    with _serving("--demo", cwd=tmp_path) as base:
-        first = len(httpx.get(f"{base}/v1/pets", params={"limit": 100}).json()["data"])
-    with _serving("--demo", cwd=tmp_path) as base:
-        second = len(httpx.get(f"{base}/v1/pets", params={"limit": 100}).json()["data"])
+    with serving("--demo", cwd=tmp_path) as server:
+        first = len(httpx.get(f"{server.base}/v1/pets", params={"limit": 100}).json()["data"])
+    with serving("--demo", cwd=tmp_path) as server:
+        second = len(httpx.get(f"{server.base}/v1/pets", params={"limit": 100}).json()["data"])
 
     assert first == second
 
 
 def test_a_created_key_works_until_it_is_revoked(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
-    created = _run(
+    created = run(
         "keys", "create", "--scopes", "read:orders,write:orders", "--name", "ci", "--database-url", url, cwd=tmp_path
     )
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip().splitlines()[-1]
-    listed = _run("keys", "list", "--database-url", url, cwd=tmp_path)
+    listed = run("keys", "list", "--database-url", url, cwd=tmp_path)
     key_id = next(line.split()[0] for line in listed.stdout.splitlines() if " ci " in line)
 
-    with _serving("--database-url", url, cwd=tmp_path) as base:
-        before = httpx.get(f"{base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
-        revoked = _run("keys", "revoke", key_id, "--database-url", url, cwd=tmp_path)
-        after = httpx.get(f"{base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
+    with serving("--database-url", url, cwd=tmp_path) as server:
+        before = httpx.get(f"{server.base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
+        revoked = run("keys", "revoke", key_id, "--database-url", url, cwd=tmp_path)
+        after = httpx.get(f"{server.base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
 
     assert before.status_code == 200
     assert revoked.returncode == 0, revoked.stderr
@@ -109,7 +57,7 @@ def test_a_created_key_works_until_it_is_revoked(tmp_path: Path) -> None:
 def test_the_database_url_comes_from_the_environment(tmp_path: Path) -> None:
     env = os.environ | {"ORDERLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'from-env.db'}"}
 
-    result = _run("keys", "create", "--scopes", "admin", cwd=tmp_path, env=env)
+    result = run("keys", "create", "--scopes", "admin", cwd=tmp_path, env=env)
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "from-env.db").exists()
@@ -117,16 +65,14 @@ def test_the_database_url_comes_from_the_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scopes", ["read:everything", ""])
 def test_an_unknown_scope_is_refused_with_a_clear_message(tmp_path: Path, scopes: str) -> None:
-    result = _run(
-        "keys", "create", "--scopes", scopes, "--database-url", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path
-    )
+    result = run("keys", "create", "--scopes", scopes, "--database-url", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
 
     assert result.returncode == 1
     assert "scope" in result.stderr
 
 
 def test_a_bad_database_url_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    result = _run("migrate", "--database-url", "mysql://localhost/shop", cwd=tmp_path)
+    result = run("migrate", "--database-url", "mysql://localhost/shop", cwd=tmp_path)
 
     assert result.returncode == 1
     assert "unsupported database" in result.stderr
@@ -151,10 +97,10 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
     asyncio.run(sql(f"CREATE DATABASE {name}"))
     url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
     try:
-        refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path)
-        migrated = _run("migrate", "--database-url", url, cwd=tmp_path)
-        with _serving("--database-url", url, "--demo", cwd=tmp_path) as base:
-            pets = httpx.get(f"{base}/v1/pets").json()["data"]
+        refused = run("serve", "--database-url", url, "--port", str(free_port()), cwd=tmp_path)
+        migrated = run("migrate", "--database-url", url, cwd=tmp_path)
+        with serving("--database-url", url, "--demo", cwd=tmp_path) as server:
+            pets = httpx.get(f"{server.base}/v1/pets").json()["data"]
     finally:
         asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
@@ -168,14 +114,14 @@ def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_s
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     create = ["users", "create", "--username", "root-admin", "--email", "ops@example.com", "--database-url", url]
 
-    without_stdin = _run(*create, "--admin", cwd=tmp_path)
-    weak = _run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="short\n")
-    made = _run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="a long admin passphrase\n")
-    with _serving("--database-url", url, cwd=tmp_path) as base:
+    without_stdin = run(*create, "--admin", cwd=tmp_path)
+    weak = run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="short\n")
+    made = run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="a long admin passphrase\n")
+    with serving("--database-url", url, cwd=tmp_path) as server:
         token = httpx.post(
-            f"{base}/v1/auth/tokens", json={"username": "root-admin", "password": "a long admin passphrase"}
+            f"{server.base}/v1/auth/tokens", json={"username": "root-admin", "password": "a long admin passphrase"}
         ).json()["token"]
-        dashboard = httpx.get(f"{base}/v1/admin/dashboard", headers={"Authorization": f"Bearer {token}"})
+        dashboard = httpx.get(f"{server.base}/v1/admin/dashboard", headers={"Authorization": f"Bearer {token}"})
 
     assert without_stdin.returncode == 1
     assert "--password-stdin" in without_stdin.stderr
