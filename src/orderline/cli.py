@@ -71,7 +71,7 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
     except (bootstrap.SchemaOutdated, ApplicationError) as exc:
         _fail(str(exc))
     except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
-        _fail(f"the database {DatabaseUrl.parse(settings.database_url)} failed: {exc}")
+        _fail(f"cannot use the database {DatabaseUrl.parse(settings.database_url)}: {exc}")
 
 
 @cli.command()
@@ -104,7 +104,7 @@ def migrate(database_url: DatabaseOption = None) -> None:
     try:
         upgrade(url)
     except OSError as exc:
-        _fail(f"cannot reach the database {url}: {exc}")
+        _fail(f"cannot use the database {url}: {exc}")
     typer.echo(f"{url} is at the newest schema")
 
 

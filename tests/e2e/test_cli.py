@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import subprocess
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import pytest
 
-from tests.e2e.process import free_port, run, serving
+from tests.e2e.process import ORDERLINE, free_port, run, serving, started
 
 
 def test_serve_with_demo_starts_on_a_fresh_sqlite_file_with_a_catalogue(tmp_path: Path) -> None:
@@ -130,3 +132,54 @@ def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_s
     assert made.returncode == 0, made.stderr
     assert "admin root-admin" in made.stdout
     assert dashboard.status_code == 200
+
+
+def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    processes = [
+        subprocess.Popen(
+            [*ORDERLINE, "migrate", "--database-url", url], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+
+
+def test_servers_started_at_once_on_a_new_sqlite_file_all_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    with ExitStack() as stack:
+        servers = [stack.enter_context(started("--database-url", url, cwd=tmp_path)) for _ in range(4)]
+        for server in servers:
+            server.wait_until_ready()
+            answers = httpx.get(f"{server.base}/v1/healthz")
+
+            assert answers.status_code == 200
+
+
+USER = ["users", "create", "--username", "ops", "--email", "ops@example.com", "--password-stdin"]
+DATABASE_COMMANDS = {
+    "migrate": ["migrate"],
+    "keys create": ["keys", "create", "--scopes", "admin"],
+    "keys list": ["keys", "list"],
+    "users create": USER,
+}
+
+
+@pytest.mark.parametrize(
+    "command", [*DATABASE_COMMANDS.values(), ["serve", "--port", "0"]], ids=[*DATABASE_COMMANDS.keys(), "serve"]
+)
+def test_a_sqlite_file_in_a_missing_folder_is_refused_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "no" / "such" / "folder"
+
+    result = run(*command, "--database-url", f"sqlite:///{missing / 'shop.db'}", cwd=tmp_path, stdin="a passphrase\n")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"orderline: cannot use the database sqlite:///{missing / 'shop.db'}: the folder {missing} does not exist;"
+        " create it, or choose another path"
+    ]
+    assert not (tmp_path / "no").exists()
