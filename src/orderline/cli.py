@@ -12,9 +12,8 @@ from uuid import UUID
 import asyncpg
 import structlog
 import typer
-import uvicorn
 
-from orderline import bootstrap, logs
+from orderline import __version__, bootstrap, logs
 from orderline.application.api_keys import parse_scopes
 from orderline.application.demo import DEMO_PETS
 from orderline.application.errors import ApplicationError
@@ -25,6 +24,7 @@ from orderline.config import Settings, SettingsError
 from orderline.domain.errors import DomainError
 from orderline.domain.user import Role
 from orderline.http.app import create_app
+from orderline.server import runner
 from orderline.storage.database import DatabaseUrl, DatabaseUrlError
 from orderline.storage.migrate import upgrade
 
@@ -38,7 +38,11 @@ cli.add_typer(users, name="users")
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="default: $ORDERLINE_DATABASE_URL or sqlite:///./orderline.db"),
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB",
+        show_default="$ORDERLINE_DATABASE_URL or sqlite:///./orderline.db",
+    ),
 ]
 log = structlog.get_logger("orderline")
 
@@ -58,6 +62,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
+def _database(settings: Settings) -> DatabaseUrl:
+    """The database ``settings`` name (checked by ``_settings``); it prints without its password."""
+    return DatabaseUrl.parse(settings.database_url)
+
+
 def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]]) -> T:
     async def run() -> T:
         services = await bootstrap.build(settings)
@@ -68,22 +77,41 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
 
     try:
         return asyncio.run(run())
-    except (bootstrap.SchemaOutdated, ApplicationError) as exc:
+    except bootstrap.SchemaOutdated as exc:
+        _fail(str(exc))
+    except ApplicationError as exc:
         _fail(str(exc))
     except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
-        _fail(f"cannot use the database {DatabaseUrl.parse(settings.database_url)}: {exc}")
+        _fail(f"cannot use the database {_database(settings)}: {exc}")
 
 
-@cli.command()
+def _serve_epilog() -> str:
+    defaults = Settings()
+    return (
+        "Also from the environment, with their defaults:"
+        f" ORDERLINE_REQUEST_TIMEOUT={defaults.request_timeout:g} (seconds a client has to send a complete request),"
+        " ORDERLINE_MAX_CONNECTIONS unset (as many as the file-descriptor limit leaves room for),"
+        f" ORDERLINE_SHUTDOWN_GRACE={defaults.shutdown_grace} (seconds SIGTERM waits for requests in flight),"
+        " ORDERLINE_TRUSTED_PROXIES unset (no proxy's X-Forwarded-For is believed)."
+        " The README lists every setting."
+    )
+
+
+@cli.command(epilog=_serve_epilog())
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to listen on [default: 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="port to listen on [default: 8000]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on", show_default="$ORDERLINE_HOST or 127.0.0.1")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on", show_default="$ORDERLINE_PORT or 8000")] = None,
     database_url: DatabaseOption = None,
-    demo: Annotated[bool, typer.Option("--demo", help="add a demo catalogue to an empty shop")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="add a demo catalogue to an empty shop", show_default="off")
+    ] = False,
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
     settings = _settings(host=host, port=port, database_url=database_url)
     _with_services(settings, lambda services: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
+    log.info("starting", version=__version__, database=str(_database(settings)))
 
     async def open_services() -> Services:
         services = await bootstrap.build(settings)
@@ -92,15 +120,14 @@ def serve(
             log.info("demo catalogue", pets_added=added)
         return services
 
-    app = create_app(settings, open_services)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    runner.serve(create_app(settings, open_services), settings)
 
 
 @cli.command()
 def migrate(database_url: DatabaseOption = None) -> None:
     """Bring the database to the newest schema."""
     settings = _settings(database_url=database_url)
-    url = DatabaseUrl.parse(settings.database_url)
+    url = _database(settings)
     try:
         upgrade(url)
     except OSError as exc:

@@ -1,4 +1,4 @@
-"""The command line against a real server process on a real port: serve, migrate and keys."""
+"""The command line against real processes: serve, migrate, keys and users, and what each says about its database."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from orderline import __version__
 from tests.e2e.process import ORDERLINE, free_port, run, serving, started
 
 
@@ -183,3 +184,41 @@ def test_a_sqlite_file_in_a_missing_folder_is_refused_in_one_line(tmp_path: Path
         " create it, or choose another path"
     ]
     assert not (tmp_path / "no").exists()
+
+
+def test_serve_logs_its_version_database_and_address_at_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+
+    with serving("--database-url", url, cwd=tmp_path) as server:
+        output = server.output()
+
+    assert f"starting                       database={url} version={__version__}" in output
+    assert f"listening                      address=http://127.0.0.1:{server.port}" in output
+
+
+@pytest.mark.postgres
+def test_serve_logs_its_postgresql_database_without_the_password(tmp_path: Path, postgres_database: str) -> None:
+    with_password = postgres_database.replace("://postgres@", "://postgres:hunter2@", 1)
+    assert with_password != postgres_database
+
+    with serving("--database-url", with_password, cwd=tmp_path) as server:
+        output = server.output()
+
+    assert "database=postgresql://postgres:***@127.0.0.1" in output
+    assert "hunter2" not in output
+
+
+def test_serve_help_shows_every_default(tmp_path: Path) -> None:
+    result = run("serve", "--help", cwd=tmp_path, env=os.environ | {"COLUMNS": "250", "NO_COLOR": "1"})
+
+    options = [line for line in result.stdout.splitlines() if line.lstrip("│ ").startswith("--")]
+    assert {line.lstrip("│ ").split()[0] for line in options} == {
+        "--host",
+        "--port",
+        "--database-url",
+        "--demo",
+        "--help",
+    }
+    assert all("[default: " in line for line in options if "--help" not in line), result.stdout
+    for setting in ("REQUEST_TIMEOUT=10", "MAX_CONNECTIONS", "SHUTDOWN_GRACE=30", "TRUSTED_PROXIES"):
+        assert f"ORDERLINE_{setting}" in result.stdout
