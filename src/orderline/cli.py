@@ -80,7 +80,7 @@ def _with_services(settings: Settings, work: Callable[[Services], Awaitable[T]])
     except bootstrap.SchemaOutdated as exc:
         _fail(str(exc))
     except ApplicationError as exc:
-        _fail(str(exc))
+        _fail(f"{exc} (in {_database(settings)})")
     except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
         _fail(f"cannot use the database {_database(settings)}: {exc}")
 
@@ -148,7 +148,7 @@ def create_key(
     except ApplicationError as exc:
         _fail(str(exc))
     key, secret = _with_services(settings, lambda s: s.api_keys.create(name, wanted))
-    typer.echo(f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))}")
+    typer.echo(f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))} in {_database(settings)}")
     typer.echo("store it now: it cannot be shown again")
     typer.echo(secret)
 
@@ -158,6 +158,7 @@ def list_keys(database_url: DatabaseOption = None) -> None:
     """List keys (never their secrets)."""
     settings = _settings(database_url=database_url)
     found = _with_services(settings, lambda s: s.api_keys.list())
+    typer.echo(f"API keys in {_database(settings)}:")
     typer.echo(f"{'id':36}  {'prefix':10}  {'status':7}  {'name':20}  scopes")
     for key in found:
         status = "revoked" if key.revoked_at else "active"
@@ -176,7 +177,7 @@ def revoke_key(
     except ValueError:
         _fail(f"{key_id!r} is not a key id (a UUID; see `orderline keys list`)")
     _with_services(settings, lambda s: s.api_keys.revoke(parsed))
-    typer.echo(f"revoked API key {parsed}")
+    typer.echo(f"revoked API key {parsed} in {_database(settings)}")
 
 
 @users.command("create")
@@ -200,7 +201,7 @@ def create_user(
         user = _with_services(settings, lambda s: s.users.register(SYSTEM, registration, role))
     except DomainError as exc:
         _fail(str(exc))
-    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id})")
+    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id}) in {_database(settings)}")
 
 
 def main() -> None:

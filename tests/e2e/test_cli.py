@@ -170,6 +170,30 @@ DATABASE_COMMANDS = {
 }
 
 
+@pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+def test_each_command_names_the_database_it_used(tmp_path: Path, command: list[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+
+    result = run(*command, "--database-url", url, cwd=tmp_path, stdin="a long enough passphrase\n")
+
+    assert result.returncode == 0, result.stderr
+    assert url in result.stdout
+
+
+def test_revoking_a_key_names_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+    created = run("keys", "create", "--scopes", "admin", "--database-url", url, cwd=tmp_path)
+    key_id = created.stdout.split()[3]
+
+    revoked = run("keys", "revoke", key_id, "--database-url", url, cwd=tmp_path)
+    unknown = run("keys", "revoke", "01a22aff-74db-7760-a13f-5b2bec68c9e5", "--database-url", url, cwd=tmp_path)
+
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"revoked API key {key_id} in {url}" in revoked.stdout
+    assert unknown.returncode == 1
+    assert url in unknown.stderr
+
+
 @pytest.mark.parametrize(
     "command", [*DATABASE_COMMANDS.values(), ["serve", "--port", "0"]], ids=[*DATABASE_COMMANDS.keys(), "serve"]
 )
