@@ -157,6 +157,22 @@ def test_health_checks_answer_while_more_silent_sockets_are_open_than_the_file_d
     assert server.output_bytes() < 16_000, server.output()[-4000:]
 
 
+def test_running_out_of_file_descriptors_logs_little_and_the_server_recovers(tmp_path: Path) -> None:
+    limit = 128
+    env = settings(request_timeout="2", max_connections="100000")  # more than the descriptors allow
+    with serving(cwd=tmp_path, env=env, open_files=(limit, limit)) as server, ExitStack() as stack:
+        silent = [stack.enter_context(connected(server)) for _ in range(limit + 150)]
+        time.sleep(1)
+        logged_while_out = server.output_bytes()
+        deadline = time.monotonic() + 2 + PATIENCE
+        while not all(is_closed(sock) for sock in silent) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        livez = httpx.get(f"{server.base}/v1/livez", timeout=PATIENCE)
+
+    assert logged_while_out < 16_000, server.output()[-4000:]
+    assert livez.status_code == 200
+
+
 def test_serve_raises_its_soft_file_descriptor_limit_to_the_hard_limit(tmp_path: Path) -> None:
     with serving(cwd=tmp_path, open_files=(256, 4096)) as server:
         limits = Path(f"/proc/{server.process.pid}/limits").read_text()
