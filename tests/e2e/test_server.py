@@ -217,6 +217,15 @@ def test_sigterm_lets_a_request_in_flight_finish(tmp_path: Path) -> None:
     assert status in (0, -signal.SIGTERM)
 
 
+def test_a_websocket_upgrade_request_is_answered_as_plain_http_without_warnings(tmp_path: Path) -> None:
+    upgrade = {"Connection": "Upgrade", "Upgrade": "websocket", "Sec-WebSocket-Version": "13"}
+    with serving(cwd=tmp_path) as server:
+        answers = [httpx.get(f"{server.base}/v1/livez", headers=upgrade) for _ in range(3)]
+
+    assert [answer.status_code for answer in answers] == [200, 200, 200]
+    assert "WARNING" not in server.output()
+
+
 def test_a_forged_x_forwarded_for_does_not_earn_a_fresh_rate_limit(tmp_path: Path) -> None:
     with serving(cwd=tmp_path, env=settings(rate_limits="default=3/60")) as server:
         statuses = [

@@ -2,8 +2,9 @@
 
 Relies on these uvicorn 0.54 internals of ``HttpToolsProtocol`` (pin-sensitive; ADR 0014): the parser callbacks
 ``on_message_begin`` / ``on_message_complete``, ``on_response_complete`` (passed to each request cycle),
-``connection_made`` / ``connection_lost``, and the attributes ``transport``, ``loop``, ``connections`` (the
-server's set of open connections), ``cycle`` and ``pipeline``. tests/e2e/test_server.py exercises each path.
+``connection_made`` / ``connection_lost``, ``_unsupported_upgrade_warning``, and the attributes ``transport``,
+``loop``, ``connections`` (the server's set of open connections), ``cycle`` and ``pipeline``.
+tests/e2e/test_server.py exercises each path.
 """
 
 from __future__ import annotations
@@ -96,6 +97,12 @@ class GuardedHttpToolsProtocol(HttpToolsProtocol):
         super().on_response_complete()
         if idle and self._deadline is None and not self.transport.is_closing():
             self._await_request()  # even a byte a time must add up to a request by the deadline
+
+    def _unsupported_upgrade_warning(self) -> None:
+        """Answer an Upgrade request as plain HTTP, quietly: no route speaks WebSocket (``ws="none"``).
+
+        uvicorn would log two warnings per such request, one telling to install what is installed.
+        """
 
     def close_waiting(self) -> None:
         """Close this connection for taking too long (or for being the oldest to wait at the limit)."""
