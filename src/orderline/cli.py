@@ -14,9 +14,8 @@ from uuid import UUID
 import asyncpg
 import structlog
 import typer
-import uvicorn
 
-from orderline import bootstrap, logs
+from orderline import __version__, bootstrap, logs
 from orderline.application.api_keys import parse_scopes
 from orderline.application.demo import DEMO_PETS
 from orderline.application.errors import ApplicationError
@@ -30,6 +29,7 @@ from orderline.http.app import create_app
 from orderline.security import key_file
 from orderline.security.key_sources import token_key_file
 from orderline.security.signing_keys import KeysUnavailable
+from orderline.server import runner
 from orderline.storage.database import DatabaseUrl, DatabaseUrlError
 from orderline.storage.migrate import upgrade
 
@@ -43,7 +43,11 @@ cli.add_typer(users, name="users")
 
 DatabaseOption = Annotated[
     str | None,
-    typer.Option("--database-url", help="default: $ORDERLINE_DATABASE_URL or sqlite:///./orderline.db"),
+    typer.Option(
+        "--database-url",
+        help="sqlite:///PATH or postgresql://USER[:PASSWORD]@HOST[:PORT]/DB",
+        show_default="$ORDERLINE_DATABASE_URL or sqlite:///./orderline.db",
+    ),
 ]
 log = structlog.get_logger("orderline")
 
@@ -63,6 +67,11 @@ def _fail(message: str) -> NoReturn:
     raise typer.Exit(code=1)
 
 
+def _database(settings: Settings) -> DatabaseUrl:
+    """The database ``settings`` name (checked by ``_settings``); it prints without its password."""
+    return DatabaseUrl.parse(settings.database_url)
+
+
 def _with_use_cases(settings: Settings, work: Callable[[UseCases], Awaitable[T]]) -> T:
     async def run() -> T:
         use_cases = await bootstrap.build(settings)
@@ -73,22 +82,41 @@ def _with_use_cases(settings: Settings, work: Callable[[UseCases], Awaitable[T]]
 
     try:
         return asyncio.run(run())
-    except (bootstrap.SchemaOutdated, ApplicationError, KeysUnavailable) as exc:
+    except (bootstrap.SchemaOutdated, KeysUnavailable) as exc:
         _fail(str(exc))
+    except ApplicationError as exc:
+        _fail(f"{exc} (in {_database(settings)})")
     except (OSError, sqlite3.OperationalError, asyncpg.PostgresError) as exc:
-        _fail(f"the database {DatabaseUrl.parse(settings.database_url)} failed: {exc}")
+        _fail(f"cannot use the database {_database(settings)}: {exc}")
 
 
-@cli.command()
+def _serve_epilog() -> str:
+    defaults = Settings()
+    return (
+        "Also from the environment, with their defaults:"
+        f" ORDERLINE_REQUEST_TIMEOUT={defaults.request_timeout:g} (seconds a client has to send a complete request),"
+        " ORDERLINE_MAX_CONNECTIONS unset (as many as the file-descriptor limit leaves room for),"
+        f" ORDERLINE_SHUTDOWN_GRACE={defaults.shutdown_grace} (seconds SIGTERM waits for requests in flight),"
+        " ORDERLINE_TRUSTED_PROXIES unset (no proxy's X-Forwarded-For is believed)."
+        " The README lists every setting."
+    )
+
+
+@cli.command(epilog=_serve_epilog())
 def serve(
-    host: Annotated[str | None, typer.Option(help="address to listen on [default: 127.0.0.1]")] = None,
-    port: Annotated[int | None, typer.Option(help="port to listen on [default: 8000]")] = None,
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on", show_default="$ORDERLINE_HOST or 127.0.0.1")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on", show_default="$ORDERLINE_PORT or 8000")] = None,
     database_url: DatabaseOption = None,
-    demo: Annotated[bool, typer.Option("--demo", help="add a demo catalogue to an empty shop")] = False,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="add a demo catalogue to an empty shop", show_default="off")
+    ] = False,
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
     settings = _settings(host=host, port=port, database_url=database_url)
     _with_use_cases(settings, lambda use_cases: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
+    log.info("starting", version=__version__, database=str(_database(settings)))
 
     async def open_use_cases() -> UseCases:
         use_cases = await bootstrap.build(settings)
@@ -97,19 +125,18 @@ def serve(
             log.info("demo catalogue", pets_added=added)
         return use_cases
 
-    app = create_app(settings, open_use_cases)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    runner.serve(create_app(settings, open_use_cases), settings)
 
 
 @cli.command()
 def migrate(database_url: DatabaseOption = None) -> None:
     """Bring the database to the newest schema."""
     settings = _settings(database_url=database_url)
-    url = DatabaseUrl.parse(settings.database_url)
+    url = _database(settings)
     try:
         upgrade(url)
     except OSError as exc:
-        _fail(f"cannot reach the database {url}: {exc}")
+        _fail(f"cannot use the database {url}: {exc}")
     typer.echo(f"{url} is at the newest schema")
 
 
@@ -126,7 +153,7 @@ def create_key(
     except ApplicationError as exc:
         _fail(str(exc))
     key, secret = _with_use_cases(settings, lambda s: s.api_keys.create(name, wanted))
-    typer.echo(f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))}")
+    typer.echo(f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))} in {_database(settings)}")
     typer.echo("store it now: it cannot be shown again")
     typer.echo(secret)
 
@@ -136,6 +163,7 @@ def list_keys(database_url: DatabaseOption = None) -> None:
     """List keys (never their secrets)."""
     settings = _settings(database_url=database_url)
     found = _with_use_cases(settings, lambda s: s.api_keys.list())
+    typer.echo(f"API keys in {_database(settings)}:")
     typer.echo(f"{'id':36}  {'prefix':10}  {'status':7}  {'name':20}  scopes")
     for key in found:
         status = "revoked" if key.revoked_at else "active"
@@ -154,7 +182,7 @@ def revoke_key(
     except ValueError:
         _fail(f"{key_id!r} is not a key id (a UUID; see `orderline keys list`)")
     _with_use_cases(settings, lambda s: s.api_keys.revoke(parsed))
-    typer.echo(f"revoked API key {parsed}")
+    typer.echo(f"revoked API key {parsed} in {_database(settings)}")
 
 
 @users.command("create")
@@ -178,7 +206,7 @@ def create_user(
         user = _with_use_cases(settings, lambda s: s.users.register(SYSTEM, registration, role))
     except DomainError as exc:
         _fail(str(exc))
-    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id})")
+    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id}) in {_database(settings)}")
 
 
 signing_keys = typer.Typer(

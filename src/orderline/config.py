@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import os
 import re
 from collections.abc import Mapping
@@ -67,9 +68,19 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     payment_recovery_after: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 30.0
     # The test gateway's card 4000000000000259 is charged, but answers only after this many seconds.
     test_gateway_slow_charge: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 5.0
+    # `serve` protecting itself (orderline/server, ADR 0016). Seconds a connection has to send a complete
+    # request, headers and body; a silent or trickling client is closed then.
+    request_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 10.0
+    # Open connections at most; unset: what the file-descriptor limit allows after the database's and logs' share.
+    max_connections: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
+    # Seconds SIGTERM waits for requests in flight before cutting them off and exiting.
+    shutdown_grace: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 30
+    # "IP or network, ...": the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. None by default.
+    trusted_proxies: str = ""
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)
+        parse_trusted_proxies(self.trusted_proxies)
         check_secrets(self)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("redis_url: expected redis://HOST[:PORT][/DB], rediss://... or unix://PATH")
@@ -142,3 +153,17 @@ def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:
         named.add(group)
         limits[group] = (int(match["requests"]), int(match["window"]))
     return limits
+
+
+def parse_trusted_proxies(text: str) -> list[str]:
+    """The trusted proxies' addresses and networks, normalised (``10.0.0.0/8``, ``::1``)."""
+    proxies = []
+    for entry in filter(None, (part.strip() for part in text.split(","))):
+        try:
+            network = ipaddress.ip_network(entry)  # strict: 10.0.0.1/8 is a typo, not a network
+        except ValueError:
+            raise SettingsError(
+                f"ORDERLINE_TRUSTED_PROXIES: {entry!r} is not an IP address or network (e.g. 10.0.0.5, 10.0.0.0/8)"
+            ) from None
+        proxies.append(str(network.network_address) if network.num_addresses == 1 else str(network))
+    return proxies

@@ -1,77 +1,29 @@
-"""The command line against a real server process on a real port: serve, migrate and keys."""
+"""The command line against real processes: serve, migrate, keys and users, and what each says about its database."""
 
 from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack
 from pathlib import Path
 
 import httpx
 import jwt
 import pytest
 
+from orderline import __version__
+from tests.e2e.process import ORDERLINE, free_port, run, serving, started
 from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET
 
-ORDERLINE = [sys.executable, "-m", "orderline"]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-def _run(
-    *args: str, cwd: Path, env: dict[str, str] | None = None, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [*ORDERLINE, *args], cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=60, check=False
-    )
-
-
-@contextmanager
-def _serving(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[str]:
-    port = _free_port()
-    process = subprocess.Popen(
-        [*ORDERLINE, "serve", "--port", str(port), *args],
-        cwd=cwd,
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if process.poll() is not None:
-                raise AssertionError(f"serve exited: {process.stdout.read() if process.stdout else ''}")
-            try:
-                if httpx.get(f"{base}/v1/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-        else:
-            raise AssertionError("serve did not become ready in 30 s")
-        yield base
-    finally:
-        process.terminate()
-        process.wait(timeout=15)
-        if process.stdout:
-            process.stdout.close()
+# PostgreSQL keeps no signing keys: a server on it is given them, as an operator must (ADR 0015).
+POSTGRES_KEYS = {"ORDERLINE_JWT_SECRET": TEST_JWT_SECRET, "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}
 
 
 def test_serve_with_demo_starts_on_a_fresh_sqlite_file_with_a_catalogue(tmp_path: Path) -> None:
-    with _serving("--demo", cwd=tmp_path) as base:
-        pets = httpx.get(f"{base}/v1/pets", params={"limit": 100}).json()["data"]
-        schema = httpx.get(f"{base}/schema/openapi.json")
+    with serving("--demo", cwd=tmp_path) as server:
+        pets = httpx.get(f"{server.base}/v1/pets", params={"limit": 100}).json()["data"]
+        schema = httpx.get(f"{server.base}/schema/openapi.json")
 
     assert (tmp_path / "orderline.db").exists()
     assert len(pets) >= 8
@@ -81,28 +33,28 @@ def test_serve_with_demo_starts_on_a_fresh_sqlite_file_with_a_catalogue(tmp_path
 
 
 def test_demo_is_added_only_to_an_empty_catalogue(tmp_path: Path) -> None:
-    with _serving("--demo", cwd=tmp_path) as base:
-        first = len(httpx.get(f"{base}/v1/pets", params={"limit": 100}).json()["data"])
-    with _serving("--demo", cwd=tmp_path) as base:
-        second = len(httpx.get(f"{base}/v1/pets", params={"limit": 100}).json()["data"])
+    with serving("--demo", cwd=tmp_path) as server:
+        first = len(httpx.get(f"{server.base}/v1/pets", params={"limit": 100}).json()["data"])
+    with serving("--demo", cwd=tmp_path) as server:
+        second = len(httpx.get(f"{server.base}/v1/pets", params={"limit": 100}).json()["data"])
 
     assert first == second
 
 
 def test_a_created_key_works_until_it_is_revoked(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
-    created = _run(
+    created = run(
         "keys", "create", "--scopes", "read:orders,write:orders", "--name", "ci", "--database-url", url, cwd=tmp_path
     )
     assert created.returncode == 0, created.stderr
     secret = created.stdout.strip().splitlines()[-1]
-    listed = _run("keys", "list", "--database-url", url, cwd=tmp_path)
+    listed = run("keys", "list", "--database-url", url, cwd=tmp_path)
     key_id = next(line.split()[0] for line in listed.stdout.splitlines() if " ci " in line)
 
-    with _serving("--database-url", url, cwd=tmp_path) as base:
-        before = httpx.get(f"{base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
-        revoked = _run("keys", "revoke", key_id, "--database-url", url, cwd=tmp_path)
-        after = httpx.get(f"{base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
+    with serving("--database-url", url, cwd=tmp_path) as server:
+        before = httpx.get(f"{server.base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
+        revoked = run("keys", "revoke", key_id, "--database-url", url, cwd=tmp_path)
+        after = httpx.get(f"{server.base}/v1/orders", headers={"Authorization": f"Bearer {secret}"})
 
     assert before.status_code == 200
     assert revoked.returncode == 0, revoked.stderr
@@ -114,7 +66,7 @@ def test_a_created_key_works_until_it_is_revoked(tmp_path: Path) -> None:
 def test_the_database_url_comes_from_the_environment(tmp_path: Path) -> None:
     env = os.environ | {"ORDERLINE_DATABASE_URL": f"sqlite:///{tmp_path / 'from-env.db'}"}
 
-    result = _run("keys", "create", "--scopes", "admin", cwd=tmp_path, env=env)
+    result = run("keys", "create", "--scopes", "admin", cwd=tmp_path, env=env)
 
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "from-env.db").exists()
@@ -122,16 +74,14 @@ def test_the_database_url_comes_from_the_environment(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("scopes", ["read:everything", ""])
 def test_an_unknown_scope_is_refused_with_a_clear_message(tmp_path: Path, scopes: str) -> None:
-    result = _run(
-        "keys", "create", "--scopes", scopes, "--database-url", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path
-    )
+    result = run("keys", "create", "--scopes", scopes, "--database-url", f"sqlite:///{tmp_path / 'x.db'}", cwd=tmp_path)
 
     assert result.returncode == 1
     assert "scope" in result.stderr
 
 
 def test_a_bad_database_url_is_refused_with_a_clear_message(tmp_path: Path) -> None:
-    result = _run("migrate", "--database-url", "mysql://localhost/shop", cwd=tmp_path)
+    result = run("migrate", "--database-url", "mysql://localhost/shop", cwd=tmp_path)
 
     assert result.returncode == 1
     assert "unsupported database" in result.stderr
@@ -155,12 +105,13 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
     asyncio.run(sql(f"DROP DATABASE IF EXISTS {name}"))
     asyncio.run(sql(f"CREATE DATABASE {name}"))
     url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
-    env = os.environ | {"ORDERLINE_JWT_SECRET": TEST_JWT_SECRET, "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}
     try:
-        refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path, env=env)
-        migrated = _run("migrate", "--database-url", url, cwd=tmp_path)
-        with _serving("--database-url", url, "--demo", cwd=tmp_path, env=env) as base:
-            pets = httpx.get(f"{base}/v1/pets").json()["data"]
+        refused = run(
+            "serve", "--database-url", url, "--port", str(free_port()), cwd=tmp_path, env=os.environ | POSTGRES_KEYS
+        )
+        migrated = run("migrate", "--database-url", url, cwd=tmp_path)
+        with serving("--database-url", url, "--demo", cwd=tmp_path, env=POSTGRES_KEYS) as server:
+            pets = httpx.get(f"{server.base}/v1/pets").json()["data"]
     finally:
         asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
@@ -174,14 +125,14 @@ def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_s
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     create = ["users", "create", "--username", "root-admin", "--email", "ops@example.com", "--database-url", url]
 
-    without_stdin = _run(*create, "--admin", cwd=tmp_path)
-    weak = _run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="short\n")
-    made = _run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="a long admin passphrase\n")
-    with _serving("--database-url", url, cwd=tmp_path) as base:
+    without_stdin = run(*create, "--admin", cwd=tmp_path)
+    weak = run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="short\n")
+    made = run(*create, "--admin", "--password-stdin", cwd=tmp_path, stdin="a long admin passphrase\n")
+    with serving("--database-url", url, cwd=tmp_path) as server:
         token = httpx.post(
-            f"{base}/v1/auth/tokens", json={"username": "root-admin", "password": "a long admin passphrase"}
+            f"{server.base}/v1/auth/tokens", json={"username": "root-admin", "password": "a long admin passphrase"}
         ).json()["token"]
-        dashboard = httpx.get(f"{base}/v1/admin/dashboard", headers={"Authorization": f"Bearer {token}"})
+        dashboard = httpx.get(f"{server.base}/v1/admin/dashboard", headers={"Authorization": f"Bearer {token}"})
 
     assert without_stdin.returncode == 1
     assert "--password-stdin" in without_stdin.stderr
@@ -192,13 +143,126 @@ def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_s
     assert dashboard.status_code == 200
 
 
+def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    processes = [
+        subprocess.Popen(
+            [*ORDERLINE, "migrate", "--database-url", url], cwd=tmp_path, stderr=subprocess.PIPE, text=True
+        )
+        for _ in range(4)
+    ]
+    errors = [process.communicate(timeout=60)[1] for process in processes]
+
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+
+
+def test_servers_started_at_once_on_a_new_sqlite_file_all_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+
+    with ExitStack() as stack:
+        servers = [stack.enter_context(started("--database-url", url, cwd=tmp_path)) for _ in range(4)]
+        for server in servers:
+            server.wait_until_ready()
+            answers = httpx.get(f"{server.base}/v1/healthz")
+
+            assert answers.status_code == 200
+
+
+USER = ["users", "create", "--username", "ops", "--email", "ops@example.com", "--password-stdin"]
+DATABASE_COMMANDS = {
+    "migrate": ["migrate"],
+    "keys create": ["keys", "create", "--scopes", "admin"],
+    "keys list": ["keys", "list"],
+    "users create": USER,
+}
+
+
+@pytest.mark.parametrize("command", DATABASE_COMMANDS.values(), ids=DATABASE_COMMANDS.keys())
+def test_each_command_names_the_database_it_used(tmp_path: Path, command: list[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+
+    result = run(*command, "--database-url", url, cwd=tmp_path, stdin="a long enough passphrase\n")
+
+    assert result.returncode == 0, result.stderr
+    assert url in result.stdout
+
+
+def test_revoking_a_key_names_the_database(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'named.db'}"
+    created = run("keys", "create", "--scopes", "admin", "--database-url", url, cwd=tmp_path)
+    key_id = created.stdout.split()[3]
+
+    revoked = run("keys", "revoke", key_id, "--database-url", url, cwd=tmp_path)
+    unknown = run("keys", "revoke", "01a22aff-74db-7760-a13f-5b2bec68c9e5", "--database-url", url, cwd=tmp_path)
+
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"revoked API key {key_id} in {url}" in revoked.stdout
+    assert unknown.returncode == 1
+    assert url in unknown.stderr
+
+
+@pytest.mark.parametrize(
+    "command", [*DATABASE_COMMANDS.values(), ["serve", "--port", "0"]], ids=[*DATABASE_COMMANDS.keys(), "serve"]
+)
+def test_a_sqlite_file_in_a_missing_folder_is_refused_in_one_line(tmp_path: Path, command: list[str]) -> None:
+    missing = tmp_path / "no" / "such" / "folder"
+
+    result = run(*command, "--database-url", f"sqlite:///{missing / 'shop.db'}", cwd=tmp_path, stdin="a passphrase\n")
+
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        f"orderline: cannot use the database sqlite:///{missing / 'shop.db'}: the folder {missing} does not exist;"
+        " create it, or choose another path"
+    ]
+    assert not (tmp_path / "no").exists()
+
+
+def test_serve_logs_its_version_database_and_address_at_start(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+
+    with serving("--database-url", url, cwd=tmp_path) as server:
+        output = server.output()
+
+    assert f"starting                       database={url} version={__version__}" in output
+    assert f"listening                      address=http://127.0.0.1:{server.port}" in output
+
+
+@pytest.mark.postgres
+def test_serve_logs_its_postgresql_database_without_the_password(tmp_path: Path, postgres_database: str) -> None:
+    with_password = postgres_database.replace("://postgres@", "://postgres:hunter2@", 1)
+    assert with_password != postgres_database
+
+    with serving("--database-url", with_password, cwd=tmp_path, env=POSTGRES_KEYS) as server:
+        output = server.output()
+
+    assert "database=postgresql://postgres:***@127.0.0.1" in output
+    assert "hunter2" not in output
+
+
+def test_serve_help_shows_every_default(tmp_path: Path) -> None:
+    result = run("serve", "--help", cwd=tmp_path, env=os.environ | {"COLUMNS": "250", "NO_COLOR": "1"})
+
+    options = [line for line in result.stdout.splitlines() if line.lstrip("│ ").startswith("--")]
+    assert {line.lstrip("│ ").split()[0] for line in options} == {
+        "--host",
+        "--port",
+        "--database-url",
+        "--demo",
+        "--help",
+    }
+    assert all("[default: " in line for line in options if "--help" not in line), result.stdout
+    for setting in ("REQUEST_TIMEOUT=10", "MAX_CONNECTIONS", "SHUTDOWN_GRACE=30", "TRUSTED_PROXIES"):
+        assert f"ORDERLINE_{setting}" in result.stdout
+
+
 def _without_orderline_variables() -> dict[str, str]:
     return {name: value for name, value in os.environ.items() if not name.startswith("ORDERLINE_")}
 
 
 def _an_admin(url: str, cwd: Path) -> None:
     create = ["users", "create", "--username", "root-admin", "--email", "ops@example.com", "--admin"]
-    made = _run(*create, "--password-stdin", "--database-url", url, cwd=cwd, stdin="a long admin passphrase\n")
+    made = run(*create, "--password-stdin", "--database-url", url, cwd=cwd, stdin="a long admin passphrase\n")
     assert made.returncode == 0, made.stderr
 
 
@@ -216,11 +280,11 @@ def test_a_rotation_from_the_command_line_reaches_a_running_server_and_keeps_ear
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     _an_admin(url, tmp_path)
 
-    with _serving("--database-url", url, cwd=tmp_path) as base:
-        before = _log_in(base)
-        rotated = _run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
-        after = _log_in(base)
-        statuses = (_dashboard(base, before), _dashboard(base, after))
+    with serving("--database-url", url, cwd=tmp_path) as server:
+        before = _log_in(server.base)
+        rotated = run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
+        after = _log_in(server.base)
+        statuses = (_dashboard(server.base, before), _dashboard(server.base, after))
 
     assert rotated.returncode == 0, rotated.stderr
     assert f"rotated the key file {tmp_path / 'shop.db.keys'}" in rotated.stdout
@@ -232,9 +296,9 @@ def test_a_rotation_from_the_command_line_reaches_a_running_server_and_keeps_ear
 def test_signing_keys_are_listed_by_id_never_by_secret(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     for _ in range(2):
-        _run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
+        run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
 
-    listed = _run("signing-keys", "list", "--database-url", url, cwd=tmp_path)
+    listed = run("signing-keys", "list", "--database-url", url, cwd=tmp_path)
 
     secrets = [key["secret"] for key in json.loads((tmp_path / "shop.db.keys").read_text())["signing_keys"]]
     assert listed.returncode == 0, listed.stderr
@@ -244,10 +308,10 @@ def test_signing_keys_are_listed_by_id_never_by_secret(tmp_path: Path) -> None:
 
 def test_serve_refuses_a_key_file_other_users_may_read_in_one_line(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
-    _run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
+    run("signing-keys", "rotate", "--database-url", url, cwd=tmp_path)
     (tmp_path / "shop.db.keys").chmod(0o644)
 
-    refused = _run("serve", "--database-url", url, "--port", str(_free_port()), cwd=tmp_path)
+    refused = run("serve", "--database-url", url, "--port", str(free_port()), cwd=tmp_path)
 
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines() == [
@@ -262,7 +326,7 @@ def test_serve_on_postgresql_without_signing_keys_refuses_in_one_line_naming_the
 ) -> None:
     env = _without_orderline_variables()
 
-    refused = _run("serve", "--database-url", postgres_database, "--port", str(_free_port()), cwd=tmp_path, env=env)
+    refused = run("serve", "--database-url", postgres_database, "--port", str(free_port()), cwd=tmp_path, env=env)
 
     assert refused.returncode == 1
     assert refused.stderr.strip().splitlines() == [

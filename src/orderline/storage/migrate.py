@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 from alembic import command
 from alembic.config import Config
@@ -10,6 +14,15 @@ from alembic.script import ScriptDirectory
 
 from orderline.storage.database import DatabaseUrl
 from orderline.storage.driver import Connection
+from orderline.storage.sqlite import require_folder
+
+# How long a process waits for another one's SQLite migration before giving up; migrations take seconds.
+LOCK_WAIT_SECONDS = 60.0
+_LOCK_POLL_SECONDS = 0.05
+
+
+class MigrationLockTimeout(TimeoutError):
+    """Another process held the migration lock for longer than LOCK_WAIT_SECONDS."""
 
 
 def alembic_config(url: DatabaseUrl) -> Config:
@@ -27,7 +40,38 @@ def head_revision() -> str:
 
 def upgrade(url: DatabaseUrl) -> None:
     """Bring the database to the newest schema. Blocking: call it outside a running event loop."""
-    command.upgrade(alembic_config(url), "head")
+    if url.dialect == "sqlite":
+        require_folder(url.target)
+        with sqlite_migration_lock(url.target):
+            command.upgrade(alembic_config(url), "head")
+    else:
+        command.upgrade(alembic_config(url), "head")
+
+
+@contextmanager
+def sqlite_migration_lock(path: str, wait: float = LOCK_WAIT_SECONDS) -> Iterator[None]:
+    """Hold an exclusive lock on a file beside the database while migrating it.
+
+    Processes started at once on a new file would otherwise all create the tables, and all but one fail with
+    "table ... already exists". Whoever waits finds the schema at head and has nothing left to do. The lock is
+    the kernel's (flock), so a process that dies holding it releases it; the file itself stays, empty.
+    """
+    with open(f"{path}.migrate.lock", "a") as handle:
+        deadline = time.monotonic() + wait
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise MigrationLockTimeout(
+                        f"another process has been migrating {path} for {wait:.0f} s (lock {handle.name})"
+                    ) from None
+                time.sleep(_LOCK_POLL_SECONDS)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 async def upgrade_async(url: DatabaseUrl) -> None:

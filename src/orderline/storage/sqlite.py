@@ -19,6 +19,17 @@ from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
 BUSY_TIMEOUT_MS = 5_000
 
 
+class SqliteFolderMissing(FileNotFoundError):
+    """The folder a SQLite database file should live in does not exist."""
+
+
+def require_folder(path: str) -> None:
+    """Refuse a database whose folder is missing: creating folders is the operator's call, not ours."""
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise SqliteFolderMissing(f"the folder {folder} does not exist; create it, or choose another path")
+
+
 def _encode(value: Any) -> Any:
     """Store values the way SQLAlchemy's types do on SQLite, so the schema and the rows agree."""
     if isinstance(value, UUID):
@@ -92,7 +103,7 @@ class SqliteDatabase:
 
     @classmethod
     async def open(cls, path: str, readers: int = 4) -> SqliteDatabase:
-        Path(path).parent.mkdir(parents=True, exist_ok=True)
+        require_folder(path)
         writer = await _connect(path, writer=True)
         return cls(writer, [await _connect(path, writer=False) for _ in range(readers)])
 

@@ -1,0 +1,83 @@
+"""Run an ASGI app under uvicorn (uvloop + httptools) with the limits in Settings; return when it has stopped."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import structlog
+import uvicorn
+
+from orderline.config import Settings, parse_trusted_proxies
+from orderline.server.descriptors import connections_room, raise_open_files_limit
+from orderline.server.log_budget import LogBudget
+from orderline.server.loop_errors import log_loop_errors_within
+from orderline.server.protocol import ConnectionGuard, guarded_protocol
+
+log = structlog.get_logger("orderline.server")
+
+# One line per kind of repeated trouble (a full connection table, a failing accept()) every this many seconds.
+LOG_INTERVAL_SECONDS = 10.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn's server, saying where it listens once the socket is bound (the port may have been 0)."""
+
+    def __init__(self, config: uvicorn.Config, **started: Any) -> None:
+        super().__init__(config)
+        self._started = started
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            host, port = self.servers[0].sockets[0].getsockname()[:2]
+            address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+            log.info("listening", address=address, **self._started)
+
+
+def serve(app: Callable[..., Awaitable[None]], settings: Settings) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM, then drain requests in flight for ``settings.shutdown_grace``."""
+    open_files = raise_open_files_limit()
+    room = connections_room(open_files, settings.db_pool_size)
+    max_connections = settings.max_connections or room
+    if max_connections > room:
+        log.warning(
+            "ORDERLINE_MAX_CONNECTIONS is more than the file-descriptor limit leaves room for: past the limit,"
+            " new connections are dropped as they arrive",
+            max_connections=max_connections,
+            room=room,
+            open_files_limit=open_files,
+        )
+    budget = LogBudget(LOG_INTERVAL_SECONDS)
+    trusted_proxies = parse_trusted_proxies(settings.trusted_proxies)
+    config = uvicorn.Config(
+        app,
+        host=settings.host,
+        port=settings.port,
+        loop="uvloop",
+        http=guarded_protocol(ConnectionGuard(settings.request_timeout, max_connections, budget)),
+        ws="none",
+        lifespan="on",
+        # uvicorn believes X-Forwarded-For from 127.0.0.1 unless told otherwise; we believe no one unless listed.
+        proxy_headers=bool(trusted_proxies),
+        forwarded_allow_ips=trusted_proxies,
+        timeout_graceful_shutdown=settings.shutdown_grace,
+        log_level=settings.log_level,
+    )
+    server = _Server(
+        config,
+        max_connections=max_connections,
+        open_files_limit=open_files,
+        request_timeout=settings.request_timeout,
+        shutdown_grace=settings.shutdown_grace,
+        trusted_proxies=",".join(trusted_proxies) or "none",
+    )
+
+    async def run() -> None:
+        log_loop_errors_within(budget, asyncio.get_running_loop())
+        await server.serve()
+
+    with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
+        runner.run(run())
