@@ -84,7 +84,7 @@ async def test_a_successful_payment_approves_the_order_and_shows_the_card_masked
     assert (after["status"], after["paymentStatus"]) == ("APPROVED", "PAID")
     assert after["paidAt"] is not None
     listed = await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))
-    assert [p["id"] for p in listed.json()] == [body["id"]]
+    assert [p["id"] for p in listed.json()["data"]] == [body["id"]]
 
 
 async def test_a_declined_card_is_402_naming_the_failed_payment_and_the_client_may_retry(
@@ -101,7 +101,7 @@ async def test_a_declined_card_is_402_naming_the_failed_payment_and_the_client_m
     assert problem["declineCode"] == "card_declined"
     assert (unpaid["status"], unpaid["paymentStatus"]) == ("PLACED", "UNPAID")
     assert retried.status_code == 200
-    listed = (await client.get(f"{url}s", headers=as_owner(order))).json()
+    listed = (await client.get(f"{url}s", headers=as_owner(order))).json()["data"]
     assert [(p["id"], p["status"]) for p in listed] == [
         (problem["paymentId"], "FAILED"),
         (retried.json()["id"], "SUCCEEDED"),
@@ -126,7 +126,7 @@ async def test_a_payment_that_is_not_the_order_total_is_422_and_charges_nothing(
                                  headers=as_owner(order))  # fmt: skip
 
     assert_problem(response, 422, slug)
-    assert (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json() == []
+    assert (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json()["data"] == []
     assert (await read(client, order))["status"] == "PLACED"
 
 
@@ -152,7 +152,7 @@ async def test_an_unusable_card_is_422_naming_the_field_and_never_reaches_the_ga
     response = await client.post(f"/v1/orders/{order['id']}/payment", json=body, headers=as_owner(order))
 
     assert assert_problem(response, 422, "invalid-card")["field"] == field
-    assert (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json() == []
+    assert (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json()["data"] == []
 
 
 async def test_paying_an_order_that_is_not_placed_is_409_naming_its_status(
@@ -188,7 +188,7 @@ async def test_a_retried_payment_with_the_same_key_charges_once(client: Client, 
     assert second.headers["Idempotent-Replayed"] == "true"
     assert second.json() == first.json()
     assert_problem(other, 422, "idempotency-key-reused")
-    assert len((await client.get(f"{url}s", headers=as_owner(order))).json()) == 1
+    assert len((await client.get(f"{url}s", headers=as_owner(order))).json()["data"]) == 1
 
 
 async def test_a_payment_with_a_stale_etag_is_412_and_charges_nothing(client: Client, admin: dict[str, str]) -> None:
@@ -269,11 +269,63 @@ async def test_the_payment_listing_shows_each_refund_with_the_gateways_reference
     _, order = await paid(client, admin, REFUNDS_LATER)
     await cancel(client, order)
 
-    listed = (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json()
+    listed = (await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))).json()["data"]
 
     [refund] = listed[0]["refunds"]
     assert (refund["status"], refund["amount"], refund["settledAt"]) == ("PENDING", order["totalAmount"], None)
     assert refund["reference"].startswith("tg_re_asyncok_")
+
+
+async def test_the_payment_listing_is_a_page_like_every_list(client: Client, admin: dict[str, str]) -> None:
+    _, order = await paid(client, admin)
+
+    listed = await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))
+
+    assert listed.status_code == 200, listed.text
+    assert listed.json().keys() == {"data", "nextCursor"}
+    assert listed.json()["nextCursor"] is None
+
+
+async def test_the_payment_listing_pages_through_every_attempt_oldest_first(
+    client: Client, admin: dict[str, str]
+) -> None:
+    _, order = await placed(client, admin)
+    url = f"/v1/orders/{order['id']}/payment"
+    attempts = [(await client.post(url, json=payment(order, DECLINED), headers=as_owner(order))).json()["paymentId"]
+                for _ in range(4)]  # fmt: skip
+    attempts.append((await client.post(url, json=payment(order), headers=as_owner(order))).json()["id"])
+
+    seen, cursor, pages = [], None, 0
+    while True:
+        params = {"limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(f"{url}s", params=params, headers=as_owner(order))).json()
+        seen += [p["id"] for p in page["data"]]
+        pages += 1
+        cursor = page["nextCursor"]
+        if cursor is None:
+            break
+
+    assert seen == attempts
+    assert pages == 3
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        pytest.param({"limit": 0}, id="limit-0"),
+        pytest.param({"limit": 101}, id="limit-101"),
+        pytest.param({"cursor": "not-a-cursor"}, id="garbage-cursor"),
+        pytest.param({"cursor": "eyJrIjoib3JkZXJzIiwidiI6MX0"}, id="another-lists-cursor"),
+    ],
+)
+async def test_a_bad_limit_or_cursor_for_the_payment_listing_is_a_422(
+    client: Client, admin: dict[str, str], params: dict[str, Any]
+) -> None:
+    _, order = await paid(client, admin)
+
+    response = await client.get(f"/v1/orders/{order['id']}/payments", params=params, headers=as_owner(order))
+
+    assert_problem(response, 422, "validation-error")
 
 
 async def test_a_retried_cancel_with_the_same_key_refunds_once(client: Client, admin: dict[str, str], db: Db) -> None:

@@ -130,7 +130,7 @@ async def test_a_successful_payment_approves_the_order_and_keeps_only_the_cards_
     stored = await use_cases.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
     assert stored.paid_at is not None
-    assert [r.payment for r in await use_cases.payments.of_order(ADMIN, order.id)] == [payment]
+    assert [r.payment for r in (await use_cases.payments.of_order(ADMIN, order.id)).items] == [payment]
     assert (payment.status, str(payment.amount), payment.amount.currency) == (PaymentStatus.SUCCEEDED, "150.00", "USD")
     assert (payment.card.last4, payment.card.masked) == ("4242", "************4242")
     assert SUCCEEDS not in repr(payment)
@@ -145,7 +145,7 @@ async def test_a_declined_card_is_refused_naming_the_failed_payment_and_the_orde
     with pytest.raises(PaymentDeclined) as declined:
         await pay(use_cases, order, DECLINED)
 
-    [failed] = [r.payment for r in await use_cases.payments.of_order(ADMIN, order.id)]
+    [failed] = [r.payment for r in (await use_cases.payments.of_order(ADMIN, order.id)).items]
     assert declined.value.details["payment_id"] == str(failed.id)
     assert failed.status is PaymentStatus.FAILED
     stored = await use_cases.orders.get(ADMIN, order.id)
@@ -165,7 +165,7 @@ async def test_after_a_declined_card_another_card_pays_the_order(use_cases: UseC
     payment = await pay(use_cases, order, SUCCEEDS)
 
     assert payment.status is PaymentStatus.SUCCEEDED
-    statuses = [r.payment.status for r in await use_cases.payments.of_order(ADMIN, order.id)]
+    statuses = [r.payment.status for r in (await use_cases.payments.of_order(ADMIN, order.id)).items]
     assert statuses == [PaymentStatus.FAILED, PaymentStatus.SUCCEEDED]
     stored = await use_cases.orders.get(ADMIN, order.id)
     assert (stored.status, stored.payment_status) == (OrderStatus.APPROVED, OrderPaymentStatus.PAID)
@@ -185,7 +185,7 @@ async def test_a_payment_that_is_not_the_orders_total_is_refused_and_records_not
     with pytest.raises(PaymentMismatch):
         await pay(use_cases, order, SUCCEEDS, amount=amount, currency=currency)
 
-    assert await use_cases.payments.of_order(ADMIN, order.id) == []
+    assert (await use_cases.payments.of_order(ADMIN, order.id)).items == []
     assert await use_cases.orders.get(ADMIN, order.id) == order
 
 
@@ -197,13 +197,13 @@ async def test_an_order_that_is_no_longer_placed_takes_no_payment(use_cases: Use
         await pay(use_cases, order, REFUNDS_LATER)
     if status != "APPROVED":
         await cancel(use_cases, order)
-    before = await use_cases.orders.get(ADMIN, order.id), await use_cases.payments.of_order(ADMIN, order.id)
+    before = await use_cases.orders.get(ADMIN, order.id), (await use_cases.payments.of_order(ADMIN, order.id)).items
 
     with pytest.raises(OrderNotPayable) as refused:
         await pay(use_cases, order, SUCCEEDS)
 
     assert refused.value.details["current_status"] == status
-    after = await use_cases.orders.get(ADMIN, order.id), await use_cases.payments.of_order(ADMIN, order.id)
+    after = await use_cases.orders.get(ADMIN, order.id), (await use_cases.payments.of_order(ADMIN, order.id)).items
     assert after == before
 
 

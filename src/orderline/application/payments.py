@@ -23,6 +23,7 @@ from orderline.application.errors import NotFound
 from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, PaymentGateway
 from orderline.application.idempotency import KeyClaim
 from orderline.application.ownership import can_see, locked_order
+from orderline.application.pagination import DEFAULT_LIMIT, Page, decode_id_cursor, page_of
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
 from orderline.application.principal import SYSTEM, Principal, Scope
 from orderline.application.refunds import Refunds, track_payment_status
@@ -38,6 +39,7 @@ log = structlog.get_logger("orderline.payments")
 GATEWAY_UNAVAILABLE = "gateway_unavailable"
 UNREACHABLE = ChargeOutcome(False, None, GATEWAY_UNAVAILABLE, "the payment gateway could not be reached")
 RECOVERY_BATCH = 100
+_CURSOR = "payments"
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,15 +106,20 @@ class Payments(UseCase):
             )
         return payment
 
-    async def of_order(self, principal: Principal, order_id: UUID) -> list[PaymentRecord]:
-        """The order's payments, oldest first, each with its refunds."""
+    async def of_order(
+        self, principal: Principal, order_id: UUID, *, limit: int = DEFAULT_LIMIT, cursor: str | None = None
+    ) -> Page[PaymentRecord]:
+        """A page of the order's payments, oldest first, each with its refunds."""
         principal.require(Scope.READ_ORDERS)
+        after = decode_id_cursor(_CURSOR, cursor) if cursor else None
         async with self._db.snapshot() as uow:
             order = await uow.orders.get(order_id)
             if order is None or not can_see(principal, order):
                 raise NotFound("order", order_id)
-            payments, refunds = await uow.payments.of_order(order_id), await uow.payments.refunds_of(order_id)
-        return [PaymentRecord(p, tuple(r for r in refunds if r.payment_id == p.id)) for p in payments]
+            payments, refunds = await uow.payments.find(order_id, limit, after), await uow.payments.refunds_of(order_id)
+        page = page_of(payments, limit, _CURSOR, lambda payment: str(payment.id))
+        return Page([PaymentRecord(p, tuple(r for r in refunds if r.payment_id == p.id)) for p in page.items],
+                    page.next_cursor)  # fmt: skip
 
     async def recover(self, limit: int = RECOVERY_BATCH) -> int:
         """Finish payments whose request died while the gateway was asked; how many were recorded.

@@ -14,7 +14,7 @@ from litestar import Litestar, Request, Router
 from litestar.datastructures import State
 from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsConfig, ProblemDetailsPlugin
 from litestar.response import Response
@@ -28,11 +28,13 @@ from orderline.http.access import SECURITY_SCHEME
 from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
+from orderline.http.api.home import home
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez
 from orderline.http.api.users import UserController, create_token
+from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import authentication_middleware
 from orderline.http.content_type import require_json_body
 from orderline.http.dependencies import PROVIDERS
@@ -94,7 +96,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         ],
     )
     return Litestar(
-        route_handlers=[v1],
+        route_handlers=[home, v1, swagger_ui_assets()],
         lifespan=[lifespan, rate_limits.lifespan],
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
@@ -107,7 +109,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             version=__version__,
             description="Order lifecycle service following the Modern Pet Store API's Store section.",
             path="/schema",
-            render_plugins=[JsonRenderPlugin(), SwaggerRenderPlugin()],
+            render_plugins=[JsonRenderPlugin(), swagger_ui()],
             components=Components(
                 security_schemes={
                     SECURITY_SCHEME: SecurityScheme(

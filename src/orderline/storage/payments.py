@@ -51,6 +51,14 @@ class SqlPaymentRepository:
                   ORDER BY created_at, id LIMIT :limit"""  # noqa: S608
         return [_payment(row) for row in await self._db.fetch_all(sql, {"before": started_before, "limit": limit})]
 
+    async def find(self, order_id: UUID, limit: int, after_id: UUID | None) -> list[Payment]:
+        after = "AND id > :after" if after_id is not None else ""
+        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id {after} ORDER BY id LIMIT :limit"  # noqa: S608
+        params: dict[str, Any] = {"order_id": order_id, "limit": limit + 1}
+        if after_id is not None:
+            params["after"] = after_id
+        return [_payment(row) for row in await self._db.fetch_all(sql, params)]
+
     async def add_refund(self, refund: Refund) -> None:
         sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS})
                   VALUES (:id, :payment_id, :order_id, :amount_minor, :currency, :status, :reference,

@@ -26,7 +26,7 @@ from orderline.http.api.examples import (
     REFUND_ID,
 )
 from orderline.http.api.orders import IfMatch, version_in
-from orderline.http.api.wire import CurrencyCode, DecimalString
+from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
@@ -214,17 +214,24 @@ class PaymentController(Controller):
         operation_id="listOrderPayments",
         summary="List an order's payments",
         description="Every payment attempt of the order, oldest first: the receipt of a SUCCEEDED one with "
-        "its refunds (and the gateway's refund reference), and the FAILED ones with the gateway's reason.",
+        "its refunds (and the gateway's refund reference), and the FAILED ones with the gateway's reason. "
+        "Keyset-paginated like every list: pass nextCursor back as cursor.",
         responses={
-            **success(200, list[PaymentOut], [PAYMENT_EXAMPLE], "the order's payments"),
+            **success(200, PageOut[PaymentOut], {"data": [PAYMENT_EXAMPLE], "nextCursor": None},
+                      "a page of the order's payments"),
             **problems("not-found", "unauthorized", "forbidden"),
         },
-    )
+    )  # fmt: skip
     async def list_payments(
-        self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
-    ) -> list[PaymentOut]:
-        records = await use_cases.payments.of_order(principal, order_id)
-        return [PaymentOut.of(record.payment, record.refunds) for record in records]
+        self,
+        order_id: FromPath[UUID],
+        use_cases: Injected[UseCases],
+        principal: Caller,
+        limit: Limit = 20,
+        cursor: Cursor = None,
+    ) -> PageOut[PaymentOut]:
+        page = await use_cases.payments.of_order(principal, order_id, limit=limit, cursor=cursor)
+        return PageOut([PaymentOut.of(record.payment, record.refunds) for record in page.items], page.next_cursor)
 
 
 @post(
