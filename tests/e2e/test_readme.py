@@ -70,7 +70,7 @@ def _environment(database_url: str) -> dict[str, str]:
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     """`orderline serve --demo` on a free port and a new SQLite file, as ./scripts/serve starts it."""
     folder = tmp_path_factory.mktemp("readme")
-    environment = _environment(f"sqlite:///{folder / 'orderline.db'}")
+    environment = _environment("sqlite:///./orderline.db")  # ./scripts/serve's default, in the session's folder
     port = _free_port()
     command = [sys.executable, "-m", "orderline", "serve", "--demo", "--port", str(port)]
     log = (folder / "serve.log").open("w")  # a file, not a pipe nobody reads: its log cannot stall the server
