@@ -87,6 +87,82 @@ async def test_a_failure_opens_the_circuit(breaker: CircuitBreaker, dependency: 
     assert breaker.state is CircuitState.OPEN
 
 
+async def test_a_failure_while_calls_made_after_it_are_answered_leaves_the_circuit_closed(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    fail_now = asyncio.Event()
+
+    async def failing_late() -> str:
+        await fail_now.wait()
+        raise ConnectionError("no answer in time")
+
+    late = asyncio.create_task(breaker.call(failing_late))
+    await asyncio.sleep(0)
+    clock.now += 0.01
+    await breaker.call(Dependency())
+    clock.now += 0.04
+
+    fail_now.set()
+    with pytest.raises(ConnectionError):
+        await late
+
+    assert breaker.state is CircuitState.CLOSED
+
+
+async def test_a_failure_opens_the_circuit_when_nothing_was_answered_since_the_failed_call_began(
+    breaker: CircuitBreaker, dependency: Dependency, clock: ManualClock
+) -> None:
+    await breaker.call(dependency)
+    clock.now += 0.01
+
+    await fail_once(breaker, dependency)
+
+    assert breaker.state is CircuitState.OPEN
+
+
+async def test_a_failure_while_other_calls_wait_opens_the_circuit_once_they_have_all_failed_too(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    fail_now = asyncio.Event()
+
+    async def failing_later() -> str:
+        await fail_now.wait()
+        raise ConnectionError("no answer")
+
+    waiting = asyncio.create_task(breaker.call(failing_later))
+    await asyncio.sleep(0)
+    clock.now += 0.01
+    await fail_once(breaker, Dependency())
+    states = [breaker.state]
+
+    fail_now.set()
+    with pytest.raises(ConnectionError):
+        await waiting
+    states.append(breaker.state)
+
+    assert states == [CircuitState.CLOSED, CircuitState.OPEN]
+
+
+async def test_a_failure_is_forgiven_when_a_call_that_waited_with_it_is_answered(
+    breaker: CircuitBreaker, clock: ManualClock
+) -> None:
+    answer_now = asyncio.Event()
+
+    async def answering_later() -> str:
+        await answer_now.wait()
+        return "answer"
+
+    waiting = asyncio.create_task(breaker.call(answering_later))
+    await asyncio.sleep(0)
+    clock.now += 0.01
+    await fail_once(breaker, Dependency())
+
+    answer_now.set()
+    await waiting
+
+    assert breaker.state is CircuitState.CLOSED
+
+
 async def test_an_open_circuit_refuses_calls_without_making_them(
     breaker: CircuitBreaker, dependency: Dependency, clock: ManualClock
 ) -> None:
@@ -208,19 +284,30 @@ async def test_calls_that_fail_together_open_the_circuit_once(
     assert [log["event"] for log in logs] == ["circuit open: calls fail fast until a trial call succeeds"]
 
 
-async def test_a_late_success_of_a_call_made_before_the_circuit_opened_leaves_it_open(
-    breaker: CircuitBreaker, dependency: Dependency
+async def test_a_late_answer_of_a_call_made_before_the_circuit_opened_leaves_it_open(
+    breaker: CircuitBreaker, clock: ManualClock
 ) -> None:
-    answer_now = asyncio.Event()
+    fail_waiter, answer_late = asyncio.Event(), asyncio.Event()
 
-    async def late_answer() -> str:
-        await answer_now.wait()
+    async def failing_later() -> str:
+        await fail_waiter.wait()
+        raise ConnectionError("no answer")
+
+    async def answering_late() -> str:
+        await answer_late.wait()
         return "late answer"
 
-    late = asyncio.create_task(breaker.call(late_answer))
+    waiter = asyncio.create_task(breaker.call(failing_later))
     await asyncio.sleep(0)
-    await fail_once(breaker, dependency)
-    answer_now.set()
+    clock.now += 0.01
+    await fail_once(breaker, Dependency())
+    late = asyncio.create_task(breaker.call(answering_late))
+    await asyncio.sleep(0)
+    fail_waiter.set()
+    with pytest.raises(ConnectionError):
+        await waiter
+
+    answer_late.set()
 
     assert await late == "late answer"
     assert breaker.state is CircuitState.OPEN

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import enum
+import itertools
+import math
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import TypeVar
 
 import structlog
@@ -27,13 +30,17 @@ class CircuitOpen(Exception):
 
 
 class CircuitBreaker:
-    """Closed until a call fails; then open for ``cooldown`` seconds; then half-open: one trial call decides.
+    """Closed until the dependency fails; then open for ``cooldown`` seconds; then half-open: one trial call decides.
 
-    One failure opens the circuit: a caller that may fail open (go on without the answer) loses little
-    by skipping the dependency for a cooldown, and gains that no other call waits on it meanwhile.
-    Only the trial's outcome changes a half-open circuit; a call made before the circuit opened and
-    answering late changes nothing. Opening logs an error and closing an info line, once per outage;
-    the trials in between log at debug level.
+    The dependency fails when a call fails and no call is answered from the moment it began until every
+    call in flight with it has ended. An answer in that time shows the dependency was answering, and the
+    failure belongs to that call (its connection, or a process too busy to read the answer in time); a
+    frozen dependency answers none of them, and the circuit opens within one call's wait. Only the trial
+    changes a circuit that has opened; a call made before and answering late changes nothing.
+
+    A caller that may fail open (go on without the answer) loses little by skipping the dependency for a
+    cooldown, and gains that no call waits on it meanwhile. Opening logs an error and closing an info
+    line, once per outage; the trials in between log at debug level.
     """
 
     def __init__(
@@ -50,6 +57,10 @@ class CircuitBreaker:
         self._clock = clock
         self._open_until: float | None = None
         self._trial_running = False
+        self._last_answer_at = -math.inf
+        self._numbers = itertools.count()
+        self._in_flight: set[int] = set()  # calls made while closed, not ended yet
+        self._suspicion: _Suspicion | None = None
 
     @property
     def state(self) -> CircuitState:
@@ -61,22 +72,28 @@ class CircuitBreaker:
 
     async def call(self, operation: Callable[[], Awaitable[T]]) -> T:
         """``operation()``'s answer, or CircuitOpen at once when the circuit does not allow the call."""
-        trial = self._admit()
+        if self._admit_trial():
+            return await self._trial(operation)
+        number, began = next(self._numbers), self._clock()
+        self._in_flight.add(number)
         try:
             answer = await operation()
         except self._failures as exc:
-            self._failed(trial, exc)
+            self._in_flight.discard(number)
+            if self._suspicion is None and self._last_answer_at < began and self._open_until is None:
+                self._suspicion = _Suspicion(_text(exc), set(self._in_flight))
+            self._judge()
             raise
         except BaseException:
-            # Cancelled, or our own mistake: no verdict on the dependency, so the next call may try.
-            if trial:
-                self._trial_running = False
+            self._in_flight.discard(number)  # cancelled, or our own mistake: no verdict on the dependency
+            self._judge()
             raise
-        if trial:
-            self._close()
+        self._in_flight.discard(number)
+        self._last_answer_at = self._clock()
+        self._suspicion = None  # the dependency answered: whatever failed meanwhile, it was not down
         return answer
 
-    def _admit(self) -> bool:
+    def _admit_trial(self) -> bool:
         """Whether the call is the half-open trial; CircuitOpen when it may not be made at all."""
         state = self.state
         if state is CircuitState.CLOSED:
@@ -87,22 +104,45 @@ class CircuitBreaker:
         log.debug("circuit half-open: one trial call", circuit=self.name)
         return True
 
-    def _failed(self, trial: bool, exc: BaseException) -> None:
-        error = f"{type(exc).__name__}: {exc}"
-        if trial:
+    async def _trial(self, operation: Callable[[], Awaitable[T]]) -> T:
+        try:
+            answer = await operation()
+        except self._failures as exc:
             self._trial_running = False
             self._open_until = self._clock() + self._cooldown
-            log.debug("circuit open again: the trial call failed", circuit=self.name, error=error)
-        elif self._open_until is None:
-            self._open_until = self._clock() + self._cooldown
-            log.error(
-                "circuit open: calls fail fast until a trial call succeeds",
-                circuit=self.name,
-                trial_every_seconds=self._cooldown,
-                error=error,
-            )
-
-    def _close(self) -> None:
+            log.debug("circuit open again: the trial call failed", circuit=self.name, error=_text(exc))
+            raise
+        except BaseException:
+            self._trial_running = False  # no verdict: the next call is the trial
+            raise
         self._trial_running = False
         self._open_until = None
+        self._last_answer_at = self._clock()
         log.info("circuit closed: calls go through again", circuit=self.name)
+        return answer
+
+    def _judge(self) -> None:
+        """Open the circuit once every call in flight with the suspected failure has ended unanswered."""
+        suspicion = self._suspicion
+        if suspicion is None or not suspicion.waiting.isdisjoint(self._in_flight):
+            return
+        self._suspicion = None
+        self._open_until = self._clock() + self._cooldown
+        log.error(
+            "circuit open: calls fail fast until a trial call succeeds",
+            circuit=self.name,
+            trial_every_seconds=self._cooldown,
+            error=suspicion.error,
+        )
+
+
+@dataclass(slots=True)
+class _Suspicion:
+    """A failure with no answer since its call began, waiting for the calls that were in flight with it."""
+
+    error: str
+    waiting: set[int]
+
+
+def _text(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
