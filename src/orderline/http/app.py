@@ -118,6 +118,6 @@ def create_app(settings: Settings, open_services: Callable[[], Awaitable[Service
                 }
             ),
         ),
-        state=State({"problem_base_uri": base}),
+        state=State({"problem_base_uri": base, "rate_limits": rate_limits}),
         logging_config=None,
     )
