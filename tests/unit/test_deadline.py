@@ -17,13 +17,15 @@ SECONDS = 0.05
 
 
 class Remote:
-    """A remote call that answers when the test says so, and remembers whether it was cancelled."""
+    """A remote call that answers when the test says so, and remembers whether it was made and cancelled."""
 
     def __init__(self) -> None:
         self.answer_now = asyncio.Event()
+        self.called = False
         self.cancelled = False
 
     async def __call__(self) -> str:
+        self.called = True
         try:
             await self.answer_now.wait()
         except asyncio.CancelledError:
@@ -85,16 +87,32 @@ async def test_a_deadline_the_process_overslept_is_given_once_more() -> None:
     assert answer == "answer"
 
 
-async def test_a_call_that_waited_for_a_free_slot_past_its_deadline_has_no_verdict_on_the_remote() -> None:
+async def test_a_wait_for_a_slot_the_process_overslept_is_given_once_more() -> None:
+    loop = asyncio.get_running_loop()
     deadline = Deadline(SECONDS, slots=1)
-    holding = asyncio.create_task(deadline.run(Remote()))
+    holding, waiting = Remote(), Remote()
+    waiting.answer_now.set()
+    calls = [asyncio.create_task(deadline.run(remote)) for remote in (holding, waiting)]
     await asyncio.sleep(0)
+    loop.call_later(SECONDS / 2, holding.answer_now.set)
 
-    with pytest.raises(NoFreeSlot, match=r"all 1 slots stayed in use for 0\.05 s"):
-        await deadline.run(Remote())
+    time.sleep(SECONDS * 4)  # noqa: ASYNC251  # the stall, in which the slot became free
+    answers = await asyncio.gather(*calls)
 
-    with pytest.raises(DeadlineExceeded):
-        await holding
+    assert answers == ["answer", "answer"]
+
+
+async def test_a_call_that_found_no_free_slot_in_time_is_told_so_and_never_made() -> None:
+    deadline = Deadline(SECONDS, slots=1)
+    holding, next_in_line, too_late = Remote(), Remote(), Remote()
+    calls = [asyncio.create_task(deadline.run(remote)) for remote in (holding, next_in_line, too_late)]
+
+    outcomes = await asyncio.gather(*calls, return_exceptions=True)
+
+    assert isinstance(outcomes[0], DeadlineExceeded)
+    assert isinstance(outcomes[2], NoFreeSlot)
+    assert str(outcomes[2]) == "all 1 slots stayed in use for 0.05 s"
+    assert not too_late.called
 
 
 async def test_a_call_takes_the_slot_another_call_leaves() -> None:

@@ -18,14 +18,17 @@ class NoFreeSlot(Exception):
 
 
 class Deadline:
-    """Runs each call within ``seconds``, at most ``slots`` of them at once (waiting for a slot counts).
+    """Runs each call within ``seconds``, at most ``slots`` of them at once; waiting for a slot has its own ``seconds``.
 
-    The deadline is timed by this process, which can stall (a busy event loop, a garbage collection, the
-    CPU taken by another process) while the remote answers in time, or before the call was even sent:
+    Waiting for a slot is apart from the call's deadline, so that a call that got its slot late is not
+    judged on the time others held it. The call's deadline is timed by this process, which can stall (a
+    busy event loop, a garbage collection, the CPU taken by another process) while the remote answers in
+    time, or before the call was even sent. So:
     - not asyncio.timeout: after a stall the deadline and the answer come due in the same turn of the
       loop, and asyncio.timeout cancels a call whose answer has arrived. The call runs as a task of its
       own instead, and an answer that has arrived wins;
-    - a deadline this process overslept by half its length or more (it stalled) is given once more.
+    - a deadline this process overslept by half its length or more (it stalled) is given once more,
+      for the slot as for the call.
     """
 
     def __init__(self, seconds: float, *, slots: int) -> None:
@@ -34,17 +37,29 @@ class Deadline:
         self._slot_count = slots
 
     async def run(self, command: Callable[[], Awaitable[T]]) -> T:
-        """``command()``'s answer or error; DeadlineExceeded or NoFreeSlot when it took too long."""
-        started = False
+        """``command()``'s answer or error; NoFreeSlot or DeadlineExceeded when either wait ran out."""
+        await self._take_slot()
+        try:
+            return await self._within_deadline(command)
+        finally:
+            self._slots.release()
 
-        async def in_a_slot() -> T:
-            nonlocal started
-            async with self._slots:
-                started = True
-                return await command()
-
+    async def _take_slot(self) -> None:
         loop = asyncio.get_running_loop()
-        call = asyncio.ensure_future(in_a_slot())
+        for _ in range(2):  # the second wait only when this process overslept the first
+            due = loop.time() + self.seconds
+            try:
+                async with asyncio.timeout(self.seconds):
+                    await self._slots.acquire()  # gives the slot back if cancelled just as it got one
+                return
+            except TimeoutError:
+                if loop.time() - due < self.seconds / 2:
+                    break
+        raise NoFreeSlot(f"all {self._slot_count} slots stayed in use for {self.seconds} s")
+
+    async def _within_deadline(self, command: Callable[[], Awaitable[T]]) -> T:
+        loop = asyncio.get_running_loop()
+        call = asyncio.ensure_future(command())
         try:
             due = loop.time() + self.seconds
             await asyncio.wait({call}, timeout=self.seconds)
@@ -54,8 +69,6 @@ class Deadline:
             if not call.done():
                 call.cancel()
                 await asyncio.wait({call})
-        if not call.cancelled():
-            return call.result()
-        if not started:
-            raise NoFreeSlot(f"all {self._slot_count} slots stayed in use for {self.seconds} s")
-        raise DeadlineExceeded(f"no answer within {self.seconds} s")
+        if call.cancelled():
+            raise DeadlineExceeded(f"no answer within {self.seconds} s")
+        return call.result()
