@@ -69,6 +69,8 @@ class Deadline:
             if not call.done():
                 call.cancel()
                 await asyncio.wait({call})
+            if call.done() and not call.cancelled():
+                call.exception()  # retrieved, even when this wait is itself cancelled; result() raises it below
         if call.cancelled():
             raise DeadlineExceeded(f"no answer within {self.seconds} s")
         return call.result()
