@@ -55,6 +55,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Unset: counters in this process's memory. Set (redis://...): shared by every process using it.
     redis_url: str | None = None
     redis_key_prefix: str = "orderline:"
+    # Seconds a request waits for Redis to answer (connecting included). A same-datacentre Redis answers
+    # in about a millisecond; 50 ms leaves room for a slow moment without letting a sick Redis slow the
+    # service (ADR 0009).
+    redis_timeout: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.05
+    # After Redis fails, seconds during which requests pass uncounted without asking it; then one trial.
+    redis_cooldown: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
     # Payments: the gateway adapter ("test": the built-in test gateway, whose cards choose the outcome).
     payment_gateway: Literal["test"] = "test"
     # Seconds after which the test gateway settles an asynchronous refund (cards ...3220 and ...5126).

@@ -12,7 +12,8 @@ from orderline.application.errors import Unauthenticated
 from orderline.application.principal import ANONYMOUS, Principal, PrincipalKind
 from orderline.config import RATE_LIMIT_GROUPS, Settings, SettingsError, parse_rate_limits
 from orderline.http.auth import identity_of
-from orderline.http.rate_limit import Decision, MemoryLimiter, group_of
+from orderline.http.counters import Decision, MemoryLimiter
+from orderline.http.rate_limit import group_of
 
 
 class ManualClock:
@@ -74,6 +75,28 @@ def test_an_empty_redis_url_means_no_redis() -> None:
     settings = Settings.load({"ORDERLINE_REDIS_URL": ""})
 
     assert not settings.redis_url
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("ORDERLINE_REDIS_TIMEOUT", "0"),
+        ("ORDERLINE_REDIS_TIMEOUT", "-0.05"),
+        ("ORDERLINE_REDIS_TIMEOUT", "10.5"),
+        ("ORDERLINE_REDIS_TIMEOUT", "soon"),
+        ("ORDERLINE_REDIS_COOLDOWN", "0"),
+        ("ORDERLINE_REDIS_COOLDOWN", "3601"),
+    ],
+)
+def test_a_redis_timeout_or_cooldown_out_of_range_is_refused_at_start_up(variable: str, value: str) -> None:
+    with pytest.raises(SettingsError, match=variable.removeprefix("ORDERLINE_").lower()):
+        Settings.load({variable: value})
+
+
+def test_the_redis_timeout_and_cooldown_are_read_in_seconds() -> None:
+    settings = Settings.load({"ORDERLINE_REDIS_TIMEOUT": "0.02", "ORDERLINE_REDIS_COOLDOWN": "30"})
+
+    assert (settings.redis_timeout, settings.redis_cooldown) == (0.02, 30.0)
 
 
 # The in-memory fixed window

@@ -120,6 +120,6 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
                 }
             ),
         ),
-        state=State({"problem_base_uri": base}),
+        state=State({"problem_base_uri": base, "rate_limits": rate_limits}),
         logging_config=None,
     )
