@@ -9,6 +9,7 @@ import os
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
@@ -89,23 +90,98 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         parse_trusted_proxies(self.trusted_proxies)
         check_secrets(self)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
-            raise SettingsError("redis_url: expected redis://HOST[:PORT][/DB], rediss://... or unix://PATH")
+            raise SettingsError("ORDERLINE_REDIS_URL: expected redis://HOST[:PORT][/DB], rediss://... or unix://PATH")
 
     @classmethod
     def load(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
-        """Environment first, then explicit overrides (CLI flags) that are not None."""
-        env = os.environ if environ is None else environ
-        fields = set(cls.__struct_fields__)
-        values: dict[str, Any] = {
-            name.removeprefix(PREFIX).lower(): value
-            for name, value in env.items()
-            if name.startswith(PREFIX) and name.removeprefix(PREFIX).lower() in fields
-        }
-        values.update({k: v for k, v in overrides.items() if v is not None})
+        """Environment first (an empty variable counts as unset), then explicit overrides (CLI flags) that
+        are not None. A refusal names the variable or the flag, and says what it accepts."""
+        values = {**from_environment(os.environ if environ is None else environ), **flags(overrides)}
         try:
             return msgspec.convert(values, cls, strict=False)
         except msgspec.ValidationError as exc:
-            raise SettingsError(f"invalid setting: {exc}") from None
+            raise SettingsError(_explain(str(exc), values, flags(overrides))) from None
+
+
+def variable(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def from_environment(environ: Mapping[str, str]) -> dict[str, str]:
+    """The settings the environment sets, by field name."""
+    fields = set(Settings.__struct_fields__)
+    return {
+        name.removeprefix(PREFIX).lower(): value
+        for name, value in environ.items()
+        if name.startswith(PREFIX) and name.removeprefix(PREFIX).lower() in fields and value != ""
+    }
+
+
+def flags(overrides: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: value for name, value in overrides.items() if value is not None}
+
+
+# Values never shown, in messages or in `orderline config show`; URLs are shown without their password.
+SECRETS = frozenset({"jwt_secret", "jwt_previous_secrets", "test_gateway_secret"})
+URLS = frozenset({"database_url", "redis_url", "jwt_jwks_url"})
+_AT_FIELD = re.compile(r"(?P<problem>.*) - at `\$\.(?P<field>\w+)`")
+
+
+def _explain(message: str, values: Mapping[str, Any], from_flags: Mapping[str, Any]) -> str:
+    """msgspec's refusal (``Expected `int` <= 65535 - at `$.port```) as one line an operator can act on."""
+    found = _AT_FIELD.fullmatch(message)
+    if found is None:  # a check of our own, which already names the variable
+        return message
+    field = found["field"]
+    name = f"--{field.replace('_', '-')}" if field in from_flags else variable(field)
+    given = "" if field in SECRETS else f"={values.get(field)!s}"
+    return f"{name}{given} is not accepted: expected {accepted(field)}"
+
+
+def shown(field: str, value: Any) -> str:
+    """A setting's value as `orderline config show` prints it: secrets masked, URLs without their password."""
+    if value is None or value == "":
+        return "(unset)"
+    if field in SECRETS:
+        return "******** (set)"
+    if field in URLS:
+        return _without_password(str(value))
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _without_password(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    return url.replace(f":{parts.password}@", ":***@", 1)
+
+
+def accepted(field: str) -> str:
+    """What a setting accepts, in words, from its declared type and bounds."""
+    info = msgspec.inspect.type_info(Settings)
+    assert isinstance(info, msgspec.inspect.StructType)
+    [declared] = [f for f in info.fields if f.name == field]
+    return _words(declared.type)
+
+
+def _words(kind: msgspec.inspect.Type) -> str:
+    if isinstance(kind, msgspec.inspect.UnionType):
+        known = [_words(t) for t in kind.types if not isinstance(t, msgspec.inspect.NoneType)]
+        return " or ".join(known) + ", or nothing (unset)"
+    if isinstance(kind, msgspec.inspect.BoolType):
+        return "true or false (or 1 or 0)"
+    if isinstance(kind, msgspec.inspect.LiteralType):
+        return "one of " + ", ".join(map(str, kind.values))
+    if isinstance(kind, msgspec.inspect.IntType | msgspec.inspect.FloatType):
+        number = "a whole number" if isinstance(kind, msgspec.inspect.IntType) else "a number"
+        if kind.ge is not None and kind.le is not None:
+            return f"{number} from {kind.ge} to {kind.le}"
+        low = f"above {kind.gt}" if kind.gt is not None else f"at least {kind.ge}" if kind.ge is not None else ""
+        high = f"at most {kind.le}" if kind.le is not None else ""
+        return f"{number} " + ", ".join(filter(None, [low, high]))
+    return "text"
 
 
 def check_secrets(settings: Settings) -> None:
@@ -150,12 +226,16 @@ def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:
     for entry in filter(None, (part.strip() for part in text.split(","))):
         match = _RATE.fullmatch(entry)
         if match is None or not (int(match["requests"]) > 0 and 0 < int(match["window"]) <= 86400):
-            raise SettingsError(f"rate_limits: {entry!r} is not GROUP=REQUESTS/SECONDS (each > 0, at most a day)")
+            raise SettingsError(
+                f"ORDERLINE_RATE_LIMITS: {entry!r} is not GROUP=REQUESTS/SECONDS (each > 0, at most a day)"
+            )
         group = match["group"]
         if group not in RATE_LIMIT_GROUPS:
-            raise SettingsError(f"rate_limits: no group {group!r}; the groups are {', '.join(RATE_LIMIT_GROUPS)}")
+            raise SettingsError(
+                f"ORDERLINE_RATE_LIMITS: no group {group!r}; the groups are {', '.join(RATE_LIMIT_GROUPS)}"
+            )
         if group in named:
-            raise SettingsError(f"rate_limits: {group!r} is given twice")
+            raise SettingsError(f"ORDERLINE_RATE_LIMITS: {group!r} is given twice")
         named.add(group)
         limits[group] = (int(match["requests"]), int(match["window"]))
     return limits

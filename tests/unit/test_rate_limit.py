@@ -67,7 +67,7 @@ def test_an_unusable_rate_limit_setting_is_refused_at_start_up(value: str, compl
 
 
 def test_a_redis_url_must_name_redis() -> None:
-    with pytest.raises(SettingsError, match="redis_url"):
+    with pytest.raises(SettingsError, match="ORDERLINE_REDIS_URL"):
         Settings.load({"ORDERLINE_REDIS_URL": "http://127.0.0.1:6379"})
 
 

@@ -138,6 +138,22 @@ class Users(UseCase):
             await uow.commit()
         return user
 
+    async def set_password(self, principal: Principal, username: str, password: str) -> User:
+        """Set an account's password (admin, or the operator at the command line); its tokens stay valid."""
+        principal.require(Scope.ADMIN)
+        async with self._db.transaction() as uow:
+            found = await uow.users.get_by_username(username.lower())
+            if found is None or found.status is UserStatus.DELETED:
+                raise NotFound("user", username)
+            user = await _live(uow.users, found.id)
+            user.password_hash = await self._hash(check_password(password, user.username))
+            user.updated_at, user.version = self._clock.now(), user.version + 1
+            await uow.users.save(user)
+            record = Record(Action.USER_UPDATED, EntityType.USER, user.id, {"password": "changed"})
+            await self._record(uow, principal, record)
+            await uow.commit()
+        return user
+
     async def delete(self, principal: Principal, user_id: UUID) -> None:
         """Close an account: its tokens stop working at once; its orders stay, without the person."""
         _require_self_or_admin(principal, user_id, Scope.WRITE_USER)

@@ -1,0 +1,61 @@
+"""`orderline keys`: API keys for machine clients — created (shown once), listed, revoked."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from uuid import UUID
+
+import typer
+
+from orderline.application.api_keys import parse_scopes
+from orderline.application.errors import ApplicationError
+from orderline.cli.common import DatabaseOption, database_of, fail, settings_of, with_use_cases
+
+group = typer.Typer(no_args_is_help=True, help="API keys for machine clients")
+
+
+@group.command("create")
+def create_key(
+    scopes: Annotated[str, typer.Option(help="comma-separated, e.g. read:orders,write:orders")],
+    name: Annotated[str, typer.Option(help="what the key is for")] = "unnamed",
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create a key; the key itself is printed once, alone on the last line."""
+    settings = settings_of(database_url=database_url)
+    try:
+        wanted = parse_scopes(scopes.split(","))
+    except ApplicationError as exc:
+        fail(str(exc))
+    key, secret = with_use_cases(settings, lambda s: s.api_keys.create(name, wanted))
+    typer.echo(
+        f"created API key {key.id} ({name}) with scopes {','.join(sorted(key.scopes))} in {database_of(settings)}"
+    )
+    typer.echo("store it now: it cannot be shown again")
+    typer.echo(secret)
+
+
+@group.command("list")
+def list_keys(database_url: DatabaseOption = None) -> None:
+    """List keys (never their secrets)."""
+    settings = settings_of(database_url=database_url)
+    found = with_use_cases(settings, lambda s: s.api_keys.list())
+    typer.echo(f"API keys in {database_of(settings)}:")
+    typer.echo(f"{'id':36}  {'prefix':10}  {'status':7}  {'name':20}  scopes")
+    for key in found:
+        status = "revoked" if key.revoked_at else "active"
+        scopes = ",".join(sorted(key.scopes))
+        typer.echo(f"{key.id!s:36}  {key.prefix:10}  {status:7}  {key.name:20}  {scopes}")
+
+
+@group.command("revoke")
+def revoke_key(
+    key_id: Annotated[str, typer.Argument(help="the key's id")], database_url: DatabaseOption = None
+) -> None:
+    """Revoke a key; requests with it are refused from then on."""
+    settings = settings_of(database_url=database_url)
+    try:
+        parsed = UUID(key_id)
+    except ValueError:
+        fail(f"{key_id!r} is not a key id (a UUID; see `orderline keys list`)")
+    with_use_cases(settings, lambda s: s.api_keys.revoke(parsed))
+    typer.echo(f"revoked API key {parsed} in {database_of(settings)}")

@@ -1,0 +1,66 @@
+"""`orderline serve` and `orderline migrate`: run the service, and bring its database to the newest schema."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Annotated
+
+import typer
+
+from orderline import __version__, bootstrap
+from orderline.application.demo import DEMO_PETS
+from orderline.application.principal import SYSTEM
+from orderline.application.use_cases import UseCases
+from orderline.cli.common import DatabaseOption, database_of, fail, log, settings_of, with_use_cases
+from orderline.config import Settings
+from orderline.http.app import create_app
+from orderline.server import runner
+from orderline.storage.migrate import upgrade
+
+
+def serve_epilog() -> str:
+    defaults = Settings()
+    return (
+        "Also from the environment, with their defaults:"
+        f" ORDERLINE_REQUEST_TIMEOUT={defaults.request_timeout:g} (seconds a client has to send a complete request),"
+        " ORDERLINE_MAX_CONNECTIONS unset (as many as the file-descriptor limit leaves room for),"
+        f" ORDERLINE_SHUTDOWN_GRACE={defaults.shutdown_grace} (seconds SIGTERM waits for requests in flight),"
+        " ORDERLINE_TRUSTED_PROXIES unset (no proxy's X-Forwarded-For is believed)."
+        " `orderline config show` prints every setting in effect; the README lists them all."
+    )
+
+
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="address to listen on", show_default="$ORDERLINE_HOST or 127.0.0.1")
+    ] = None,
+    port: Annotated[int | None, typer.Option(help="port to listen on", show_default="$ORDERLINE_PORT or 8000")] = None,
+    database_url: DatabaseOption = None,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="add a demo catalogue to an empty shop", show_default="off")
+    ] = False,
+) -> None:
+    """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
+    settings = settings_of(host=host, port=port, database_url=database_url)
+    with_use_cases(settings, lambda use_cases: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
+    log.info("starting", version=__version__, database=str(database_of(settings)))
+
+    async def open_use_cases() -> UseCases:
+        use_cases = await bootstrap.build(settings)
+        if demo:
+            added = await use_cases.catalogue.add_unless_stocked(SYSTEM, DEMO_PETS)
+            log.info("demo catalogue", pets_added=added)
+        return use_cases
+
+    runner.serve(create_app(settings, open_use_cases), settings)
+
+
+def migrate(database_url: DatabaseOption = None) -> None:
+    """Bring the database to the newest schema."""
+    settings = settings_of(database_url=database_url)
+    url = database_of(settings)
+    try:
+        upgrade(url)
+    except OSError as exc:
+        fail(f"cannot use the database {url}: {exc}")
+    typer.echo(f"{url} is at the newest schema")

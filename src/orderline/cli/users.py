@@ -1,0 +1,94 @@
+"""`orderline users`: accounts made, listed and given a new password by the operator at the command line."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from orderline.application.ports import UserQuery
+from orderline.application.principal import SYSTEM
+from orderline.application.use_cases import UseCases
+from orderline.application.users import Registration
+from orderline.cli.common import DatabaseOption, database_of, fail, settings_of, with_use_cases
+from orderline.domain.errors import DomainError
+from orderline.domain.user import Role, User, UserStatus
+
+group = typer.Typer(no_args_is_help=True, help="user accounts")
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from standard input (required)")
+]
+_PAGE = 100
+
+
+def _password(password_stdin: bool) -> str:
+    if not password_stdin:
+        fail("pass --password-stdin and send the password on standard input (it must not appear in `ps`)")
+    return sys.stdin.readline().rstrip("\r\n")
+
+
+@group.command("create")
+def create_user(
+    username: Annotated[str, typer.Option(help="3 to 32 letters, digits, '.', '_' or '-'")],
+    email: Annotated[str, typer.Option(help="the account's email address")],
+    password_stdin: PasswordStdin = False,
+    admin: Annotated[bool, typer.Option("--admin", help="an administrator (scope admin), e.g. the first one")] = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Create an account; the password comes from standard input, never from the command line."""
+    password = _password(password_stdin)
+    settings = settings_of(database_url=database_url)
+    registration = Registration(username, email, password)
+    role = Role.ADMIN if admin else Role.CUSTOMER
+    try:
+        user = with_use_cases(settings, lambda s: s.users.register(SYSTEM, registration, role))
+    except DomainError as exc:
+        fail(str(exc))
+    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id}) in {database_of(settings)}")
+
+
+@group.command("list")
+def list_users(
+    role: Annotated[Role | None, typer.Option(case_sensitive=False, help="only this role")] = None,
+    status: Annotated[UserStatus | None, typer.Option(case_sensitive=False, help="only this status")] = None,
+    search: Annotated[str | None, typer.Option(help="a prefix of the username or the email")] = None,
+    database_url: DatabaseOption = None,
+) -> None:
+    """List accounts, oldest first (never their passwords)."""
+    settings = settings_of(database_url=database_url)
+    query = UserQuery(status=status, role=role, search=search, limit=_PAGE)
+    found = with_use_cases(settings, lambda s: _every_user(s, query))
+    typer.echo(f"users in {database_of(settings)}:")
+    typer.echo(f"{'id':36}  {'username':32}  {'role':8}  {'status':9}  {'created':20}  email")
+    for user in found:
+        created = f"{user.created_at:%Y-%m-%dT%H:%M:%SZ}"
+        typer.echo(f"{user.id!s:36}  {user.username:32}  {user.role:8}  {user.status:9}  {created:20}  {user.email}")
+
+
+async def _every_user(use_cases: UseCases, query: UserQuery) -> list[User]:
+    found: list[User] = []
+    cursor: str | None = None
+    while True:
+        page = await use_cases.users.list(SYSTEM, query, cursor=cursor)
+        found.extend(page.items)
+        if page.next_cursor is None:
+            return found
+        cursor = page.next_cursor
+
+
+@group.command("set-password")
+def set_password(
+    username: Annotated[str, typer.Argument(help="whose password")],
+    password_stdin: PasswordStdin = False,
+    database_url: DatabaseOption = None,
+) -> None:
+    """Give an account a new password, read from standard input (e.g. a locked-out administrator)."""
+    password = _password(password_stdin)
+    settings = settings_of(database_url=database_url)
+    try:
+        user = with_use_cases(settings, lambda s: s.users.set_password(SYSTEM, username, password))
+    except DomainError as exc:
+        fail(str(exc))
+    typer.echo(f"set a new password for {user.username} ({user.id}) in {database_of(settings)}")
