@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
@@ -11,7 +11,8 @@ import httpx
 from litestar import Litestar
 from uuid_utils.compat import uuid7
 
-from orderline.application.ports import Clock, IdGenerator, PasswordHasher
+from orderline.application.business_events import BusinessCounts, BusinessLog
+from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
 from orderline.gateways import testmode
@@ -46,14 +47,20 @@ async def build(
     ids: IdGenerator | None = None,
     hasher: PasswordHasher | None = None,
     http: httpx.AsyncClient | None = None,
+    observers: Sequence[CommitObserver] = (),
 ) -> UseCases:
-    """Open the database (migrating an embedded SQLite file first) and wire the use cases."""
+    """Open the database (migrating an embedded SQLite file first) and wire the use cases.
+
+    What each transaction committed goes to the business-event log line, the counts /metrics shows,
+    and ``observers``.
+    """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
         raise SettingsError("ORDERLINE_JWT_JWKS_URL needs ORDERLINE_JWT_ISSUER too")
     if url.dialect == "sqlite":
         await upgrade_async(url)
-    db = await open_database(url, pool_size=settings.db_pool_size)
+    counts = BusinessCounts()
+    db = await open_database(url, pool_size=settings.db_pool_size, observers=(BusinessLog(), counts, *observers))
     clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)
@@ -80,6 +87,7 @@ async def build(
         external=external,
         on_close=on_close,
         customer_erasure=settings.customer_erasure,
+        counts=counts,
     )
 
 

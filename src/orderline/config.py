@@ -53,6 +53,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     test_gateway_secret: str | None = None
     # How often to ask the gateway about pending refunds (seconds); 0 turns the poller off.
     refund_poll_seconds: Annotated[float, msgspec.Meta(ge=0, le=3600)] = 1.0
+    # GET /metrics answers only a bearer of this secret (ADR 0014); unset, /metrics is refused.
+    metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)

@@ -8,11 +8,13 @@ from dataclasses import dataclass
 from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
 from orderline.application.authenticator import Authenticator
+from orderline.application.business_events import BusinessCounts
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
 from orderline.application.gateway import PaymentGateway
 from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
+from orderline.application.operations import Operations
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
@@ -37,6 +39,7 @@ class UseCases:
     dashboard: Dashboard
     idempotency: Idempotency
     vouchers: Vouchers
+    operations: Operations
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -49,10 +52,12 @@ class UseCases:
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         gateway: PaymentGateway,
+        counts: BusinessCounts,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
     ) -> UseCases:
+        """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
         return cls(
             health=Health(db),
@@ -67,6 +72,7 @@ class UseCases:
             dashboard=Dashboard(db, clock),
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
+            operations=Operations(db, counts),
             on_close=(*on_close, db.close),
         )
 
