@@ -93,7 +93,15 @@ def serve(
         return use_cases
 
     app = create_app(settings, open_use_cases)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level=settings.log_level)
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        # Logging (issue 8, operations): uvicorn's lines in our format; the access line is ours, with the request id.
+        log_config=logs.uvicorn_log_config(settings.log_level, settings.log_format),
+        access_log=False,
+    )
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Iterator
 from typing import Any
 
@@ -68,3 +69,17 @@ async def test_the_access_line_keeps_a_request_id_the_client_sent(
     await client.get("/v1/livez", headers={"X-Request-Id": "trace-42"})
 
     assert [line["request_id"] for line in access_lines(logged(capsys))] == ["trace-42"]
+
+
+@pytest.mark.usefixtures("json_logs")
+def test_a_standard_library_error_with_its_traceback_is_one_json_line(capsys: pytest.CaptureFixture[str]) -> None:
+    capsys.readouterr()
+
+    try:
+        raise RuntimeError("boom")
+    except RuntimeError:
+        logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+
+    [line] = logged(capsys)
+    assert (line["event"], line["level"], line["logger"]) == ("Exception in ASGI application", "error", "uvicorn.error")
+    assert "RuntimeError: boom" in line["exception"]
