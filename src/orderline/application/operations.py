@@ -24,6 +24,8 @@ class Readings:
 
 
 class Operations:
+    """Read for the metrics scrape, which the HTTP layer guards with its own token: no principal here."""
+
     def __init__(self, db: Database, counts: BusinessCounts) -> None:
         self._db = db
         self._counts = counts
