@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -11,8 +11,9 @@ import httpx
 from litestar import Litestar
 from uuid_utils.compat import uuid7
 
+from orderline.application.business_events import BusinessCounts, BusinessLog
 from orderline.application.gateway import PaymentGateway
-from orderline.application.ports import Clock, IdGenerator, PasswordHasher
+from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
 from orderline.gateways import testmode
@@ -49,17 +50,21 @@ async def build(
     hasher: PasswordHasher | None = None,
     http: httpx.AsyncClient | None = None,
     gateway: Callable[[PaymentGateway], PaymentGateway] | None = None,
+    observers: Sequence[CommitObserver] = (),
 ) -> UseCases:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases.
 
     ``gateway`` wraps the configured payment gateway (tests put a misbehaving network in front of it).
+    What each transaction committed goes to the business-event log line, the counts /metrics shows,
+    and ``observers``.
     """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
         raise SettingsError("ORDERLINE_JWT_JWKS_URL needs ORDERLINE_JWT_ISSUER too")
     if url.dialect == "sqlite":
         await upgrade_async(url)
-    db = await open_database(url, pool_size=settings.db_pool_size)
+    counts = BusinessCounts()
+    db = await open_database(url, pool_size=settings.db_pool_size, observers=(BusinessLog(), counts, *observers))
     clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)
@@ -91,6 +96,7 @@ async def build(
         on_close=on_close,
         customer_erasure=settings.customer_erasure,
         payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
+        counts=counts,
     )
 
 

@@ -84,6 +84,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     shutdown_grace: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 30
     # "IP or network, ...": the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. None by default.
     trusted_proxies: str = ""
+    # GET /metrics answers only a bearer of this secret (ADR 0018); unset, /metrics is refused.
+    metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)
@@ -122,7 +124,7 @@ def flags(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Values never shown, in messages or in `orderline config show`; URLs are shown without their password.
-SECRETS = frozenset({"jwt_secret", "jwt_previous_secrets", "test_gateway_secret"})
+SECRETS = frozenset({"jwt_secret", "jwt_previous_secrets", "test_gateway_secret", "metrics_token"})
 URLS = frozenset({"database_url", "redis_url", "jwt_jwks_url"})
 _AT_FIELD = re.compile(r"(?P<problem>.*) - at `\$\.(?P<field>\w+)`")
 
@@ -181,6 +183,8 @@ def _words(kind: msgspec.inspect.Type) -> str:
         low = f"above {kind.gt}" if kind.gt is not None else f"at least {kind.ge}" if kind.ge is not None else ""
         high = f"at most {kind.le}" if kind.le is not None else ""
         return f"{number} " + ", ".join(filter(None, [low, high]))
+    if isinstance(kind, msgspec.inspect.StrType) and kind.min_length:
+        return f"text of at least {kind.min_length} characters"
     return "text"
 
 

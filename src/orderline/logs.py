@@ -1,27 +1,78 @@
-"""Structured logging: structlog over the standard library, as console lines or JSON."""
+"""Structured logging: one renderer, console lines or JSON, for our lines and the standard library's (uvicorn's).
+
+Our lines go through structlog; uvicorn and other libraries log through the standard library, whose
+records the same processors render. With ``json`` every line on stderr is one JSON object.
+"""
 
 from __future__ import annotations
 
 import logging
+import logging.config
 import sys
+from typing import Any, TextIO
 
 import structlog
 
+# Before rendering, for our events and for the standard library's records alike.
+_SHARED: list[structlog.types.Processor] = [
+    structlog.contextvars.merge_contextvars,
+    structlog.processors.add_log_level,
+    structlog.processors.TimeStamper(fmt="iso", utc=True),
+]
+
+
+class StderrHandler(logging.StreamHandler[TextIO]):
+    """Writes each record to sys.stderr as it is then, as our structlog lines do (a test may swap it)."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
+def _renderer(fmt: str) -> structlog.types.Processor:
+    return structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+
 
 def configure(level: str = "info", fmt: str = "console") -> None:
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
-    )
+    """Our lines at ``level`` and up; libraries' warnings and errors in the same format."""
     structlog.configure(
-        processors=[
-            structlog.contextvars.merge_contextvars,
-            structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
-            structlog.processors.format_exc_info,
-            renderer,
-        ],
+        processors=[*_SHARED, structlog.processors.format_exc_info, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         # Resolve sys.stderr at each use, not once: whoever redirects it later still gets the logs.
         logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
+    logging.config.dictConfig(uvicorn_log_config(level, fmt))
+    # A warning printed by the warnings module would be a line of plain text among the JSON ones.
+    logging.captureWarnings(fmt == "json")
+
+
+def uvicorn_log_config(level: str = "info", fmt: str = "console") -> dict[str, Any]:
+    """The ``logging.config.dictConfig`` that ``uvicorn.run(log_config=...)`` takes.
+
+    uvicorn's own lines (startup, shutdown, errors) at ``level``, any other library's from warnings up,
+    all rendered like ours. Run uvicorn with ``access_log=False``: the access line is ours
+    (http/access_log.py), with the request id.
+    """
+    formatter = {
+        "()": structlog.stdlib.ProcessorFormatter,
+        "foreign_pre_chain": [*_SHARED, structlog.stdlib.add_logger_name],
+        "processors": [
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            structlog.processors.format_exc_info,
+            _renderer(fmt),
+        ],
+    }
+    upper = level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"orderline": formatter},
+        "handlers": {"stderr": {"class": f"{__name__}.StderrHandler", "formatter": "orderline"}},
+        "loggers": {
+            "uvicorn": {"handlers": ["stderr"], "level": upper, "propagate": False},
+            "uvicorn.error": {"level": upper},
+            "uvicorn.access": {"handlers": [], "level": "WARNING", "propagate": False},
+        },
+        "root": {"handlers": ["stderr"], "level": "WARNING"},
+    }

@@ -11,9 +11,11 @@ from litestar.handlers import HTTPRouteHandler
 from orderline.application.principal import Scope
 from orderline.config import Settings
 from orderline.http.access import PUBLIC, SECURITY_SCHEME
+from orderline.http.api.metrics import SCRAPER
 from orderline.http.app import create_app
 
-KNOWN = {PUBLIC, *(scope.value for scope in Scope)}
+# Public, a scope, or the scraper's shared secret (GET /metrics, ADR 0018).
+KNOWN = {PUBLIC, SCRAPER, *(scope.value for scope in Scope)}
 # Served by Litestar itself, outside /v1: the OpenAPI document and its viewers.
 FRAMEWORK = "/schema"
 

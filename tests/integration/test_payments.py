@@ -374,6 +374,19 @@ async def test_a_failed_refund_is_audited_as_a_failed_cancel_with_the_gateways_r
     assert entry.changes["paymentStatus"] == {"before": "REFUND_PENDING", "after": "REFUND_FAILED"}
 
 
+async def test_a_cancel_completed_by_its_refund_is_audited_with_the_reason_it_was_asked_with(
+    use_cases: UseCases, clock: SteppingClock
+) -> None:
+    pending = await a_cancel_pending_order(use_cases, await a_pet(use_cases))  # reason: CUSTOMER_REQUEST
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    await use_cases.refunds.settle_pending()
+
+    query = AuditQuery(entity_id=str(pending.id), action="ORDER_CANCELLED")
+    [entry] = (await use_cases.audit_log.list(ADMIN, query)).items
+    assert entry.reason == "CUSTOMER_REQUEST"
+
+
 async def test_an_order_whose_refund_failed_can_be_cancelled_again_with_a_new_refund(
     use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:

@@ -241,6 +241,8 @@ class PaymentRepository(Protocol):
         """Remove the card holder's name and address from the order's payments (erasure)."""
         ...
 
+    async def count_pending_refunds(self) -> int: ...
+
 
 class KeyState(StrEnum):
     IN_FLIGHT = "IN_FLIGHT"
@@ -323,6 +325,25 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+class CommitObserver(Protocol):
+    """Told, after each COMMIT, the audit entries that transaction recorded; never told of a rollback.
+
+    Called synchronously after the commit, so it must be quick and do no I/O; what must survive a crash
+    (an outbox row) is written inside the transaction instead, never by an observer.
+    """
+
+    def committed(self, entries: Sequence[AuditEntry]) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PoolUsage:
+    """The database connections of this process that requests share: how many are busy, free, at most."""
+
+    in_use: int
+    idle: int
+    limit: int
+
+
 class Database(Protocol):
     """Opens units of work. Leaving one without ``commit()`` rolls it back."""
 
@@ -335,4 +356,5 @@ class Database(Protocol):
         ...
 
     async def ping(self) -> None: ...
+    def usage(self) -> PoolUsage: ...
     async def close(self) -> None: ...

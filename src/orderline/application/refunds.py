@@ -104,7 +104,9 @@ class Refunds(UseCase):
             "paymentStatus": {"before": str(before_payment), "after": str(order.payment_status)},
             "refundId": {"before": None, "after": str(refund.id)},
         }
-        await self._record(uow, actor, Record(action, EntityType.ORDER, order.id, changed, refund.failure_message))
+        # A completed cancel records why the order was cancelled, as every ORDER_CANCELLED entry does.
+        reason = order.cancel_reason if action is Action.ORDER_CANCELLED else refund.failure_message
+        await self._record(uow, actor, Record(action, EntityType.ORDER, order.id, changed, reason))
 
     async def on_callback(self, headers: Mapping[str, str], body: bytes) -> Refund:
         """A signed gateway callback about a refund: ask the gateway how it stands and settle it."""

@@ -9,11 +9,13 @@ from datetime import timedelta
 from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
 from orderline.application.authenticator import Authenticator
+from orderline.application.business_events import BusinessCounts
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
 from orderline.application.gateway import PaymentGateway
 from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
+from orderline.application.operations import Operations
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
@@ -40,6 +42,7 @@ class UseCases:
     dashboard: Dashboard
     idempotency: Idempotency
     vouchers: Vouchers
+    operations: Operations
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -52,11 +55,13 @@ class UseCases:
         hasher: PasswordHasher,
         tokens: TokenIssuer,
         gateway: PaymentGateway,
+        counts: BusinessCounts,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
     ) -> UseCases:
+        """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
         payments = Payments(db, clock, ids, gateway, refunds, recover_after=payment_recovery_after)
         return cls(
@@ -73,6 +78,7 @@ class UseCases:
             dashboard=Dashboard(db, clock),
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
+            operations=Operations(db, counts),
             on_close=(*on_close, db.close),
         )
 

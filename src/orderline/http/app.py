@@ -25,10 +25,12 @@ from orderline.application.use_cases import UseCases
 from orderline.config import Settings
 from orderline.domain.errors import DomainError
 from orderline.http.access import SECURITY_SCHEME
+from orderline.http.access_log import observe_requests
 from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
 from orderline.http.api.home import home
+from orderline.http.api.metrics import metrics_route
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
@@ -38,6 +40,7 @@ from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import authentication_middleware
 from orderline.http.content_type import require_json_body
 from orderline.http.dependencies import PROVIDERS
+from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
 from orderline.http.rate_limit import RateLimits
 from orderline.http.request_id import add_request_id_header, request_id_middleware
@@ -70,6 +73,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
 
     base = settings.problem_base_uri
     rate_limits = RateLimits(settings)
+    metrics = Metrics(circuit=redis_circuit(rate_limits))
     problem_details = ProblemDetailsConfig(
         exception_handler=render,
         exception_to_problem_detail_map={
@@ -95,8 +99,8 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             livez,
         ],
     )
-    return Litestar(
-        route_handlers=[home, v1, swagger_ui_assets()],
+    app = Litestar(
+        route_handlers=[home, v1, swagger_ui_assets(), metrics_route(metrics, settings.metrics_token)],
         lifespan=[lifespan, rate_limits.lifespan],
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
@@ -123,3 +127,5 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         state=State({"problem_base_uri": base, "rate_limits": rate_limits}),
         logging_config=None,
     )
+    app.asgi_handler = observe_requests(app.asgi_handler, metrics)
+    return app

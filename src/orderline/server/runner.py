@@ -10,6 +10,7 @@ from typing import Any
 import structlog
 import uvicorn
 
+from orderline import logs
 from orderline.config import Settings, parse_trusted_proxies
 from orderline.server.descriptors import connections_room, raise_open_files_limit
 from orderline.server.log_budget import LogBudget
@@ -65,6 +66,10 @@ def serve(app: Callable[..., Awaitable[None]], settings: Settings) -> None:
         forwarded_allow_ips=trusted_proxies,
         timeout_graceful_shutdown=settings.shutdown_grace,
         log_level=settings.log_level,
+        # uvicorn's own lines in our format (JSON with ORDERLINE_LOG_FORMAT=json); the access line is ours
+        # (http/access_log.py), with the request id, so uvicorn's is off.
+        log_config=logs.uvicorn_log_config(settings.log_level, settings.log_format),
+        access_log=False,
     )
     server = _Server(
         config,

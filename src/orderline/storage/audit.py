@@ -26,6 +26,7 @@ _FILTERS = {
 class SqlAuditRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        self.appended: list[AuditEntry] = []  # by this unit of work, in order
 
     async def append(self, entry: AuditEntry) -> None:
         sql = f"""INSERT INTO audit_log ({_COLUMNS})
@@ -46,6 +47,7 @@ class SqlAuditRepository:
                 "occurred_at": entry.occurred_at,
             },
         )
+        self.appended.append(entry)
 
     async def get(self, entry_id: UUID) -> AuditEntry | None:
         row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM audit_log WHERE id = :id", {"id": entry_id})  # noqa: S608

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
+from orderline.application.ports import CommitObserver
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.sqlite import SqliteDatabase
 
@@ -54,7 +56,10 @@ class DatabaseUrl:
         return self.target.replace(f":{parts.password}@", ":***@", 1)
 
 
-async def open_database(url: DatabaseUrl, pool_size: int = 10) -> SqliteDatabase | PostgresDatabase:
+async def open_database(
+    url: DatabaseUrl, pool_size: int = 10, observers: Sequence[CommitObserver] = ()
+) -> SqliteDatabase | PostgresDatabase:
+    """Open the database; ``observers`` are told what each write transaction recorded once it committed."""
     if url.dialect == "sqlite":
-        return await SqliteDatabase.open(url.target, readers=min(pool_size, 8))
-    return await PostgresDatabase.open(url.target, max_size=pool_size)
+        return await SqliteDatabase.open(url.target, readers=min(pool_size, 8), observers=observers)
+    return await PostgresDatabase.open(url.target, max_size=pool_size, observers=observers)

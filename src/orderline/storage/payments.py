@@ -113,6 +113,10 @@ class SqlPaymentRepository:
             payment.card = payment.card.without_holder()
             await self.save(payment)
 
+    async def count_pending_refunds(self) -> int:
+        row = await self._db.fetch_one("SELECT COUNT(*) AS pending FROM refunds WHERE status = 'PENDING'")
+        return 0 if row is None else int(row["pending"])
+
 
 def _card_json(card: Card) -> str:
     return to_json(

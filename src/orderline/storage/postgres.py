@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any
@@ -11,6 +11,7 @@ from typing import Any
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
+from orderline.application.ports import CommitObserver, PoolUsage
 from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.unit_of_work import SqlUnitOfWork, scope
 
@@ -74,20 +75,23 @@ async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
 
 
 class PostgresDatabase:
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record]) -> None:
+    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], observers: Sequence[CommitObserver] = ()) -> None:
         self._pool = pool
+        self._observers = tuple(observers)
 
     @classmethod
-    async def open(cls, dsn: str, min_size: int = 1, max_size: int = 10) -> PostgresDatabase:
+    async def open(
+        cls, dsn: str, min_size: int = 1, max_size: int = 10, observers: Sequence[CommitObserver] = ()
+    ) -> PostgresDatabase:
         pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
-        return cls(pool)
+        return cls(pool, observers)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
         async with self._pool.acquire() as raw:
             tx = raw.transaction()
             async with scope(tx.start, tx.commit, tx.rollback) as commit:
-                yield SqlUnitOfWork(PostgresConnection(raw), commit)
+                yield SqlUnitOfWork(PostgresConnection(raw), commit, self._observers)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -99,6 +103,11 @@ class PostgresDatabase:
     async def ping(self) -> None:
         async with self._pool.acquire() as raw:
             await raw.fetchval("SELECT 1")
+
+    def usage(self) -> PoolUsage:
+        """Connections the pool has opened (busy or idle), and its ceiling."""
+        opened, idle = self._pool.get_size(), self._pool.get_idle_size()
+        return PoolUsage(in_use=opened - idle, idle=idle, limit=self._pool.get_max_size())
 
     async def close(self) -> None:
         await self._pool.close()

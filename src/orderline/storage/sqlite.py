@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -13,6 +13,7 @@ from uuid import UUID
 
 import aiosqlite
 
+from orderline.application.ports import CommitObserver, PoolUsage
 from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
 
@@ -93,24 +94,31 @@ async def _connect(path: str, *, writer: bool) -> aiosqlite.Connection:
 class SqliteDatabase:
     """Writes queue on one connection in this process; ``busy_timeout`` covers other processes (the CLI)."""
 
-    def __init__(self, writer: aiosqlite.Connection, readers: list[aiosqlite.Connection]) -> None:
+    def __init__(
+        self,
+        writer: aiosqlite.Connection,
+        readers: list[aiosqlite.Connection],
+        observers: Sequence[CommitObserver] = (),
+    ) -> None:
         self._writer = writer
         self._write_lock = asyncio.Lock()
         self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
         for reader in readers:
             self._readers.put_nowait(reader)
+        self._reader_count = len(readers)
         self._all = [writer, *readers]
+        self._observers = tuple(observers)
 
     @classmethod
-    async def open(cls, path: str, readers: int = 4) -> SqliteDatabase:
+    async def open(cls, path: str, readers: int = 4, observers: Sequence[CommitObserver] = ()) -> SqliteDatabase:
         require_folder(path)
         writer = await _connect(path, writer=True)
-        return cls(writer, [await _connect(path, writer=False) for _ in range(readers)])
+        return cls(writer, [await _connect(path, writer=False) for _ in range(readers)], observers)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
         async with self._write_lock, _scope(self._writer, "BEGIN IMMEDIATE") as commit:
-            yield SqlUnitOfWork(SqliteConnection(self._writer), commit)
+            yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -124,6 +132,11 @@ class SqliteDatabase:
     async def ping(self) -> None:
         async with self.snapshot() as uow:
             await uow.connection.fetch_one("SELECT 1")
+
+    def usage(self) -> PoolUsage:
+        """The reader connections; the one writer is a lock, not a pool."""
+        idle = self._readers.qsize()
+        return PoolUsage(in_use=self._reader_count - idle, idle=idle, limit=self._reader_count)
 
     async def close(self) -> None:
         for raw in self._all:
