@@ -20,7 +20,8 @@ PUBLIC = "public"
 SECURITY_SCHEME = "bearerAuth"
 
 
-def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+async def _guard(connection: ASGIConnection[Any, Any, Any, Any], handler: BaseRouteHandler) -> None:
+    # async although it awaits nothing: Litestar runs a sync guard in its thread pool, a hop on every request.
     decision = handler.opt.get("auth")
     if decision in (None, PUBLIC):
         return  # a public route that acts for its caller asks for the principal, and a bad credential is a 401 then
