@@ -11,12 +11,7 @@ import asyncio
 import contextlib
 import os
 import signal
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -26,61 +21,21 @@ import httpx
 from orderline.application.use_cases import UseCases
 from orderline.domain.payment import PaymentStatus
 from orderline.gateways.testmode import ANSWERS_SLOWLY
-from tests.support import TEST_GATEWAY_SECRET, Db, a_pet
+from tests.e2e.process import serving
+from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET, Db, a_pet
 
-ORDERLINE = [sys.executable, "-m", "orderline"]
 UNLIMITED = "default=100000/60,write=100000/60,auth=100000/60"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serving(database_url: str, cwd: Path, **settings: str) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """`orderline serve` on the test's database, until the block ends (or the test kills it)."""
-    port = _free_port()
-    env = os.environ | {
+def on(database_url: str, **settings: str) -> dict[str, str]:
+    """The environment of a server on the test's database (PostgreSQL keeps no signing keys: they are given)."""
+    return {
         "ORDERLINE_DATABASE_URL": database_url,
-        "ORDERLINE_JWT_SECRET": "crash-recovery-test-secret-" + "x" * 32,
+        "ORDERLINE_JWT_SECRET": TEST_JWT_SECRET,
         "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET,
         "ORDERLINE_RATE_LIMITS": UNLIMITED,
         **{f"ORDERLINE_{name.upper()}": value for name, value in settings.items()},
     }
-    process = subprocess.Popen(
-        [*ORDERLINE, "serve", "--port", str(port)], cwd=cwd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until(lambda: _answers(base), "the server to answer", process)
-        yield base, process
-    finally:
-        if process.poll() is None:
-            process.terminate()
-            process.wait(timeout=30)
-        if process.stderr is not None:
-            process.stderr.close()
-
-
-def _answers(base: str) -> bool:
-    try:
-        return httpx.get(f"{base}/v1/livez", timeout=1).status_code == 200
-    except httpx.TransportError:
-        return False
-
-
-def _wait_until(done: Callable[[], bool], what: str, process: subprocess.Popen[bytes] | None = None) -> None:
-    deadline = time.monotonic() + 30
-    while not done():
-        if process is not None and process.poll() is not None:
-            errors = process.stderr.read().decode() if process.stderr else ""
-            raise AssertionError(f"the server exited while waiting for {what}: {errors}")
-        if time.monotonic() > deadline:
-            raise AssertionError(f"gave up waiting for {what}")
-        time.sleep(0.1)
 
 
 async def _payments(db: Db, order_id: UUID) -> list[PaymentStatus]:
@@ -110,23 +65,28 @@ async def test_a_payment_cut_off_by_kill_9_is_finished_by_the_next_process_and_c
 ) -> None:
     pet = await a_pet(use_cases, stock=2)
     async with httpx.AsyncClient(timeout=10) as http:
-        with serving(database_url, tmp_path, test_gateway_slow_charge="60", refund_poll_seconds="0") as (base, dying):
+        dying_settings = on(database_url, test_gateway_slow_charge="60", refund_poll_seconds="0")
+        with serving(cwd=tmp_path, env=dying_settings) as dying:
+            base = dying.base
             order = (await http.post(f"{base}/v1/orders", json={"petId": str(pet.id)})).json()
             owner = {"Authorization": f"Bearer {order['orderToken']}", "Idempotency-Key": "pay-once"}
             pay_path = f"/v1/orders/{order['id']}/payment"
             paying = asyncio.create_task(_pay_until_the_server_dies(http, base + pay_path, _payment_body(order), owner))
             order_id = UUID(order["id"])
             while await _payments(db, order_id) != [PaymentStatus.PROCESSING]:
-                assert dying.poll() is None, "the server died before the payment started"
+                assert dying.process.poll() is None, "the server died before the payment started"
                 await asyncio.sleep(0.05)
 
-            os.kill(dying.pid, signal.SIGKILL)
-            dying.wait(timeout=10)
+            os.kill(dying.process.pid, signal.SIGKILL)
+            dying.process.wait(timeout=10)
             await paying
         assert await _payments(db, order_id) == [PaymentStatus.PROCESSING]  # charged, the answer never recorded
 
-        restarted = {"test_gateway_slow_charge": "0", "refund_poll_seconds": "0.2", "payment_recovery_after": "0"}
-        with serving(database_url, tmp_path, **restarted) as (base, _):
+        restarted = on(
+            database_url, test_gateway_slow_charge="0", refund_poll_seconds="0.2", payment_recovery_after="0"
+        )
+        with serving(cwd=tmp_path, env=restarted) as server:
+            base = server.base
             retried = await http.post(base + pay_path, json=_payment_body(order), headers=owner)
             read = {"Authorization": owner["Authorization"]}
             deadline = time.monotonic() + 30

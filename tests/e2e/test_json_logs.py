@@ -7,71 +7,14 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
 from tests.conftest import _empty_postgres
+from tests.e2e.process import serving
 from tests.support import ENGINES, TEST_GATEWAY_SECRET, TEST_JWT_SECRET
-
-READY_WITHIN_SECONDS = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
-@contextmanager
-def serving_json(database_url: str, workdir: Path) -> Iterator[tuple[str, Path]]:
-    """The service on a free port, logging JSON to a file; stopped with SIGTERM on the way out."""
-    port = _free_port()
-    stderr = workdir / "stderr.log"
-    env = os.environ | {
-        "ORDERLINE_LOG_FORMAT": "json",
-        "ORDERLINE_DATABASE_URL": database_url,
-        "ORDERLINE_JWT_SECRET": TEST_JWT_SECRET,
-        "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET,
-    }
-    with stderr.open("w") as sink:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "orderline", "serve", "--port", str(port), "--demo"],
-            cwd=workdir,
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=sink,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            _wait_until_ready(process, base, stderr)
-            yield base, stderr
-        finally:
-            process.terminate()
-            process.wait(timeout=15)
-
-
-def _wait_until_ready(process: subprocess.Popen[bytes], base: str, stderr: Path) -> None:
-    deadline = time.monotonic() + READY_WITHIN_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"serve exited: {stderr.read_text()}")
-        try:
-            if httpx.get(f"{base}/v1/healthz", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError(f"serve did not become ready in {READY_WITHIN_SECONDS} s")
 
 
 @pytest.fixture(scope="module", params=ENGINES)
@@ -88,7 +31,10 @@ def session(
     else:
         database_url = request.getfixturevalue("postgres_database")
         asyncio.run(_empty_postgres(database_url))
-    with serving_json(database_url, workdir) as (base, stderr):
+    env = {"ORDERLINE_LOG_FORMAT": "json", "ORDERLINE_DATABASE_URL": database_url,
+           "ORDERLINE_JWT_SECRET": TEST_JWT_SECRET, "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}  # fmt: skip
+    with serving("--demo", cwd=workdir, env=env) as server:
+        base = server.base
         pet = httpx.get(f"{base}/v1/pets", params={"limit": 1}).json()["data"][0]
         responses = [
             httpx.get(f"{base}/v1/livez", headers={"X-Request-Id": "json-logs-1"}),
@@ -96,7 +42,7 @@ def session(
             httpx.get(f"{base}/no/such/thing"),
             httpx.post(f"{base}/v1/orders", json={"petId": pet["id"]}),
         ]
-    lines = stderr.read_text().splitlines()
+    lines = server.output().splitlines()
     assert lines, "serve wrote nothing to stderr"
     return responses, [json.loads(line) for line in lines]
 
