@@ -53,7 +53,7 @@ async def build(
         raise SettingsError("ORDERLINE_JWT_JWKS_URL needs ORDERLINE_JWT_ISSUER too")
     if url.dialect == "sqlite":
         await upgrade_async(url)
-    db = await open_database(url, pool_size=settings.db_pool_size)
+    db = await open_database(url, pool_size=settings.db_pool_size, statement_timeout=settings.db_statement_timeout)
     clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)

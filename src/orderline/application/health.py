@@ -10,5 +10,5 @@ class Health:
         self._db = db
 
     async def database_reachable(self) -> None:
-        """Return once the database has answered a trivial query; raise whatever reaching it raised."""
+        """Return once the database has answered a trivial query; DatabaseUnavailable if it did not in time."""
         await self._db.ping()

@@ -319,7 +319,11 @@ class UnitOfWork(Protocol):
 
 
 class Database(Protocol):
-    """Opens units of work. Leaving one without ``commit()`` rolls it back."""
+    """Opens units of work. Leaving one without ``commit()`` rolls it back.
+
+    Every wait is bounded by the statement timeout: a statement, a lock, a free connection. Past it,
+    the database raises DatabaseUnavailable, as it does when it cannot be reached at all.
+    """
 
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A write transaction, serialised against other writers of the rows it locks."""

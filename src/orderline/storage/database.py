@@ -54,7 +54,10 @@ class DatabaseUrl:
         return self.target.replace(f":{parts.password}@", ":***@", 1)
 
 
-async def open_database(url: DatabaseUrl, pool_size: int = 10) -> SqliteDatabase | PostgresDatabase:
+async def open_database(
+    url: DatabaseUrl, pool_size: int = 10, statement_timeout: float = 5.0
+) -> SqliteDatabase | PostgresDatabase:
+    """The adapter for ``url``; no wait on the database (a statement, a lock, a connection) outlasts the timeout."""
     if url.dialect == "sqlite":
-        return await SqliteDatabase.open(url.target, readers=min(pool_size, 8))
-    return await PostgresDatabase.open(url.target, max_size=pool_size)
+        return await SqliteDatabase.open(url.target, readers=min(pool_size, 8), statement_timeout=statement_timeout)
+    return await PostgresDatabase.open(url.target, max_size=pool_size, statement_timeout=statement_timeout)
