@@ -1,5 +1,5 @@
 """A sick database never hangs a request: a lock held elsewhere, a stalled server, a missing connection all end
-at the statement timeout as a 503 problem; the health probe tells the truth about the database.
+at the statement timeout as a 503 problem; the probes tell the truth about the database and its schema.
 
 Bounds on elapsed time are generous (ten times the timeout and more): the behaviour is "does not hang".
 """
@@ -20,13 +20,16 @@ from typing import Any
 
 import asyncpg
 import httpx
+import msgspec
 import pytest
+from alembic import command
 
 from orderline.application.principal import Scope
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
 from orderline.storage.database import DatabaseUrl
+from orderline.storage.migrate import alembic_config, head_revision
 from tests.e2e.http import Client, assert_problem, make_pet, place
 from tests.e2e.lifespan import lifespan_of
 from tests.proxy import TcpProxy
@@ -204,7 +207,7 @@ async def test_requests_succeed_again_once_a_stalled_postgresql_answers(
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("probe", ["/v1/healthz"])
+@pytest.mark.parametrize("probe", ["/v1/healthz", "/v1/readyz"])
 async def test_each_probe_says_a_stalled_database_did_not_answer_in_time(
     proxy: TcpProxy, behind_proxy: tuple[Client, dict[str, str]], probe: str
 ) -> None:
@@ -242,6 +245,51 @@ async def test_livez_answers_while_the_database_is_stalled(
 
     assert (response.status_code, response.json()) == (200, {"status": "ok", "database": "unchecked"})
     assert elapsed < TIMEOUT
+
+
+# Readiness: reachable, and at the newest schema.
+
+
+async def test_readyz_is_ok_at_the_newest_schema(client: Client) -> None:
+    response = await client.get("/v1/readyz")
+
+    assert (response.status_code, response.json()) == (
+        200,
+        {"status": "ok", "database": "ok", "schema": head_revision()},
+    )
+
+
+@asynccontextmanager
+async def migrated_back_one_revision(database_url: str) -> AsyncIterator[None]:
+    """Downgrade the database one revision with Alembic, as an operator rolling back would; upgrade after."""
+    config = alembic_config(DatabaseUrl.parse(database_url))
+    await asyncio.to_thread(command.downgrade, config, "-1")
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(command.upgrade, config, "head")
+
+
+async def test_readyz_is_a_503_naming_both_schemas_when_the_database_is_behind(
+    client: Client, database_url: str
+) -> None:
+    async with migrated_back_one_revision(database_url):
+        response = await client.get("/v1/readyz")
+
+    body = assert_problem(response, 503, "service-unavailable")
+    assert body["schema"] != head_revision()
+    assert body["neededSchema"] == head_revision()
+    assert "orderline migrate" in body["detail"]
+
+
+async def test_readyz_is_never_refused_by_the_rate_limiter(settings: Settings) -> None:
+    limited = msgspec.structs.replace(settings, rate_limits="default=1/60")
+
+    async with serving(limited) as (http, _admin):
+        responses = [await http.get("/v1/readyz") for _ in range(3)]
+
+    assert [response.status_code for response in responses] == [200, 200, 200]
+    assert responses[-1].headers["RateLimit-Remaining"] == "0"
 
 
 # The command line says the same, in one line.

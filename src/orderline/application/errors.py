@@ -103,3 +103,15 @@ class DatabaseUnavailable(ApplicationError):
     def unreachable(cls) -> DatabaseUnavailable:
         # The driver's own words (addresses, file paths) stay in the chained exception, out of API answers.
         return cls("the database is not reachable")
+
+
+class SchemaNotCurrent(DatabaseUnavailable):
+    """The database is not at the schema this version of orderline was built for."""
+
+    def __init__(self, current: str | None, newest: str) -> None:
+        super().__init__(
+            f"the database is at schema {current or 'none'}, but this orderline needs {newest}:"
+            " migrate it (`orderline migrate`), or run the version that matches it",
+            schema=current,
+            needed_schema=newest,
+        )

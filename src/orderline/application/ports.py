@@ -318,6 +318,18 @@ class UnitOfWork(Protocol):
     async def commit(self) -> None: ...
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaRevision:
+    """The schema revision a database is at (None: never migrated), and the newest this orderline ships."""
+
+    current: str | None
+    newest: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.newest
+
+
 class Database(Protocol):
     """Opens units of work. Leaving one without ``commit()`` rolls it back.
 
@@ -334,4 +346,5 @@ class Database(Protocol):
         ...
 
     async def ping(self) -> None: ...
+    async def schema_revision(self) -> SchemaRevision: ...
     async def close(self) -> None: ...

@@ -31,7 +31,7 @@ from orderline.http.api.admin_vouchers import AdminVoucherController
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
-from orderline.http.api.store import healthz, inventory, livez
+from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.auth import authentication_middleware
 from orderline.http.content_type import require_json_body
@@ -90,6 +90,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             AdminVoucherController,
             inventory,
             healthz,
+            readyz,
             livez,
         ],
     )

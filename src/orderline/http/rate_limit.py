@@ -40,7 +40,7 @@ AUTH_ROUTES = frozenset({("POST", "/v1/auth/tokens"), ("POST", "/v1/users")})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 # An orchestrator's probes are counted (and carry the headers like every answer) but never refused:
 # a limit meant for clients must not take a process out of rotation.
-PROBES = frozenset({"/v1/healthz", "/v1/livez"})
+PROBES = frozenset({"/v1/healthz", "/v1/readyz", "/v1/livez"})
 _WHAT = {"default": "requests", "write": "writes", "auth": "sign-ins and sign-ups"}
 REDIS_TIMEOUT_SECONDS = 1.0
 

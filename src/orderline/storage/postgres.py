@@ -19,7 +19,9 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from orderline.application.errors import DatabaseUnavailable
+from orderline.application.ports import SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
+from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
 
 T = TypeVar("T")
@@ -185,6 +187,10 @@ class PostgresDatabase:
     async def ping(self) -> None:
         async with self._connection() as connection:
             await connection.fetch_one("SELECT 1")
+
+    async def schema_revision(self) -> SchemaRevision:
+        async with self.snapshot() as uow:
+            return await schema_revision(uow.connection)
 
     async def close(self) -> None:
         try:

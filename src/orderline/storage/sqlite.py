@@ -19,7 +19,9 @@ from uuid import UUID
 import aiosqlite
 
 from orderline.application.errors import DatabaseUnavailable
+from orderline.application.ports import SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
+from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
 
 T = TypeVar("T")
@@ -204,6 +206,10 @@ class SqliteDatabase:
     async def ping(self) -> None:
         async with self.snapshot() as uow:
             await uow.connection.fetch_one("SELECT 1")
+
+    async def schema_revision(self) -> SchemaRevision:
+        async with self.snapshot() as uow:
+            return await schema_revision(uow.connection)
 
     async def close(self) -> None:
         for raw in self._all:
