@@ -64,7 +64,12 @@ async def build(
     if url.dialect == "sqlite":
         await upgrade_async(url)
     counts = BusinessCounts()
-    db = await open_database(url, pool_size=settings.db_pool_size, observers=(BusinessLog(), counts, *observers))
+    db = await open_database(
+        url,
+        pool_size=settings.db_pool_size,
+        statement_timeout=settings.db_statement_timeout,
+        observers=(BusinessLog(), counts, *observers),
+    )
     clock = clock or SystemClock()
     try:
         await ensure_schema_current(db, url)

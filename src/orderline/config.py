@@ -35,6 +35,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     log_level: Literal["debug", "info", "warning", "error"] = "info"
     log_format: Literal["console", "json"] = "console"
     db_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    # Seconds any wait on the database may last (a statement, a lock, a free connection) before the
+    # request is answered 503. Far above a healthy statement (milliseconds), below the 30-60 s after
+    # which proxies and clients give up themselves: see ADR 0019.
+    db_statement_timeout: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
     # RFC 9457 "type" URIs are this base + the problem's slug; the default follows the Pet Store's.
     problem_base_uri: str = "https://petstoreapi.com/errors/"
     # Our tokens are signed with this secret; unset, with the key file's current key. Never in the database.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import pytest
 
-from orderline.application.use_cases import UseCases
 from tests.e2e.http import Client, assert_problem, make_pet, place
 
 WHISKERS = {
@@ -173,16 +172,3 @@ async def test_a_revision_without_stock_keeps_the_stock(client: Client, admin: d
     response = await client.put(f"/v1/pets/{pet['id']}", json=without_stock, headers=admin)
 
     assert response.json()["stock"] == 4
-
-
-async def test_health_is_a_503_problem_when_the_database_does_not_answer(
-    client: Client, app_use_cases: UseCases, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    async def unreachable() -> None:
-        raise OSError("connection refused")
-
-    monkeypatch.setattr(app_use_cases.health, "database_reachable", unreachable)
-
-    response = await client.get("/v1/healthz")
-
-    assert "database" in assert_problem(response, 503, "service-unavailable")["detail"]

@@ -33,7 +33,7 @@ CONCURRENT = 20
 # accident would fail these tests for the wrong reason. The bounds asserted are still many times it.
 TIMEOUT = 0.2
 COOLDOWN = 0.5
-PROBES = ("/v1/livez", "/v1/healthz")
+PROBES = ("/v1/livez", "/v1/healthz", "/v1/readyz")
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any, ClassVar
 
 
@@ -77,3 +78,40 @@ class DuplicateUser(ApplicationError):
 
     def __init__(self, field: str) -> None:
         super().__init__(f"that {field} is already taken", field=field)
+
+
+class DatabaseUnavailable(ApplicationError):
+    """The database did not answer within the statement timeout, or could not be reached: try again later.
+
+    The storage adapters raise it for every driver failure of that kind (a lock wait, a stalled server,
+    no free connection), so every route answers 503 instead of waiting without end.
+    """
+
+    code = "service-unavailable"
+
+    def __init__(self, message: str, retry_after: int = 1, **details: Any) -> None:
+        super().__init__(message, **details)
+        self.retry_after = retry_after  # whole seconds a client should wait before asking again
+
+    @classmethod
+    def timed_out(cls, seconds: float, cause: str | None = None) -> DatabaseUnavailable:
+        """Waited ``seconds`` (the statement timeout) for the database; ``cause`` says for what, when known."""
+        message = f"the database did not answer within {seconds:g} s" + (f" ({cause})" if cause else "")
+        return cls(message, retry_after=max(1, math.ceil(seconds)))
+
+    @classmethod
+    def unreachable(cls) -> DatabaseUnavailable:
+        # The driver's own words (addresses, file paths) stay in the chained exception, out of API answers.
+        return cls("the database is not reachable")
+
+
+class SchemaNotCurrent(DatabaseUnavailable):
+    """The database is not at the schema this version of orderline was built for."""
+
+    def __init__(self, current: str | None, newest: str) -> None:
+        super().__init__(
+            f"the database is at schema {current or 'none'}, but this orderline needs {newest}:"
+            " migrate it (`orderline migrate`), or run the version that matches it",
+            schema=current,
+            needed_schema=newest,
+        )

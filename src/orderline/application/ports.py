@@ -344,8 +344,24 @@ class PoolUsage:
     limit: int
 
 
+@dataclass(frozen=True, slots=True)
+class SchemaRevision:
+    """The schema revision a database is at (None: never migrated), and the newest this orderline ships."""
+
+    current: str | None
+    newest: str
+
+    @property
+    def is_current(self) -> bool:
+        return self.current == self.newest
+
+
 class Database(Protocol):
-    """Opens units of work. Leaving one without ``commit()`` rolls it back."""
+    """Opens units of work. Leaving one without ``commit()`` rolls it back.
+
+    Every wait is bounded by the statement timeout: a statement, a lock, a free connection. Past it,
+    the database raises DatabaseUnavailable, as it does when it cannot be reached at all.
+    """
 
     def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A write transaction, serialised against other writers of the rows it locks."""
@@ -357,4 +373,5 @@ class Database(Protocol):
 
     async def ping(self) -> None: ...
     def usage(self) -> PoolUsage: ...
+    async def schema_revision(self) -> SchemaRevision: ...
     async def close(self) -> None: ...

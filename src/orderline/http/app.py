@@ -34,7 +34,7 @@ from orderline.http.api.metrics import metrics_route
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
-from orderline.http.api.store import healthz, inventory, livez
+from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import authentication_middleware
@@ -96,6 +96,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             AdminVoucherController,
             inventory,
             healthz,
+            readyz,
             livez,
         ],
     )

@@ -68,7 +68,8 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first",
                      "code": "pet-reserved", "reserved": 1},
     "rate-limit-exceeded": {"detail": "at most 300 writes per 60 seconds; try again in 42 seconds"},
-    "service-unavailable": {"detail": "the database is not reachable"},
+    "service-unavailable": {"detail": "the database did not answer within 5 s (waiting for a lock another "
+                            "transaction holds)", "code": "service-unavailable"},
     "stock-below-committed": {"detail": "stock 1 is below the 1 reserved and 1 sold unit(s)",
                               "code": "stock-below-committed", "requested": 1, "reserved": 1, "sold": 1},
     "total-mismatch": {"detail": "the order totals 150.00 USD, not 100.00", "code": "total-mismatch",

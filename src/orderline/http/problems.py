@@ -64,6 +64,7 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
     app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
     app.PreconditionFailed: _p("precondition-failed", HTTPStatus.PRECONDITION_FAILED),
+    app.DatabaseUnavailable: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
     idempotency.IdempotencyKeyReused: _p(
         "idempotency-key-reused", HTTPStatus.UNPROCESSABLE_ENTITY, "Idempotency key reused"
     ),
@@ -81,7 +82,7 @@ HTTP_PROBLEMS: dict[int, ProblemType] = {
     422: PROBLEMS[app.InvalidInput],
     429: _p("rate-limit-exceeded", HTTPStatus.TOO_MANY_REQUESTS),
     500: _p("internal-server-error", HTTPStatus.INTERNAL_SERVER_ERROR),
-    503: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
+    503: PROBLEMS[app.DatabaseUnavailable],
 }
 
 
@@ -148,6 +149,8 @@ def refusal_to_problem(exc: domain.DomainError | app.ApplicationError, base_uri:
         errors = [{"field": exc.field, "message": exc.message, "code": exc.kind}]
         return _exception(problem, exc.message, base_uri, errors=errors)
     headers = {"WWW-Authenticate": 'Bearer realm="orderline"'} if isinstance(exc, app.Unauthenticated) else None
+    if isinstance(exc, app.DatabaseUnavailable):
+        headers = {"Retry-After": str(exc.retry_after)}
     return _exception(problem, exc.message, base_uri, headers, code=exc.code, **details)
 
 

@@ -57,9 +57,14 @@ class DatabaseUrl:
 
 
 async def open_database(
-    url: DatabaseUrl, pool_size: int = 10, observers: Sequence[CommitObserver] = ()
+    url: DatabaseUrl, pool_size: int = 10, statement_timeout: float = 5.0, observers: Sequence[CommitObserver] = ()
 ) -> SqliteDatabase | PostgresDatabase:
-    """Open the database; ``observers`` are told what each write transaction recorded once it committed."""
+    """The adapter for ``url``; no wait on the database (a statement, a lock, a connection) outlasts the timeout,
+    and ``observers`` are told what each write transaction recorded once it committed."""
     if url.dialect == "sqlite":
-        return await SqliteDatabase.open(url.target, readers=min(pool_size, 8), observers=observers)
-    return await PostgresDatabase.open(url.target, max_size=pool_size, observers=observers)
+        return await SqliteDatabase.open(
+            url.target, readers=min(pool_size, 8), statement_timeout=statement_timeout, observers=observers
+        )
+    return await PostgresDatabase.open(
+        url.target, max_size=pool_size, statement_timeout=statement_timeout, observers=observers
+    )

@@ -1,21 +1,46 @@
-"""The PostgreSQL adapter: an asyncpg pool; write transactions lock the rows they change (FOR UPDATE)."""
+"""The PostgreSQL adapter: an asyncpg pool; write transactions lock the rows they change (FOR UPDATE).
+
+Every wait ends at the statement timeout: the server's ``statement_timeout`` and ``lock_timeout`` for
+what it can see, and on our side a bound on connecting, on waiting for a free connection, and on each
+round trip (``command_timeout``), for a server that stops answering altogether.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
-from orderline.application.ports import CommitObserver, PoolUsage
+from orderline.application.errors import DatabaseUnavailable
+from orderline.application.ports import CommitObserver, PoolUsage, SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
-from orderline.storage.unit_of_work import SqlUnitOfWork, scope
+from orderline.storage.revision import schema_revision
+from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
+
+T = TypeVar("T")
 
 _PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
+
+# Our own bound on a round trip is the server's plus this: the server's timeout answers first, with a
+# clear error and a connection still fit to reuse; ours only ends the wait on a server gone silent.
+CLIENT_GRACE_SECONDS = 1.0
+
+# Failures that mean the server cannot be reached or used now, not a bug of ours: the socket, and the
+# SQLSTATE classes 08 (connection), 53 (too many connections...) and 57 (shutting down, starting up;
+# its 57014 statement_timeout is caught first, as a timeout).
+_UNREACHABLE = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InsufficientResourcesError,
+    asyncpg.OperatorInterventionError,
+)
 
 
 @lru_cache(maxsize=512)
@@ -41,22 +66,39 @@ def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
 class PostgresConnection:
     dialect = "postgresql"
 
-    def __init__(self, raw: PoolConnectionProxy[asyncpg.Record]) -> None:
+    def __init__(self, raw: PoolConnectionProxy[asyncpg.Record], timeout: float) -> None:
         self._raw = raw
+        self._timeout = timeout
+
+    async def _answer(self, call: Awaitable[T]) -> T:
+        """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable."""
+        try:
+            return await call
+        except TimeoutError as exc:  # our command_timeout: the server said nothing at all
+            # Drop the connection: its rollback and the pool's reset would wait on the same silent server.
+            self._raw.terminate()
+            silent = self._timeout + CLIENT_GRACE_SECONDS
+            raise DatabaseUnavailable.timed_out(silent, "the server stopped answering") from exc
+        except asyncpg.LockNotAvailableError as exc:  # lock_timeout
+            raise DatabaseUnavailable.timed_out(self._timeout, "waiting for a lock another transaction holds") from exc
+        except asyncpg.QueryCanceledError as exc:  # statement_timeout
+            raise DatabaseUnavailable.timed_out(self._timeout) from exc
+        except _UNREACHABLE as exc:
+            raise DatabaseUnavailable.unreachable() from exc
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
         text, args = _args(sql, params)
-        return list(await self._raw.fetch(text, *args))
+        return list(await self._answer(self._raw.fetch(text, *args)))
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
         text, args = _args(sql, params)
-        row: Row | None = await self._raw.fetchrow(text, *args)
+        row: Row | None = await self._answer(self._raw.fetchrow(text, *args))
         return row
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         text, args = _args(sql, params)
         try:
-            status = await self._raw.execute(text, *args)
+            status = await self._answer(self._raw.execute(text, *args))
         except asyncpg.UniqueViolationError as exc:
             raise UniqueViolation(exc.constraint_name or str(exc)) from exc
         # asyncpg returns the command tag, e.g. "UPDATE 1" or "INSERT 0 1"; the count is last.
@@ -66,7 +108,17 @@ class PostgresConnection:
         return " FOR UPDATE"
 
     async def next_value(self, sequence: str, table: str, column: str) -> int:
-        return int(await self._raw.fetchval(f"SELECT nextval('{sequence}')"))
+        return int(await self._answer(self._raw.fetchval(f"SELECT nextval('{sequence}')")))
+
+    def begin(self, **options: Any) -> AbstractAsyncContextManager[Commit]:
+        """A transaction on this connection, as a scope that rolls back unless committed."""
+        tx = self._raw.transaction(**options)
+
+        async def rollback() -> None:
+            if not self._raw.is_closed():  # dropped after a silent server: nothing left to roll back
+                await self._answer(tx.rollback())
+
+        return scope(lambda: self._answer(tx.start()), lambda: self._answer(tx.commit()), rollback)
 
 
 async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
@@ -75,39 +127,86 @@ async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
 
 
 class PostgresDatabase:
-    def __init__(self, pool: asyncpg.Pool[asyncpg.Record], observers: Sequence[CommitObserver] = ()) -> None:
+    def __init__(
+        self, pool: asyncpg.Pool[asyncpg.Record], timeout: float, observers: Sequence[CommitObserver] = ()
+    ) -> None:
         self._pool = pool
+        self._timeout = timeout
         self._observers = tuple(observers)
 
     @classmethod
     async def open(
-        cls, dsn: str, min_size: int = 1, max_size: int = 10, observers: Sequence[CommitObserver] = ()
+        cls,
+        dsn: str,
+        min_size: int = 1,
+        max_size: int = 10,
+        statement_timeout: float = 5.0,
+        observers: Sequence[CommitObserver] = (),
     ) -> PostgresDatabase:
-        pool = await asyncpg.create_pool(dsn, min_size=min_size, max_size=max_size, init=_init_connection)
-        return cls(pool, observers)
+        milliseconds = str(max(1, round(statement_timeout * 1000)))
+        try:
+            pool = await asyncpg.create_pool(
+                dsn,
+                min_size=min_size,
+                max_size=max_size,
+                init=_init_connection,
+                timeout=statement_timeout,  # connecting
+                command_timeout=statement_timeout + CLIENT_GRACE_SECONDS,
+                # Session defaults, so the pool's RESET ALL between borrowers keeps them. The statement's
+                # timer starts first, so it is usually what ends a lock wait; lock_timeout names it when not.
+                server_settings={"statement_timeout": milliseconds, "lock_timeout": milliseconds},
+            )
+        except TimeoutError as exc:
+            raise DatabaseUnavailable.timed_out(statement_timeout, "connecting") from exc
+        return cls(pool, statement_timeout, observers)
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[PostgresConnection]:
+        try:
+            raw = await self._pool.acquire(timeout=self._timeout)
+        except TimeoutError as exc:
+            raise DatabaseUnavailable.timed_out(self._timeout, "waiting for a connection") from exc
+        except _UNREACHABLE as exc:
+            raise DatabaseUnavailable.unreachable() from exc
+        try:
+            yield PostgresConnection(raw, self._timeout)
+        finally:
+            await self._release(raw)
+
+    async def _release(self, raw: PoolConnectionProxy[asyncpg.Record]) -> None:
+        # Bounded by the acquire timeout. A reset that fails drops the connection, and that is all: the
+        # work has committed or rolled back by now, so the request's answer must not change.
+        with contextlib.suppress(TimeoutError, *_UNREACHABLE):
+            await self._pool.release(raw)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._pool.acquire() as raw:
-            tx = raw.transaction()
-            async with scope(tx.start, tx.commit, tx.rollback) as commit:
-                yield SqlUnitOfWork(PostgresConnection(raw), commit, self._observers)
+        async with self._connection() as connection, connection.begin() as commit:
+            yield SqlUnitOfWork(connection, commit, self._observers)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._pool.acquire() as raw:
-            tx = raw.transaction(isolation="repeatable_read", readonly=True)
-            async with scope(tx.start, tx.commit, tx.rollback) as commit:
-                yield SqlUnitOfWork(PostgresConnection(raw), commit)
+        async with (
+            self._connection() as connection,
+            connection.begin(isolation="repeatable_read", readonly=True) as commit,
+        ):
+            yield SqlUnitOfWork(connection, commit)
 
     async def ping(self) -> None:
-        async with self._pool.acquire() as raw:
-            await raw.fetchval("SELECT 1")
+        async with self._connection() as connection:
+            await connection.fetch_one("SELECT 1")
 
     def usage(self) -> PoolUsage:
         """Connections the pool has opened (busy or idle), and its ceiling."""
         opened, idle = self._pool.get_size(), self._pool.get_idle_size()
         return PoolUsage(in_use=opened - idle, idle=idle, limit=self._pool.get_max_size())
 
+    async def schema_revision(self) -> SchemaRevision:
+        async with self.snapshot() as uow:
+            return await schema_revision(uow.connection)
+
     async def close(self) -> None:
-        await self._pool.close()
+        try:
+            await asyncio.wait_for(self._pool.close(), self._timeout)
+        except TimeoutError:
+            self._pool.terminate()  # a server gone silent would keep a graceful close waiting

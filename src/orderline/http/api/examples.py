@@ -167,6 +167,7 @@ INVENTORY_EXAMPLE: dict[str, Any] = {
 }
 
 HEALTH_EXAMPLE: dict[str, Any] = {"status": "ok", "database": "ok"}
+READY_EXAMPLE: dict[str, Any] = {"status": "ok", "database": "ok", "schema": "0005"}
 
 USER_ID = "019b4138-e0af-70b9-8f0c-6ea97d495dfa"
 
