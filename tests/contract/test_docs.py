@@ -83,3 +83,15 @@ def test_every_path_a_document_names_is_in_the_repository(document: Path) -> Non
     missing = [cited for cited in cited_paths(document.read_text()) if not resolves(document, cited)]
 
     assert missing == []
+
+
+def test_the_readme_configuration_table_names_every_setting_and_no_other() -> None:
+    import re
+
+    from orderline.config import Settings
+
+    first_cells = re.findall(r"^\| ([^|]*`ORDERLINE_[^|]*)\|", (ROOT / "README.md").read_text(), re.M)
+    named = {name for cell in first_cells for name in re.findall(r"`(ORDERLINE_[A-Z_]+)`", cell)}
+    test_only = {"ORDERLINE_TEST_POSTGRES_URL", "ORDERLINE_TEST_REDIS_URL"}
+
+    assert named - test_only == {f"ORDERLINE_{field.upper()}" for field in Settings.__struct_fields__}
