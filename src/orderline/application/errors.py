@@ -77,3 +77,12 @@ class DuplicateUser(ApplicationError):
 
     def __init__(self, field: str) -> None:
         super().__init__(f"that {field} is already taken", field=field)
+
+
+class DuplicateVoucher(ApplicationError):
+    """A voucher with that code exists already (codes are unique whatever their case)."""
+
+    code = "voucher-exists"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"a voucher with the code {code} exists already", field="code")

@@ -1,13 +1,19 @@
-"""OpenAPI 3.1 helpers: every operation documents its success and each problem type it may answer, with examples."""
+"""OpenAPI 3.1 helpers: every operation documents its success and each problem type it may answer, with examples;
+request bodies are described by msgspec from the very types that validate them, and responses link to what
+a client does next."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import fields, replace
 from typing import Any
 
 import msgspec
+from litestar import Litestar, Request, Router
+from litestar.exceptions import NotFoundException
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.spec import Example
+from litestar.openapi.spec import Example, Link, OpenAPI, OpenAPIType, Operation, Reference, RequestBody, Schema
+from litestar.routes import HTTPRoute
 
 from orderline.http.problems import (
     DEFAULT_BASE_URI,
@@ -25,88 +31,88 @@ class FieldErrorOut(msgspec.Struct):
 
 
 class ProblemOut(msgspec.Struct, omit_defaults=True):
-    """RFC 9457 problem details. Refusals of a rule also carry ``code`` and the rule's details."""
+    """RFC 9457 problem details; ``code`` names the type whatever the base URI. Refusals of a rule also carry
+    the rule's details, and a validation error lists each field that does not fit."""
 
     type: str
     title: str
     status: int
     detail: str
     instance: str
-    code: str | None = None
+    code: str
     errors: list[FieldErrorOut] | None = None
 
 
 _BY_SLUG = {problem.slug: problem for problem in every_problem_type()}
 
-# One example per problem type: its detail and the extension members it carries.
+# One example per problem type: its detail and the extension members it carries (every one also carries
+# `code`, its slug, which problem_body adds).
 PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "bad-request": {"detail": "JSON is malformed: invalid character (byte 10)"},
+    "content-too-large": {"detail": "send a body of at most 10000000 bytes"},
     "concurrent-modification": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was changed by someone else",
-                                "code": "concurrent-modification"},
-    "currency-mismatch": {"detail": "the pets are priced in USD, not EUR", "code": "currency-mismatch",
+                                "id": "019b4139-1234-7abc-8def-123456789abc"},
+    "currency-mismatch": {"detail": "the pets are priced in USD, not EUR",
                           "currencies": ["USD", "EUR"]},
-    "domain-rule-refused": {"detail": "a business rule refused the request", "code": "domain-error"},
-    "forbidden": {"detail": "this operation needs the scope 'write:orders'", "code": "forbidden",
+    "domain-rule-refused": {"detail": "a business rule refused the request"},
+    "forbidden": {"detail": "this operation needs the scope 'write:orders'",
                   "requiredScope": "write:orders"},
-    "illegal-transition": {"detail": "an order cannot go from DELIVERED to SHIPPED", "code": "illegal-transition",
+    "illegal-transition": {"detail": "an order cannot go from DELIVERED to SHIPPED",
                            "currentStatus": "DELIVERED", "targetStatus": "SHIPPED"},
     "internal-server-error": {
         "detail": "an unexpected error occurred; quote the X-Request-Id header when reporting it"},
-    "invalid-amount": {"detail": "'12.345' has more than 2 decimal places for USD", "code": "invalid-amount",
+    "invalid-amount": {"detail": "'12.345' has more than 2 decimal places for USD",
                        "amount": "12.345"},
-    "invalid-order": {"detail": "each pet may appear only once in an order; raise its quantity instead",
-                      "code": "invalid-order"},
+    "invalid-order": {"detail": "each pet may appear only once in an order; raise its quantity instead"},
     "method-not-allowed": {"detail": "this resource does not support that method"},
-    "not-found": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was not found", "code": "not-found",
+    "not-found": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was not found",
                   "entity": "order", "id": "019b4139-1234-7abc-8def-123456789abc"},
-    "order-not-cancellable": {"detail": "an order in status SHIPPED cannot be cancelled",
-                              "code": "order-not-cancellable", "currentStatus": "SHIPPED"},
-    "out-of-stock": {"detail": "only 0 unit(s) free, 1 requested", "code": "out-of-stock",
+    "order-not-cancellable": {"detail": "an order in status SHIPPED cannot be cancelled", "currentStatus": "SHIPPED"},
+    "out-of-stock": {"detail": "only 0 unit(s) free, 1 requested",
                      "petId": "019b4132-70aa-764f-b315-e2803d882a24", "free": 0, "requested": 1},
-    "pet-not-found": {"detail": "pet 019b4132-70aa-764f-b315-e2803d882a24 was not found", "code": "pet-not-found",
+    "pet-not-found": {"detail": "pet 019b4132-70aa-764f-b315-e2803d882a24 was not found",
                       "entity": "pet", "id": "019b4132-70aa-764f-b315-e2803d882a24"},
-    "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first",
-                     "code": "pet-reserved", "reserved": 1},
+    "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first", "reserved": 1},
     "rate-limit-exceeded": {"detail": "at most 300 writes per 60 seconds; try again in 42 seconds"},
     "service-unavailable": {"detail": "the database is not reachable"},
     "stock-below-committed": {"detail": "stock 1 is below the 1 reserved and 1 sold unit(s)",
-                              "code": "stock-below-committed", "requested": 1, "reserved": 1, "sold": 1},
-    "total-mismatch": {"detail": "the order totals 150.00 USD, not 100.00", "code": "total-mismatch",
+                              "requested": 1, "reserved": 1, "sold": 1},
+    "total-mismatch": {"detail": "the order totals 150.00 USD, not 100.00",
                        "expected": "150.00", "sent": "100.00"},
-    "unauthorized": {"detail": "the API key is unknown or has been revoked", "code": "unauthorized"},
-    "unknown-currency": {"detail": "currency 'XYZ' is not supported", "code": "unknown-currency",
+    "unauthorized": {"detail": "the API key is unknown or has been revoked"},
+    "unknown-currency": {"detail": "currency 'XYZ' is not supported",
                          "currency": "XYZ"},
     "unsupported-media-type": {"detail": "send the body as application/json"},
-    "invalid-voucher": {"detail": "percentOff is between 1 and 100", "code": "invalid-voucher", "field": "percentOff"},
-    "voucher-not-applicable": {"detail": "voucher SPRING10 has been used up", "code": "voucher-not-applicable",
+    "invalid-voucher": {"detail": "percentOff is between 1 and 100", "field": "percentOff"},
+    "voucher-not-applicable": {"detail": "voucher SPRING10 has been used up",
                                "reason": "used-up"},
-    "invalid-address": {"detail": "country is an ISO 3166-1 alpha-2 code such as GB or US", "code": "invalid-address",
+    "invalid-address": {"detail": "country is an ISO 3166-1 alpha-2 code such as GB or US",
                         "field": "country"},
-    "invalid-user": {"detail": "'alice@' is not an email address", "code": "invalid-user", "field": "email"},
-    "weak-password": {"detail": "the password is too weak: it needs at least 10 characters",
-                      "code": "weak-password", "field": "password"},
+    "invalid-user": {"detail": "'alice@' is not an email address", "field": "email"},
+    "weak-password": {"detail": "the password is too weak: it needs at least 10 characters", "field": "password"},
     "idempotency-key-reused": {"detail": "this Idempotency-Key was used for a different request; use a new key for "
-                               "a new request", "code": "idempotency-key-reused"},
+                               "a new request"},
     "idempotency-key-in-use": {"detail": "a request with this Idempotency-Key is still being processed; retry when "
-                               "it has finished", "code": "idempotency-key-in-use"},
+                               "it has finished"},
     "precondition-failed": {"detail": "the order has changed (it is at version 3); read it again before changing it",
-                            "code": "precondition-failed", "currentVersion": 3},
-    "invalid-card": {"detail": "the card number is not a valid card number", "code": "invalid-card",
+                            "currentVersion": 3},
+    "invalid-card": {"detail": "the card number is not a valid card number",
                      "field": "number"},
-    "order-not-payable": {"detail": "an order in status APPROVED takes no payment", "code": "order-not-payable",
+    "order-not-payable": {"detail": "an order in status APPROVED takes no payment",
                           "currentStatus": "APPROVED"},
-    "payment-mismatch": {"detail": "the order totals 150.00 USD, not 100.00 USD", "code": "payment-mismatch",
+    "payment-mismatch": {"detail": "the order totals 150.00 USD, not 100.00 USD",
                          "expectedAmount": "150.00", "expectedCurrency": "USD"},
-    "payment-in-progress": {"detail": "another payment of this order is being processed; wait for its answer",
-                            "code": "payment-in-progress"},
-    "payment-declined": {"detail": "the card was declined", "code": "payment-declined",
+    "payment-in-progress": {"detail": "another payment of this order is being processed; wait for its answer"},
+    "payment-declined": {"detail": "the card was declined",
                          "paymentId": "019b413a-5e6f-7abc-8def-123456789abc", "declineCode": "card_declined"},
     "invalid-signature": {"detail": "the callback is not a valid signed gateway callback: No matching signature "
-                          "found", "code": "invalid-signature"},
-    "user-exists": {"detail": "that username is already taken", "code": "user-exists", "field": "username"},
+                          "found"},
+    "user-exists": {"detail": "that username is already taken", "field": "username"},
+    "voucher-exists": {"detail": "a voucher with the code SPRING10 exists already", "field": "code"},
     "validation-error": {"detail": "the request is not valid",
-                         "errors": [{"field": "items[0].quantity", "message": "Expected `int` >= 1",
-                                     "code": "out-of-range"}]},
+                         "errors": [{"field": "quantiy", "code": "unknown",
+                                     "message": "unknown field; the fields here are petId, quantity, items, currency, "
+                                     "totalAmount, note, voucherCode, billingAddress, status, shipDate, complete"}]},
 }  # fmt: skip
 
 
@@ -151,3 +157,217 @@ def success(
 
 def body_examples(**named: Any) -> list[Example]:
     return [Example(summary=name.replace("_", " "), value=value) for name, value in named.items()]
+
+
+# JSON Schema for rules across fields, where an optional field sent as null counts as not sent.
+def present(name: str) -> dict[str, Any]:
+    return {"required": [name], "properties": {name: {"not": {"type": "null"}}}}
+
+
+def absent(name: str) -> dict[str, Any]:
+    return {"not": present(name)}
+
+
+def all_of(*schemas: dict[str, Any]) -> dict[str, Any]:
+    return {"allOf": list(schemas)}
+
+
+async def _not_found_as_problem(request: Request[Any, Any, Any]) -> None:
+    # Litestar answers a path under /schema that no document lives at with an HTML page of its own.
+    if request.route_handler.handler_name == "handle_schema_path_not_found":
+        raise NotFoundException
+
+
+def schema_router() -> Router:
+    """/schema: the OpenAPI document and its viewers; any other path under it is a 404 problem like elsewhere."""
+    return Router("/schema", route_handlers=[], include_in_schema=False, before_request=_not_found_as_problem)
+
+
+# What a client does next with what an operation answered: (operation, status) -> {link: (target, parameters)}.
+# Parameters are runtime expressions; "requestBody" is the body to send.
+LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, Any]]]] = {
+    ("createOrder", "201"): {
+        "getOrder": ("getOrder", {"order_id": "$response.body#/id"}),
+        "cancelOrder": ("cancelOrder", {"order_id": "$response.body#/id"}),
+        "cancelOrderWithReason": ("cancelOrderWithReason", {"order_id": "$response.body#/id"}),
+        "payOrder": ("payOrder", {"order_id": "$response.body#/id"}),
+        "listOrderPayments": ("listOrderPayments", {"order_id": "$response.body#/id"}),
+        "eraseOwnOrder": ("eraseOwnOrder", {"order_id": "$response.body#/id"}),
+        "forceCancelOrder": ("forceCancelOrder", {"order_id": "$response.body#/id"}),
+        "shipOrder": ("shipOrder", {"order_id": "$response.body#/id"}),
+        "eraseOrder": ("eraseOrder", {"order_id": "$response.body#/id"}),
+    },
+    ("payOrder", "200"): {
+        "getOrder": ("getOrder", {"order_id": "$response.body#/orderId"}),
+        "cancelOrder": ("cancelOrder", {"order_id": "$response.body#/orderId"}),
+        "shipOrder": ("shipOrder", {"order_id": "$response.body#/orderId"}),
+        "listOrderPayments": ("listOrderPayments", {"order_id": "$response.body#/orderId"}),
+    },
+    ("shipOrder", "200"): {"deliverOrder": ("deliverOrder", {"order_id": "$response.body#/id"})},
+    ("createPet", "201"): {
+        "getPet": ("getPet", {"pet_id": "$response.body#/id"}),
+        "updatePet": ("updatePet", {"pet_id": "$response.body#/id"}),
+        "deletePet": ("deletePet", {"pet_id": "$response.body#/id"}),
+        "orderPet": ("createOrder", {"requestBody": {"petId": "$response.body#/id"}}),
+    },
+    ("createUser", "201"): {
+        "getUser": ("getUser", {"user_id": "$response.body#/id"}),
+        "updateUser": ("updateUser", {"user_id": "$response.body#/id"}),
+        "deleteUser": ("deleteUser", {"user_id": "$response.body#/id"}),
+        "getUserDetails": ("getUserDetails", {"user_id": "$response.body#/id"}),
+        "updateUserStatus": ("updateUserStatus", {"user_id": "$response.body#/id"}),
+    },
+    ("createVoucher", "201"): {
+        "getVoucher": ("getVoucher", {"code": "$response.body#/code"}),
+        "deleteVoucher": ("deleteVoucher", {"code": "$response.body#/code"}),
+    },
+}
+
+
+def finish_document(app: Litestar) -> None:
+    """Complete the app's OpenAPI document where Litestar's generator falls short, before anyone reads it.
+
+    Litestar loses constraints that msgspec enforces (``minimum: 0``, the items of an annotated list, the
+    constraints inside an optional field), so each request body's schema is msgspec's own, plus the rules
+    across fields that a struct states in ``openapi_rules`` (and enforces in code). Then the links.
+    """
+    document = app.openapi_schema
+    schemas = document.components.schemas
+    assert schemas is not None
+    bodies = _request_body_types(app)
+    _, components = msgspec.json.schema_components(bodies, ref_template="#/components/schemas/{name}")
+    for body in bodies:
+        components[body.__name__].update(getattr(body, "openapi_rules", {}))
+    components.update(_FREE_FORM)
+    for name, raw in components.items():
+        converted = _schema(_without_nul(raw))
+        assert isinstance(converted, Schema)
+        schemas[name] = converted
+    _free_form_bodies_without_nul(document)
+    _parameters_without_null(document)
+    _add_links(document)
+
+
+# content_type.py refuses U+0000 in any string of a body or query (PostgreSQL text cannot hold it).
+_NO_NUL = {"not": {"pattern": "\\x00"}}
+_FREE_FORM = {
+    "JsonObject": {
+        "type": "object",
+        "description": "any JSON object whose strings, keys included, hold no U+0000",
+        "propertyNames": {"type": "string", **_NO_NUL},
+        "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+    },
+    "JsonValue": {
+        "anyOf": [
+            {"type": ["number", "boolean", "null"]},
+            {"type": "string", **_NO_NUL},
+            {"type": "array", "items": {"$ref": "#/components/schemas/JsonValue"}},
+            {"$ref": "#/components/schemas/JsonObject"},
+        ]
+    },
+}
+
+
+def _without_nul(raw: Any) -> Any:
+    """The schema with every free string stating that it holds no U+0000."""
+    if isinstance(raw, list):
+        return [_without_nul(item) for item in raw]
+    if not isinstance(raw, dict):
+        return raw
+    stated = {key: _without_nul(value) for key, value in raw.items()}
+    if raw.get("type") == "string" and not {"enum", "const", "format", "not"} & raw.keys():
+        stated.update(_NO_NUL)
+    return stated
+
+
+def _free_form_bodies_without_nul(document: OpenAPI) -> None:
+    """A body taken as any JSON object (the gateway's signed callbacks) is any JSON object without U+0000."""
+    for operation in _operations(document).values():
+        body = operation.request_body
+        for media in body.content.values() if isinstance(body, RequestBody) else ():
+            schema = media.schema
+            if isinstance(schema, Schema) and schema.type == OpenAPIType.OBJECT and not schema.properties:
+                free_form = Schema(all_of=[Reference(ref="#/components/schemas/JsonObject")], examples=schema.examples)
+                media.schema = free_form
+
+
+def _request_body_types(app: Litestar) -> list[type[msgspec.Struct]]:
+    found: dict[str, type[msgspec.Struct]] = {}
+    for route in app.routes:
+        for handler in route.route_handlers if isinstance(route, HTTPRoute) else ():
+            data = handler.parsed_fn_signature.parameters.get("data")
+            if data is not None and isinstance(data.annotation, type) and issubclass(data.annotation, msgspec.Struct):
+                found[data.annotation.__name__] = data.annotation
+    return [found[name] for name in sorted(found)]
+
+
+_FIELD_OF = {f.metadata.get("alias", f.name): f.name for f in fields(Schema)}
+_SUBSCHEMA = {"items", "not", "if", "then", "else", "contains", "propertyNames", "additionalProperties",
+              "unevaluatedItems", "unevaluatedProperties", "contentSchema"}  # fmt: skip
+_SUBSCHEMA_LISTS = {"allOf", "anyOf", "oneOf", "prefixItems"}
+_SUBSCHEMA_MAPS = {"properties", "patternProperties", "dependentSchemas"}
+
+
+def _schema(raw: Any) -> Any:
+    """A JSON Schema dict as Litestar's spec objects (which print it back as it was)."""
+    if not isinstance(raw, dict):
+        return raw  # `additionalProperties: false`
+    if "$ref" in raw:
+        return Reference(ref=raw["$ref"])
+    return Schema(**{_FIELD_OF[key]: _subschemas(key, value) for key, value in raw.items()})
+
+
+def _subschemas(key: str, value: Any) -> Any:
+    if key in _SUBSCHEMA:
+        return _schema(value)
+    if key in _SUBSCHEMA_LISTS:
+        return [_schema(item) for item in value]
+    if key in _SUBSCHEMA_MAPS:
+        return {name: _schema(item) for name, item in value.items()}
+    return value
+
+
+def _parameters_without_null(document: OpenAPI) -> None:
+    """An optional parameter is one that is not sent (``required: false``), never the text "null": its schema
+    is the value's own, with the constraints Litestar sets beside ``oneOf: [value, null]`` moved into it."""
+    for operation in _operations(document).values():
+        for parameter in operation.parameters or ():
+            if isinstance(parameter, Reference) or not isinstance(parameter.schema, Schema):
+                continue
+            schema = parameter.schema
+            if not schema.one_of:
+                continue
+            kinds = [s for s in schema.one_of if not (isinstance(s, Schema) and s.type == OpenAPIType.NULL)]
+            if len(kinds) != 1 or len(schema.one_of) != 2:
+                continue
+            beside = {f.name: getattr(schema, f.name) for f in fields(Schema) if f.name != "one_of"}
+            own = {name: value for name, value in beside.items() if value is not None}
+            if isinstance(kinds[0], Schema):
+                parameter.schema = replace(kinds[0], **own)
+            elif not own:
+                parameter.schema = kinds[0]
+
+
+def _operations(document: OpenAPI) -> dict[str, Operation]:
+    found: dict[str, Operation] = {}
+    for item in (document.paths or {}).values():
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method)
+            if operation is not None and operation.operation_id:
+                found[operation.operation_id] = operation
+    return found
+
+
+def _add_links(document: OpenAPI) -> None:
+    operations = _operations(document)
+    for (source, status), links in LINKS.items():
+        response = (operations[source].responses or {})[status]
+        assert not isinstance(response, Reference)
+        response.links = {
+            name: Link(
+                operation_id=target,
+                parameters={k: v for k, v in parameters.items() if k != "requestBody"} or None,
+                request_body=parameters.get("requestBody"),
+            )
+            for name, (target, parameters) in links.items()
+        }
