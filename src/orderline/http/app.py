@@ -36,7 +36,7 @@ from orderline.http.api.store import healthz, inventory, livez
 from orderline.http.api.users import UserController, create_token
 from orderline.http.auth import authentication_middleware
 from orderline.http.dependencies import PROVIDERS
-from orderline.http.openapi import finish_document, schema_router
+from orderline.http.document import finish_document, schema_router
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
 from orderline.http.rate_limit import RateLimits
 from orderline.http.request_id import add_request_id_header, request_id_middleware

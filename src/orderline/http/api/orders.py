@@ -44,8 +44,9 @@ from orderline.http.api.wire import (
     in_utc,
 )
 from orderline.http.dependencies import Caller, Injected
+from orderline.http.document import absent, all_of, present
 from orderline.http.idempotency import IdempotencyKey, idempotent
-from orderline.http.openapi import absent, all_of, body_examples, present, problems, success
+from orderline.http.openapi import body_examples, problems, success
 
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
