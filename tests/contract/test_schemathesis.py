@@ -32,6 +32,7 @@ from schemathesis.core.failures import Failure
 from schemathesis.core.transport import Response
 from schemathesis.engine import events, from_schema
 from schemathesis.generation.case import Case
+from schemathesis.hooks import GLOBAL_HOOK_DISPATCHER
 from schemathesis.openapi.checks import EnsureResourceAvailability, RejectedPositiveData, UseAfterFree
 from schemathesis.python import asgi
 
@@ -174,14 +175,15 @@ def _keep_unless_decided(decisions: list[Decision]) -> Callable[[Any, Failure, A
     return filter_failure
 
 
-def map_case(context: Any, case: AnyCase) -> AnyCase:
+def before_call(context: Any, case: AnyCase, kwargs: dict[str, Any]) -> None:
     """A valid request carries an Idempotency-Key of its own, as clients must (docs/adr/0012): a generator that
-    sends "0" with every request would meet the first answer replayed, or 422 idempotency-key-reused, which
-    tests/e2e/test_idempotency_api.py covers. Requests meant to be invalid keep the key they were given."""
-    positive = case.meta is not None and case.meta.generation.mode.is_positive
-    if positive and case.headers is not None and "Idempotency-Key" in case.headers:
+    sends "0" with every request, or resends a corrected body under the key it drew, would meet the first
+    answer replayed, or 422 idempotency-key-reused, which tests/e2e/test_idempotency_api.py covers. Requests
+    meant to be invalid keep the key they were given. (A global hook: Schemathesis calls no other just
+    before sending, which is when a body corrected from feedback is final.)"""
+    negative = case.meta is not None and case.meta.generation.mode.is_negative
+    if not negative and case.headers is not None and "Idempotency-Key" in case.headers:
         case.headers["Idempotency-Key"] = uuid.uuid4().hex
-    return case
 
 
 async def _seed(settings: Settings, clock: SteppingClock) -> str:
@@ -264,10 +266,11 @@ def test_schemathesis_finds_nothing_under_every_check_and_phase(settings: Settin
     app = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
     schema = schemathesis.openapi.from_asgi(SCHEMA_PATH, app, config=_config(secret, seed))
     schema.hook(_keep_unless_decided([*DECISIONS, _erased_by_post(settings.database_url)]))
-    schema.hook(map_case)
+    schemathesis.hook(before_call)
     try:
         found = _failures(schema)
     finally:
+        GLOBAL_HOOK_DISPATCHER.unregister(before_call)
         asgi.shutdown_lifespans()
 
     report = "\n\n".join(str(failure) for failure in found)

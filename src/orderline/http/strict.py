@@ -53,14 +53,14 @@ def _read_query(key: str, values: list[str], parameter: FieldDefinition) -> None
     target = parameter.annotation
     scalar = _json_scalar(target)
     for value in values:
-        # A number or a boolean is written as JSON writes it: "2", never "2.0", "1e2" or " 2".
-        if scalar is not None and (value != value.strip() or not _decodes(value, scalar)):
-            raise refused(FieldError(key, f"must be {_WRITTEN[scalar]}", "type"))
         if scalar is None:
             try:
                 msgspec.convert(value, type=target, strict=True)
             except msgspec.ValidationError as exc:
                 raise refused(of_msgspec(exc, target, key)) from None
+        # A number or a boolean is written as JSON writes it: "2", never "2.0", "1e2" or " 2".
+        elif value != value.strip() or not _decodes(value, scalar):
+            raise refused(FieldError(key, f"must be {_WRITTEN[scalar]}", "type"))
 
 
 def _json_scalar(annotation: Any) -> type | None:
