@@ -9,12 +9,12 @@ from uuid import UUID
 
 from orderline.domain.errors import InvalidVoucher, VoucherNotApplicable
 from orderline.domain.money import Money
+from orderline.domain.text import SPACE
 
 # ASCII only, checked before upper-casing: "ß".upper() is "SS", and a rule checked on the upper-cased form
 # would let through codes the documented pattern refuses. Surrounding whitespace is ignored.
-_SPACE = r"\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"  # str.isspace()
 _CODE = r"[A-Za-z0-9][A-Za-z0-9_-]{2,31}"
-CODE_PATTERN = f"^[{_SPACE}]*{_CODE}[{_SPACE}]*$"
+CODE_PATTERN = f"^[{SPACE}]*{_CODE}[{SPACE}]*$"
 MAX_USES = 2**31 - 1  # what the uses counters' INTEGER columns hold on every database
 
 

@@ -16,15 +16,11 @@ from litestar.params import QueryParameter
 
 from orderline.application.errors import InvalidInput
 from orderline.domain.money import MINOR_UNITS
+from orderline.domain.text import SPACE
 from orderline.http.field_errors import HINT
 
 T = TypeVar("T")
 
-# The largest value a 32-bit INTEGER column holds (PostgreSQL's `integer`; SQLite's INTEGER holds more).
-MAX_INT32 = 2**31 - 1
-
-# Python's str.isspace() characters, spelled out: ECMA-262's \s and Python's differ (U+001C to U+001F, U+0085).
-SPACE = r"\t\n\v\f\r\x1c-\x20\x85\xa0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000"
 NOT_BLANK = f"[^{SPACE}]"  # a search: somewhere in the text is a character that is not whitespace
 
 # Where the domain checks a rule and refuses it with a problem type of its own (invalid-user, invalid-card...),
