@@ -127,7 +127,7 @@ def _is_whole_float(body: Any, field: str) -> bool:
 
 def _cancelled_not_deleted(failure: Failure, case: AnyCase, response: Response) -> bool:
     """``DELETE /v1/orders/{id}`` is the Pet Store's Cancel Order: the order is kept, CANCELLED (or waiting for
-    its refund), and it and its payments can be read afterwards (DESIGN.md §4)."""
+    its refund), and it and its payments can be read afterwards (README, "The API")."""
     if not isinstance(failure, UseAfterFree) or not failure.free.startswith("DELETE /v1/orders/"):
         return False
     return failure.usage.startswith(f"GET {failure.free.removeprefix('DELETE ')}")
@@ -145,7 +145,7 @@ DECISIONS: list[Decision] = [
 
 def _erased_by_post(database_url: str) -> Decision:
     def erased(failure: Failure, case: AnyCase, response: Response) -> bool:
-        """``POST /v1/orders/{id}/erase`` erases an order (erasure is its own use case, DESIGN.md §3, since
+        """``POST /v1/orders/{id}/erase`` erases an order (erasure is its own use case, README "The API", since
         ``DELETE /v1/orders/{id}`` is the Pet Store's cancel). Schemathesis knows a deletion only by DELETE,
         so an order read after its erasure looks like a created order gone missing: the audit log's
         tombstone says which it is."""
