@@ -35,6 +35,7 @@ def assert_problem(response: Response, status: int, slug: str) -> dict[str, Any]
     assert body.keys() >= PROBLEM_MEMBERS, body
     assert body["type"].endswith("/" + slug), body
     assert body["status"] == status
+    assert body["code"] == slug, body
     assert body["instance"] == response.request.url.path
     return body
 

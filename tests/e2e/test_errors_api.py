@@ -20,10 +20,39 @@ async def test_an_unknown_route_is_a_404_problem(client: Client) -> None:
     assert_problem(response, 404, "not-found")
 
 
-async def test_a_wrong_method_is_a_405_problem(client: Client) -> None:
-    response = await client.patch("/v1/inventory")
+async def test_a_wrong_method_is_a_405_problem_that_lists_the_allowed_methods(client: Client) -> None:
+    response = await client.patch(f"/v1/orders/{ORDER}")
 
     assert_problem(response, 405, "method-not-allowed")
+    assert _methods(response.headers["allow"]) == {"GET", "DELETE", "OPTIONS"}
+
+
+def _methods(allow: str) -> set[str]:
+    return {method.strip() for method in allow.split(",")}
+
+
+@pytest.mark.parametrize(
+    ("path", "methods"),
+    [
+        (f"/v1/orders/{ORDER}", {"GET", "DELETE"}),
+        ("/v1/orders", {"GET", "POST"}),
+        (f"/v1/pets/{ORDER}", {"GET", "PUT", "DELETE"}),
+        (f"/v1/users/{ORDER}", {"GET", "PUT", "DELETE"}),
+        ("/v1/admin/vouchers/SPRING10", {"GET", "DELETE"}),
+        ("/v1/inventory", {"GET"}),
+    ],
+)
+async def test_options_answers_with_every_method_the_path_takes(client: Client, path: str, methods: set[str]) -> None:
+    response = await client.options(path)
+
+    assert response.status_code == 204
+    assert _methods(response.headers["allow"]) == methods | {"OPTIONS"}
+
+
+async def test_an_unknown_path_under_the_schema_is_a_404_problem(client: Client) -> None:
+    response = await client.get("/schema/nothing-here")
+
+    assert_problem(response, 404, "not-found")
 
 
 async def test_a_body_that_is_not_json_is_a_415_problem(client: Client) -> None:
@@ -42,6 +71,53 @@ async def test_malformed_json_is_a_400_problem(client: Client) -> None:
     response = await client.post("/v1/orders", content=b'{"petId": ', headers={"Content-Type": "application/json"})
 
     assert_problem(response, 400, "bad-request")
+
+
+async def test_a_body_larger_than_the_server_takes_is_a_413_problem_of_its_own(client: Client) -> None:
+    response = await client.post("/v1/orders", content=b" " * 10_000_001, headers={"Content-Type": "application/json"})
+
+    body = assert_problem(response, 413, "content-too-large")
+    assert "10000000 bytes" in body["detail"]
+
+
+async def test_a_missing_body_is_a_422_saying_a_json_body_is_required(client: Client) -> None:
+    response = await client.post("/v1/orders", headers={"Content-Type": "application/json"})
+
+    body = assert_problem(response, 422, "validation-error")
+    assert body["errors"] == [{"field": "body", "message": "a JSON body is required", "code": "required"}]
+
+
+async def test_an_enum_value_it_does_not_know_is_a_422_listing_the_values_it_knows(
+    client: Client, admin: dict[str, str]
+) -> None:
+    in_body = await client.post(
+        "/v1/pets", json={"name": "Rex", "species": "DOGE", "adoptionFee": "1.00"}, headers=admin
+    )
+    in_query = await client.get("/v1/orders", params={"status": "SENT"}, headers=admin)
+
+    (body_error,) = assert_problem(in_body, 422, "validation-error")["errors"]
+    (query_error,) = assert_problem(in_query, 422, "validation-error")["errors"]
+    assert (body_error["field"], body_error["code"]) == ("species", "enum")
+    assert "DOG, CAT, BIRD, RABBIT, FISH, REPTILE, OTHER" in body_error["message"]
+    assert (query_error["field"], query_error["code"]) == ("status", "enum")
+    assert "PLACED, APPROVED" in query_error["message"]
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "field"),
+    [
+        ("/v1/pets", {"name": "Rex", "species": "DOG", "adoptionFee": 150}, "adoptionFee"),
+        ("/v1/orders", {"petId": ORDER, "totalAmount": 150.5}, "totalAmount"),
+    ],
+)
+async def test_money_sent_as_a_json_number_is_a_422_asking_for_a_decimal_string(
+    client: Client, admin: dict[str, str], path: str, body: dict[str, object], field: str
+) -> None:
+    response = await client.post(path, json=body, headers=admin)
+
+    (error,) = assert_problem(response, 422, "validation-error")["errors"]
+    assert (error["field"], error["code"]) == (field, "type")
+    assert 'a decimal string such as "150.00"' in error["message"]
 
 
 async def test_a_json_body_that_is_not_an_object_is_a_422_problem(client: Client) -> None:

@@ -115,7 +115,7 @@ async def test_a_duplicate_code_and_a_removed_voucher(client: Client, admin: dic
     listed = (await client.get("/v1/admin/vouchers", headers=admin)).json()["data"]
     after = await client.post("/v1/orders", json={"petId": pet["id"], "voucherCode": "SPRING10"})
 
-    assert assert_problem(duplicate, 422, "invalid-voucher")["field"] == "code"
+    assert assert_problem(duplicate, 409, "voucher-exists")["field"] == "code"
     assert removed.status_code == 204
     assert listed == []
     assert assert_problem(after, 422, "voucher-not-applicable")["reason"] == "unknown"

@@ -12,6 +12,7 @@ from orderline.domain.errors import (
     IllegalTransition,
     InvalidOrder,
     OrderNotCancellable,
+    OrderNotPayable,
     TotalMismatch,
 )
 from orderline.domain.events import OrderCancelled, OrderPlaced, OrderStatusChanged
@@ -328,3 +329,10 @@ def test_quantities_map_each_pet_to_its_quantity() -> None:
     order = an_order(lines=(a_line(1, quantity=2), a_line(2, quantity=5)))
 
     assert order.quantities() == {an_id(1): 2, an_id(2): 5}
+
+
+def test_an_order_that_costs_nothing_takes_no_payment() -> None:
+    order = an_order(lines=(a_line(price=usd("0.00")),))
+
+    with pytest.raises(OrderNotPayable, match="nothing to pay"):
+        order.ensure_payable(usd("0.00"))

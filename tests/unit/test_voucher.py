@@ -6,6 +6,8 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from orderline.domain.errors import InvalidVoucher, VoucherNotApplicable
 from orderline.domain.money import Money
@@ -77,3 +79,28 @@ def test_codes_are_upper_case_and_checked() -> None:
     assert check_code(" spring-10 ") == "SPRING-10"
     with pytest.raises(InvalidVoucher):
         check_code("no spaces")
+
+
+@given(st.text(max_size=80))
+def test_a_checked_code_fits_its_column_and_is_already_normalised(code: str) -> None:
+    try:
+        stored = check_code(code)
+    except InvalidVoucher:
+        return
+
+    assert stored.isascii()
+    assert stored == stored.upper()
+    assert len(stored) <= 32
+    assert check_code(stored) == stored
+
+
+@pytest.mark.parametrize("code", ["ßßß", "ıab", "ﬀab", "ſab"], ids=["sharp-s", "dotless-i", "ligature", "long-s"])
+def test_a_code_that_only_upper_cases_into_ascii_is_refused(code: str) -> None:
+    with pytest.raises(InvalidVoucher):
+        check_code(code)
+
+
+@pytest.mark.parametrize("max_uses", [0, 2**31], ids=["zero", "beyond-int32"])
+def test_a_use_limit_outside_what_is_stored_is_refused(max_uses: int) -> None:
+    with pytest.raises(InvalidVoucher):
+        a_voucher(max_uses=max_uses)

@@ -115,3 +115,12 @@ class SchemaNotCurrent(DatabaseUnavailable):
             schema=current,
             needed_schema=newest,
         )
+
+
+class DuplicateVoucher(ApplicationError):
+    """A voucher with that code exists already (codes are unique whatever their case)."""
+
+    code = "voucher-exists"
+
+    def __init__(self, code: str) -> None:
+        super().__init__(f"a voucher with the code {code} exists already", field="code")

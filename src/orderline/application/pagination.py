@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import base64
-import binascii
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Generic, TypeVar
@@ -16,6 +16,13 @@ T = TypeVar("T")
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
+MAX_SEQ = 2**63 - 1  # orders.seq is a signed 64-bit BIGINT
+
+_NOT_OURS = "not a cursor this list returned; start again without it"
+# A cursor is URL-safe base64 without padding of exactly what `Cursor.encode` writes, and nothing else:
+# no general JSON parser ever sees it, so no nesting, size or type it might carry can reach further.
+_TEXT = re.compile(r"[A-Za-z0-9_-]{1,256}")
+_PAYLOAD = re.compile(r'\{"k":"(?P<kind>[a-z]{1,16})","v":(?:"(?P<id>[0-9a-f-]{36})"|(?P<seq>[1-9][0-9]{0,18}))\}')
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,47 +31,55 @@ class Page(Generic[T]):
     next_cursor: str | None
 
 
-def encode_cursor(kind: str, key: str | int) -> str:
-    raw = json.dumps({"k": kind, "v": key}, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+@dataclass(frozen=True, slots=True)
+class Cursor:
+    """What a cursor carries: the list it continues, and the key of the last row that list showed."""
 
+    kind: str
+    key: UUID | int
 
-_NOT_OURS = "not a cursor this list returned; start again without it"
-_MAX_SEQ = 2**63 - 1
+    def encode(self) -> str:
+        key = str(self.key) if isinstance(self.key, UUID) else self.key
+        raw = json.dumps({"k": self.kind, "v": key}, separators=(",", ":")).encode()
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
-
-def decode_cursor(kind: str, cursor: str) -> str | int:
-    """Return the key a cursor of ``kind`` carries; anything else is a clear 422 on ``cursor``."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        payload = json.loads(raw)
-        value = payload["v"] if payload.get("k") == kind else None
-    except (binascii.Error, ValueError, TypeError, KeyError, AttributeError):
-        value = None
-    if not isinstance(value, str | int) or isinstance(value, bool):
-        raise InvalidInput("cursor", _NOT_OURS)
-    return value
+    @classmethod
+    def decode(cls, text: str) -> Cursor | None:
+        """The cursor ``text`` spells, or None for anything ``encode`` does not write."""
+        if not _TEXT.fullmatch(text) or len(text) % 4 == 1:  # a length base64 never produces
+            return None
+        payload = _PAYLOAD.fullmatch(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode("latin-1"))
+        if payload is None:
+            return None
+        if payload["seq"] is not None:
+            seq = int(payload["seq"])
+            return cls(payload["kind"], seq) if seq <= MAX_SEQ else None
+        try:
+            return cls(payload["kind"], UUID(payload["id"]))
+        except ValueError:
+            return None
 
 
 def decode_id_cursor(kind: str, cursor: str) -> UUID:
-    """The id a cursor of a list ordered by id carries."""
-    try:
-        return UUID(str(decode_cursor(kind, cursor)))
-    except ValueError:
-        raise InvalidInput("cursor", _NOT_OURS) from None
+    """The id a cursor of a list ordered by id carries; anything else is a clear 422 on ``cursor``."""
+    decoded = Cursor.decode(cursor)
+    if decoded is None or decoded.kind != kind or not isinstance(decoded.key, UUID):
+        raise InvalidInput("cursor", _NOT_OURS)
+    return decoded.key
 
 
 def decode_seq_cursor(kind: str, cursor: str) -> int:
     """The sequence number a cursor of a list ordered by a positive 64-bit sequence carries."""
-    value = decode_cursor(kind, cursor)
-    if not isinstance(value, int) or not 0 < value <= _MAX_SEQ:
+    decoded = Cursor.decode(cursor)
+    if decoded is None or decoded.kind != kind or not isinstance(decoded.key, int):
         raise InvalidInput("cursor", _NOT_OURS)
-    return value
+    return decoded.key
 
 
-def page_of(rows: list[T], limit: int, kind: str, key: Callable[[T], str | int]) -> Page[T]:
+def page_of(rows: list[T], limit: int, kind: str, key: Callable[[T], UUID | str | int]) -> Page[T]:
     """Cut ``rows`` (fetched with ``limit + 1``) to a page; the extra row says another page exists."""
     if len(rows) <= limit:
         return Page(rows, None)
     items = rows[:limit]
-    return Page(items, encode_cursor(kind, key(items[-1])))
+    last = key(items[-1])
+    return Page(items, Cursor(kind, UUID(last) if isinstance(last, str) else last).encode())

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from orderline.domain.errors import InvalidAddress
 
-_COUNTRY = re.compile(r"[A-Z]{2}")  # ISO 3166-1 alpha-2
+COUNTRY = "^[A-Z]{2}$"  # ISO 3166-1 alpha-2; checked with fullmatch, so no trailing newline slips through
+_COUNTRY = re.compile(COUNTRY)
 
 
 @dataclass(frozen=True, slots=True)

@@ -147,9 +147,13 @@ class Order:
         return self.status in HOLDS_RESERVATION and self.shipped_at is None
 
     def ensure_payable(self, amount: Money) -> None:
-        """Only a PLACED order takes a payment, and only of exactly its total."""
+        """Only a PLACED order takes a payment, only of exactly its total, and only if that is not zero."""
         if self.status is not OrderStatus.PLACED:
             raise OrderNotPayable(f"an order in status {self.status} takes no payment", current_status=str(self.status))
+        if self.total.amount_minor == 0:
+            # A payment is an amount captured (payments.amount_minor > 0); a free order has nothing to capture.
+            raise OrderNotPayable(f"the order totals {self.total} {self.currency}: nothing to pay",
+                                  current_status=str(self.status))  # fmt: skip
         if amount.currency != self.currency or amount != self.total:
             raise PaymentMismatch(
                 f"the order totals {self.total} {self.currency}, not {amount} {amount.currency}",

@@ -9,11 +9,18 @@ from enum import StrEnum
 from uuid import UUID
 
 from orderline.domain.errors import InvalidUser, WeakPassword
+from orderline.domain.text import SPACE
 
-_USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{2,31}")
-# Deliberately plain: one @, a dot in the domain, no spaces. Deliverability is not checkable here.
-_EMAIL = re.compile(r"[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}")
-_PHONE = re.compile(r"\+?[0-9 ()-]{5,20}")
+# The patterns the OpenAPI document states too, so they use only what Python and ECMA-262 read alike.
+USERNAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9._-]{2,31}$"
+# Deliberately plain: one @, a dot in the domain, no whitespace. Deliverability is not checkable here.
+_NOT_SPACE_OR_AT = f"[^@{SPACE}]"
+EMAIL_PATTERN = f"^{_NOT_SPACE_OR_AT}{{1,64}}@{_NOT_SPACE_OR_AT}+\\.{_NOT_SPACE_OR_AT}{{2,}}$"
+MAX_EMAIL = 254  # characters of the address in lower case, as stored (RFC 5321's limit)
+PHONE_PATTERN = r"^\+?[0-9 ()-]{5,20}$"
+_USERNAME = re.compile(USERNAME_PATTERN)
+_EMAIL = re.compile(EMAIL_PATTERN)
+_PHONE = re.compile(PHONE_PATTERN)
 MIN_PASSWORD = 10
 MAX_PASSWORD = 128
 _COMMON = frozenset(
@@ -34,7 +41,7 @@ class Role(StrEnum):
 
 
 def check_username(username: str) -> str:
-    """A valid username, in lower case: usernames are unique whatever their case."""
+    """A valid username, in lower case: usernames are unique whatever their case (ASCII, so as long)."""
     if not _USERNAME.fullmatch(username):
         raise InvalidUser(
             "a username is 3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit",
@@ -44,9 +51,14 @@ def check_username(username: str) -> str:
 
 
 def check_email(email: str) -> str:
-    if len(email) > 254 or not _EMAIL.fullmatch(email):
+    """The address in lower case, checked as it will be stored: "İ".lower() is two code points, so an
+    address can grow past the limit only once lowered."""
+    lowered = email.lower()
+    if not _EMAIL.fullmatch(lowered):
         raise InvalidUser(f"{email!r} is not an email address", field="email")
-    return email.lower()
+    if len(lowered) > MAX_EMAIL:
+        raise InvalidUser(f"an email address has at most {MAX_EMAIL} characters in lower case", field="email")
+    return lowered
 
 
 def check_phone(phone: str | None) -> str | None:
@@ -92,8 +104,11 @@ class User:
         return self.status is UserStatus.ACTIVE
 
     def change_status(self, status: UserStatus, reason: str | None, now: datetime) -> None:
+        """Suspend or reactivate. Deleting is ``delete``, which also scrubs the personal data."""
         if self.status is UserStatus.DELETED:
             raise InvalidUser("a deleted account cannot change status", field="status")
+        if status is UserStatus.DELETED:
+            raise InvalidUser("an account is closed by deleting it, not by setting its status", field="status")
         self.status = status
         self.status_reason = reason
         self._touch(now)

@@ -26,6 +26,7 @@ from orderline.config import Settings
 from orderline.domain.errors import DomainError
 from orderline.http.access import SECURITY_SCHEME
 from orderline.http.access_log import observe_requests
+from orderline.http.allow import allow_every_method
 from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
@@ -38,12 +39,13 @@ from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import authentication_middleware
-from orderline.http.content_type import require_json_body
 from orderline.http.dependencies import PROVIDERS
+from orderline.http.document import finish_document, schema_router
 from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
 from orderline.http.rate_limit import RateLimits
 from orderline.http.request_id import add_request_id_header, request_id_middleware
+from orderline.http.strict import read_strictly
 
 log = structlog.get_logger("orderline.http")
 
@@ -107,13 +109,14 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected},
         middleware=[request_id_middleware, authentication_middleware, rate_limits.middleware],
-        before_send=[add_request_id_header, rate_limits.add_headers],
-        before_request=require_json_body,
+        before_send=[add_request_id_header, rate_limits.add_headers, allow_every_method],
+        before_request=read_strictly,
         openapi_config=OpenAPIConfig(
             title="orderline",
             version=__version__,
             description="Order lifecycle service following the Modern Pet Store API's Store section.",
             path="/schema",
+            openapi_router=schema_router(),
             render_plugins=[JsonRenderPlugin(), swagger_ui()],
             components=Components(
                 security_schemes={
@@ -129,4 +132,5 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         logging_config=None,
     )
     app.asgi_handler = observe_requests(app.asgi_handler, metrics)
+    finish_document(app)
     return app

@@ -1,5 +1,6 @@
-"""What a request may carry, checked before anything parses it: a JSON body (else 415), well-formed
-JSON (else 400), and no NUL characters anywhere (else 422: PostgreSQL cannot store them in text)."""
+"""What a request may carry, checked before anything parses it: a JSON body (else 415) no larger than the
+route takes (else 413), well-formed JSON (else 400), and no NUL characters anywhere (else 422: PostgreSQL
+cannot store them in text)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from typing import Any
 import msgspec
 from litestar import Request
 from litestar.exceptions import HTTPException, ValidationException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
 
-_BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 
 
 def _is_json(content_type: str) -> bool:
@@ -17,11 +19,12 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def require_json_body(request: Request[Any, Any, Any]) -> None:
+async def require_json_body(request: Request[Any, Any, Any]) -> bytes:
+    """The request's body, once it is known to be JSON that can be stored; empty when there is none."""
     if b"%00" in request.scope.get("query_string", b""):
         raise _nul("query")
-    if request.method not in _BODY_METHODS:
-        return
+    if request.method not in BODY_METHODS:
+        return b""
     content_type = request.headers.get("content-type")
     has_body = request.headers.get("content-length", "0") != "0" or "transfer-encoding" in request.headers
     if (content_type is not None or has_body) and not _is_json(content_type or ""):
@@ -29,9 +32,14 @@ async def require_json_body(request: Request[Any, Any, Any]) -> None:
             status_code=415,
             detail=f"send the body as application/json, not {content_type or 'an untyped body'}",
         )
-    body = await request.body()  # read once here; Litestar parses the cached copy afterwards
+    try:
+        body = await request.body()  # read once here; Litestar parses the cached copy afterwards
+    except RequestEntityTooLarge:
+        limit = request.route_handler.resolve_request_max_body_size()
+        raise HTTPException(status_code=413, detail=f"send a body of at most {limit} bytes") from None
     if body:
         _ensure_well_formed(body)
+    return body
 
 
 def _ensure_well_formed(body: bytes) -> None:
@@ -51,5 +59,5 @@ def _ensure_well_formed(body: bytes) -> None:
 def _nul(where: str) -> ValidationException:
     return ValidationException(
         detail="NUL characters are not allowed",
-        extra=[{"key": where, "message": "NUL characters (U+0000) are not allowed in text", "source": where}],
+        extra=[{"key": where, "message": "NUL characters (U+0000) are not allowed in text", "code": "invalid"}],
     )

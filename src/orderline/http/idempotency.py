@@ -10,7 +10,7 @@ import msgspec
 from litestar import Request, Response
 from litestar.params import HeaderParameter
 
-from orderline.application.idempotency import KeyClaim
+from orderline.application.idempotency import MAX_KEY_LENGTH, KeyClaim
 from orderline.application.ports import StoredResponse
 from orderline.application.use_cases import UseCases
 from orderline.http.auth import identity_of
@@ -22,6 +22,11 @@ IdempotencyKey = Annotated[
     HeaderParameter(
         name="Idempotency-Key",
         description="any unique string (a UUID is good); a retry with the same key and request replays the answer",
+        min_length=1,
+        max_length=MAX_KEY_LENGTH,
+        # What application.idempotency.check_key takes: printable characters (str.isprintable) of Latin-1,
+        # the charset a header value is read in.
+        pattern="^[\\x20-\\x7e\\xa1-\\xac\\xae-\\xff]+$",
     ),
 ]
 REPLAYED = "Idempotent-Replayed"

@@ -63,6 +63,7 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.StaleVersion: _p("concurrent-modification", HTTPStatus.CONFLICT, "Concurrent modification"),
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
     app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
+    app.DuplicateVoucher: _p("voucher-exists", HTTPStatus.CONFLICT, "Voucher exists"),
     app.PreconditionFailed: _p("precondition-failed", HTTPStatus.PRECONDITION_FAILED),
     app.DatabaseUnavailable: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
     idempotency.IdempotencyKeyReused: _p(
@@ -78,12 +79,16 @@ HTTP_PROBLEMS: dict[int, ProblemType] = {
     403: PROBLEMS[app.Forbidden],
     404: PROBLEMS[app.NotFound],
     405: _p("method-not-allowed", HTTPStatus.METHOD_NOT_ALLOWED),
+    413: _p("content-too-large", HTTPStatus.REQUEST_ENTITY_TOO_LARGE, "Content Too Large"),
     415: _p("unsupported-media-type", HTTPStatus.UNSUPPORTED_MEDIA_TYPE),
     422: PROBLEMS[app.InvalidInput],
     429: _p("rate-limit-exceeded", HTTPStatus.TOO_MANY_REQUESTS),
     500: _p("internal-server-error", HTTPStatus.INTERNAL_SERVER_ERROR),
     503: PROBLEMS[app.DatabaseUnavailable],
 }
+
+
+_KNOWN_SLUGS = frozenset(p.slug for p in [*PROBLEMS.values(), *HTTP_PROBLEMS.values()])
 
 
 def problem_type_of(exc: Exception) -> ProblemType:
@@ -101,12 +106,14 @@ def every_problem_type() -> list[ProblemType]:
 def problem_body(
     problem: ProblemType, detail: str, instance: str, base_uri: str = DEFAULT_BASE_URI, **extra: Any
 ) -> dict[str, Any]:
+    """Every problem carries ``code``, its slug, so that clients can match on it whatever the base URI."""
     return {
         "type": base_uri + problem.slug,
         "title": problem.title,
         "status": problem.status,
         "detail": detail,
         "instance": instance,
+        "code": problem.slug,
         **extra,
     }
 
@@ -131,12 +138,14 @@ def _exception(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Problem:
+    # RFC 9457 §4.2.1: a status with no type of its own is "about:blank"; its code still names it.
+    type_uri = "about:blank" if problem.slug not in _KNOWN_SLUGS else base_uri + problem.slug
     return Problem(
         detail=detail,
         status_code=problem.status,
         headers=headers,
-        extra=extra or None,
-        type_=base_uri + problem.slug,
+        extra={"code": problem.slug, **extra},
+        type_=type_uri,
         title=problem.title,
     )
 
@@ -151,12 +160,13 @@ def refusal_to_problem(exc: domain.DomainError | app.ApplicationError, base_uri:
     headers = {"WWW-Authenticate": 'Bearer realm="orderline"'} if isinstance(exc, app.Unauthenticated) else None
     if isinstance(exc, app.DatabaseUnavailable):
         headers = {"Retry-After": str(exc.retry_after)}
-    return _exception(problem, exc.message, base_uri, headers, code=exc.code, **details)
+    return _exception(problem, exc.message, base_uri, headers, **details)
 
 
 _DEFAULT_DETAIL = {
     404: "no such resource",
     405: "this resource does not support that method",
+    413: "the request body is larger than this server takes",
 }
 
 
@@ -164,9 +174,11 @@ def http_to_problem(exc: HTTPException, base_uri: str) -> Problem:
     """Litestar's own refusals (unknown route, wrong method, invalid body) as problems."""
     if isinstance(exc, ValidationException):
         return validation_to_problem(exc, base_uri)
-    problem = HTTP_PROBLEMS.get(exc.status_code) or _p("about-blank", HTTPStatus(exc.status_code))
-    detail = exc.detail if exc.detail and exc.detail != HTTPStatus(exc.status_code).phrase else ""
-    return _exception(problem, detail or _DEFAULT_DETAIL.get(exc.status_code, problem.title), base_uri, exc.headers)
+    status = HTTPStatus(exc.status_code)
+    detail = exc.detail if exc.detail and exc.detail != status.phrase else ""
+    detail = detail or _DEFAULT_DETAIL.get(exc.status_code, status.phrase)
+    problem = HTTP_PROBLEMS.get(exc.status_code) or _p(status.phrase.lower().replace(" ", "-"), status)
+    return _exception(problem, detail, base_uri, exc.headers)
 
 
 def validation_to_problem(exc: ValidationException, base_uri: str) -> Problem:
@@ -179,11 +191,16 @@ def validation_to_problem(exc: ValidationException, base_uri: str) -> Problem:
 
 
 def _field_error(item: dict[str, Any]) -> dict[str, str]:
+    """An error phrased by us (``code`` given) as it is; one of Litestar's parsed out of its message."""
     message = str(item.get("message", "invalid value"))
     key = str(item.get("key") or "")
+    if "code" in item:
+        return {"field": key or "body", "message": message, "code": str(item["code"])}
     text, _, at = message.partition(" - at `$.")
     if at:
         message, key = text, at.rstrip("`")
+    if item.get("source") == "header":  # a header parameter is named after its header: if_match is If-Match
+        return {"field": "-".join(part.title() for part in key.split("_")), "message": message, "code": _code(message)}
     return {"field": _camel(key) if key else "body", "message": message, "code": _code(message)}
 
 

@@ -6,8 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from orderline.application.errors import StaleVersion
-from orderline.domain.errors import InvalidVoucher
+from orderline.application.errors import DuplicateVoucher, StaleVersion
 from orderline.domain.money import Money
 from orderline.domain.voucher import Voucher
 from orderline.storage.driver import Connection, Row, UniqueViolation
@@ -41,7 +40,7 @@ class SqlVoucherRepository:
         try:
             await self._db.execute(sql, _params(voucher))
         except UniqueViolation:
-            raise InvalidVoucher(f"a voucher with the code {voucher.code} exists already", field="code") from None
+            raise DuplicateVoucher(voucher.code) from None
         self._seen.remember(voucher.id, voucher.version)
 
     async def save(self, voucher: Voucher) -> None:

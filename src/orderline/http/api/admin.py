@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
 import msgspec
@@ -20,7 +20,7 @@ from orderline.http.access import needs
 from orderline.http.api.examples import AUDIT_EXAMPLE, DASHBOARD_EXAMPLE, USER_EXAMPLE
 from orderline.http.api.pets import PetOut
 from orderline.http.api.users import UserOut
-from orderline.http.api.wire import Cursor, Limit, PageOut, utc
+from orderline.http.api.wire import NO_NUL, Cursor, Limit, OccurredAfter, OccurredBefore, PageOut, in_utc
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
@@ -60,8 +60,9 @@ class DashboardOut(msgspec.Struct, rename="camel"):
     low_stock_pets: Annotated[list[PetOut], _about("pets with at most 1 unit free to order, fewest first; 20 at most")]
 
 
-class StatusIn(msgspec.Struct, kw_only=True):
-    status: UserStatus
+class StatusIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    # DELETED is not a status an admin sets: DELETE /v1/users/{id} closes an account and scrubs it.
+    status: Literal["ACTIVE", "SUSPENDED"]
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=2000)] | None = None
 
 
@@ -117,7 +118,7 @@ class AdminController(Controller):
         principal: Caller,
         status: FromQuery[UserStatus | None] = None,
         role: FromQuery[Role | None] = None,
-        search: Annotated[str | None, QueryParameter(max_length=254)] = None,
+        search: Annotated[str | None, QueryParameter(max_length=254, pattern=NO_NUL)] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[UserOut]:
@@ -154,7 +155,8 @@ class AdminController(Controller):
         use_cases: Injected[UseCases],
         principal: Caller,
     ) -> UserOut:
-        return UserOut.of(await use_cases.users.set_status(principal, user_id, data.status, data.reason))
+        status = UserStatus(data.status)
+        return UserOut.of(await use_cases.users.set_status(principal, user_id, status, data.reason))
 
     @get(
         "/audit-logs",
@@ -170,15 +172,15 @@ class AdminController(Controller):
         use_cases: Injected[UseCases],
         principal: Caller,
         entity_type: Annotated[EntityType | None, QueryParameter(name="entityType")] = None,
-        entity_id: Annotated[str | None, QueryParameter(name="entityId", max_length=64)] = None,
-        actor_id: Annotated[str | None, QueryParameter(name="actorId", max_length=64)] = None,
+        entity_id: Annotated[str | None, QueryParameter(name="entityId", max_length=64, pattern=NO_NUL)] = None,
+        actor_id: Annotated[str | None, QueryParameter(name="actorId", max_length=64, pattern=NO_NUL)] = None,
         action: FromQuery[Action | None] = None,
-        occurred_after: Annotated[datetime | None, QueryParameter(name="occurredAfter")] = None,
-        occurred_before: Annotated[datetime | None, QueryParameter(name="occurredBefore")] = None,
+        occurred_after: OccurredAfter = None,
+        occurred_before: OccurredBefore = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[AuditEntryOut]:
-        after, before = utc(occurred_after, "occurredAfter"), utc(occurred_before, "occurredBefore")
+        after, before = in_utc(occurred_after, "occurredAfter"), in_utc(occurred_before, "occurredBefore")
         query = AuditQuery(entity_type, entity_id, actor_id, action, after, before, limit)
         page = await use_cases.audit_log.list(principal, query, cursor=cursor)
         return PageOut([AuditEntryOut.of(entry) for entry in page.items], page.next_cursor)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import AsyncIterator
-from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
@@ -22,7 +21,7 @@ from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import CANCEL_EXAMPLE, CANCEL_PENDING_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
 from orderline.http.api.orders import IfMatch, Note, OrderOut, cancel_answer, version_in
-from orderline.http.api.wire import Cursor, Limit, PageOut, utc
+from orderline.http.api.wire import CreatedAfter, CreatedBefore, Cursor, Limit, PageOut, in_utc
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
@@ -45,12 +44,10 @@ CSV_EXAMPLE = (
     "019b4139-1234-7abc-8def-123456789abc,1001,PLACED,,150.00,USD,019b4132-70aa-764f-b315-e2803d882a24x1,"
     "2025-12-21T13:56:23+00:00,,\r\n"
 )
-CreatedAfter = Annotated[datetime | None, QueryParameter(name="createdAfter")]
-CreatedBefore = Annotated[datetime | None, QueryParameter(name="createdBefore")]
 UserId = Annotated[UUID | None, QueryParameter(name="userId")]
 
 
-class ForceCancelIn(msgspec.Struct, rename="camel", kw_only=True):
+class ForceCancelIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     reason: CancelReason
     note: Note | None = None
 
@@ -78,7 +75,9 @@ class AdminOrderController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
-        where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"), user_id)
+        where = OrderFilter(
+            status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"), user_id
+        )
         page = await use_cases.orders.list_all(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 
@@ -104,7 +103,9 @@ class AdminOrderController(Controller):
         created_before: CreatedBefore = None,
     ) -> Stream:
         principal.require(Scope.ADMIN)  # before the stream starts: a refusal must be a problem, not a cut file
-        where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"), user_id)
+        where = OrderFilter(
+            status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"), user_id
+        )
         headers = {"Content-Disposition": 'attachment; filename="orders.csv"'}
         return Stream(_csv(use_cases, principal, where), media_type="text/csv; charset=utf-8", headers=headers)
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any, ClassVar
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, delete, get, post
-from litestar.params import Body, FromPath
+from litestar.params import Body, PathParameter
 from litestar.response import Response
 
 from orderline.application.principal import Scope
@@ -16,10 +16,11 @@ from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.domain.errors import InvalidVoucher
 from orderline.domain.money import Money
-from orderline.domain.voucher import Voucher
+from orderline.domain.voucher import CODE_PATTERN, MAX_USES, Voucher
 from orderline.http.access import needs
-from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
+from orderline.http.api.wire import CurrencyCode, Cursor, Limit, PageOut, PositiveDecimalString, Timestamp, in_utc
 from orderline.http.dependencies import Caller, Injected
+from orderline.http.document import absent, all_of, present
 from orderline.http.openapi import body_examples, problems, success
 
 VOUCHER_EXAMPLE = {
@@ -35,15 +36,33 @@ VOUCHER_EXAMPLE = {
 }
 
 
-class VoucherIn(msgspec.Struct, rename="camel", kw_only=True):
-    """``percentOff`` or ``amountOff`` with its ``currency``."""
+Code = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        pattern=CODE_PATTERN,
+        description="3 to 32 letters, digits, '_' or '-', starting with a letter or digit; any case, "
+        "surrounding whitespace ignored; kept in upper case",
+    ),
+]
 
-    code: Annotated[str, msgspec.Meta(min_length=3, max_length=32)]
+
+class VoucherIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    """``percentOff``, or ``amountOff`` with its ``currency``."""
+
+    code: Code
     percent_off: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
-    amount_off: DecimalString | None = None
+    amount_off: PositiveDecimalString | None = None
     currency: CurrencyCode | None = None
-    max_uses: Annotated[int, msgspec.Meta(ge=1)] | None = None
-    expires_at: datetime | None = None
+    max_uses: Annotated[int, msgspec.Meta(ge=1, le=MAX_USES)] | None = None
+    expires_at: Timestamp | None = None
+
+    openapi_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            all_of(present("percentOff"), absent("amountOff"), absent("currency")),
+            all_of(present("amountOff"), present("currency"), absent("percentOff")),
+        ]
+    }
 
     def draft(self) -> VoucherDraft:
         amount = None
@@ -51,7 +70,13 @@ class VoucherIn(msgspec.Struct, rename="camel", kw_only=True):
             if self.currency is None:
                 raise InvalidVoucher("amountOff needs its currency", field="currency")
             amount = Money.parse(self.amount_off, self.currency)
-        return VoucherDraft(self.code, self.percent_off, amount, self.max_uses, self.expires_at)
+        elif self.currency is not None:
+            raise InvalidVoucher("currency goes with amountOff only", field="currency")
+        expires_at = in_utc(self.expires_at, "expiresAt")
+        return VoucherDraft(self.code, self.percent_off, amount, self.max_uses, expires_at)
+
+
+CodeInPath = Annotated[str, PathParameter(max_length=64, pattern=CODE_PATTERN, description="the voucher's code")]
 
 
 class VoucherOut(msgspec.Struct, rename="camel", kw_only=True):
@@ -91,8 +116,8 @@ class AdminVoucherController(Controller):
         operation_id="createVoucher",
         summary="Create a voucher",
         responses=success(201, VoucherOut, VOUCHER_EXAMPLE, "the voucher")
-        | problems("unauthorized", "forbidden", "invalid-voucher", "invalid-amount", "unknown-currency",
-                   "unsupported-media-type"),
+        | problems("unauthorized", "forbidden", "invalid-voucher", "voucher-exists", "invalid-amount",
+                   "unknown-currency", "unsupported-media-type"),
     )  # fmt: skip
     async def create(
         self,
@@ -128,7 +153,7 @@ class AdminVoucherController(Controller):
         responses=success(200, VoucherOut, VOUCHER_EXAMPLE, "the voucher")
         | problems("unauthorized", "forbidden", "not-found", "invalid-voucher"),
     )
-    async def read(self, code: FromPath[str], use_cases: Injected[UseCases], principal: Caller) -> VoucherOut:
+    async def read(self, code: CodeInPath, use_cases: Injected[UseCases], principal: Caller) -> VoucherOut:
         return VoucherOut.of(await use_cases.vouchers.get(principal, code))
 
     @delete(
@@ -139,5 +164,5 @@ class AdminVoucherController(Controller):
         description="New orders can no longer use it; orders that did keep it.",
         responses=problems("unauthorized", "forbidden", "not-found", "invalid-voucher"),
     )
-    async def remove(self, code: FromPath[str], use_cases: Injected[UseCases], principal: Caller) -> None:
+    async def remove(self, code: CodeInPath, use_cases: Injected[UseCases], principal: Caller) -> None:
         await use_cases.vouchers.remove(principal, code)

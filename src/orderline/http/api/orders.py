@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, ClassVar, cast
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.params import Body, FromPath, FromQuery, HeaderParameter, QueryParameter
+from litestar.params import Body, FromPath, FromQuery, HeaderParameter
 from litestar.response import Response
 
 from orderline.application.errors import InvalidInput
@@ -17,10 +18,11 @@ from orderline.application.idempotency import KeyClaim
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlacedOrder, PlaceOrder
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
-from orderline.domain.address import Address
+from orderline.domain.address import COUNTRY, Address
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
+from orderline.domain.voucher import CODE_PATTERN
 from orderline.http.access import needs, public
 from orderline.http.api.examples import (
     CANCEL_EXAMPLE,
@@ -30,27 +32,52 @@ from orderline.http.api.examples import (
     PLACE_EXAMPLES,
     PLACED_EXAMPLE,
 )
-from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut, utc
+from orderline.http.api.wire import (
+    NOT_BLANK,
+    CreatedAfter,
+    CreatedBefore,
+    CurrencyCode,
+    Cursor,
+    DecimalString,
+    Limit,
+    PageOut,
+    PetId,
+    in_utc,
+)
 from orderline.http.dependencies import Caller, Injected
+from orderline.http.document import absent, all_of, present
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]
+VoucherCode = Annotated[str, msgspec.Meta(pattern=CODE_PATTERN, description="a voucher code, in any case")]
+# Ignored, as ADR 0006 says; declared so that they are accepted while every other unknown field is refused.
+_LEGACY = "a legacy Pet Store field: accepted and ignored (ADR 0006); a new order is always PLACED"
+
+# The domain checks an address (something in each required line, a country code) and answers invalid-address
+# naming the field; the document states the same rules.
+Line = Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema={"pattern": NOT_BLANK})]
+City = Annotated[str, msgspec.Meta(min_length=1, max_length=100, extra_json_schema={"pattern": NOT_BLANK})]
+PostalCode = Annotated[str, msgspec.Meta(min_length=1, max_length=20, extra_json_schema={"pattern": NOT_BLANK})]
+Country = Annotated[
+    str,
+    msgspec.Meta(max_length=2, description="ISO 3166-1 alpha-2, such as GB", extra_json_schema={"pattern": COUNTRY}),
+]
 
 
-class ItemIn(msgspec.Struct, rename="camel"):
-    pet_id: UUID | int
+class ItemIn(msgspec.Struct, rename="camel", forbid_unknown_fields=True):
+    pet_id: PetId
     quantity: Quantity = 1
 
 
-class AddressIn(msgspec.Struct, rename="camel", kw_only=True):
-    line1: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+class AddressIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    line1: Line
     line2: Annotated[str, msgspec.Meta(max_length=200)] | None = None
-    city: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+    city: City
     state: Annotated[str, msgspec.Meta(max_length=100)] | None = None
-    postal_code: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
-    country: Annotated[str, msgspec.Meta(min_length=2, max_length=2, description="ISO 3166-1 alpha-2")]
+    postal_code: PostalCode
+    country: Country
 
     def address(self) -> Address:
         return Address(self.line1, self.city, self.postal_code, self.country, self.line2, self.state)
@@ -71,39 +98,43 @@ class AddressOut(msgspec.Struct, rename="camel"):
         return cls(address.line1, address.line2, address.city, address.state, address.postal_code, address.country)
 
 
-class OrderIn(msgspec.Struct, rename="camel", kw_only=True):
-    """``{petId}`` or ``{items}``. Legacy Pet Store fields (status, shipDate, complete) are accepted and ignored."""
+class OrderIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    """``{petId, quantity}`` or ``{items}``. The legacy Pet Store fields status, shipDate and complete are
+    accepted and ignored (ADR 0006); any other field is refused."""
 
-    pet_id: UUID | int | None = None
-    quantity: Quantity = 1
+    pet_id: PetId | None = None
+    quantity: Quantity | msgspec.UnsetType = msgspec.UNSET
     items: Annotated[list[ItemIn], msgspec.Meta(min_length=1, max_length=MAX_LINES)] | None = None
     currency: CurrencyCode | None = None
     total_amount: DecimalString | None = None
     note: Note | None = None
-    voucher_code: Annotated[str, msgspec.Meta(min_length=1, max_length=32)] | None = None
+    voucher_code: VoucherCode | None = None
     billing_address: AddressIn | None = None
+    status: Annotated[str, msgspec.Meta(max_length=32, description=_LEGACY)] | None = None
+    ship_date: Annotated[str, msgspec.Meta(max_length=64, description=_LEGACY)] | None = None
+    complete: Annotated[bool, msgspec.Meta(description=_LEGACY)] | None = None
+
+    openapi_rules: ClassVar[dict[str, Any]] = {
+        "oneOf": [
+            all_of(present("petId"), absent("items")),
+            all_of(present("items"), absent("petId"), absent("quantity")),
+        ]
+    }
 
     def command(self) -> PlaceOrder:
         if (self.pet_id is None) == (self.items is None):
             problem = "not both" if self.items is not None else "one of them is required"
             raise InvalidInput("petId", f"send petId (with quantity) or items: {problem}", "required")
-        items = self.items or [ItemIn(self.pet_id, self.quantity)]  # type: ignore[arg-type]
-        lines = [LineRequest(_uuid(item.pet_id, index), item.quantity) for index, item in enumerate(items)]
+        if self.items is not None and self.quantity is not msgspec.UNSET:
+            raise InvalidInput("quantity", "with items, each item carries its own quantity", "invalid")
+        quantity = 1 if self.quantity is msgspec.UNSET else self.quantity
+        items = self.items or [ItemIn(self.pet_id, quantity)]  # type: ignore[arg-type]
+        lines = [LineRequest(item.pet_id, item.quantity) for item in items]
         address = None if self.billing_address is None else self.billing_address.address()
         return PlaceOrder(lines, self.currency, self.note, self.total_amount, self.voucher_code, address)
 
 
-def _uuid(pet_id: UUID | int, index: int) -> UUID:
-    if isinstance(pet_id, int):
-        raise InvalidInput(
-            "petId" if index == 0 else f"items[{index}].petId",
-            "pet ids are UUID strings; integer ids of the legacy Pet Store are not supported",
-            "type",
-        )
-    return pet_id
-
-
-class CancelIn(msgspec.Struct, rename="camel", kw_only=True):
+class CancelIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     reason: CancelReason
     note: Note | None = None
 
@@ -198,18 +229,25 @@ def cancel_answer(order: Order, *, cancelled_status: int = 200) -> Response[Any]
     return Response(OrderOut.of(order), status_code=cancelled_status, headers=headers)
 
 
+_ETAG_VERSION = re.compile(r"[1-9][0-9]{0,9}")  # a version is a positive 32-bit INTEGER (1 to 2147483647)
+
 IfMatch = Annotated[
     str | None,
-    HeaderParameter(name="If-Match", description="an ETag from reading the order: refuse (412) if it changed since"),
+    HeaderParameter(
+        name="If-Match", max_length=256, description="an ETag from reading the order: refuse (412) if it changed since"
+    ),
 ]
 
 
 def version_in(if_match: str | None, order_id: UUID) -> int | None:
-    """The version an If-Match names: None for no header or ``*``; 0, which never matches, for anything else."""
+    """The version an If-Match names: None for no header or ``*``; 0, which never matches, for anything else
+    (a header is Latin-1, so "²" is a digit to ``str.isdigit`` but not a number; only ASCII digits count)."""
     if if_match is None or if_match.strip() == "*":
         return None
     prefix, _, version = if_match.strip().removeprefix("W/").strip('"').rpartition(".")
-    return int(version) if prefix == str(order_id) and version.isdigit() else 0
+    if prefix != str(order_id) or not _ETAG_VERSION.fullmatch(version):
+        return 0
+    return int(version)
 
 
 class OrderController(Controller):
@@ -280,12 +318,12 @@ class OrderController(Controller):
         use_cases: Injected[UseCases],
         principal: Caller,
         status: FromQuery[OrderStatus | None] = None,
-        created_after: Annotated[datetime | None, QueryParameter(name="createdAfter")] = None,
-        created_before: Annotated[datetime | None, QueryParameter(name="createdBefore")] = None,
+        created_after: CreatedAfter = None,
+        created_before: CreatedBefore = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
-        where = OrderFilter(status, utc(created_after, "createdAfter"), utc(created_before, "createdBefore"))
+        where = OrderFilter(status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"))
         page = await use_cases.orders.list(principal, where, limit=limit, cursor=cursor)
         return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
 

@@ -34,21 +34,43 @@ from orderline.http.openapi import body_examples, problems, success
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 
 
-class CardIn(msgspec.Struct, rename="camel", kw_only=True):
+# The domain checks the card (digits, Luhn, expiry) and answers one clear `invalid-card` naming the field; the
+# document states the same shape. A Luhn failure, or a card that has expired, stays a refusal of its own.
+CardNumber = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=64,
+        description="12 to 19 digits that pass the Luhn check; write-only, shown masked",
+        examples=["4242424242424242"],
+        extra_json_schema={"pattern": "^[0-9]{12,19}$"},
+    ),
+]
+Cvc = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=16,
+        description="3 or 4 digits; write-only, never shown",
+        examples=["123"],
+        extra_json_schema={"pattern": "^[0-9]{3,4}$"},
+    ),
+]
+
+
+class CardIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     """A card as the Pet Store's OrderPayment ``source``. The number and CVC go to the gateway only."""
 
     object: Literal["card"] = "card"
     name: Text | None = None
-    # Loose here on purpose: the domain checks the card and answers one clear `invalid-card` naming the field.
-    number: Annotated[str, msgspec.Meta(max_length=64, description="write-only; shown masked", examples=[
-        "4242424242424242"])]  # fmt: skip
-    cvc: Annotated[str, msgspec.Meta(max_length=16, description="write-only; never shown", examples=["123"])]
-    exp_month: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31, examples=[12])]
-    exp_year: Annotated[int, msgspec.Meta(ge=-(2**31), le=2**31, examples=[2030])]
+    number: CardNumber
+    cvc: Cvc
+    exp_month: Annotated[int, msgspec.Meta(examples=[12], extra_json_schema={"minimum": 1, "maximum": 12})]
+    exp_year: Annotated[int, msgspec.Meta(ge=2000, le=2099, description="four digits, not yet past", examples=[2030])]
     address_line1: Text | None = None
     address_line2: Text | None = None
     address_city: Text | None = None
-    address_country: Annotated[str, msgspec.Meta(max_length=2)] | None = None
+    address_country: (
+        Annotated[str, msgspec.Meta(pattern="^[A-Z]{2}$(?!\n)", description="ISO 3166-1 alpha-2")] | None
+    ) = None
     address_post_code: Annotated[str, msgspec.Meta(max_length=20)] | None = None
 
     def input(self) -> CardInput:
@@ -63,7 +85,7 @@ class CardIn(msgspec.Struct, rename="camel", kw_only=True):
         return CardInput(self.number, self.cvc, self.exp_month, self.exp_year, holder)
 
 
-class PaymentIn(msgspec.Struct, rename="camel", kw_only=True):
+class PaymentIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     amount: DecimalString
     currency: CurrencyCode = "USD"
     source: CardIn

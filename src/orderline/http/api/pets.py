@@ -25,15 +25,16 @@ from orderline.http.openapi import body_examples, problems, success
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
-class MedicalInfo(msgspec.Struct, rename="camel", omit_defaults=True):
+class MedicalInfo(msgspec.Struct, rename="camel", omit_defaults=True, forbid_unknown_fields=True):
     vaccinated: bool | None = None
     spayed_neutered: bool | None = None
     microchipped: bool | None = None
     special_needs: Annotated[str, msgspec.Meta(max_length=2000)] | None = None
 
 
-class PetIn(msgspec.Struct, rename="camel", kw_only=True):
-    """A pet as written by the catalogue. ``status`` is derived from stock, so a sent one is ignored."""
+class PetIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    """A pet as written by the catalogue. ``status`` is derived from stock, so a sent one is ignored (ADR 0005);
+    any other field it does not know is refused."""
 
     name: Text200
     species: Species
@@ -51,6 +52,9 @@ class PetIn(msgspec.Struct, rename="camel", kw_only=True):
     intake_date: date | None = None
     photos: Annotated[list[Annotated[str, msgspec.Meta(max_length=2000)]], msgspec.Meta(max_length=20)] = []
     medical_info: MedicalInfo | None = None
+    status: Annotated[PetStatus, msgspec.Meta(description="derived from stock: ignored if sent (ADR 0005)")] | None = (
+        None
+    )
 
     def draft(self) -> PetDraft:
         profile = PetProfile(

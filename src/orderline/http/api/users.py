@@ -14,36 +14,76 @@ from litestar.response import Response
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
 from orderline.application.users import ProfileChange, Registration
-from orderline.domain.user import Role, User, UserStatus
+from orderline.domain.user import (
+    EMAIL_PATTERN,
+    MAX_EMAIL,
+    MAX_PASSWORD,
+    MIN_PASSWORD,
+    PHONE_PATTERN,
+    USERNAME_PATTERN,
+    Role,
+    User,
+    UserStatus,
+)
 from orderline.http.access import needs, public
 from orderline.http.api.examples import REGISTER_EXAMPLE, TOKEN_EXAMPLE, USER_EXAMPLE
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
-Password = Annotated[str, msgspec.Meta(max_length=1024)]
+# The domain checks usernames, emails, phones and passwords and refuses them with its own problem types
+# (invalid-user, weak-password, naming the field) before storing or hashing anything; the document states the
+# same rules, from the same constants.
+Username = Annotated[
+    str,
+    msgspec.Meta(
+        description="3 to 32 letters, digits, '.', '_' or '-', starting with a letter or digit; case-insensitive",
+        extra_json_schema={"pattern": USERNAME_PATTERN, "maxLength": 32},
+    ),
+]
+Email = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=MAX_EMAIL,
+        description=f"an email address, at most {MAX_EMAIL} characters once in lower case (as it is stored)",
+        extra_json_schema={"pattern": EMAIL_PATTERN},
+    ),
+]
+Password = Annotated[
+    str,
+    msgspec.Meta(
+        description="a new password; common ones, and ones containing the username, are refused too",
+        extra_json_schema={"minLength": MIN_PASSWORD, "maxLength": MAX_PASSWORD},
+    ),
+]
+Phone = Annotated[
+    str,
+    msgspec.Meta(
+        max_length=32, description="5 to 20 digits, spaces, ( ) or -", extra_json_schema={"pattern": PHONE_PATTERN}
+    ),
+]
 
 
-class RegistrationIn(msgspec.Struct, rename="camel", kw_only=True):
-    username: Annotated[str, msgspec.Meta(max_length=64)]
-    email: Annotated[str, msgspec.Meta(max_length=254)]
+class RegistrationIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    username: Username
+    email: Email
     password: Password
     first_name: Name | None = None
     last_name: Name | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    phone: Phone | None = None
 
     def registration(self) -> Registration:
         return Registration(self.username, self.email, self.password, self.first_name, self.last_name, self.phone)
 
 
-class ProfileIn(msgspec.Struct, rename="camel", kw_only=True):
+class ProfileIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
     """Fields left out stay as they are. The username cannot change."""
 
-    email: Annotated[str, msgspec.Meta(max_length=254)] | None = None
+    email: Email | None = None
     password: Password | None = None
     first_name: Name | None = None
     last_name: Name | None = None
-    phone: Annotated[str, msgspec.Meta(max_length=32)] | None = None
+    phone: Phone | None = None
 
 
 class UserOut(msgspec.Struct, rename="camel", kw_only=True):
@@ -76,9 +116,11 @@ class UserOut(msgspec.Struct, rename="camel", kw_only=True):
         )
 
 
-class CredentialsIn(msgspec.Struct, kw_only=True):
+class CredentialsIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Anything up to these lengths; a username or password that cannot exist is the same 401 as a wrong one."""
+
     username: Annotated[str, msgspec.Meta(max_length=64)]
-    password: Password
+    password: Annotated[str, msgspec.Meta(max_length=1024)]
 
 
 class TokenOut(msgspec.Struct, rename="camel", kw_only=True):

@@ -1,25 +1,112 @@
-"""Wire conventions shared by every native resource: money strings, timestamps, pages."""
+"""Wire conventions shared by every native resource: money strings, timestamps, ids, pages.
+
+Each type states its rule twice, in one place: msgspec enforces it and the OpenAPI document shows it.
+Patterns use only what ECMA-262 (JSON Schema) and Python's ``re`` read alike: ``[0-9]``, never ``\\d``.
+"""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Annotated, Generic, TypeVar
+from uuid import UUID
 
 import msgspec
+from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
 from orderline.application.errors import InvalidInput
+from orderline.domain.money import MINOR_UNITS
+from orderline.domain.text import SPACE
+from orderline.http.field_errors import HINT
 
 T = TypeVar("T")
+
+NOT_BLANK = f"[^{SPACE}]"  # a search: somewhere in the text is a character that is not whitespace
+
+# Where the domain checks a rule and refuses it with a problem type of its own (invalid-user, invalid-card...),
+# the wire type only states it, in `extra_json_schema`; msgspec's own constraints would override the statement
+# (they win when both name a keyword) and answer a less precise validation-error first.
 
 # A decimal amount as a string, e.g. "150.00"; floats never carry money here.
 DecimalString = Annotated[
     str,
-    msgspec.Meta(pattern=r"^\d{1,15}(\.\d{1,3})?$", examples=["150.00"], description="decimal amount"),
+    msgspec.Meta(
+        pattern=r"^[0-9]{1,15}(\.[0-9]{1,3})?$",
+        examples=["150.00"],
+        description="a decimal amount as a string, with at most as many decimals as its currency has",
+        extra={HINT: 'send money as a decimal string such as "150.00", not as a JSON number'},
+    ),
 ]
-CurrencyCode = Annotated[str, msgspec.Meta(pattern=r"^[A-Z]{3}$", examples=["USD"], description="ISO 4217 code")]
+# An amount that must be more than zero (a voucher's amountOff).
+PositiveDecimalString = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^(?=[0-9.]*[1-9])[0-9]{1,15}(\.[0-9]{1,3})?$",
+        examples=["5.00"],
+        description="a decimal amount more than zero, as a string",
+        extra={HINT: 'send money as a decimal string such as "5.00", not as a JSON number'},
+    ),
+]
+NO_NUL = r"^[^\x00]*$"  # content_type.py refuses U+0000 anywhere in the query (PostgreSQL text cannot hold it)
+CurrencyCode = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=r"^[A-Z]{3}$",
+        examples=["USD"],
+        description="an ISO 4217 code of a supported currency",
+        extra_json_schema={"enum": sorted(MINOR_UNITS)},
+    ),
+]
+# A UUID given as an integer is the legacy Pet Store's shape (ADR 0006): say so rather than "expected uuid".
+PetId = Annotated[
+    UUID,
+    msgspec.Meta(extra={HINT: "pet ids are UUID strings; integer ids of the legacy Pet Store are not supported"}),
+]
+
+# Timestamps are RFC 3339 with an offset, and must have a UTC form in years 1 to 9999, which both databases
+# store. Only the first and last day of the calendar can leave it, so only they are restricted (the pattern
+# and `in_utc` say the same thing).
+TIMESTAMP_RULE = (
+    "an RFC 3339 date-time with its offset (Z or ±hh:mm) whose UTC time lies in the years 0001 to 9999: "
+    "on 0001-01-01 the offset is Z or negative, on 9999-12-31 Z or positive"
+)
+TIMESTAMP_PATTERN = r"^(?!0001-01-01[Tt ][^Zz+-]*\+(?!00:00))(?!9999-12-31[Tt ][^Zz+-]*-(?!00:00))"
+Timestamp = Annotated[
+    datetime,
+    msgspec.Meta(
+        tz=True,
+        description=TIMESTAMP_RULE,
+        examples=["2026-06-01T00:00:00Z"],
+        extra_json_schema={"pattern": TIMESTAMP_PATTERN},
+    ),
+]
+
+
+def _time_query(name: str) -> QueryParameter:
+    return QueryParameter(
+        name=name,
+        description=TIMESTAMP_RULE,
+        examples=[Example(summary="UTC", value="2026-01-31T12:00:00Z")],
+        schema_extra={"pattern": TIMESTAMP_PATTERN},
+    )
+
+
+CreatedAfter = Annotated[datetime | None, _time_query("createdAfter")]
+CreatedBefore = Annotated[datetime | None, _time_query("createdBefore")]
+OccurredAfter = Annotated[datetime | None, _time_query("occurredAfter")]
+OccurredBefore = Annotated[datetime | None, _time_query("occurredBefore")]
+
 Limit = Annotated[int, QueryParameter(ge=1, le=100, description="page size, 1 to 100")]
-Cursor = Annotated[str | None, QueryParameter(description="nextCursor of the previous page")]
+# A cursor is URL-safe base64 without padding, of the few dozen bytes a list puts in it.
+Cursor = Annotated[
+    str | None,
+    QueryParameter(
+        description="nextCursor of the previous page of this list, as it was given",
+        min_length=1,
+        max_length=256,
+        pattern=r"^[A-Za-z0-9_-]+$",
+    ),
+]
 
 
 class PageOut(msgspec.Struct, Generic[T], rename="camel"):
@@ -27,13 +114,14 @@ class PageOut(msgspec.Struct, Generic[T], rename="camel"):
     next_cursor: str | None
 
 
-def utc(moment: datetime | None, field: str) -> datetime | None:
-    """A query's timestamp in UTC; one without an offset, or beyond the calendar in UTC, is a 422."""
+def in_utc(moment: datetime | None, field: str) -> datetime | None:
+    """A client's timestamp in UTC; one without an offset, or whose UTC form leaves the calendar, is a 422."""
     if moment is None:
         return None
-    if moment.tzinfo is None:
+    offset = moment.utcoffset()
+    if offset is None:
         raise InvalidInput(field, "give the time with its UTC offset, e.g. 2026-01-31T12:00:00Z", "pattern")
-    try:
-        return moment.astimezone(UTC)
-    except OverflowError:
-        raise InvalidInput(field, "the time is out of range", "out-of-range") from None
+    day = moment.date()
+    if (day == date.min and offset.total_seconds() > 0) or (day == date.max and offset.total_seconds() < 0):
+        raise InvalidInput(field, f"must be {TIMESTAMP_RULE}", "out-of-range")
+    return moment.astimezone(UTC)

@@ -1,0 +1,76 @@
+"""Only the documented form: a request's JSON body and query values are read strictly against its route's types.
+
+Litestar converts what it is given leniently (``"2"`` and ``2.0`` become ``2``, ``createdBefore=0.5`` a Unix
+time). Before it does, this hook reads the body and each query value as the route declares them, in msgspec's
+strict mode, and refuses anything else with a 422 naming the field. What passes here converts to the same
+values under Litestar's lenient rules, so the route sees exactly what was checked.
+"""
+
+from __future__ import annotations
+
+from types import NoneType
+from typing import Any, get_args
+
+import msgspec
+from litestar import Request
+from litestar.params import QueryParameter
+from litestar.typing import FieldDefinition
+
+from orderline.http.content_type import require_json_body
+from orderline.http.field_errors import FieldError, of_msgspec, refused
+
+_WRITTEN = {int: "an integer written in digits, such as 20", float: "a number such as 2.5", bool: "true or false"}
+_JSON_SCALARS = tuple(_WRITTEN)
+
+
+async def read_strictly(request: Request[Any, Any, Any]) -> None:
+    """The app's before_request hook: the body's media type and size, then body and query, strictly."""
+    body = await require_json_body(request)
+    parameters = request.route_handler.parsed_fn_signature.parameters
+    data = parameters.get("data")
+    if data is not None:
+        _read_body(body, data.annotation)
+    for name, parameter in parameters.items():
+        if isinstance(parameter.kwarg_definition, QueryParameter):
+            key = parameter.kwarg_definition.name or name
+            _read_query(key, request.query_params.getall(key, []), parameter)
+
+
+def _read_body(body: bytes, target: Any) -> None:
+    if not body:
+        raise refused(FieldError("body", "a JSON body is required", "required"))
+    try:
+        msgspec.json.decode(body, type=target, strict=True)
+    except msgspec.ValidationError as exc:
+        raise refused(of_msgspec(exc, target)) from None
+
+
+def _read_query(key: str, values: list[str], parameter: FieldDefinition) -> None:
+    if not values:
+        return
+    if len(values) > 1 and not parameter.is_non_string_sequence:
+        raise refused(FieldError(key, f"give {key} once, not {len(values)} times", "invalid"))
+    target = parameter.annotation
+    scalar = _json_scalar(target)
+    for value in values:
+        if scalar is None:
+            try:
+                msgspec.convert(value, type=target, strict=True)
+            except msgspec.ValidationError as exc:
+                raise refused(of_msgspec(exc, target, key)) from None
+        # A number or a boolean is written as JSON writes it: "2", never "2.0", "1e2" or " 2".
+        elif value != value.strip() or not _decodes(value, scalar):
+            raise refused(FieldError(key, f"must be {_WRITTEN[scalar]}", "type"))
+
+
+def _json_scalar(annotation: Any) -> type | None:
+    kinds = [kind for kind in get_args(annotation) or (annotation,) if kind is not NoneType]
+    return kinds[0] if len(kinds) == 1 and kinds[0] in _JSON_SCALARS else None
+
+
+def _decodes(value: str, kind: type) -> bool:
+    try:
+        msgspec.json.decode(value.encode(), type=kind, strict=True)
+    except msgspec.DecodeError:  # ValidationError included
+        return False
+    return True
