@@ -21,12 +21,11 @@ from orderline.application.orders import LineRequest, PlaceOrder
 from orderline.application.principal import ANONYMOUS
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
-from orderline.config import Settings
 from orderline.domain.errors import DomainError
 from orderline.http.api.orders import AddressIn
 from orderline.http.api.pets import PetIn
 from orderline.http.api.users import RegistrationIn
-from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet
+from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet, engine_settings
 
 T = TypeVar("T")
 # What a request can carry in a string: anything but NUL (refused before decoding) and lone surrogates
@@ -51,7 +50,11 @@ class Engine:
 
     def __init__(self, database_url: str) -> None:
         self.loop = asyncio.new_event_loop()
-        self.use_cases: UseCases = self.run(build(Settings(database_url=database_url), hasher=FAST_HASHER))
+        try:
+            self.use_cases: UseCases = self.run(build(engine_settings(database_url), hasher=FAST_HASHER))
+        except BaseException:
+            self.loop.close()  # or its self-pipe is left for the garbage collector to complain about
+            raise
 
     def run(self, work: Coroutine[Any, Any, T]) -> T:
         return self.loop.run_until_complete(work)
