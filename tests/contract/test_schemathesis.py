@@ -51,7 +51,7 @@ AnyCase = Case[Any]
 SCHEMA_PATH = "/schema/openapi.json"
 # Thousands of generated requests from one key: rate limits would only cut the coverage short.
 UNLIMITED = "default=100000000/60,write=100000000/60,auth=100000000/60"
-BUDGET_SECONDS = int(os.environ.get("ORDERLINE_SCHEMATHESIS_SECONDS", "60"))
+BUDGET_SECONDS = int(os.environ.get("ORDERLINE_SCHEMATHESIS_SECONDS", "40"))
 EXAMPLES_PER_OPERATION = 25
 
 

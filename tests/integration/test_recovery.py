@@ -81,6 +81,7 @@ Wiring = Callable[[], Awaitable[tuple[UseCases, Network]]]
 @pytest.fixture
 async def wire(settings: Settings, clock: SteppingClock) -> AsyncIterator[Wiring]:
     """Wire a process of the service on the test's database, with its own network to the gateway."""
+    settings = msgspec.structs.replace(settings, test_gateway_slow_charge=0.05)  # slow, but not for a test's time
     opened: list[UseCases] = []
 
     async def wired() -> tuple[UseCases, Network]:
