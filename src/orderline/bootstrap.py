@@ -88,7 +88,12 @@ async def build(
         clock,
         ids or Uuid7Ids(),
         hasher=hasher or Argon2Hasher(),
-        tokens=JwtTokens(keys.tokens, timedelta(seconds=settings.token_lifetime_seconds), clock),
+        tokens=JwtTokens(
+            keys.tokens,
+            timedelta(seconds=settings.token_lifetime_seconds),
+            clock,
+            refresh_lifetime=timedelta(seconds=settings.refresh_token_lifetime_seconds),
+        ),
         gateway=(gateway or (lambda configured: configured))(
             testmode.TestModeGateway(
                 clock,

@@ -51,6 +51,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # first start; none for PostgreSQL, which then needs the secrets in the environment.
     keys_file: str | None = None
     token_lifetime_seconds: Annotated[int, msgspec.Meta(ge=60, le=30 * 86400)] = 86400
+    # How long a refresh token lasts (the DRF dialect's /api/v1/auth/token/); 3 days, as the original (ADR 0026).
+    refresh_token_lifetime_seconds: Annotated[int, msgspec.Meta(ge=60, le=90 * 86400)] = 3 * 86400
     # Optionally also accept RS256/ES256 tokens of one external issuer, checked against its JWKS.
     jwt_jwks_url: str | None = None
     jwt_issuer: str | None = None

@@ -6,7 +6,7 @@ import uuid
 from uuid import UUID
 
 from orderline.application.credentials import API_KEY_PREFIX, ORDER_TOKEN_PREFIX, hash_secret
-from orderline.application.errors import Unauthenticated
+from orderline.application.errors import AccountInactive, Unauthenticated
 from orderline.application.ports import Claims, Database, ExternalTokens, TokenIssuer
 from orderline.application.principal import ORDER_TOKEN_SCOPES, Principal, PrincipalKind, Scope
 from orderline.application.users import scopes_of
@@ -52,7 +52,7 @@ class Authenticator:
         async with self._db.snapshot() as uow:
             user = await uow.users.get(user_id)
         if user is None or not user.is_active:
-            raise Unauthenticated("the account is suspended or closed")
+            raise AccountInactive("the account is suspended or closed")
         return Principal(PrincipalKind.USER, user.id, scopes_of(user.role))
 
 

@@ -35,6 +35,24 @@ class Unauthenticated(ApplicationError):
     code = "unauthorized"
 
 
+# Why a credential was refused, for the APIs whose bodies tell these apart (the DRF dialect's simplejwt
+# texts, ADR 0026); each is still the one 401 `unauthorized` problem of the native API.
+class CredentialsRequired(Unauthenticated):
+    """The operation needs a principal and the request carried no credential."""
+
+
+class WrongCredentials(Unauthenticated):
+    """A sign-in with an unknown username, a wrong password, or an account that is not active."""
+
+
+class WrongTokenType(Unauthenticated):
+    """A refresh token where an access token belongs, or the reverse."""
+
+
+class AccountInactive(Unauthenticated):
+    """A sound token whose account is suspended, closed or gone."""
+
+
 class Forbidden(ApplicationError):
     code = "forbidden"
 

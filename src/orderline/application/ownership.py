@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from orderline.application.errors import NotFound, PreconditionFailed, Unauthenticated
+from orderline.application.errors import CredentialsRequired, NotFound, PreconditionFailed
 from orderline.application.ports import Owner, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind
 from orderline.domain.order import Order
@@ -21,7 +21,7 @@ def owner_of(principal: Principal) -> Owner:
         return Owner(order_id=principal.id)
     if principal.kind is PrincipalKind.SYSTEM:
         return Owner()
-    raise Unauthenticated("this operation needs credentials")
+    raise CredentialsRequired("this operation needs credentials")
 
 
 def _identified(principal: Principal) -> Principal:

@@ -318,10 +318,24 @@ class Claims:
     expires_at: datetime
 
 
+class TokenType(StrEnum):
+    ACCESS = "access"  # authenticates requests
+    REFRESH = "refresh"  # only buys a new access token
+
+
 class TokenIssuer(Protocol):
-    def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime) -> tuple[str, datetime]: ...
+    def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime) -> tuple[str, datetime]:
+        """An access token."""
+        ...
+
+    def issue_refresh(self, subject: UUID, now: datetime) -> tuple[str, datetime]: ...
     def verify(self, token: str) -> Claims:
-        """Claims of a valid token of ours; anything else raises Unauthenticated."""
+        """Claims of a valid access token of ours; anything else raises Unauthenticated (WrongTokenType for a
+        refresh token)."""
+        ...
+
+    def verify_refresh(self, token: str) -> Claims:
+        """Claims of a valid refresh token of ours; anything else raises Unauthenticated."""
         ...
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from orderline.application.errors import Forbidden, Unauthenticated
+from orderline.application.errors import CredentialsRequired, Forbidden
 
 
 class Scope(StrEnum):
@@ -49,7 +49,7 @@ class Principal:
         if self.has(scope):
             return
         if self.is_anonymous:
-            raise Unauthenticated("this operation needs credentials", required_scope=str(scope))
+            raise CredentialsRequired("this operation needs credentials", required_scope=str(scope))
         raise Forbidden(str(scope))
 
 

@@ -9,7 +9,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
-from orderline.application.errors import NotFound, Unauthenticated
+from orderline.application.errors import AccountInactive, NotFound, Unauthenticated, WrongCredentials
 from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import (
     Clock,
@@ -61,6 +61,12 @@ class ProfileChange:
 class IssuedToken:
     token: str
     expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class TokenPair:
+    access: IssuedToken
+    refresh: IssuedToken
 
 
 def scopes_of(role: Role) -> frozenset[Scope]:
@@ -189,16 +195,41 @@ class Users(UseCase):
 
     async def issue_token(self, username: str, password: str) -> IssuedToken:
         """A bearer token for the right username and password of an active account; else one same 401."""
+        user = await self._signed_in(username, password)
+        token, expires_at = self._tokens.issue(user.id, scopes_of(user.role), self._clock.now())
+        return IssuedToken(token, expires_at)
+
+    async def issue_pair(self, username: str, password: str) -> TokenPair:
+        """An access token and a refresh token for the right username and password (ADR 0026)."""
+        user = await self._signed_in(username, password)
+        now = self._clock.now()
+        access = IssuedToken(*self._tokens.issue(user.id, scopes_of(user.role), now))
+        return TokenPair(access, IssuedToken(*self._tokens.issue_refresh(user.id, now)))
+
+    async def refresh(self, refresh_token: str) -> IssuedToken:
+        """A new access token for a valid refresh token whose account is still active, with its scopes as they
+        are now; a suspended or closed account's refresh tokens stop working at once."""
+        claims = self._tokens.verify_refresh(refresh_token)
+        try:
+            user_id = UUID(claims.subject)
+        except ValueError:
+            raise Unauthenticated("the token names no user of ours") from None
+        async with self._db.snapshot() as uow:
+            user = await uow.users.get(user_id)
+        if user is None or not user.is_active:
+            raise AccountInactive("the account is suspended or closed")
+        return IssuedToken(*self._tokens.issue(user.id, scopes_of(user.role), self._clock.now()))
+
+    async def _signed_in(self, username: str, password: str) -> User:
+        """The active account of this username and password; else one same refusal, in the same time."""
         async with self._db.snapshot() as uow:
             user = await uow.users.get_by_username(username.lower())
         usable = user if user is not None and user.is_active else None
         stored = usable.password_hash if usable is not None else self._decoy
         verified = await asyncio.to_thread(self._hasher.verify, stored, password)
         if usable is None or not verified:
-            raise Unauthenticated(WRONG_CREDENTIALS)
-        user = usable
-        token, expires_at = self._tokens.issue(user.id, scopes_of(user.role), self._clock.now())
-        return IssuedToken(token, expires_at)
+            raise WrongCredentials(WRONG_CREDENTIALS)
+        return usable
 
     async def _hash(self, password: str) -> str:
         # argon2 is deliberately slow (tens of ms of CPU): keep it off the event loop.

@@ -29,9 +29,9 @@ def rotate_signing_keys(
     ] = False,
 ) -> None:
     """Sign with a new key from now on. Tokens of earlier keys stay valid until they expire; keys retired
-    longer than the token lifetime are removed. Creates the key file if there is none."""
+    longer than the longest token lifetime (access or refresh) are removed. Creates the key file if there is none."""
     settings = settings_of(database_url=database_url)
-    lifetime = timedelta(seconds=settings.token_lifetime_seconds)
+    lifetime = timedelta(seconds=max(settings.token_lifetime_seconds, settings.refresh_token_lifetime_seconds))
     try:
         path = _token_key_file(settings)
         rotation = key_file.rotate(path, bootstrap.SystemClock().now(), lifetime, drop_previous=drop_previous)
