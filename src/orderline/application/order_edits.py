@@ -34,6 +34,7 @@ class RemoveLine:
     reason: CancelReason = CancelReason.CUSTOMER_REQUEST
     note: str | None = None
     expected_version: int | None = None  # refuse unless the order is at this version
+    unpaid_only: bool = False  # refuse unless PLACED, as the DRF shop's API promises (ADR 0026)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,7 +77,7 @@ class OrderEdits(UseCase):
     async def _remove(self, principal: Principal, command: RemoveLine, claim: KeyClaim[Order] | None) -> _Removed:
         async with self._db.transaction() as uow:
             order = await locked_order(uow, principal, command.order_id, command.expected_version)
-            order.ensure_lines_editable()
+            order.ensure_lines_editable(unpaid_only=command.unpaid_only)
             line = order.line(command.line_id)
             if line is None:
                 raise NotFound("item", command.line_id)

@@ -166,9 +166,10 @@ class Order:
     def line(self, line_id: int) -> OrderLine | None:
         return next((line for line in self.lines if line.id == line_id), None)
 
-    def ensure_lines_editable(self) -> None:
-        """Lines are removed only before shipping and outside a cancel: PLACED or APPROVED."""
-        if self.status not in LINES_EDITABLE:
+    def ensure_lines_editable(self, *, unpaid_only: bool = False) -> None:
+        """Lines are removed only before shipping and outside a cancel: PLACED or APPROVED; only PLACED where
+        the API asked through promises no more (``unpaid_only``: the DRF shop's, ADR 0026)."""
+        if self.status not in LINES_EDITABLE or (unpaid_only and self.status is not OrderStatus.PLACED):
             raise OrderNotEditable(f"an order in status {self.status} cannot be changed",
                                    current_status=str(self.status), reason="status")  # fmt: skip
 

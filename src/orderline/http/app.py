@@ -41,7 +41,7 @@ from orderline.http.api.users import UserController, create_token
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import READERS_KEY, authentication_middleware, bearer_credential
 from orderline.http.dependencies import PROVIDERS
-from orderline.http.dialects import Dialect, load, owner_of_path
+from orderline.http.dialects import Dialect, load, owner_of_path, with_trailing_slashes
 from orderline.http.document import finish_document, schema_router
 from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
@@ -153,6 +153,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
     )
     app.asgi_handler = observe_requests(app.asgi_handler, metrics)
     finish_document(app)
+    with_trailing_slashes(app.openapi_schema, dialects)
     return app
 
 

@@ -32,7 +32,15 @@ from orderline.http.redis_counters import REDIS_FAILURES, redis_limiter
 STATE_KEY = "rate_limit"
 _REPLACEMENT_BODY = "rate_limit_body"
 # Sign-in and sign-up: what password guessing and sign-up abuse go through.
-AUTH_ROUTES = frozenset({("POST", "/v1/auth/tokens"), ("POST", "/v1/users")})
+# The DRF dialect's simplejwt views sign in too (Litestar's templates drop their trailing slash).
+AUTH_ROUTES = frozenset(
+    {
+        ("POST", "/v1/auth/tokens"),
+        ("POST", "/v1/users"),
+        ("POST", "/api/v1/auth/token"),
+        ("POST", "/api/v1/auth/token/refresh"),
+    }
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WHAT = {"default": "requests", "write": "writes", "auth": "sign-ins and sign-ups"}
 

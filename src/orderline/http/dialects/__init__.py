@@ -16,6 +16,7 @@ from typing import Any
 from litestar import Request, Response, Router
 from litestar.datastructures import Headers
 from litestar.exceptions import HTTPException
+from litestar.openapi.spec import OpenAPI
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ControllerRouterHandler
 
@@ -39,6 +40,9 @@ class Dialect:
     render_error: ErrorRenderer
     # The credential its clients send, from the request's headers; None when they send none.
     credential: Callable[[Headers], str | None] = field(default=bearer_credential)
+    # Its original's paths end in "/" (Django's): the document shows them so. Litestar matches a path with or
+    # without it, and so serves both.
+    trailing_slash: bool = False
 
     def owns(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
@@ -66,6 +70,17 @@ def load(names: Sequence[str]) -> list[Dialect]:
             raise TypeError(f"{__name__}.{name}.DIALECT is not a Dialect")  # a bug, never an operator's doing
         dialects.append(dialect)
     return dialects
+
+
+def with_trailing_slashes(document: OpenAPI, dialects: Sequence[Dialect]) -> None:
+    """The document's paths of each dialect whose original ends its paths in "/", as its clients write them."""
+    prefixes = tuple(dialect.prefix + "/" for dialect in dialects if dialect.trailing_slash)
+    if not prefixes or document.paths is None:
+        return
+    document.paths = {
+        (path + "/" if path.startswith(prefixes) and not path.endswith("/") else path): item
+        for path, item in document.paths.items()
+    }
 
 
 def owner_of_path(dialects: Sequence[Dialect], path: str) -> Dialect | None:

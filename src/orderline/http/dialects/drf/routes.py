@@ -1,0 +1,218 @@
+"""The DRF shop's routes under /api/v1: simplejwt's two token views and the caller's orders (ADR 0026).
+
+Each parses the original's request, calls the use cases the native API calls, and writes the original's
+answer; the rules (whose order it is, what may change while, what erasure gives back) are the core's.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from litestar import Request, Response, delete, get, post, put
+from litestar.openapi.datastructures import ResponseSpec
+from litestar.openapi.spec import Example
+from litestar.params import Body, FromPath, QueryParameter
+
+from orderline.application.errors import Forbidden, NotFound
+from orderline.application.order_edits import RemoveLine
+from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
+from orderline.application.ports import OrderSearch
+from orderline.application.principal import Principal, Scope
+from orderline.application.use_cases import UseCases
+from orderline.domain.order import Order
+from orderline.domain.user import User
+from orderline.http.access import needs, public
+from orderline.http.dependencies import Caller, Injected
+from orderline.http.dialects.drf.errors import error_specs, json_response
+from orderline.http.dialects.drf.examples import ADDRESS_EXAMPLE, ORDER_EXAMPLE, PAGE_EXAMPLE, TOKEN_EXAMPLE
+from orderline.http.dialects.drf.mapping import DrfStatus, core_statuses
+from orderline.http.dialects.drf.wire import (
+    ORDERS_PATH,
+    PAGE_SIZE,
+    AccessOut,
+    BillingIn,
+    OrderOut,
+    OrdersPage,
+    RefreshIn,
+    TokenIn,
+    TokenPairOut,
+    page_links,
+)
+from orderline.http.openapi import body_examples
+
+PREFIX = "/api/v1"
+Status = Annotated[
+    DrfStatus | None,
+    QueryParameter(description="only orders shown in this status (paid: approved, shipped, or waiting for a refund)"),
+]
+Limit = Annotated[
+    int,
+    QueryParameter(ge=1, description=f"page size, {PAGE_SIZE} when not given; above {MAX_OFFSET_LIMIT} means "
+                   f"{MAX_OFFSET_LIMIT}"),
+]  # fmt: skip
+Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="skip this many orders first (newest first)")]
+
+
+def _ok(status: int, container: Any, example: Any, description: str) -> dict[int, ResponseSpec]:
+    spec = ResponseSpec(container, description=description, generate_examples=False,
+                        examples=[Example(summary="example", value=example)])  # fmt: skip
+    return {status: spec}
+
+
+_NO_CONTENT = {204: ResponseSpec(None, description="done; no body")}
+
+
+@post(
+    "/auth/token/",
+    **public(),
+    status_code=200,
+    operation_id="drfObtainTokenPair",
+    summary="Obtain a token pair (simplejwt)",
+    description="A username and password for an access token and a refresh token. Wrong credentials, whether or "
+    "not the user exists, get the same 401.",
+    responses=_ok(200, TokenPairOut, TOKEN_EXAMPLE, "the pair") | error_specs(401, 413, 415),
+)
+async def obtain_pair(
+    data: Annotated[TokenIn, Body(examples=body_examples(login={"username": "alice", "password": "s3cret-pass"}))],
+    use_cases: Injected[UseCases],
+) -> Response[Any]:
+    pair = await use_cases.users.issue_pair(data.username, data.password)
+    return json_response(TokenPairOut(refresh=pair.refresh.token, access=pair.access.token))
+
+
+@post(
+    "/auth/token/refresh/",
+    **public(),
+    status_code=200,
+    operation_id="drfRefreshToken",
+    summary="Refresh the access token (simplejwt)",
+    description="A refresh token for a new access token, while the account is active. An access token is refused.",
+    responses=_ok(200, AccessOut, {"access": TOKEN_EXAMPLE["access"]}, "a new access token")
+    | error_specs(401, 413, 415),
+)
+async def refresh(
+    data: Annotated[RefreshIn, Body(examples=body_examples(refresh={"refresh": TOKEN_EXAMPLE["refresh"]}))],
+    use_cases: Injected[UseCases],
+) -> Response[Any]:
+    issued = await use_cases.users.refresh(data.refresh)
+    return json_response(AccessOut(access=issued.token))
+
+
+@get(
+    ORDERS_PATH,
+    **needs(Scope.READ_ORDERS),
+    operation_id="drfListOrders",
+    summary="List your orders",
+    description="Your orders, newest first, in pages of limit (10) from offset, with the count of all of them.",
+    responses=_ok(200, OrdersPage, PAGE_EXAMPLE, "a page of orders") | error_specs(401, 403, 503),
+)
+async def list_orders(
+    request: Request[Any, Any, Any],
+    use_cases: Injected[UseCases],
+    principal: Caller,
+    status: Status = None,
+    limit: Limit = PAGE_SIZE,
+    offset: Offset = 0,
+) -> Response[Any]:
+    where = OrderSearch(statuses=None if status is None else core_statuses(status))
+    limit = min(limit, MAX_OFFSET_LIMIT)  # as DRF's max_limit: a larger page is cut, not refused
+    orders = await use_cases.orders.search(principal, where, offset=offset, limit=limit)
+    count = await use_cases.orders.count(principal, where)
+    # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
+    url = _absolute(request, ORDERS_PATH) + (f"?{request.url.query}" if request.url.query else "")
+    next_link, previous = page_links(url, count, offset, limit)
+    results = await _shown(request, use_cases, principal, orders)
+    return json_response(OrdersPage(count=count, next=next_link, previous=previous, results=results))
+
+
+@get(
+    ORDERS_PATH + "{order_id:uuid}/",
+    **needs(Scope.READ_ORDERS),
+    operation_id="drfGetOrder",
+    summary="Get one of your orders",
+    responses=_ok(200, OrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
+)
+async def get_order(
+    request: Request[Any, Any, Any], order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
+) -> Response[Any]:
+    order = await use_cases.orders.get(principal, order_id)
+    return json_response((await _shown(request, use_cases, principal, [order]))[0])
+
+
+@put(
+    ORDERS_PATH + "{order_id:uuid}/",
+    **needs(Scope.WRITE_ORDERS),
+    status_code=200,
+    operation_id="drfChangeBillingAddress",
+    summary="Change the billing address",
+    description="Only while the order awaits payment; afterwards 403. Other fields of the body are ignored.",
+    responses=_ok(200, OrderOut, ORDER_EXAMPLE, "the order with its new billing address")
+    | error_specs(401, 403, 404, 409, 413, 415, 503),
+)
+async def change_billing_address(
+    request: Request[Any, Any, Any],
+    order_id: FromPath[UUID],
+    data: Annotated[BillingIn, Body(examples=body_examples(new_address={"billing_address": ADDRESS_EXAMPLE}))],
+    use_cases: Injected[UseCases],
+    principal: Caller,
+) -> Response[Any]:
+    order = await use_cases.order_edits.change_billing_address(principal, order_id, data.new_address())
+    return json_response((await _shown(request, use_cases, principal, [order]))[0])
+
+
+@delete(
+    ORDERS_PATH + "{order_id:uuid}/",
+    **needs(Scope.WRITE_ORDERS),
+    operation_id="drfDeleteOrder",
+    summary="Delete your order (erasure)",
+    description="Erases the order in any status: its items go, its billing address stays, its voucher's use is "
+    "given back and reserved stock released; a repeat is 404.",
+    responses=_NO_CONTENT | error_specs(401, 403, 404, 503),
+)
+async def delete_order(order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
+    await use_cases.orders.erase(principal, order_id, owner_may_erase=True)
+
+
+@delete(
+    ORDERS_PATH + "{order_id:uuid}/items/{item_id:int}/",
+    **needs(Scope.WRITE_ORDERS),
+    operation_id="drfDeleteOrderItem",
+    summary="Remove an item from your order",
+    description="Only while the order awaits payment; afterwards 403. Removing the last item cancels the order.",
+    responses=_NO_CONTENT | error_specs(401, 403, 404, 409, 503),
+)
+async def delete_item(
+    order_id: FromPath[UUID], item_id: FromPath[int], use_cases: Injected[UseCases], principal: Caller
+) -> None:
+    await use_cases.order_edits.remove_line(principal, RemoveLine(order_id, item_id, unpaid_only=True))
+
+
+async def _shown(
+    request: Request[Any, Any, Any], use_cases: UseCases, principal: Principal, orders: list[Order]
+) -> list[OrderOut]:
+    """The orders as the original's serializer shows them, each with its customer and absolute URL."""
+    customers: dict[UUID, User | None] = {}
+    for customer_id in {order.customer_id for order in orders if order.customer_id is not None}:
+        customers[customer_id] = await _customer(use_cases, principal, customer_id)
+    base = _absolute(request, ORDERS_PATH)
+    return [
+        OrderOut.of(order, customers.get(order.customer_id) if order.customer_id else None, f"{base}{order.id}/")
+        for order in orders
+    ]
+
+
+def _absolute(request: Request[Any, Any, Any], path: str) -> str:
+    """``path`` under the mount as an absolute URL, as DRF's ``build_absolute_uri`` makes it."""
+    return str(request.base_url).rstrip("/") + PREFIX + path
+
+
+async def _customer(use_cases: UseCases, principal: Principal, customer_id: UUID) -> User | None:
+    """The order's customer, as the caller may read them (a closed account, or one they may not see: none)."""
+    try:
+        return await use_cases.users.get(principal, customer_id)
+    except (NotFound, Forbidden):
+        return None
+
+
+ROUTES = [obtain_pair, refresh, list_orders, get_order, change_billing_address, delete_order, delete_item]
