@@ -22,9 +22,7 @@ DRF_ADDRESS = {"street_address": "123 Main St", "postal_code": 12345, "city": "A
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    return engine_settings(
-        database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET, dialects="drf"
-    )
+    return engine_settings(database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET, dialects="drf")
 
 
 async def _pair(client: Client, username: str) -> dict[str, str]:
@@ -126,9 +124,7 @@ async def test_a_forged_token_is_refused_in_simplejwts_words(client: Client) -> 
     assert refreshed.json() == {"detail": "Token is invalid or expired", "code": "token_not_valid"}
 
 
-async def test_a_suspended_users_refresh_and_access_tokens_stop_working(
-    client: Client, admin: dict[str, str]
-) -> None:
+async def test_a_suspended_users_refresh_and_access_tokens_stop_working(client: Client, admin: dict[str, str]) -> None:
     await register(client, "alice", PASSWORD)
     pair = await _pair(client, "alice")
     me = (await client.get("/v1/users/me", headers=bearer(pair["access"]))).json()
@@ -180,14 +176,33 @@ async def test_an_order_reads_as_the_original_serializer_writes_it(client: Clien
 
     assert response.status_code == 200, response.text
     order = response.json()
-    assert list(order) == ["id", "url", "customer", "created", "updated", "billing_address", "items", "items_count",
-                           "savings_on_items", "status", "subtotal", "amount_saved", "shipping", "total_amount"]
+    assert list(order) == [
+        "id",
+        "url",
+        "customer",
+        "created",
+        "updated",
+        "billing_address",
+        "items",
+        "items_count",
+        "savings_on_items",
+        "status",
+        "subtotal",
+        "amount_saved",
+        "shipping",
+        "total_amount",
+    ]
     assert order["id"] == placed["id"]
     assert order["url"] == f"http://orderline.test/api/v1/i/orders/{placed['id']}/"
     assert order["customer"] == {"email": "alice@example.com", "first_name": "", "last_name": ""}
     assert order["created"].endswith("Z")
-    assert order["billing_address"] == {"street_address": "1 High Street", "postal_code": "SW1A 1AA",
-                                        "city": "London", "state": "", "country": "GB"}
+    assert order["billing_address"] == {
+        "street_address": "1 High Street",
+        "postal_code": "SW1A 1AA",
+        "city": "London",
+        "state": "",
+        "country": "GB",
+    }
     assert order["items_count"] == 2
     assert [(item["id"], item["quantity"], item["unit_price"], item["total_price"]) for item in order["items"]] == [
         (1, 2, "150.00", "300.00")
@@ -381,9 +396,7 @@ async def test_a_paid_orders_address_and_items_cannot_change(
     assert (await client.get(f"{ORDERS}{order['id']}/", headers=alice)).json()["items_count"] == 1
 
 
-async def test_a_bad_address_is_a_nested_field_error_and_changes_nothing(
-    client: Client, admin: dict[str, str]
-) -> None:
+async def test_a_bad_address_is_a_nested_field_error_and_changes_nothing(client: Client, admin: dict[str, str]) -> None:
     alice = await _customer(client, "alice")
     order = await _order(client, alice, await make_pet(client, admin))
 

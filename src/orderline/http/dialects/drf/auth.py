@@ -14,6 +14,6 @@ def jwt_credential(headers: Headers) -> str | None:
     parts = (header or "").split()
     if not parts or parts[0].lower() != "bearer":
         return None
-    if len(parts) != 2:  # noqa: PLR2004 - the scheme and the token
+    if len(parts) != 2:  # the scheme and the token
         raise BadAuthorizationHeader("Authorization header must contain two space-delimited values")
     return parts[1]

@@ -29,7 +29,7 @@ PERMISSION_DENIED = "You do not have permission to perform this action."
 NOT_FOUND = "Not found."
 SERVER_ERROR = "A server error occurred."
 NO_ACCOUNT = "No active account found with the given credentials"
-TOKEN_NOT_VALID = "token_not_valid"
+TOKEN_NOT_VALID = "token_not_valid"  # noqa: S105 - simplejwt's error code, not a secret
 INVALID_OR_EXPIRED = "Token is invalid or expired"
 WRONG_TYPE = "Token has wrong type"
 # The original returns 403 with an empty body here; DRF's shape, with what the client can do (ADR 0026).
@@ -59,28 +59,39 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 def _describe(request: Request[Any, Any, Any], exc: Exception) -> tuple[int, Body, dict[str, str]]:
     if isinstance(exc, app.Unauthenticated):
         return 401, _unauthenticated(request, exc), _AUTHENTICATE
+    if isinstance(exc, app.ApplicationError | domain.DomainError):
+        return _refusal(exc)
+    if isinstance(exc, ValidationException):
+        return 400, _validation_body(exc), {}
+    if isinstance(exc, HTTPException):
+        return exc.status_code, {"detail": _http_detail(request, exc)}, dict(exc.headers or {})
+    return 500, {"detail": SERVER_ERROR}, {}
+
+
+# Refusals of the core by class, the most specific first along the MRO: the status, and DRF's words where
+# the core's would not be the original's.
+_REFUSALS: dict[type[Exception], tuple[int, str | None]] = {
+    app.ApplicationError: (400, None),
+    domain.DomainError: (400, None),
+    app.Forbidden: (403, PERMISSION_DENIED),
+    domain.OrderNotEditable: (403, NOT_EDITABLE),
+    app.StaleVersion: (409, None),
+    app.PreconditionFailed: (409, None),
+}
+
+
+def _refusal(exc: app.ApplicationError | domain.DomainError) -> tuple[int, Body, dict[str, str]]:
     if isinstance(exc, app.NotFound):
         return 404, {"detail": f"No {_MODELS.get(exc.details.get('entity', ''), 'Order')} matches the given query."}, {}
-    if isinstance(exc, app.Forbidden):
-        return 403, {"detail": PERMISSION_DENIED}, {}
-    if isinstance(exc, domain.OrderNotEditable):
-        return 403, {"detail": NOT_EDITABLE}, {}
     if isinstance(exc, app.InvalidInput):
         return 400, _field_error(exc.field, exc.message), {}
     if isinstance(exc, domain.InvalidAddress):
         field = str(exc.details.get("field", "non_field_errors"))
         return 400, {"billing_address": _field_error(_ADDRESS_FIELDS.get(field, field), exc.message)}, {}
     if isinstance(exc, app.DatabaseUnavailable):
-        return 503, {"detail": exc.message}, {"Retry-After": str(exc.retry_after)}
-    if isinstance(exc, app.StaleVersion | app.PreconditionFailed):
-        return 409, {"detail": _sentence(exc.message)}, {}
-    if isinstance(exc, app.ApplicationError | domain.DomainError):
-        return 400, {"detail": _sentence(exc.message)}, {}
-    if isinstance(exc, ValidationException):
-        return 400, _validation_body(exc), {}
-    if isinstance(exc, HTTPException):
-        return exc.status_code, {"detail": _http_detail(request, exc)}, dict(exc.headers or {})
-    return 500, {"detail": SERVER_ERROR}, {}
+        return 503, {"detail": _sentence(exc.message)}, {"Retry-After": str(exc.retry_after)}
+    status, words = next(_REFUSALS[cls] for cls in type(exc).__mro__ if cls in _REFUSALS)
+    return status, {"detail": words or _sentence(exc.message)}, {}
 
 
 def _unauthenticated(request: Request[Any, Any, Any], exc: app.Unauthenticated) -> Body:
@@ -102,7 +113,8 @@ def _unauthenticated(request: Request[Any, Any, Any], exc: app.Unauthenticated) 
         return {"detail": NO_ACCOUNT}
     if isinstance(exc, app.AccountInactive):
         return {"detail": "No active account found for the given token.", "code": "no_active_account"}
-    return {"detail": WRONG_TYPE if isinstance(exc, app.WrongTokenType) else INVALID_OR_EXPIRED, "code": TOKEN_NOT_VALID}
+    message = WRONG_TYPE if isinstance(exc, app.WrongTokenType) else INVALID_OR_EXPIRED
+    return {"detail": message, "code": TOKEN_NOT_VALID}
 
 
 def _http_detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
