@@ -106,11 +106,24 @@ def _whole_float_for_an_integer(failure: Failure, case: AnyCase, response: Respo
     """An integer is written as an integer: ``2.0`` for ``quantity`` is a 422 naming the field (issue 8). JSON
     Schema 2020-12 counts 2.0 as an integer, so Schemathesis sends it as valid data; JSON does not."""
     errors = _problem(response).get("errors") or []
+    fields = [error.get("field", "") for error in errors if isinstance(error, dict)] or _drf_fields(_problem(response))
     return (
         isinstance(failure, RejectedPositiveData)
-        and bool(errors)
-        and all(_is_whole_float(case.body, error.get("field", "")) for error in errors if isinstance(error, dict))
+        and bool(fields)
+        and all(_is_whole_float(case.body, field) for field in fields)
     )
+
+
+def _drf_fields(body: dict[str, Any], prefix: str = "") -> list[str]:
+    """The fields a DRF dialect's 400 names: ``{"field": ["..."]}``, nested for a nested object (ADR 0026)."""
+    found = []
+    for name, value in body.items():
+        path = f"{prefix}.{name}" if prefix else name
+        if isinstance(value, dict):
+            found += _drf_fields(value, path)
+        elif isinstance(value, list):
+            found.append(path)
+    return found
 
 
 def _is_whole_float(body: Any, field: str) -> bool:

@@ -20,7 +20,7 @@ from litestar.openapi.spec import Example
 from orderline.application import errors as app
 from orderline.domain import errors as domain
 from orderline.http.auth import outcome_of
-from orderline.http.dialects.drf.wire import DetailOut
+from orderline.http.dialects.drf.wire import DrfDetailOut
 
 log = structlog.get_logger("orderline.http.drf")
 
@@ -199,7 +199,7 @@ def error_specs(*statuses: int) -> dict[int, ResponseSpec]:
     """The OpenAPI responses for the error statuses an operation may answer (400, 429, 500 always)."""
     return {
         status: ResponseSpec(
-            dict[str, Any] if status == 400 else DetailOut,
+            dict[str, Any] if status == 400 else DrfDetailOut,
             description=HTTPStatus(status).phrase,
             generate_examples=False,
             examples=[Example(summary=str(i), value=example) for i, example in enumerate(_EXAMPLES[status])],

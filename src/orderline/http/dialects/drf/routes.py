@@ -12,7 +12,7 @@ from uuid import UUID
 from litestar import Request, Response, delete, get, post, put
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.params import Body, FromPath, QueryParameter
+from litestar.params import Body, FromPath, PathParameter, QueryParameter
 
 from orderline.application.errors import Forbidden, NotFound
 from orderline.application.order_edits import RemoveLine
@@ -30,13 +30,13 @@ from orderline.http.dialects.drf.mapping import DrfStatus, core_statuses
 from orderline.http.dialects.drf.wire import (
     ORDERS_PATH,
     PAGE_SIZE,
-    AccessOut,
-    BillingIn,
-    OrderOut,
-    OrdersPage,
-    RefreshIn,
-    TokenIn,
-    TokenPairOut,
+    DrfAccessOut,
+    DrfBillingIn,
+    DrfOrderOut,
+    DrfOrdersPage,
+    DrfRefreshIn,
+    DrfTokenIn,
+    DrfTokenPairOut,
     page_links,
 )
 from orderline.http.openapi import body_examples
@@ -48,9 +48,14 @@ Status = Annotated[
 ]
 Limit = Annotated[
     int,
-    QueryParameter(ge=1, description=f"page size, {PAGE_SIZE} when not given; above {MAX_OFFSET_LIMIT} means "
-                   f"{MAX_OFFSET_LIMIT}"),
+    QueryParameter(ge=1, le=2**31 - 1, description=f"page size, {PAGE_SIZE} when not given; above "
+                   f"{MAX_OFFSET_LIMIT} means {MAX_OFFSET_LIMIT}, as DRF's max_limit cuts it"),
 ]  # fmt: skip
+# Django's <int:item_id> takes any digits; the document states the range an item id can have, and any
+# other number is an item the order does not have (404).
+ItemId = Annotated[
+    int, PathParameter(description="the item's id within its order", schema_extra={"minimum": 1, "maximum": 2**31 - 1})
+]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="skip this many orders first (newest first)")]
 
 
@@ -71,14 +76,14 @@ _NO_CONTENT = {204: ResponseSpec(None, description="done; no body")}
     summary="Obtain a token pair (simplejwt)",
     description="A username and password for an access token and a refresh token. Wrong credentials, whether or "
     "not the user exists, get the same 401.",
-    responses=_ok(200, TokenPairOut, TOKEN_EXAMPLE, "the pair") | error_specs(401, 413, 415),
+    responses=_ok(200, DrfTokenPairOut, TOKEN_EXAMPLE, "the pair") | error_specs(401, 413, 415),
 )
 async def obtain_pair(
-    data: Annotated[TokenIn, Body(examples=body_examples(login={"username": "alice", "password": "s3cret-pass"}))],
+    data: Annotated[DrfTokenIn, Body(examples=body_examples(login={"username": "alice", "password": "s3cret-pass"}))],
     use_cases: Injected[UseCases],
 ) -> Response[Any]:
     pair = await use_cases.users.issue_pair(data.username, data.password)
-    return json_response(TokenPairOut(refresh=pair.refresh.token, access=pair.access.token))
+    return json_response(DrfTokenPairOut(refresh=pair.refresh.token, access=pair.access.token))
 
 
 @post(
@@ -88,15 +93,15 @@ async def obtain_pair(
     operation_id="drfRefreshToken",
     summary="Refresh the access token (simplejwt)",
     description="A refresh token for a new access token, while the account is active. An access token is refused.",
-    responses=_ok(200, AccessOut, {"access": TOKEN_EXAMPLE["access"]}, "a new access token")
+    responses=_ok(200, DrfAccessOut, {"access": TOKEN_EXAMPLE["access"]}, "a new access token")
     | error_specs(401, 413, 415),
 )
 async def refresh(
-    data: Annotated[RefreshIn, Body(examples=body_examples(refresh={"refresh": TOKEN_EXAMPLE["refresh"]}))],
+    data: Annotated[DrfRefreshIn, Body(examples=body_examples(refresh={"refresh": TOKEN_EXAMPLE["refresh"]}))],
     use_cases: Injected[UseCases],
 ) -> Response[Any]:
     issued = await use_cases.users.refresh(data.refresh)
-    return json_response(AccessOut(access=issued.token))
+    return json_response(DrfAccessOut(access=issued.token))
 
 
 @get(
@@ -105,7 +110,7 @@ async def refresh(
     operation_id="drfListOrders",
     summary="List your orders",
     description="Your orders, newest first, in pages of limit (10) from offset, with the count of all of them.",
-    responses=_ok(200, OrdersPage, PAGE_EXAMPLE, "a page of orders") | error_specs(401, 403, 503),
+    responses=_ok(200, DrfOrdersPage, PAGE_EXAMPLE, "a page of orders") | error_specs(401, 403, 503),
 )
 async def list_orders(
     request: Request[Any, Any, Any],
@@ -123,7 +128,7 @@ async def list_orders(
     url = _absolute(request, ORDERS_PATH) + (f"?{request.url.query}" if request.url.query else "")
     next_link, previous = page_links(url, count, offset, limit)
     results = await _shown(request, use_cases, principal, orders)
-    return json_response(OrdersPage(count=count, next=next_link, previous=previous, results=results))
+    return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
 
 
 @get(
@@ -131,7 +136,7 @@ async def list_orders(
     **needs(Scope.READ_ORDERS),
     operation_id="drfGetOrder",
     summary="Get one of your orders",
-    responses=_ok(200, OrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
+    responses=_ok(200, DrfOrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
 )
 async def get_order(
     request: Request[Any, Any, Any], order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
@@ -147,13 +152,13 @@ async def get_order(
     operation_id="drfChangeBillingAddress",
     summary="Change the billing address",
     description="Only while the order awaits payment; afterwards 403. Other fields of the body are ignored.",
-    responses=_ok(200, OrderOut, ORDER_EXAMPLE, "the order with its new billing address")
+    responses=_ok(200, DrfOrderOut, ORDER_EXAMPLE, "the order with its new billing address")
     | error_specs(401, 403, 404, 409, 413, 415, 503),
 )
 async def change_billing_address(
     request: Request[Any, Any, Any],
     order_id: FromPath[UUID],
-    data: Annotated[BillingIn, Body(examples=body_examples(new_address={"billing_address": ADDRESS_EXAMPLE}))],
+    data: Annotated[DrfBillingIn, Body(examples=body_examples(new_address={"billing_address": ADDRESS_EXAMPLE}))],
     use_cases: Injected[UseCases],
     principal: Caller,
 ) -> Response[Any]:
@@ -183,21 +188,21 @@ async def delete_order(order_id: FromPath[UUID], use_cases: Injected[UseCases], 
     responses=_NO_CONTENT | error_specs(401, 403, 404, 409, 503),
 )
 async def delete_item(
-    order_id: FromPath[UUID], item_id: FromPath[int], use_cases: Injected[UseCases], principal: Caller
+    order_id: FromPath[UUID], item_id: ItemId, use_cases: Injected[UseCases], principal: Caller
 ) -> None:
     await use_cases.order_edits.remove_line(principal, RemoveLine(order_id, item_id, unpaid_only=True))
 
 
 async def _shown(
     request: Request[Any, Any, Any], use_cases: UseCases, principal: Principal, orders: list[Order]
-) -> list[OrderOut]:
+) -> list[DrfOrderOut]:
     """The orders as the original's serializer shows them, each with its customer and absolute URL."""
     customers: dict[UUID, User | None] = {}
     for customer_id in {order.customer_id for order in orders if order.customer_id is not None}:
         customers[customer_id] = await _customer(use_cases, principal, customer_id)
     base = _absolute(request, ORDERS_PATH)
     return [
-        OrderOut.of(order, customers.get(order.customer_id) if order.customer_id else None, f"{base}{order.id}/")
+        DrfOrderOut.of(order, customers.get(order.customer_id) if order.customer_id else None, f"{base}{order.id}/")
         for order in orders
     ]
 

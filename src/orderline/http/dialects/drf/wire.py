@@ -23,11 +23,17 @@ from orderline.http.dialects.drf.mapping import STATUS_OF, DrfStatus
 from orderline.http.document import absent, all_of, present
 
 ORDERS_PATH = "/i/orders/"  # under the mount, with the original's trailing slash
+# What the document says of the fields a body may carry beside its own: any JSON without U+0000, which no
+# body may hold (http/content_type.py); they are read and ignored.
+IGNORED_EXTRAS = {
+    "propertyNames": {"not": {"pattern": "\\x00"}},
+    "additionalProperties": {"$ref": "#/components/schemas/JsonValue"},
+}
 PAGE_SIZE = 10  # the original's REST_FRAMEWORK["PAGE_SIZE"]
 
 Text = Annotated[str, msgspec.Meta(min_length=1, max_length=200, extra_json_schema={"pattern": NOT_BLANK})]
 PostalCode = (
-    Annotated[int, msgspec.Meta(ge=0, le=99_999_999_999, description="digits, as the original's integer")]
+    Annotated[int, msgspec.Meta(ge=0, le=2_147_483_647, description="as the original's PositiveIntegerField")]
     | Annotated[str, msgspec.Meta(min_length=1, max_length=20, extra_json_schema={"pattern": NOT_BLANK})]
 )
 Country = Annotated[
@@ -36,27 +42,31 @@ Country = Annotated[
 ]
 
 
-class TokenIn(msgspec.Struct, kw_only=True):
+class DrfTokenIn(msgspec.Struct, kw_only=True):
     """simplejwt's TokenObtainPairView body, with orderline's username (the original signs in by email)."""
 
     username: Annotated[str, msgspec.Meta(max_length=64)]
     password: Annotated[str, msgspec.Meta(max_length=1024)]
 
+    openapi_rules: ClassVar[dict[str, Any]] = IGNORED_EXTRAS
 
-class TokenPairOut(msgspec.Struct, kw_only=True):
+
+class DrfTokenPairOut(msgspec.Struct, kw_only=True):
     refresh: str
     access: str
 
 
-class RefreshIn(msgspec.Struct, kw_only=True):
+class DrfRefreshIn(msgspec.Struct, kw_only=True):
     refresh: Annotated[str, msgspec.Meta(max_length=4096)]
 
+    openapi_rules: ClassVar[dict[str, Any]] = IGNORED_EXTRAS
 
-class AccessOut(msgspec.Struct, kw_only=True):
+
+class DrfAccessOut(msgspec.Struct, kw_only=True):
     access: str
 
 
-class AddressIn(msgspec.Struct, kw_only=True):
+class DrfAddressIn(msgspec.Struct, kw_only=True):
     """The original's ``AddressSerializer``: every field required; ``country`` is orderline's ISO code."""
 
     street_address: Text
@@ -75,17 +85,20 @@ class AddressIn(msgspec.Struct, kw_only=True):
         )
 
 
-class BillingIn(msgspec.Struct, kw_only=True):
+class DrfBillingIn(msgspec.Struct, kw_only=True):
     """PUT's body: the serializer's ``billing_address``, or ``address`` as the original view reads it."""
 
-    billing_address: AddressIn | None = None
-    address: AddressIn | None = None
+    billing_address: DrfAddressIn | None = None
+    address: DrfAddressIn | None = None
 
     openapi_rules: ClassVar[dict[str, Any]] = {
         "oneOf": [
             all_of(present("billing_address"), absent("address")),
             all_of(present("address"), absent("billing_address")),
-        ]
+        ],
+        **IGNORED_EXTRAS,
+        # The nested address is no body of its own, so its rule is stated here.
+        "allOf": [{"properties": {"billing_address": IGNORED_EXTRAS, "address": IGNORED_EXTRAS}}],
     }
 
     def new_address(self) -> Address:
@@ -97,7 +110,7 @@ class BillingIn(msgspec.Struct, kw_only=True):
         return chosen.address()
 
 
-class AddressOut(msgspec.Struct, kw_only=True):
+class DrfAddressOut(msgspec.Struct, kw_only=True):
     street_address: str
     postal_code: int | str
     city: str
@@ -105,7 +118,7 @@ class AddressOut(msgspec.Struct, kw_only=True):
     country: str
 
     @classmethod
-    def of(cls, address: Address | None) -> AddressOut | None:
+    def of(cls, address: Address | None) -> DrfAddressOut | None:
         if address is None:
             return None
         street = address.line1 if not address.line2 else f"{address.line1}, {address.line2}"
@@ -123,7 +136,7 @@ def _postal_code(code: str) -> int | str:
     return int(code) if code.isascii() and code.isdigit() and str(int(code)) == code else code
 
 
-class CustomerOut(msgspec.Struct, kw_only=True):
+class DrfCustomerOut(msgspec.Struct, kw_only=True):
     """The original's ``SimpleCustomerSerializer``."""
 
     email: str
@@ -131,23 +144,23 @@ class CustomerOut(msgspec.Struct, kw_only=True):
     last_name: str
 
     @classmethod
-    def of(cls, user: User | None) -> CustomerOut | None:
+    def of(cls, user: User | None) -> DrfCustomerOut | None:
         if user is None:
             return None
         return cls(email=user.email, first_name=user.first_name or "", last_name=user.last_name or "")
 
 
-class ProductOut(msgspec.Struct, kw_only=True):
+class DrfProductOut(msgspec.Struct, kw_only=True):
     id: UUID
     name: str
     category: str | None
 
 
-class ItemOut(msgspec.Struct, kw_only=True):
+class DrfItemOut(msgspec.Struct, kw_only=True):
     """The original's ``OrderItemSerializer``: a line; a pet is the product and its one variant."""
 
     id: int
-    product: ProductOut
+    product: DrfProductOut
     created: datetime
     updated: datetime
     is_active: bool
@@ -160,11 +173,11 @@ class ItemOut(msgspec.Struct, kw_only=True):
     offer: int | None
 
     @classmethod
-    def of(cls, line: OrderLine, order: Order) -> ItemOut:
+    def of(cls, line: OrderLine, order: Order) -> DrfItemOut:
         zero = _zero(order)
         return cls(
             id=line.id,
-            product=ProductOut(id=line.pet_id, name=line.name, category=None),
+            product=DrfProductOut(id=line.pet_id, name=line.name, category=None),
             created=order.created_at,
             updated=order.updated_at,
             is_active=True,
@@ -178,16 +191,16 @@ class ItemOut(msgspec.Struct, kw_only=True):
         )
 
 
-class OrderOut(msgspec.Struct, kw_only=True):
+class DrfOrderOut(msgspec.Struct, kw_only=True):
     """The original's ``OrderSerializer``, money as decimal strings in the order's currency (ADR 0026)."""
 
     id: UUID
     url: str
-    customer: CustomerOut | None
+    customer: DrfCustomerOut | None
     created: datetime
     updated: datetime
-    billing_address: AddressOut | None
-    items: list[ItemOut]
+    billing_address: DrfAddressOut | None
+    items: list[DrfItemOut]
     items_count: int
     savings_on_items: str
     status: DrfStatus
@@ -197,16 +210,16 @@ class OrderOut(msgspec.Struct, kw_only=True):
     total_amount: str
 
     @classmethod
-    def of(cls, order: Order, customer: User | None, url: str) -> OrderOut:
+    def of(cls, order: Order, customer: User | None, url: str) -> DrfOrderOut:
         zero = _zero(order)
         return cls(
             id=order.id,
             url=url,
-            customer=CustomerOut.of(customer),
+            customer=DrfCustomerOut.of(customer),
             created=order.created_at,
             updated=order.updated_at,
-            billing_address=AddressOut.of(order.billing_address),
-            items=[ItemOut.of(line, order) for line in order.lines],
+            billing_address=DrfAddressOut.of(order.billing_address),
+            items=[DrfItemOut.of(line, order) for line in order.lines],
             items_count=sum(line.quantity for line in order.lines),
             savings_on_items=zero,
             status=STATUS_OF[order.status],
@@ -221,16 +234,16 @@ def _zero(order: Order) -> str:
     return str(order.total - order.total)  # "0.00" with the currency's own decimals
 
 
-class OrdersPage(msgspec.Struct, kw_only=True):
+class DrfOrdersPage(msgspec.Struct, kw_only=True):
     """DRF's LimitOffsetPagination page."""
 
     count: int
     next: str | None
     previous: str | None
-    results: list[OrderOut]
+    results: list[DrfOrderOut]
 
 
-class DetailOut(msgspec.Struct, kw_only=True, omit_defaults=True):
+class DrfDetailOut(msgspec.Struct, kw_only=True, omit_defaults=True):
     """DRF's ``{"detail": ...}``; simplejwt adds ``code`` and, refusing a request's token, ``messages``."""
 
     detail: str
