@@ -276,7 +276,7 @@ async def test_an_unknown_status_is_djangos_choice_error(client: Client) -> None
     response = await client.get(ORDERS, params={"status": "shipped"}, headers=alice)
 
     assert response.status_code == 400
-    assert list(response.json()) == ["status"]
+    assert response.json() == {"status": ["Must be one of awaiting_payment, paid, delivered, cancelled."]}
 
 
 async def test_another_customers_order_is_not_found(client: Client, admin: dict[str, str]) -> None:
@@ -455,6 +455,17 @@ async def test_an_unknown_path_and_a_method_not_served_answer_in_drfs_words(clie
     assert (unknown.status_code, unknown.json()) == (404, {"detail": "Not found."})
     assert (post.status_code, post.json()) == (405, {"detail": 'Method "POST" not allowed.'})
     assert (malformed.status_code, malformed.json()) == (404, {"detail": "Not found."})
+
+
+async def test_a_body_that_is_not_json_answers_in_drfs_words(client: Client) -> None:
+    malformed = await client.post(
+        "/api/v1/auth/token/", content=b'{"username": ', headers={"Content-Type": "application/json"}
+    )
+    text = await client.post("/api/v1/auth/token/", content=b"alice", headers={"Content-Type": "text/plain"})
+
+    assert malformed.status_code == 400
+    assert malformed.json()["detail"].startswith("JSON parse error - ")
+    assert (text.status_code, text.json()) == (415, {"detail": 'Unsupported media type "text/plain" in request.'})
 
 
 async def test_the_document_lists_the_dialect_under_its_tag_with_trailing_slashes(client: Client) -> None:
