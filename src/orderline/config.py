@@ -19,6 +19,8 @@ PREFIX = "ORDERLINE_"
 # Generous enough for one busy client and a test suite from one address; tighten in production.
 RATE_LIMIT_GROUPS = {"default": (1200, 60), "write": (300, 60), "auth": (30, 60)}
 _RATE = re.compile(r"(?P<group>\w+)\s*=\s*(?P<requests>\d{1,9})\s*/\s*(?P<window>\d{1,9})", re.ASCII)
+# The other order APIs orderline can speak beside its own (ADR 0021).
+DIALECTS = ("shoplazza", "sfox", "drf")
 # Every secret that keys an HMAC-SHA256 (our HS256 tokens, the gateway's callbacks) is at least as long as
 # the hash output, as RFC 7518 section 3.2 requires of HS256 keys.
 MIN_SECRET_BYTES = 32
@@ -90,9 +92,12 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     trusted_proxies: str = ""
     # GET /metrics answers only a bearer of this secret (ADR 0018); unset, /metrics is refused.
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
+    # "name,...": the other order APIs served beside the native one, each under its own mount (docs/dialects.md).
+    dialects: str = ""
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)
+        parse_dialects(self.dialects)
         parse_trusted_proxies(self.trusted_proxies)
         check_secrets(self)
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
@@ -247,6 +252,17 @@ def parse_rate_limits(text: str) -> dict[str, tuple[int, int]]:
         named.add(group)
         limits[group] = (int(match["requests"]), int(match["window"]))
     return limits
+
+
+def parse_dialects(text: str) -> list[str]:
+    """The dialects to mount, in the order given, each once."""
+    names = [part.strip().lower() for part in text.split(",") if part.strip()]
+    unknown = [name for name in names if name not in DIALECTS]
+    if unknown:
+        raise SettingsError(
+            f"ORDERLINE_DIALECTS: no dialect {unknown[0]!r}; the dialects are {', '.join(DIALECTS)} (or empty for none)"
+        )
+    return list(dict.fromkeys(names))
 
 
 def parse_trusted_proxies(text: str) -> list[str]:

@@ -12,7 +12,7 @@ from typing import Any
 import structlog
 from litestar import Litestar, Request, Router
 from litestar.datastructures import State
-from litestar.exceptions import HTTPException
+from litestar.exceptions import HTTPException, MethodNotAllowedException, NotFoundException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
@@ -22,7 +22,7 @@ from litestar.response import Response
 from orderline import __version__
 from orderline.application.errors import ApplicationError
 from orderline.application.use_cases import UseCases
-from orderline.config import Settings
+from orderline.config import Settings, parse_dialects
 from orderline.domain.errors import DomainError
 from orderline.http.access import SECURITY_SCHEME
 from orderline.http.access_log import observe_requests
@@ -39,8 +39,9 @@ from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
-from orderline.http.auth import authentication_middleware
+from orderline.http.auth import READERS_KEY, authentication_middleware, bearer_credential
 from orderline.http.dependencies import PROVIDERS
+from orderline.http.dialects import Dialect, load, owner_of_path
 from orderline.http.document import finish_document, schema_router
 from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
@@ -75,6 +76,15 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         return internal_error(request, settings.problem_base_uri)
 
     base = settings.problem_base_uri
+    dialects = load(parse_dialects(settings.dialects))
+
+    def unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
+        # An unknown path or method never reaches a router: a dialect's mount still answers in its own body.
+        dialect = owner_of_path(dialects, request.url.path)
+        if dialect is not None:
+            return dialect.render_error(request, exc)
+        return render(request, http_to_problem(exc, base))
+
     rate_limits = RateLimits(settings)
     metrics = Metrics(circuit=redis_circuit(rate_limits))
     problem_details = ProblemDetailsConfig(
@@ -105,11 +115,17 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         ],
     )
     app = Litestar(
-        route_handlers=[home, v1, swagger_ui_assets(), metrics_route(metrics, settings.metrics_token)],
+        route_handlers=[
+            home,
+            v1,
+            *(dialect.router() for dialect in dialects),
+            swagger_ui_assets(),
+            metrics_route(metrics, settings.metrics_token),
+        ],
         lifespan=[lifespan, rate_limits.lifespan],
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
-        exception_handlers={500: on_unexpected},
+        exception_handlers={500: on_unexpected, NotFoundException: unrouted, MethodNotAllowedException: unrouted},
         middleware=[request_id_middleware, authentication_middleware, rate_limits.middleware],
         before_send=[add_request_id_header, rate_limits.add_headers, allow_every_method],
         before_request=read_strictly,
@@ -130,9 +146,16 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
                 }
             ),
         ),
-        state=State({"problem_base_uri": base, "rate_limits": rate_limits}),
+        state=State(
+            {"problem_base_uri": base, "rate_limits": rate_limits, READERS_KEY: partial(_credential_reader, dialects)}
+        ),
         logging_config=None,
     )
     app.asgi_handler = observe_requests(app.asgi_handler, metrics)
     finish_document(app)
     return app
+
+
+def _credential_reader(dialects: list[Dialect], path: str) -> Any:
+    dialect = owner_of_path(dialects, path)
+    return bearer_credential if dialect is None else dialect.credential

@@ -3,10 +3,12 @@
 A middleware resolves the credential before anything else runs (so rate limits can count
 per principal) and keeps the outcome in the request's state; a refused credential is kept
 too, and raised as 401 when the route asks for its principal. No credential is anonymous.
+The native API reads it from ``Authorization: Bearer``; a dialect may read it elsewhere.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from litestar import Request
@@ -20,20 +22,33 @@ from orderline.application.principal import ANONYMOUS, Principal
 from orderline.application.use_cases import UseCases
 
 STATE_KEY = "principal"
+# The app's state holds, under this key, the function that tells which credential reader serves a path.
+READERS_KEY = "credential_readers"
 
 Outcome = Principal | Unauthenticated
+CredentialReader = Callable[[Headers], str | None]
+
+
+def bearer_credential(headers: Headers) -> str | None:
+    """The token of ``Authorization: Bearer <token>``; None without the header, Unauthenticated if malformed."""
+    header = headers.get("authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("send credentials as 'Authorization: Bearer <token>'")
+    return token.strip()
 
 
 async def _authenticate(scope: AsgiScope) -> Outcome:
-    header = Headers.from_scope(scope).get("authorization")
-    if header is None:
-        return ANONYMOUS
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token.strip():
-        return Unauthenticated("send credentials as 'Authorization: Bearer <token>'")
-    use_cases: UseCases = scope["litestar_app"].state.use_cases
+    state = scope["litestar_app"].state
+    reader: CredentialReader = state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
     try:
-        return await use_cases.authenticator.authenticate(token.strip())
+        credential = reader(Headers.from_scope(scope))
+        if credential is None:
+            return ANONYMOUS
+        use_cases: UseCases = state.use_cases
+        return await use_cases.authenticator.authenticate(credential)
     except Unauthenticated as refused:
         return refused
 

@@ -1,0 +1,73 @@
+"""Dialects: other order APIs served from the same use cases, each under its own mount (ADR 0021).
+
+A dialect parses its wire format, calls the use cases the native API calls, and renders the outcome its
+own way: its own credential header, its own bodies, its own error shape. It holds no business rule.
+Each lives in a package of its own (``http/dialects/<name>/``) that exports ``DIALECT``; they never
+import one another.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from litestar import Request, Response, Router
+from litestar.datastructures import Headers
+from litestar.exceptions import HTTPException
+from litestar.plugins.problem_details import ProblemDetailsException
+from litestar.types import ControllerRouterHandler
+
+from orderline.application.errors import ApplicationError
+from orderline.domain.errors import DomainError
+from orderline.http.auth import bearer_credential
+
+ErrorRenderer = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
+
+
+@dataclass(frozen=True, slots=True)
+class Dialect:
+    """One other API: where it is mounted, its routes, and how it reads credentials and writes errors."""
+
+    name: str  # as ORDERLINE_DIALECTS names it
+    prefix: str  # its mount point, e.g. "/sfox/v1"
+    tag: str  # its operations' tag in the OpenAPI document
+    route_handlers: Sequence[ControllerRouterHandler]
+    # Every refusal and failure under the prefix, in the dialect's own body: our errors, Litestar's own
+    # (unknown route, wrong method, invalid body), a 429, and an unexpected exception (a bare 500).
+    render_error: ErrorRenderer
+    # The credential its clients send, from the request's headers; None when they send none.
+    credential: Callable[[Headers], str | None] = field(default=bearer_credential)
+
+    def owns(self, path: str) -> bool:
+        return path == self.prefix or path.startswith(self.prefix + "/")
+
+    def router(self) -> Router:
+        # Litestar looks an exception's handler up by status code, then along the class's MRO, across every
+        # layer at once: the dialect takes each class the app maps, so that its bodies win on its paths.
+        handled: tuple[type[Exception] | int, ...] = (
+            Exception, HTTPException, ProblemDetailsException, DomainError, ApplicationError, 500,
+        )  # fmt: skip
+        return Router(
+            path=self.prefix,
+            route_handlers=list(self.route_handlers),
+            exception_handlers=dict.fromkeys(handled, self.render_error),
+            tags=[self.tag],
+        )
+
+
+def load(names: Sequence[str]) -> list[Dialect]:
+    """The dialects ``names`` asks for (ORDERLINE_DIALECTS), in that order."""
+    dialects = []
+    for name in names:
+        dialect = importlib.import_module(f"{__name__}.{name}").DIALECT
+        if not isinstance(dialect, Dialect):
+            raise TypeError(f"{__name__}.{name}.DIALECT is not a Dialect")  # a bug, never an operator's doing
+        dialects.append(dialect)
+    return dialects
+
+
+def owner_of_path(dialects: Sequence[Dialect], path: str) -> Dialect | None:
+    """The dialect mounted at ``path``, if any."""
+    return next((dialect for dialect in dialects if dialect.owns(path)), None)
