@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator
 from uuid import UUID
 
+import msgspec
 import pytest
 
 from orderline.application.errors import DatabaseUnavailable, Forbidden, InvalidInput
@@ -19,12 +20,13 @@ from orderline.config import Settings
 from orderline.domain.order import CancelReason, Order
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
-from orderline.gateways.testmode import REFUNDS_LATER
+from orderline.gateways.testmode import REFUND_FAILS_LATER, REFUNDS_LATER
 from tests.support import (
     ADMIN,
     FAST_HASHER,
     TEST_GATEWAY_SECRET,
     Db,
+    SteppingClock,
     a_pet,
     a_principal,
     an_order,
@@ -242,3 +244,19 @@ async def test_a_database_that_stops_answering_ends_the_bulk_and_the_cancels_bef
     else:
         assert statuses == [S.CANCELLED, S.PLACED, S.PLACED]
     assert (await use_cases.catalogue.get_pet(cat.id)).stock.reserved == statuses.count(S.PLACED)
+
+
+async def test_an_order_whose_refund_is_refused_at_once_is_not_cancelled_and_says_so(
+    settings: Settings, clock: SteppingClock
+) -> None:
+    at_once = msgspec.structs.replace(settings, test_gateway_refund_delay=0)  # the gateway answers FAILED at once
+    use_cases = await build(at_once, clock=clock, hasher=FAST_HASHER)
+    try:
+        fish = await a_pet(use_cases, "Nemo", stock=2)
+        paid = await approve(use_cases, await an_order(use_cases, fish, by=ALICE), REFUND_FAILS_LATER)
+
+        results = await use_cases.orders.bulk_cancel(ALICE, BulkCancel([paid.id]))
+    finally:
+        await use_cases.close()
+
+    assert outcomes(results) == [(B.NOT_CANCELLABLE, S.APPROVED)]
