@@ -248,9 +248,7 @@ async def test_without_a_valid_api_key_every_route_is_401_with_an_error_body(
     assert await shop.native_status(order) == "PLACED"
 
 
-async def test_a_key_that_may_only_read_cannot_cancel(
-    client: Client, shop: Shop, app_use_cases: UseCases
-) -> None:
+async def test_a_key_that_may_only_read_cannot_cancel(client: Client, shop: Shop, app_use_cases: UseCases) -> None:
     order = await shop.placed()
     reader = await _key(app_use_cases, Scope.READ_ORDERS)
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import structlog
 from litestar import Request, Response
+from litestar.exceptions import HTTPException, ValidationException
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
-from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from orderline.application import errors as app

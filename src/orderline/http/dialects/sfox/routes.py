@@ -21,8 +21,8 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.errors import OrderNotCancellable
 from orderline.http.access import needs
 from orderline.http.dependencies import Caller, Injected
-from orderline.http.dialects.sfox.ids import seq_in, seqs_in
 from orderline.http.dialects.sfox.errors import IDS_REFUSED, NONE_QUALIFY, NOT_CANCELED, SfoxRefusal, error_specs
+from orderline.http.dialects.sfox.ids import seq_in, seqs_in
 from orderline.http.dialects.sfox.mapping import ALREADY_FINISHED, BULK_ANSWERS, CANCEL_ANSWERS, OPEN
 from orderline.http.dialects.sfox.wire import (
     BULK_EXAMPLE,
@@ -51,6 +51,10 @@ Ids = Annotated[
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET_LIMIT, description="at most this many orders")]
 Offset = Annotated[int, QueryParameter(ge=0, le=MAX_OFFSET, description="skip this many orders first")]
+
+
+# The orders a bulk answer lists: those the page calls "cancelled or began cancelling".
+_BEGAN = (BulkOutcome.CANCELLED, BulkOutcome.CANCEL_PENDING)
 
 
 def _success(container: Any, example: Any, description: str) -> dict[int, ResponseSpec]:
@@ -106,12 +110,11 @@ async def cancel_orders(ids: Ids, use_cases: Injected[UseCases], principal: Call
         raise SfoxRefusal(NONE_QUALIFY)
     seq_of = {order_id: seq for seq, order_id in found.items()}
     results = await use_cases.orders.bulk_cancel(principal, BulkCancel([found[s] for s in seqs if s in found]))
-    began = (BulkOutcome.CANCELLED, BulkOutcome.CANCEL_PENDING)
-    listed = [
-        SfoxCancelledOrderOut(seq_of[result.order_id], BULK_ANSWERS[result.status])
-        for result in results
-        if result.outcome in began and result.status in BULK_ANSWERS
-    ]
+    listed = []
+    for result in results:
+        answer = None if result.status is None else BULK_ANSWERS.get(result.status)
+        if result.outcome in _BEGAN and answer is not None:  # (a refund refused at once leaves it open)
+            listed.append(SfoxCancelledOrderOut(seq_of[result.order_id], answer))
     if not listed:
         raise SfoxRefusal(NONE_QUALIFY)
     return json_response(SfoxBulkCancelOut(listed))
@@ -123,7 +126,10 @@ async def cancel_orders(ids: Ids, use_cases: Injected[UseCases], principal: Call
     operation_id="sfoxListOpenOrders",
     summary="Get Open Orders",
     description="Your open orders (Started or Cancel Pending), newest first.",
-    responses={**_success(list[SfoxOrderOut], [ORDER_EXAMPLE], "the open orders"), **error_specs(400, 401, 403, 429, 500, 503)},
+    responses={
+        **_success(list[SfoxOrderOut], [ORDER_EXAMPLE], "the open orders"),
+        **error_specs(400, 401, 403, 429, 500, 503),
+    },
 )
 async def open_orders(
     use_cases: Injected[UseCases], principal: Caller, limit: Limit = 100, offset: Offset = 0

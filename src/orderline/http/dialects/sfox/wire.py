@@ -18,7 +18,9 @@ from orderline.http.dialects.sfox.mapping import STATUSES
 # never through a float, so what a client reads is exactly what is stored (ADR 0025).
 # (Litestar documents a Decimal as a string; schema_extra states what is written.)
 Number = Annotated[Decimal, KwargDefinition(schema_extra={"type": "number"})]
-NumberOrNull = Annotated[Decimal | None, KwargDefinition(schema_extra={"oneOf": [{"type": "number"}, {"type": "null"}]})]
+NumberOrNull = Annotated[
+    Decimal | None, KwargDefinition(schema_extra={"oneOf": [{"type": "number"}, {"type": "null"}]})
+]
 _ENCODER = msgspec.json.Encoder(decimal_format="number")
 
 
