@@ -19,10 +19,10 @@ def seq_in(text: str) -> int:
     return int(significant) if 0 < len(significant) <= _MAX_DIGITS else NO_ORDER
 
 
-def seqs_in(text: str) -> list[int] | None:
-    """The distinct ids of ``1,2, 3`` in the order given (spaces around each allowed, a repeat counted once);
-    None when the list is empty or an item is not written in digits."""
-    items = [item.strip(" ") for item in text.split(",")]
-    if not all(_DIGITS.fullmatch(item) for item in items):
+def seqs_in(text: str, at_most: int) -> list[int] | None:
+    """The distinct ids of ``1,2, 3`` in the order given (spaces around each allowed, a repeat answered once);
+    None when the list is empty, has more than ``at_most`` items (repeats counted), or an item is not digits."""
+    items = [item.strip(" ") for item in text.split(",", at_most)]
+    if len(items) > at_most or not all(_DIGITS.fullmatch(item) for item in items):
         return None
     return list(dict.fromkeys(seq_in(item) for item in items))

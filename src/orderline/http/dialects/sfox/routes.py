@@ -14,7 +14,7 @@ from litestar.openapi.spec import Example
 from litestar.params import PathParameter, QueryParameter
 
 from orderline.application.orders import MAX_BULK_CANCEL, BulkCancel, BulkOutcome, CancelOrder
-from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
+from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT, MAX_SEQ
 from orderline.application.ports import OrderSearch
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
@@ -38,7 +38,7 @@ OrderId = Annotated[
     str,
     PathParameter(
         description="the order's integer id; one that is not an order in your account is 400 internal error",
-        schema_extra={"type": "integer", "format": "int64", "minimum": 1},
+        schema_extra={"type": "integer", "format": "int64", "minimum": 1, "maximum": MAX_SEQ},
     ),
 ]
 # The pattern is documented, not enforced by Litestar: the route reads the list itself and words its refusal.
@@ -46,7 +46,7 @@ Ids = Annotated[
     str,
     QueryParameter(
         description=f"1 to {MAX_BULK_CANCEL} order ids, comma-separated, such as 1,2,3",
-        schema_extra={"pattern": r"^ *[0-9]+ *(, *[0-9]+ *)*$"},
+        schema_extra={"pattern": rf"^ *[0-9]{{1,19}} *(, *[0-9]{{1,19}} *){{0,{MAX_BULK_CANCEL - 1}}}$"},
     ),
 ]
 Limit = Annotated[int, QueryParameter(ge=1, le=MAX_OFFSET_LIMIT, description="at most this many orders")]
@@ -102,8 +102,8 @@ async def cancel_order(order_id: OrderId, use_cases: Injected[UseCases], princip
     },
 )
 async def cancel_orders(ids: Ids, use_cases: Injected[UseCases], principal: Caller) -> Response[bytes]:
-    seqs = seqs_in(ids)
-    if seqs is None or len(seqs) > MAX_BULK_CANCEL:
+    seqs = seqs_in(ids, MAX_BULK_CANCEL)
+    if seqs is None:
         raise SfoxRefusal(IDS_REFUSED)
     found = await use_cases.orders.ids_by_seq(principal, seqs)
     if not found:
