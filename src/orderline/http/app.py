@@ -30,6 +30,7 @@ from orderline.http.allow import allow_every_method
 from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
+from orderline.http.api.bulk_cancel import BulkCancelController
 from orderline.http.api.home import home
 from orderline.http.api.metrics import metrics_route
 from orderline.http.api.orders import OrderController
@@ -99,6 +100,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         route_handlers=[
             PetController,
             OrderController,
+            BulkCancelController,
             PaymentController,
             gateway_callback,
             UserController,

@@ -220,3 +220,22 @@ AUDIT_EXAMPLE: dict[str, Any] = {
     "requestId": "019b4140-0000-7000-8000-00000000abcd",
     "occurredAt": "2025-12-21T14:02:00Z",
 }
+
+OTHER_ORDER_ID = "019b4139-5678-7abc-8def-123456789abc"
+SHIPPED_ORDER_ID = "019b4139-9abc-7abc-8def-123456789abc"
+UNKNOWN_ORDER_ID = "019b4139-def0-7abc-8def-123456789abc"
+
+BULK_CANCEL_IN_EXAMPLE: dict[str, Any] = {
+    "ids": [ORDER_ID, OTHER_ORDER_ID, SHIPPED_ORDER_ID, UNKNOWN_ORDER_ID],
+    "reason": "DUPLICATE",
+    "note": "the basket was submitted twice",
+}
+
+BULK_CANCEL_EXAMPLE: dict[str, Any] = {
+    "results": [
+        {"id": ORDER_ID, "outcome": "CANCELLED", "status": "CANCELLED"},
+        {"id": OTHER_ORDER_ID, "outcome": "CANCEL_PENDING", "status": "CANCEL_PENDING"},
+        {"id": SHIPPED_ORDER_ID, "outcome": "NOT_CANCELLABLE", "status": "SHIPPED"},
+        {"id": UNKNOWN_ORDER_ID, "outcome": "NOT_FOUND", "status": None},
+    ]
+}
