@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import re
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 import httpx
@@ -18,11 +18,14 @@ import pytest
 
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
+from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.domain.order import NUMBER_OFFSET
 from orderline.gateways.testmode import REFUNDS_LATER, SUCCEEDS
+from orderline.http.app import create_app
 from tests.e2e.http import Client, make_pet
-from tests.support import Db, SteppingClock
+from tests.e2e.lifespan import lifespan_of
+from tests.support import FAST_HASHER, Db, SteppingClock
 
 IN_ACCOUNT_ERROR = {"error": "internal error"}
 NONE_QUALIFY = {"error": "the order ids provided were invalid or the orders were already done/canceled"}
@@ -476,4 +479,21 @@ async def test_unknown_routes_and_methods_answer_in_the_error_body(
 
     assert response.status_code == status
     assert response.headers["content-type"].startswith("application/json")
+    assert set(response.json()) == {"error"}
+
+
+async def test_over_the_rate_limit_the_answer_is_429_in_the_error_body_with_retry_after(
+    settings: Settings, clock: SteppingClock
+) -> None:
+    limited = msgspec.structs.replace(settings, rate_limits="default=1/60,write=1/60")
+    application = create_app(limited, lambda: build(limited, clock=clock, hasher=FAST_HASHER))
+    async with lifespan_of(application):
+        transport = httpx.ASGITransport(app=cast(Any, application), raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as http:
+            await http.get("/sfox/v1/orders")
+            response = await http.get("/sfox/v1/orders")
+
+    assert response.status_code == 429
+    assert response.headers["content-type"].startswith("application/json")
+    assert response.headers["Retry-After"] == "60"
     assert set(response.json()) == {"error"}
