@@ -44,6 +44,7 @@ from orderline.application.users import Registration
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
+from orderline.http.dialects.sfox import errors as sfox_errors
 from orderline.storage.database import DatabaseUrl, open_database
 from tests.support import FAST_HASHER, SteppingClock, a_pet, an_order, approve
 
@@ -133,8 +134,25 @@ def _cancelled_not_deleted(failure: Failure, case: AnyCase, response: Response) 
     return failure.usage.startswith(f"GET {failure.free.removeprefix('DELETE ')}")
 
 
+# sFOX answers an id that names no order in the caller's account with 400 (its Cancel Order page; ADR 0025).
+SFOX_ID_REFUSALS = frozenset({sfox_errors.NOT_IN_ACCOUNT, sfox_errors.NONE_QUALIFY, sfox_errors.IDS_REFUSED})
+
+
+def _sfox_id_not_in_account(failure: Failure, case: AnyCase, response: Response) -> bool:
+    """Any integer fits sFOX's documented id, and only the server knows which are orders in the caller's
+    account: the others are sFOX's 400 ``{"error": "internal error"}`` (and, for a bulk cancel, its 400 naming
+    invalid ids), as the original page shows."""
+    return (
+        isinstance(failure, RejectedPositiveData)
+        and response.status_code == 400
+        and case.path.startswith("/sfox/")
+        and _problem(response).get("error") in SFOX_ID_REFUSALS
+    )
+
+
 Decision = Callable[[Failure, AnyCase, Response], bool]
 DECISIONS: list[Decision] = [
+    _sfox_id_not_in_account,
     _business_refusal,
     _stale_if_match,
     _foreign_cursor,
