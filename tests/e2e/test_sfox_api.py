@@ -140,6 +140,20 @@ async def test_cancelling_an_unpaid_order_answers_canceled(client: Client, shop:
     assert await shop.native_status(order) == "CANCELLED"
 
 
+async def test_a_cancel_through_sfox_is_audited_as_coming_through_sfox(
+    client: Client, shop: Shop, trader: dict[str, str], admin: dict[str, str]
+) -> None:
+    order = await shop.placed()
+
+    await sfox_cancel(client, trader, seq(order))
+
+    trail = (await client.get("/v1/admin/audit-logs", params={"entityId": order["id"]}, headers=admin)).json()["data"]
+    assert [(entry["action"], entry["api"]) for entry in trail] == [
+        ("ORDER_CANCELLED", "sfox"),
+        ("ORDER_CREATED", "native"),
+    ]
+
+
 async def test_cancelling_a_paid_order_whose_refund_completes_at_once_answers_canceled(
     client: Client, shop: Shop, trader: dict[str, str], db: Db
 ) -> None:

@@ -17,8 +17,10 @@ from litestar import Request, Response, Router
 from litestar.datastructures import Headers
 from litestar.exceptions import HTTPException
 from litestar.plugins.problem_details import ProblemDetailsException
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Send
+from litestar.types import Scope as AsgiScope
 
+from orderline.application import audit
 from orderline.application.errors import ApplicationError
 from orderline.domain.errors import DomainError
 from orderline.http.auth import bearer_credential
@@ -52,9 +54,22 @@ class Dialect:
         return Router(
             path=self.prefix,
             route_handlers=list(self.route_handlers),
+            middleware=[self._through_this_api],
             exception_handlers=dict.fromkeys(handled, self.render_error),
             tags=[self.tag],
         )
+
+    def _through_this_api(self, app: ASGIApp) -> ASGIApp:
+        """Name this dialect as the API its requests' audit entries came through."""
+
+        async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
+            token = audit.api.set(self.name)
+            try:
+                await app(scope, receive, send)
+            finally:
+                audit.api.reset(token)
+
+        return middleware
 
 
 def load(names: Sequence[str]) -> list[Dialect]:
