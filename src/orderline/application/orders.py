@@ -1,19 +1,38 @@
-"""Order use cases: place, read, list, cancel (and force-cancel), erase, ship and deliver."""
+"""Order use cases: place, read, list and search, cancel (one or many, and force-cancel), erase, ship, deliver."""
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
+from orderline.application.bulk_cancel import (
+    MAX_BULK_CANCEL,
+    BulkCancel,
+    BulkCancelResult,
+    BulkOutcome,
+    check_bulk,
+    outcome_of,
+)
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
 from orderline.application.errors import Forbidden, NotFound, PetNotFound
 from orderline.application.idempotency import KeyClaim
-from orderline.application.ownership import can_see, locked_order, owner_of
-from orderline.application.pagination import Page, decode_seq_cursor, page_of
-from orderline.application.ports import Clock, Database, IdGenerator, OrderQuery, Owner, RefundDue, UnitOfWork
+from orderline.application.order_search import seq_batches, visible_search
+from orderline.application.ownership import can_see, locked_order, owner_of, visible_to
+from orderline.application.pagination import MAX_SEQ, Page, check_offset_page, decode_seq_cursor, page_of
+from orderline.application.ports import (
+    Clock,
+    Database,
+    IdGenerator,
+    OrderQuery,
+    OrderSearch,
+    Owner,
+    RefundDue,
+    UnitOfWork,
+)
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.refunds import Refunds
 from orderline.application.stock import StockMove, give_back, lock_and_move_stock, move_stock
@@ -26,6 +45,19 @@ from orderline.domain.payment import Refund, payment_status, refundable
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
 from orderline.domain.voucher import Voucher, check_code
+
+__all__ = [  # the bulk-cancel records are at home in bulk_cancel and offered here beside the use case
+    "MAX_BULK_CANCEL",
+    "BulkCancel",
+    "BulkCancelResult",
+    "BulkOutcome",
+    "CancelOrder",
+    "LineRequest",
+    "OrderFilter",
+    "Orders",
+    "PlaceOrder",
+    "PlacedOrder",
+]
 
 _CURSOR = "orders"
 
@@ -145,6 +177,64 @@ class Orders(UseCase):
         async with self._db.snapshot() as uow:
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
+
+    async def get_by_seq(self, principal: Principal, seq: int) -> Order:
+        """The order numbered ``seq`` (the dialects' integer id); NotFound unless ``get`` would show it."""
+        principal.require(Scope.READ_ORDERS)
+        if not 1 <= seq <= MAX_SEQ:  # no order has it, and the column could not even hold it
+            raise NotFound("order", seq)
+        async with self._db.snapshot() as uow:
+            order = await uow.orders.get_by_seq(seq)
+        if order is None or not can_see(principal, order):
+            raise NotFound("order", seq)
+        return order
+
+    async def ids_by_seq(self, principal: Principal, seqs: Sequence[int]) -> dict[int, UUID]:
+        """The ids of those orders numbered ``seqs`` that ``principal`` may see; the others are left out."""
+        principal.require(Scope.READ_ORDERS)
+        found: dict[int, UUID] = {}
+        async with self._db.snapshot() as uow:
+            for batch in seq_batches(seqs):
+                found |= await uow.orders.ids_by_seq(batch, visible_to(principal))
+        return found
+
+    async def search(
+        self, principal: Principal, where: OrderSearch, *, offset: int, limit: int
+    ) -> builtins.list[Order]:
+        """The orders ``principal`` may see that match ``where``, newest first, as an offset page (ADR 0023):
+        ``limit`` 1 to 250 and ``offset`` 0 to 10,000, else InvalidInput."""
+        principal.require(Scope.READ_ORDERS)
+        check_offset_page(offset, limit)
+        visible = visible_search(principal, where)
+        if visible is None:
+            return []
+        async with self._db.snapshot() as uow:
+            return await uow.orders.search(visible, offset=offset, limit=limit)
+
+    async def count(self, principal: Principal, where: OrderSearch) -> int:
+        """How many orders ``search`` pages through for the same ``where``."""
+        principal.require(Scope.READ_ORDERS)
+        visible = visible_search(principal, where)
+        if visible is None:
+            return 0
+        async with self._db.snapshot() as uow:
+            return await uow.orders.count(visible)
+
+    async def bulk_cancel(
+        self, principal: Principal, command: BulkCancel, *, force: bool = False
+    ) -> builtins.list[BulkCancelResult]:
+        """Cancel each order as ``cancel`` does, each in its own transaction, answering in the order given.
+
+        A refusal is that order's outcome and the rest go on (someone else's order is NOT_FOUND). A database
+        failure ends the request; the cancels before it have committed, and a repeat finds them done.
+        """
+        principal.require(Scope.ADMIN if force else Scope.WRITE_ORDERS)
+        check_bulk(command.order_ids)
+        results = []
+        for order_id in command.order_ids:
+            cancel = CancelOrder(order_id, command.reason, command.note)
+            results.append(await outcome_of(order_id, self.cancel(principal, cancel, force=force)))
+        return results
 
     async def cancel(
         self, principal: Principal, command: CancelOrder, *, force: bool = False, claim: KeyClaim[Order] | None = None

@@ -30,16 +30,23 @@ def _identified(principal: Principal) -> Principal:
     return principal
 
 
+def visible_to(principal: Principal) -> Owner:
+    """The orders ``principal`` may see: every order (``Owner()``) for an admin, else its own (``owner_of``)."""
+    return Owner() if principal.is_admin else owner_of(principal)
+
+
 def can_see(principal: Principal, order: Order) -> bool:
-    """Admins see every order; anyone else only their own (others get 404, so ids reveal nothing)."""
-    if principal.is_admin:
-        return True
-    owner = owner_of(principal)
+    """Whether ``order`` is among those ``visible_to(principal)``; others get 404, so ids reveal nothing."""
+    return holds(visible_to(principal), order)
+
+
+def holds(owner: Owner, order: Order) -> bool:
+    """Whether ``order`` is among ``owner``'s orders (``Owner()``: every order)."""
     return (
-        (owner.customer_id is not None and owner.customer_id == order.customer_id)
+        owner == Owner()
+        or (owner.customer_id is not None and owner.customer_id == order.customer_id)
         or (owner.api_key_id is not None and owner.api_key_id == order.placed_by_key)
         or (owner.order_id is not None and owner.order_id == order.id)
-        or owner == Owner()
     )
 
 

@@ -1,4 +1,4 @@
-"""Keyset pagination: pages of results and the opaque cursors that continue them."""
+"""Pagination: keyset pages with the opaque cursors that continue them, and the bounds of offset pages."""
 
 from __future__ import annotations
 
@@ -17,6 +17,10 @@ T = TypeVar("T")
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
 MAX_SEQ = 2**63 - 1  # orders.seq is a signed 64-bit BIGINT
+# Offset pages, for the dialects whose original APIs page that way (ADR 0023). A database reads and drops
+# every skipped row, so an offset costs what it skips: it is bounded, and keyset stays the native way.
+MAX_OFFSET_LIMIT = 250
+MAX_OFFSET = 10_000
 
 _NOT_OURS = "not a cursor this list returned; start again without it"
 # A cursor is URL-safe base64 without padding of exactly what `Cursor.encode` writes, and nothing else:
@@ -74,6 +78,15 @@ def decode_seq_cursor(kind: str, cursor: str) -> int:
     if decoded is None or decoded.kind != kind or not isinstance(decoded.key, int):
         raise InvalidInput("cursor", _NOT_OURS)
     return decoded.key
+
+
+def check_offset_page(offset: int, limit: int) -> None:
+    """Refuse an offset page beyond the bounds: ``limit`` 1 to 250, ``offset`` 0 to 10,000."""
+    if not 1 <= limit <= MAX_OFFSET_LIMIT:
+        raise InvalidInput("limit", f"must be 1 to {MAX_OFFSET_LIMIT}", "out-of-range")
+    if not 0 <= offset <= MAX_OFFSET:
+        raise InvalidInput("offset", f"must be 0 to {MAX_OFFSET}; narrow the search to reach older orders",
+                           "out-of-range")  # fmt: skip
 
 
 def page_of(rows: list[T], limit: int, kind: str, key: Callable[[T], UUID | str | int]) -> Page[T]:

@@ -15,7 +15,7 @@ from orderline.application.audit import AuditEntry
 from orderline.application.pagination import DEFAULT_LIMIT
 from orderline.application.principal import Scope
 from orderline.domain.order import Order
-from orderline.domain.payment import Payment, Refund
+from orderline.domain.payment import OrderPaymentStatus, Payment, Refund
 from orderline.domain.pet import Pet, PetStatus, Species
 from orderline.domain.status import OrderStatus
 from orderline.domain.user import Role, User, UserStatus
@@ -46,6 +46,22 @@ class OrderQuery:
     created_before: datetime | None = None
     limit: int = DEFAULT_LIMIT
     before_seq: int | None = None  # keyset: newest first, continue below this seq
+    owner: Owner = field(default_factory=Owner)
+
+
+@dataclass(frozen=True, slots=True)
+class OrderSearch:
+    """Which orders an offset-paged search or a count is about (the dialects' lists); None: any.
+
+    Time bounds are aware datetimes: ``*_after`` is inclusive, ``*_before`` exclusive.
+    """
+
+    statuses: frozenset[OrderStatus] | None = None
+    payment_statuses: frozenset[OrderPaymentStatus] | None = None
+    created_after: datetime | None = None
+    created_before: datetime | None = None
+    updated_after: datetime | None = None
+    updated_before: datetime | None = None
     owner: Owner = field(default_factory=Owner)
 
 
@@ -130,6 +146,19 @@ class OrderRepository(Protocol):
     async def counts_since(self, since: datetime) -> OrderCounts: ...
     async def find(self, query: OrderQuery) -> list[Order]:
         """Up to ``query.limit + 1`` orders, newest first; the extra one tells another page exists."""
+        ...
+
+    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
+        """Up to ``limit`` orders matching ``where``, newest first (seq descending), skipping ``offset``."""
+        ...
+
+    async def count(self, where: OrderSearch) -> int: ...
+    async def get_by_seq(self, seq: int) -> Order | None:
+        """The order numbered ``seq``; callers keep ``seq`` within the column's range (1 to 2**63 - 1)."""
+        ...
+
+    async def ids_by_seq(self, seqs: Sequence[int], owner: Owner) -> dict[int, UUID]:
+        """The ids of the orders numbered ``seqs`` (each within the column's range) that ``owner`` holds."""
         ...
 
 

@@ -1,14 +1,15 @@
-"""Orders in SQL: the order row, its lines, optimistic saves and newest-first keyset lists."""
+"""Orders in SQL: the order row, its lines, optimistic saves, newest-first keyset lists and offset searches."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import StaleVersion
-from orderline.application.ports import OrderCounts, OrderQuery, Owner
+from orderline.application.ports import OrderCounts, OrderQuery, OrderSearch, Owner
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
@@ -105,26 +106,40 @@ class SqlOrderRepository:
         # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.
         await self._db.execute("DELETE FROM orders WHERE id = :id", {"id": order_id})
 
+    async def get_by_seq(self, seq: int) -> Order | None:
+        row = await self._db.fetch_one("SELECT id FROM orders WHERE seq = :seq", {"seq": seq})
+        return None if row is None else await self.get(as_uuid(row["id"]))
+
+    async def ids_by_seq(self, seqs: Sequence[int], owner: Owner) -> dict[int, UUID]:
+        if not seqs:
+            return {}
+        where = _Where()
+        where.any_of("seq", list(seqs))
+        where.owned_by(owner)
+        rows = await self._db.fetch_all(f"SELECT seq, id FROM orders {where.sql}", where.params)  # noqa: S608
+        return {int(row["seq"]): as_uuid(row["id"]) for row in rows}
+
     async def find(self, query: OrderQuery) -> list[Order]:
-        conditions: list[str] = []
-        params: dict[str, Any] = {"limit": query.limit + 1}
-        if query.status is not None:
-            conditions.append("status = :status")
-            params["status"] = query.status.value
-        if query.created_after is not None:
-            conditions.append("created_at >= :created_after")
-            params["created_after"] = query.created_after
-        if query.created_before is not None:
-            conditions.append("created_at < :created_before")
-            params["created_before"] = query.created_before
-        if query.before_seq is not None:
-            conditions.append("seq < :before_seq")
-            params["before_seq"] = query.before_seq
-        for column, value in _owner_columns(query.owner).items():
-            conditions.append(f"{column} = :{column}")
-            params[column] = value
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = f"SELECT {_COLUMNS} FROM orders {where} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
+        where = _Where()
+        where.equal("status", None if query.status is None else query.status.value)
+        where.between("created_at", query.created_after, query.created_before)
+        where.below("seq", query.before_seq)
+        where.owned_by(query.owner)
+        sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
+        return await self._orders(sql, {**where.params, "limit": query.limit + 1})
+
+    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
+        matching = _searched(where)
+        sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
+        return await self._orders(sql, {**matching.params, "limit": limit, "offset": offset})
+
+    async def count(self, where: OrderSearch) -> int:
+        matching = _searched(where)
+        row = await self._db.fetch_one(f"SELECT COUNT(*) AS n FROM orders {matching.sql}", matching.params)  # noqa: S608
+        assert row is not None, "an aggregate always has a row"
+        return int(row["n"])
+
+    async def _orders(self, sql: str, params: dict[str, Any]) -> list[Order]:
         rows = await self._db.fetch_all(sql, params)
         lines = await self._lines([as_uuid(row["id"]) for row in rows])
         addresses = await self._addresses([row["billing_address_id"] for row in rows])
@@ -175,6 +190,58 @@ class SqlOrderRepository:
             )
             found[as_uuid(row["order_id"])].append(line)
         return found
+
+
+class _Where:
+    """A WHERE clause built from optional conditions, with its bound parameters (never interpolated values)."""
+
+    def __init__(self) -> None:
+        self._conditions: list[str] = []
+        self.params: dict[str, Any] = {}
+
+    @property
+    def sql(self) -> str:
+        return f"WHERE {' AND '.join(self._conditions)}" if self._conditions else ""
+
+    def equal(self, column: str, value: object) -> None:
+        if value is not None:
+            self._conditions.append(f"{column} = :{column}")
+            self.params[column] = value
+
+    def below(self, column: str, value: object) -> None:
+        if value is not None:
+            self._conditions.append(f"{column} < :{column}_below")
+            self.params[f"{column}_below"] = value
+
+    def between(self, column: str, at_or_after: datetime | None, before: datetime | None) -> None:
+        """``at_or_after`` inclusive, ``before`` exclusive; either may be absent."""
+        if at_or_after is not None:
+            self._conditions.append(f"{column} >= :{column}_from")
+            self.params[f"{column}_from"] = at_or_after
+        self.below(column, before)
+
+    def any_of(self, column: str, values: Sequence[object] | None) -> None:
+        """``column`` is one of ``values`` (none of an empty set); None leaves it free."""
+        if values is None:
+            return
+        names = {f"{column}_{i}": value for i, value in enumerate(values)}
+        self._conditions.append(f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0")
+        self.params.update(names)
+
+    def owned_by(self, owner: Owner) -> None:
+        for column, value in _owner_columns(owner).items():
+            self.equal(column, value)
+
+
+def _searched(where: OrderSearch) -> _Where:
+    matching = _Where()
+    matching.any_of("status", None if where.statuses is None else sorted(s.value for s in where.statuses))
+    payments = where.payment_statuses
+    matching.any_of("payment_status", None if payments is None else sorted(s.value for s in payments))
+    matching.between("created_at", where.created_after, where.created_before)
+    matching.between("updated_at", where.updated_after, where.updated_before)
+    matching.owned_by(where.owner)
+    return matching
 
 
 def _address_of(row: Row, addresses: dict[UUID, Address]) -> Address | None:
