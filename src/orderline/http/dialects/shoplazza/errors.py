@@ -17,8 +17,8 @@ from orderline.application import errors as app
 from orderline.domain import errors as domain
 from orderline.domain.status import OrderStatus
 from orderline.http.dialects.shoplazza.auth import HEADER
-from orderline.http.dialects.shoplazza.mapping import STATUS, Status
-from orderline.http.dialects.shoplazza.wire import ErrorsOut
+from orderline.http.dialects.shoplazza.mapping import STATUS, ShoplazzaStatus
+from orderline.http.dialects.shoplazza.wire import ShoplazzaErrors
 from orderline.http.request_id import request_id_of
 
 log = structlog.get_logger("orderline.shoplazza")
@@ -42,7 +42,7 @@ STATUSES: dict[type[Exception], int] = {
 }
 
 
-def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ErrorsOut]:
+def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[ShoplazzaErrors]:
     """The Dialect's error renderer: our refusals, Litestar's own, a 429, and anything unexpected (a bare 500)."""
     if isinstance(exc, domain.DomainError | app.ApplicationError):
         status, messages, headers = _refusal(exc)
@@ -56,7 +56,7 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Er
     else:
         log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
         status, messages, headers = 500, [INTERNAL], {}
-    return answer(request, ErrorsOut(messages), status, headers)
+    return answer(request, ShoplazzaErrors(messages), status, headers)
 
 
 def answer(
@@ -86,7 +86,7 @@ def _refusal(exc: domain.DomainError | app.ApplicationError) -> tuple[int, list[
 def _not_cancellable(exc: domain.OrderNotCancellable) -> str:
     """Named in Shoplazza's words: the order's status and fulfillment_status."""
     status, fulfillment = STATUS[OrderStatus(exc.details["current_status"])]
-    if status is Status.CANCELLED:
+    if status is ShoplazzaStatus.CANCELLED:
         return "the order is already cancelled (status cancelled)"
     return f"the order cannot be cancelled: its status is {status} and its fulfillment_status {fulfillment}"
 

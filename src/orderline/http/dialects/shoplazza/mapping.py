@@ -10,7 +10,7 @@ from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
 
 
-class Status(StrEnum):
+class ShoplazzaStatus(StrEnum):
     OPENED = "opened"
     PLACED = "placed"
     FINISHED = "finished"
@@ -52,13 +52,13 @@ _S, _F = OrderStatus, FulfillmentStatus
 
 # status and fulfillment_status follow the order's status. A cancelled order reads `cancelled` whether or not it
 # was paid, as the cancel page says; so does one whose refund is still on its way (CANCEL_PENDING).
-STATUS: Mapping[OrderStatus, tuple[Status, FulfillmentStatus]] = {
-    _S.PLACED: (Status.OPENED, _F.INITIALLED),
-    _S.APPROVED: (Status.PLACED, _F.WAITING),
-    _S.SHIPPED: (Status.PLACED, _F.SHIPPED),
-    _S.DELIVERED: (Status.FINISHED, _F.FINISHED),
-    _S.CANCEL_PENDING: (Status.CANCELLED, _F.CANCELLED),
-    _S.CANCELLED: (Status.CANCELLED, _F.CANCELLED),
+STATUS: Mapping[OrderStatus, tuple[ShoplazzaStatus, FulfillmentStatus]] = {
+    _S.PLACED: (ShoplazzaStatus.OPENED, _F.INITIALLED),
+    _S.APPROVED: (ShoplazzaStatus.PLACED, _F.WAITING),
+    _S.SHIPPED: (ShoplazzaStatus.PLACED, _F.SHIPPED),
+    _S.DELIVERED: (ShoplazzaStatus.FINISHED, _F.FINISHED),
+    _S.CANCEL_PENDING: (ShoplazzaStatus.CANCELLED, _F.CANCELLED),
+    _S.CANCELLED: (ShoplazzaStatus.CANCELLED, _F.CANCELLED),
 }
 
 # financial_status follows the payment status, but for an order cancelled before it was paid (UNPAID_CANCELLED).
@@ -74,7 +74,7 @@ UNPAID_CANCELLED = FinancialStatus.CANCELLED
 
 @dataclass(frozen=True, slots=True)
 class Shown:
-    status: Status
+    status: ShoplazzaStatus
     financial_status: FinancialStatus
     fulfillment_status: FulfillmentStatus
 
@@ -82,7 +82,7 @@ class Shown:
 def shown(status: OrderStatus, payment: OrderPaymentStatus) -> Shown:
     """How Shoplazza shows an order in ``status`` with ``payment``."""
     shop_status, fulfillment = STATUS[status]
-    unpaid_cancel = payment is OrderPaymentStatus.UNPAID and shop_status is Status.CANCELLED
+    unpaid_cancel = payment is OrderPaymentStatus.UNPAID and shop_status is ShoplazzaStatus.CANCELLED
     return Shown(shop_status, UNPAID_CANCELLED if unpaid_cancel else FINANCIAL[payment], fulfillment)
 
 
@@ -99,7 +99,7 @@ class Matching:
 
 
 def matching(
-    status: Status | None = None,
+    status: ShoplazzaStatus | None = None,
     financial_status: FinancialStatus | None = None,
     fulfillment_status: FulfillmentStatus | None = None,
 ) -> Matching:
@@ -117,7 +117,10 @@ def matching(
 
 
 def _fits(
-    seen: Shown, status: Status | None, financial: FinancialStatus | None, fulfillment: FulfillmentStatus | None
+    seen: Shown,
+    status: ShoplazzaStatus | None,
+    financial: FinancialStatus | None,
+    fulfillment: FulfillmentStatus | None,
 ) -> bool:
     return (
         status in (None, seen.status)

@@ -23,14 +23,14 @@ from orderline.http.api.wire import TIMESTAMP_PATTERN, TIMESTAMP_RULE, in_utc
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.dialects.shoplazza.auth import needs
 from orderline.http.dialects.shoplazza.errors import NOT_FOUND, answer
-from orderline.http.dialects.shoplazza.mapping import FinancialStatus, FulfillmentStatus, Status, matching
+from orderline.http.dialects.shoplazza.mapping import FinancialStatus, FulfillmentStatus, ShoplazzaStatus, matching
 from orderline.http.dialects.shoplazza.wire import (
-    CancelIn,
-    CountOut,
-    DeletedOut,
-    ErrorsOut,
-    OrderListOut,
-    OrderOut,
+    ShoplazzaCancelIn,
+    ShoplazzaCount,
+    ShoplazzaDeleted,
+    ShoplazzaErrors,
+    ShoplazzaOrder,
+    ShoplazzaOrderList,
     utc,
 )
 
@@ -59,7 +59,7 @@ CreatedMin = Annotated[datetime | None, _time("created_at_min", "orders created 
 CreatedMax = Annotated[datetime | None, _time("created_at_max", "orders created at or before this time")]
 UpdatedMin = Annotated[datetime | None, _time("updated_at_min", "orders last changed at or after this time")]
 UpdatedMax = Annotated[datetime | None, _time("updated_at_max", "orders last changed at or before this time")]
-StatusFilter = Annotated[Status | None, QueryParameter(description="the order's status")]
+StatusFilter = Annotated[ShoplazzaStatus | None, QueryParameter(description="the order's status")]
 FinancialFilter = Annotated[FinancialStatus | None, QueryParameter(description="the order's financial_status")]
 FulfillmentFilter = Annotated[FulfillmentStatus | None, QueryParameter(description="the order's fulfillment_status")]
 
@@ -82,7 +82,7 @@ def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     """Shoplazza's error body for each status an operation may answer (besides those every one may)."""
     return {
         status: ResponseSpec(
-            data_container=ErrorsOut,
+            data_container=ShoplazzaErrors,
             generate_examples=False,
             description=f"refused: {status}",
             examples=[Example(summary=str(status), value={"errors": [_EXAMPLES[status]]})],
@@ -96,7 +96,7 @@ def _ok(container: Any, description: str) -> dict[int, ResponseSpec]:
 
 
 def _search(
-    status: Status | None,
+    status: ShoplazzaStatus | None,
     financial_status: FinancialStatus | None,
     fulfillment_status: FulfillmentStatus | None,
     times: tuple[datetime | None, datetime | None, datetime | None, datetime | None],
@@ -125,7 +125,7 @@ class ShoplazzaOrders(Controller):
         operation_id="shoplazzaListOrders",
         summary="List Orders (Shoplazza)",
         description="Newest first, a page at a time (page, limit); count is how many orders match over every page.",
-        responses={**_ok(OrderListOut, "the page of orders, and how many match"), **_errors()},
+        responses={**_ok(ShoplazzaOrderList, "the page of orders, and how many match"), **_errors()},
     )
     async def list_orders(
         self,
@@ -141,11 +141,11 @@ class ShoplazzaOrders(Controller):
         created_at_max: CreatedMax = None,
         updated_at_min: UpdatedMin = None,
         updated_at_max: UpdatedMax = None,
-    ) -> Response[OrderListOut]:
+    ) -> Response[ShoplazzaOrderList]:
         times = (created_at_min, created_at_max, updated_at_min, updated_at_max)
         where = _search(status, financial_status, fulfillment_status, times)
         if where is None:
-            return answer(request, OrderListOut(0, []))
+            return answer(request, ShoplazzaOrderList(0, []))
         try:
             found = await use_cases.orders.search(principal, where, offset=(page - 1) * limit, limit=limit)
         except InvalidInput as exc:
@@ -153,14 +153,14 @@ class ShoplazzaOrders(Controller):
                 raise
             raise InvalidInput("page", f"(page - 1) x limit must be at most {MAX_OFFSET}", "out-of-range") from None
         count = await use_cases.orders.count(principal, where)
-        return answer(request, OrderListOut(count, [OrderOut.of(order) for order in found]))
+        return answer(request, ShoplazzaOrderList(count, [ShoplazzaOrder.of(order) for order in found]))
 
     @get(
         "/count",
         **needs(Scope.READ_ORDER),
         operation_id="shoplazzaCountOrders",
         summary="Count Orders (Shoplazza)",
-        responses={**_ok(CountOut, "how many orders match"), **_errors()},
+        responses={**_ok(ShoplazzaCount, "how many orders match"), **_errors()},
     )
     async def count_orders(
         self,
@@ -174,18 +174,18 @@ class ShoplazzaOrders(Controller):
         created_at_max: CreatedMax = None,
         updated_at_min: UpdatedMin = None,
         updated_at_max: UpdatedMax = None,
-    ) -> Response[CountOut]:
+    ) -> Response[ShoplazzaCount]:
         times = (created_at_min, created_at_max, updated_at_min, updated_at_max)
         where = _search(status, financial_status, fulfillment_status, times)
         count = 0 if where is None else await use_cases.orders.count(principal, where)
-        return answer(request, CountOut(count))
+        return answer(request, ShoplazzaCount(count))
 
     @get(
         "/{order_id:uuid}",
         **needs(Scope.READ_ORDER),
         operation_id="shoplazzaGetOrder",
         summary="Get Order (Shoplazza)",
-        responses={**_ok(OrderOut, "the order"), **_errors(404)},
+        responses={**_ok(ShoplazzaOrder, "the order"), **_errors(404)},
     )
     async def get_order(
         self,
@@ -193,8 +193,8 @@ class ShoplazzaOrders(Controller):
         order_id: FromPath[UUID],
         use_cases: Injected[UseCases],
         principal: Caller,
-    ) -> Response[OrderOut]:
-        return answer(request, OrderOut.of(await use_cases.orders.get(principal, order_id)))
+    ) -> Response[ShoplazzaOrder]:
+        return answer(request, ShoplazzaOrder.of(await use_cases.orders.get(principal, order_id)))
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -205,7 +205,7 @@ class ShoplazzaOrders(Controller):
         description="Cancels an opened or placed (unshipped) order: 200 with the order, status cancelled. A paid "
         "order's money is refunded: financial_status refunding until the refund settles, then refunded. "
         "An order already cancelling answers as it is; shipped, finished or cancelled ones are 406.",
-        responses={**_ok(OrderOut, "the cancelled order"), **_errors(404, 406, 409, 413, 415)},
+        responses={**_ok(ShoplazzaOrder, "the cancelled order"), **_errors(404, 406, 409, 413, 415)},
     )
     async def cancel_order(
         self,
@@ -213,11 +213,11 @@ class ShoplazzaOrders(Controller):
         order_id: FromPath[UUID],
         use_cases: Injected[UseCases],
         principal: Caller,
-        data: Annotated[CancelIn | None, Body(description="optional: {reason}")] = None,
-    ) -> Response[OrderOut]:
+        data: Annotated[ShoplazzaCancelIn | None, Body(description="optional: {reason}")] = None,
+    ) -> Response[ShoplazzaOrder]:
         reason = None if data is None else data.reason
         command = CancelOrder(order_id, CancelReason.OTHER if reason else CancelReason.CUSTOMER_REQUEST, reason or None)
-        return answer(request, OrderOut.of(await use_cases.orders.cancel(principal, command)))
+        return answer(request, ShoplazzaOrder.of(await use_cases.orders.cancel(principal, command)))
 
     @delete(
         "/{order_id:uuid}",
@@ -227,7 +227,7 @@ class ShoplazzaOrders(Controller):
         summary="Delete Order (Shoplazza)",
         description="Erases the order, whatever its status: its lines go, reserved stock is released, the voucher "
         "use given back; payments keep their money facts. Reading it afterwards is 404.",
-        responses={**_ok(DeletedOut, "the order is gone"), **_errors(404, 409)},
+        responses={**_ok(ShoplazzaDeleted, "the order is gone"), **_errors(404, 409)},
     )
     async def delete_order(
         self,
@@ -235,6 +235,6 @@ class ShoplazzaOrders(Controller):
         order_id: FromPath[UUID],
         use_cases: Injected[UseCases],
         principal: Caller,
-    ) -> Response[DeletedOut]:
+    ) -> Response[ShoplazzaDeleted]:
         await use_cases.orders.erase(principal, order_id)
-        return answer(request, DeletedOut(DELETED))
+        return answer(request, ShoplazzaDeleted(DELETED))

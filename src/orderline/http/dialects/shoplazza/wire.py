@@ -18,7 +18,7 @@ from orderline.domain.money import Money
 from orderline.domain.order import Order
 from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
-from orderline.http.dialects.shoplazza.mapping import FinancialStatus, FulfillmentStatus, Status, shown
+from orderline.http.dialects.shoplazza.mapping import FinancialStatus, FulfillmentStatus, ShoplazzaStatus, shown
 
 MAX_REASON = 2000  # as long as the native API's cancel note
 PAID_BY_CARD = "credit_card"  # orderline takes payment by card only
@@ -27,13 +27,13 @@ _EVER_PAID = frozenset(OrderPaymentStatus) - {OrderPaymentStatus.UNPAID}
 Reason = Annotated[str, msgspec.Meta(max_length=MAX_REASON, description="why the order is cancelled")]
 
 
-class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+class ShoplazzaCancelIn(msgspec.Struct, forbid_unknown_fields=True):
     """Cancel Order's body; every part of it is optional, and a field the page does not list is refused."""
 
     reason: Reason | None = None
 
 
-class LineItemOut(msgspec.Struct, kw_only=True):
+class ShoplazzaLineItem(msgspec.Struct, kw_only=True):
     id: int
     product_id: str
     title: str
@@ -42,14 +42,14 @@ class LineItemOut(msgspec.Struct, kw_only=True):
     total: str
 
 
-class CustomerOut(msgspec.Struct, kw_only=True):
+class ShoplazzaCustomer(msgspec.Struct, kw_only=True):
     id: str
     email: None = None
     first_name: None = None
     last_name: None = None
 
 
-class AddressOut(msgspec.Struct, kw_only=True):
+class ShoplazzaAddress(msgspec.Struct, kw_only=True):
     first_name: None = None
     last_name: None = None
     company: None = None
@@ -64,29 +64,29 @@ class AddressOut(msgspec.Struct, kw_only=True):
     zip: str
 
     @classmethod
-    def of(cls, address: Address | None) -> AddressOut | None:
+    def of(cls, address: Address | None) -> ShoplazzaAddress | None:
         if address is None:
             return None
         return cls(address1=address.line1, address2=address.line2, city=address.city, province=address.state,
                    country_code=address.country, zip=address.postal_code)  # fmt: skip
 
 
-class PaymentLineOut(msgspec.Struct, kw_only=True):
+class ShoplazzaPaymentLine(msgspec.Struct, kw_only=True):
     payment_method: str = PAID_BY_CARD
     payment_channel: None = None
     transaction_no: None = None
 
 
-class AdditionalPriceOut(msgspec.Struct):
+class ShoplazzaAdditionalPrice(msgspec.Struct):
     name: str
     price: str
 
 
-class OrderOut(msgspec.Struct, kw_only=True):
+class ShoplazzaOrder(msgspec.Struct, kw_only=True):
     id: str
     number: str
     note: str | None
-    status: Status
+    status: ShoplazzaStatus
     financial_status: FinancialStatus
     fulfillment_status: FulfillmentStatus
     email_status: None = None
@@ -110,7 +110,7 @@ class OrderOut(msgspec.Struct, kw_only=True):
     total_refund_price: str
     total_refund_discount: None = None
     additional_total: str
-    addtional_prices: list[AdditionalPriceOut]  # sic: the page's spelling
+    addtional_prices: list[ShoplazzaAdditionalPrice]  # sic: the page's spelling
     total_refund_tax: None = None
     shipping_tax_total: str
     customer_deleted_at: None = None
@@ -128,11 +128,11 @@ class OrderOut(msgspec.Struct, kw_only=True):
     source_name: None = None
     last_referrer_show: None = None
     shipping_line: None = None
-    customer: CustomerOut | None
+    customer: ShoplazzaCustomer | None
     shipping_address: None = None
-    billing_address: AddressOut | None
-    payment_line: PaymentLineOut | None
-    line_items: list[LineItemOut]
+    billing_address: ShoplazzaAddress | None
+    payment_line: ShoplazzaPaymentLine | None
+    line_items: list[ShoplazzaLineItem]
     fulfillments: list[None]
     logistics_code: None = None
     refer_info: None = None
@@ -143,7 +143,7 @@ class OrderOut(msgspec.Struct, kw_only=True):
     invoice_url: None = None
 
     @classmethod
-    def of(cls, order: Order) -> OrderOut:
+    def of(cls, order: Order) -> ShoplazzaOrder:
         seen = shown(order.status, order.payment_status)
         zero = str(Money.zero(order.currency))
         paid = order.payment_status in _EVER_PAID
@@ -176,11 +176,11 @@ class OrderOut(msgspec.Struct, kw_only=True):
             placed_at=order.paid_at,
             total_tip_received=zero,
             total_paid=str(order.total) if paid else zero,
-            customer=None if order.customer_id is None else CustomerOut(id=str(order.customer_id)),
-            billing_address=AddressOut.of(order.billing_address),
-            payment_line=PaymentLineOut() if paid else None,
+            customer=None if order.customer_id is None else ShoplazzaCustomer(id=str(order.customer_id)),
+            billing_address=ShoplazzaAddress.of(order.billing_address),
+            payment_line=ShoplazzaPaymentLine() if paid else None,
             line_items=[
-                LineItemOut(
+                ShoplazzaLineItem(
                     id=number,
                     product_id=str(line.pet_id),
                     title=line.name,
@@ -201,20 +201,20 @@ def _cancel_reason(order: Order) -> str | None:
     return order.cancel_note or order.cancel_reason.value.lower().replace("_", " ")
 
 
-class OrderListOut(msgspec.Struct):
+class ShoplazzaOrderList(msgspec.Struct):
     count: int  # how many orders match the filters, over every page
-    orders: list[OrderOut]
+    orders: list[ShoplazzaOrder]
 
 
-class CountOut(msgspec.Struct):
+class ShoplazzaCount(msgspec.Struct):
     count: int
 
 
-class DeletedOut(msgspec.Struct):
+class ShoplazzaDeleted(msgspec.Struct):
     message: str
 
 
-class ErrorsOut(msgspec.Struct):
+class ShoplazzaErrors(msgspec.Struct):
     """Shoplazza's error body: what went wrong, as a list of messages."""
 
     errors: list[str]
