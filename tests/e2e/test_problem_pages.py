@@ -199,6 +199,13 @@ async def _(w: World) -> httpx.Response:
     return await w.client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
 
 
+@provokes("order-not-editable")
+async def _(w: World) -> httpx.Response:
+    order = await w.order()
+    await w.client.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+    return await w.client.delete(f"/v1/orders/{order['id']}/items/1", headers=as_owner(order))
+
+
 @provokes("order-not-payable")
 async def _(w: World) -> httpx.Response:
     order = await w.order()

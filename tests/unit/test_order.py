@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
+from dataclasses import replace
 
 import pytest
 
@@ -29,7 +30,7 @@ def test_placing_an_order_totals_its_lines_at_their_snapshot_prices() -> None:
 
     assert (order.subtotal, order.discount_total, order.total) == (usd("312.50"), usd("0.00"), usd("312.50"))
     assert order.currency == "USD"
-    assert order.lines == tuple(lines)
+    assert order.lines == tuple(replace(line, id=n) for n, line in enumerate(lines, start=1))
 
 
 def test_a_placed_order_starts_placed_at_version_one() -> None:

@@ -20,6 +20,8 @@ from orderline.domain.payment import (
     PaymentStatus,
     Refund,
     RefundStatus,
+    left_to_refund,
+    net_paid,
     payment_status,
     refundable,
 )
@@ -80,7 +82,8 @@ def a_payment(status: PaymentStatus = PaymentStatus.SUCCEEDED, *, id: int = 1, a
 def a_refund(
     payment: Payment, status: RefundStatus = RefundStatus.PENDING, *, id: int = 500, requested_at: datetime = NOW
 ) -> Refund:
-    return Refund(an_id(id), payment.id, payment.order_id, payment.amount, status, requested_at)
+    settled_at = None if status is RefundStatus.PENDING else requested_at
+    return Refund(an_id(id), payment.id, payment.order_id, payment.amount, status, requested_at, settled_at=settled_at)
 
 
 def refunds_in_turn(payment: Payment, statuses: Sequence[RefundStatus]) -> list[Refund]:
@@ -453,6 +456,78 @@ def test_a_refund_of_a_payment_that_was_not_captured_does_not_count() -> None:
     stray = a_refund(failed, RefundStatus.SUCCEEDED, requested_at=LATER)
 
     assert payment_status([captured, failed], [stray]) is OrderPaymentStatus.PAID
+
+
+# Partial refunds (removed lines, ADR 0022)
+
+
+def part_of(payment: Payment, minor: int, status: RefundStatus, minute: int, settled: int | None = None) -> Refund:
+    at = NOW + timedelta(minutes=minute)
+    settled_at = None if status is RefundStatus.PENDING else NOW + timedelta(minutes=settled or minute)
+    return Refund(an_id(600 + minute), payment.id, payment.order_id, Money(minor, "USD"), status, at,
+                  settled_at=settled_at, partial=True)  # fmt: skip
+
+
+def test_a_refund_of_part_of_a_payment_leaves_it_partially_refunded() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+
+    status = payment_status([payment], [part_of(payment, 2_500, RefundStatus.SUCCEEDED, 1)])
+
+    assert status is OrderPaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_parts_that_add_up_to_the_payment_leave_it_refunded() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [part_of(payment, 2_500, RefundStatus.SUCCEEDED, 1), part_of(payment, 7_500, RefundStatus.SUCCEEDED, 2)]
+
+    assert payment_status([payment], parts) is OrderPaymentStatus.REFUNDED
+
+
+def test_a_failed_part_stays_refund_failed_until_a_refund_is_asked_after_it_failed() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    failed = part_of(payment, 2_500, RefundStatus.FAILED, 1)
+    # asked while the failed one was still pending: it could not ask for its amount again
+    overlapping = part_of(payment, 1_000, RefundStatus.SUCCEEDED, 0, settled=5)
+    retried = part_of(payment, 3_500, RefundStatus.SUCCEEDED, 2)
+
+    assert payment_status([payment], [overlapping, failed]) is OrderPaymentStatus.REFUND_FAILED
+    assert payment_status([payment], [failed, retried]) is OrderPaymentStatus.PARTIALLY_REFUNDED
+
+
+def test_any_refund_still_pending_shows_as_refund_pending() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [part_of(payment, 2_500, RefundStatus.PENDING, 1), part_of(payment, 1_000, RefundStatus.SUCCEEDED, 2)]
+
+    assert payment_status([payment], parts) is OrderPaymentStatus.REFUND_PENDING
+
+
+def test_what_is_left_to_refund_is_the_capture_minus_refunds_pending_or_done() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [
+        part_of(payment, 2_500, RefundStatus.SUCCEEDED, 1),
+        part_of(payment, 1_000, RefundStatus.PENDING, 2),
+        part_of(payment, 4_000, RefundStatus.FAILED, 3),
+    ]
+
+    assert left_to_refund(payment, parts) == Money(6_500, "USD")
+    assert net_paid([payment], parts, "USD") == Money(6_500, "USD")
+
+
+def test_a_refund_of_more_than_is_left_is_a_bug() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [part_of(payment, 9_000, RefundStatus.SUCCEEDED, 1)]
+
+    with pytest.raises(ValueError, match=r"only 10\.00 left"):
+        Refund.request(id=an_id(1), payment=payment, refunds=parts, now=LATER, amount=Money(1_001, "USD"))
+
+
+def test_a_refund_asks_for_what_is_left_by_default() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [part_of(payment, 9_000, RefundStatus.SUCCEEDED, 1)]
+
+    refund = Refund.request(id=an_id(1), payment=payment, refunds=parts, now=LATER)
+
+    assert (refund.amount, refund.partial) == (Money(1_000, "USD"), False)
 
 
 # Money is conserved

@@ -104,3 +104,43 @@ def test_a_code_that_only_upper_cases_into_ascii_is_refused(code: str) -> None:
 def test_a_use_limit_outside_what_is_stored_is_refused(max_uses: int) -> None:
     with pytest.raises(InvalidVoucher):
         a_voucher(max_uses=max_uses)
+
+
+def test_an_order_below_the_minimum_subtotal_is_refused_the_voucher() -> None:
+    voucher = a_voucher(min_subtotal=Money.parse("50.00", "USD"))
+
+    with pytest.raises(VoucherNotApplicable) as refused:
+        voucher.discount_on(Money.parse("49.99", "USD"), NOW)
+
+    assert refused.value.details == {"reason": "minimum"}
+
+
+def test_an_order_at_the_minimum_subtotal_gets_the_discount() -> None:
+    voucher = a_voucher(min_subtotal=Money.parse("50.00", "USD"))
+
+    assert voucher.discount_on(Money.parse("50.00", "USD"), NOW) == Money.parse("5.00", "USD")
+
+
+def test_a_minimum_in_another_currency_refuses_the_order() -> None:
+    voucher = a_voucher(min_subtotal=Money.parse("50.00", "EUR"))
+
+    with pytest.raises(VoucherNotApplicable) as refused:
+        voucher.discount_on(Money.parse("80.00", "USD"), NOW)
+
+    assert refused.value.details == {"reason": "currency"}
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"min_subtotal": Money(0, "USD")}, "minSubtotal"),
+        ({"percent_off": None, "amount_off": Money(500, "USD"), "min_subtotal": Money(5000, "EUR")}, "minSubtotal"),
+    ],
+)
+def test_a_minimum_that_is_zero_or_in_another_currency_than_the_amount_off_is_refused(
+    fields: dict[str, object], field: str
+) -> None:
+    with pytest.raises(InvalidVoucher) as refused:
+        a_voucher(**fields)
+
+    assert refused.value.details == {"field": field}

@@ -25,6 +25,8 @@ class Action(StrEnum):
     ORDER_ERASED = "ORDER_ERASED"
     ORDER_CANCEL_REQUESTED = "ORDER_CANCEL_REQUESTED"  # waiting for a refund (CANCEL_PENDING)
     ORDER_CANCEL_FAILED = "ORDER_CANCEL_FAILED"  # the refund failed: the order went back
+    ORDER_LINE_REMOVED = "ORDER_LINE_REMOVED"  # units taken off a line of an open order (ADR 0022)
+    ORDER_BILLING_ADDRESS_CHANGED = "ORDER_BILLING_ADDRESS_CHANGED"
     PAYMENT_SUCCEEDED = "PAYMENT_SUCCEEDED"
     PAYMENT_FAILED = "PAYMENT_FAILED"
     REFUND_SUCCEEDED = "REFUND_SUCCEEDED"  # of an order already cancelled (a charge that raced a cancel)

@@ -14,6 +14,7 @@ from uuid import UUID
 from orderline.application.audit import AuditEntry
 from orderline.application.pagination import DEFAULT_LIMIT
 from orderline.application.principal import Scope
+from orderline.domain.address import Address
 from orderline.domain.order import Order
 from orderline.domain.payment import OrderPaymentStatus, Payment, Refund
 from orderline.domain.pet import Pet, PetStatus, Species
@@ -136,6 +137,10 @@ class OrderRepository(Protocol):
 
     async def save(self, order: Order) -> None:
         """Write the order back; StaleVersion if it changed since this unit of work read it."""
+        ...
+
+    async def link_billing_address(self, order_id: UUID, address: Address, address_id: UUID, now: datetime) -> None:
+        """Insert ``address`` as a new row and point the order at it (the old row stays)."""
         ...
 
     async def remove(self, order_id: UUID) -> None:

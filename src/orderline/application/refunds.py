@@ -88,14 +88,16 @@ class Refunds(UseCase):
         before, before_payment = order.status, order.payment_status
         now = self._clock.now()
         succeeded = refund.status is RefundStatus.SUCCEEDED
-        if before is OrderStatus.CANCEL_PENDING and succeeded:
+        # Only a cancel's own refund settles the cancel; a partial one (removed lines) moves no status (ADR 0022).
+        settles_cancel = before is OrderStatus.CANCEL_PENDING and not refund.partial
+        if settles_cancel and succeeded:
             order.complete_cancel(now)
             await give_back(uow, order, now)
             action = Action.ORDER_CANCELLED
-        elif before is OrderStatus.CANCEL_PENDING:
+        elif settles_cancel:
             order.roll_back_cancel(now)
             action = Action.ORDER_CANCEL_FAILED
-        else:  # a charge that raced a cancel, returned to an order already cancelled
+        else:  # removed lines' money, or a charge that raced a cancel (returned to an order already cancelled)
             action = Action.REFUND_SUCCEEDED if succeeded else Action.REFUND_FAILED
         await track_payment_status(uow, order, now)
         await uow.orders.save(order)

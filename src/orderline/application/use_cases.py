@@ -16,6 +16,7 @@ from orderline.application.gateway import PaymentGateway
 from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
 from orderline.application.operations import Operations
+from orderline.application.order_edits import OrderEdits
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
 from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
@@ -32,6 +33,7 @@ class UseCases:
     health: Health
     catalogue: Catalogue
     orders: Orders
+    order_edits: OrderEdits
     payments: Payments
     refunds: Refunds
     recovery: Recovery
@@ -64,10 +66,12 @@ class UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
         payments = Payments(db, clock, ids, gateway, refunds, recover_after=payment_recovery_after)
+        orders = Orders(db, clock, ids, refunds, customer_erasure=customer_erasure)
         return cls(
             health=Health(db),
             catalogue=Catalogue(db, clock, ids),
-            orders=Orders(db, clock, ids, refunds, customer_erasure=customer_erasure),
+            orders=orders,
+            order_edits=OrderEdits(db, clock, ids, orders, refunds),
             payments=payments,
             refunds=refunds,
             recovery=Recovery(payments, refunds),

@@ -23,6 +23,7 @@ class VoucherDraft:
     amount_off: Money | None = None
     max_uses: int | None = None
     expires_at: datetime | None = None
+    min_subtotal: Money | None = None
 
 
 class Vouchers(UseCase):
@@ -36,9 +37,11 @@ class Vouchers(UseCase):
             max_uses=draft.max_uses,
             expires_at=draft.expires_at,
             created_at=self._clock.now(),
+            min_subtotal=draft.min_subtotal,
         )
         created = {"code": voucher.code, "percentOff": voucher.percent_off,
-                   "amountOff": None if voucher.amount_off is None else str(voucher.amount_off)}  # fmt: skip
+                   "amountOff": None if voucher.amount_off is None else str(voucher.amount_off),
+                   "minSubtotal": None if voucher.min_subtotal is None else str(voucher.min_subtotal)}  # fmt: skip
         async with self._db.transaction() as uow:
             await uow.vouchers.add(voucher)
             record = Record(Action.VOUCHER_CREATED, EntityType.VOUCHER, voucher.id, changes({}, created))

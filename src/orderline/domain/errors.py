@@ -52,6 +52,12 @@ class OrderNotCancellable(DomainError):
     code = "order-not-cancellable"
 
 
+class OrderNotEditable(DomainError):
+    """Lines and the billing address change only while the order is open (ADR 0022)."""
+
+    code = "order-not-editable"
+
+
 class PetReserved(DomainError):
     """A pet with units held by open orders cannot leave the catalogue."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from uuid import UUID
@@ -14,6 +14,7 @@ from orderline.domain.errors import (
     IllegalTransition,
     InvalidOrder,
     OrderNotCancellable,
+    OrderNotEditable,
     OrderNotPayable,
     PaymentMismatch,
     TotalMismatch,
@@ -25,6 +26,7 @@ from orderline.domain.status import (
     CANCELLABLE,
     FORCE_CANCELLABLE,
     HOLDS_RESERVATION,
+    LINES_EDITABLE,
     OrderStatus,
     ensure_transition,
 )
@@ -50,10 +52,26 @@ class OrderLine:
     name: str
     unit_price: Money
     quantity: int
+    id: int = 0  # 1, 2, 3 … within its order, given at placement and never reused (0: not yet placed)
 
     @property
     def amount(self) -> Money:
         return self.unit_price * self.quantity
+
+
+@dataclass(frozen=True, slots=True)
+class LineRemoval:
+    """What taking units off a line changed: for the audit entry, the stock to release and the refund."""
+
+    line: OrderLine  # as it was
+    removed: int
+    subtotal_before: Money
+    total_before: Money
+    released_voucher: str | None  # the code of the voucher whose minimum no longer held
+
+    @property
+    def quantity_after(self) -> int:
+        return self.line.quantity - self.removed
 
 
 @dataclass(slots=True)
@@ -107,7 +125,7 @@ class Order:
             id=id,
             seq=seq,
             customer_id=customer_id,
-            lines=tuple(lines),
+            lines=tuple(replace(line, id=n) for n, line in enumerate(lines, start=1)),
             currency=currency,
             subtotal=subtotal,
             discount_total=discount,
@@ -140,6 +158,62 @@ class Order:
 
     def quantities(self) -> dict[UUID, int]:
         return {line.pet_id: line.quantity for line in self.lines}
+
+    @property
+    def units(self) -> int:
+        return sum(line.quantity for line in self.lines)
+
+    def line(self, line_id: int) -> OrderLine | None:
+        return next((line for line in self.lines if line.id == line_id), None)
+
+    def ensure_lines_editable(self) -> None:
+        """Lines are removed only before shipping and outside a cancel: PLACED or APPROVED."""
+        if self.status not in LINES_EDITABLE:
+            raise OrderNotEditable(f"an order in status {self.status} cannot be changed",
+                                   current_status=str(self.status), reason="status")  # fmt: skip
+
+    def remove_units(self, line_id: int, quantity: int, voucher: Voucher | None, now: datetime) -> LineRemoval:
+        """Take ``quantity`` units off a line (the line goes at zero) and price what is left again (ADR 0022).
+
+        The order's voucher is applied again to the new subtotal (a percentage recomputed, an amount capped),
+        or released, its use given back, when the subtotal falls below its minimum. A paid order whose total
+        that would raise is refused: orderline never asks a customer for more money. Taking the last units
+        is a cancel, not an edit; the caller decides that before.
+        """
+        self.ensure_lines_editable()
+        line = self.line(line_id)
+        if line is None or not 1 <= quantity <= line.quantity or quantity >= self.units:
+            raise ValueError(f"cannot take {quantity} units off line {line_id} of order {self.id}")  # a bug
+        lines = _without(self.lines, line, quantity)
+        subtotal = total([kept.amount for kept in lines], self.currency)
+        assert (voucher is None) == (self.voucher_id is None), "the caller loads the order's voucher"
+        keeps = voucher is not None and voucher.holds_on(subtotal)
+        discount = voucher.kept_on(subtotal) if voucher is not None and keeps else Money.zero(self.currency)
+        if self.status is OrderStatus.APPROVED and subtotal - discount > self.total:
+            raise OrderNotEditable(
+                f"removing these units releases voucher {self.voucher_code} (its minimum no longer holds) and the "
+                f"order would cost more than was paid; remove fewer units or cancel the order",
+                current_status=str(self.status),
+                reason="would-cost-more",
+            )
+        released = self.voucher_code if voucher is not None and not keeps else None
+        removal = LineRemoval(line, quantity, self.subtotal, self.total, released)
+        self.lines, self.subtotal, self.discount_total, self.total = lines, subtotal, discount, subtotal - discount
+        if voucher is not None and not keeps:
+            voucher.free()
+            self.voucher_id = self.voucher_code = None
+        self.updated_at = now
+        self.version += 1
+        return removal
+
+    def change_billing_address(self, address: Address, now: datetime) -> None:
+        """A new billing address, while the order is PLACED (paid orders keep the address they were paid with)."""
+        if self.status is not OrderStatus.PLACED:
+            raise OrderNotEditable(f"the billing address of an order in status {self.status} cannot change",
+                                   current_status=str(self.status), reason="status")  # fmt: skip
+        self.billing_address = address
+        self.updated_at = now
+        self.version += 1
 
     @property
     def holds_reservation(self) -> bool:
@@ -255,6 +329,13 @@ class Order:
         self.updated_at = now
         self.version += 1
         return OrderStatusChanged(order_id=self.id, previous_status=previous, new_status=target, occurred_at=now)
+
+
+def _without(lines: tuple[OrderLine, ...], line: OrderLine, quantity: int) -> tuple[OrderLine, ...]:
+    """``lines`` with ``quantity`` units fewer on ``line``, which goes when none are left."""
+    left = line.quantity - quantity
+    changed = [replace(line, quantity=left)] if left else []
+    return tuple(kept for other in lines for kept in (changed if other.id == line.id else [other]))
 
 
 def check_lines(lines: Sequence[OrderLine]) -> None:

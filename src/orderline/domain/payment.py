@@ -32,6 +32,7 @@ class OrderPaymentStatus(StrEnum):
     UNPAID = "UNPAID"
     PAID = "PAID"
     REFUND_PENDING = "REFUND_PENDING"
+    PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"  # some returned (removed lines), less than was captured
     REFUNDED = "REFUNDED"
     REFUND_FAILED = "REFUND_FAILED"
 
@@ -152,7 +153,11 @@ class Payment:
 
 @dataclass(slots=True)
 class Refund:
-    """Money going back for one payment. Recorded PENDING before the gateway is asked, so nothing is lost."""
+    """Money going back for one payment. Recorded PENDING before the gateway is asked, so nothing is lost.
+
+    ``partial``: it returns the share of removed lines while the order stays open (ADR 0022); settling it
+    never moves the order's status, where a cancel's refund completes or rolls back the cancel.
+    """
 
     id: UUID
     payment_id: UUID
@@ -163,13 +168,27 @@ class Refund:
     reference: str | None = None  # the gateway's id for the refund, once it has answered
     failure_message: str | None = None
     settled_at: datetime | None = None
+    partial: bool = False
 
     @classmethod
-    def request(cls, *, id: UUID, payment: Payment, refunds: Iterable[Refund], now: datetime) -> Refund:
-        """Refund a captured payment in full. Asking for more than ``refundable`` allows is a bug."""
-        if refundable([payment], refunds) is not payment:
-            raise ValueError(f"payment {payment.id} has nothing left to refund")  # money must be conserved
-        return cls(id, payment.id, payment.order_id, payment.amount, RefundStatus.PENDING, now)
+    def request(
+        cls,
+        *,
+        id: UUID,
+        payment: Payment,
+        refunds: Iterable[Refund],
+        now: datetime,
+        amount: Money | None = None,
+        partial: bool = False,
+    ) -> Refund:
+        """Refund ``amount`` of a captured payment (default: all it has left). More than is left is a bug."""
+        left = left_to_refund(payment, refunds)
+        amount = left if amount is None else amount
+        if not 0 < amount.amount_minor <= left.amount_minor or amount.currency != left.currency:
+            # money must be conserved: never more back than was captured and not yet returned
+            what = "nothing" if left.amount_minor == 0 else f"only {left}"
+            raise ValueError(f"payment {payment.id} has {what} left to refund, not {amount}")
+        return cls(id, payment.id, payment.order_id, amount, RefundStatus.PENDING, now, partial=partial)
 
     @property
     def settled(self) -> bool:
@@ -190,28 +209,54 @@ class Refund:
         self.settled_at = now
 
 
+def left_to_refund(payment: Payment, refunds: Iterable[Refund]) -> Money:
+    """What may still go back of a payment: captured, minus its refunds pending or done (a failed one gave
+    nothing back, so its amount may be asked again)."""
+    if payment.status is not PaymentStatus.SUCCEEDED:
+        return Money.zero(payment.amount.currency)
+    taken = sum(
+        r.amount.amount_minor for r in refunds if r.payment_id == payment.id and r.status is not RefundStatus.FAILED
+    )
+    return Money(payment.amount.amount_minor - taken, payment.amount.currency)
+
+
 def refundable(payments: Iterable[Payment], refunds: Iterable[Refund]) -> Payment | None:
-    """The captured payment with no refund pending or done (a failed refund may be tried again), if any."""
-    taken = {r.payment_id for r in refunds if r.status is not RefundStatus.FAILED}
-    return next((p for p in payments if p.status is PaymentStatus.SUCCEEDED and p.id not in taken), None)
+    """The captured payment with the most left to refund, if any has something left."""
+    refunds = list(refunds)
+    left = [(left_to_refund(p, refunds).amount_minor, p) for p in payments]
+    best = max(left, key=lambda pair: pair[0], default=(0, None))
+    return best[1] if best[0] > 0 else None
+
+
+def net_paid(payments: Iterable[Payment], refunds: Iterable[Refund], currency: str) -> Money:
+    """What the customer has paid and not been given back or promised back: the sum of ``left_to_refund``."""
+    refunds = list(refunds)
+    return Money(sum(left_to_refund(p, refunds).amount_minor for p in payments), currency)
 
 
 def payment_status(payments: Iterable[Payment], refunds: Iterable[Refund]) -> OrderPaymentStatus:
-    """An order's payment status, from its recorded facts: a capture, and the latest refund of it."""
-    captured = {p.id for p in payments if p.status is PaymentStatus.SUCCEEDED}
+    """An order's payment status, from its recorded facts: its captures and their refunds.
+
+    A refund still with the gateway shows as REFUND_PENDING. A failed refund shows as REFUND_FAILED until
+    a refund is asked after it (which asks its amount again, ``left_to_refund`` counting it as not given
+    back). Otherwise the amounts speak: all captured money back is REFUNDED, some is PARTIALLY_REFUNDED.
+    """
+    captured = {p.id: p.amount.amount_minor for p in payments if p.status is PaymentStatus.SUCCEEDED}
     if not captured:
         return OrderPaymentStatus.UNPAID
-    latest: Refund | None = None
-    for refund in refunds:  # oldest first; on a tie of times the later in the list is the newer
-        if refund.payment_id in captured and (latest is None or refund.requested_at >= latest.requested_at):
-            latest = refund
-    if latest is None:
+    refunds = [r for r in refunds if r.payment_id in captured]
+    if not refunds:
         return OrderPaymentStatus.PAID
-    return {
-        RefundStatus.PENDING: OrderPaymentStatus.REFUND_PENDING,
-        RefundStatus.SUCCEEDED: OrderPaymentStatus.REFUNDED,
-        RefundStatus.FAILED: OrderPaymentStatus.REFUND_FAILED,
-    }[latest.status]
+    if any(r.status is RefundStatus.PENDING for r in refunds):
+        return OrderPaymentStatus.REFUND_PENDING
+    for failed in (r for r in refunds if r.status is RefundStatus.FAILED):
+        assert failed.settled_at is not None, "a settled refund has its time"
+        if not any(r is not failed and r.requested_at >= failed.settled_at for r in refunds):
+            return OrderPaymentStatus.REFUND_FAILED
+    returned = sum(r.amount.amount_minor for r in refunds if r.status is RefundStatus.SUCCEEDED)
+    if returned >= sum(captured.values()):
+        return OrderPaymentStatus.REFUNDED
+    return OrderPaymentStatus.PARTIALLY_REFUNDED
 
 
 def _luhn_valid(number: str) -> bool:

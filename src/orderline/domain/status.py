@@ -40,6 +40,9 @@ FORCE_ONLY: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
 CANCELLABLE: frozenset[OrderStatus] = frozenset({_S.PLACED, _S.APPROVED})
 FORCE_CANCELLABLE: frozenset[OrderStatus] = CANCELLABLE | {_S.SHIPPED}
 
+# Where removing lines may start from (ADR 0022): before shipping, and not while a cancel is under way.
+LINES_EDITABLE: frozenset[OrderStatus] = frozenset({_S.PLACED, _S.APPROVED})
+
 TERMINAL: frozenset[OrderStatus] = frozenset(s for s, nexts in ALLOWED.items() if not nexts)
 
 # While an order is in one of these (and has not shipped), its units are reserved: cancelling

@@ -1,4 +1,4 @@
-"""Vouchers: a code worth a percentage or an amount off an order, with a cap on uses and an expiry."""
+"""Vouchers: a code worth a percentage or an amount off an order, with a cap on uses, an expiry and a minimum."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ class Voucher:
     created_at: datetime
     uses: int = 0
     version: int = 1
+    min_subtotal: Money | None = None  # the order's subtotal must be at least this, at placement and after edits
 
     def __post_init__(self) -> None:
         if (self.percent_off is None) == (self.amount_off is None):
@@ -47,24 +48,49 @@ class Voucher:
             raise InvalidVoucher("amountOff is more than zero", field="amountOff")
         if self.max_uses is not None and not 1 <= self.max_uses <= MAX_USES:
             raise InvalidVoucher(f"maxUses is 1 to {MAX_USES}", field="maxUses")
+        if self.min_subtotal is not None and self.min_subtotal.amount_minor <= 0:
+            raise InvalidVoucher("minSubtotal is more than zero", field="minSubtotal")
+        minimum, amount = self.min_subtotal, self.amount_off
+        if minimum is not None and amount is not None and minimum.currency != amount.currency:
+            raise InvalidVoucher("minSubtotal and amountOff are in one currency", field="minSubtotal")
 
     def discount_on(self, subtotal: Money, now: datetime) -> Money:
-        """What this voucher takes off ``subtotal`` now; refused when expired, used up or in another currency."""
+        """What this voucher takes off ``subtotal`` now; refused when expired, used up, in another currency, or
+        when the subtotal is below its minimum."""
         if self.expires_at is not None and self.expires_at <= now:
             expired = self.expires_at.isoformat()
             raise VoucherNotApplicable(f"voucher {self.code} expired at {expired}", reason="expired")
         if self.max_uses is not None and self.uses >= self.max_uses:
             raise VoucherNotApplicable(f"voucher {self.code} has been used up", reason="used-up")
+        self._ensure_currency(subtotal)
+        if not self.holds_on(subtotal):
+            assert self.min_subtotal is not None
+            raise VoucherNotApplicable(
+                f"voucher {self.code} needs a subtotal of at least {self.min_subtotal} {subtotal.currency}",
+                reason="minimum",
+            )
+        return self.kept_on(subtotal)
+
+    def holds_on(self, subtotal: Money) -> bool:
+        """Is ``subtotal`` at least the voucher's minimum (if it has one)?"""
+        return self.min_subtotal is None or subtotal.amount_minor >= self.min_subtotal.amount_minor
+
+    def kept_on(self, subtotal: Money) -> Money:
+        """What the voucher takes off ``subtotal`` for an order that already holds it (its use counted, its expiry
+        and cap judged when the order was placed): a percentage recomputed, an amount capped at the subtotal."""
         if self.amount_off is not None:
-            if self.amount_off.currency != subtotal.currency:
-                raise VoucherNotApplicable(
-                    f"voucher {self.code} is worth {self.amount_off.currency}, the order is in {subtotal.currency}",
-                    reason="currency",
-                )
             return min(self.amount_off, subtotal, key=lambda m: m.amount_minor)
         assert self.percent_off is not None
         # Rounded down: the shop never discounts a fraction of a minor unit more than promised.
         return Money(subtotal.amount_minor * self.percent_off // 100, subtotal.currency)
+
+    def _ensure_currency(self, subtotal: Money) -> None:
+        worth = self.amount_off or self.min_subtotal
+        if worth is not None and worth.currency != subtotal.currency:
+            raise VoucherNotApplicable(
+                f"voucher {self.code} is worth {worth.currency}, the order is in {subtotal.currency}",
+                reason="currency",
+            )
 
     def use(self) -> None:
         self.uses += 1

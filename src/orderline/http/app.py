@@ -32,6 +32,7 @@ from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
 from orderline.http.api.home import home
 from orderline.http.api.metrics import metrics_route
+from orderline.http.api.order_items import OrderItemController
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
@@ -99,6 +100,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
         route_handlers=[
             PetController,
             OrderController,
+            OrderItemController,
             PaymentController,
             gateway_callback,
             UserController,

@@ -62,6 +62,8 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "not-found": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was not found",
                   "entity": "order", "id": "019b4139-1234-7abc-8def-123456789abc"},
     "order-not-cancellable": {"detail": "an order in status SHIPPED cannot be cancelled", "currentStatus": "SHIPPED"},
+    "order-not-editable": {"detail": "an order in status SHIPPED cannot be changed", "currentStatus": "SHIPPED",
+                           "reason": "status"},
     "out-of-stock": {"detail": "only 0 unit(s) free, 1 requested",
                      "petId": "019b4132-70aa-764f-b315-e2803d882a24", "free": 0, "requested": 1},
     "pet-not-found": {"detail": "pet 019b4132-70aa-764f-b315-e2803d882a24 was not found",

@@ -42,6 +42,7 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     domain.PetReserved: _p("pet-reserved", HTTPStatus.CONFLICT, "Pet reserved by open orders"),
     domain.IllegalTransition: _p("illegal-transition", HTTPStatus.CONFLICT, "Illegal status change"),
     domain.OrderNotCancellable: _p("order-not-cancellable", HTTPStatus.CONFLICT, "Order not cancellable"),
+    domain.OrderNotEditable: _p("order-not-editable", HTTPStatus.CONFLICT, "Order not editable"),
     domain.InvalidUser: _p("invalid-user", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid user"),
     domain.WeakPassword: _p("weak-password", HTTPStatus.UNPROCESSABLE_ENTITY, "Weak password"),
     domain.InvalidVoucher: _p("invalid-voucher", HTTPStatus.UNPROCESSABLE_ENTITY, "Invalid voucher"),

@@ -44,20 +44,24 @@ INSERT INTO billing_addresses (id, line1, line2, city, state, postal_code, count
 VALUES (:id, :line1, :line2, :city, :state, :postal_code, :country, :created_at)
 """
 
-# Lines never change after placement, so a save writes the order row alone.
+# The billing address is relinked on its own (link_billing_address), as a new row; lines as they changed.
 _UPDATE = """
 UPDATE orders SET status = :status, cancel_reason = :cancel_reason, cancel_note = :cancel_note,
     cancelled_at = :cancelled_at, shipped_at = :shipped_at, delivered_at = :delivered_at,
     cancel_requested_at = :cancel_requested_at, paid_at = :paid_at, payment_status = :payment_status,
-    updated_at = :updated_at, version = :version
+    subtotal_minor = :subtotal_minor, discount_minor = :discount_minor, total_minor = :total_minor,
+    voucher_id = :voucher_id, voucher_code = :voucher_code, updated_at = :updated_at, version = :version
 WHERE id = :id AND version = :expected
 """
+_UPDATE_LINE = "UPDATE order_lines SET quantity = :quantity WHERE order_id = :order_id AND line_no = :line_no"
+_DELETE_LINE = "DELETE FROM order_lines WHERE order_id = :order_id AND line_no = :line_no"
 
 
 class SqlOrderRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
         self._seen = Seen()
+        self._lines_seen: dict[UUID, dict[int, int]] = {}  # quantity of each line as read, by order and line id
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
         lock = self._db.for_update() if for_update else ""
@@ -68,8 +72,12 @@ class SqlOrderRepository:
         lines = await self._lines([order_id])
         addresses = await self._addresses([row["billing_address_id"]])
         order = _order(row, lines[order_id], _address_of(row, addresses))
-        self._seen.remember(order.id, order.version)
+        self._remember(order)
         return order
+
+    def _remember(self, order: Order) -> None:
+        self._seen.remember(order.id, order.version)
+        self._lines_seen[order.id] = {line.id: line.quantity for line in order.lines}
 
     async def next_seq(self) -> int:
         return await self._db.next_value("order_seq", "orders", "seq")
@@ -81,13 +89,13 @@ class SqlOrderRepository:
             row = {"id": address_id, **_address_params(order.billing_address), "created_at": order.created_at}
             await self._db.execute(_INSERT_ADDRESS, row)
         await self._db.execute(_INSERT, {**_params(order), "billing_address_id": address_id})
-        self._seen.remember(order.id, order.version)
-        for line_no, line in enumerate(order.lines, start=1):
+        self._remember(order)
+        for line in order.lines:
             await self._db.execute(
                 _INSERT_LINE,
                 {
                     "order_id": order.id,
-                    "line_no": line_no,
+                    "line_no": line.id,
                     "pet_id": line.pet_id,
                     "name": line.name,
                     "unit_price_minor": line.unit_price.amount_minor,
@@ -96,11 +104,27 @@ class SqlOrderRepository:
             )
 
     async def save(self, order: Order) -> None:
+        """The order row, checked against the version read (the one optimistic check), then its lines as they
+        changed since: a quantity written, a removed line deleted. Lines are never added after placement."""
         expected = self._seen.version_of(order.id)
         changed = await self._db.execute(_UPDATE, {**_params(order), "expected": expected})
         if changed != 1:
             raise StaleVersion(f"order {order.id} was changed by someone else", id=str(order.id))
-        self._seen.remember(order.id, order.version)
+        quantities = {line.id: line.quantity for line in order.lines}
+        for line_no, quantity in self._lines_seen[order.id].items():
+            key = {"order_id": order.id, "line_no": line_no}
+            if line_no not in quantities:
+                await self._db.execute(_DELETE_LINE, key)
+            elif quantities[line_no] != quantity:
+                await self._db.execute(_UPDATE_LINE, {**key, "quantity": quantities[line_no]})
+        self._remember(order)
+
+    async def link_billing_address(self, order_id: UUID, address: Address, address_id: UUID, now: datetime) -> None:
+        """Point the order at a new billing address row; the old row stays (as erasure keeps address rows)."""
+        row = {"id": address_id, **_address_params(address), "created_at": now}
+        await self._db.execute(_INSERT_ADDRESS, row)
+        sql = "UPDATE orders SET billing_address_id = :address_id WHERE id = :id"
+        await self._db.execute(sql, {"address_id": address_id, "id": order_id})
 
     async def remove(self, order_id: UUID) -> None:
         # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.
@@ -178,7 +202,7 @@ class SqlOrderRepository:
             return found
         names = {f"o{i}": order_id for i, order_id in enumerate(order_ids)}
         placeholders = ", ".join(f":{name}" for name in names)
-        sql = f"""SELECT l.order_id, l.pet_id, l.name, l.unit_price_minor, l.quantity, o.currency
+        sql = f"""SELECT l.order_id, l.line_no, l.pet_id, l.name, l.unit_price_minor, l.quantity, o.currency
                   FROM order_lines l JOIN orders o ON o.id = l.order_id
                   WHERE l.order_id IN ({placeholders}) ORDER BY l.order_id, l.line_no"""  # noqa: S608
         for row in await self._db.fetch_all(sql, names):
@@ -187,6 +211,7 @@ class SqlOrderRepository:
                 row["name"],
                 Money(int(row["unit_price_minor"]), row["currency"]),
                 row["quantity"],
+                int(row["line_no"]),
             )
             found[as_uuid(row["order_id"])].append(line)
         return found

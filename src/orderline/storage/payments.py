@@ -17,7 +17,8 @@ _PAYMENT_COLUMNS = (
     " created_at, updated_at, card_token"
 )
 _REFUND_COLUMNS = (
-    "id, payment_id, order_id, amount_minor, currency, status, reference, failure_message, requested_at, settled_at"
+    "id, payment_id, order_id, amount_minor, currency, status, reference, failure_message, requested_at, settled_at,"
+    " partial"
 )
 
 
@@ -62,7 +63,7 @@ class SqlPaymentRepository:
     async def add_refund(self, refund: Refund) -> None:
         sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS})
                   VALUES (:id, :payment_id, :order_id, :amount_minor, :currency, :status, :reference,
-                          :failure_message, :requested_at, :settled_at)"""  # noqa: S608
+                          :failure_message, :requested_at, :settled_at, :partial)"""  # noqa: S608
         await self._db.execute(sql, _refund_params(refund))
 
     async def save_refund(self, refund: Refund) -> None:
@@ -198,6 +199,7 @@ def _refund_params(refund: Refund) -> dict[str, Any]:
         "failure_message": refund.failure_message,
         "requested_at": refund.requested_at,
         "settled_at": refund.settled_at,
+        "partial": refund.partial,
     }
 
 
@@ -212,4 +214,5 @@ def _refund(row: Row) -> Refund:
         reference=row["reference"],
         failure_message=row["failure_message"],
         settled_at=as_opt_datetime(row["settled_at"]),
+        partial=bool(row["partial"]),
     )

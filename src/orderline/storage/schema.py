@@ -21,6 +21,7 @@ from sqlalchemy import (
     Uuid,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.sql.expression import false
 
 metadata = MetaData(
     naming_convention={
@@ -92,7 +93,7 @@ orders = Table(
     Column("cancelled_at", Timestamp),
     Column("cancel_requested_at", Timestamp),
     Column("paid_at", Timestamp),
-    Column("payment_status", String(16), nullable=False, server_default="UNPAID"),
+    Column("payment_status", String(32), nullable=False, server_default="UNPAID"),  # PARTIALLY_REFUNDED is 18
     Column("shipped_at", Timestamp),
     Column("delivered_at", Timestamp),
     Column("placed_by_key", Uuid),
@@ -209,6 +210,8 @@ vouchers = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("removed_at", Timestamp),
+    # In `currency`, which an amount-off voucher shares (ADR 0022).
+    Column("min_subtotal_minor", BigInteger),
     CheckConstraint("uses >= 0 AND (max_uses IS NULL OR uses <= max_uses)", name="uses_within_limit"),
 )
 
@@ -262,6 +265,8 @@ refunds = Table(
     Column("failure_message", Text),
     Column("requested_at", Timestamp, nullable=False),
     Column("settled_at", Timestamp),
+    # A refund of removed lines (ADR 0022): settling it never completes or rolls back a cancel.
+    Column("partial", Boolean, nullable=False, server_default=false()),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index(None, "status", "requested_at"),
 )

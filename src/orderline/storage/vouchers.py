@@ -13,7 +13,10 @@ from orderline.storage.driver import Connection, Row, UniqueViolation
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
 from orderline.storage.versions import Seen
 
-_COLUMNS = "id, code, percent_off, amount_off_minor, currency, max_uses, uses, expires_at, version, created_at"
+_COLUMNS = (
+    "id, code, percent_off, amount_off_minor, currency, max_uses, uses, expires_at, version, created_at,"
+    " min_subtotal_minor"
+)
 
 
 class SqlVoucherRepository:
@@ -36,7 +39,7 @@ class SqlVoucherRepository:
     async def add(self, voucher: Voucher) -> None:
         sql = f"""INSERT INTO vouchers ({_COLUMNS}, removed_at)
                   VALUES (:id, :code, :percent_off, :amount_off_minor, :currency, :max_uses, :uses, :expires_at,
-                          :version, :created_at, NULL)"""  # noqa: S608
+                          :version, :created_at, :min_subtotal_minor, NULL)"""  # noqa: S608
         try:
             await self._db.execute(sql, _params(voucher))
         except UniqueViolation:
@@ -69,13 +72,15 @@ class SqlVoucherRepository:
 
 
 def _params(voucher: Voucher) -> dict[str, Any]:
-    amount = voucher.amount_off
+    amount, minimum = voucher.amount_off, voucher.min_subtotal
+    worth = amount or minimum
     return {
         "id": voucher.id,
         "code": voucher.code,
         "percent_off": voucher.percent_off,
         "amount_off_minor": None if amount is None else amount.amount_minor,
-        "currency": None if amount is None else amount.currency,
+        "currency": None if worth is None else worth.currency,
+        "min_subtotal_minor": None if minimum is None else minimum.amount_minor,
         "max_uses": voucher.max_uses,
         "uses": voucher.uses,
         "expires_at": voucher.expires_at,
@@ -85,7 +90,7 @@ def _params(voucher: Voucher) -> dict[str, Any]:
 
 
 def _voucher(row: Row) -> Voucher:
-    amount = row["amount_off_minor"]
+    amount, minimum = row["amount_off_minor"], row["min_subtotal_minor"]
     return Voucher(
         id=as_uuid(row["id"]),
         code=row["code"],
@@ -96,4 +101,5 @@ def _voucher(row: Row) -> Voucher:
         created_at=as_datetime(row["created_at"]),
         uses=row["uses"],
         version=row["version"],
+        min_subtotal=None if minimum is None else Money(int(minimum), row["currency"]),
     )

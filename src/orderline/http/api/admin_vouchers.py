@@ -29,6 +29,7 @@ VOUCHER_EXAMPLE = {
     "percentOff": 10,
     "amountOff": None,
     "currency": None,
+    "minSubtotal": None,
     "maxUses": 100,
     "uses": 3,
     "expiresAt": "2026-06-01T00:00:00Z",
@@ -48,7 +49,7 @@ Code = Annotated[
 
 
 class VoucherIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
-    """``percentOff``, or ``amountOff`` with its ``currency``."""
+    """``percentOff``, or ``amountOff`` with its ``currency``; optionally ``minSubtotal`` (in that ``currency``)."""
 
     code: Code
     percent_off: Annotated[int, msgspec.Meta(ge=1, le=100)] | None = None
@@ -56,24 +57,29 @@ class VoucherIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fie
     currency: CurrencyCode | None = None
     max_uses: Annotated[int, msgspec.Meta(ge=1, le=MAX_USES)] | None = None
     expires_at: Timestamp | None = None
+    min_subtotal: PositiveDecimalString | None = None  # the least subtotal an order needs, in `currency`
 
     openapi_rules: ClassVar[dict[str, Any]] = {
         "oneOf": [
-            all_of(present("percentOff"), absent("amountOff"), absent("currency")),
+            all_of(present("percentOff"), absent("amountOff"), absent("currency"), absent("minSubtotal")),
+            all_of(present("percentOff"), absent("amountOff"), present("currency"), present("minSubtotal")),
             all_of(present("amountOff"), present("currency"), absent("percentOff")),
         ]
     }
 
     def draft(self) -> VoucherDraft:
-        amount = None
-        if self.amount_off is not None:
-            if self.currency is None:
-                raise InvalidVoucher("amountOff needs its currency", field="currency")
-            amount = Money.parse(self.amount_off, self.currency)
-        elif self.currency is not None:
-            raise InvalidVoucher("currency goes with amountOff only", field="currency")
+        amount = minimum = None
+        if self.currency is None:
+            if self.amount_off is not None or self.min_subtotal is not None:
+                named = "amountOff" if self.amount_off is not None else "minSubtotal"
+                raise InvalidVoucher(f"{named} needs its currency", field="currency")
+        elif self.amount_off is None and self.min_subtotal is None:
+            raise InvalidVoucher("currency goes with amountOff or minSubtotal only", field="currency")
+        else:
+            amount = None if self.amount_off is None else Money.parse(self.amount_off, self.currency)
+            minimum = None if self.min_subtotal is None else Money.parse(self.min_subtotal, self.currency)
         expires_at = in_utc(self.expires_at, "expiresAt")
-        return VoucherDraft(self.code, self.percent_off, amount, self.max_uses, expires_at)
+        return VoucherDraft(self.code, self.percent_off, amount, self.max_uses, expires_at, minimum)
 
 
 CodeInPath = Annotated[str, PathParameter(max_length=64, pattern=CODE_PATTERN, description="the voucher's code")]
@@ -85,6 +91,7 @@ class VoucherOut(msgspec.Struct, rename="camel", kw_only=True):
     percent_off: int | None
     amount_off: str | None
     currency: str | None
+    min_subtotal: str | None
     max_uses: int | None
     uses: int
     expires_at: datetime | None
@@ -92,13 +99,15 @@ class VoucherOut(msgspec.Struct, rename="camel", kw_only=True):
 
     @classmethod
     def of(cls, voucher: Voucher) -> VoucherOut:
-        amount = voucher.amount_off
+        amount, minimum = voucher.amount_off, voucher.min_subtotal
+        worth = amount or minimum
         return cls(
             id=voucher.id,
             code=voucher.code,
             percent_off=voucher.percent_off,
             amount_off=None if amount is None else str(amount),
-            currency=None if amount is None else amount.currency,
+            currency=None if worth is None else worth.currency,
+            min_subtotal=None if minimum is None else str(minimum),
             max_uses=voucher.max_uses,
             uses=voucher.uses,
             expires_at=voucher.expires_at,

@@ -15,7 +15,7 @@ ORDER_EXAMPLE: dict[str, Any] = {
     "status": "PLACED",
     "totalAmount": "150.00",
     "currency": "USD",
-    "items": [{"petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}],
+    "items": [{"id": 1, "petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}],
     "note": None,
     "subtotalAmount": "150.00",
     "discountAmount": "0.00",
@@ -53,6 +53,20 @@ CANCEL_PENDING_EXAMPLE: dict[str, Any] = {
     "cancelledAt": None,
     "version": 4,
 }
+
+# Two Whiskers and a Nemo, after one Whiskers was taken off (ADR 0022): item ids stay as placed.
+EDITED_EXAMPLE: dict[str, Any] = {
+    **ORDER_EXAMPLE,
+    "totalAmount": "162.50",
+    "subtotalAmount": "162.50",
+    "items": [
+        {"id": 1, "petId": PET_ID, "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"},
+        {"id": 2, "petId": "019b4132-70aa-764f-b315-e2803d882a25", "name": "Nemo", "unitPrice": "12.50",
+         "quantity": 1, "amount": "12.50"},
+    ],
+    "updatedAt": "2025-12-21T14:02:00.000Z",
+    "version": 2,
+}  # fmt: skip
 
 PAYMENT_ID = "019b413a-5e6f-7abc-8def-123456789abc"
 REFUND_ID = "019b413b-6e6f-7abc-8def-123456789abc"

@@ -140,6 +140,7 @@ class CancelIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fiel
 
 
 class LineOut(msgspec.Struct, rename="camel"):
+    id: Annotated[int, msgspec.Meta(description="the item's id within its order: 1, 2, 3 …, never reused")]
     pet_id: UUID
     name: str
     unit_price: str
@@ -182,7 +183,7 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
             total_amount=str(order.total),
             currency=order.currency,
             items=[
-                LineOut(line.pet_id, line.name, str(line.unit_price), line.quantity, str(line.amount))
+                LineOut(line.id, line.pet_id, line.name, str(line.unit_price), line.quantity, str(line.amount))
                 for line in order.lines
             ],
             note=order.note,
