@@ -487,3 +487,18 @@ def test_a_merchant_key_created_on_the_command_line_reads_the_shop_through_shopl
     assert "read_order,write_order" in created.stdout
     assert counted.status_code == 200, counted.text
     assert counted.json() == {"count": 0}
+
+
+async def test_a_paid_order_with_units_taken_off_reads_partially_refunded_and_leaves_the_amounts_unknown(
+    client: Client, admin: dict[str, str], merchant: dict[str, str]
+) -> None:
+    order = await paid(client, admin)
+    body = {"quantity": 1, "reason": "CUSTOMER_REQUEST"}
+    taken = await client.post(f"/v1/orders/{order['id']}/items/1/cancel", json=body, headers=as_owner(order))
+    assert taken.status_code == 200, taken.text
+
+    shown = await shop_order(client, order["id"], merchant)
+
+    assert (shown["status"], shown["financial_status"]) == ("placed", "partially_refunded")
+    assert (shown["total_price"], shown["total_paid"], shown["total_refund_price"]) == ("150.00", None, None)
+    assert [(item["id"], item["quantity"]) for item in shown["line_items"]] == [(1, 1)]

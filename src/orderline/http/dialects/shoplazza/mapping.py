@@ -68,6 +68,7 @@ FINANCIAL: Mapping[OrderPaymentStatus, FinancialStatus] = {
     OrderPaymentStatus.REFUND_PENDING: FinancialStatus.REFUNDING,
     OrderPaymentStatus.REFUNDED: FinancialStatus.REFUNDED,
     OrderPaymentStatus.REFUND_FAILED: FinancialStatus.REFUND_FAILED,
+    OrderPaymentStatus.PARTIALLY_REFUNDED: FinancialStatus.PARTIALLY_REFUNDED,
 }
 UNPAID_CANCELLED = FinancialStatus.CANCELLED
 

@@ -107,7 +107,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
     code_discount_total: str
     line_item_discount_total: str
     gift_card_total: str
-    total_refund_price: str
+    total_refund_price: str | None  # null once partly refunded: the order does not carry the amount
     total_refund_discount: None = None
     additional_total: str
     addtional_prices: list[ShoplazzaAdditionalPrice]  # sic: the page's spelling
@@ -123,7 +123,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
     tags: None = None
     browser_ip: None = None
     last_landing_url: None = None
-    total_paid: str
+    total_paid: str | None
     source: None = None
     source_name: None = None
     last_referrer_show: None = None
@@ -147,6 +147,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
         seen = shown(order.status, order.payment_status)
         zero = str(Money.zero(order.currency))
         paid = order.payment_status in _EVER_PAID
+        partly = order.payment_status is OrderPaymentStatus.PARTIALLY_REFUNDED  # lines came off: total shrank
         return cls(
             id=str(order.id),
             number=order.number,
@@ -166,7 +167,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
             code_discount_total=str(order.discount_total),  # a voucher code is the only discount there is
             line_item_discount_total=str(order.discount_total),
             gift_card_total=zero,
-            total_refund_price=str(order.total) if order.payment_status is OrderPaymentStatus.REFUNDED else zero,
+            total_refund_price=_refunded(order, zero),
             additional_total=zero,
             addtional_prices=[],
             shipping_tax_total=zero,
@@ -175,23 +176,29 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
             canceled_at=order.cancel_requested_at or order.cancelled_at,  # when it was cancelled, refund or not
             placed_at=order.paid_at,
             total_tip_received=zero,
-            total_paid=str(order.total) if paid else zero,
+            total_paid=(None if partly else str(order.total)) if paid else zero,
             customer=None if order.customer_id is None else ShoplazzaCustomer(id=str(order.customer_id)),
             billing_address=ShoplazzaAddress.of(order.billing_address),
             payment_line=ShoplazzaPaymentLine() if paid else None,
             line_items=[
                 ShoplazzaLineItem(
-                    id=number,
+                    id=line.id,
                     product_id=str(line.pet_id),
                     title=line.name,
                     price=str(line.unit_price),
                     quantity=line.quantity,
                     total=str(line.amount),
                 )
-                for number, line in enumerate(order.lines, start=1)
+                for line in order.lines
             ],
             fulfillments=[],
         )
+
+
+def _refunded(order: Order, zero: str) -> str | None:
+    if order.payment_status is OrderPaymentStatus.REFUNDED:
+        return str(order.total)
+    return None if order.payment_status is OrderPaymentStatus.PARTIALLY_REFUNDED else zero
 
 
 def _cancel_reason(order: Order) -> str | None:
