@@ -51,7 +51,7 @@ async def test_an_anonymous_order_is_placed_with_a_location_and_the_pet_store_sh
         "version": 1,
     }
     assert order["items"] == [
-        {"petId": pet["id"], "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}
+        {"id": 1, "petId": pet["id"], "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}
     ]
 
 

@@ -1,5 +1,5 @@
-"""A Hypothesis state machine over place (with or without a voucher) / cancel / approve / ship /
-deliver / erase, on each engine.
+"""A Hypothesis state machine over place (with or without a voucher, one pet or two) / cancel / approve /
+ship / deliver / erase / take units off a line, on each engine.
 
 After every step the database must agree with a model: per pet, the reserved units are exactly
 what open orders hold, the sold units exactly what shipped orders took (erased or not), and free =
@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
+from orderline.application.errors import NotFound
+from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
@@ -25,6 +27,7 @@ from orderline.bootstrap import build
 from orderline.domain.errors import (
     IllegalTransition,
     OrderNotCancellable,
+    OrderNotEditable,
     OrderNotPayable,
     OutOfStock,
     VoucherNotApplicable,
@@ -96,6 +99,48 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
                 return
             assert expected_ok
             self.orders[order.id] = order
+
+        @rule(data=st.data())
+        def place_two_pets(self, data: st.DataObject) -> None:
+            pets = data.draw(st.lists(st.sampled_from(self.pets), min_size=2, max_size=2, unique=True))
+            quantities = [data.draw(st.integers(1, 2)) for _ in pets]
+            expected_ok = all(self.free(pet) >= quantity for pet, quantity in zip(pets, quantities, strict=True))
+            lines = [LineRequest(pet, quantity) for pet, quantity in zip(pets, quantities, strict=True)]
+            try:
+                order = self.run(self.use_cases.orders.place(ANYONE, PlaceOrder(lines))).order
+            except OutOfStock:
+                assert not expected_ok
+                return
+            assert expected_ok
+            self.orders[order.id] = order
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data())
+        def take_units_off_a_line(self, data: st.DataObject) -> None:
+            """A whole line or some of its units, or an item the order does not have; the last units cancel."""
+            order = self.pick(data)
+            line_id = data.draw(st.integers(1, len(order.lines) + 1))
+            line = order.line(line_id)
+            quantity = data.draw(st.integers(1, line.quantity)) if line is not None else 1
+            try:
+                edited = self.run(
+                    self.use_cases.order_edits.remove_line(ADMIN, RemoveLine(order.id, line_id, quantity))
+                )
+            except OrderNotEditable:
+                assert order.status not in OPEN
+                return
+            except NotFound:
+                assert order.status in OPEN
+                assert line is None
+                return
+            assert order.status in OPEN
+            assert line is not None
+            if quantity == order.units:
+                assert (edited.status, edited.lines) == (OrderStatus.CANCELLED, order.lines)
+            else:
+                assert edited.status is order.status
+                assert edited.units == order.units - quantity
+            self.orders[order.id] = edited
 
         def pick(self, data: st.DataObject) -> Order:
             return self.orders[data.draw(st.sampled_from(sorted(self.orders)))]
