@@ -289,7 +289,7 @@ class Orders(UseCase):
         return order, due
 
     async def erase(self, principal: Principal, order_id: UUID) -> None:
-        """Hard-delete an order (admin; its customer too where customer erasure is allowed).
+        """Hard-delete an order, in any status (the shop's staff; its customer too where customer erasure is allowed).
 
         Still-reserved stock is released and the voucher use given back (unless a cancel already did);
         lines go with it, the billing address row stays, payments keep their money facts but lose the
@@ -299,7 +299,7 @@ class Orders(UseCase):
         principal.require(Scope.WRITE_ORDERS)
         async with self._db.transaction() as uow:
             order = await locked_order(uow, principal, order_id)
-            if not principal.is_admin and not self._customer_erasure:
+            if not principal.acts_for_shop and not self._customer_erasure:
                 raise Forbidden(str(Scope.ADMIN))
             now = self._clock.now()
             if order.status is not OrderStatus.CANCELLED:

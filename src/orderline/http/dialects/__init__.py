@@ -9,13 +9,14 @@ import one another.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response, Router
 from litestar.datastructures import Headers
 from litestar.exceptions import HTTPException
+from litestar.openapi.spec import SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsException
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Send
 from litestar.types import Scope as AsgiScope
@@ -41,6 +42,8 @@ class Dialect:
     render_error: ErrorRenderer
     # The credential its clients send, from the request's headers; None when they send none.
     credential: Callable[[Headers], str | None] = field(default=bearer_credential)
+    # Security schemes of its own that its operations name, added to the document's components (by name).
+    security_schemes: Mapping[str, SecurityScheme] = field(default_factory=dict)
 
     def owns(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
