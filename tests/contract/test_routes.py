@@ -13,9 +13,12 @@ from orderline.config import Settings
 from orderline.http.access import PUBLIC, SECURITY_SCHEME
 from orderline.http.api.metrics import SCRAPER
 from orderline.http.app import create_app
+from orderline.http.dialects.shoplazza import auth as shoplazza
 
 # Public, a scope, or the scraper's shared secret (GET /metrics, ADR 0018).
 KNOWN = {PUBLIC, SCRAPER, *(scope.value for scope in Scope)}
+# The schemes an operation may name: the native bearer, and the dialects' own credentials.
+SCHEMES = {SECURITY_SCHEME, shoplazza.SECURITY_SCHEME}
 # Served by Litestar itself, outside /v1: the OpenAPI document and its viewers.
 FRAMEWORK = "/schema"
 
@@ -26,7 +29,7 @@ async def _no_use_cases() -> Any:
 
 @pytest.fixture(scope="module")
 def app() -> Litestar:
-    return create_app(Settings(), _no_use_cases)
+    return create_app(Settings(dialects="shoplazza"), _no_use_cases)
 
 
 def _handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:
@@ -57,8 +60,8 @@ def test_every_operation_documents_its_security_requirement(app: Litestar) -> No
         for method, operation in item.items():
             assert "security" in operation, f"{method.upper()} {path}"
             for requirement in operation["security"]:
-                assert set(requirement) <= {SECURITY_SCHEME}, f"{method.upper()} {path}"
-    assert SECURITY_SCHEME in document["components"]["securitySchemes"]
+                assert set(requirement) <= SCHEMES, f"{method.upper()} {path}"
+    assert set(document["components"]["securitySchemes"]) >= SCHEMES
 
 
 def test_the_admin_api_requires_the_admin_scope_on_every_route(app: Litestar) -> None:
@@ -66,3 +69,20 @@ def test_the_admin_api_requires_the_admin_scope_on_every_route(app: Litestar) ->
 
     assert admin
     assert all(handler.opt["auth"] == Scope.ADMIN.value for _, handler in admin)
+
+
+def test_every_shoplazza_operation_asks_for_its_access_token_with_the_scope_its_route_needs(app: Litestar) -> None:
+    document = app.openapi_schema.to_schema()
+    handlers = {name: handler for name, handler in _handlers(app) if "/openapi/2022-01" in name}
+
+    operations = [
+        (operation, method) for path, item in document["paths"].items() if path.startswith("/openapi/2022-01")
+        for method, operation in item.items()
+    ]  # fmt: skip
+
+    assert len(operations) == len(handlers) == 5
+    for operation, method in operations:
+        (requirement,) = operation["security"]
+        assert set(requirement) == {shoplazza.SECURITY_SCHEME}
+        assert requirement[shoplazza.SECURITY_SCHEME] == [Scope.READ_ORDER if method == "get" else Scope.WRITE_ORDER]
+    assert {handler.opt["auth"] for handler in handlers.values()} == {Scope.READ_ORDER, Scope.WRITE_ORDER}

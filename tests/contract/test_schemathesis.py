@@ -44,6 +44,7 @@ from orderline.application.users import Registration
 from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
+from orderline.http.dialects.sfox import errors as sfox_errors
 from orderline.storage.database import DatabaseUrl, open_database
 from tests.support import FAST_HASHER, SteppingClock, a_pet, an_order, approve
 
@@ -146,13 +147,42 @@ def _cancelled_not_deleted(failure: Failure, case: AnyCase, response: Response) 
     return failure.usage.startswith(f"GET {failure.free.removeprefix('DELETE ')}")
 
 
+# sFOX answers an id that names no order in the caller's account with 400 (its Cancel Order page; ADR 0025).
+SFOX_ID_REFUSALS = frozenset({sfox_errors.NOT_IN_ACCOUNT, sfox_errors.NONE_QUALIFY, sfox_errors.IDS_REFUSED})
+
+
+def _sfox_id_not_in_account(failure: Failure, case: AnyCase, response: Response) -> bool:
+    """Any integer fits sFOX's documented id, and only the server knows which are orders in the caller's
+    account: the others are sFOX's 400 ``{"error": "internal error"}`` (and, for a bulk cancel, its 400 naming
+    invalid ids), as the original page shows."""
+    return (
+        isinstance(failure, RejectedPositiveData)
+        and response.status_code == 400
+        and case.path.startswith("/sfox/")
+        and _problem(response).get("error") in SFOX_ID_REFUSALS
+    )
+
+
+def _page_past_the_offset_bound(failure: Failure, case: AnyCase, response: Response) -> bool:
+    """Shoplazza's ``page`` and ``limit`` are each within their bounds, but together they may skip no more than
+    10,000 orders (ADR 0023, ADR 0024): a rule across two parameters that JSON Schema cannot state."""
+    errors = _problem(response).get("errors") or [None]
+    return (
+        isinstance(failure, RejectedPositiveData)
+        and response.status_code == 422
+        and str(errors[0]).startswith("page: ")
+    )
+
+
 Decision = Callable[[Failure, AnyCase, Response], bool]
 DECISIONS: list[Decision] = [
+    _sfox_id_not_in_account,
     _business_refusal,
     _stale_if_match,
     _foreign_cursor,
     _whole_float_for_an_integer,
     _cancelled_not_deleted,
+    _page_past_the_offset_bound,
 ]
 
 
@@ -225,7 +255,8 @@ def _config(secret: str, seed: int) -> SchemathesisConfig:
             "checks": {"enabled": True},
             "generation": {"max-examples": EXAMPLES_PER_OPERATION},
             "phases": {"stateful": {"max-steps": 20}},
-            "auth": {"openapi": {"bearerAuth": {"bearer": secret}}},
+            # The same admin key in each scheme: as a bearer, and in Shoplazza's Access-Token header.
+            "auth": {"openapi": {"bearerAuth": {"bearer": secret}, "accessToken": {"api_key": secret}}},
         }
     )
 

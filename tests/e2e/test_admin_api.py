@@ -213,6 +213,7 @@ async def test_every_change_is_audited_with_actor_reason_changes_and_request_id(
     assert detail == trail[0]
     assert (detail["actorKind"], detail["actorId"], detail["entityType"]) == ("user", alice_id, "ORDER")
     assert (detail["reason"], detail["requestId"]) == ("DUPLICATE", "req-77")
+    assert {entry["api"] for entry in trail} == {"native"}
     assert detail["changes"] == {"status": {"before": "PLACED", "after": "CANCELLED"}}
     assert {entry["action"] for entry in by_alice} >= {"USER_REGISTERED", "ORDER_CREATED", "ORDER_CANCELLED"}
 

@@ -7,9 +7,10 @@ import uuid
 from collections.abc import AsyncIterator
 from uuid import UUID
 
+import msgspec
 import pytest
 
-from orderline.application.errors import Forbidden, InvalidInput
+from orderline.application.errors import DatabaseUnavailable, Forbidden, InvalidInput
 from orderline.application.orders import MAX_BULK_CANCEL, BulkCancel, BulkCancelResult, BulkOutcome
 from orderline.application.ports import AuditQuery
 from orderline.application.principal import CUSTOMER_SCOPES, PrincipalKind, Scope
@@ -19,8 +20,20 @@ from orderline.config import Settings
 from orderline.domain.order import CancelReason, Order
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
-from orderline.gateways.testmode import REFUNDS_LATER
-from tests.support import ADMIN, FAST_HASHER, Db, a_pet, a_principal, an_order, approve, in_status
+from orderline.gateways.testmode import REFUND_FAILS_LATER, REFUNDS_LATER
+from tests.support import (
+    ADMIN,
+    FAST_HASHER,
+    TEST_GATEWAY_SECRET,
+    Db,
+    SteppingClock,
+    a_pet,
+    a_principal,
+    an_order,
+    approve,
+    engine_settings,
+    in_status,
+)
 
 ALICE = a_principal(*CUSTOMER_SCOPES, kind=PrincipalKind.USER)
 BOB = a_principal(*CUSTOMER_SCOPES, kind=PrincipalKind.USER)
@@ -207,3 +220,43 @@ async def test_two_bulk_cancels_racing_over_the_same_orders_cancel_each_once_and
     assert [(await use_cases.orders.get(ADMIN, order_id)).version for order_id in ids] == [2] * 6
     cancels = (await use_cases.audit_log.list(ADMIN, AuditQuery(action="ORDER_CANCELLED", limit=100))).items
     assert sorted(entry.entity_id for entry in cancels) == sorted(str(order_id) for order_id in ids)
+
+
+async def test_a_database_that_stops_answering_ends_the_bulk_and_the_cancels_before_it_stand(
+    use_cases: UseCases, database_url: str, db: Db
+) -> None:
+    cat = await a_pet(use_cases, "Whiskers", stock=3)
+    first, second_, third = [await an_order(use_cases, cat) for _ in range(3)]
+    impatient = engine_settings(database_url, db_statement_timeout=0.3, test_gateway_secret=TEST_GATEWAY_SECRET)
+    hurried = await build(impatient, hasher=FAST_HASHER)
+
+    try:
+        async with db.transaction() as uow:  # PostgreSQL: the second order's row; SQLite: the whole file
+            await uow.orders.get(second_.id, for_update=True)
+            with pytest.raises(DatabaseUnavailable):
+                await hurried.orders.bulk_cancel(ADMIN, BulkCancel([first.id, second_.id, third.id]))
+    finally:
+        await hurried.close()
+
+    statuses = [(await use_cases.orders.get(ADMIN, order.id)).status for order in (first, second_, third)]
+    if database_url.startswith("sqlite"):  # every writer waits for the file: not even the first cancel ran
+        assert statuses == [S.PLACED, S.PLACED, S.PLACED]
+    else:
+        assert statuses == [S.CANCELLED, S.PLACED, S.PLACED]
+    assert (await use_cases.catalogue.get_pet(cat.id)).stock.reserved == statuses.count(S.PLACED)
+
+
+async def test_an_order_whose_refund_is_refused_at_once_is_not_cancelled_and_says_so(
+    settings: Settings, clock: SteppingClock
+) -> None:
+    at_once = msgspec.structs.replace(settings, test_gateway_refund_delay=0)  # the gateway answers FAILED at once
+    use_cases = await build(at_once, clock=clock, hasher=FAST_HASHER)
+    try:
+        fish = await a_pet(use_cases, "Nemo", stock=2)
+        paid = await approve(use_cases, await an_order(use_cases, fish, by=ALICE), REFUND_FAILS_LATER)
+
+        results = await use_cases.orders.bulk_cancel(ALICE, BulkCancel([paid.id]))
+    finally:
+        await use_cases.close()
+
+    assert outcomes(results) == [(B.NOT_CANCELLABLE, S.APPROVED)]

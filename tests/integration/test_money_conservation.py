@@ -1,4 +1,4 @@
-"""A Hypothesis state machine over place / pay / cancel (and force-cancel) / ship / settle refunds / erase /
+"""A Hypothesis state machine over place / pay / cancel (one, many, and forced) / ship / settle refunds / erase /
 take units off a line, on each engine, driving the real use cases with the test gateway's cards.
 
 After every step one snapshot of the database must conserve money and stock: no more is refunded
@@ -26,7 +26,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from orderline.application.errors import NotFound
 from orderline.application.order_edits import RemoveLine
-from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.orders import BulkCancel, BulkOutcome, CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
@@ -80,6 +80,7 @@ VOUCHER_MINIMUM = 100_00  # minor units: two of the cheaper pets fall below it, 
 CARDS = (SUCCEEDS, DECLINED, REFUNDS_LATER, REFUND_FAILS_LATER)
 AFTER_THE_REFUND_DELAY = timedelta(seconds=3)  # the test gateway settles asynchronous refunds after 2 s
 MISTAKES = ("a-cent-less", "a-cent-more", "another-currency")
+UNKNOWN = UUID(int=7)  # an id no order has
 MAX_OPEN_ORDERS = 3  # few orders not cancelled, so the rules meet each one often and take it through the saga
 
 # The model's own reading of the rules (not the code's constants, so a change there cannot hide here).
@@ -429,6 +430,31 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
             if order.status is not S.CANCEL_PENDING:
                 order.net_paid = 0
             order.status = expected
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data(), force=st.booleans(), unknown=st.booleans())
+        def bulk_cancel(self, data: st.DataObject, force: bool, unknown: bool) -> None:
+            """Cancel several orders (erased ones too) in one bulk: each as a single cancel would go."""
+            newest_first = sorted(self.orders, reverse=True)
+            picked = data.draw(st.lists(st.sampled_from(newest_first), min_size=1, max_size=3, unique=True))
+            ids = [*picked, UNKNOWN] if unknown else picked
+
+            results = self.run(
+                self.use_cases.orders.bulk_cancel(ADMIN if force else CLERK, BulkCancel(ids), force=force)
+            )
+
+            assert [result.order_id for result in results] == ids
+            for result in results:
+                order = self.orders.get(result.order_id)
+                if order is None or order.erased:
+                    assert (result.outcome, result.status) == (BulkOutcome.NOT_FOUND, None)
+                    continue
+                expected = order.after_cancel(force)
+                if expected is None:
+                    assert (result.outcome, result.status) == (BulkOutcome.NOT_CANCELLABLE, order.status)
+                    continue
+                assert (result.outcome, result.status) == (BulkOutcome(expected), expected)
+                self.cancelled(order, expected)
 
         def after_removal(self, order: Tracked, item: int, quantity: int) -> tuple[str, int, bool]:
             """What taking ``quantity`` units off ``item`` does: (outcome, new total, voucher kept)."""

@@ -1,5 +1,5 @@
-"""A Hypothesis state machine over place (with or without a voucher, one pet or two) / cancel / approve /
-ship / deliver / erase / take units off a line, on each engine.
+"""A Hypothesis state machine over place (with or without a voucher, one pet or two) / cancel / bulk cancel /
+approve / ship / deliver / erase / take units off a line, on each engine.
 
 After every step the database must agree with a model: per pet, the reserved units are exactly
 what open orders hold, the sold units exactly what shipped orders took (erased or not), and free =
@@ -20,7 +20,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 
 from orderline.application.errors import NotFound
 from orderline.application.order_edits import RemoveLine
-from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
+from orderline.application.orders import BulkCancel, BulkOutcome, CancelOrder, LineRequest, PlaceOrder
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
@@ -41,6 +41,7 @@ OPEN = {OrderStatus.PLACED, OrderStatus.APPROVED}
 TAKEN = {OrderStatus.SHIPPED, OrderStatus.DELIVERED}
 STOCKS = (1, 2, 3)
 VOUCHER_USES = 2
+UNKNOWN = UUID(int=7)  # an id no order has
 
 
 def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
@@ -155,6 +156,25 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
                 assert order.status not in OPEN
             else:
                 assert order.status in OPEN
+
+        @precondition(lambda self: self.orders)
+        @rule(data=st.data(), unknown=st.booleans())
+        def bulk_cancel(self, data: st.DataObject, unknown: bool) -> None:
+            picked = data.draw(st.lists(st.sampled_from(sorted(self.orders)), min_size=1, max_size=4, unique=True))
+            ids = [*picked, UNKNOWN] if unknown else picked
+
+            results = self.run(self.use_cases.orders.bulk_cancel(ADMIN, BulkCancel(ids)))
+
+            assert [result.order_id for result in results] == ids
+            for result in results:
+                order = self.orders.get(result.order_id)
+                if order is None:
+                    assert (result.outcome, result.status) == (BulkOutcome.NOT_FOUND, None)
+                elif order.status in OPEN:  # nothing is ever paid by a card that refunds later here
+                    assert (result.outcome, result.status) == (BulkOutcome.CANCELLED, OrderStatus.CANCELLED)
+                    self.orders[order.id] = self.run(self.use_cases.orders.get(ADMIN, order.id))
+                else:
+                    assert (result.outcome, result.status) == (BulkOutcome.NOT_CANCELLABLE, order.status)
 
         @precondition(lambda self: self.orders)
         @rule(data=st.data())

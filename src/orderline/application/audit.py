@@ -11,8 +11,10 @@ from uuid import UUID
 
 from orderline.application.principal import Principal
 
-# Set by the adapter for the duration of a request, so entries name the request that caused them.
+# Set by the adapter for the duration of a request, so entries name the request that caused them, and the API
+# it came through ("native", or a dialect's name); neither is set for the CLI and background work.
 request_id: ContextVar[str | None] = ContextVar("request_id", default=None)
+api: ContextVar[str | None] = ContextVar("api", default=None)
 
 
 class Action(StrEnum):
@@ -65,6 +67,7 @@ class AuditEntry:
     changes: dict[str, Any]
     request_id: str | None
     occurred_at: datetime
+    api: str | None = None  # the API the change came through: "native", a dialect's name, or None (CLI, background)
 
 
 def changes(before: dict[str, Any], after: dict[str, Any]) -> dict[str, Any]:
@@ -96,4 +99,5 @@ class Record:
             changes=self.changes,
             request_id=request_id.get(),
             occurred_at=now,
+            api=api.get(),
         )

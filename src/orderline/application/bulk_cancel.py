@@ -55,5 +55,9 @@ async def outcome_of(order_id: UUID, cancel: Awaitable[Order]) -> BulkCancelResu
         return BulkCancelResult(order_id, BulkOutcome.NOT_FOUND, None)
     except OrderNotCancellable as refused:
         return BulkCancelResult(order_id, BulkOutcome.NOT_CANCELLABLE, OrderStatus(refused.details["current_status"]))
-    pending = order.status is OrderStatus.CANCEL_PENDING
-    return BulkCancelResult(order_id, BulkOutcome.CANCEL_PENDING if pending else BulkOutcome.CANCELLED, order.status)
+    return BulkCancelResult(order_id, _BY_STATUS.get(order.status, BulkOutcome.NOT_CANCELLABLE), order.status)
+
+
+# A cancel that returns the order left it CANCELLED, or CANCEL_PENDING while its refund runs, or where it was
+# (APPROVED, SHIPPED) when the gateway refused the refund at once: that order was not cancelled.
+_BY_STATUS = {OrderStatus.CANCELLED: BulkOutcome.CANCELLED, OrderStatus.CANCEL_PENDING: BulkOutcome.CANCEL_PENDING}

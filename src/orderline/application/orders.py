@@ -289,8 +289,9 @@ class Orders(UseCase):
         return order, due
 
     async def erase(self, principal: Principal, order_id: UUID, *, owner_may_erase: bool = False) -> None:
-        """Hard-delete an order (admin; its customer too where customer erasure is allowed, or where the API
-        asked through promises its owners that, as the DRF shop's does: ``owner_may_erase``, ADR 0026).
+        """Hard-delete an order, in any status (the shop's staff; its customer too where customer erasure is
+        allowed, or where the API asked through promises its owners that, as the DRF shop's does:
+        ``owner_may_erase``, ADR 0026).
 
         Still-reserved stock is released and the voucher use given back (unless a cancel already did);
         lines go with it, the billing address row stays, payments keep their money facts but lose the
@@ -300,7 +301,7 @@ class Orders(UseCase):
         principal.require(Scope.WRITE_ORDERS)
         async with self._db.transaction() as uow:
             order = await locked_order(uow, principal, order_id)
-            if not (principal.is_admin or self._customer_erasure or owner_may_erase):
+            if not (principal.acts_for_shop or self._customer_erasure or owner_may_erase):
                 raise Forbidden(str(Scope.ADMIN))
             now = self._clock.now()
             if order.status is not OrderStatus.CANCELLED:

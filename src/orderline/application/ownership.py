@@ -31,8 +31,9 @@ def _identified(principal: Principal) -> Principal:
 
 
 def visible_to(principal: Principal) -> Owner:
-    """The orders ``principal`` may see: every order (``Owner()``) for an admin, else its own (``owner_of``)."""
-    return Owner() if principal.is_admin else owner_of(principal)
+    """The orders ``principal`` may see: every order (``Owner()``) for the shop's staff (an admin, a merchant's
+    key: Shoplazza has no per-customer ownership), else its own (``owner_of``)."""
+    return Owner() if principal.acts_for_shop else owner_of(principal)
 
 
 def can_see(principal: Principal, order: Order) -> bool:

@@ -16,7 +16,9 @@ group = typer.Typer(no_args_is_help=True, help="API keys for machine clients")
 
 @group.command("create")
 def create_key(
-    scopes: Annotated[str, typer.Option(help="comma-separated, e.g. read:orders,write:orders")],
+    scopes: Annotated[
+        str, typer.Option(help="comma-separated, e.g. read:orders,write:orders or read_order,write_order")
+    ],
     name: Annotated[str, typer.Option(help="what the key is for")] = "unnamed",
     database_url: DatabaseOption = None,
 ) -> None:

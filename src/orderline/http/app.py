@@ -144,7 +144,8 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
                         type="http",
                         scheme="bearer",
                         bearer_format="JWT from /v1/auth/tokens, an API key (olk_...) or an order token (olo_...)",
-                    )
+                    ),
+                    **{name: scheme for dialect in dialects for name, scheme in dialect.security_schemes.items()},
                 }
             ),
         ),

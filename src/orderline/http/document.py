@@ -8,7 +8,7 @@ schema; responses link to what a client does next.
 from __future__ import annotations
 
 from dataclasses import fields, replace
-from typing import Any
+from typing import Any, get_args
 
 import msgspec
 from litestar import Litestar, Request, Router
@@ -154,8 +154,10 @@ def _request_body_types(app: Litestar) -> list[type[msgspec.Struct]]:
     for route in app.routes:
         for handler in route.route_handlers if isinstance(route, HTTPRoute) else ():
             data = handler.parsed_fn_signature.parameters.get("data")
-            if data is not None and isinstance(data.annotation, type) and issubclass(data.annotation, msgspec.Struct):
-                found[data.annotation.__name__] = data.annotation
+            # A body struct, or an optional one (``Struct | None``: a body that may be left out).
+            for kind in () if data is None else (data.annotation, *get_args(data.annotation)):
+                if isinstance(kind, type) and issubclass(kind, msgspec.Struct):
+                    found[kind.__name__] = kind
     return [found[name] for name in sorted(found)]
 
 

@@ -17,6 +17,9 @@ HEADER = "x-request-id"
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
+NATIVE = "native"  # the API a request to /v1 comes through, as its audit entries record it
+
+
 def request_id_of(scope: AsgiScope) -> str:
     """The request's id, fixed on first use: the client's if sane, else a new UUIDv7."""
     state = scope.setdefault("state", {})
@@ -35,11 +38,12 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             await app(scope, receive, send)
             return
         request_id = request_id_of(scope)
-        token = audit.request_id.set(request_id)
+        token, api = audit.request_id.set(request_id), audit.api.set(NATIVE)
         try:
             with structlog.contextvars.bound_contextvars(request_id=request_id):
                 await app(scope, receive, send)
         finally:
+            audit.api.reset(api)
             audit.request_id.reset(token)
 
     return middleware

@@ -28,7 +28,7 @@ async def read_strictly(request: Request[Any, Any, Any]) -> None:
     body = await require_json_body(request)
     parameters = request.route_handler.parsed_fn_signature.parameters
     data = parameters.get("data")
-    if data is not None:
+    if data is not None and (body or not data.is_optional):  # an optional body may be left out altogether
         _read_body(body, data.annotation)
     for name, parameter in parameters.items():
         if isinstance(parameter.kwarg_definition, QueryParameter):

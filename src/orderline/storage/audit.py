@@ -10,7 +10,7 @@ from orderline.application.ports import AuditQuery
 from orderline.storage.driver import Connection, Row
 from orderline.storage.rows import as_datetime, as_uuid, from_json, to_json
 
-_COLUMNS = "id, action, actor_kind, actor_id, entity_type, entity_id, reason, changes, request_id, occurred_at"
+_COLUMNS = "id, action, actor_kind, actor_id, entity_type, entity_id, reason, changes, request_id, occurred_at, api"
 
 _FILTERS = {
     "entity_type": "entity_type = :entity_type",
@@ -31,7 +31,7 @@ class SqlAuditRepository:
     async def append(self, entry: AuditEntry) -> None:
         sql = f"""INSERT INTO audit_log ({_COLUMNS})
                   VALUES (:id, :action, :actor_kind, :actor_id, :entity_type, :entity_id, :reason,
-                          :changes, :request_id, :occurred_at)"""  # noqa: S608
+                          :changes, :request_id, :occurred_at, :api)"""  # noqa: S608
         await self._db.execute(
             sql,
             {
@@ -45,6 +45,7 @@ class SqlAuditRepository:
                 "changes": to_json(entry.changes),
                 "request_id": entry.request_id,
                 "occurred_at": entry.occurred_at,
+                "api": entry.api,
             },
         )
         self.appended.append(entry)
@@ -73,4 +74,5 @@ def _entry(row: Row) -> AuditEntry:
         changes=from_json(row["changes"]),
         request_id=row["request_id"],
         occurred_at=as_datetime(row["occurred_at"]),
+        api=row["api"],
     )

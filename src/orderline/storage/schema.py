@@ -174,6 +174,7 @@ audit_log = Table(
     Column("changes", Json, nullable=False),
     Column("request_id", String(128)),
     Column("occurred_at", Timestamp, nullable=False),
+    Column("api", String(16)),  # the API a change came through: "native", a dialect's name; null from the CLI
     Index(None, "entity_type", "entity_id", "id"),
     Index(None, "actor_id", "id"),
     Index(None, "action", "id"),

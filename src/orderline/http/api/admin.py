@@ -77,6 +77,7 @@ class AuditEntryOut(msgspec.Struct, rename="camel", kw_only=True):
     changes: dict[str, Any]
     request_id: str | None
     occurred_at: datetime
+    api: str | None  # "native", a dialect ("shoplazza", "sfox", "drf"), or null for the CLI and background work
 
     @classmethod
     def of(cls, entry: AuditEntry) -> AuditEntryOut:

@@ -9,17 +9,19 @@ import one another.
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from litestar import Request, Response, Router
 from litestar.datastructures import Headers
 from litestar.exceptions import HTTPException
-from litestar.openapi.spec import OpenAPI
+from litestar.openapi.spec import OpenAPI, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsException
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Send
+from litestar.types import Scope as AsgiScope
 
+from orderline.application import audit
 from orderline.application.errors import ApplicationError
 from orderline.domain.errors import DomainError
 from orderline.http.auth import bearer_credential
@@ -40,6 +42,8 @@ class Dialect:
     render_error: ErrorRenderer
     # The credential its clients send, from the request's headers; None when they send none.
     credential: Callable[[Headers], str | None] = field(default=bearer_credential)
+    # Security schemes of its own that its operations name, added to the document's components (by name).
+    security_schemes: Mapping[str, SecurityScheme] = field(default_factory=dict)
     # Its original's paths end in "/" (Django's): the document shows them so. Litestar matches a path with or
     # without it, and so serves both.
     trailing_slash: bool = False
@@ -56,9 +60,22 @@ class Dialect:
         return Router(
             path=self.prefix,
             route_handlers=list(self.route_handlers),
+            middleware=[self._through_this_api],
             exception_handlers=dict.fromkeys(handled, self.render_error),
             tags=[self.tag],
         )
+
+    def _through_this_api(self, app: ASGIApp) -> ASGIApp:
+        """Name this dialect as the API its requests' audit entries came through."""
+
+        async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
+            token = audit.api.set(self.name)
+            try:
+                await app(scope, receive, send)
+            finally:
+                audit.api.reset(token)
+
+        return middleware
 
 
 def load(names: Sequence[str]) -> list[Dialect]:
