@@ -95,7 +95,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # GET /metrics answers only a bearer of this secret (ADR 0018); unset, /metrics is refused.
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
     # "name,...": the other order APIs served beside the native one, each under its own mount (docs/dialects.md).
-    dialects: str = ""
+    dialects: str = ",".join(DIALECTS)
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)

@@ -29,7 +29,7 @@ async def _no_use_cases() -> Any:
 
 @pytest.fixture(scope="module")
 def app() -> Litestar:
-    return create_app(Settings(dialects="shoplazza"), _no_use_cases)
+    return create_app(Settings(), _no_use_cases)
 
 
 def _handlers(app: Litestar) -> list[tuple[str, HTTPRouteHandler]]:

@@ -163,6 +163,17 @@ def _sfox_id_not_in_account(failure: Failure, case: AnyCase, response: Response)
     )
 
 
+def _shoplazza_not_cancellable(failure: Failure, case: AnyCase, response: Response) -> bool:
+    """Shoplazza answers a cancel of an order whose status allows none with 406 (its Cancel Order page's error
+    table; ADR 0024), where the native API answers 409: only the server knows an order's status."""
+    return (
+        isinstance(failure, RejectedPositiveData)
+        and response.status_code == 406
+        and case.path.startswith("/openapi/2022-01/")
+        and case.path.endswith("/cancel")
+    )
+
+
 def _page_past_the_offset_bound(failure: Failure, case: AnyCase, response: Response) -> bool:
     """Shoplazza's ``page`` and ``limit`` are each within their bounds, but together they may skip no more than
     10,000 orders (ADR 0023, ADR 0024): a rule across two parameters that JSON Schema cannot state."""
@@ -183,6 +194,7 @@ DECISIONS: list[Decision] = [
     _whole_float_for_an_integer,
     _cancelled_not_deleted,
     _page_past_the_offset_bound,
+    _shoplazza_not_cancellable,
 ]
 
 

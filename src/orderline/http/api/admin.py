@@ -20,9 +20,10 @@ from orderline.http.access import needs
 from orderline.http.api.examples import AUDIT_EXAMPLE, DASHBOARD_EXAMPLE, USER_EXAMPLE
 from orderline.http.api.pets import PetOut
 from orderline.http.api.users import UserOut
-from orderline.http.api.wire import NO_NUL, Cursor, Limit, OccurredAfter, OccurredBefore, PageOut, in_utc
+from orderline.http.api.wire import NO_NUL, Cursor, Limit, OccurredAfter, OccurredBefore, PageOut
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.wire import in_utc
 
 
 def _about(description: str) -> msgspec.Meta:

@@ -18,10 +18,11 @@ from orderline.domain.errors import InvalidVoucher
 from orderline.domain.money import Money
 from orderline.domain.voucher import CODE_PATTERN, MAX_USES, Voucher
 from orderline.http.access import needs
-from orderline.http.api.wire import CurrencyCode, Cursor, Limit, PageOut, PositiveDecimalString, Timestamp, in_utc
+from orderline.http.api.wire import CurrencyCode, Cursor, Limit, PageOut, PositiveDecimalString, Timestamp
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.document import absent, all_of, present
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.wire import in_utc
 
 VOUCHER_EXAMPLE = {
     "id": "019b4141-0000-7000-8000-0000000000aa",

@@ -33,7 +33,6 @@ from orderline.http.api.examples import (
     PLACED_EXAMPLE,
 )
 from orderline.http.api.wire import (
-    NOT_BLANK,
     CreatedAfter,
     CreatedBefore,
     CurrencyCode,
@@ -42,12 +41,12 @@ from orderline.http.api.wire import (
     Limit,
     PageOut,
     PetId,
-    in_utc,
 )
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.document import absent, all_of, present
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.wire import NOT_BLANK, in_utc
 
 Quantity = Annotated[int, msgspec.Meta(ge=1, le=MAX_QUANTITY)]
 Note = Annotated[str, msgspec.Meta(max_length=2000)]

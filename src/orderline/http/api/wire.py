@@ -1,4 +1,5 @@
-"""Wire conventions shared by every native resource: money strings, timestamps, ids, pages.
+"""Wire conventions shared by every native resource: money strings, timestamps, ids, pages (the rules dialects
+share too live in http/wire.py).
 
 Each type states its rule twice, in one place: msgspec enforces it and the OpenAPI document shows it.
 Patterns use only what ECMA-262 (JSON Schema) and Python's ``re`` read alike: ``[0-9]``, never ``\\d``.
@@ -6,7 +7,7 @@ Patterns use only what ECMA-262 (JSON Schema) and Python's ``re`` read alike: ``
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import datetime
 from typing import Annotated, Generic, TypeVar
 from uuid import UUID
 
@@ -14,14 +15,11 @@ import msgspec
 from litestar.openapi.spec import Example
 from litestar.params import QueryParameter
 
-from orderline.application.errors import InvalidInput
 from orderline.domain.money import MINOR_UNITS
-from orderline.domain.text import SPACE
 from orderline.http.field_errors import HINT
+from orderline.http.wire import TIMESTAMP_PATTERN, TIMESTAMP_RULE
 
 T = TypeVar("T")
-
-NOT_BLANK = f"[^{SPACE}]"  # a search: somewhere in the text is a character that is not whitespace
 
 # Where the domain checks a rule and refuses it with a problem type of its own (invalid-user, invalid-card...),
 # the wire type only states it, in `extra_json_schema`; msgspec's own constraints would override the statement
@@ -63,14 +61,6 @@ PetId = Annotated[
     msgspec.Meta(extra={HINT: "pet ids are UUID strings; integer ids of the legacy Pet Store are not supported"}),
 ]
 
-# Timestamps are RFC 3339 with an offset, and must have a UTC form in years 1 to 9999, which both databases
-# store. Only the first and last day of the calendar can leave it, so only they are restricted (the pattern
-# and `in_utc` say the same thing).
-TIMESTAMP_RULE = (
-    "an RFC 3339 date-time with its offset (Z or ±hh:mm) whose UTC time lies in the years 0001 to 9999: "
-    "on 0001-01-01 the offset is Z or negative, on 9999-12-31 Z or positive"
-)
-TIMESTAMP_PATTERN = r"^(?!0001-01-01[Tt ][^Zz+-]*\+(?!00:00))(?!9999-12-31[Tt ][^Zz+-]*-(?!00:00))"
 Timestamp = Annotated[
     datetime,
     msgspec.Meta(
@@ -112,16 +102,3 @@ Cursor = Annotated[
 class PageOut(msgspec.Struct, Generic[T], rename="camel"):
     data: list[T]
     next_cursor: str | None
-
-
-def in_utc(moment: datetime | None, field: str) -> datetime | None:
-    """A client's timestamp in UTC; one without an offset, or whose UTC form leaves the calendar, is a 422."""
-    if moment is None:
-        return None
-    offset = moment.utcoffset()
-    if offset is None:
-        raise InvalidInput(field, "give the time with its UTC offset, e.g. 2026-01-31T12:00:00Z", "pattern")
-    day = moment.date()
-    if (day == date.min and offset.total_seconds() > 0) or (day == date.max and offset.total_seconds() < 0):
-        raise InvalidInput(field, f"must be {TIMESTAMP_RULE}", "out-of-range")
-    return moment.astimezone(UTC)

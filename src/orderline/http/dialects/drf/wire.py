@@ -18,9 +18,9 @@ from orderline.application.errors import InvalidInput
 from orderline.domain.address import COUNTRY, Address
 from orderline.domain.order import Order, OrderLine
 from orderline.domain.user import User
-from orderline.http.api.wire import NOT_BLANK
 from orderline.http.dialects.drf.mapping import STATUS_OF, DrfStatus
 from orderline.http.document import absent, all_of, present
+from orderline.http.wire import NOT_BLANK
 
 ORDERS_PATH = "/i/orders/"  # under the mount, with the original's trailing slash
 # What the document says of the fields a body may carry beside its own: any JSON without U+0000, which no

@@ -19,10 +19,10 @@ from orderline.application.ports import OrderSearch
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
 from orderline.domain.order import CancelReason
-from orderline.http.api.wire import TIMESTAMP_PATTERN, TIMESTAMP_RULE, in_utc
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.dialects.shoplazza.auth import needs
 from orderline.http.dialects.shoplazza.errors import NOT_FOUND, answer
+from orderline.http.dialects.shoplazza.examples import CANCEL_BODY_EXAMPLE, COUNT_EXAMPLE, LIST_EXAMPLE, ORDER_EXAMPLE
 from orderline.http.dialects.shoplazza.mapping import FinancialStatus, FulfillmentStatus, ShoplazzaStatus, matching
 from orderline.http.dialects.shoplazza.wire import (
     ShoplazzaCancelIn,
@@ -33,6 +33,8 @@ from orderline.http.dialects.shoplazza.wire import (
     ShoplazzaOrderList,
     utc,
 )
+from orderline.http.openapi import body_examples
+from orderline.http.wire import TIMESTAMP_PATTERN, TIMESTAMP_RULE, in_utc
 
 DELETED = "The order was successfully deleted"
 DEFAULT_LIMIT = 10
@@ -91,8 +93,10 @@ def _errors(*statuses: int) -> dict[int, ResponseSpec]:
     }
 
 
-def _ok(container: Any, description: str) -> dict[int, ResponseSpec]:
-    return {200: ResponseSpec(data_container=container, generate_examples=False, description=description)}
+def _ok(container: Any, description: str, example: Any) -> dict[int, ResponseSpec]:
+    examples = [Example(summary="example", value=example)]
+    return {200: ResponseSpec(data_container=container, generate_examples=False, description=description,
+                              examples=examples)}  # fmt: skip
 
 
 def _search(
@@ -125,7 +129,7 @@ class ShoplazzaOrders(Controller):
         operation_id="shoplazzaListOrders",
         summary="List Orders (Shoplazza)",
         description="Newest first, a page at a time (page, limit); count is how many orders match over every page.",
-        responses={**_ok(ShoplazzaOrderList, "the page of orders, and how many match"), **_errors()},
+        responses={**_ok(ShoplazzaOrderList, "the page of orders, and how many match", LIST_EXAMPLE), **_errors()},
     )
     async def list_orders(
         self,
@@ -160,7 +164,7 @@ class ShoplazzaOrders(Controller):
         **needs(Scope.READ_ORDER),
         operation_id="shoplazzaCountOrders",
         summary="Count Orders (Shoplazza)",
-        responses={**_ok(ShoplazzaCount, "how many orders match"), **_errors()},
+        responses={**_ok(ShoplazzaCount, "how many orders match", COUNT_EXAMPLE), **_errors()},
     )
     async def count_orders(
         self,
@@ -185,7 +189,7 @@ class ShoplazzaOrders(Controller):
         **needs(Scope.READ_ORDER),
         operation_id="shoplazzaGetOrder",
         summary="Get Order (Shoplazza)",
-        responses={**_ok(ShoplazzaOrder, "the order"), **_errors(404)},
+        responses={**_ok(ShoplazzaOrder, "the order", ORDER_EXAMPLE), **_errors(404)},
     )
     async def get_order(
         self,
@@ -205,7 +209,7 @@ class ShoplazzaOrders(Controller):
         description="Cancels an opened or placed (unshipped) order: 200 with the order, status cancelled. A paid "
         "order's money is refunded: financial_status refunding until the refund settles, then refunded. "
         "An order already cancelling answers as it is; shipped, finished or cancelled ones are 406.",
-        responses={**_ok(ShoplazzaOrder, "the cancelled order"), **_errors(404, 406, 409, 413, 415)},
+        responses={**_ok(ShoplazzaOrder, "the cancelled order", ORDER_EXAMPLE), **_errors(404, 406, 409, 413, 415)},
     )
     async def cancel_order(
         self,
@@ -213,7 +217,10 @@ class ShoplazzaOrders(Controller):
         order_id: FromPath[UUID],
         use_cases: Injected[UseCases],
         principal: Caller,
-        data: Annotated[ShoplazzaCancelIn | None, Body(description="optional: {reason}")] = None,
+        data: Annotated[
+            ShoplazzaCancelIn | None,
+            Body(description="optional: {reason}", examples=body_examples(reason=CANCEL_BODY_EXAMPLE)),
+        ] = None,
     ) -> Response[ShoplazzaOrder]:
         reason = None if data is None else data.reason
         command = CancelOrder(order_id, CancelReason.OTHER if reason else CancelReason.CUSTOMER_REQUEST, reason or None)
@@ -227,7 +234,7 @@ class ShoplazzaOrders(Controller):
         summary="Delete Order (Shoplazza)",
         description="Erases the order, whatever its status: its lines go, reserved stock is released, the voucher "
         "use given back; payments keep their money facts. Reading it afterwards is 404.",
-        responses={**_ok(ShoplazzaDeleted, "the order is gone"), **_errors(404, 409)},
+        responses={**_ok(ShoplazzaDeleted, "the order is gone", {"message": DELETED}), **_errors(404, 409)},
     )
     async def delete_order(
         self,
