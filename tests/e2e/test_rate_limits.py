@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -185,6 +185,58 @@ async def test_unknown_routes_beyond_the_limit_are_refused_too(client: httpx.Asy
     refused = await client.get("/v1/no-such-resource")
 
     assert_problem(refused, 429, "rate-limit-exceeded")
+    assert refused.headers["Retry-After"] == refused.headers["RateLimit-Reset"]
+
+
+# An unknown path or method under a dialect's mount, beyond the limit: the dialect's error body, as its
+# routed 429s have; the body names the wait that Retry-After gives.
+def _in_words(wait: str) -> str:
+    return f"at most 3 requests per 60 seconds; try again in {wait} seconds"
+
+
+UNROUTED_REFUSALS = {
+    "shoplazza path": ("GET", "/openapi/2022-01/no-such-resource", lambda wait: {"errors": [_in_words(wait)]}),
+    "shoplazza method": ("DELETE", "/openapi/2022-01/orders", lambda wait: {"errors": [_in_words(wait)]}),
+    "sfox path": ("GET", "/sfox/v1/no-such-resource", lambda wait: {"error": _in_words(wait)}),
+    "drf path": (
+        "GET",
+        "/api/v1/no-such-resource/",
+        lambda wait: {"detail": f"Request was throttled. Expected available in {wait} seconds."},
+    ),
+}
+
+
+@pytest.mark.parametrize(("method", "path", "body_for"), UNROUTED_REFUSALS.values(), ids=UNROUTED_REFUSALS.keys())
+async def test_an_unrouted_request_beyond_the_limit_is_refused_in_its_dialects_body(
+    client: httpx.AsyncClient, method: str, path: str, body_for: Callable[[str], dict[str, Any]]
+) -> None:
+    for _ in range(3):
+        await client.get("/v1/pets")
+
+    refused = await client.request(method, path)
+
+    assert refused.status_code == 429, refused.text
+    assert refused.headers["content-type"] == "application/json"
+    assert refused.json() == body_for(refused.headers["Retry-After"])
+    assert int(refused.headers["content-length"]) == len(refused.content)
+    assert 0 < int(refused.headers["Retry-After"]) <= 60
+    assert refused.headers["Retry-After"] == refused.headers["RateLimit-Reset"]
+    assert remaining(refused) == 0
+
+
+@pytest.mark.parametrize(
+    "path", ["/v1/nowhere", "/openapi/2022-01/no-such-resource", "/sfox/v1/nowhere", "/api/v1/nowhere/"]
+)
+async def test_an_unrouted_head_beyond_the_limit_is_refused_without_a_body(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    for _ in range(3):
+        await client.get("/v1/pets")
+
+    refused = await client.head(path)
+
+    assert refused.status_code == 429
+    assert refused.content == b""
     assert refused.headers["Retry-After"] == refused.headers["RateLimit-Reset"]
 
 

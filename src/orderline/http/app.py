@@ -86,7 +86,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             return dialect.render_error(request, exc)
         return render(request, http_to_problem(exc, base))
 
-    rate_limits = RateLimits(settings)
+    rate_limits = RateLimits(settings, unrouted=unrouted)
     metrics = Metrics(circuit=redis_circuit(rate_limits))
     problem_details = ProblemDetailsConfig(
         exception_handler=render,

@@ -10,23 +10,22 @@ not Litestar's RateLimitMiddleware.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
-import msgspec
-from litestar import Litestar
+from litestar import Litestar, Request, Response
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import ScopeType
-from litestar.exceptions import TooManyRequestsException
+from litestar.enums import MediaType, ScopeType
+from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Message, Receive, Scope, Send
+from litestar.utils.helpers import get_enum_string_value
 
 from orderline.config import Settings, parse_rate_limits
 from orderline.http.auth import identity_of
 from orderline.http.circuit import CircuitBreaker, CircuitState
 from orderline.http.counters import Decision, Limiter, LimiterUnavailable, MemoryLimiter
 from orderline.http.probes import PROBE_PATHS
-from orderline.http.problems import HTTP_PROBLEMS, MEDIA_TYPE, problem_body
 from orderline.http.redis_counters import REDIS_FAILURES, redis_limiter
 
 STATE_KEY = "rate_limit"
@@ -41,6 +40,8 @@ AUTH_ROUTES = frozenset(
         ("POST", "/api/v1/auth/token/refresh"),
     }
 )
+# How the app answers an unknown route or method (a 404 or 405), and so a refusal in its place.
+UnroutedHandler = Callable[[Request[Any, Any, Any], HTTPException], Response[Any]]
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _WHAT = {"default": "requests", "write": "writes", "auth": "sign-ins and sign-ups"}
 
@@ -54,12 +55,13 @@ def group_of(method: str, path_template: str) -> str:
 class RateLimits:
     """The limits of one app: its lifespan opens the counters, its middleware and hook apply them."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, unrouted: UnroutedHandler) -> None:
+        """``unrouted`` answers an unknown route or method: a refusal in place comes in the same body (a dialect's)."""
         self._limits = parse_rate_limits(settings.rate_limits)
+        self._unrouted = unrouted
         self._redis_url = settings.redis_url or None
         self._redis_key_prefix = settings.redis_key_prefix
         self._redis_timeout = settings.redis_timeout
-        self._base_uri = settings.problem_base_uri
         self._limiter: Limiter | None = None
         self._breaker: CircuitBreaker | None = None
         if self._redis_url is not None:
@@ -98,8 +100,7 @@ class RateLimits:
                     group = group_of(scope["method"], scope["path_template"])
                     scope["state"][STATE_KEY] = decision = await self._count(scope, group)
                     if decision is not None and not decision.allowed:
-                        retry = {"Retry-After": str(decision.reset_after)}
-                        raise TooManyRequestsException(detail=self._detail(group, decision), headers=retry)
+                        raise self._refusal(group, decision)
             await app(scope, receive, send)
 
         return limit
@@ -136,18 +137,19 @@ class RateLimits:
         except LimiterUnavailable:
             return None
 
-    def _detail(self, group: str, decision: Decision) -> str:
-        window = self._limits[group][1]
-        return (
-            f"at most {decision.limit} {_WHAT[group]} per {window} seconds; try again in {decision.reset_after} seconds"
-        )
+    def _refusal(self, group: str, decision: Decision) -> TooManyRequestsException:
+        window, wait = self._limits[group][1], decision.reset_after
+        detail = f"at most {decision.limit} {_WHAT[group]} per {window} seconds; try again in {wait} seconds"
+        return TooManyRequestsException(detail=detail, headers={"Retry-After": str(wait)})
 
     def _refuse_in_place(self, message: HTTPResponseStartEvent, scope: HTTPScope, decision: Decision) -> None:
-        problem = problem_body(HTTP_PROBLEMS[429], self._detail("default", decision), scope["path"], self._base_uri)
-        body = msgspec.json.encode(problem)
+        # The body the path's owner gives a routed 429: problem+json, or a dialect's under its mount.
+        response = self._unrouted(Request(scope), self._refusal("default", decision))
+        media_type = get_enum_string_value(response.media_type or MediaType.JSON)
+        body = response.render(response.content, media_type)
         scope["state"][_REPLACEMENT_BODY] = b"" if scope["method"] == "HEAD" else body
         message["status"] = 429
         headers = MutableScopeHeaders.from_message(message)
-        headers["Content-Type"] = MEDIA_TYPE
+        headers["Content-Type"] = media_type
         headers["Content-Length"] = str(len(body))
         headers["Retry-After"] = str(decision.reset_after)
