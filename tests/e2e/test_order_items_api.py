@@ -91,6 +91,27 @@ async def test_a_paid_order_is_refunded_the_difference_and_shows_partially_refun
 
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["paymentStatus"]) == ("APPROVED", "PARTIALLY_REFUNDED")
+    shown = response.json()
+    paid, removed = order["totalAmount"], order["items"][1]["amount"]
+    assert (shown["paidAmount"], shown["refundedAmount"]) == (paid, removed)
+
+
+async def test_a_paid_order_edited_then_cancelled_shows_all_it_was_paid_as_refunded(
+    client: Client, admin: dict[str, str]
+) -> None:
+    order = await two_items(client, admin)
+    payment = {"amount": order["totalAmount"], "currency": "USD", "source": CARD}
+    assert (await client.post(f"/v1/orders/{order['id']}/payment", json=payment, headers=as_owner(order))).is_success
+    assert (await client.delete(f"/v1/orders/{order['id']}/items/2", headers=as_owner(order))).is_success
+
+    response = await client.post(f"/v1/orders/{order['id']}/cancel", json={"reason": "DUPLICATE"},
+                                 headers=as_owner(order))  # fmt: skip
+
+    assert response.status_code == 200, response.text
+    shown = response.json()
+    assert (shown["status"], shown["paymentStatus"]) == ("CANCELLED", "REFUNDED")
+    assert shown["totalAmount"] != order["totalAmount"]  # the edit shrank it; the refunds returned all that was paid
+    assert (shown["paidAmount"], shown["refundedAmount"]) == (order["totalAmount"], order["totalAmount"])
 
 
 async def test_an_item_of_a_cancelled_order_is_not_editable(client: Client, admin: dict[str, str]) -> None:

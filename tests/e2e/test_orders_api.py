@@ -41,6 +41,8 @@ async def test_an_anonymous_order_is_placed_with_a_location_and_the_pet_store_sh
         "voucherCode": None,
         "billingAddress": None,
         "paymentStatus": "UNPAID",
+        "paidAmount": "0.00",
+        "refundedAmount": "0.00",
         "paidAt": None,
         "cancelReason": None,
         "cancelNote": None,

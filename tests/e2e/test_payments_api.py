@@ -82,6 +82,7 @@ async def test_a_successful_payment_approves_the_order_and_shows_the_card_masked
     assert "cvc" not in body["source"]
     after = await read(client, order)
     assert (after["status"], after["paymentStatus"]) == ("APPROVED", "PAID")
+    assert (after["paidAmount"], after["refundedAmount"]) == (order["totalAmount"], "0.00")
     assert after["paidAt"] is not None
     listed = await client.get(f"/v1/orders/{order['id']}/payments", headers=as_owner(order))
     assert [p["id"] for p in listed.json()["data"]] == [body["id"]]
@@ -211,6 +212,7 @@ async def test_cancelling_a_paid_order_refunds_it_at_once_and_releases_the_stock
 
     assert response.status_code == 200, response.text
     assert (response.json()["status"], response.json()["paymentStatus"]) == ("CANCELLED", "REFUNDED")
+    assert (response.json()["paidAmount"], response.json()["refundedAmount"]) == (order["totalAmount"],) * 2
     assert await free_stock(client, pet) == 1
 
 

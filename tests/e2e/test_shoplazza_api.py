@@ -489,7 +489,7 @@ def test_a_merchant_key_created_on_the_command_line_reads_the_shop_through_shopl
     assert counted.json() == {"count": 0}
 
 
-async def test_a_paid_order_with_units_taken_off_reads_partially_refunded_and_leaves_the_amounts_unknown(
+async def test_a_paid_order_with_units_taken_off_reads_partially_refunded_with_what_was_paid_and_given_back(
     client: Client, admin: dict[str, str], merchant: dict[str, str]
 ) -> None:
     order = await paid(client, admin)
@@ -500,5 +500,22 @@ async def test_a_paid_order_with_units_taken_off_reads_partially_refunded_and_le
     shown = await shop_order(client, order["id"], merchant)
 
     assert (shown["status"], shown["financial_status"]) == ("placed", "partially_refunded")
-    assert (shown["total_price"], shown["total_paid"], shown["total_refund_price"]) == ("150.00", None, None)
+    assert (shown["total_price"], shown["total_paid"], shown["total_refund_price"]) == ("150.00", "300.00", "150.00")
     assert [(item["id"], item["quantity"]) for item in shown["line_items"]] == [(1, 1)]
+
+
+async def test_a_paid_order_edited_then_cancelled_reads_refunded_with_all_it_was_paid_given_back(
+    client: Client, admin: dict[str, str], merchant: dict[str, str]
+) -> None:
+    order = await paid(client, admin)
+    body = {"quantity": 1, "reason": "CUSTOMER_REQUEST"}
+    taken = await client.post(f"/v1/orders/{order['id']}/items/1/cancel", json=body, headers=as_owner(order))
+    assert taken.status_code == 200, taken.text
+
+    response = await cancel(client, order["id"], merchant, {"reason": "out of stock"})
+
+    assert response.status_code == 200, response.text
+    shown = response.json()
+    assert (shown["status"], shown["financial_status"]) == ("cancelled", "refunded")
+    assert (shown["total_price"], shown["total_paid"], shown["total_refund_price"]) == ("150.00", "300.00", "300.00")
+    assert await shop_order(client, order["id"], merchant) == shown

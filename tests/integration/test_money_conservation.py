@@ -239,6 +239,11 @@ def check_payment_status_fits(order: Order, payments: list[Payment], refunds: li
     captured = [p for p in payments if p.status is PaymentStatus.SUCCEEDED]
     refunded_or_pending = {r.payment_id for r in refunds if r.status is not RefundStatus.FAILED}
     pending = [r for r in refunds if r.status is RefundStatus.PENDING]
+    # The order's row carries the money its facts give: every capture, and every refund that went through.
+    returned = sum(r.amount.amount_minor for r in refunds if r.status is RefundStatus.SUCCEEDED)
+    shown = order.payment_summary
+    assert shown.captured.amount_minor == sum(p.amount.amount_minor for p in captured), (shown, payments)
+    assert shown.refunded.amount_minor == returned, (shown, refunds)
     if order.status is S.PLACED:
         assert (captured, refunds) == ([], []), "a PLACED order has captured nothing"
     elif order.status in {S.APPROVED, S.SHIPPED}:

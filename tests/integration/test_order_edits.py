@@ -63,6 +63,14 @@ async def refunds_of(db: Db, order: Order) -> list[Refund]:
         return await uow.payments.refunds_of(order.id)
 
 
+async def stored_amounts(db: Db, order: Order) -> tuple[str, str]:
+    """What the order's row says was captured and refunded, read back from the database."""
+    async with db.snapshot() as uow:
+        stored = await uow.orders.get(order.id)
+    assert stored is not None
+    return str(stored.payment_summary.captured), str(stored.payment_summary.refunded)
+
+
 async def reserved(use_cases: UseCases, pet: Pet) -> int:
     return (await use_cases.catalogue.get_pet(pet.id)).stock.reserved
 
@@ -166,6 +174,7 @@ async def test_a_paid_order_gets_the_difference_back_at_once_and_stays_approved(
 
     assert (edited.status, edited.payment_status, str(edited.total)) == (
         S.APPROVED, OrderPaymentStatus.PARTIALLY_REFUNDED, "15.00")  # fmt: skip
+    assert await stored_amounts(db, order) == ("35.00", "20.00")
     [refund] = await refunds_of(db, order)
     assert (str(refund.amount), refund.status, refund.partial) == ("20.00", RefundStatus.SUCCEEDED, True)
 
@@ -179,10 +188,11 @@ async def test_a_later_cancel_refunds_only_what_is_left(use_cases: UseCases, db:
 
     assert (cancelled.status, cancelled.payment_status) == (S.CANCELLED, OrderPaymentStatus.REFUNDED)
     assert [str(r.amount) for r in await refunds_of(db, order)] == ["20.00", "15.00"]
+    assert await stored_amounts(db, order) == ("35.00", "35.00")  # all paid came back, though the total shrank
 
 
 async def test_an_asynchronous_partial_refund_settles_later_and_moves_no_status(
-    use_cases: UseCases, clock: SteppingClock
+    use_cases: UseCases, clock: SteppingClock, db: Db
 ) -> None:
     order, _, _ = await two_line_order(use_cases)
     order = await paid(use_cases, order, REFUNDS_LATER)
@@ -194,6 +204,9 @@ async def test_an_asynchronous_partial_refund_settles_later_and_moves_no_status(
     settled = await use_cases.orders.get(ADMIN, order.id)
     assert (pending.status, pending.payment_status) == (S.APPROVED, OrderPaymentStatus.REFUND_PENDING)
     assert (settled.status, settled.payment_status) == (S.APPROVED, OrderPaymentStatus.PARTIALLY_REFUNDED)
+    pending_amounts = (str(pending.payment_summary.captured), str(pending.payment_summary.refunded))
+    assert pending_amounts == ("35.00", "0.00")  # a refund still with the gateway has given nothing back
+    assert await stored_amounts(db, order) == ("35.00", "5.00")
 
 
 async def test_a_failed_partial_refund_leaves_the_removal_standing_and_shows_refund_failed(
@@ -209,6 +222,7 @@ async def test_a_failed_partial_refund_leaves_the_removal_standing_and_shows_ref
     settled = await use_cases.orders.get(ADMIN, order.id)
     assert (settled.status, settled.payment_status, str(settled.total)) == (
         S.APPROVED, OrderPaymentStatus.REFUND_FAILED, "25.00")  # fmt: skip
+    assert await stored_amounts(db, order) == ("35.00", "0.00")
     assert await reserved(use_cases, cat) == 2
     query = AuditQuery(entity_id=str(order.id), action=Action.REFUND_FAILED)
     assert len((await use_cases.audit_log.list(ADMIN, query)).items) == 1
@@ -229,6 +243,7 @@ async def test_a_cancel_while_a_partial_refund_is_pending_refunds_the_rest_and_w
     assert pending.status is S.CANCEL_PENDING
     assert (settled.status, settled.payment_status) == (S.CANCELLED, OrderPaymentStatus.REFUNDED)
     assert sorted(str(r.amount) for r in await refunds_of(db, order)) == ["30.00", "5.00"]
+    assert await stored_amounts(db, order) == ("35.00", "35.00")
 
 
 @pytest.mark.parametrize("status", ["SHIPPED", "DELIVERED", "CANCELLED"])

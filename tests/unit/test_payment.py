@@ -18,11 +18,13 @@ from orderline.domain.payment import (
     OrderPaymentStatus,
     Payment,
     PaymentStatus,
+    PaymentSummary,
     Refund,
     RefundStatus,
     left_to_refund,
     net_paid,
     payment_status,
+    payment_summary,
     refundable,
 )
 from tests.unit.builders import an_id, usd
@@ -530,6 +532,66 @@ def test_a_refund_asks_for_what_is_left_by_default() -> None:
     assert (refund.amount, refund.partial) == (Money(1_000, "USD"), False)
 
 
+# What an order's facts add up to: its status, what was captured, what came back
+
+
+def test_an_order_with_no_payment_has_nothing_captured_and_nothing_refunded() -> None:
+    summary = payment_summary([], [], "EUR")
+
+    assert summary == PaymentSummary(OrderPaymentStatus.UNPAID, Money.zero("EUR"), Money.zero("EUR"))
+
+
+def test_only_captured_payments_count_as_paid() -> None:
+    payments = [
+        a_payment(PaymentStatus.FAILED, id=1, amount=Money(4_000, "USD")),
+        a_payment(PaymentStatus.PROCESSING, id=2, amount=Money(3_000, "USD")),
+        a_payment(id=3, amount=Money(10_000, "USD")),
+    ]
+
+    summary = payment_summary(payments, [], "USD")
+
+    assert summary == PaymentSummary(OrderPaymentStatus.PAID, Money(10_000, "USD"), Money.zero("USD"))
+
+
+def test_only_refunds_that_succeeded_count_as_refunded() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [
+        part_of(payment, 2_500, RefundStatus.SUCCEEDED, 1),
+        part_of(payment, 4_000, RefundStatus.FAILED, 2),
+        part_of(payment, 1_000, RefundStatus.PENDING, 3),
+    ]
+
+    summary = payment_summary([payment], parts, "USD")
+
+    assert summary == PaymentSummary(OrderPaymentStatus.REFUND_PENDING, Money(10_000, "USD"), Money(2_500, "USD"))
+
+
+def test_a_partial_refund_that_settles_shows_its_amount_beside_the_whole_capture() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+
+    summary = payment_summary([payment], [part_of(payment, 2_500, RefundStatus.SUCCEEDED, 1)], "USD")
+
+    assert summary == PaymentSummary(OrderPaymentStatus.PARTIALLY_REFUNDED, Money(10_000, "USD"), Money(2_500, "USD"))
+
+
+def test_a_cancel_after_a_partial_refund_shows_everything_captured_as_refunded() -> None:
+    payment = a_payment(amount=Money(10_000, "USD"))
+    parts = [part_of(payment, 2_500, RefundStatus.SUCCEEDED, 1), part_of(payment, 7_500, RefundStatus.SUCCEEDED, 2)]
+
+    summary = payment_summary([payment], parts, "USD")
+
+    assert summary == PaymentSummary(OrderPaymentStatus.REFUNDED, Money(10_000, "USD"), Money(10_000, "USD"))
+
+
+def test_a_refund_of_a_payment_that_was_not_captured_is_not_counted_as_refunded() -> None:
+    captured, failed = a_payment(id=1), a_payment(PaymentStatus.FAILED, id=2)
+    stray = a_refund(failed, RefundStatus.SUCCEEDED, requested_at=LATER)
+
+    summary = payment_summary([captured, failed], [stray], "USD")
+
+    assert (summary.captured, summary.refunded) == (usd("150.00"), usd("0.00"))
+
+
 # Money is conserved
 
 
@@ -586,3 +648,18 @@ def test_refunds_asked_for_only_through_refund_request_never_return_more_than_wa
     returned.append(returned_minor(refunds))
 
     assert max(returned) <= captured
+
+
+@given(refund_histories())
+def test_the_summary_status_is_the_payment_status_and_never_more_comes_back_than_was_captured(
+    history: tuple[list[Payment], list[Step]],
+) -> None:
+    payments, steps = history
+    refunds: list[Refund] = []
+    for n, step in enumerate(steps):
+        take_step(payments, refunds, step, NOW + timedelta(seconds=n))
+
+    summary = payment_summary(payments, refunds, "USD")
+
+    assert summary.status is payment_status(payments, refunds)
+    assert 0 <= summary.refunded.amount_minor <= summary.captured.amount_minor

@@ -18,7 +18,7 @@ from orderline.application.use_case import UseCase
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, LineRemoval, Order
-from orderline.domain.payment import Refund, left_to_refund, net_paid, payment_status, refundable
+from orderline.domain.payment import Refund, left_to_refund, net_paid, payment_summary, refundable
 from orderline.domain.status import OrderStatus
 
 # Taking the last units is a cancel, made at the version the removal saw; if the order changes in between,
@@ -121,7 +121,7 @@ class OrderEdits(UseCase):
             owed -= amount.amount_minor
             assert paid.reference is not None, "a captured payment has the gateway's reference"
             dues.append(RefundDue(refund, paid.reference))
-        order.track_payment(payment_status(payments, refunds), now)
+        order.track_payment(payment_summary(payments, refunds, order.currency), now)
         return dues
 
     async def _refund(

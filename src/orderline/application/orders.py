@@ -41,7 +41,7 @@ from orderline.domain.address import Address
 from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
 from orderline.domain.money import Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
-from orderline.domain.payment import Refund, payment_status, refundable
+from orderline.domain.payment import Refund, payment_summary, refundable
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
 from orderline.domain.voucher import Voucher, check_code
@@ -274,7 +274,7 @@ class Orders(UseCase):
                 assert paid.reference is not None, "a captured payment has the gateway's reference"
                 refund = Refund.request(id=self._ids.new_id(), payment=paid, refunds=refunds, now=now)
                 await uow.payments.add_refund(refund)
-                order.track_payment(payment_status(payments, [*refunds, refund]), now)
+                order.track_payment(payment_summary(payments, [*refunds, refund], order.currency), now)
                 due = RefundDue(refund, paid.reference)
                 action = Action.ORDER_CANCEL_REQUESTED
             else:

@@ -23,7 +23,7 @@ from orderline.application.principal import SYSTEM, Principal
 from orderline.application.stock import give_back
 from orderline.application.use_case import UseCase
 from orderline.domain.order import Order
-from orderline.domain.payment import Refund, RefundStatus, payment_status
+from orderline.domain.payment import Refund, RefundStatus, payment_summary
 from orderline.domain.status import OrderStatus
 
 log = structlog.get_logger("orderline.refunds")
@@ -149,6 +149,6 @@ class Refunds(UseCase):
 
 
 async def track_payment_status(uow: UnitOfWork, order: Order, now: datetime) -> None:
-    """Show on the order the payment status its stored payments and refunds give."""
+    """Show on the order what its stored payments and refunds give: payment status, captured, refunded."""
     payments, refunds = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
-    order.track_payment(payment_status(payments, refunds), now)
+    order.track_payment(payment_summary(payments, refunds, order.currency), now)

@@ -21,7 +21,7 @@ from orderline.domain.errors import (
 )
 from orderline.domain.events import Event, OrderCancelled, OrderPlaced, OrderStatusChanged
 from orderline.domain.money import Money, total
-from orderline.domain.payment import OrderPaymentStatus
+from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import (
     CANCELLABLE,
     FORCE_CANCELLABLE,
@@ -88,12 +88,12 @@ class Order:
     status: OrderStatus
     created_at: datetime
     updated_at: datetime
+    payment_summary: PaymentSummary  # derived from the payment facts: status, captured and refunded
     cancel_reason: CancelReason | None = None
     cancel_note: str | None = None
     cancelled_at: datetime | None = None
     cancel_requested_at: datetime | None = None
     paid_at: datetime | None = None
-    payment_status: OrderPaymentStatus = OrderPaymentStatus.UNPAID  # derived from the payment facts
     shipped_at: datetime | None = None
     delivered_at: datetime | None = None
     placed_by_key: UUID | None = None  # the API key that placed it, for a machine client's order
@@ -134,6 +134,7 @@ class Order:
             status=OrderStatus.PLACED,
             created_at=now,
             updated_at=now,
+            payment_summary=PaymentSummary.unpaid(currency),
             placed_by_key=placed_by_key,
             voucher_id=None if voucher is None else voucher.id,
             voucher_code=None if voucher is None else voucher.code,
@@ -282,10 +283,15 @@ class Order:
         self.cancel_requested_at = None
         return [changed]
 
-    def track_payment(self, status: OrderPaymentStatus, now: datetime) -> None:
-        """Show the payment status the recorded facts give (a change is a new version of the order)."""
-        if status is not self.payment_status:
-            self.payment_status = status
+    @property
+    def payment_status(self) -> OrderPaymentStatus:
+        return self.payment_summary.status
+
+    def track_payment(self, summary: PaymentSummary, now: datetime) -> None:
+        """Show what the recorded facts give: the payment status and the money captured and refunded (a change
+        of any is a new version of the order)."""
+        if summary != self.payment_summary:
+            self.payment_summary = summary
             self.updated_at = now
             self.version += 1
 

@@ -1,4 +1,4 @@
-"""Payments and refunds: cards as we may keep them, the facts a gateway reports, and an order's payment status."""
+"""Payments and refunds: cards as we may keep them, the facts a gateway reports, and what they add up to."""
 
 from __future__ import annotations
 
@@ -35,6 +35,20 @@ class OrderPaymentStatus(StrEnum):
     PARTIALLY_REFUNDED = "PARTIALLY_REFUNDED"  # some returned (removed lines), less than was captured
     REFUNDED = "REFUNDED"
     REFUND_FAILED = "REFUND_FAILED"
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSummary:
+    """What an order's payment facts add up to, kept on the order: its payment status, the money captured
+    (payments that succeeded) and the money given back (refunds that succeeded), in the order's currency."""
+
+    status: OrderPaymentStatus
+    captured: Money
+    refunded: Money
+
+    @classmethod
+    def unpaid(cls, currency: str) -> PaymentSummary:
+        return cls(OrderPaymentStatus.UNPAID, Money.zero(currency), Money.zero(currency))
 
 
 @dataclass(frozen=True, slots=True)
@@ -257,6 +271,19 @@ def payment_status(payments: Iterable[Payment], refunds: Iterable[Refund]) -> Or
     if returned >= sum(captured.values()):
         return OrderPaymentStatus.REFUNDED
     return OrderPaymentStatus.PARTIALLY_REFUNDED
+
+
+def payment_summary(payments: Iterable[Payment], refunds: Iterable[Refund], currency: str) -> PaymentSummary:
+    """An order's payment status and the money behind it: captured, and refunded (a refund pending or failed
+    has given nothing back). Only refunds of captured payments count, as in ``payment_status``."""
+    payments, refunds = list(payments), list(refunds)
+    captured = {p.id: p.amount.amount_minor for p in payments if p.status is PaymentStatus.SUCCEEDED}
+    returned = [r for r in refunds if r.payment_id in captured and r.status is RefundStatus.SUCCEEDED]
+    return PaymentSummary(
+        payment_status(payments, refunds),
+        captured=Money(sum(captured.values()), currency),
+        refunded=Money(sum(r.amount.amount_minor for r in returned), currency),
+    )
 
 
 def _luhn_valid(number: str) -> bool:

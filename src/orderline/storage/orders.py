@@ -13,7 +13,7 @@ from orderline.application.ports import OrderCounts, OrderQuery, OrderSearch, Ow
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
-from orderline.domain.payment import OrderPaymentStatus
+from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import OrderStatus
 from orderline.storage.driver import Connection, Row
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
@@ -23,7 +23,7 @@ _COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
     " cancel_reason, cancel_note, version, created_at, updated_at, cancelled_at, shipped_at,"
     " delivered_at, placed_by_key, voucher_id, voucher_code, billing_address_id, cancel_requested_at, paid_at,"
-    " payment_status"
+    " payment_status, captured_minor, refunded_minor"
 )
 
 _INSERT = f"""
@@ -31,7 +31,7 @@ INSERT INTO orders ({_COLUMNS})
 VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
         :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id,
-        :cancel_requested_at, :paid_at, :payment_status)
+        :cancel_requested_at, :paid_at, :payment_status, :captured_minor, :refunded_minor)
 """  # noqa: S608
 
 _INSERT_LINE = """
@@ -49,6 +49,7 @@ _UPDATE = """
 UPDATE orders SET status = :status, cancel_reason = :cancel_reason, cancel_note = :cancel_note,
     cancelled_at = :cancelled_at, shipped_at = :shipped_at, delivered_at = :delivered_at,
     cancel_requested_at = :cancel_requested_at, paid_at = :paid_at, payment_status = :payment_status,
+    captured_minor = :captured_minor, refunded_minor = :refunded_minor,
     subtotal_minor = :subtotal_minor, discount_minor = :discount_minor, total_minor = :total_minor,
     voucher_id = :voucher_id, voucher_code = :voucher_code, updated_at = :updated_at, version = :version
 WHERE id = :id AND version = :expected
@@ -310,6 +311,8 @@ def _params(order: Order) -> dict[str, Any]:
         "cancel_requested_at": order.cancel_requested_at,
         "paid_at": order.paid_at,
         "payment_status": order.payment_status.value,
+        "captured_minor": order.payment_summary.captured.amount_minor,
+        "refunded_minor": order.payment_summary.refunded.amount_minor,
         "shipped_at": order.shipped_at,
         "delivered_at": order.delivered_at,
         "placed_by_key": order.placed_by_key,
@@ -339,7 +342,11 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> 
         cancelled_at=as_opt_datetime(row["cancelled_at"]),
         cancel_requested_at=as_opt_datetime(row["cancel_requested_at"]),
         paid_at=as_opt_datetime(row["paid_at"]),
-        payment_status=OrderPaymentStatus(row["payment_status"]),
+        payment_summary=PaymentSummary(
+            OrderPaymentStatus(row["payment_status"]),
+            captured=Money(int(row["captured_minor"]), currency),
+            refunded=Money(int(row["refunded_minor"]), currency),
+        ),
         shipped_at=as_opt_datetime(row["shipped_at"]),
         delivered_at=as_opt_datetime(row["delivered_at"]),
         placed_by_key=as_opt_uuid(row["placed_by_key"]),

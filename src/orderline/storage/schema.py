@@ -94,6 +94,9 @@ orders = Table(
     Column("cancel_requested_at", Timestamp),
     Column("paid_at", Timestamp),
     Column("payment_status", String(32), nullable=False, server_default="UNPAID"),  # PARTIALLY_REFUNDED is 18
+    # What the payment facts add up to, kept with payment_status: payments and refunds that succeeded.
+    Column("captured_minor", BigInteger, nullable=False, server_default="0"),
+    Column("refunded_minor", BigInteger, nullable=False, server_default="0"),
     Column("shipped_at", Timestamp),
     Column("delivered_at", Timestamp),
     Column("placed_by_key", Uuid),

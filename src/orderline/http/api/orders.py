@@ -162,6 +162,8 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
     voucher_code: str | None
     billing_address: AddressOut | None
     payment_status: OrderPaymentStatus
+    paid_amount: Annotated[str, msgspec.Meta(description="what the order's payments captured (refunds or not)")]
+    refunded_amount: Annotated[str, msgspec.Meta(description="what refunds of the order gave back (succeeded)")]
     paid_at: datetime | None
     cancel_reason: CancelReason | None
     cancel_note: str | None
@@ -191,6 +193,8 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
             voucher_code=order.voucher_code,
             billing_address=AddressOut.of(order.billing_address),
             payment_status=order.payment_status,
+            paid_amount=str(order.payment_summary.captured),
+            refunded_amount=str(order.payment_summary.refunded),
             paid_at=order.paid_at,
             cancel_reason=order.cancel_reason,
             cancel_note=order.cancel_note,

@@ -11,7 +11,7 @@ import msgspec
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
-from orderline.domain.payment import OrderPaymentStatus
+from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import OrderStatus
 from orderline.http.dialects.shoplazza.wire import ShoplazzaOrder
 
@@ -33,12 +33,12 @@ def _order() -> Order:
         status=OrderStatus.CANCELLED,
         created_at=_AT,
         updated_at=_AT,
+        payment_summary=PaymentSummary(OrderPaymentStatus.REFUNDED, captured=_FEE, refunded=_FEE),
         cancel_reason=CancelReason.OTHER,
         cancel_note="Customer changed their mind",
         cancelled_at=_AT,
         cancel_requested_at=_AT,
         paid_at=_AT,
-        payment_status=OrderPaymentStatus.REFUNDED,
         billing_address=Address("1 High Street", "London", "SW1A 1AA", "GB"),
         version=4,
     )

@@ -107,7 +107,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
     code_discount_total: str
     line_item_discount_total: str
     gift_card_total: str
-    total_refund_price: str | None  # null once partly refunded: the order does not carry the amount
+    total_refund_price: str  # what refunds that succeeded gave back
     total_refund_discount: None = None
     additional_total: str
     addtional_prices: list[ShoplazzaAdditionalPrice]  # sic: the page's spelling
@@ -123,7 +123,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
     tags: None = None
     browser_ip: None = None
     last_landing_url: None = None
-    total_paid: str | None
+    total_paid: str  # what the customer's payments captured, refunds or not
     source: None = None
     source_name: None = None
     last_referrer_show: None = None
@@ -147,7 +147,6 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
         seen = shown(order.status, order.payment_status)
         zero = str(Money.zero(order.currency))
         paid = order.payment_status in _EVER_PAID
-        partly = order.payment_status is OrderPaymentStatus.PARTIALLY_REFUNDED  # lines came off: total shrank
         return cls(
             id=str(order.id),
             number=order.number,
@@ -167,7 +166,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
             code_discount_total=str(order.discount_total),  # a voucher code is the only discount there is
             line_item_discount_total=str(order.discount_total),
             gift_card_total=zero,
-            total_refund_price=_refunded(order, zero),
+            total_refund_price=str(order.payment_summary.refunded),
             additional_total=zero,
             addtional_prices=[],
             shipping_tax_total=zero,
@@ -176,7 +175,7 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
             canceled_at=order.cancel_requested_at or order.cancelled_at,  # when it was cancelled, refund or not
             placed_at=order.paid_at,
             total_tip_received=zero,
-            total_paid=(None if partly else str(order.total)) if paid else zero,
+            total_paid=str(order.payment_summary.captured),
             customer=None if order.customer_id is None else ShoplazzaCustomer(id=str(order.customer_id)),
             billing_address=ShoplazzaAddress.of(order.billing_address),
             payment_line=ShoplazzaPaymentLine() if paid else None,
@@ -193,12 +192,6 @@ class ShoplazzaOrder(msgspec.Struct, kw_only=True):
             ],
             fulfillments=[],
         )
-
-
-def _refunded(order: Order, zero: str) -> str | None:
-    if order.payment_status is OrderPaymentStatus.REFUNDED:
-        return str(order.total)
-    return None if order.payment_status is OrderPaymentStatus.PARTIALLY_REFUNDED else zero
 
 
 def _cancel_reason(order: Order) -> str | None:
