@@ -157,6 +157,36 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
     assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
 
 
+@pytest.mark.postgres
+def test_processes_migrating_a_new_postgresql_database_at_once_all_succeed(postgres_server_url: str) -> None:
+    import asyncio
+
+    import asyncpg
+
+    name = f"orderline_race_{os.getpid()}"
+
+    async def sql(statement: str) -> None:
+        connection = await asyncpg.connect(postgres_server_url)
+        try:
+            await connection.execute(statement)
+        finally:
+            await connection.close()
+
+    asyncio.run(sql(f"DROP DATABASE IF EXISTS {name}"))
+    asyncio.run(sql(f"CREATE DATABASE {name}"))
+    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
+    try:
+        processes = [
+            subprocess.Popen([*ORDERLINE, "migrate", "--database-url", url], stderr=subprocess.PIPE, text=True)
+            for _ in range(4)
+        ]
+        errors = [process.communicate(timeout=120)[1] for process in processes]
+    finally:
+        asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+    assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
+
+
 def test_servers_started_at_once_on_a_new_sqlite_file_all_start(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'new.db'}"
 

@@ -11,6 +11,9 @@ from sqlalchemy.pool import NullPool
 
 from orderline.storage.schema import metadata
 
+# PostgreSQL's advisory lock for migrations: a 64-bit number no other code uses ("orderlin" in ASCII).
+MIGRATION_LOCK_KEY = 0x6F72_6465_726C_696E
+
 
 def _run(connection: Connection) -> None:
     context.configure(
@@ -20,6 +23,12 @@ def _run(connection: Connection) -> None:
         compare_type=True,
     )
     with context.begin_transaction():
+        if connection.dialect.name == "postgresql":
+            # Processes migrating one database at once take turns: each waits here for the one before to
+            # commit, then finds the schema at head and has nothing left to do. The lock is the
+            # transaction's, so it is released at COMMIT, or when a migrating process dies. (SQLite
+            # takes a file lock instead: orderline.storage.migrate.)
+            connection.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
         context.run_migrations()
 
 
