@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
-from contextlib import ExitStack
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
+import asyncpg
 import httpx
 import jwt
 import pytest
@@ -87,16 +90,13 @@ def test_a_bad_database_url_is_refused_with_a_clear_message(tmp_path: Path) -> N
     assert "unsupported database" in result.stderr
 
 
-@pytest.mark.postgres
-def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Path, postgres_server_url: str) -> None:
-    import asyncio
-
-    import asyncpg
-
-    name = f"orderline_cli_{os.getpid()}"
+@contextmanager
+def a_new_postgresql_database(server_url: str, prefix: str) -> Iterator[str]:
+    """The URL of an empty, never migrated database of this test's own, dropped afterwards."""
+    name = f"{prefix}_{os.getpid()}"
 
     async def sql(statement: str) -> None:
-        connection = await asyncpg.connect(postgres_server_url)
+        connection = await asyncpg.connect(server_url)
         try:
             await connection.execute(statement)
         finally:
@@ -104,16 +104,21 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
 
     asyncio.run(sql(f"DROP DATABASE IF EXISTS {name}"))
     asyncio.run(sql(f"CREATE DATABASE {name}"))
-    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
     try:
+        yield server_url.rsplit("/", 1)[0] + "/" + name
+    finally:
+        asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+
+
+@pytest.mark.postgres
+def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Path, postgres_server_url: str) -> None:
+    with a_new_postgresql_database(postgres_server_url, "orderline_cli") as url:
         refused = run(
             "serve", "--database-url", url, "--port", str(free_port()), cwd=tmp_path, env=os.environ | POSTGRES_KEYS
         )
         migrated = run("migrate", "--database-url", url, cwd=tmp_path)
         with serving("--database-url", url, "--demo", cwd=tmp_path, env=POSTGRES_KEYS) as server:
             pets = httpx.get(f"{server.base}/v1/pets").json()["data"]
-    finally:
-        asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
     assert refused.returncode == 1
     assert "orderline migrate" in refused.stderr
@@ -159,30 +164,12 @@ def test_processes_migrating_a_new_sqlite_file_at_once_all_succeed(tmp_path: Pat
 
 @pytest.mark.postgres
 def test_processes_migrating_a_new_postgresql_database_at_once_all_succeed(postgres_server_url: str) -> None:
-    import asyncio
-
-    import asyncpg
-
-    name = f"orderline_race_{os.getpid()}"
-
-    async def sql(statement: str) -> None:
-        connection = await asyncpg.connect(postgres_server_url)
-        try:
-            await connection.execute(statement)
-        finally:
-            await connection.close()
-
-    asyncio.run(sql(f"DROP DATABASE IF EXISTS {name}"))
-    asyncio.run(sql(f"CREATE DATABASE {name}"))
-    url = postgres_server_url.rsplit("/", 1)[0] + "/" + name
-    try:
+    with a_new_postgresql_database(postgres_server_url, "orderline_race") as url:
         processes = [
             subprocess.Popen([*ORDERLINE, "migrate", "--database-url", url], stderr=subprocess.PIPE, text=True)
             for _ in range(4)
         ]
         errors = [process.communicate(timeout=120)[1] for process in processes]
-    finally:
-        asyncio.run(sql(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
 
     assert [process.returncode for process in processes] == [0, 0, 0, 0], errors
 

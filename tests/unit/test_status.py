@@ -1,4 +1,4 @@
-"""The order status table: every (from, to) pair checked against DESIGN.md §3, written out here."""
+"""The order status table: every (from, to) pair checked against the table in docs/architecture.md, written out here."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ DELIVERED = OrderStatus.DELIVERED
 CANCEL_PENDING = OrderStatus.CANCEL_PENDING
 CANCELLED = OrderStatus.CANCELLED
 
-# DESIGN.md §3, row by row, copied from the document rather than from the code.
+# docs/architecture.md "Order status", row by row, copied from the document rather than from the code.
 DESIGN_TABLE: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
     {
         (PLACED, APPROVED),
@@ -33,7 +33,7 @@ DESIGN_TABLE: frozenset[tuple[OrderStatus, OrderStatus]] = frozenset(
         (CANCEL_PENDING, CANCELLED),
         (CANCEL_PENDING, APPROVED),
         (SHIPPED, DELIVERED),
-        # Not in DESIGN.md: a force-cancelled SHIPPED order whose refund fails goes back to SHIPPED,
+        # Not in the design brief: a force-cancelled SHIPPED order whose refund fails goes back to SHIPPED,
         # not to APPROVED (its units are sold). ADR 0013.
         (CANCEL_PENDING, SHIPPED),
     }

@@ -19,9 +19,9 @@ class OrderStatus(StrEnum):
 
 _S = OrderStatus
 
-# DESIGN.md §3. DELIVERED and CANCELLED are terminal. CANCEL_PENDING waits for a refund: it ends
-# CANCELLED, or goes back where it came from when the refund fails — APPROVED, or SHIPPED after an
-# admin's force-cancel of a shipped order (ADR 0013).
+# The status table, as docs/architecture.md ("Order status") shows it. DELIVERED and CANCELLED are terminal.
+# CANCEL_PENDING waits for a refund: it ends CANCELLED, or goes back where it came from when the refund
+# fails — APPROVED, or SHIPPED after an admin's force-cancel of a shipped order (ADR 0013).
 ALLOWED: Mapping[OrderStatus, frozenset[OrderStatus]] = {
     _S.PLACED: frozenset({_S.APPROVED, _S.CANCELLED}),
     _S.APPROVED: frozenset({_S.SHIPPED, _S.CANCEL_PENDING, _S.CANCELLED}),
