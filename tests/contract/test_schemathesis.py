@@ -37,8 +37,8 @@ from schemathesis.openapi.checks import EnsureResourceAvailability, RejectedPosi
 from schemathesis.python import asgi
 
 from orderline.application.audit import Action, EntityType
-from orderline.application.ports import AuditQuery
 from orderline.application.principal import ANONYMOUS, Scope
+from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.bootstrap import build

@@ -12,8 +12,8 @@ import pytest
 
 from orderline.application.errors import DatabaseUnavailable, Forbidden, InvalidInput
 from orderline.application.orders import MAX_BULK_CANCEL, BulkCancel, BulkCancelResult, BulkOutcome
-from orderline.application.ports import AuditQuery
 from orderline.application.principal import CUSTOMER_SCOPES, PrincipalKind, Scope
+from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings

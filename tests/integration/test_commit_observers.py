@@ -11,7 +11,8 @@ from structlog.testing import capture_logs
 
 from orderline.application.audit import Action, AuditEntry, EntityType
 from orderline.application.business_events import BusinessCounts, BusinessLog
-from orderline.application.ports import AuditQuery, CommitObserver
+from orderline.application.ports import CommitObserver
+from orderline.application.queries import AuditQuery
 from orderline.storage.database import DatabaseUrl, open_database
 from tests.support import START, Db
 

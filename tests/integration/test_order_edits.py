@@ -14,8 +14,8 @@ from orderline.application.errors import InvalidInput, NotFound, PreconditionFai
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
-from orderline.application.ports import AuditQuery
 from orderline.application.principal import PrincipalKind, Scope
+from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build

@@ -9,8 +9,8 @@ import pytest
 from orderline.application.errors import InvalidInput, NotFound
 from orderline.application.orders import CancelOrder
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT, MAX_SEQ
-from orderline.application.ports import OrderSearch, Owner
 from orderline.application.principal import CUSTOMER_SCOPES, Principal, PrincipalKind
+from orderline.application.queries import OrderSearch, Owner
 from orderline.application.use_cases import UseCases
 from orderline.domain.order import Order
 from orderline.domain.payment import OrderPaymentStatus

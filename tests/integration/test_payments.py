@@ -16,7 +16,7 @@ import pytest
 from orderline.application.gateway import InvalidCallback
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
-from orderline.application.ports import AuditQuery
+from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build

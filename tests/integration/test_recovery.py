@@ -21,7 +21,8 @@ from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, Pay
 from orderline.application.idempotency import IN_FLIGHT_LEASE, IdempotencyKeyInUse, KeyClaim
 from orderline.application.orders import CancelOrder, LineRequest, PlacedOrder, PlaceOrder
 from orderline.application.payments import PayOrder
-from orderline.application.ports import AuditQuery, StoredResponse
+from orderline.application.ports import StoredResponse
+from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings

@@ -6,8 +6,8 @@ import pytest
 
 from orderline.application.errors import Forbidden
 from orderline.application.ownership import visible_to
-from orderline.application.ports import Owner
 from orderline.application.principal import CUSTOMER_SCOPES, PrincipalKind, Scope
+from orderline.application.queries import Owner
 from tests.support import a_principal
 
 

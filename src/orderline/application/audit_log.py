@@ -8,8 +8,9 @@ from uuid import UUID
 from orderline.application.audit import AuditEntry
 from orderline.application.errors import NotFound
 from orderline.application.pagination import Page, decode_id_cursor, page_of
-from orderline.application.ports import AuditQuery, Database
+from orderline.application.ports import Database
 from orderline.application.principal import Principal, Scope
+from orderline.application.queries import AuditQuery
 
 _CURSOR = "audit"
 

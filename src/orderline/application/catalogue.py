@@ -9,8 +9,9 @@ from uuid import UUID
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.errors import NotFound
 from orderline.application.pagination import Page, decode_id_cursor, page_of
-from orderline.application.ports import Inventory, PetQuery
+from orderline.application.ports import Inventory
 from orderline.application.principal import Principal, Scope
+from orderline.application.queries import PetQuery
 from orderline.application.use_case import UseCase
 from orderline.domain.pet import Pet, PetProfile, PetStatus, Species, Stock
 

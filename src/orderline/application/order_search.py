@@ -8,8 +8,8 @@ from dataclasses import replace
 from orderline.application.errors import InvalidInput
 from orderline.application.ownership import visible_to
 from orderline.application.pagination import MAX_SEQ
-from orderline.application.ports import OrderSearch, Owner
 from orderline.application.principal import Principal
+from orderline.application.queries import OrderSearch, Owner
 
 SEQ_BATCH = 500  # seq lookups ask in batches, well within every engine's limit on bound parameters
 

@@ -23,17 +23,9 @@ from orderline.application.idempotency import KeyClaim
 from orderline.application.order_search import seq_batches, visible_search
 from orderline.application.ownership import can_see, locked_order, owner_of, visible_to
 from orderline.application.pagination import MAX_SEQ, Page, check_offset_page, decode_seq_cursor, page_of
-from orderline.application.ports import (
-    Clock,
-    Database,
-    IdGenerator,
-    OrderQuery,
-    OrderSearch,
-    Owner,
-    RefundDue,
-    UnitOfWork,
-)
+from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.application.refunds import Refunds
 from orderline.application.stock import StockMove, give_back, lock_and_move_stock, move_stock
 from orderline.application.use_case import UseCase

@@ -5,8 +5,9 @@ from __future__ import annotations
 from uuid import UUID
 
 from orderline.application.errors import CredentialsRequired, NotFound, PreconditionFailed
-from orderline.application.ports import Owner, UnitOfWork
+from orderline.application.ports import UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind
+from orderline.application.queries import Owner
 from orderline.domain.order import Order
 
 

@@ -11,16 +11,9 @@ from uuid import UUID
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.errors import AccountInactive, NotFound, Unauthenticated, WrongCredentials
 from orderline.application.pagination import Page, decode_id_cursor, page_of
-from orderline.application.ports import (
-    Clock,
-    Database,
-    IdGenerator,
-    PasswordHasher,
-    TokenIssuer,
-    UserQuery,
-    UserRepository,
-)
+from orderline.application.ports import Clock, Database, IdGenerator, PasswordHasher, TokenIssuer, UserRepository
 from orderline.application.principal import ADMIN_SCOPES, CUSTOMER_SCOPES, Principal, PrincipalKind, Scope
+from orderline.application.queries import UserQuery
 from orderline.application.use_case import UseCase
 from orderline.domain.user import (
     Role,

@@ -7,8 +7,8 @@ from typing import Annotated
 
 import typer
 
-from orderline.application.ports import UserQuery
 from orderline.application.principal import SYSTEM
+from orderline.application.queries import UserQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.cli.common import DatabaseOption, database_of, fail, settings_of, with_use_cases

@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, AuditEntry, EntityType
-from orderline.application.ports import AuditQuery
+from orderline.application.queries import AuditQuery
 from orderline.storage.driver import Connection, Row
 from orderline.storage.rows import as_datetime, as_uuid, from_json, to_json
 

@@ -9,7 +9,8 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import StaleVersion
-from orderline.application.ports import OrderCounts, OrderQuery, OrderSearch, Owner
+from orderline.application.ports import OrderCounts
+from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.address import Address
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine

@@ -8,7 +8,8 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import StaleVersion
-from orderline.application.ports import Inventory, PetQuery, StockCounts
+from orderline.application.ports import Inventory, StockCounts
+from orderline.application.queries import PetQuery
 from orderline.domain.money import Money
 from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species, Stock
 from orderline.storage.driver import Connection, Row

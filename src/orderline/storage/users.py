@@ -6,7 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import DuplicateUser, StaleVersion
-from orderline.application.ports import UserQuery
+from orderline.application.queries import UserQuery
 from orderline.domain.user import Role, User, UserStatus
 from orderline.storage.driver import Connection, Row, UniqueViolation
 from orderline.storage.rows import as_datetime, as_uuid

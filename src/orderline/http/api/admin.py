@@ -12,8 +12,8 @@ from litestar.params import Body, FromPath, FromQuery, QueryParameter
 
 from orderline.application.audit import Action, AuditEntry, EntityType
 from orderline.application.dashboard import Window
-from orderline.application.ports import AuditQuery, UserQuery
 from orderline.application.principal import Scope
+from orderline.application.queries import AuditQuery, UserQuery
 from orderline.application.use_cases import UseCases
 from orderline.domain.user import Role, UserStatus
 from orderline.http.access import needs

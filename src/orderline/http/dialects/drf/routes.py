@@ -17,8 +17,8 @@ from litestar.params import Body, FromPath, PathParameter, QueryParameter
 from orderline.application.errors import Forbidden, NotFound
 from orderline.application.order_edits import RemoveLine
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
-from orderline.application.ports import OrderSearch
 from orderline.application.principal import Principal, Scope
+from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.domain.order import Order
 from orderline.domain.user import User

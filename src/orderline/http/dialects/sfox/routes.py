@@ -15,8 +15,8 @@ from litestar.params import PathParameter, QueryParameter
 
 from orderline.application.orders import MAX_BULK_CANCEL, BulkCancel, BulkOutcome, CancelOrder
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT, MAX_SEQ
-from orderline.application.ports import OrderSearch
 from orderline.application.principal import Scope
+from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.domain.errors import OrderNotCancellable
 from orderline.http.access import needs

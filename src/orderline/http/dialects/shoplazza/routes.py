@@ -15,8 +15,8 @@ from litestar.response import Response
 from orderline.application.errors import InvalidInput
 from orderline.application.orders import CancelOrder
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
-from orderline.application.ports import OrderSearch
 from orderline.application.principal import Scope
+from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.domain.order import CancelReason
 from orderline.http.dependencies import Caller, Injected
