@@ -22,7 +22,7 @@ from orderline.application.principal import ANONYMOUS
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.domain.errors import DomainError
-from orderline.http.api.orders import AddressIn
+from orderline.http.api.order_wire import AddressIn
 from orderline.http.api.pets import PetIn
 from orderline.http.api.users import RegistrationIn
 from tests.support import ADMIN, ANYONE, FAST_HASHER, a_pet, engine_settings

@@ -20,10 +20,11 @@ from orderline.domain.order import CancelReason, Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import CANCEL_EXAMPLE, CANCEL_PENDING_EXAMPLE, ORDER_EXAMPLE, ORDER_PAGE_EXAMPLE
-from orderline.http.api.orders import IfMatch, Note, OrderOut, cancel_answer, version_in
+from orderline.http.api.order_wire import Note, OrderOut, cancel_answer
 from orderline.http.api.wire import CreatedAfter, CreatedBefore, Cursor, Limit, PageOut
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.preconditions import IfMatch, version_in
 from orderline.http.wire import in_utc
 
 EXPORT_BATCH = 500

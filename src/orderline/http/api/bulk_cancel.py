@@ -18,7 +18,7 @@ from orderline.domain.order import CancelReason
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs
 from orderline.http.api.examples import BULK_CANCEL_EXAMPLE, BULK_CANCEL_IN_EXAMPLE
-from orderline.http.api.orders import Note
+from orderline.http.api.order_wire import Note
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success

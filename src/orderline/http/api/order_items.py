@@ -18,10 +18,11 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.order import MAX_QUANTITY, CancelReason, Order
 from orderline.http.access import needs
 from orderline.http.api.examples import CANCEL_PENDING_EXAMPLE, EDITED_EXAMPLE
-from orderline.http.api.orders import AddressIn, IfMatch, Note, OrderOut, cancel_answer, etag, version_in
+from orderline.http.api.order_wire import AddressIn, Note, OrderOut, cancel_answer
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.preconditions import IfMatch, etag, version_in
 
 # An item id is a line number within its order (1, 2, 3 …); the bound is the INTEGER column's.
 ItemId = Annotated[int, PathParameter(ge=1, le=2_147_483_647, description="the item's id within the order")]

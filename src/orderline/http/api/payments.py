@@ -25,11 +25,11 @@ from orderline.http.api.examples import (
     REFUND_CALLBACK_EXAMPLE,
     REFUND_ID,
 )
-from orderline.http.api.orders import IfMatch, version_in
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.preconditions import IfMatch, version_in
 
 Text = Annotated[str, msgspec.Meta(max_length=200)]
 
