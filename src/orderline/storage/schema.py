@@ -19,6 +19,7 @@ from sqlalchemy import (
     Table,
     Text,
     Uuid,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.sql.expression import false
@@ -273,4 +274,74 @@ refunds = Table(
     Column("partial", Boolean, nullable=False, server_default=false()),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
     Index(None, "status", "requested_at"),
+)
+
+# The transactional outbox (ADR 0027): one row per event, written in the same transaction as the change that
+# caused it and the change's audit entry. `seq` is the stream position (SSE `Last-Event-ID`); `id` is the
+# event's `eventId` and every delivery's `webhook-id`. Rows are never updated but for `dispatched_at`, which
+# the relay sets once it has made the event's deliveries.
+outbox = Table(
+    "outbox",
+    metadata,
+    Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
+    Column("id", Uuid, nullable=False, unique=True),
+    Column("event_type", String(64), nullable=False),
+    Column("order_id", Uuid),  # the order it is about: deliveries of one order's events keep their order
+    Column("subscription_id", Uuid),  # only this subscription's (a ping), else every matching one
+    Column("payload", Json, nullable=False),  # {eventId, eventType, timestamp, data}, as delivered
+    Column("occurred_at", Timestamp, nullable=False),
+    Column("dispatched_at", Timestamp),
+    Index(
+        "ix_outbox_undispatched",
+        "seq",
+        postgresql_where=text("dispatched_at IS NULL"),
+        sqlite_where=text("dispatched_at IS NULL"),
+    ),
+    Index(None, "order_id", "seq"),
+    Index(None, "occurred_at"),
+)
+
+# Webhook subscriptions (`/v1/webhooks`) and, with `order_id` set, an order's one-off callback (the Pet Store's
+# `orderProcessed`): both are delivered, signed and retried by the same machinery.
+webhook_subscriptions = Table(
+    "webhook_subscriptions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("url", Text, nullable=False),
+    Column("events", Json, nullable=False),  # patterns such as "order.*"; ["*"] for every event
+    Column("description", String(500)),
+    Column("active", Boolean, nullable=False),
+    Column("secret", String(200), nullable=False),  # whsec_<base64>: it must sign, so it is kept, not hashed
+    Column("previous_secret", String(200)),  # still signs until previous_secret_expires_at (rotation)
+    Column("previous_secret_expires_at", Timestamp),
+    Column("disabled_reason", String(200)),  # why the service turned it off (a 410), null when it did not
+    Column("order_id", Uuid),  # set for an order callback: only that order's events, hidden from /v1/webhooks
+    Column("created_at", Timestamp, nullable=False),
+    Column("updated_at", Timestamp, nullable=False),
+    Index(None, "order_id"),
+)
+
+# One event's delivery to one subscription: retried with backoff until it succeeds or dies. `event_seq` and
+# `order_id` keep one order's events in order per subscription; `locked_until` is the lease of the worker that
+# is sending it (a worker killed mid-send loses its lease, and the delivery is sent again with the same id).
+webhook_deliveries = Table(
+    "webhook_deliveries",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("subscription_id", ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False),
+    Column("event_id", Uuid, nullable=False),
+    Column("event_seq", BigInteger, nullable=False),
+    Column("order_id", Uuid),
+    Column("status", String(16), nullable=False),  # PENDING, DELIVERED, DEAD
+    Column("attempts", Integer, nullable=False),
+    Column("next_attempt_at", Timestamp),
+    Column("locked_until", Timestamp),
+    Column("last_attempt_at", Timestamp),
+    Column("last_status_code", Integer),
+    Column("last_response", Text),  # the first bytes of the receiver's answer, or the error that stood for it
+    Column("created_at", Timestamp, nullable=False),
+    Column("delivered_at", Timestamp),
+    Index(None, "subscription_id", "id"),
+    Index(None, "status", "next_attempt_at"),
+    Index(None, "subscription_id", "order_id", "event_seq"),
 )
