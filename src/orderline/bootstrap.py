@@ -12,11 +12,13 @@ from litestar import Litestar
 from uuid_utils.compat import uuid7
 
 from orderline.application.business_events import BusinessCounts, BusinessLog
+from orderline.application.events import OutboxEvents, ReceiptLinks
 from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
 from orderline.gateways import testmode
+from orderline.http.api.event_wire import NativeBodies
 from orderline.http.app import create_app
 from orderline.security.jwks import JwksTokens
 from orderline.security.key_sources import load_keys
@@ -55,8 +57,8 @@ async def build(
     """Open the database (migrating an embedded SQLite file first) and wire the use cases.
 
     ``gateway`` wraps the configured payment gateway (tests put a misbehaving network in front of it).
-    What each transaction committed goes to the business-event log line, the counts /metrics shows,
-    and ``observers``.
+    Each write transaction writes the outbox events of what it recorded before its COMMIT (ADR 0027); what it
+    committed goes to the business-event log line, the counts /metrics shows, and ``observers``.
     """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
@@ -64,11 +66,14 @@ async def build(
     if url.dialect == "sqlite":
         await upgrade_async(url)
     counts = BusinessCounts()
+    ids = ids or Uuid7Ids()
+    receipts = ReceiptLinks(settings.public_url)
     db = await open_database(
         url,
         pool_size=settings.db_pool_size,
         statement_timeout=settings.db_statement_timeout,
         observers=(BusinessLog(), counts, *observers),
+        events=OutboxEvents(NativeBodies(), ids, receipts),
     )
     clock = clock or SystemClock()
     try:
@@ -86,7 +91,7 @@ async def build(
     return UseCases.wire(
         db,
         clock,
-        ids or Uuid7Ids(),
+        ids,
         hasher=hasher or Argon2Hasher(),
         tokens=JwtTokens(
             keys.tokens,
@@ -107,6 +112,7 @@ async def build(
         customer_erasure=settings.customer_erasure,
         payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
         counts=counts,
+        receipts=receipts,
     )
 
 

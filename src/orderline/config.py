@@ -96,6 +96,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
     # "name,...": the other order APIs served beside the native one, each under its own mount (docs/dialects.md).
     dialects: str = ",".join(DIALECTS)
+    # Where clients reach this service: the base of links it hands out, such as a payment's receiptUrl (ADR 0027).
+    public_url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] = "http://127.0.0.1:8000"
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)

@@ -13,13 +13,14 @@ request would have: nothing stays stuck, nothing is charged twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from uuid import UUID
 
 import structlog
 
 from orderline.application.audit import Action, EntityType, Record
 from orderline.application.errors import NotFound
+from orderline.application.events import ReceiptLinks
 from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, PaymentGateway
 from orderline.application.idempotency import KeyClaim
 from orderline.application.ownership import can_see, locked_order
@@ -57,6 +58,17 @@ class PaymentRecord:
     refunds: tuple[Refund, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Receipt:
+    """What a successful payment's receipt shows: the payment and, unless it was erased, its order's number."""
+
+    receipt_id: str
+    url: str
+    generated_at: datetime  # when the payment succeeded
+    payment: Payment
+    order_number: str | None
+
+
 class Payments(UseCase):
     def __init__(
         self,
@@ -67,10 +79,12 @@ class Payments(UseCase):
         refunds: Refunds,
         *,
         recover_after: timedelta = timedelta(seconds=30),
+        receipts: ReceiptLinks | None = None,
     ) -> None:
         super().__init__(db, clock, ids)
         self._gateway = gateway
         self._refunds = refunds
+        self._receipts = receipts or ReceiptLinks()
         # A payment PROCESSING for longer than this lost its request (the process died): recovery asks again.
         # Asking while the request still runs is harmless too (same key, same answer, recorded once).
         self._recover_after = recover_after
@@ -120,6 +134,23 @@ class Payments(UseCase):
         page = page_of(payments, limit, _CURSOR, lambda payment: str(payment.id))
         return Page([PaymentRecord(p, tuple(r for r in refunds if r.payment_id == p.id)) for p in page.items],
                     page.next_cursor)  # fmt: skip
+
+    async def receipt(self, principal: Principal, receipt_id: str) -> Receipt:
+        """The receipt a payment.succeeded event points to: its order's owner or an admin may read it (an erased
+        order's, an admin only); anyone else, and any id that names no successful payment, gets NotFound."""
+        principal.require(Scope.READ_ORDERS)
+        payment_id = self._receipts.payment_id(receipt_id)
+        if payment_id is None:
+            raise NotFound("receipt", receipt_id)
+        async with self._db.snapshot() as uow:
+            payment = await uow.payments.get(payment_id)
+            order = None if payment is None else await uow.orders.get(payment.order_id)
+        if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
+            raise NotFound("receipt", receipt_id)
+        if not (can_see(principal, order) if order is not None else principal.acts_for_shop):
+            raise NotFound("receipt", receipt_id)
+        number = None if order is None else order.number
+        return Receipt(receipt_id, self._receipts.url(receipt_id), payment.updated_at, payment, number)
 
     async def recover(self, limit: int = RECOVERY_BATCH) -> int:
         """Finish payments whose request died while the gateway was asked; how many were recorded.

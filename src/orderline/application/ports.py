@@ -8,7 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
@@ -304,6 +304,8 @@ class UnitOfWork(Protocol):
     def vouchers(self) -> VoucherRepository: ...
     @property
     def payments(self) -> PaymentRepository: ...
+    @property
+    def outbox(self) -> OutboxRepository: ...
 
     async def commit(self) -> None: ...
 
@@ -358,3 +360,45 @@ class Database(Protocol):
     def usage(self) -> PoolUsage: ...
     async def schema_revision(self) -> SchemaRevision: ...
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """One event as the outbox keeps it (ADR 0027): ``payload`` is what subscribers receive,
+    ``{eventId, eventType, timestamp, data}``; ``subscription_id`` set: only that subscription's (a ping)."""
+
+    id: UUID
+    event_type: str
+    order_id: UUID | None
+    occurred_at: datetime
+    payload: dict[str, Any]
+    subscription_id: UUID | None = None
+
+
+class OutboxRepository(Protocol):
+    async def add(self, events: Sequence[OutboxEvent]) -> None:
+        """Append the events inside the caller's transaction: they commit or vanish with the change that caused
+        them. On PostgreSQL, also NOTIFY ``orderline_outbox`` with the newest seq (delivered on COMMIT)."""
+        ...
+
+
+class EventRenderer(Protocol):
+    """The native API's bodies, as JSON values, for event payloads: an order exactly as ``GET
+    /v1/orders/{id}`` answers it, a payment exactly as Pay Order does."""
+
+    def order(self, order: Order) -> dict[str, Any]: ...
+    def payment(self, payment: Payment) -> dict[str, Any]: ...
+
+
+class Sighted(Protocol):
+    """What one transaction's repositories loaded or wrote, as it last saw each record (None: never seen)."""
+
+    def order(self, order_id: UUID) -> Order | None: ...
+    def payment(self, payment_id: UUID) -> Payment | None: ...
+    def refund(self, refund_id: UUID) -> Refund | None: ...
+
+
+class EventSource(Protocol):
+    """Turns what a transaction recorded into its outbox events; the unit of work writes them before COMMIT."""
+
+    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[OutboxEvent]: ...

@@ -12,6 +12,7 @@ from orderline.application.authenticator import Authenticator
 from orderline.application.business_events import BusinessCounts
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
+from orderline.application.events import ReceiptLinks
 from orderline.application.gateway import PaymentGateway
 from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
@@ -62,10 +63,13 @@ class UseCases:
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
+        receipts: ReceiptLinks | None = None,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
-        payments = Payments(db, clock, ids, gateway, refunds, recover_after=payment_recovery_after)
+        payments = Payments(
+            db, clock, ids, gateway, refunds, recover_after=payment_recovery_after, receipts=receipts or ReceiptLinks()
+        )
         orders = Orders(db, clock, ids, refunds, customer_erasure=customer_erasure)
         return cls(
             health=Health(db),

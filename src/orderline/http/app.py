@@ -37,6 +37,7 @@ from orderline.http.api.order_items import OrderItemController
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
+from orderline.http.api.receipts import receipt
 from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
@@ -105,6 +106,7 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             OrderItemController,
             PaymentController,
             gateway_callback,
+            receipt,
             UserController,
             create_token,
             AdminController,

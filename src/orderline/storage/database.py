@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Literal
 from urllib.parse import urlsplit
 
-from orderline.application.ports import CommitObserver
+from orderline.application.ports import CommitObserver, EventSource
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.sqlite import SqliteDatabase
 
@@ -57,14 +57,23 @@ class DatabaseUrl:
 
 
 async def open_database(
-    url: DatabaseUrl, pool_size: int = 10, statement_timeout: float = 5.0, observers: Sequence[CommitObserver] = ()
+    url: DatabaseUrl,
+    pool_size: int = 10,
+    statement_timeout: float = 5.0,
+    observers: Sequence[CommitObserver] = (),
+    events: EventSource | None = None,
 ) -> SqliteDatabase | PostgresDatabase:
     """The adapter for ``url``; no wait on the database (a statement, a lock, a connection) outlasts the timeout,
-    and ``observers`` are told what each write transaction recorded once it committed."""
+    each write transaction writes the outbox events ``events`` makes of what it recorded before its COMMIT, and
+    ``observers`` are told what it recorded once it committed."""
     if url.dialect == "sqlite":
         return await SqliteDatabase.open(
-            url.target, readers=min(pool_size, 8), statement_timeout=statement_timeout, observers=observers
+            url.target,
+            readers=min(pool_size, 8),
+            statement_timeout=statement_timeout,
+            observers=observers,
+            events=events,
         )
     return await PostgresDatabase.open(
-        url.target, max_size=pool_size, statement_timeout=statement_timeout, observers=observers
+        url.target, max_size=pool_size, statement_timeout=statement_timeout, observers=observers, events=events
     )

@@ -64,6 +64,7 @@ class SqlOrderRepository:
         self._db = connection
         self._seen = Seen()
         self._lines_seen: dict[UUID, dict[int, int]] = {}  # quantity of each line as read, by order and line id
+        self.seen: dict[UUID, Order] = {}  # each order this transaction loaded or wrote, as it last did (events)
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
         lock = self._db.for_update() if for_update else ""
@@ -79,6 +80,7 @@ class SqlOrderRepository:
 
     def _remember(self, order: Order) -> None:
         self._seen.remember(order.id, order.version)
+        self.seen[order.id] = order
         self._lines_seen[order.id] = {line.id: line.quantity for line in order.lines}
 
     async def next_seq(self) -> int:

@@ -25,22 +25,30 @@ _REFUND_COLUMNS = (
 class SqlPaymentRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
+        # Each payment and refund this transaction loaded by id or wrote, as it last did: what its events tell.
+        self.seen_payments: dict[UUID, Payment] = {}
+        self.seen_refunds: dict[UUID, Refund] = {}
 
     async def add(self, payment: Payment) -> None:
         sql = f"""INSERT INTO payments ({_PAYMENT_COLUMNS})
                   VALUES (:id, :order_id, :amount_minor, :currency, :status, :gateway, :reference, :card,
                           :failure_code, :failure_message, :created_at, :updated_at, :card_token)"""  # noqa: S608
         await self._db.execute(sql, _payment_params(payment))
+        self.seen_payments[payment.id] = payment
 
     async def save(self, payment: Payment) -> None:
         sql = """UPDATE payments SET status = :status, reference = :reference, card = :card,
                      failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
                  WHERE id = :id"""
         await self._db.execute(sql, _payment_params(payment))
+        self.seen_payments[payment.id] = payment
 
     async def get(self, payment_id: UUID) -> Payment | None:
         row = await self._db.fetch_one(f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = :id", {"id": payment_id})  # noqa: S608
-        return None if row is None else _payment(row)
+        if row is None:
+            return None
+        payment = self.seen_payments[payment_id] = _payment(row)
+        return payment
 
     async def of_order(self, order_id: UUID) -> list[Payment]:
         sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id ORDER BY created_at, id"  # noqa: S608
@@ -65,18 +73,23 @@ class SqlPaymentRepository:
                   VALUES (:id, :payment_id, :order_id, :amount_minor, :currency, :status, :reference,
                           :failure_message, :requested_at, :settled_at, :partial)"""  # noqa: S608
         await self._db.execute(sql, _refund_params(refund))
+        self.seen_refunds[refund.id] = refund
 
     async def save_refund(self, refund: Refund) -> None:
         sql = """UPDATE refunds SET status = :status, reference = :reference, failure_message = :failure_message,
                      settled_at = :settled_at
                  WHERE id = :id"""
         await self._db.execute(sql, _refund_params(refund))
+        self.seen_refunds[refund.id] = refund
 
     async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None:
         lock = self._db.for_update() if for_update else ""
         sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = :id{lock}"  # noqa: S608
         row = await self._db.fetch_one(sql, {"id": refund_id})
-        return None if row is None else _refund(row)
+        if row is None:
+            return None
+        refund = self.seen_refunds[refund_id] = _refund(row)
+        return refund
 
     async def refund_by_reference(self, reference: str) -> Refund | None:
         sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE reference = :reference"  # noqa: S608

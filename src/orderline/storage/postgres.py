@@ -19,7 +19,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from orderline.application.errors import DatabaseUnavailable
-from orderline.application.ports import CommitObserver, PoolUsage, SchemaRevision
+from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
@@ -128,11 +128,16 @@ async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
 
 class PostgresDatabase:
     def __init__(
-        self, pool: asyncpg.Pool[asyncpg.Record], timeout: float, observers: Sequence[CommitObserver] = ()
+        self,
+        pool: asyncpg.Pool[asyncpg.Record],
+        timeout: float,
+        observers: Sequence[CommitObserver] = (),
+        events: EventSource | None = None,
     ) -> None:
         self._pool = pool
         self._timeout = timeout
         self._observers = tuple(observers)
+        self._events = events
 
     @classmethod
     async def open(
@@ -142,6 +147,7 @@ class PostgresDatabase:
         max_size: int = 10,
         statement_timeout: float = 5.0,
         observers: Sequence[CommitObserver] = (),
+        events: EventSource | None = None,
     ) -> PostgresDatabase:
         milliseconds = str(max(1, round(statement_timeout * 1000)))
         try:
@@ -158,7 +164,7 @@ class PostgresDatabase:
             )
         except TimeoutError as exc:
             raise DatabaseUnavailable.timed_out(statement_timeout, "connecting") from exc
-        return cls(pool, statement_timeout, observers)
+        return cls(pool, statement_timeout, observers, events)
 
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PostgresConnection]:
@@ -182,7 +188,7 @@ class PostgresDatabase:
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
         async with self._connection() as connection, connection.begin() as commit:
-            yield SqlUnitOfWork(connection, commit, self._observers)
+            yield SqlUnitOfWork(connection, commit, self._observers, self._events)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:

@@ -19,7 +19,7 @@ from uuid import UUID
 import aiosqlite
 
 from orderline.application.errors import DatabaseUnavailable
-from orderline.application.ports import CommitObserver, PoolUsage, SchemaRevision
+from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
@@ -177,6 +177,7 @@ class SqliteDatabase:
         readers: list[aiosqlite.Connection],
         timeout: float,
         observers: Sequence[CommitObserver] = (),
+        events: EventSource | None = None,
     ) -> None:
         self._writer = writer
         self._write_lock = asyncio.Lock()
@@ -187,10 +188,16 @@ class SqliteDatabase:
         self._all = [writer, *readers]
         self._timeout = timeout
         self._observers = tuple(observers)
+        self._events = events
 
     @classmethod
     async def open(
-        cls, path: str, readers: int = 4, statement_timeout: float = 5.0, observers: Sequence[CommitObserver] = ()
+        cls,
+        path: str,
+        readers: int = 4,
+        statement_timeout: float = 5.0,
+        observers: Sequence[CommitObserver] = (),
+        events: EventSource | None = None,
     ) -> SqliteDatabase:
         require_folder(path)
         opened: list[aiosqlite.Connection] = []
@@ -202,7 +209,7 @@ class SqliteDatabase:
             for raw in opened:
                 await raw.close()
             raise
-        return cls(opened[0], opened[1:], statement_timeout, observers)
+        return cls(opened[0], opened[1:], statement_timeout, observers, events)
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -210,7 +217,8 @@ class SqliteDatabase:
         try:
             with _translated(self._timeout):
                 async with _scope(self._writer, "BEGIN IMMEDIATE") as commit:
-                    yield SqlUnitOfWork(SqliteConnection(self._writer, self._timeout), commit, self._observers)
+                    connection = SqliteConnection(self._writer, self._timeout)
+                    yield SqlUnitOfWork(connection, commit, self._observers, self._events)
         finally:
             self._write_lock.release()
 

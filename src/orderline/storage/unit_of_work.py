@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from uuid import UUID
 
 import structlog
 
 from orderline.application.audit import AuditEntry
-from orderline.application.ports import CommitObserver
+from orderline.application.ports import CommitObserver, EventSource
+from orderline.domain.order import Order
+from orderline.domain.payment import Payment, Refund
 from orderline.storage.access import SqlOrderTokenRepository
 from orderline.storage.api_keys import SqlApiKeyRepository
 from orderline.storage.audit import SqlAuditRepository
 from orderline.storage.driver import Connection
 from orderline.storage.idempotency import SqlIdempotencyRepository
 from orderline.storage.orders import SqlOrderRepository
+from orderline.storage.outbox import SqlOutboxRepository
 from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.pets import SqlPetRepository
 from orderline.storage.users import SqlUserRepository
@@ -26,7 +30,13 @@ Commit = Callable[[], Awaitable[None]]
 
 
 class SqlUnitOfWork:
-    def __init__(self, connection: Connection, commit: Commit, observers: Sequence[CommitObserver] = ()) -> None:
+    def __init__(
+        self,
+        connection: Connection,
+        commit: Commit,
+        observers: Sequence[CommitObserver] = (),
+        events: EventSource | None = None,
+    ) -> None:
         self.connection = connection
         self.orders = SqlOrderRepository(connection)
         self.pets = SqlPetRepository(connection)
@@ -37,20 +47,33 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.vouchers = SqlVoucherRepository(connection)
         self.payments = SqlPaymentRepository(connection)
+        self.outbox = SqlOutboxRepository(connection)
         self._commit = commit
         self._observers = observers
+        self._events = events  # None: no outbox events (a read-only snapshot; the benchmark's baseline)
 
     @property
     def recorded(self) -> Sequence[AuditEntry]:
         """The audit entries this transaction appended, in order: what it commits, or what vanishes with it."""
         return self.audit.appended
 
-    async def commit(self) -> None:
-        """COMMIT, then tell the observers what was recorded.
+    def order(self, order_id: UUID) -> Order | None:
+        return self.orders.seen.get(order_id)
 
-        Anything that must not be lost to a crash between the two (the outbox, when it comes) is written
-        here, before COMMIT, from ``recorded``: observers only learn of what is already durable.
+    def payment(self, payment_id: UUID) -> Payment | None:
+        return self.payments.seen_payments.get(payment_id)
+
+    def refund(self, refund_id: UUID) -> Refund | None:
+        return self.payments.seen_refunds.get(refund_id)
+
+    async def commit(self) -> None:
+        """Write the events of what was recorded to the outbox, COMMIT, then tell the observers.
+
+        The outbox rows go in before COMMIT, in this transaction, so the change, its audit entry and its events
+        are durable together or not at all (ADR 0027); observers only learn of what is already durable.
         """
+        if self._events is not None and self.recorded:
+            await self.outbox.add(self._events.events(self.recorded, self))
         await self._commit()
         if self.recorded:
             notify(self._observers, tuple(self.recorded))

@@ -1,0 +1,43 @@
+"""The outbox in SQL: append events in the transaction that caused them (ADR 0027); the relay reads them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from orderline.application.ports import OutboxEvent
+from orderline.storage.driver import Connection
+from orderline.storage.rows import to_json
+
+_COLUMNS = ("id", "event_type", "order_id", "subscription_id", "payload", "occurred_at")
+CHANNEL = "orderline_outbox"  # LISTEN orderline_outbox: the payload is the newest seq committed with it
+
+
+class SqlOutboxRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def add(self, events: Sequence[OutboxEvent]) -> None:
+        """One multi-row INSERT for all of them. On PostgreSQL the same statement NOTIFYs the newest seq: a
+        notification is delivered at COMMIT, and never for a transaction that rolls back."""
+        if not events:
+            return
+        rows = ", ".join("(" + ", ".join(f":{column}{n}" for column in _COLUMNS) + ")" for n in range(len(events)))
+        params = {f"{column}{n}": value for n, event in enumerate(events) for column, value in _params(event).items()}
+        insert = f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES {rows}"  # noqa: S608
+        if self._db.dialect == "postgresql":
+            notify = f"SELECT pg_notify('{CHANNEL}', MAX(seq)::text) AS seq FROM added"  # noqa: S608
+            await self._db.execute(f"WITH added AS ({insert} RETURNING seq) {notify}", params)
+        else:
+            await self._db.execute(insert, params)
+
+
+def _params(event: OutboxEvent) -> dict[str, Any]:
+    return {
+        "id": event.id,
+        "event_type": event.event_type,
+        "order_id": event.order_id,
+        "subscription_id": event.subscription_id,
+        "payload": to_json(event.payload),
+        "occurred_at": event.occurred_at,
+    }
