@@ -25,9 +25,9 @@ class Stored:
         return data
 
 
-async def outbox(db: Db, order_id: UUID | None = None) -> list[Stored]:
+async def outbox(db: Db, order_id: UUID | str | None = None) -> list[Stored]:
     """Every event in the outbox (of one order, when given), in stream order."""
-    where, params = ("WHERE order_id = :order_id", {"order_id": order_id}) if order_id else ("", {})
+    where, params = ("WHERE order_id = :order_id", {"order_id": as_uuid(order_id)}) if order_id else ("", {})
     async with db.snapshot() as uow:
         assert isinstance(uow, SqlUnitOfWork)
         rows = await uow.connection.fetch_all(
@@ -40,5 +40,5 @@ async def outbox(db: Db, order_id: UUID | None = None) -> list[Stored]:
     ]  # fmt: skip
 
 
-async def types(db: Db, order_id: UUID | None = None) -> list[str]:
+async def types(db: Db, order_id: UUID | str | None = None) -> list[str]:
     return [event.event_type for event in await outbox(db, order_id)]
