@@ -7,12 +7,16 @@ its order; an open paid order's customer has paid net exactly its total (more on
 failed); each order's payment status is the one its facts give and fits its status; per pet, the
 reserved units are exactly what reserving orders hold and the sold units exactly what shipped orders
 took (erased or not); the voucher's uses are exactly the orders holding it. The model also predicts
-every command's outcome, each order's status, lines and total.
+every command's outcome, each order's status, lines and total. And the outbox agrees with the audit log:
+exactly one order.statusChanged per status change the audit log records, in the same order, ending at the
+order's status; one order.processed per move to APPROVED, CANCELLED or DELIVERED; and exactly one event of each
+other kind per audit entry that makes it — so a refused command, which audits nothing, writes no event either.
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import Counter
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass
 from datetime import timedelta
@@ -55,7 +59,9 @@ from orderline.domain.payment import (
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
+from orderline.http.api.event_wire import NativeBodies
 from orderline.storage.database import DatabaseUrl, open_database
+from orderline.storage.rows import as_uuid, from_json
 from orderline.storage.unit_of_work import SqlUnitOfWork
 from tests.support import (
     ADMIN,
@@ -175,6 +181,8 @@ class Snapshot:
     orphan_refunds: int  # refunds not returning a captured payment of their own order
     overrefunded: int  # payments whose refunds pending or done add up to more than they captured
     processing: int
+    audited: dict[UUID, list[tuple[str, dict[str, Any]]]]  # each order's audit entries, oldest first: action, changes
+    events: dict[UUID, list[tuple[str, dict[str, Any]]]]  # each order's outbox events in stream order: type, data
 
 
 async def read(db: Db, order_ids: list[UUID], pet_ids: list[UUID]) -> Snapshot:
@@ -194,6 +202,13 @@ async def read(db: Db, order_ids: list[UUID], pet_ids: list[UUID]) -> Snapshot:
                                           HAVING SUM(r.amount_minor) > p.amount_minor) AS over"""
         )
         [processing] = await sql("SELECT COUNT(*) AS n FROM payments WHERE status = 'PROCESSING'")
+        audited: dict[UUID, list[tuple[str, dict[str, Any]]]] = {order_id: [] for order_id in order_ids}
+        for row in await sql("""SELECT entity_id, action, changes FROM audit_log WHERE entity_type = 'ORDER'
+                                ORDER BY occurred_at, id"""):
+            audited[UUID(row["entity_id"])].append((row["action"], from_json(row["changes"])))
+        events: dict[UUID, list[tuple[str, dict[str, Any]]]] = {order_id: [] for order_id in order_ids}
+        for row in await sql("SELECT order_id, event_type, payload FROM outbox ORDER BY seq"):
+            events[as_uuid(row["order_id"])].append((row["event_type"], from_json(row["payload"])["data"]))
         pets = await uow.pets.get_many(pet_ids)
         voucher = await uow.vouchers.get_by_code(VOUCHER)
         assert voucher is not None
@@ -208,6 +223,8 @@ async def read(db: Db, order_ids: list[UUID], pet_ids: list[UUID]) -> Snapshot:
             orphan_refunds=int(orphans["n"]),
             overrefunded=int(over["n"]),
             processing=int(processing["n"]),
+            audited=audited,
+            events=events,
         )
 
 
@@ -263,6 +280,47 @@ def check_payment_status_fits(order: Order, payments: list[Payment], refunds: li
         paid = net_paid(payments, refunds, order.currency)
         assert paid.amount_minor == 0 or order.payment_status is OrderPaymentStatus.REFUND_FAILED, (paid, refunds)
         assert refunded_or_pending
+
+
+# Per audit action, the events of one kind it makes, besides the status change's (the model's reading of the docs).
+ONE_EACH = {
+    "ORDER_CREATED": ["order.created"],
+    "PAYMENT_SUCCEEDED": ["payment.succeeded"],
+    "PAYMENT_FAILED": ["payment.failed"],
+    "ORDER_CANCEL_REQUESTED": ["order.cancelRequested"],
+    "ORDER_CANCELLED": ["order.cancelled"],
+    "ORDER_FORCE_CANCELLED": ["order.cancelled"],
+    "ORDER_CANCEL_FAILED": ["refund.failed"],
+    "REFUND_SUCCEEDED": ["refund.succeeded"],
+    "REFUND_FAILED": ["refund.failed"],
+    "ORDER_LINE_REMOVED": ["order.itemRemoved"],
+    "ORDER_BILLING_ADDRESS_CHANGED": ["order.updated"],
+    "ORDER_ERASED": ["order.erased"],
+}
+PROCESSED = frozenset({"APPROVED", "CANCELLED", "DELIVERED"})
+
+
+def check_the_outbox_agrees_with_the_audit_log(order: Order | None, audited: list[tuple[str, dict[str, Any]]],
+                                               events: list[tuple[str, dict[str, Any]]]) -> None:  # fmt: skip
+    # Placing and erasing move from or to no status; a refund settling moves none.
+    pairs = [(c["status"]["before"], c["status"]["after"]) for _, c in audited if "status" in c]
+    moves = [(before, after) for before, after in pairs if None not in (before, after) and before != after]
+    told = [(data["previousStatus"], data["newStatus"]) for kind, data in events if kind == "order.statusChanged"]
+    assert told == moves, (told, moves)
+    for kind, data in events:
+        if kind == "order.statusChanged":
+            assert data["order"]["status"] == data["newStatus"]
+    expected = Counter(kind for action, _ in audited for kind in ONE_EACH.get(action, []))
+    # A cancel completed by its refund also tells the refund that completed it.
+    expected["refund.succeeded"] += sum(1 for action, c in audited if action == "ORDER_CANCELLED" and "refundId" in c)
+    expected["order.processed"] += sum(1 for _, after in moves if after in PROCESSED)
+    written = Counter(kind for kind, _ in events if kind != "order.statusChanged")
+    assert written == +expected, (written, expected)
+    if order is not None:
+        assert (moves[-1][1] if moves else "PLACED") == order.status
+        # The newest event's order is the order as it is now: no change to it went untold.
+        *_, newest = (data["order"] for _, data in events if data.get("order") is not None)
+        assert newest == NativeBodies().order(order), (newest, order)
 
 
 def check_stock_is_conserved(facts: Snapshot, stocks: dict[UUID, int], erased_sold: dict[UUID, int]) -> None:
@@ -592,6 +650,8 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
                 assert {line.id: (line.pet_id, line.quantity) for line in stored.lines} == tracked.lines
                 assert (stored.total, stored.voucher_id is not None) == (tracked.total, tracked.voucher)
                 check_payment_status_fits(stored, facts.payments[order_id], facts.refunds[order_id])
+            for order_id, stored in facts.orders.items():
+                check_the_outbox_agrees_with_the_audit_log(stored, facts.audited[order_id], facts.events[order_id])
             check_stock_is_conserved(facts, self.stocks, self.erased_sold)
             assert facts.voucher_uses == self.voucher_holders()
             holders = [
