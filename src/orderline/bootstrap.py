@@ -53,12 +53,14 @@ async def build(
     http: httpx.AsyncClient | None = None,
     gateway: Callable[[PaymentGateway], PaymentGateway] | None = None,
     observers: Sequence[CommitObserver] = (),
+    outbox: bool = True,
 ) -> UseCases:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases.
 
     ``gateway`` wraps the configured payment gateway (tests put a misbehaving network in front of it).
     Each write transaction writes the outbox events of what it recorded before its COMMIT (ADR 0027); what it
-    committed goes to the business-event log line, the counts /metrics shows, and ``observers``.
+    committed goes to the business-event log line, the counts /metrics shows, and ``observers``. ``outbox``
+    False writes no events: only for the benchmark that measures what writing them costs (bench/outbox.py).
     """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
@@ -73,7 +75,7 @@ async def build(
         pool_size=settings.db_pool_size,
         statement_timeout=settings.db_statement_timeout,
         observers=(BusinessLog(), counts, *observers),
-        events=OutboxEvents(NativeBodies(), ids, receipts),
+        events=OutboxEvents(NativeBodies(), ids, receipts) if outbox else None,
     )
     clock = clock or SystemClock()
     try:

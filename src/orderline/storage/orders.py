@@ -8,7 +8,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from orderline.application.errors import StaleVersion
 from orderline.application.ports import OrderCounts
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.address import Address
@@ -112,8 +111,7 @@ class SqlOrderRepository:
         changed since: a quantity written, a removed line deleted. Lines are never added after placement."""
         expected = self._seen.version_of(order.id)
         changed = await self._db.execute(_UPDATE, {**_params(order), "expected": expected})
-        if changed != 1:
-            raise StaleVersion(f"order {order.id} was changed by someone else", id=str(order.id))
+        self._seen.saved(order.id, order.version, changed=changed, what=f"order {order.id}")
         quantities = {line.id: line.quantity for line in order.lines}
         for line_no, quantity in self._lines_seen[order.id].items():
             key = {"order_id": order.id, "line_no": line_no}

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from orderline.application.errors import StaleVersion
 from orderline.application.ports import Inventory, StockCounts
 from orderline.application.queries import PetQuery
 from orderline.domain.money import Money
@@ -93,9 +92,7 @@ class SqlPetRepository:
 
     async def save(self, pet: Pet) -> None:
         changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": self._seen.version_of(pet.id)})
-        if changed != 1:
-            raise StaleVersion(f"pet {pet.id} was changed by someone else", id=str(pet.id))
-        self._seen.remember(pet.id, pet.version)
+        self._seen.saved(pet.id, pet.version, changed=changed, what=f"pet {pet.id}")
 
     def _loaded(self, pet: Pet) -> Pet:
         self._seen.remember(pet.id, pet.version)

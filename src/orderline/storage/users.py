@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from orderline.application.errors import DuplicateUser, StaleVersion
+from orderline.application.errors import DuplicateUser
 from orderline.application.queries import UserQuery
 from orderline.domain.user import Role, User, UserStatus
 from orderline.storage.driver import Connection, Row, UniqueViolation
@@ -61,9 +61,7 @@ class SqlUserRepository:
             changed = await self._db.execute(_UPDATE, {**_params(user), "expected": self._seen.version_of(user.id)})
         except UniqueViolation as taken:
             raise DuplicateUser("email" if "email" in taken.detail else "username") from None
-        if changed != 1:
-            raise StaleVersion(f"user {user.id} was changed by someone else", id=str(user.id))
-        self._seen.remember(user.id, user.version)
+        self._seen.saved(user.id, user.version, changed=changed, what=f"user {user.id}")
 
     async def find(self, query: UserQuery) -> list[User]:
         conditions: list[str] = []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from uuid import UUID
 
+from orderline.application.errors import StaleVersion
+
 
 class Seen:
     """The versions one repository read or wrote in its transaction, by record id.
@@ -23,3 +25,10 @@ class Seen:
             return self._versions[record_id]
         except KeyError:
             raise RuntimeError(f"{record_id} is saved without having been read in this transaction") from None
+
+    def saved(self, record_id: UUID, version: int, *, changed: int, what: str) -> None:
+        """After ``UPDATE … WHERE id = :id AND version = :seen``: StaleVersion unless it changed the row (someone
+        else changed it first), else the version written is the one a further save compares against."""
+        if changed != 1:
+            raise StaleVersion(f"{what} was changed by someone else", id=str(record_id))
+        self.remember(record_id, version)

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from orderline.application.errors import DuplicateVoucher, StaleVersion
+from orderline.application.errors import DuplicateVoucher
 from orderline.domain.money import Money
 from orderline.domain.voucher import Voucher
 from orderline.storage.driver import Connection, Row, UniqueViolation
@@ -52,9 +52,7 @@ class SqlVoucherRepository:
             "UPDATE vouchers SET uses = :uses, version = :version WHERE id = :id AND version = :expected",
             {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected},
         )
-        if changed != 1:
-            raise StaleVersion(f"voucher {voucher.code} was changed by someone else", id=str(voucher.id))
-        self._seen.remember(voucher.id, voucher.version)
+        self._seen.saved(voucher.id, voucher.version, changed=changed, what=f"voucher {voucher.code}")
 
     def _loaded(self, voucher: Voucher) -> Voucher:
         self._seen.remember(voucher.id, voucher.version)
