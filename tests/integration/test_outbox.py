@@ -333,3 +333,14 @@ async def test_on_postgresql_a_commit_with_events_notifies_the_newest_seq(
         await listener.close()
     stored = await outbox(db, order_id)
     assert seqs == [str(stored[0].seq), str(stored[-1].seq)]  # one per committing transaction: its newest seq
+
+
+async def test_two_cancels_at_once_write_one_cancels_events(use_cases: UseCases, db: Db) -> None:
+    order = await an_order(use_cases, await a_pet(use_cases), by=CLERK)
+
+    outcomes = await asyncio.gather(
+        *(use_cases.orders.cancel(CLERK, CancelOrder(order.id)) for _ in range(2)), return_exceptions=True
+    )
+
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Order", "OrderNotCancellable"]
+    assert await types(db, order.id) == ["order.created", *CANCELLED]
