@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -16,20 +16,43 @@ import pytest
 from orderline.application.audit import Action, AuditEntry, EntityType, Record
 from orderline.application.bulk_cancel import BulkCancel
 from orderline.application.events import EventType, envelope
+from orderline.application.gateway import ChargeOutcome, PaymentGateway, RefundOutcome
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.ports import OutboxEvent, Sighted
 from orderline.application.use_cases import UseCases
+from orderline.bootstrap import build
+from orderline.config import Settings
 from orderline.domain.address import Address
-from orderline.domain.errors import OrderNotCancellable, OutOfStock, PaymentDeclined, PaymentMismatch
+from orderline.domain.errors import (
+    OrderNotCancellable,
+    OrderNotPayable,
+    OutOfStock,
+    PaymentDeclined,
+    PaymentMismatch,
+)
+from orderline.domain.money import Money
 from orderline.domain.order import CancelReason
+from orderline.domain.payment import CardDetails
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER
 from orderline.http.api.event_wire import NativeBodies
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.driver import UniqueViolation
 from tests.outbox import outbox, types
-from tests.support import ADMIN, CLERK, START, Db, SteppingClock, a_card_input, a_pet, an_order, approve, in_status
+from tests.support import (
+    ADMIN,
+    CLERK,
+    FAST_HASHER,
+    START,
+    Db,
+    SteppingClock,
+    a_card_input,
+    a_pet,
+    an_order,
+    approve,
+    in_status,
+)
 
 AFTER_THE_REFUND_DELAY = timedelta(seconds=3)  # the test gateway settles asynchronous refunds after 2 s
 PAID = ["payment.succeeded", "order.statusChanged", "order.processed"]
@@ -344,3 +367,65 @@ async def test_two_cancels_at_once_write_one_cancels_events(use_cases: UseCases,
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["Order", "OrderNotCancellable"]
     assert await types(db, order.id) == ["order.created", *CANCELLED]
+
+
+class CancelsWhileCharging:
+    """The test gateway, with the order's cancel committing while the charge is asked (between Pay Order's two
+    transactions): the charge then succeeds for an order that is no longer payable."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+        self.meanwhile: Callable[[], Awaitable[object]] | None = None
+
+    @property
+    def name(self) -> str:
+        return self._gateway.name
+
+    async def card_token(self, card: CardDetails) -> str:
+        return await self._gateway.card_token(card)
+
+    async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
+        if self.meanwhile is not None:
+            await self.meanwhile()
+        return await self._gateway.charge(payment_id, amount, card_token)
+
+    async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
+        return await self._gateway.refund(refund_id, charge_reference, amount)
+
+    async def refund_status(self, reference: str) -> RefundOutcome:
+        return await self._gateway.refund_status(reference)
+
+    def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
+        return self._gateway.callback_reference(headers, body)
+
+
+async def test_a_charge_captured_after_the_order_was_cancelled_is_told_and_so_is_its_refund(
+    settings: Settings, clock: SteppingClock, db: Db
+) -> None:
+    gateways: list[CancelsWhileCharging] = []
+
+    def in_front(gateway: PaymentGateway) -> PaymentGateway:
+        gateways.append(CancelsWhileCharging(gateway))
+        return gateways[0]
+
+    use_cases = await build(settings, clock=clock, hasher=FAST_HASHER, gateway=in_front)
+    try:
+        order = await an_order(use_cases, await a_pet(use_cases), by=CLERK)
+        gateways[0].meanwhile = lambda: use_cases.orders.cancel(CLERK, CancelOrder(order.id))
+
+        with pytest.raises(OrderNotPayable):
+            await use_cases.payments.pay(CLERK, PayOrder(order.id, str(order.total), "USD", a_card_input()))
+    finally:
+        await use_cases.close()
+
+    events = await outbox(db, order.id)
+    assert [event.event_type for event in events] == [
+        "order.created",
+        *CANCELLED,
+        "payment.succeeded",
+        "refund.succeeded",
+    ]
+    paid, refunded = events[-2:]
+    assert (paid.data["order"]["status"], paid.data["payment"]["status"]) == ("CANCELLED", "SUCCEEDED")
+    assert refunded.data["refund"]["reason"] == "LATE_CHARGE"
+    assert refunded.data["refund"]["paymentId"] == paid.data["payment"]["id"]
