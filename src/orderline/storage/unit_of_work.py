@@ -57,15 +57,6 @@ class SqlUnitOfWork:
         """The audit entries this transaction appended, in order: what it commits, or what vanishes with it."""
         return self.audit.appended
 
-    def order(self, order_id: UUID) -> Order | None:
-        return self.orders.seen.get(order_id)
-
-    def payment(self, payment_id: UUID) -> Payment | None:
-        return self.payments.seen_payments.get(payment_id)
-
-    def refund(self, refund_id: UUID) -> Refund | None:
-        return self.payments.seen_refunds.get(refund_id)
-
     async def commit(self) -> None:
         """Write the events of what was recorded to the outbox, COMMIT, then tell the observers.
 
@@ -73,10 +64,27 @@ class SqlUnitOfWork:
         are durable together or not at all (ADR 0027); observers only learn of what is already durable.
         """
         if self._events is not None and self.recorded:
-            await self.outbox.add(self._events.events(self.recorded, self))
+            await self.outbox.add(self._events.events(self.recorded, _Seen(self.orders, self.payments)))
         await self._commit()
         if self.recorded:
             notify(self._observers, tuple(self.recorded))
+
+
+class _Seen:
+    """What this transaction's repositories loaded or wrote (ports.Sighted): what its events are made of."""
+
+    def __init__(self, orders: SqlOrderRepository, payments: SqlPaymentRepository) -> None:
+        self._orders = orders
+        self._payments = payments
+
+    def order(self, order_id: UUID) -> Order | None:
+        return self._orders.seen.get(order_id)
+
+    def payment(self, payment_id: UUID) -> Payment | None:
+        return self._payments.seen_payments.get(payment_id)
+
+    def refund(self, refund_id: UUID) -> Refund | None:
+        return self._payments.seen_refunds.get(refund_id)
 
 
 def notify(observers: Sequence[CommitObserver], entries: Sequence[AuditEntry]) -> None:
