@@ -20,7 +20,7 @@ from uuid import UUID
 from orderline.application.audit import Action, AuditEntry, EntityType
 from orderline.application.ports import EventRenderer, IdGenerator, OutboxEvent, Sighted
 from orderline.domain.order import Order
-from orderline.domain.payment import Payment, Refund
+from orderline.domain.payment import Payment, Refund, RefundStatus
 from orderline.domain.status import OrderStatus
 
 Data = dict[str, Any]
@@ -108,6 +108,7 @@ class _Recorded:
 
     entry: AuditEntry
     order: Order | None  # None: erased meanwhile (a payment settling for an order that is gone)
+    order_body: Data | None  # the order rendered once, as every event of the entry carries it
     seen: Sighted
     render: EventRenderer
     receipts: ReceiptLinks
@@ -125,7 +126,7 @@ class _Recorded:
         return change.get("before") if isinstance(change, dict) else None
 
     def body(self) -> Data | None:
-        return None if self.order is None else self.render.order(self.order)
+        return self.order_body
 
     def payment(self) -> Payment:
         payment = self.seen.payment(UUID(str(self.after("paymentId"))))
@@ -166,7 +167,7 @@ def _paid(r: _Recorded) -> Made:
 
 
 def _cancel_requested(r: _Recorded) -> Made:
-    return _moved(r, (EventType.ORDER_CANCEL_REQUESTED, {**_why_cancelled(r)}))
+    return _moved(r, (EventType.ORDER_CANCEL_REQUESTED, _why_cancelled(r)))
 
 
 def _cancelled(r: _Recorded) -> Made:
@@ -201,7 +202,7 @@ def _refund_event(r: _Recorded) -> Made:
     body = {"id": str(refund.id), "paymentId": str(refund.payment_id), "amount": str(refund.amount),
             "currency": refund.amount.currency, "status": str(refund.status), "reason": str(reason),
             "failureMessage": refund.failure_message}  # fmt: skip
-    succeeded = refund.status == "SUCCEEDED"
+    succeeded = refund.status is RefundStatus.SUCCEEDED
     return [(EventType.REFUND_SUCCEEDED if succeeded else EventType.REFUND_FAILED, {"refund": body, "order": r.body()})]
 
 
@@ -257,7 +258,9 @@ class OutboxEvents:
             if make is None or entry.entity_type is not EntityType.ORDER:
                 continue
             order_id = UUID(entry.entity_id)
-            recorded = _Recorded(entry, seen.order(order_id), seen, self._render, self._receipts)
+            order = seen.order(order_id)
+            body = None if order is None else self._render.order(order)
+            recorded = _Recorded(entry, order, body, seen, self._render, self._receipts)
             for event_type, data in make(recorded):
                 made.append(envelope(self._ids.new_id(), event_type, entry.occurred_at, data, order_id=order_id))
         return made
