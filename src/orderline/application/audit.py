@@ -45,6 +45,7 @@ class Action(StrEnum):
     API_KEY_REVOKED = "API_KEY_REVOKED"
     VOUCHER_CREATED = "VOUCHER_CREATED"
     VOUCHER_REMOVED = "VOUCHER_REMOVED"
+    ORDER_CALLBACK_REGISTERED = "ORDER_CALLBACK_REGISTERED"  # POST /v1/orders/{id}: a one-off callback (ADR 0030)
 
 
 class EntityType(StrEnum):

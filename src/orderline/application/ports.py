@@ -358,3 +358,80 @@ class Database(Protocol):
     def usage(self) -> PoolUsage: ...
     async def schema_revision(self) -> SchemaRevision: ...
     async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class StreamPosition:
+    """Where a live stream stands in the outbox. Streams run in (tx, seq) order: ``tx`` is the writing
+    transaction's id on PostgreSQL (0 on SQLite, whose single writer commits in seq order), so an event that
+    commits after a later-numbered one still comes after every event a reader has passed (ADR 0030)."""
+
+    tx: int
+    seq: int
+
+
+START = StreamPosition(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One outbox row as a stream serves it: its position, its type, and its payload JSON as stored."""
+
+    position: StreamPosition
+    event_type: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBatch:
+    """Entries after a position; ``held_back``: some later event has committed but is not served yet, because an
+    older transaction is still running (read again soon rather than wait for the next wake-up)."""
+
+    entries: list[OutboxEntry]
+    held_back: bool = False
+
+
+class OutboxFeed(Protocol):
+    """The read side of the outbox, for live streams. ``order_id`` None: every order's events (and the rest)."""
+
+    async def head(self, order_id: UUID | None) -> StreamPosition:
+        """The position of the newest event a stream may serve now (START when there is none)."""
+        ...
+
+    async def position_of(self, seq: int, order_id: UUID | None) -> StreamPosition | None:
+        """The position of the event numbered ``seq`` (of that order), None if there is none."""
+        ...
+
+    async def after(self, position: StreamPosition, order_id: UUID | None, limit: int) -> OutboxBatch:
+        """Up to ``limit`` events after ``position``, in stream order, that no running transaction can precede."""
+        ...
+
+
+class WakeupSource(Protocol):
+    """Something that rings the stream's bell when another process or connection wrote to the outbox (PostgreSQL
+    LISTEN, Redis pub/sub). Started by the first stream, closed with the use cases."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCallback:
+    """An order's one-off callback (the Pet Store's ``orderProcessed``): a webhook subscription bound to one order."""
+
+    id: UUID
+    order_id: UUID
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    created_at: datetime
+
+
+class OrderCallbackStore(Protocol):
+    async def add(self, uow: UnitOfWork, callback: OrderCallback) -> None:
+        """Insert the callback's webhook_subscriptions row in ``uow``'s transaction."""
+        ...
+
+    async def of_order(self, order_id: UUID) -> list[OrderCallback]:
+        """The order's callbacks, oldest first."""
+        ...

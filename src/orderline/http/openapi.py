@@ -70,6 +70,7 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
                       "entity": "pet", "id": "019b4132-70aa-764f-b315-e2803d882a24"},
     "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first", "reserved": 1},
     "rate-limit-exceeded": {"detail": "at most 300 writes per 60 seconds; try again in 42 seconds"},
+    "too-many-streams": {"detail": "you have 5 live streams open already; close one first", "limit": 5},
     "service-unavailable": {"detail": "the database did not answer within 5 s (waiting for a lock another "
                             "transaction holds)", "code": "service-unavailable"},
     "stock-below-committed": {"detail": "stock 1 is below the 1 reserved and 1 sold unit(s)",

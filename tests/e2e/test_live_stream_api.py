@@ -1,0 +1,253 @@
+"""Live event streams over real HTTP (uvicorn on a free port, httpx streaming), on each engine: events appear
+live, a stream resumes after Last-Event-ID without loss or duplicates, and only the order's owner or an admin
+may follow it. Events are committed on a connection of the test's own, as another process would write them."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+import pytest
+from litestar import Litestar
+
+from orderline.application.principal import Scope
+from orderline.application.use_cases import UseCases
+from orderline.bootstrap import build
+from orderline.config import Settings
+from orderline.http.app import create_app
+from tests.e2e.http import assert_problem, make_pet, place
+from tests.e2e.lifespan import lifespan_of
+from tests.e2e.sse import following, served, write_event
+from tests.redis_server import redis_server
+from tests.support import FAST_HASHER, Db, SteppingClock, a_pet
+
+
+@pytest.fixture
+def poll_seconds() -> float:
+    """How often streams read the outbox unwoken; tests of a wake-up path raise it far above their guard."""
+    return 0.05
+
+
+@pytest.fixture
+def settings(settings: Settings, poll_seconds: float) -> Settings:
+    return msgspec.structs.replace(settings, stream_poll_seconds=poll_seconds, stream_heartbeat_seconds=60)
+
+
+@pytest.fixture
+async def base(app: Litestar) -> AsyncIterator[str]:
+    async with served(app) as url:
+        yield url
+
+
+@pytest.fixture
+async def http(base: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(5.0, read=20.0)) as client:
+        yield client
+
+
+@pytest.fixture
+async def order(client: httpx.AsyncClient, admin: dict[str, str], alice: dict[str, str]) -> dict[str, Any]:
+    """Alice's order."""
+    pet = await make_pet(client, admin, stock=10)
+    return await place(client, pet["id"], headers=alice)
+
+
+def _path(order: dict[str, Any]) -> str:
+    return f"/v1/orders/{order['id']}/events"
+
+
+async def test_an_order_owner_sees_an_event_of_their_order_appear_live(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str]
+) -> None:
+    async with following(http, _path(order), alice) as stream:
+        seq = await write_event(db, order["id"], "order.statusChanged")
+
+        event = await stream.next()
+
+    assert (event.id, event.event) == (str(seq), "order.statusChanged")
+    assert event.data["eventType"] == "order.statusChanged"
+    assert event.data["data"] == {"orderId": order["id"]}
+
+
+async def test_an_order_stream_carries_only_that_orders_events(
+    http: httpx.AsyncClient, db: Db, client: httpx.AsyncClient, admin: dict[str, str], order: dict[str, Any],
+    alice: dict[str, str],
+) -> None:  # fmt: skip
+    other = await place(client, (await make_pet(client, admin, name="Rex"))["id"], headers=alice)
+    async with following(http, _path(order), alice) as stream:
+        await write_event(db, other["id"])
+        await write_event(db, None, "ping")
+        mine = await write_event(db, order["id"])
+
+        event = await stream.next()
+
+    assert event.id == str(mine)
+
+
+async def test_a_stream_resumed_after_its_last_event_id_misses_nothing_and_repeats_nothing(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str]
+) -> None:
+    async with following(http, _path(order), alice) as stream:
+        first = [await write_event(db, order["id"]) for _ in range(3)]
+        seen = [event.id for event in await stream.take(3)]
+    missed = [await write_event(db, order["id"]) for _ in range(2)]
+
+    async with following(http, _path(order), alice | {"Last-Event-ID": seen[-1]}) as resumed:
+        again = [event.id for event in await resumed.take(2)]
+        later = await write_event(db, order["id"])
+        live = await resumed.next()
+
+    assert seen == [str(seq) for seq in first]
+    assert again == [str(seq) for seq in missed]
+    assert live.id == str(later)
+
+
+async def test_last_event_id_may_come_as_a_query_parameter_and_zero_means_from_the_first_event(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str]
+) -> None:
+    written = [await write_event(db, order["id"]) for _ in range(2)]
+
+    async with following(http, _path(order), alice, lastEventId="0") as stream:
+        replayed = [event.id for event in await stream.take(2)]
+
+    assert replayed == [str(seq) for seq in written]
+
+
+async def test_an_admin_follows_any_order_and_the_whole_shop(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], admin: dict[str, str]
+) -> None:
+    async with following(http, _path(order), admin) as of_order, following(http, "/v1/admin/events", admin) as every:
+        ping = await write_event(db, None, "ping")
+        mine = await write_event(db, order["id"])
+
+        assert (await of_order.next()).id == str(mine)
+        assert [event.id for event in await every.take(2)] == [str(ping), str(mine)]
+
+
+@pytest.mark.parametrize("who", ["bob", "reader"])
+async def test_someone_elses_order_stream_is_not_found(
+    http: httpx.AsyncClient, order: dict[str, Any], who: str, bob: dict[str, str], reader: dict[str, str]
+) -> None:
+    headers = {"bob": bob, "reader": reader}[who]
+
+    response = await http.get(_path(order), headers=headers)
+
+    assert_problem(response, 404, "not-found")
+
+
+async def test_a_stream_needs_credentials_and_the_shop_stream_an_admin(
+    http: httpx.AsyncClient, order: dict[str, Any], alice: dict[str, str]
+) -> None:
+    assert_problem(await http.get(_path(order)), 401, "unauthorized")
+    assert_problem(await http.get("/v1/admin/events", headers=alice), 403, "forbidden")
+
+
+@pytest.mark.parametrize("last_event_id", ["abc", "-1", "1e3", "12345678901234567890"])
+async def test_a_last_event_id_that_is_not_one_is_a_validation_error(
+    http: httpx.AsyncClient, order: dict[str, Any], alice: dict[str, str], last_event_id: str
+) -> None:
+    response = await http.get(_path(order), headers=alice | {"Last-Event-ID": last_event_id})
+
+    assert_problem(response, 422, "validation-error")
+
+
+@pytest.mark.parametrize("last_event_id", ["4242", "9999999999999999999"])
+async def test_a_last_event_id_this_stream_never_sent_is_a_bad_request(
+    http: httpx.AsyncClient, order: dict[str, Any], alice: dict[str, str], last_event_id: str
+) -> None:
+    response = await http.get(_path(order), headers=alice | {"Last-Event-ID": last_event_id})
+
+    assert_problem(response, 400, "bad-request")
+
+
+async def test_another_orders_event_id_does_not_resume_this_orders_stream(
+    http: httpx.AsyncClient, db: Db, client: httpx.AsyncClient, admin: dict[str, str], order: dict[str, Any],
+    alice: dict[str, str],
+) -> None:  # fmt: skip
+    other = await place(client, (await make_pet(client, admin, name="Rex"))["id"], headers=alice)
+    foreign = await write_event(db, other["id"])
+
+    response = await http.get(_path(order), params={"lastEventId": str(foreign)}, headers=alice)
+
+    assert_problem(response, 400, "bad-request")
+
+
+async def test_past_the_limit_per_principal_a_new_stream_is_refused_with_retry_after(
+    http: httpx.AsyncClient, order: dict[str, Any], alice: dict[str, str], settings: Settings
+) -> None:
+    async with following(http, _path(order), alice), following(http, _path(order), alice):
+        limit = settings.stream_limit_per_principal
+        streams = [following(http, _path(order), alice) for _ in range(limit - 2)]
+        for stream in streams:
+            await stream.__aenter__()
+        try:
+            response = await http.get(_path(order), headers=alice)
+        finally:
+            for stream in streams:
+                await stream.__aexit__(None, None, None)
+
+    body = assert_problem(response, 429, "too-many-streams")
+    assert body["limit"] == limit
+    assert int(response.headers["Retry-After"]) > 0
+
+
+async def test_a_closed_stream_gives_its_slot_back(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str], settings: Settings
+) -> None:
+    for _ in range(settings.stream_limit_per_principal + 1):
+        async with following(http, _path(order), alice) as stream:
+            seq = await write_event(db, order["id"])
+            assert (await stream.next()).id == str(seq)
+
+
+@pytest.mark.parametrize("poll_seconds", [3600.0])
+async def test_a_commit_in_this_process_wakes_its_streams_at_once(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str], app_use_cases: UseCases
+) -> None:
+    async with following(http, _path(order), alice) as stream:
+        seq = await write_event(db, order["id"])  # on a connection of its own: nobody is told
+        await a_pet(app_use_cases, "Tom")  # this process commits something: its streams look again
+
+        event = await stream.next()
+
+    assert event.id == str(seq)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("poll_seconds", [3600.0])
+async def test_an_event_another_connection_writes_and_notifies_reaches_the_stream(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str], database_url: str
+) -> None:
+    if not database_url.startswith("postgresql"):
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
+    async with following(http, _path(order), alice) as stream:
+        seq = await write_event(db, order["id"], notify=True)
+
+        event = await stream.next()
+
+    assert event.id == str(seq)
+
+
+async def test_an_event_another_process_publishes_on_redis_reaches_the_stream(
+    settings: Settings, clock: SteppingClock, db: Db, tmp_path: Path
+) -> None:
+    with redis_server(tmp_path) as redis:
+        shared = msgspec.structs.replace(settings, redis_url=redis.url, stream_poll_seconds=3600.0)
+        app = create_app(shared, lambda: build(shared, clock=clock, hasher=FAST_HASHER))
+        async with lifespan_of(app), served(app) as base, httpx.AsyncClient(base_url=base) as http:
+            use_cases: UseCases = app.state.use_cases
+            _key, secret = await use_cases.api_keys.create("ops", frozenset({Scope.ADMIN}))
+            other = await build(shared, clock=clock, hasher=FAST_HASHER)  # another process, as far as Redis knows
+            try:
+                async with following(http, "/v1/admin/events", {"Authorization": f"Bearer {secret}"}) as stream:
+                    seq = await write_event(db, None, "ping")  # nobody is told of this row...
+                    await a_pet(other, "Tom")  # ...until the other process commits and publishes
+
+                    event = await stream.next()
+            finally:
+                await other.close()
+
+    assert event.id == str(seq)
