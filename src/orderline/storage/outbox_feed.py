@@ -3,9 +3,9 @@
 PostgreSQL hands out `seq` values before commit, so transactions can commit out of seq order: a reader that
 served seq 11 must not skip seq 10 committing a moment later. There, each row carries its writer's
 transaction id (`tx_id`, migration 0013), streams run in (tx_id, seq) order, and a row is served only once
-its transaction is older than every transaction still running (`pg_snapshot_xmin`): any row that commits later
-belongs to a younger transaction and so sorts after everything served. SQLite has one writer at a time, which
-commits in seq order, so there the position is the seq alone (ADR 0030).
+its transaction is older than every transaction of this database still running (from the reader's snapshot):
+any row that commits later belongs to a younger transaction and so sorts after everything served. SQLite has one
+writer at a time, which commits in seq order, so there the position is the seq alone (ADR 0030).
 """
 
 from __future__ import annotations
@@ -17,8 +17,18 @@ from orderline.storage.driver import Connection, Params, Row
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.sqlite import SqliteDatabase
 
-# The oldest transaction still running, as a BIGINT like tx_id: rows of older transactions are settled.
-_HORIZON = "pg_snapshot_xmin(pg_current_snapshot())::text::bigint"
+# The oldest transaction that was running when this snapshot was taken and may be writing to this database, as a
+# BIGINT like tx_id: every row of an older transaction is settled (visible, or rolled back for good). Transactions
+# of the cluster's other databases are left out (a migration or a batch job elsewhere holds nothing back) when
+# pg_stat_activity still shows them there; one that ended meanwhile, or that this role may not see, counts, to be
+# safe. None running: the snapshot's xmax, the next id to be handed out.
+_HORIZON = """(SELECT COALESCE(
+    (SELECT min(running::text::bigint) FROM pg_snapshot_xip(pg_current_snapshot()) AS running
+      WHERE xid(running) NOT IN (
+        SELECT backend_xid FROM pg_stat_activity
+         WHERE backend_xid IS NOT NULL
+           AND datid <> (SELECT oid FROM pg_database WHERE datname = current_database()))),
+    pg_snapshot_xmax(pg_current_snapshot())::text::bigint))"""
 
 
 class SqlOutboxFeed:
