@@ -4,6 +4,8 @@ may follow it. Events are committed on a connection of the test's own, as anothe
 
 from __future__ import annotations
 
+import asyncio
+import signal
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +22,7 @@ from orderline.config import Settings
 from orderline.http.app import create_app
 from tests.e2e.http import assert_problem, make_pet, place
 from tests.e2e.lifespan import lifespan_of
+from tests.e2e.process import run, serving
 from tests.e2e.sse import following, served, write_event
 from tests.redis_server import redis_server
 from tests.support import FAST_HASHER, Db, SteppingClock, a_pet
@@ -251,3 +254,28 @@ async def test_an_event_another_process_publishes_on_redis_reaches_the_stream(
                 await other.close()
 
     assert event.id == str(seq)
+
+
+def _admin_key(url: str, cwd: Path) -> str:
+    created = run("keys", "create", "--scopes", "admin", "--database-url", url, cwd=cwd)
+    assert created.returncode == 0, created.stderr
+    return created.stdout.strip().splitlines()[-1]
+
+
+async def test_on_sigterm_open_streams_end_cleanly_and_the_server_exits_without_waiting_out_its_grace(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    secret = _admin_key(url, tmp_path)
+    with serving("--database-url", url, cwd=tmp_path, env={"ORDERLINE_SHUTDOWN_GRACE": "600"}) as server:
+        async with httpx.AsyncClient(base_url=server.base) as http:
+            headers = {"Authorization": f"Bearer {secret}"}
+            async with following(http, "/v1/admin/events", headers) as stream:
+                server.process.send_signal(signal.SIGTERM)
+
+                await stream.ends()  # a complete response: the stream ended, it was not cut off
+
+        status = await asyncio.to_thread(server.process.wait, 60)
+
+    assert status in (0, -signal.SIGTERM), server.output()
+    assert "timeout graceful shutdown exceeded" not in server.output()
