@@ -186,6 +186,8 @@ def _page_past_the_offset_bound(failure: Failure, case: AnyCase, response: Respo
 
 
 Decision = Callable[[Failure, AnyCase, Response], bool]
+
+
 def _unknown_last_event_id(failure: Failure, case: AnyCase, response: Response) -> bool:
     """A Last-Event-ID is an id the stream sent (docs/webhooks.md, Live stream), like a cursor: digits that name no
     event of this stream are a 400 `bad-request`, however well they fit the documented alphabet."""

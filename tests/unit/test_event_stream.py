@@ -98,7 +98,7 @@ async def test_a_ring_wakes_a_waiting_stream_which_reads_what_is_new() -> None:
 
 
 async def test_stopping_ends_every_stream_cleanly_and_gives_its_slot_back() -> None:
-    bell, released = OutboxBell(), []
+    bell, released = OutboxBell(), list[bool]()
     items = _follow(_streams(FakeFeed(size=0), bell), released)
     waiting = asyncio.ensure_future(anext(items))
     await asyncio.sleep(0)
