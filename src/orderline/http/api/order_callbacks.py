@@ -3,11 +3,22 @@ order is processed (``orderProcessed``); answered 201 ``{}`` (ADR 0030)."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 from uuid import UUID
 
 import msgspec
 from litestar import post
+from litestar.openapi.spec import (
+    Example,
+    OpenAPIMediaType,
+    OpenAPIResponse,
+    OpenAPIType,
+    Operation,
+    PathItem,
+    RequestBody,
+    Schema,
+)
 from litestar.params import Body, FromPath
 from litestar.response import Response
 
@@ -66,8 +77,60 @@ CALLBACK_EXAMPLE = {
 }
 
 
+PROCESSED_EXAMPLE = {
+    "eventId": "019b4139-5678-7abc-8def-123456789abc",
+    "eventType": "order.processed",
+    "timestamp": "2026-11-30T12:00:05Z",
+    "data": {"order": {"id": "019b4139-1234-7abc-8def-123456789abc", "status": "APPROVED"}},
+}
+
+
+def _order_processed() -> PathItem:
+    """The callback orderline makes: the order.processed event, POSTed to the callbackUrl the client gave."""
+    event = Schema(
+        type=OpenAPIType.OBJECT,
+        required=["eventId", "eventType", "timestamp", "data"],
+        properties={
+            "eventId": Schema(type=OpenAPIType.STRING, format="uuid"),  # type: ignore[arg-type]
+            "eventType": Schema(type=OpenAPIType.STRING, const="order.processed"),
+            "timestamp": Schema(type=OpenAPIType.STRING, format="date-time"),  # type: ignore[arg-type]
+            "data": Schema(
+                type=OpenAPIType.OBJECT,
+                required=["order"],
+                properties={"order": Schema(type=OpenAPIType.OBJECT, description="the order, as Get Order answers")},
+            ),
+        },
+    )
+    return PathItem(
+        post=Operation(
+            summary="orderProcessed",
+            description="Sent once the order becomes APPROVED, CANCELLED or DELIVERED, signed with the shop's "
+            "callback secret (Standard Webhooks headers webhook-id, webhook-timestamp, webhook-signature, and "
+            "X-Webhook-Signature) and retried with backoff until a 2xx answer.",
+            request_body=RequestBody(
+                required=True,
+                content={
+                    "application/json": OpenAPIMediaType(
+                        schema=event, examples={"processed": Example(value=PROCESSED_EXAMPLE)}
+                    )
+                },
+            ),
+            responses={"2XX": OpenAPIResponse(description="Callback received")},
+        )
+    )
+
+
+@dataclass
+class _WithOrderProcessed(Operation):
+    """Register Order Callback's operation, declaring the orderProcessed callback as the Pet Store does."""
+
+    def __post_init__(self) -> None:
+        self.callbacks = {"orderProcessed": {"{$request.body#/callbackUrl}": _order_processed()}}
+
+
 @post(
     "/orders/{order_id:uuid}",
+    operation_class=_WithOrderProcessed,
     **needs(Scope.WRITE_ORDERS),
     operation_id="registerOrderCallback",
     summary="Callback Example",
