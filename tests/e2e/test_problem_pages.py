@@ -19,6 +19,7 @@ import msgspec
 import pytest
 
 from orderline.application.errors import DatabaseUnavailable, StaleVersion
+from orderline.application.event_stream import TooManyStreams
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -272,6 +273,13 @@ async def _(w: World) -> httpx.Response:
 async def _(w: World) -> httpx.Response:
     w.failing(w.use_cases.health, "database_reachable", DatabaseUnavailable.timed_out(5))
     return await w.client.get("/v1/healthz")
+
+
+@provokes("too-many-streams")
+async def _(w: World) -> httpx.Response:
+    # A held stream needs real HTTP (tests/e2e/test_live_stream_api.py); here the refusal itself is enough.
+    w.failing(w.use_cases.event_stream, "open", TooManyStreams("you have 5 live streams open already", 5))
+    return await w.client.get("/v1/admin/events", headers=w.admin)
 
 
 @provokes("stock-below-committed")
