@@ -14,6 +14,7 @@ from orderline.application.event_stream import (
     EventStream,
     Heartbeat,
     OutboxBell,
+    StreamClock,
     StreamedEvent,
     StreamItem,
     StreamSlots,
@@ -142,3 +143,22 @@ def test_past_the_overall_limit_everyone_is_refused() -> None:
     with pytest.raises(TooManyStreams):
         slots.take(_someone())
     assert slots.open == 2
+
+
+class StoppedClock:
+    """An event loop's clock that does not move: only the waits a stream asks for are tested."""
+
+    def time(self) -> float:
+        return 100.0
+
+
+def test_while_events_are_held_back_a_stream_reads_again_soon_then_less_and_less_often() -> None:
+    loop: Any = StoppedClock()
+    quiet = StreamClock(loop, StreamTiming(heartbeat=3600, poll=1.0, max_seconds=0))
+
+    held = [quiet.wait(held_back=True) for _ in range(6)]
+    released = quiet.wait(held_back=False)
+    held_again = quiet.wait(held_back=True)
+
+    assert held == [0.05, 0.1, 0.2, 0.4, 0.8, 1.0]
+    assert (released, held_again) == (1.0, 0.05)

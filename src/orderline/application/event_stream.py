@@ -24,7 +24,9 @@ log = structlog.get_logger("orderline.stream")
 _SEQ = re.compile(r"[0-9]{1,19}")
 MAX_SEQ = 2**63 - 1
 BATCH = 100  # events read at a time: what one stream holds in memory, whatever its consumer's speed
-HELD_BACK_RETRY = 0.05  # seconds before reading again while an older transaction holds events back
+# Seconds before reading again while an older transaction holds events back: at first soon (ours last
+# milliseconds), then doubling up to the poll, so a long transaction does not make every stream read non-stop.
+HELD_BACK_RETRY = 0.05
 
 
 class InvalidLastEventId(ApplicationError):
@@ -220,7 +222,7 @@ class EventStream:
     ) -> AsyncGenerator[StreamItem]:
         """The events after ``start``, then live ones as they commit, with a heartbeat in each quiet spell;
         ``release`` gives the stream's slot back when it ends (at its time limit, on shutdown, or closed)."""
-        clock = _Quiet(asyncio.get_running_loop(), self._timing)
+        clock = StreamClock(asyncio.get_running_loop(), self._timing)
         position = start
         try:
             with self._bell.listening() as woken:
@@ -250,7 +252,7 @@ class EventStream:
             return OutboxBatch([])
 
 
-class _Quiet:
+class StreamClock:
     """A stream's timers: when it last sent something, when a heartbeat is due, how long to sleep, when it ends."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop, timing: StreamTiming) -> None:
@@ -258,6 +260,7 @@ class _Quiet:
         self._timing = timing
         self._last = loop.time()
         self._ends = self._last + timing.max_seconds if timing.max_seconds else None
+        self._held_back_wait = HELD_BACK_RETRY
 
     def sent(self) -> None:
         self._last = self._loop.time()
@@ -269,10 +272,14 @@ class _Quiet:
         return self._loop.time() - self._last >= self._timing.heartbeat
 
     def wait(self, *, held_back: bool) -> float:
-        """Seconds to sleep unless woken: a moment while events are held back, else until the poll, the next
-        heartbeat or the end, whichever comes first."""
+        """Seconds to sleep unless woken: a moment while events are held back (longer each time in a row), else
+        until the poll, the next heartbeat or the end, whichever comes first."""
         now = self._loop.time()
-        wait = min(HELD_BACK_RETRY if held_back else self._timing.poll, self._last + self._timing.heartbeat - now)
+        if held_back:
+            retry, self._held_back_wait = self._held_back_wait, min(self._held_back_wait * 2, self._timing.poll)
+        else:
+            retry, self._held_back_wait = self._timing.poll, HELD_BACK_RETRY
+        wait = min(retry, self._timing.poll, self._last + self._timing.heartbeat - now)
         if self._ends is not None:
             wait = min(wait, self._ends - now)
         return max(0.0, wait)
