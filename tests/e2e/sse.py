@@ -71,6 +71,14 @@ class EventReader:
                     fields[name] = value.removeprefix(" ")
         raise AssertionError("the stream ended")
 
+    async def next_line(self) -> str:
+        """One line, whatever it is (a comment is also kept in ``comments``)."""
+        async with asyncio.timeout(HANG_GUARD_SECONDS):
+            line = await anext(self._lines)
+        if line.startswith(":"):
+            self.comments.append(line[1:].strip())
+        return line
+
     async def take(self, count: int) -> list[Event]:
         return [await self.next() for _ in range(count)]
 

@@ -37,8 +37,15 @@ def poll_seconds() -> float:
 
 
 @pytest.fixture
-def settings(settings: Settings, poll_seconds: float) -> Settings:
-    return msgspec.structs.replace(settings, stream_poll_seconds=poll_seconds, stream_heartbeat_seconds=60)
+def heartbeat_seconds() -> float:
+    return 60.0
+
+
+@pytest.fixture
+def settings(settings: Settings, poll_seconds: float, heartbeat_seconds: float) -> Settings:
+    return msgspec.structs.replace(
+        settings, stream_poll_seconds=poll_seconds, stream_heartbeat_seconds=heartbeat_seconds
+    )
 
 
 @pytest.fixture
@@ -130,6 +137,20 @@ async def test_an_admin_follows_any_order_and_the_whole_shop(
 
         assert (await of_order.next()).id == str(mine)
         assert [event.id for event in await every.take(2)] == [str(ping), str(mine)]
+
+
+@pytest.mark.parametrize("heartbeat_seconds", [0.05])
+async def test_a_quiet_stream_carries_keep_alive_comments_between_its_events(
+    http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str]
+) -> None:
+    async with following(http, _path(order), alice) as stream:
+        while not stream.comments:
+            await stream.next_line()
+        seq = await write_event(db, order["id"])
+        event = await stream.next()
+
+    assert stream.comments[0] == "keep-alive"
+    assert event.id == str(seq)
 
 
 @pytest.mark.parametrize("who", ["bob", "reader"])
