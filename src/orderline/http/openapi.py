@@ -105,6 +105,8 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "invalid-signature": {"detail": "the callback is not a valid signed gateway callback: No matching signature "
                           "found"},
     "user-exists": {"detail": "that username is already taken", "field": "username"},
+    "invalid-webhook": {"detail": "subscribe to at least one event type, family (such as order.*) or *",
+                        "field": "events"},
     "voucher-exists": {"detail": "a voucher with the code SPRING10 exists already", "field": "code"},
     "validation-error": {"detail": "the request is not valid",
                          "errors": [{"field": "quantiy", "code": "unknown",
