@@ -284,7 +284,7 @@ async def test_an_inactive_subscription_is_not_pinged(client: Client, hooks: dic
 
     response = await client.post(f"/v1/webhooks/{created['id']}/test", headers=hooks)
 
-    assert assert_problem(response, 400, "invalid-webhook")["field"] == "active"
+    assert assert_problem(response, 409, "webhook-inactive")["id"] == created["id"]
     assert await outbox_rows(db, created["id"]) == []
 
 

@@ -13,7 +13,14 @@ import pytest
 
 from orderline.application import webhooks as webhooks_module
 from orderline.application.audit import Action, EntityType
-from orderline.application.errors import Forbidden, InvalidInput, InvalidWebhook, NotFound, UnsafeDestination
+from orderline.application.errors import (
+    Forbidden,
+    InvalidInput,
+    InvalidWebhook,
+    NotFound,
+    UnsafeDestination,
+    WebhookInactive,
+)
 from orderline.application.ports import DeliveryStatus
 from orderline.application.principal import Scope
 from orderline.application.queries import AuditQuery
@@ -261,7 +268,7 @@ async def test_an_inactive_subscription_is_neither_pinged_nor_replayed(use_cases
         else use_cases.webhooks.replay_since(HOOKS, created.id, START)
     )
 
-    with pytest.raises(InvalidWebhook):
+    with pytest.raises(WebhookInactive):
         await attempt
 
     assert await outbox_rows(db, created.id) == []

@@ -166,3 +166,15 @@ class UnsafeDestination(InvalidWebhook):
         }[reason]
         extra = {"address": address} if address is not None else {}
         super().__init__("url", f"webhooks cannot be sent to {url}: {why}", url=url, reason=reason, **extra)
+
+
+class WebhookInactive(ApplicationError):
+    """A replay or a test ping of a subscription that is not active: nothing would be sent to it."""
+
+    code = "webhook-inactive"
+
+    def __init__(self, subscription_id: object) -> None:
+        super().__init__(
+            f"webhook {subscription_id} is not active, so nothing is sent to it: set active to true first",
+            id=str(subscription_id),
+        )

@@ -14,7 +14,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
-from orderline.application.errors import InvalidWebhook, NotFound
+from orderline.application.errors import InvalidWebhook, NotFound, WebhookInactive
 from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import (
     Clock,
@@ -328,9 +328,7 @@ class Webhooks(UseCase):
     @staticmethod
     def _ensure_active(subscription: WebhookSubscription) -> WebhookSubscription:
         if not subscription.active:
-            raise InvalidWebhook(
-                "active", f"webhook {subscription.id} is not active: set active to true first", id=str(subscription.id)
-            )
+            raise WebhookInactive(subscription.id)
         return subscription
 
     @staticmethod

@@ -325,7 +325,7 @@ class WebhookController(Controller):
         description="Whatever its status, the delivery becomes PENDING, due now, with its attempts back at 0 (a "
         "whole new round of retries). It keeps its event id. The subscription must be active.",
         responses=success(202, DeliveryOut, {**DELIVERY_EXAMPLE, "attempts": 0}, "the delivery, due now")
-        | problems(*_PROBLEMS, "invalid-webhook"),
+        | problems(*_PROBLEMS, "webhook-inactive"),
     )
     async def replay_delivery(
         self, webhook_id: FromPath[UUID], delivery_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
@@ -343,7 +343,7 @@ class WebhookController(Controller):
         "an event twice; its webhook-id tells them. The subscription must be active.",
         responses={
             **success(202, ReplayOut, {"deliveries": 42, "nextSince": None}, "the deliveries made"),
-            **problems(*_PROBLEMS, "invalid-webhook", "unsupported-media-type"),
+            **problems(*_PROBLEMS, "webhook-inactive", "unsupported-media-type"),
         },
     )
     async def replay_since(
@@ -365,7 +365,7 @@ class WebhookController(Controller):
         description='Writes a `ping` event for this subscription alone: {"eventId", "eventType": "ping", '
         '"timestamp", "data": {"webhookId"}}, delivered like any other. The subscription must be active.',
         responses=success(202, PingOut, {"eventId": "01a22b12-9638-7092-828d-86250e68d87f"}, "the ping's event id")
-        | problems(*_PROBLEMS, "invalid-webhook"),
+        | problems(*_PROBLEMS, "webhook-inactive"),
     )
     async def ping(self, webhook_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> PingOut:
         return PingOut(event_id=await use_cases.webhooks.ping(principal, webhook_id))
