@@ -273,3 +273,21 @@ async def test_an_inactive_subscription_is_neither_pinged_nor_replayed(use_cases
 
     assert await outbox_rows(db, created.id) == []
     assert (await use_cases.webhooks.deliveries(HOOKS, created.id, limit=10)).items == []
+
+
+async def test_turning_on_a_subscription_the_service_turned_off_clears_why(use_cases: UseCases, db: Db) -> None:
+    created = await use_cases.webhooks.create(HOOKS, DRAFT)
+    async with db.transaction() as uow:
+        await uow.connection.execute(
+            "UPDATE webhook_subscriptions SET active = :off, disabled_reason = 'the receiver answered 410 Gone'"
+            " WHERE id = :id",
+            {"id": created.id, "off": False},
+        )
+        await uow.commit()
+
+    changed = await use_cases.webhooks.update(HOOKS, created.id, WebhookChange(active=True))
+
+    assert (changed.active, changed.disabled_reason) == (True, None)
+    query = AuditQuery(entity_type=EntityType.WEBHOOK, entity_id=str(created.id), action=Action.WEBHOOK_UPDATED)
+    [entry] = (await use_cases.audit_log.list(ADMIN, query)).items
+    assert entry.changes["disabledReason"] == {"before": "the receiver answered 410 Gone", "after": None}

@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 from uuid import UUID
 
@@ -324,6 +325,10 @@ class Destinations(Protocol):
 
     async def check(self, url: str) -> None:
         """Raise UnsafeDestination unless every address ``url``'s host resolves to is public."""
+        ...
+
+    async def safe_addresses(self, url: str) -> list[IPv4Address | IPv6Address]:
+        """Every address ``url``'s host resolves to, after the same check: what a sender may connect to."""
         ...
 
 

@@ -156,6 +156,7 @@ def _described(subscription: WebhookSubscription) -> dict[str, Any]:
         "events": list(subscription.events),
         "description": subscription.description,
         "active": subscription.active,
+        "disabledReason": subscription.disabled_reason,
     }
 
 
@@ -219,7 +220,7 @@ class Webhooks(UseCase):
             if change.active is True:
                 after.disabled_reason = None  # turned on again by hand, whatever turned it off
             changed = changes(_described(before), _described(after))
-            if changed or after.disabled_reason != before.disabled_reason:
+            if changed:
                 after.updated_at = self._clock.now()
                 await uow.webhooks.save(after)
                 record = Record(Action.WEBHOOK_UPDATED, EntityType.WEBHOOK, subscription_id, changed)
