@@ -3,6 +3,7 @@ replays and pings, each refusal changing nothing."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import AsyncIterator
@@ -291,3 +292,32 @@ async def test_turning_on_a_subscription_the_service_turned_off_clears_why(use_c
     query = AuditQuery(entity_type=EntityType.WEBHOOK, entity_id=str(created.id), action=Action.WEBHOOK_UPDATED)
     [entry] = (await use_cases.audit_log.list(ADMIN, query)).items
     assert entry.changes["disabledReason"] == {"before": "the receiver answered 410 Gone", "after": None}
+
+
+async def test_the_audit_log_never_records_a_secret(use_cases: UseCases) -> None:
+    created = await use_cases.webhooks.create(HOOKS, DRAFT)
+    rotated = await use_cases.webhooks.rotate_secret(HOOKS, created.id)
+    await use_cases.webhooks.update(HOOKS, created.id, WebhookChange(url="http://127.0.0.1:9001/"))
+    await use_cases.webhooks.delete(HOOKS, created.id)
+
+    query = AuditQuery(entity_type=EntityType.WEBHOOK, entity_id=str(created.id), limit=50)
+    recorded = str([entry.changes for entry in (await use_cases.audit_log.list(ADMIN, query)).items])
+    assert created.secret.removeprefix("whsec_") not in recorded
+    assert rotated.secret.removeprefix("whsec_") not in recorded
+    assert "whsec_" not in recorded
+
+
+async def test_two_rotations_at_once_take_turns_and_lose_no_secret_in_between(use_cases: UseCases) -> None:
+    created = await use_cases.webhooks.create(HOOKS, DRAFT)
+
+    first, second = await asyncio.gather(
+        use_cases.webhooks.rotate_secret(HOOKS, created.id), use_cases.webhooks.rotate_secret(HOOKS, created.id)
+    )
+
+    stored = await use_cases.webhooks.get(HOOKS, created.id)
+    earlier, later = sorted(
+        (first, second), key=lambda rotated: rotated.previous_secret == created.secret, reverse=True
+    )
+    assert earlier.previous_secret == created.secret
+    assert later.previous_secret == earlier.secret
+    assert (stored.secret, stored.previous_secret) == (later.secret, earlier.secret)
