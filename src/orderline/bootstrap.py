@@ -16,6 +16,7 @@ from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
+from orderline.events.destinations import PublicDestinations
 from orderline.gateways import testmode
 from orderline.http.app import create_app
 from orderline.security.jwks import JwksTokens
@@ -107,6 +108,8 @@ async def build(
         customer_erasure=settings.customer_erasure,
         payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
         counts=counts,
+        destinations=PublicDestinations(allow_private=settings.webhooks_allow_private),
+        webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
     )
 
 

@@ -19,11 +19,20 @@ from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
-from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
+from orderline.application.ports import (
+    Clock,
+    Database,
+    Destinations,
+    ExternalTokens,
+    IdGenerator,
+    PasswordHasher,
+    TokenIssuer,
+)
 from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
+from orderline.application.webhooks import Webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +54,7 @@ class UseCases:
     idempotency: Idempotency
     vouchers: Vouchers
     operations: Operations
+    webhooks: Webhooks
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -58,10 +68,12 @@ class UseCases:
         tokens: TokenIssuer,
         gateway: PaymentGateway,
         counts: BusinessCounts,
+        destinations: Destinations,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
+        webhook_secret_grace: timedelta = timedelta(days=1),
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -83,6 +95,7 @@ class UseCases:
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
+            webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             on_close=(*on_close, db.close),
         )
 
