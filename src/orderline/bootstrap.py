@@ -17,6 +17,7 @@ from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher, WakeupSource
 from orderline.application.use_cases import Callbacks, Streams, UseCases
 from orderline.config import Settings, SettingsError
+from orderline.events.destinations import PublicDestinations
 from orderline.gateways import testmode
 from orderline.http.app import create_app
 from orderline.security.callback_secret import callback_secret
@@ -119,6 +120,8 @@ async def build(
         customer_erasure=settings.customer_erasure,
         payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
         counts=counts,
+        destinations=PublicDestinations(allow_private=settings.webhooks_allow_private),
+        webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
         streams=Streams(
             SqlOutboxFeed(db),
             bell,
@@ -126,12 +129,7 @@ async def build(
             StreamTiming(settings.stream_heartbeat_seconds, settings.stream_poll_seconds, settings.stream_max_seconds),
             wakeup_sources(settings, url, bell),
         ),
-        callbacks=Callbacks(
-            SqlOrderCallbacks(db),
-            callback_secret(settings.callback_secret, keys.test_gateway_secret),
-            # B1's Destinations check (no private, loopback or metadata addresses) goes here once it is merged.
-            destination=None,
-        ),
+        callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
     )
 
 

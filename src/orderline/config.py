@@ -96,6 +96,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
     # "name,...": the other order APIs served beside the native one, each under its own mount (docs/dialects.md).
     dialects: str = ",".join(DIALECTS)
+    # Webhooks may be sent to hosts that are, or resolve to, loopback, private, link-local or other non-public
+    # addresses. Off: such URLs are refused (server-side request forgery). For development and tests only.
+    webhooks_allow_private: bool = False
+    # Seconds a webhook's previous secret still signs, beside the new one, after POST .../rotate-secret.
+    webhook_secret_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 86400)] = 86400
     # Live event streams (GET /v1/orders/{id}/events, GET /v1/admin/events; ADR 0030): open at once in this
     # process, and per principal; past either, a new stream is refused with 429 and Retry-After.
     stream_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500

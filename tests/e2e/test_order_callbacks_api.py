@@ -9,15 +9,19 @@ from typing import Any
 from uuid import UUID
 
 import httpx
+import msgspec
 import pytest
 
-from orderline.application.principal import SYSTEM
+from orderline.application.principal import SYSTEM, Scope
 from orderline.application.use_cases import UseCases
+from orderline.bootstrap import build
 from orderline.config import Settings
+from orderline.http.app import create_app
 from orderline.security.callback_secret import callback_secret
 from tests.e2e.http import as_owner, assert_problem, make_pet, place
+from tests.e2e.lifespan import lifespan_of
 from tests.e2e.process import run
-from tests.support import Db
+from tests.support import FAST_HASHER, Db, SteppingClock
 
 CALLBACK = {
     "amount": "150.00",
@@ -157,3 +161,24 @@ def test_the_operator_prints_the_callback_secret_receivers_verify_with(tmp_path:
     assert derived[0].stdout == derived[1].stdout
     assert derived[0].stdout.startswith("whsec_")
     assert chosen.stdout.strip() == CONFIGURED_SECRET
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8080/cb", "http://10.1.2.3/cb", "http://169.254.169.254/latest"])
+async def test_a_callback_to_a_non_public_address_is_refused_as_a_webhook_would_be(
+    settings: Settings, clock: SteppingClock, db: Db, url: str
+) -> None:
+    guarded = msgspec.structs.replace(settings, webhooks_allow_private=False)
+    app = create_app(guarded, lambda: build(guarded, clock=clock, hasher=FAST_HASHER))
+    asgi: Any = app
+    async with lifespan_of(app), httpx.AsyncClient(transport=httpx.ASGITransport(app=asgi),
+                                                   base_url="http://orderline.test") as client:  # fmt: skip
+        use_cases: UseCases = app.state.use_cases
+        _key, secret = await use_cases.api_keys.create("ops", frozenset({Scope.ADMIN}))
+        admin = {"Authorization": f"Bearer {secret}"}
+        order = await place(client, (await make_pet(client, admin))["id"])
+
+        response = await client.post(f"/v1/orders/{order['id']}", json=CALLBACK | {"callbackUrl": url}, headers=admin)
+
+    body = assert_problem(response, 400, "invalid-webhook")
+    assert body["field"] == "callbackUrl"
+    assert await _subscriptions(db) == []

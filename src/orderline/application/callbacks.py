@@ -4,25 +4,27 @@ delivered, signed and retried by the same worker as every webhook (ADR 0030)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import urlsplit
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record
-from orderline.application.errors import InvalidInput, NotFound
+from orderline.application.errors import InvalidInput, InvalidWebhook, NotFound, UnsafeDestination
 from orderline.application.ownership import can_see
-from orderline.application.ports import Clock, Database, IdGenerator, OrderCallback, OrderCallbackStore
+from orderline.application.ports import (
+    Clock,
+    Database,
+    Destinations,
+    IdGenerator,
+    OrderCallback,
+    OrderCallbackStore,
+)
 from orderline.application.principal import Principal, Scope
 from orderline.application.use_case import UseCase
 
 CALLBACK_EVENTS = ("order.processed",)
 MAX_URL_LENGTH = 2048
-
-# Where a callback may be sent. The shape is checked here; the destination (no private, loopback or metadata
-# addresses) by the webhooks' own check, wired in at bootstrap once it exists, and again at every delivery.
-UrlCheck = Callable[[str], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,23 +65,22 @@ class OrderCallbacks(UseCase):
         ids: IdGenerator,
         store: OrderCallbackStore,
         secret: str,
-        destination: UrlCheck | None = None,
+        destinations: Destinations,
     ) -> None:
         super().__init__(db, clock, ids)
         self._store = store
         self._secret = secret  # the shop's callback secret: every callback is signed with it
-        self._destination = destination
+        self._destinations = destinations
 
     async def register(self, principal: Principal, order_id: UUID, request: RegisterCallback) -> OrderCallback:
         """Register ``request.callback_url`` for ``order.processed`` of an order the caller may see (else NotFound)."""
         principal.require(Scope.WRITE_ORDERS)
         url = check_callback_url(request.callback_url)
+        await self._visible(principal, order_id)  # someone else's order is 404 before its URL is looked at
+        await self._safe(url)  # before the transaction: a slow resolver holds no lock
         async with self._db.transaction() as uow:
-            order = await uow.orders.get(order_id)
-            if order is None or not can_see(principal, order):
+            if await uow.orders.get(order_id) is None:  # erased meanwhile
                 raise NotFound("order", order_id)
-            if self._destination is not None:
-                await self._destination(url)
             callback = OrderCallback(
                 id=self._ids.new_id(),
                 order_id=order_id,
@@ -96,11 +97,21 @@ class OrderCallbacks(UseCase):
     async def of_order(self, principal: Principal, order_id: UUID) -> list[OrderCallback]:
         """The order's callbacks, for its owner or an admin (NotFound for anyone else)."""
         principal.require(Scope.READ_ORDERS)
+        await self._visible(principal, order_id)
+        return await self._store.of_order(order_id)
+
+    async def _visible(self, principal: Principal, order_id: UUID) -> None:
         async with self._db.snapshot() as uow:
             order = await uow.orders.get(order_id)
         if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)
-        return await self._store.of_order(order_id)
+
+    async def _safe(self, url: str) -> None:
+        """The webhooks' rule against server-side request forgery, answered on the field the client sent."""
+        try:
+            await self._destinations.check(url)
+        except UnsafeDestination as exc:
+            raise InvalidWebhook("callbackUrl", exc.message, url=url, reason=exc.details["reason"]) from None
 
 
 def _registered(callback: OrderCallback, request: RegisterCallback) -> Record:

@@ -10,7 +10,7 @@ from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
 from orderline.application.authenticator import Authenticator
 from orderline.application.business_events import BusinessCounts
-from orderline.application.callbacks import OrderCallbacks, UrlCheck
+from orderline.application.callbacks import OrderCallbacks
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
 from orderline.application.event_stream import EventStream, OutboxBell, StreamSlots, StreamTiming
@@ -24,6 +24,7 @@ from orderline.application.payments import Payments
 from orderline.application.ports import (
     Clock,
     Database,
+    Destinations,
     ExternalTokens,
     IdGenerator,
     OrderCallbackStore,
@@ -36,6 +37,7 @@ from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
+from orderline.application.webhooks import Webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,11 +54,10 @@ class Streams:
 
 @dataclass(frozen=True, slots=True)
 class Callbacks:
-    """Order callbacks: where they are stored, the secret that signs them, and the destination check."""
+    """Order callbacks: where they are stored, and the secret that signs them."""
 
     store: OrderCallbackStore
     secret: str
-    destination: UrlCheck | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +79,7 @@ class UseCases:
     idempotency: Idempotency
     vouchers: Vouchers
     operations: Operations
+    webhooks: Webhooks
     event_stream: EventStream
     order_callbacks: OrderCallbacks
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
@@ -93,10 +95,12 @@ class UseCases:
         tokens: TokenIssuer,
         gateway: PaymentGateway,
         counts: BusinessCounts,
+        destinations: Destinations,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
+        webhook_secret_grace: timedelta = timedelta(days=1),
         streams: Streams,
         callbacks: Callbacks,
     ) -> UseCases:
@@ -121,8 +125,9 @@ class UseCases:
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
+            webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             event_stream=event_stream,
-            order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, callbacks.destination),
+            order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
             on_close=(*on_close, event_stream.close, db.close),
         )
 

@@ -137,11 +137,12 @@ class _WithOrderProcessed(Operation):
     description="Registers a callback: once the order is processed (it becomes APPROVED, CANCELLED or DELIVERED) "
     "orderline POSTs the `order.processed` event to callbackUrl, signed with the shop's callback secret (Standard "
     "Webhooks headers and X-Webhook-Signature, as every webhook) and retried like one. The order's owner or an "
-    "admin only: 404 for anyone else, as for Get Order.",
+    "admin only: 404 for anyone else, as for Get Order. A callbackUrl whose host is, or resolves to, a "
+    "loopback, private or other non-public address is refused (400 invalid-webhook), as for webhooks.",
     tags=("Store",),
     responses={
         **success(201, CallbackEnqueuedOut, {}, "Callback enqueued"),
-        **problems("not-found", "unauthorized", "forbidden", "unknown-currency", "unsupported-media-type"),
+        **problems("not-found", "unauthorized", "forbidden", "invalid-webhook", "unsupported-media-type"),
     },
 )
 async def register_callback(
