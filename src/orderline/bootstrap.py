@@ -12,21 +12,28 @@ from litestar import Litestar
 from uuid_utils.compat import uuid7
 
 from orderline.application.business_events import BusinessCounts, BusinessLog
+from orderline.application.event_stream import OutboxBell, OutboxCommitted, StreamSlots, StreamTiming
 from orderline.application.events import OutboxEvents, ReceiptLinks
 from orderline.application.gateway import PaymentGateway
-from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher
-from orderline.application.use_cases import UseCases
+from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher, WakeupSource
+from orderline.application.use_cases import Callbacks, Streams, UseCases
 from orderline.config import Settings, SettingsError
+from orderline.events.destinations import PublicDestinations
 from orderline.gateways import testmode
 from orderline.http.api.event_wire import NativeBodies
 from orderline.http.app import create_app
+from orderline.security.callback_secret import callback_secret
 from orderline.security.jwks import JwksTokens
 from orderline.security.key_sources import load_keys
 from orderline.security.passwords import Argon2Hasher
 from orderline.security.tokens import JwtTokens
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.migrate import current_revision, head_revision, upgrade_async
+from orderline.storage.notifications import PostgresOutboxListener
+from orderline.storage.order_callbacks import SqlOrderCallbacks
+from orderline.storage.outbox_feed import SqlOutboxFeed
 from orderline.storage.postgres import PostgresDatabase
+from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
 from orderline.storage.sqlite import SqliteDatabase
 
 
@@ -70,11 +77,15 @@ async def build(
     counts = BusinessCounts()
     ids = ids or Uuid7Ids()
     receipts = ReceiptLinks(settings.public_url)
+    bell = OutboxBell()
+    publisher = None
+    if settings.redis_url:
+        publisher = RedisOutboxPublisher(settings.redis_url, channel_of(settings.redis_key_prefix))
     db = await open_database(
         url,
         pool_size=settings.db_pool_size,
         statement_timeout=settings.db_statement_timeout,
-        observers=(BusinessLog(), counts, *observers),
+        observers=(BusinessLog(), counts, OutboxCommitted(bell), *((publisher,) if publisher else ()), *observers),
         events=OutboxEvents(NativeBodies(), ids, receipts) if outbox else None,
     )
     clock = clock or SystemClock()
@@ -90,6 +101,8 @@ async def build(
         client = http or httpx.AsyncClient()
         external = JwksTokens(settings.jwt_jwks_url, settings.jwt_issuer, settings.jwt_audience, client, clock)
         on_close = () if http else (client.aclose,)
+    if publisher is not None:
+        on_close = (*on_close, publisher.close)
     return UseCases.wire(
         db,
         clock,
@@ -115,7 +128,27 @@ async def build(
         payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
         counts=counts,
         receipts=receipts,
+        destinations=PublicDestinations(allow_private=settings.webhooks_allow_private),
+        webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
+        streams=Streams(
+            SqlOutboxFeed(db),
+            bell,
+            StreamSlots(settings.stream_limit, settings.stream_limit_per_principal),
+            StreamTiming(settings.stream_heartbeat_seconds, settings.stream_poll_seconds, settings.stream_max_seconds),
+            wakeup_sources(settings, url, bell),
+        ),
+        callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
     )
+
+
+def wakeup_sources(settings: Settings, url: DatabaseUrl, bell: OutboxBell) -> tuple[WakeupSource, ...]:
+    """What wakes live streams for events other processes wrote: Redis pub/sub when ORDERLINE_REDIS_URL is set,
+    else PostgreSQL's LISTEN; SQLite's writers are this process (the commit observer) or are found by polling."""
+    if settings.redis_url:
+        return (RedisOutboxSubscriber(settings.redis_url, channel_of(settings.redis_key_prefix), bell.ring),)
+    if url.dialect == "postgresql":
+        return (PostgresOutboxListener(url.target, bell.ring, settings.db_statement_timeout),)
+    return ()
 
 
 def default_key_file(url: DatabaseUrl) -> Path | None:

@@ -98,6 +98,25 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     dialects: str = ",".join(DIALECTS)
     # Where clients reach this service: the base of links it hands out, such as a payment's receiptUrl (ADR 0027).
     public_url: Annotated[str, msgspec.Meta(pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$")] = "http://127.0.0.1:8000"
+    # Webhooks may be sent to hosts that are, or resolve to, loopback, private, link-local or other non-public
+    # addresses. Off: such URLs are refused (server-side request forgery). For development and tests only.
+    webhooks_allow_private: bool = False
+    # Seconds a webhook's previous secret still signs, beside the new one, after POST .../rotate-secret.
+    webhook_secret_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 86400)] = 86400
+    # Live event streams (GET /v1/orders/{id}/events, GET /v1/admin/events; ADR 0030): open at once in this
+    # process, and per principal; past either, a new stream is refused with 429 and Retry-After.
+    stream_limit: Annotated[int, msgspec.Meta(ge=1, le=100_000)] = 500
+    stream_limit_per_principal: Annotated[int, msgspec.Meta(ge=1, le=10_000)] = 5
+    # Seconds between keep-alive comments on a quiet stream, so proxies do not close it as idle.
+    stream_heartbeat_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 15.0
+    # Seconds a stream waits for a wake-up (NOTIFY, Redis, this process's commits) before it reads the outbox
+    # anyway: a lost notification only delays an event by this much.
+    stream_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    # Seconds a stream lasts at most; then it ends and the client resumes with Last-Event-ID (0: no limit).
+    stream_max_seconds: Annotated[float, msgspec.Meta(ge=0, le=86400)] = 3600.0
+    # Standard Webhooks secret (whsec_...) signing order callbacks (POST /v1/orders/{id}); unset, derived from
+    # the test gateway's (`orderline webhooks callback-secret` prints it either way).
+    callback_secret: str | None = None
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)
@@ -137,7 +156,7 @@ def flags(overrides: Mapping[str, Any]) -> dict[str, Any]:
 
 
 # Values never shown, in messages or in `orderline config show`; URLs are shown without their password.
-SECRETS = frozenset({"jwt_secret", "jwt_previous_secrets", "test_gateway_secret", "metrics_token"})
+SECRETS = frozenset({"jwt_secret", "jwt_previous_secrets", "test_gateway_secret", "metrics_token", "callback_secret"})
 URLS = frozenset({"database_url", "redis_url", "jwt_jwks_url"})
 _AT_FIELD = re.compile(r"(?P<problem>.*) - at `\$\.(?P<field>\w+)`")
 
@@ -211,6 +230,8 @@ def check_secrets(settings: Settings) -> None:
         check_secret_length("ORDERLINE_JWT_PREVIOUS_SECRETS", secret.encode())
     if settings.test_gateway_secret:
         check_secret_length("ORDERLINE_TEST_GATEWAY_SECRET", webhook_secret_bytes(settings.test_gateway_secret))
+    if settings.callback_secret:
+        check_secret_length("ORDERLINE_CALLBACK_SECRET", webhook_secret_bytes(settings.callback_secret))
 
 
 def previous_secrets(settings: Settings) -> list[str]:

@@ -19,6 +19,7 @@ import msgspec
 import pytest
 
 from orderline.application.errors import DatabaseUnavailable, StaleVersion
+from orderline.application.event_stream import TooManyStreams
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -274,6 +275,13 @@ async def _(w: World) -> httpx.Response:
     return await w.client.get("/v1/healthz")
 
 
+@provokes("too-many-streams")
+async def _(w: World) -> httpx.Response:
+    # A held stream needs real HTTP (tests/e2e/test_live_stream_api.py); here the refusal itself is enough.
+    w.failing(w.use_cases.event_stream, "open", TooManyStreams("you have 5 live streams open already", 5))
+    return await w.client.get("/v1/admin/events", headers=w.admin)
+
+
 @provokes("stock-below-committed")
 async def _(w: World) -> httpx.Response:
     pet = await make_pet(w.client, w.admin, stock=2)
@@ -315,6 +323,19 @@ async def _(w: World) -> httpx.Response:
 async def _(w: World) -> httpx.Response:
     pet = await make_pet(w.client, w.admin)
     return await w.client.post("/v1/orders", json={"petId": pet["id"], "quantity": 0})
+
+
+@provokes("invalid-webhook")
+async def _(w: World) -> httpx.Response:
+    body = {"url": "https://example.com/hooks", "events": ["order.shipped"]}
+    return await w.client.post("/v1/webhooks", json=body, headers=w.admin)
+
+
+@provokes("webhook-inactive")
+async def _(w: World) -> httpx.Response:
+    body = {"url": "https://example.com/hooks", "events": ["*"], "active": False}
+    created = (await w.client.post("/v1/webhooks", json=body, headers=w.admin)).json()
+    return await w.client.post(f"/v1/webhooks/{created['id']}/test", headers=w.admin)
 
 
 @provokes("voucher-exists")

@@ -45,6 +45,11 @@ class Action(StrEnum):
     API_KEY_REVOKED = "API_KEY_REVOKED"
     VOUCHER_CREATED = "VOUCHER_CREATED"
     VOUCHER_REMOVED = "VOUCHER_REMOVED"
+    WEBHOOK_CREATED = "WEBHOOK_CREATED"
+    WEBHOOK_UPDATED = "WEBHOOK_UPDATED"
+    WEBHOOK_DELETED = "WEBHOOK_DELETED"
+    WEBHOOK_SECRET_ROTATED = "WEBHOOK_SECRET_ROTATED"  # noqa: S105 - an action, not a secret
+    ORDER_CALLBACK_REGISTERED = "ORDER_CALLBACK_REGISTERED"  # POST /v1/orders/{id}: a one-off callback (ADR 0030)
 
 
 class EntityType(StrEnum):
@@ -53,6 +58,7 @@ class EntityType(StrEnum):
     USER = "USER"
     API_KEY = "API_KEY"
     VOUCHER = "VOUCHER"
+    WEBHOOK = "WEBHOOK"
 
 
 @dataclass(frozen=True, slots=True)

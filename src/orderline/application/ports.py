@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -213,6 +214,124 @@ class PaymentRepository(Protocol):
     async def count_pending_refunds(self) -> int: ...
 
 
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"  # due at next_attempt_at
+    DELIVERED = "DELIVERED"  # the receiver answered 2xx
+    DEAD = "DEAD"  # every attempt failed; only a replay sends it again
+
+
+@dataclass(slots=True)
+class WebhookSubscription:
+    """A webhook subscription (``order_id`` None) or an order's callback (``order_id`` set)."""
+
+    id: UUID
+    url: str
+    events: tuple[str, ...]  # patterns: an event type, a family ("order.*") or "*"
+    description: str | None
+    active: bool
+    secret: str  # whsec_<base64>, kept as it is: it signs
+    created_at: datetime
+    updated_at: datetime
+    previous_secret: str | None = None  # still signs, beside the secret, until previous_secret_expires_at
+    previous_secret_expires_at: datetime | None = None
+    disabled_reason: str | None = None  # why the service turned it off (a 410), None when it did not
+    order_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One event's delivery to one subscription, as its sender left it."""
+
+    id: UUID
+    subscription_id: UUID
+    event_id: UUID
+    event_seq: int
+    event_type: str | None  # None once the event has left the outbox
+    order_id: UUID | None
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_response: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEventRef:
+    """Where an event stands in the outbox: what a new delivery of it needs."""
+
+    id: UUID
+    seq: int
+    order_id: UUID | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryQuery:
+    subscription_id: UUID
+    limit: int
+    status: DeliveryStatus | None = None
+    before_id: UUID | None = None  # newest first: continue below this id
+
+
+class WebhookRepository(Protocol):
+    """Webhook subscriptions, their deliveries, and the outbox as far as they read or write it. Order callbacks
+    (``order_id`` set) are never returned by ``get`` or ``find``."""
+
+    async def add(self, subscription: WebhookSubscription) -> None: ...
+    async def get(self, subscription_id: UUID, *, for_update: bool = False) -> WebhookSubscription | None: ...
+    async def save(self, subscription: WebhookSubscription) -> None: ...
+    async def remove(self, subscription_id: UUID) -> bool:
+        """Delete the subscription and its deliveries; False if there was none."""
+        ...
+
+    async def find(self, limit: int, after_id: UUID | None) -> list[WebhookSubscription]:
+        """Up to ``limit + 1`` subscriptions in id order (oldest first), after ``after_id``."""
+        ...
+
+    async def deliveries(self, query: DeliveryQuery) -> list[WebhookDelivery]:
+        """Up to ``query.limit + 1`` of the subscription's deliveries, newest first."""
+        ...
+
+    async def get_delivery(self, subscription_id: UUID, delivery_id: UUID) -> WebhookDelivery | None: ...
+    async def requeue(self, delivery_id: UUID, now: datetime) -> None:
+        """PENDING, due ``now``, with its attempts reset to 0."""
+        ...
+
+    async def events_since(
+        self, subscription_id: UUID, patterns: Sequence[str], since: datetime, limit: int
+    ) -> list[OutboxEventRef]:
+        """Up to ``limit`` outbox events that occurred at or after ``since`` and that the subscription receives
+        (its patterns match, or the event was for it alone), oldest first."""
+        ...
+
+    async def add_deliveries(
+        self, subscription_id: UUID, events: Sequence[tuple[UUID, OutboxEventRef]], now: datetime
+    ) -> None:
+        """A PENDING delivery, due ``now``, under each given id, of each event."""
+        ...
+
+    async def add_ping(
+        self, event_id: UUID, subscription_id: UUID, payload: dict[str, object], occurred_at: datetime
+    ) -> None:
+        """An outbox event for this subscription alone."""
+        ...
+
+
+class Destinations(Protocol):
+    """Where webhooks may be sent: the check against server-side request forgery."""
+
+    async def check(self, url: str) -> None:
+        """Raise UnsafeDestination unless every address ``url``'s host resolves to is public."""
+        ...
+
+    async def safe_addresses(self, url: str) -> list[IPv4Address | IPv6Address]:
+        """Every address ``url``'s host resolves to, after the same check: what a sender may connect to."""
+        ...
+
+
 class KeyState(StrEnum):
     IN_FLIGHT = "IN_FLIGHT"
     DONE = "DONE"
@@ -306,6 +425,8 @@ class UnitOfWork(Protocol):
     def payments(self) -> PaymentRepository: ...
     @property
     def outbox(self) -> OutboxRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def commit(self) -> None: ...
 
@@ -402,3 +523,80 @@ class EventSource(Protocol):
     """Turns what a transaction recorded into its outbox events; the unit of work writes them before COMMIT."""
 
     def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[OutboxEvent]: ...
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class StreamPosition:
+    """Where a live stream stands in the outbox. Streams run in (tx, seq) order: ``tx`` is the writing
+    transaction's id on PostgreSQL (0 on SQLite, whose single writer commits in seq order), so an event that
+    commits after a later-numbered one still comes after every event a reader has passed (ADR 0030)."""
+
+    tx: int
+    seq: int
+
+
+START = StreamPosition(0, 0)
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEntry:
+    """One outbox row as a stream serves it: its position, its type, and its payload JSON as stored."""
+
+    position: StreamPosition
+    event_type: str
+    payload: str
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxBatch:
+    """Entries after a position; ``held_back``: some later event has committed but is not served yet, because an
+    older transaction is still running (read again soon rather than wait for the next wake-up)."""
+
+    entries: list[OutboxEntry]
+    held_back: bool = False
+
+
+class OutboxFeed(Protocol):
+    """The read side of the outbox, for live streams. ``order_id`` None: every order's events (and the rest)."""
+
+    async def head(self, order_id: UUID | None) -> StreamPosition:
+        """The position of the newest event a stream may serve now (START when there is none)."""
+        ...
+
+    async def position_of(self, seq: int, order_id: UUID | None) -> StreamPosition | None:
+        """The position of the event numbered ``seq`` (of that order), None if there is none."""
+        ...
+
+    async def after(self, position: StreamPosition, order_id: UUID | None, limit: int) -> OutboxBatch:
+        """Up to ``limit`` events after ``position``, in stream order, that no running transaction can precede."""
+        ...
+
+
+class WakeupSource(Protocol):
+    """Something that rings the stream's bell when another process or connection wrote to the outbox (PostgreSQL
+    LISTEN, Redis pub/sub). Started by the first stream, closed with the use cases."""
+
+    async def start(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class OrderCallback:
+    """An order's one-off callback (the Pet Store's ``orderProcessed``): a webhook subscription bound to one order."""
+
+    id: UUID
+    order_id: UUID
+    url: str
+    events: tuple[str, ...]
+    secret: str
+    created_at: datetime
+
+
+class OrderCallbackStore(Protocol):
+    async def add(self, uow: UnitOfWork, callback: OrderCallback) -> None:
+        """Insert the callback's webhook_subscriptions row in ``uow``'s transaction."""
+        ...
+
+    async def of_order(self, order_id: UUID) -> list[OrderCallback]:
+        """The order's callbacks, oldest first."""
+        ...

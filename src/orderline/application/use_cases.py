@@ -10,8 +10,10 @@ from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
 from orderline.application.authenticator import Authenticator
 from orderline.application.business_events import BusinessCounts
+from orderline.application.callbacks import OrderCallbacks
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
+from orderline.application.event_stream import EventStream, OutboxBell, StreamSlots, StreamTiming
 from orderline.application.events import ReceiptLinks
 from orderline.application.gateway import PaymentGateway
 from orderline.application.health import Health
@@ -20,11 +22,43 @@ from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
-from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
+from orderline.application.ports import (
+    Clock,
+    Database,
+    Destinations,
+    ExternalTokens,
+    IdGenerator,
+    OrderCallbackStore,
+    OutboxFeed,
+    PasswordHasher,
+    TokenIssuer,
+    WakeupSource,
+)
 from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
+from orderline.application.webhooks import Webhooks
+
+
+@dataclass(frozen=True, slots=True)
+class Streams:
+    """What live streams are wired with: the outbox's read side, this process's bell and what rings it from
+    elsewhere (PostgreSQL LISTEN, Redis), the stream limits and timings."""
+
+    feed: OutboxFeed
+    bell: OutboxBell
+    slots: StreamSlots
+    timing: StreamTiming
+    sources: tuple[WakeupSource, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Callbacks:
+    """Order callbacks: where they are stored, and the secret that signs them."""
+
+    store: OrderCallbackStore
+    secret: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +80,9 @@ class UseCases:
     idempotency: Idempotency
     vouchers: Vouchers
     operations: Operations
+    webhooks: Webhooks
+    event_stream: EventStream
+    order_callbacks: OrderCallbacks
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -59,11 +96,15 @@ class UseCases:
         tokens: TokenIssuer,
         gateway: PaymentGateway,
         counts: BusinessCounts,
+        destinations: Destinations,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
         receipts: ReceiptLinks | None = None,
+        webhook_secret_grace: timedelta = timedelta(days=1),
+        streams: Streams,
+        callbacks: Callbacks,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -71,6 +112,7 @@ class UseCases:
             db, clock, ids, gateway, refunds, recover_after=payment_recovery_after, receipts=receipts or ReceiptLinks()
         )
         orders = Orders(db, clock, ids, refunds, customer_erasure=customer_erasure)
+        event_stream = EventStream(db, streams.feed, streams.bell, streams.slots, streams.timing, streams.sources)
         return cls(
             health=Health(db),
             catalogue=Catalogue(db, clock, ids),
@@ -87,7 +129,10 @@ class UseCases:
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
-            on_close=(*on_close, db.close),
+            webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
+            event_stream=event_stream,
+            order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
+            on_close=(*on_close, event_stream.close, db.close),
         )
 
     async def close(self) -> None:

@@ -1,4 +1,4 @@
-"""The command line: serve, migrate, keys, users, signing-keys and config. Names and flags are a contract
+"""The command line: serve, migrate, keys, users, signing-keys, config and webhooks. Names and flags are a contract
 other scripts call; each group lives in a module of its own."""
 
 from __future__ import annotations
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from orderline import __version__
-from orderline.cli import config, keys, serving, signing_keys, users
+from orderline.cli import config, keys, serving, signing_keys, users, webhooks
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -22,6 +22,7 @@ cli.add_typer(keys.group, name="keys")
 cli.add_typer(users.group, name="users")
 cli.add_typer(signing_keys.group, name="signing-keys")
 cli.add_typer(config.group, name="config")
+cli.add_typer(webhooks.group, name="webhooks")
 
 
 def _print_version(asked: bool) -> None:

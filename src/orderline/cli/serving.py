@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -13,7 +14,7 @@ from orderline.application.principal import SYSTEM
 from orderline.application.use_cases import UseCases
 from orderline.cli.common import DatabaseOption, database_of, fail, log, settings_of, with_use_cases
 from orderline.config import Settings
-from orderline.http.app import create_app
+from orderline.http.app import create_app, end_streams
 from orderline.server import runner
 from orderline.storage.migrate import upgrade
 
@@ -52,7 +53,8 @@ def serve(
             log.info("demo catalogue", pets_added=added)
         return use_cases
 
-    runner.serve(create_app(settings, open_use_cases), settings)
+    app = create_app(settings, open_use_cases)
+    runner.serve(app, settings, on_shutdown=[partial(end_streams, app)])
 
 
 def migrate(database_url: DatabaseOption = None) -> None:

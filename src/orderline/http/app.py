@@ -31,8 +31,10 @@ from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
 from orderline.http.api.bulk_cancel import BulkCancelController
+from orderline.http.api.events import all_events, order_events
 from orderline.http.api.home import home
 from orderline.http.api.metrics import metrics_route
+from orderline.http.api.order_callbacks import register_callback
 from orderline.http.api.order_items import OrderItemController
 from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
@@ -40,6 +42,7 @@ from orderline.http.api.pets import PetController
 from orderline.http.api.receipts import receipt
 from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
+from orderline.http.api.webhooks import WebhookController
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import READERS_KEY, authentication_middleware, bearer_credential
 from orderline.http.dependencies import PROVIDERS
@@ -112,10 +115,14 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
             AdminController,
             AdminOrderController,
             AdminVoucherController,
+            WebhookController,
             inventory,
             healthz,
             readyz,
             livez,
+            order_events,
+            all_events,
+            register_callback,
         ],
     )
     app = Litestar(
@@ -165,3 +172,10 @@ def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCas
 def _credential_reader(dialects: list[Dialect], path: str) -> Any:
     dialect = owner_of_path(dialects, path)
     return bearer_credential if dialect is None else dialect.credential
+
+
+def end_streams(app: Litestar) -> None:
+    """Tell live event streams the server is shutting down: they end cleanly and their clients resume elsewhere."""
+    use_cases: UseCases | None = getattr(app.state, "use_cases", None)
+    if use_cases is not None:
+        use_cases.event_stream.stop()

@@ -70,6 +70,7 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
                       "entity": "pet", "id": "019b4132-70aa-764f-b315-e2803d882a24"},
     "pet-reserved": {"detail": "1 unit(s) are reserved by open orders; cancel or ship them first", "reserved": 1},
     "rate-limit-exceeded": {"detail": "at most 300 writes per 60 seconds; try again in 42 seconds"},
+    "too-many-streams": {"detail": "you have 5 live streams open already; close one first", "limit": 5},
     "service-unavailable": {"detail": "the database did not answer within 5 s (waiting for a lock another "
                             "transaction holds)", "code": "service-unavailable"},
     "stock-below-committed": {"detail": "stock 1 is below the 1 reserved and 1 sold unit(s)",
@@ -105,6 +106,10 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "invalid-signature": {"detail": "the callback is not a valid signed gateway callback: No matching signature "
                           "found"},
     "user-exists": {"detail": "that username is already taken", "field": "username"},
+    "invalid-webhook": {"detail": "subscribe to at least one event type, family (such as order.*) or *",
+                        "field": "events"},
+    "webhook-inactive": {"detail": "webhook 01a22b12-973b-74a6-856d-0acafa48fb01 is not active, so nothing is sent "
+                         "to it: set active to true first", "id": "01a22b12-973b-74a6-856d-0acafa48fb01"},
     "voucher-exists": {"detail": "a voucher with the code SPRING10 exists already", "field": "code"},
     "validation-error": {"detail": "the request is not valid",
                          "errors": [{"field": "quantiy", "code": "unknown",

@@ -11,7 +11,7 @@ from litestar.exceptions import HTTPException, ValidationException
 from litestar.plugins.problem_details import ProblemDetailsException
 
 from orderline.application import errors as app
-from orderline.application import gateway, idempotency
+from orderline.application import event_stream, gateway, idempotency
 from orderline.domain import errors as domain
 
 MEDIA_TYPE = "application/problem+json"
@@ -65,12 +65,15 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
     app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
     app.DuplicateVoucher: _p("voucher-exists", HTTPStatus.CONFLICT, "Voucher exists"),
+    app.InvalidWebhook: _p("invalid-webhook", HTTPStatus.BAD_REQUEST, "Invalid webhook"),
+    app.WebhookInactive: _p("webhook-inactive", HTTPStatus.CONFLICT, "Webhook inactive"),
     app.PreconditionFailed: _p("precondition-failed", HTTPStatus.PRECONDITION_FAILED),
     app.DatabaseUnavailable: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
     idempotency.IdempotencyKeyReused: _p(
         "idempotency-key-reused", HTTPStatus.UNPROCESSABLE_ENTITY, "Idempotency key reused"
     ),
     idempotency.IdempotencyKeyInUse: _p("idempotency-key-in-use", HTTPStatus.CONFLICT, "Idempotency key in use"),
+    event_stream.TooManyStreams: _p("too-many-streams", HTTPStatus.TOO_MANY_REQUESTS, "Too many live streams"),
 }  # fmt: skip
 
 # Problems the HTTP layer raises itself, by status.
@@ -159,7 +162,7 @@ def refusal_to_problem(exc: domain.DomainError | app.ApplicationError, base_uri:
         errors = [{"field": exc.field, "message": exc.message, "code": exc.kind}]
         return _exception(problem, exc.message, base_uri, errors=errors)
     headers = {"WWW-Authenticate": 'Bearer realm="orderline"'} if isinstance(exc, app.Unauthenticated) else None
-    if isinstance(exc, app.DatabaseUnavailable):
+    if isinstance(exc, app.DatabaseUnavailable | event_stream.TooManyStreams):
         headers = {"Retry-After": str(exc.retry_after)}
     return _exception(problem, exc.message, base_uri, headers, **details)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import structlog
@@ -26,9 +26,17 @@ LOG_INTERVAL_SECONDS = 10.0
 class _Server(uvicorn.Server):
     """uvicorn's server, saying where it listens once the socket is bound (the port may have been 0)."""
 
-    def __init__(self, config: uvicorn.Config, **started: Any) -> None:
+    def __init__(self, config: uvicorn.Config, on_shutdown: Sequence[Callable[[], None]] = (), **started: Any) -> None:
         super().__init__(config)
         self._started = started
+        self._on_shutdown = tuple(on_shutdown)
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn waits for every response to finish before the lifespan ends: long-lived ones (live event
+        # streams) are told first, so they end cleanly at once instead of being cut off when the grace runs out.
+        for stop in self._on_shutdown:
+            stop()
+        await super().shutdown(sockets)
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
@@ -38,8 +46,11 @@ class _Server(uvicorn.Server):
             log.info("listening", address=address, **self._started)
 
 
-def serve(app: Callable[..., Awaitable[None]], settings: Settings) -> None:
-    """Serve ``app`` until SIGINT or SIGTERM, then drain requests in flight for ``settings.shutdown_grace``."""
+def serve(
+    app: Callable[..., Awaitable[None]], settings: Settings, on_shutdown: Sequence[Callable[[], None]] = ()
+) -> None:
+    """Serve ``app`` until SIGINT or SIGTERM, then drain requests in flight for ``settings.shutdown_grace``;
+    ``on_shutdown`` is called first, to end long-lived responses."""
     open_files = raise_open_files_limit()
     room = connections_room(open_files, settings.db_pool_size)
     max_connections = settings.max_connections or room
@@ -73,6 +84,7 @@ def serve(app: Callable[..., Awaitable[None]], settings: Settings) -> None:
     )
     server = _Server(
         config,
+        on_shutdown,
         max_connections=max_connections,
         open_files_limit=open_files,
         request_timeout=settings.request_timeout,

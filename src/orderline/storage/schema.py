@@ -291,6 +291,10 @@ outbox = Table(
     Column("payload", Json, nullable=False),  # {eventId, eventType, timestamp, data}, as delivered
     Column("occurred_at", Timestamp, nullable=False),
     Column("dispatched_at", Timestamp),
+    # PostgreSQL only (migration 0013 defaults it to the writing transaction's id, pg_current_xact_id()): the
+    # live stream serves events in (tx_id, seq) order and only once every older transaction has ended, so an
+    # event committing after a later-numbered one is never skipped (ADR 0030). NULL on SQLite: one writer.
+    Column("tx_id", BigInteger),
     Index(
         "ix_outbox_undispatched",
         "seq",
@@ -299,6 +303,7 @@ outbox = Table(
     ),
     Index(None, "order_id", "seq"),
     Index(None, "occurred_at"),
+    Index(None, "tx_id", "seq"),
 )
 
 # Webhook subscriptions (`/v1/webhooks`) and, with `order_id` set, an order's one-off callback (the Pet Store's

@@ -23,6 +23,7 @@ from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.pets import SqlPetRepository
 from orderline.storage.users import SqlUserRepository
 from orderline.storage.vouchers import SqlVoucherRepository
+from orderline.storage.webhooks import SqlWebhookRepository
 
 log = structlog.get_logger("orderline.storage")
 
@@ -48,6 +49,7 @@ class SqlUnitOfWork:
         self.vouchers = SqlVoucherRepository(connection)
         self.payments = SqlPaymentRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
+        self.webhooks = SqlWebhookRepository(connection)
         self._commit = commit
         self._observers = observers
         self._events = events  # None: no outbox events (a read-only snapshot; the benchmark's baseline)

@@ -1,0 +1,1 @@
+"""Events leave the service: the outbox relayed to webhook deliveries, sent and signed, and where they may go."""
