@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 from uuid import UUID
 
+import msgspec
 from litestar import get
 from litestar.params import FromPath, HeaderParameter, QueryParameter
 from litestar.response import ServerSentEvent, ServerSentEventMessage
@@ -39,6 +40,15 @@ LastEventIdQuery = Annotated[
     ),
 ]
 
+
+class StreamEventOut(msgspec.Struct):
+    """One Server-Sent Event of a stream, as a client's EventSource reads it: each is validated against this."""
+
+    id: Annotated[str, msgspec.Meta(pattern=r"^[0-9]+$", description="its position in the outbox: Last-Event-ID")]
+    event: Annotated[str, msgspec.Meta(description="the event's type, such as order.statusChanged")]
+    data: Annotated[str, msgspec.Meta(description="the payload JSON, as webhooks deliver it (docs/webhooks.md)")]
+
+
 STREAM_EXAMPLE = (
     "retry: 3000\r\n\r\n"
     "id: 42\r\nevent: order.statusChanged\r\n"
@@ -64,7 +74,7 @@ _STREAM_DESCRIPTION = (
     + _STREAM_DESCRIPTION,
     tags=("Store",),
     responses={
-        **success(200, str, STREAM_EXAMPLE, "the order's events, as they happen", media_type=MEDIA_TYPE),
+        **success(200, StreamEventOut, STREAM_EXAMPLE, "the order's events, as they happen", media_type=MEDIA_TYPE),
         **problems("not-found", "unauthorized", "forbidden", "too-many-streams", "service-unavailable"),
     },
 )
@@ -87,7 +97,7 @@ async def order_events(
     description="Every event of the shop, for admins. " + _STREAM_DESCRIPTION,
     tags=("Admin",),
     responses={
-        **success(200, str, STREAM_EXAMPLE, "every event, as it happens", media_type=MEDIA_TYPE),
+        **success(200, StreamEventOut, STREAM_EXAMPLE, "every event, as it happens", media_type=MEDIA_TYPE),
         **problems("unauthorized", "forbidden", "too-many-streams", "service-unavailable"),
     },
 )
