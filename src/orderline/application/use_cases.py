@@ -12,6 +12,7 @@ from orderline.application.authenticator import Authenticator
 from orderline.application.business_events import BusinessCounts
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
+from orderline.application.deliveries import Deliveries, RetryPolicy
 from orderline.application.gateway import PaymentGateway
 from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
@@ -19,7 +20,15 @@ from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
-from orderline.application.ports import Clock, Database, ExternalTokens, IdGenerator, PasswordHasher, TokenIssuer
+from orderline.application.ports import (
+    Clock,
+    Database,
+    DeliveryQueue,
+    ExternalTokens,
+    IdGenerator,
+    PasswordHasher,
+    TokenIssuer,
+)
 from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
 from orderline.application.users import Users
@@ -45,6 +54,7 @@ class UseCases:
     idempotency: Idempotency
     vouchers: Vouchers
     operations: Operations
+    deliveries: Deliveries
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -62,6 +72,8 @@ class UseCases:
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
+        delivery_queue: DeliveryQueue,
+        retry_policy: RetryPolicy | None = None,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -83,6 +95,7 @@ class UseCases:
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
+            deliveries=Deliveries(delivery_queue, clock, ids, retry_policy),
             on_close=(*on_close, db.close),
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from functools import partial
 from typing import Annotated
 
 import typer
@@ -39,11 +40,22 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="add a demo catalogue to an empty shop", show_default="off")
     ] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="on SQLite, also run the worker (webhooks, recovery) in this process; PostgreSQL never does",
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
     settings = settings_of(host=host, port=port, database_url=database_url)
     with_use_cases(settings, lambda use_cases: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
-    log.info("starting", version=__version__, database=str(database_of(settings)))
+    in_process = bootstrap.runs_worker_in_serve(settings, worker)
+    log.info("starting", version=__version__, database=str(database_of(settings)), worker=in_process)
+    if not in_process and worker:
+        message = "this process runs no worker on PostgreSQL: run `orderline worker` beside it to deliver webhooks"
+        log.warning(message + " and finish interrupted payments and refunds")
 
     async def open_use_cases() -> UseCases:
         use_cases = await bootstrap.build(settings)
@@ -52,7 +64,8 @@ def serve(
             log.info("demo catalogue", pets_added=added)
         return use_cases
 
-    runner.serve(create_app(settings, open_use_cases), settings)
+    background = partial(bootstrap.worker_beside, settings) if in_process else None
+    runner.serve(create_app(settings, open_use_cases, background), settings)
 
 
 def migrate(database_url: DatabaseOption = None) -> None:
