@@ -123,3 +123,28 @@ def serving(
     with started(*args, cwd=cwd, env=env, open_files=open_files) as server:
         server.wait_until_ready()
         yield server
+
+
+@contextmanager
+def working(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
+    """`orderline worker` running until the block ends (SIGTERM then, SIGKILL if it does not stop in 60 s);
+    its output goes to ``cwd/worker-<n>.log``."""
+    output_path = cwd / f"worker-{time.monotonic_ns()}.log"
+    with output_path.open("wb") as output:
+        process = subprocess.Popen(
+            [*ORDERLINE, "worker", *args],
+            cwd=cwd,
+            env=os.environ | (env or {}),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
