@@ -125,10 +125,32 @@ def serving(
         yield server
 
 
+@dataclass(frozen=True)
+class WorkerProcess:
+    """A running `orderline worker`; its output goes to a file."""
+
+    process: subprocess.Popen[bytes]
+    output_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def wait_until_started(self) -> None:
+        deadline = time.monotonic() + READY_WITHIN
+        while "worker started" not in self.output():
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.output()}")
+            assert time.monotonic() < deadline, f"worker did not start in {READY_WITHIN:.0f} s:\n{self.output()}"
+            time.sleep(0.05)
+
+
 @contextmanager
-def working(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[subprocess.Popen[bytes]]:
-    """`orderline worker` running until the block ends (SIGTERM then, SIGKILL if it does not stop in 60 s);
-    its output goes to ``cwd/worker-<n>.log``."""
+def working(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[WorkerProcess]:
+    """`orderline worker` running until the block ends (SIGTERM then, SIGKILL if it does not stop in 60 s)."""
     output_path = cwd / f"worker-{time.monotonic_ns()}.log"
     with output_path.open("wb") as output:
         process = subprocess.Popen(
@@ -139,7 +161,7 @@ def working(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterato
             stderr=subprocess.STDOUT,
         )
     try:
-        yield process
+        yield WorkerProcess(process, output_path)
     finally:
         if process.poll() is None:
             process.terminate()

@@ -66,9 +66,13 @@ async def worker(settings: Settings) -> AsyncIterator[UseCases]:
 
 
 async def eventually(check: Callable[[], Awaitable[bool]], what: str, within: float = 30) -> None:
-    async with asyncio.timeout(within):
-        while not await check():
-            await asyncio.sleep(0.02)
+    """Poll ``check`` (the worker and the receiver run elsewhere: there is no event to wait on here)."""
+    try:
+        async with asyncio.timeout(within):
+            while not await check():  # noqa: ASYNC110
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        raise AssertionError(f"not seen within {within:g} s: {what}") from None
 
 
 async def settled(db: Db, subscription_id: uuid.UUID, count: int) -> bool:

@@ -1,0 +1,142 @@
+"""The rules of webhook delivery that need no database: patterns, routing, backoff, signatures, addresses."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from standardwebhooks import Webhook
+
+from orderline.application.deliveries import RetryPolicy, matches, route
+from orderline.application.ports import OutboxEvent, Subscriber
+from orderline.events.addresses import DestinationRefused, public, resolve
+from orderline.events.signatures import signed_headers
+from tests.webhooks import OTHER_SECRET, SECRET
+
+ORDER = uuid.uuid4()
+
+
+@pytest.mark.parametrize(
+    ("pattern", "event_type", "expected"),
+    [
+        ("*", "order.created", True),
+        ("*", "ping", True),
+        ("order.*", "order.statusChanged", True),
+        ("order.*", "payment.succeeded", False),
+        ("order.*", "orderly.created", False),
+        ("payment.succeeded", "payment.succeeded", True),
+        ("payment.succeeded", "payment.failed", False),
+        ("order", "order.created", False),
+    ],
+)
+def test_a_pattern_matches_its_exact_type_a_family_with_a_trailing_star_or_everything(
+    pattern: str, event_type: str, expected: bool
+) -> None:
+    assert matches(pattern, event_type) is expected
+
+
+def test_an_event_goes_to_matching_subscribers_and_an_order_callback_only_gets_its_own_order() -> None:
+    everyone = Subscriber(uuid.uuid4(), ("*",), None)
+    payments = Subscriber(uuid.uuid4(), ("payment.*",), None)
+    callback = Subscriber(uuid.uuid4(), ("order.processed",), ORDER)
+    other_callback = Subscriber(uuid.uuid4(), ("order.processed",), uuid.uuid4())
+    event = OutboxEvent(1, uuid.uuid4(), "order.processed", ORDER, None)
+
+    chosen = route(event, [everyone, payments, callback, other_callback])
+
+    assert chosen == [everyone.id, callback.id]
+
+
+def test_a_ping_goes_only_to_the_subscription_it_names() -> None:
+    named, other = Subscriber(uuid.uuid4(), ("order.*",), None), Subscriber(uuid.uuid4(), ("*",), None)
+
+    chosen = route(OutboxEvent(1, uuid.uuid4(), "ping", None, named.id), [named, other])
+
+    assert chosen == [named.id]
+
+
+def test_the_default_backoff_spreads_eight_attempts_over_about_a_day() -> None:
+    policy = RetryPolicy()
+
+    ceilings = [policy.ceiling(attempt) for attempt in range(1, policy.max_attempts)]
+
+    # The last ceiling is capped at a day: at most 1.99 days in all, and half that, about a day, on average.
+    assert sum(ceilings, timedelta()) == timedelta(seconds=1360 * 63 + 86400)
+    assert ceilings[0] == timedelta(seconds=1360)
+    assert ceilings == sorted(ceilings)
+
+
+def test_a_wait_is_full_jitter_below_its_ceiling_and_never_beyond_the_cap() -> None:
+    policy = RetryPolicy(base=timedelta(seconds=10), cap=timedelta(seconds=60))
+    jitter = random.Random(7)
+
+    waits = [policy.wait(attempt, jitter) for attempt in range(1, 30) for _ in range(20)]
+
+    assert all(timedelta(0) <= wait <= timedelta(seconds=60) for wait in waits)
+    assert policy.ceiling(29) == timedelta(seconds=60)
+    assert min(waits) < timedelta(seconds=5) < max(waits)
+
+
+def test_the_signature_headers_verify_with_the_library_and_by_hand() -> None:
+    event_id, at, body = uuid.uuid4(), datetime.now(UTC), b'{"eventId":"x","data":{"note":"h\xc3\xa9llo"}}'
+
+    headers = signed_headers([SECRET, OTHER_SECRET], event_id, at, body)
+
+    assert headers["webhook-id"] == str(event_id)
+    assert headers["webhook-timestamp"] == str(int(at.timestamp()))
+    for secret in (SECRET, OTHER_SECRET):
+        Webhook(secret).verify(body, headers)
+    key = base64.b64decode(SECRET.removeprefix("whsec_"))
+    signed = f"{event_id}.{headers['webhook-timestamp']}.".encode() + body
+    assert (
+        headers["webhook-signature"].split(" ")[0]
+        == "v1," + base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    )
+    pet_store = hmac.new(key, f"{headers['webhook-timestamp']}.".encode() + body, hashlib.sha256).hexdigest()
+    assert headers["X-Webhook-Signature"].split(",")[:2] == [f"t={headers['webhook-timestamp']}", f"v1={pet_store}"]
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "127.0.0.1",
+        "10.1.2.3",
+        "172.16.0.1",
+        "192.168.1.1",
+        "169.254.169.254",
+        "100.64.0.1",
+        "0.0.0.0",
+        "::1",
+        "fe80::1",
+        "fd00::1",
+        "::ffff:127.0.0.1",
+        "224.0.0.1",
+    ],
+)
+def test_addresses_inside_or_special_are_not_public(address: str) -> None:
+    assert not public(ipaddress.ip_address(address))
+
+
+@pytest.mark.parametrize("address", ["93.184.216.34", "2606:2800:220:1:248:1893:25c8:1946"])
+def test_global_unicast_addresses_are_public(address: str) -> None:
+    assert public(ipaddress.ip_address(address))
+
+
+async def test_a_name_resolving_to_loopback_is_refused_unless_private_addresses_are_allowed() -> None:
+    with pytest.raises(DestinationRefused, match="not a public address"):
+        await resolve("localhost", 80, allow_private=False)
+
+    assert not public(await resolve("localhost", 80, allow_private=True))
+
+
+async def test_a_literal_address_is_checked_without_resolving() -> None:
+    with pytest.raises(DestinationRefused):
+        await resolve("169.254.169.254", 80, allow_private=False)
+
+    assert str(await resolve("93.184.216.34", 443, allow_private=False)) == "93.184.216.34"
