@@ -15,6 +15,7 @@ from orderline.application.ports import (
     DueDelivery,
     IdGenerator,
     OutboxEvent,
+    Settlement,
     Subscriber,
 )
 
@@ -101,19 +102,30 @@ class Deliveries:
     def now(self) -> datetime:
         return self._clock.now()
 
-    async def settle(self, delivery: DueDelivery, status_code: int | None, response: str) -> Outcome:
-        """Record one attempt: 2xx delivered; 410 gone (the subscription is disabled); otherwise a retry
-        after a jittered backoff, or dead once the attempts reach the policy's maximum."""
-        attempt = AttemptRecord(self._clock.now(), status_code, response)
-        if status_code is not None and 200 <= status_code < 300:
-            return Outcome("DELIVERED", recorded=await self._queue.delivered(delivery, attempt))
-        if status_code == GONE:
-            return Outcome("GONE", recorded=await self._queue.gone(delivery, attempt, GONE_REASON))
+    async def settle(self, answers: Sequence[tuple[DueDelivery, int | None, str]]) -> list[Outcome]:
+        """Record attempts, each (delivery, status code or None, response excerpt), in one transaction:
+        2xx delivered; 410 gone (dead, and the subscription disabled); otherwise a retry after a jittered
+        backoff, or dead once the attempts reach the policy's maximum."""
+        now = self._clock.now()
+        settlements = [
+            self._decide(delivery, AttemptRecord(now, code, response)) for delivery, code, response in answers
+        ]
+        recorded = await self._queue.settle(settlements)
+        return [
+            Outcome("GONE" if s.disable else s.status, s.retry_at, kept)
+            for s, kept in zip(settlements, recorded, strict=True)
+        ]
+
+    def _decide(self, delivery: DueDelivery, attempt: AttemptRecord) -> Settlement:
+        code = attempt.status_code
+        if code is not None and 200 <= code < 300:
+            return Settlement(delivery, attempt, "DELIVERED")
+        if code == GONE:
+            return Settlement(delivery, attempt, "DEAD", disable=GONE_REASON)
         made = delivery.attempts + 1
         if made >= self._policy.max_attempts:
-            return Outcome("DEAD", recorded=await self._queue.dead(delivery, attempt))
-        retry_at = attempt.at + self._policy.wait(made, self._jitter)
-        return Outcome("PENDING", retry_at, await self._queue.retry(delivery, attempt, retry_at))
+            return Settlement(delivery, attempt, "DEAD")
+        return Settlement(delivery, attempt, "PENDING", attempt.at + self._policy.wait(made, self._jitter))
 
     def signing_secrets(self, delivery: DueDelivery) -> list[str]:
         """The secrets a delivery is signed with: the current one, and the previous one until it expires."""

@@ -416,6 +416,18 @@ class AttemptRecord:
     response: str  # the first bytes of the answer, or the error that stood for it
 
 
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One attempt to record: the delivery becomes ``status`` (PENDING: again at ``retry_at``); with
+    ``disable`` set, its subscription is disabled for that reason (a 410)."""
+
+    delivery: DueDelivery
+    attempt: AttemptRecord
+    status: str  # DELIVERED, PENDING, DEAD
+    retry_at: datetime | None = None
+    disable: str | None = None
+
+
 class DeliveryQueue(Protocol):
     """The outbox and the webhook deliveries, as the worker moves events from one to the other.
 
@@ -434,12 +446,7 @@ class DeliveryQueue(Protocol):
         the same order for the same subscription that is still pending or not yet dispatched."""
         ...
 
-    async def delivered(self, delivery: DueDelivery, attempt: AttemptRecord) -> bool:
-        """Record a 2xx; False if this sender's lease was lost (another sender has it now)."""
-        ...
-
-    async def retry(self, delivery: DueDelivery, attempt: AttemptRecord, at: datetime) -> bool: ...
-    async def dead(self, delivery: DueDelivery, attempt: AttemptRecord) -> bool: ...
-    async def gone(self, delivery: DueDelivery, attempt: AttemptRecord, reason: str) -> bool:
-        """Record a 410: the delivery is dead and its subscription is disabled with ``reason``."""
+    async def settle(self, settlements: Sequence[Settlement]) -> list[bool]:
+        """Record attempts, all in one transaction; for each, False if its sender's lease was lost meanwhile
+        (another sender has the delivery now, and records it)."""
         ...

@@ -11,11 +11,11 @@ from functools import partial
 
 import structlog
 
-from orderline.application.deliveries import Deliveries
+from orderline.application.deliveries import Deliveries, Outcome
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import DueDelivery
 from orderline.application.recovery import Recovery
-from orderline.events.sender import Sender
+from orderline.events.sender import Answer, Sender
 
 log = structlog.get_logger("orderline.worker")
 
@@ -97,6 +97,8 @@ class Worker:
     async def _send(self, stop: asyncio.Event) -> None:
         rounds = Rounds("sender")
         in_flight: set[asyncio.Task[None]] = set()
+        answers: asyncio.Queue[Answered] = asyncio.Queue()
+        recorder = asyncio.create_task(self._record(answers), name="recorder")
         stopping = asyncio.ensure_future(stop.wait())
         try:
             while not stop.is_set():
@@ -107,11 +109,12 @@ class Worker:
                     found = await rounds.run(partial(self._claim, free))
                     claimed = found if isinstance(found, list) else []
                     for delivery in claimed:
-                        in_flight.add(asyncio.create_task(self._deliver(delivery), name=f"delivery {delivery.id}"))
+                        task = asyncio.create_task(self._deliver(delivery, answers), name=f"delivery {delivery.id}")
+                        in_flight.add(task)
                 if claimed and len(claimed) == free:
                     continue
-                # Wait for something that may make more work due: a send finishing (the next event of its
-                # order may go), the relay making deliveries, a stop, or the poll interval.
+                # Wait for something that may make more work due: a send recorded (the next event of its order
+                # may go), the relay making deliveries, a stop, or the poll interval.
                 relayed = asyncio.ensure_future(self._relayed.wait())
                 await asyncio.wait(
                     {stopping, relayed, *in_flight}, timeout=self._options.poll, return_when=asyncio.FIRST_COMPLETED
@@ -123,35 +126,77 @@ class Worker:
             if in_flight:
                 log.info("worker stopping: finishing deliveries in flight", in_flight=len(in_flight))
                 await asyncio.wait(in_flight)
+            recorder.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await recorder
 
     async def _claim(self, limit: int) -> list[DueDelivery]:
         return await self._deliveries.claim(
             limit, lease=self._options.lease, per_subscription=self._options.per_subscription
         )
 
-    async def _deliver(self, delivery: DueDelivery) -> None:
+    async def _deliver(self, delivery: DueDelivery, answers: asyncio.Queue[Answered]) -> None:
+        """Send one delivery, and wait until its outcome is recorded (with others', in one transaction)."""
         try:
-            at = self._deliveries.now()
-            answer = await self._sender.send(delivery, self._deliveries.signing_secrets(delivery), at)
-            outcome = await self._deliveries.settle(delivery, answer.status_code, answer.excerpt)
-        except DatabaseUnavailable as exc:
-            # Sent (perhaps) but not recorded: the lease runs out and it is sent again, with the same webhook-id.
-            log.warning("delivery not recorded: the database is unavailable", delivery=str(delivery.id), error=str(exc))
-            return
-        except Exception:
-            log.exception("delivery failed unexpectedly", delivery=str(delivery.id))
-            return
-        (log.debug if outcome.status == "DELIVERED" else log.info)(
-            "webhook attempt",
-            delivery=str(delivery.id),
-            event_id=str(delivery.event_id),
-            subscription=str(delivery.subscription_id),
-            attempt=delivery.attempts + 1,
-            status_code=answer.status_code,
-            outcome=outcome.status,
-            retry_at=outcome.retry_at.isoformat() if outcome.retry_at else None,
-            recorded=outcome.recorded,
-        )
+            answer = await self._sender.send(
+                delivery, self._deliveries.signing_secrets(delivery), self._deliveries.now()
+            )
+        except Exception as exc:  # a bug, or a secret that cannot sign: recorded as a failed attempt, not lost
+            log.exception("delivery could not be sent", delivery=str(delivery.id))
+            answer = Answer(None, f"could not send: {type(exc).__name__}")
+        recorded: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        await answers.put(Answered(delivery, answer, recorded))
+        with contextlib.suppress(Exception):  # the recorder logged it
+            await recorded
+
+    async def _record(self, answers: asyncio.Queue[Answered]) -> None:
+        """Record the answers as they come, all those waiting at once in one transaction."""
+        while True:
+            batch = [await answers.get()]
+            while not answers.empty():
+                batch.append(answers.get_nowait())
+            try:
+                outcomes = await self._deliveries.settle(
+                    [(item.delivery, item.answer.status_code, item.answer.excerpt) for item in batch]
+                )
+            except Exception as exc:
+                # Sent but not recorded: each lease runs out and the delivery is sent again, with the same
+                # webhook-id; the receiver drops the repeat.
+                if isinstance(exc, DatabaseUnavailable):
+                    log.warning(
+                        "deliveries not recorded: the database is unavailable", count=len(batch), error=str(exc)
+                    )
+                else:
+                    log.exception("deliveries not recorded", count=len(batch))
+                for item in batch:
+                    item.recorded.set_exception(exc)
+                continue
+            for item, outcome in zip(batch, outcomes, strict=True):
+                _log_attempt(item, outcome)
+                item.recorded.set_result(None)
+
+
+@dataclass(frozen=True, slots=True)
+class Answered:
+    delivery: DueDelivery
+    answer: Answer
+    recorded: asyncio.Future[None]
+
+
+def _log_attempt(item: Answered, outcome: Outcome) -> None:
+    delivery = item.delivery
+    (log.debug if outcome.status == "DELIVERED" else log.info)(
+        "webhook attempt",
+        delivery=str(delivery.id),
+        event_id=str(delivery.event_id),
+        subscription=str(delivery.subscription_id),
+        attempt=delivery.attempts + 1,
+        status_code=item.answer.status_code,
+        response=item.answer.excerpt if outcome.status != "DELIVERED" else None,
+        outcome=outcome.status,
+        retry_at=outcome.retry_at.isoformat() if outcome.retry_at else None,
+        recorded=outcome.recorded,
+    )
 
 
 async def _sleep_unless(stop: asyncio.Event, seconds: float) -> None:

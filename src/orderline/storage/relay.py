@@ -10,11 +10,11 @@ from uuid import UUID
 import msgspec
 
 from orderline.application.ports import (
-    AttemptRecord,
     DueDelivery,
     EventRoute,
     IdGenerator,
     OutboxEvent,
+    Settlement,
     Subscriber,
 )
 from orderline.storage.driver import Connection, Params, Row
@@ -181,31 +181,25 @@ class SqlDeliveryQueue:
         )
         return {as_uuid(row["subscription_id"]): int(row["leased"]) for row in rows}
 
-    async def delivered(self, delivery: DueDelivery, attempt: AttemptRecord) -> bool:
-        return await self._settle(delivery, attempt, "DELIVERED", None)
-
-    async def retry(self, delivery: DueDelivery, attempt: AttemptRecord, at: datetime) -> bool:
-        return await self._settle(delivery, attempt, "PENDING", at)
-
-    async def dead(self, delivery: DueDelivery, attempt: AttemptRecord) -> bool:
-        return await self._settle(delivery, attempt, "DEAD", None)
-
-    async def gone(self, delivery: DueDelivery, attempt: AttemptRecord, reason: str) -> bool:
+    async def settle(self, settlements: Sequence[Settlement]) -> list[bool]:
+        recorded = []
         async with self._db.transaction() as uow:
-            recorded = await _record(uow.connection, delivery, attempt, "DEAD", None)
-            await uow.connection.execute(
-                "UPDATE webhook_subscriptions SET active = :active, disabled_reason = :reason, updated_at = :at"
-                " WHERE id = :id AND active",
-                {"active": False, "reason": reason, "at": attempt.at, "id": delivery.subscription_id},
-            )
+            for settlement in settlements:
+                kept = await _record(uow.connection, settlement)
+                if kept and settlement.disable:
+                    await uow.connection.execute(
+                        "UPDATE webhook_subscriptions SET active = :active, disabled_reason = :reason, updated_at = :at"
+                        " WHERE id = :id AND active",
+                        {
+                            "active": False,
+                            "reason": settlement.disable,
+                            "at": settlement.attempt.at,
+                            "id": settlement.delivery.subscription_id,
+                        },
+                    )
+                recorded.append(kept)
             await uow.commit()
-            return recorded
-
-    async def _settle(self, delivery: DueDelivery, attempt: AttemptRecord, status: str, at: datetime | None) -> bool:
-        async with self._db.transaction() as uow:
-            recorded = await _record(uow.connection, delivery, attempt, status, at)
-            await uow.commit()
-            return recorded
+        return recorded
 
 
 def _within_caps(candidates: Sequence[Row], busy: dict[UUID, int], limit: int, per_subscription: int) -> list[UUID]:
@@ -223,19 +217,18 @@ def _within_caps(candidates: Sequence[Row], busy: dict[UUID, int], limit: int, p
     return chosen
 
 
-async def _record(
-    connection: Connection, delivery: DueDelivery, attempt: AttemptRecord, status: str, retry_at: datetime | None
-) -> bool:
-    """Write one attempt's outcome, if this sender still holds the lease it claimed the delivery with."""
+async def _record(connection: Connection, settlement: Settlement) -> bool:
+    """Write one attempt's outcome, if its sender still holds the lease it claimed the delivery with."""
+    delivery, attempt = settlement.delivery, settlement.attempt
     params: Params = {
         "id": delivery.id,
         "lease": delivery.lease,
-        "status": status,
+        "status": settlement.status,
         "at": attempt.at,
-        "next": retry_at,
+        "next": settlement.retry_at,
         "code": attempt.status_code,
         "response": attempt.response[:RESPONSE_EXCERPT],
-        "delivered": attempt.at if status == "DELIVERED" else None,
+        "delivered": attempt.at if settlement.status == "DELIVERED" else None,
     }
     changed = await connection.execute(
         "UPDATE webhook_deliveries SET status = :status, attempts = attempts + 1, next_attempt_at = :next,"
