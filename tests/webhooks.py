@@ -68,7 +68,11 @@ def receiving(answer: Answering | None = None) -> Iterator[Receiver]:
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+            length = int(self.headers.get("Content-Length", "0"))
+            body = self.rfile.read(length)
+            if len(body) < length:  # the sender died mid-request (kill -9): nothing was delivered
+                self.close_connection = True
+                return
             request = Received(self.path, dict(self.headers.items()), body)
             with receiver.lock:
                 count = sum(1 for seen in receiver.received if seen.path == self.path)
