@@ -10,12 +10,14 @@ import random
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import httpx
 import pytest
 from standardwebhooks import Webhook
 
 from orderline.application.deliveries import RetryPolicy, matches, route
-from orderline.application.ports import OutboxEvent, Subscriber
+from orderline.application.ports import DueDelivery, OutboxEvent, Subscriber
 from orderline.events.addresses import DestinationRefused, public, resolve
+from orderline.events.sender import Sender
 from orderline.events.signatures import signed_headers
 from tests.webhooks import OTHER_SECRET, SECRET
 
@@ -140,3 +142,52 @@ async def test_a_literal_address_is_checked_without_resolving() -> None:
         await resolve("169.254.169.254", 80, allow_private=False)
 
     assert str(await resolve("93.184.216.34", 443, allow_private=False)) == "93.184.216.34"
+
+
+async def test_an_attempt_goes_to_the_address_it_checked_with_the_name_kept_for_host_and_tls() -> None:
+    seen: list[httpx.Request] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        return httpx.Response(204, stream=httpx.ByteStream(b""))
+
+    delivery = DueDelivery(
+        id=uuid.uuid4(),
+        subscription_id=uuid.uuid4(),
+        url="https://localhost:8443/hook?x=1",
+        secret=SECRET,
+        previous_secret=None,
+        previous_secret_expires_at=None,
+        event_id=uuid.uuid4(),
+        event_seq=1,
+        order_id=None,
+        body=b"{}",
+        attempts=0,
+        lease=datetime.now(UTC),
+    )
+    async with httpx.AsyncClient(transport=httpx.MockTransport(answer)) as client:
+        answered = await Sender(client, deadline=5, allow_private=True).send(delivery, [SECRET], datetime.now(UTC))
+
+    [request] = seen
+    assert answered.status_code == 204
+    assert request.url.host in {"127.0.0.1", "::1"}
+    assert (request.url.port, request.url.path, request.url.query) == (8443, "/hook", b"x=1")
+    assert request.headers["Host"] == "localhost:8443"
+    assert request.extensions["sni_hostname"] == "localhost"
+    Webhook(SECRET).verify(request.content, dict(request.headers))
+
+
+async def test_an_attempt_to_a_refused_destination_is_an_answer_not_an_error() -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.MockTransport(lambda _: httpx.Response(204, stream=httpx.ByteStream(b"")))
+    ) as client:
+        sender = Sender(client, deadline=5, allow_private=False)
+        delivery = DueDelivery(
+            uuid.uuid4(), uuid.uuid4(), "http://10.0.0.1/hook", SECRET, None, None, uuid.uuid4(), 1, None, b"{}", 0,
+            datetime.now(UTC),
+        )  # fmt: skip
+
+        answered = await sender.send(delivery, [SECRET], datetime.now(UTC))
+
+    assert answered.status_code is None
+    assert answered.excerpt.startswith("destination refused: 10.0.0.1 resolves to 10.0.0.1")
