@@ -87,7 +87,14 @@ class SqlDeliveryQueue:
     def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
         self._db = db
 
+    async def _any(self, sql: str, params: Params | None = None) -> bool:
+        """A read-only look first, so an idle worker never takes the write lock (SQLite's is the whole file)."""
+        async with self._db.snapshot() as uow:
+            return await uow.connection.fetch_one(sql, params) is not None
+
     async def relay(self, limit: int, now: datetime, ids: IdGenerator, route: EventRoute) -> int:
+        if not await self._any("SELECT 1 FROM outbox WHERE dispatched_at IS NULL LIMIT 1"):
+            return 0
         async with self._db.transaction() as uow:
             connection = uow.connection
             rows = await connection.fetch_all(_UNDISPATCHED + _skip_locked(connection), {"limit": limit})
@@ -144,6 +151,8 @@ class SqlDeliveryQueue:
             await connection.execute(_INSERT + ", ".join(values), params)
 
     async def claim(self, now: datetime, lease: datetime, limit: int, per_subscription: int) -> list[DueDelivery]:
+        if not await self._any(_ANY_DUE, {"now": now}):
+            return []
         async with self._db.transaction() as uow:
             connection = uow.connection
             busy = await self._leased_per_subscription(connection, now)
@@ -239,6 +248,10 @@ async def _record(connection: Connection, settlement: Settlement) -> bool:
     return changed == 1
 
 
+_ANY_DUE = (
+    "SELECT 1 FROM webhook_deliveries WHERE status = 'PENDING' AND next_attempt_at <= :now"
+    " AND (locked_until IS NULL OR locked_until <= :now) LIMIT 1"
+)
 _UNDISPATCHED = (
     "SELECT seq, id, event_type, order_id, subscription_id FROM outbox WHERE dispatched_at IS NULL ORDER BY seq"
     " LIMIT :limit"
