@@ -1,7 +1,8 @@
 """`orderline worker` and `serve` as real processes, delivering to a real HTTP receiver on 127.0.0.1.
 
-kill -9 in the middle of a batch loses nothing; two workers on one database never deliver an event twice;
-`serve` runs the worker itself on SQLite only; SIGTERM stops a worker cleanly.
+kill -9 in the middle of a batch loses nothing; a receiver failing for a while gets every event, each order's
+in order; two workers on one database never deliver an event twice; `serve` runs the worker itself on SQLite
+only; SIGTERM stops a worker cleanly.
 """
 
 from __future__ import annotations
@@ -92,6 +93,25 @@ async def test_a_worker_killed_mid_batch_loses_nothing_and_repeats_only_the_batc
         sent = [request.headers["webhook-id"] for request in receiver.received if _order(request) == str(order)]
         expected = [str(event_id) for event_id in written if str(event_id) in sent]
         assert [event_id for event_id, _ in itertools.groupby(sent)] == expected
+
+
+async def test_a_receiver_that_fails_for_a_while_then_recovers_gets_every_event_in_order_per_order(
+    database_url: str, db: Db, tmp_path: Path
+) -> None:
+    orders = [uuid.uuid4() for _ in range(5)]
+    with receiving(lambda _received, count: 500 if count < 40 else 204) as receiver:
+        subscription = await a_subscription(db, receiver.url())
+        written = await events_written(db, *((f"order.step{step}", order) for step in range(4) for order in orders))
+
+        with working(cwd=tmp_path, env=env(database_url, webhook_max_attempts="100")):
+            await eventually(lambda: all_delivered(db, subscription, len(written)), "every event delivered")
+
+    assert len(receiver.received) >= 40 + len(written)  # the 40 failures, retried, then each event once more
+    for order in orders:
+        sent = [request.headers["webhook-id"] for request in receiver.received if _order(request) == str(order)]
+        in_turn = [event_id for event_id, _ in itertools.groupby(sent)]  # an event's retries come together
+        assert in_turn == [str(event_id) for event_id in written if str(event_id) in set(sent)]
+        assert len(in_turn) == 4
 
 
 async def test_two_workers_on_one_database_deliver_a_burst_of_500_events_once_each(

@@ -6,7 +6,6 @@ Outbox rows and subscriptions are written with SQL, as the outbox and /v1/webhoo
 from __future__ import annotations
 
 import asyncio
-import itertools
 import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -193,34 +192,6 @@ async def test_during_a_rotation_each_delivery_is_signed_with_both_secrets_until
         Webhook(OTHER_SECRET).verify(expired.body, expired.headers)
 
 
-async def test_a_receiver_that_fails_for_a_while_then_recovers_gets_every_event_in_order_per_order(
-    database_url: str, db: Db
-) -> None:
-    orders = [uuid.uuid4() for _ in range(5)]
-    with receiving(lambda _received, count: 500 if count < 40 else 204) as receiver:
-        subscription = await a_subscription(db, receiver.url())
-        written = await events_written(
-            db,
-            *(
-                (kind, order)
-                for kind in ("order.created", "payment.succeeded", "order.statusChanged")
-                for order in orders
-            ),
-        )
-        written += await events_written(db, *(("order.cancelled", order) for order in orders))
-
-        async with worker(fast(database_url, webhook_max_attempts=100)):
-            await eventually(lambda: settled(db, subscription, len(written)), "every event delivered", within=60)
-
-    assert {row["status"] for row in await deliveries_of(db, subscription)} == {"DELIVERED"}
-    assert len(receiver.received) >= 40 + len(written)  # the 40 failures, retried, then each event once
-    for order in orders:
-        sent = [event["eventId"] for event in receiver.events() if event["data"]["orderId"] == str(order)]
-        in_turn = [event_id for event_id, _ in itertools.groupby(sent)]  # retries of one event come together
-        expected = [str(event_id) for event_id in written if _of(receiver.received, event_id) == str(order)]
-        assert in_turn == expected
-
-
 async def test_a_destination_on_a_private_address_is_refused_unless_allowed(database_url: str, db: Db) -> None:
     with receiving() as receiver:
         subscription = await a_subscription(db, receiver.url())
@@ -292,14 +263,6 @@ async def _dispatch_only(db: Db, event_id: uuid.UUID, subscription: uuid.UUID) -
             "UPDATE outbox SET dispatched_at = CURRENT_TIMESTAMP WHERE id = :id", {"id": event_id}
         )
         await uow.commit()
-
-
-def _of(received: list[Received], event_id: uuid.UUID) -> str | None:
-    for request in received:
-        if request.event["eventId"] == str(event_id):
-            order: str | None = request.event["data"]["orderId"]
-            return order
-    return None
 
 
 async def _count(requests: list[Any], at_least: int) -> bool:
