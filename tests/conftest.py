@@ -128,8 +128,11 @@ def database_url(fresh_database: Callable[[], str]) -> str:
 
 @pytest.fixture
 def settings(database_url: str) -> Settings:
-    """No refund poller in the background: tests settle refunds when they choose (one e2e test runs it)."""
-    return engine_settings(database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET)
+    """No refund poller in the background: tests settle refunds when they choose (one e2e test runs it).
+    Webhooks may go to private addresses, so local receivers work and no test asks a DNS server."""
+    return engine_settings(
+        database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET, webhooks_allow_private=True
+    )
 
 
 @pytest.fixture

@@ -19,6 +19,7 @@ from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, SettingsError
+from orderline.events.destinations import PublicDestinations
 from orderline.events.sender import Sender
 from orderline.events.worker import Worker, WorkerOptions
 from orderline.gateways import testmode
@@ -119,6 +120,8 @@ async def build(
             base=timedelta(seconds=settings.webhook_backoff_base),
             cap=timedelta(seconds=settings.webhook_backoff_cap),
         ),
+        destinations=PublicDestinations(allow_private=settings.webhooks_allow_private),
+        webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
     )
 
 
@@ -164,7 +167,8 @@ def worker(settings: Settings, use_cases: UseCases, client: httpx.AsyncClient) -
         lease=timedelta(seconds=deadline + 5),
         recovery_every=settings.refund_poll_seconds,
     )
-    sender = Sender(client, deadline=deadline, allow_private=settings.webhooks_allow_private)
+    destinations = PublicDestinations(allow_private=settings.webhooks_allow_private)
+    sender = Sender(client, destinations, deadline=deadline)
     return Worker(use_cases.deliveries, sender, use_cases.recovery, options)
 
 

@@ -96,6 +96,11 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     metrics_token: Annotated[str, msgspec.Meta(min_length=16)] | None = None
     # "name,...": the other order APIs served beside the native one, each under its own mount (docs/dialects.md).
     dialects: str = ",".join(DIALECTS)
+    # Webhooks may be sent to hosts that are, or resolve to, loopback, private, link-local or other non-public
+    # addresses. Off: such URLs are refused (server-side request forgery). For development and tests only.
+    webhooks_allow_private: bool = False
+    # Seconds a webhook's previous secret still signs, beside the new one, after POST .../rotate-secret.
+    webhook_secret_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 86400)] = 86400
     # Webhook delivery by the worker (ADR 0029). Attempts before a delivery is DEAD; with the default backoff,
     # 8 attempts spread over about a day.
     webhook_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
@@ -112,8 +117,6 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # answers holds that many, and every other subscription's deliveries go on.
     webhook_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 32
     webhook_per_subscription: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 4
-    # Deliver to loopback, private and link-local addresses too (development and tests only).
-    webhooks_allow_private: bool = False
     # Seconds the worker waits before looking at the outbox again when it found nothing to do.
     worker_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.5
 

@@ -200,6 +200,8 @@ STORED: list[tuple[str, str, Column[Any]]] = [
     ("ProfileIn", "firstName", schema.users.c.first_name),
     ("ProfileIn", "lastName", schema.users.c.last_name),
     ("ProfileIn", "phone", schema.users.c.phone),
+    ("WebhookIn", "description", schema.webhook_subscriptions.c.description),
+    ("WebhookPatchIn", "description", schema.webhook_subscriptions.c.description),
 ]
 # Stored upper-cased and stripped of the whitespace the pattern lets around them: at most 32 characters.
 NORMALISED = [("VoucherIn", "code", schema.vouchers.c.code), ("OrderIn", "voucherCode", schema.orders.c.voucher_code)]

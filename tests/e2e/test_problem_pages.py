@@ -317,6 +317,19 @@ async def _(w: World) -> httpx.Response:
     return await w.client.post("/v1/orders", json={"petId": pet["id"], "quantity": 0})
 
 
+@provokes("invalid-webhook")
+async def _(w: World) -> httpx.Response:
+    body = {"url": "https://example.com/hooks", "events": ["order.shipped"]}
+    return await w.client.post("/v1/webhooks", json=body, headers=w.admin)
+
+
+@provokes("webhook-inactive")
+async def _(w: World) -> httpx.Response:
+    body = {"url": "https://example.com/hooks", "events": ["*"], "active": False}
+    created = (await w.client.post("/v1/webhooks", json=body, headers=w.admin)).json()
+    return await w.client.post(f"/v1/webhooks/{created['id']}/test", headers=w.admin)
+
+
 @provokes("voucher-exists")
 async def _(w: World) -> httpx.Response:
     body = {"code": "TWICE", "percentOff": 10}

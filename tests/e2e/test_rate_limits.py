@@ -66,7 +66,7 @@ def remaining(response: httpx.Response) -> int:
     [
         ("GET", "/v1/pets", 200),
         ("GET", "/v1/orders", 401),
-        ("GET", f"/v1/orders/{uuid.uuid4()}", 401),
+        ("GET", "/v1/orders/5e478fc3-8368-4f1b-9689-e4c4d06c2b9e", 401),
         ("GET", "/v1/no-such-resource", 404),
         ("DELETE", "/v1/inventory", 405),
         ("GET", "/v1/pets?limit=0", 422),

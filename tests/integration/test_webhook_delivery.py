@@ -202,7 +202,8 @@ async def test_a_destination_on_a_private_address_is_refused_unless_allowed(data
 
     [delivery] = await deliveries_of(db, subscription)
     assert delivery["status"] == "DEAD"
-    assert delivery["last_response"].startswith("destination refused: 127.0.0.1 resolves to 127.0.0.1")
+    assert delivery["last_response"].startswith("destination refused: webhooks cannot be sent to http://127.0.0.1:")
+    assert delivery["last_response"].endswith("its host is or resolves to 127.0.0.1, which is not a public address")
     assert receiver.received == []
 
 

@@ -45,6 +45,10 @@ class Action(StrEnum):
     API_KEY_REVOKED = "API_KEY_REVOKED"
     VOUCHER_CREATED = "VOUCHER_CREATED"
     VOUCHER_REMOVED = "VOUCHER_REMOVED"
+    WEBHOOK_CREATED = "WEBHOOK_CREATED"
+    WEBHOOK_UPDATED = "WEBHOOK_UPDATED"
+    WEBHOOK_DELETED = "WEBHOOK_DELETED"
+    WEBHOOK_SECRET_ROTATED = "WEBHOOK_SECRET_ROTATED"  # noqa: S105 - an action, not a secret
 
 
 class EntityType(StrEnum):
@@ -53,6 +57,7 @@ class EntityType(StrEnum):
     USER = "USER"
     API_KEY = "API_KEY"
     VOUCHER = "VOUCHER"
+    WEBHOOK = "WEBHOOK"
 
 
 @dataclass(frozen=True, slots=True)

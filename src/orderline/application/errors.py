@@ -142,3 +142,39 @@ class DuplicateVoucher(ApplicationError):
 
     def __init__(self, code: str) -> None:
         super().__init__(f"a voucher with the code {code} exists already", field="code")
+
+
+class InvalidWebhook(ApplicationError):
+    """A webhook subscription the service will not keep: a URL that is not http(s) with a host, or an event
+    pattern naming no event type or family."""
+
+    code = "invalid-webhook"
+
+    def __init__(self, field: str, message: str, **details: Any) -> None:
+        super().__init__(message, field=field, **details)
+
+
+class UnsafeDestination(InvalidWebhook):
+    """A webhook URL whose host is, or resolves to, an address the service must not call (loopback, private,
+    link-local...), or does not resolve at all: refused so that webhooks cannot reach inside the network."""
+
+    def __init__(self, url: str, reason: str, address: str | None = None) -> None:
+        why = {
+            "unresolvable": "its host does not resolve",
+            "not-http": "it is not an http or https URL with a host",
+            "not-public": f"its host is or resolves to {address}, which is not a public address",
+        }[reason]
+        extra = {"address": address} if address is not None else {}
+        super().__init__("url", f"webhooks cannot be sent to {url}: {why}", url=url, reason=reason, **extra)
+
+
+class WebhookInactive(ApplicationError):
+    """A replay or a test ping of a subscription that is not active: nothing would be sent to it."""
+
+    code = "webhook-inactive"
+
+    def __init__(self, subscription_id: object) -> None:
+        super().__init__(
+            f"webhook {subscription_id} is not active, so nothing is sent to it: set active to true first",
+            id=str(subscription_id),
+        )

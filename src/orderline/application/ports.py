@@ -8,6 +8,7 @@ from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from ipaddress import IPv4Address, IPv6Address
 from typing import Protocol
 from uuid import UUID
 
@@ -213,6 +214,124 @@ class PaymentRepository(Protocol):
     async def count_pending_refunds(self) -> int: ...
 
 
+class DeliveryStatus(StrEnum):
+    PENDING = "PENDING"  # due at next_attempt_at
+    DELIVERED = "DELIVERED"  # the receiver answered 2xx
+    DEAD = "DEAD"  # every attempt failed; only a replay sends it again
+
+
+@dataclass(slots=True)
+class WebhookSubscription:
+    """A webhook subscription (``order_id`` None) or an order's callback (``order_id`` set)."""
+
+    id: UUID
+    url: str
+    events: tuple[str, ...]  # patterns: an event type, a family ("order.*") or "*"
+    description: str | None
+    active: bool
+    secret: str  # whsec_<base64>, kept as it is: it signs
+    created_at: datetime
+    updated_at: datetime
+    previous_secret: str | None = None  # still signs, beside the secret, until previous_secret_expires_at
+    previous_secret_expires_at: datetime | None = None
+    disabled_reason: str | None = None  # why the service turned it off (a 410), None when it did not
+    order_id: UUID | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WebhookDelivery:
+    """One event's delivery to one subscription, as its sender left it."""
+
+    id: UUID
+    subscription_id: UUID
+    event_id: UUID
+    event_seq: int
+    event_type: str | None  # None once the event has left the outbox
+    order_id: UUID | None
+    status: DeliveryStatus
+    attempts: int
+    next_attempt_at: datetime | None
+    last_attempt_at: datetime | None
+    last_status_code: int | None
+    last_response: str | None
+    created_at: datetime
+    delivered_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEventRef:
+    """Where an event stands in the outbox: what a new delivery of it needs."""
+
+    id: UUID
+    seq: int
+    order_id: UUID | None
+    occurred_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryQuery:
+    subscription_id: UUID
+    limit: int
+    status: DeliveryStatus | None = None
+    before_id: UUID | None = None  # newest first: continue below this id
+
+
+class WebhookRepository(Protocol):
+    """Webhook subscriptions, their deliveries, and the outbox as far as they read or write it. Order callbacks
+    (``order_id`` set) are never returned by ``get`` or ``find``."""
+
+    async def add(self, subscription: WebhookSubscription) -> None: ...
+    async def get(self, subscription_id: UUID, *, for_update: bool = False) -> WebhookSubscription | None: ...
+    async def save(self, subscription: WebhookSubscription) -> None: ...
+    async def remove(self, subscription_id: UUID) -> bool:
+        """Delete the subscription and its deliveries; False if there was none."""
+        ...
+
+    async def find(self, limit: int, after_id: UUID | None) -> list[WebhookSubscription]:
+        """Up to ``limit + 1`` subscriptions in id order (oldest first), after ``after_id``."""
+        ...
+
+    async def deliveries(self, query: DeliveryQuery) -> list[WebhookDelivery]:
+        """Up to ``query.limit + 1`` of the subscription's deliveries, newest first."""
+        ...
+
+    async def get_delivery(self, subscription_id: UUID, delivery_id: UUID) -> WebhookDelivery | None: ...
+    async def requeue(self, delivery_id: UUID, now: datetime) -> None:
+        """PENDING, due ``now``, with its attempts reset to 0."""
+        ...
+
+    async def events_since(
+        self, subscription_id: UUID, patterns: Sequence[str], since: datetime, limit: int
+    ) -> list[OutboxEventRef]:
+        """Up to ``limit`` outbox events that occurred at or after ``since`` and that the subscription receives
+        (its patterns match, or the event was for it alone), oldest first."""
+        ...
+
+    async def add_deliveries(
+        self, subscription_id: UUID, events: Sequence[tuple[UUID, OutboxEventRef]], now: datetime
+    ) -> None:
+        """A PENDING delivery, due ``now``, under each given id, of each event."""
+        ...
+
+    async def add_ping(
+        self, event_id: UUID, subscription_id: UUID, payload: dict[str, object], occurred_at: datetime
+    ) -> None:
+        """An outbox event for this subscription alone."""
+        ...
+
+
+class Destinations(Protocol):
+    """Where webhooks may be sent: the check against server-side request forgery."""
+
+    async def check(self, url: str) -> None:
+        """Raise UnsafeDestination unless every address ``url``'s host resolves to is public."""
+        ...
+
+    async def safe_addresses(self, url: str) -> list[IPv4Address | IPv6Address]:
+        """Every address ``url``'s host resolves to, after the same check: what a sender may connect to."""
+        ...
+
+
 class KeyState(StrEnum):
     IN_FLIGHT = "IN_FLIGHT"
     DONE = "DONE"
@@ -304,6 +423,8 @@ class UnitOfWork(Protocol):
     def vouchers(self) -> VoucherRepository: ...
     @property
     def payments(self) -> PaymentRepository: ...
+    @property
+    def webhooks(self) -> WebhookRepository: ...
 
     async def commit(self) -> None: ...
 

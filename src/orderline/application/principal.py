@@ -18,6 +18,7 @@ class Scope(StrEnum):
     READ_USER = "read:user"
     WRITE_USER = "write:user"
     ADMIN = "admin"
+    WRITE_WEBHOOKS = "write:webhooks"  # manage webhook subscriptions (/v1/webhooks); admin implies it
     # Shoplazza's access scopes, held by a merchant's key: the shop's orders, every one of them (ADR 0024).
     READ_ORDER = "read_order"
     WRITE_ORDER = "write_order"

@@ -24,6 +24,7 @@ from orderline.application.ports import (
     Clock,
     Database,
     DeliveryQueue,
+    Destinations,
     ExternalTokens,
     IdGenerator,
     PasswordHasher,
@@ -33,6 +34,7 @@ from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
+from orderline.application.webhooks import Webhooks
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,6 +57,7 @@ class UseCases:
     vouchers: Vouchers
     operations: Operations
     deliveries: Deliveries
+    webhooks: Webhooks
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -68,12 +71,14 @@ class UseCases:
         tokens: TokenIssuer,
         gateway: PaymentGateway,
         counts: BusinessCounts,
+        destinations: Destinations,
         external: ExternalTokens | None = None,
         on_close: tuple[Callable[[], Awaitable[object]], ...] = (),
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
         delivery_queue: DeliveryQueue,
         retry_policy: RetryPolicy | None = None,
+        webhook_secret_grace: timedelta = timedelta(days=1),
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -96,6 +101,7 @@ class UseCases:
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
             deliveries=Deliveries(delivery_queue, clock, ids, retry_policy),
+            webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             on_close=(*on_close, db.close),
         )
 

@@ -1,2 +1,1 @@
-"""Events leaving the service: the worker that relays the outbox to webhook subscriptions, signed and retried
-(ADR 0029)."""
+"""Events leave the service: the outbox relayed to webhook deliveries, sent and signed, and where they may go."""

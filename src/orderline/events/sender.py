@@ -9,8 +9,8 @@ from datetime import datetime
 import httpx
 
 from orderline import __version__
-from orderline.application.ports import DueDelivery
-from orderline.events.addresses import DestinationRefused, resolve
+from orderline.application.errors import UnsafeDestination
+from orderline.application.ports import Destinations, DueDelivery
 from orderline.events.signatures import signed_headers
 
 # Of the receiver's answer we read this much, and keep it for the deliveries list: enough to see the error.
@@ -30,10 +30,10 @@ class Sender:
     """POSTs deliveries with one shared client; no attempt outlasts ``deadline`` seconds, however the
     receiver behaves (silent, trickling, or answering an endless body)."""
 
-    def __init__(self, client: httpx.AsyncClient, *, deadline: float, allow_private: bool) -> None:
+    def __init__(self, client: httpx.AsyncClient, destinations: Destinations, *, deadline: float) -> None:
         self._client = client
+        self._destinations = destinations
         self._deadline = deadline
-        self._allow_private = allow_private
 
     async def send(self, delivery: DueDelivery, secrets: list[str], at: datetime) -> Answer:
         """One attempt, signed at ``at`` with ``secrets``: never raises for anything the network or the
@@ -42,7 +42,7 @@ class Sender:
         try:
             async with asyncio.timeout(self._deadline):
                 return await self._post(delivery, headers)
-        except DestinationRefused as exc:
+        except UnsafeDestination as exc:
             return Answer(None, f"destination refused: {exc}")
         except TimeoutError:
             return Answer(None, f"no complete answer within {self._deadline:g} s")
@@ -52,12 +52,12 @@ class Sender:
             return Answer(None, f"could not deliver: {type(exc).__name__}: {exc}"[:EXCERPT_BYTES])
 
     async def _post(self, delivery: DueDelivery, headers: dict[str, str]) -> Answer:
+        # The name is resolved and checked again at every attempt (it may point elsewhere since the URL was
+        # registered: DNS rebinding), and the request goes to the address just checked, not to whatever the
+        # name resolves to a moment later; the Host header and TLS (SNI, the certificate check) keep the name.
+        address = (await self._destinations.safe_addresses(delivery.url))[0]
         url = httpx.URL(delivery.url)
         host = url.host
-        port = url.port or (443 if url.scheme == "https" else 80)
-        address = await resolve(host, port, allow_private=self._allow_private)
-        # Connect to the address just checked, not to whatever the name resolves to a moment later; the Host
-        # header and TLS (SNI and the certificate check) still use the name.
         pinned = url.copy_with(host=str(address))
         extensions = {"sni_hostname": host} if url.scheme == "https" else {}
         request = self._client.build_request(

@@ -38,6 +38,7 @@ from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
 from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
+from orderline.http.api.webhooks import WebhookController
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import READERS_KEY, authentication_middleware, bearer_credential
 from orderline.http.dependencies import PROVIDERS
@@ -111,6 +112,7 @@ def create_app(
             AdminController,
             AdminOrderController,
             AdminVoucherController,
+            WebhookController,
             inventory,
             healthz,
             readyz,

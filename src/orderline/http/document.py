@@ -75,6 +75,18 @@ LINKS: dict[tuple[str, str], dict[str, tuple[str, dict[str, Any]]]] = {
         "getUserDetails": ("getUserDetails", {"user_id": "$response.body#/id"}),
         "updateUserStatus": ("updateUserStatus", {"user_id": "$response.body#/id"}),
     },
+    ("createWebhook", "201"): {
+        name: (name, {"webhook_id": "$response.body#/id"})
+        for name in (
+            "getWebhook",
+            "updateWebhook",
+            "deleteWebhook",
+            "rotateWebhookSecret",
+            "listWebhookDeliveries",
+            "replayWebhookEvents",
+            "testWebhook",
+        )
+    },
     ("createVoucher", "201"): {
         "getVoucher": ("getVoucher", {"code": "$response.body#/code"}),
         "deleteVoucher": ("deleteVoucher", {"code": "$response.body#/code"}),

@@ -105,6 +105,10 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
     "invalid-signature": {"detail": "the callback is not a valid signed gateway callback: No matching signature "
                           "found"},
     "user-exists": {"detail": "that username is already taken", "field": "username"},
+    "invalid-webhook": {"detail": "subscribe to at least one event type, family (such as order.*) or *",
+                        "field": "events"},
+    "webhook-inactive": {"detail": "webhook 01a22b12-973b-74a6-856d-0acafa48fb01 is not active, so nothing is sent "
+                         "to it: set active to true first", "id": "01a22b12-973b-74a6-856d-0acafa48fb01"},
     "voucher-exists": {"detail": "a voucher with the code SPRING10 exists already", "field": "code"},
     "validation-error": {"detail": "the request is not valid",
                          "errors": [{"field": "quantiy", "code": "unknown",

@@ -65,6 +65,8 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     app.InvalidInput: _p("validation-error", HTTPStatus.UNPROCESSABLE_ENTITY, "Validation Error"),
     app.DuplicateUser: _p("user-exists", HTTPStatus.CONFLICT, "User exists"),
     app.DuplicateVoucher: _p("voucher-exists", HTTPStatus.CONFLICT, "Voucher exists"),
+    app.InvalidWebhook: _p("invalid-webhook", HTTPStatus.BAD_REQUEST, "Invalid webhook"),
+    app.WebhookInactive: _p("webhook-inactive", HTTPStatus.CONFLICT, "Webhook inactive"),
     app.PreconditionFailed: _p("precondition-failed", HTTPStatus.PRECONDITION_FAILED),
     app.DatabaseUnavailable: _p("service-unavailable", HTTPStatus.SERVICE_UNAVAILABLE),
     idempotency.IdempotencyKeyReused: _p(

@@ -19,6 +19,7 @@ from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.pets import SqlPetRepository
 from orderline.storage.users import SqlUserRepository
 from orderline.storage.vouchers import SqlVoucherRepository
+from orderline.storage.webhooks import SqlWebhookRepository
 
 log = structlog.get_logger("orderline.storage")
 
@@ -37,6 +38,7 @@ class SqlUnitOfWork:
         self.idempotency = SqlIdempotencyRepository(connection)
         self.vouchers = SqlVoucherRepository(connection)
         self.payments = SqlPaymentRepository(connection)
+        self.webhooks = SqlWebhookRepository(connection)
         self._commit = commit
         self._observers = observers
 
