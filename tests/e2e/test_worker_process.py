@@ -15,11 +15,14 @@ import signal
 import time
 import uuid
 from collections.abc import Awaitable, Callable
+from contextlib import nullcontext
 from pathlib import Path
 
+import httpx
 import pytest
+from standardwebhooks import Webhook
 
-from tests.e2e.process import serving, working
+from tests.e2e.process import run, serving, working
 from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET, Db
 from tests.webhooks import Received, a_subscription, deliveries_of, events_written, receiving
 
@@ -168,6 +171,34 @@ async def test_serve_on_postgresql_runs_no_worker_and_says_to_run_orderline_work
 
             assert receiver.received == []
             assert "run `orderline worker` beside it" in server.output()
+
+
+async def test_a_test_ping_through_the_api_reaches_the_receiver_signed_with_the_secret_the_api_gave(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = env(database_url)
+    made = run(
+        "keys", "create", "--name", "hooks", "--scopes", "write:webhooks", cwd=tmp_path, env=os.environ | settings
+    )
+    headers = {"Authorization": f"Bearer {made.stdout.strip().splitlines()[-1]}"}
+    # serve runs the worker itself on SQLite; on PostgreSQL it runs in a process of its own.
+    worker = working(cwd=tmp_path, env=settings) if database_url.startswith("postgresql") else nullcontext()
+    with receiving() as receiver, serving(cwd=tmp_path, env=settings) as server, worker:
+        async with httpx.AsyncClient(base_url=server.base, headers=headers) as api:
+            created = (await api.post("/v1/webhooks", json={"url": receiver.url(), "events": ["order.*"]})).json()
+            ping = (await api.post(f"/v1/webhooks/{created['id']}/test")).json()
+            await eventually(lambda: _received_at_least(receiver.received, 1), "the ping")
+
+            async def delivered() -> bool:
+                listed = (await api.get(f"/v1/webhooks/{created['id']}/deliveries")).json()["data"]
+                return [delivery["status"] for delivery in listed] == ["DELIVERED"]
+
+            await eventually(delivered, "the delivery listed as DELIVERED")
+
+    [request] = receiver.received
+    event = Webhook(created["secret"]).verify(request.body, request.headers)
+    assert (event["eventId"], event["eventType"]) == (ping["eventId"], "ping")
+    assert request.headers["webhook-id"] == ping["eventId"]
 
 
 async def _received_at_least(received: list[Received], count: int) -> bool:
