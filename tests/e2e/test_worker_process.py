@@ -23,7 +23,7 @@ import pytest
 from standardwebhooks import Webhook
 
 from tests.e2e.process import run, serving, working
-from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET, Db
+from tests.support import ENGINES, TEST_GATEWAY_SECRET, TEST_JWT_SECRET, Db
 from tests.webhooks import Received, a_subscription, deliveries_of, events_written, receiving
 
 # Short timeouts (so a killed worker's leases run out in 7 s), quick retries, loopback receivers allowed.
@@ -142,11 +142,10 @@ async def test_a_worker_stops_cleanly_on_sigterm(database_url: str, tmp_path: Pa
         assert "worker stopped" in worker.output()
 
 
+@pytest.mark.parametrize("fresh_database", [ENGINES[0]], indirect=True)
 async def test_serve_on_sqlite_delivers_webhooks_itself_unless_told_not_to(
     database_url: str, db: Db, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("sqlite"):
-        pytest.skip("serve runs the worker on SQLite only")
     with receiving() as receiver:
         subscription = await a_subscription(db, receiver.url())
         with serving("--no-worker", cwd=tmp_path, env=env(database_url)):
@@ -158,11 +157,10 @@ async def test_serve_on_sqlite_delivers_webhooks_itself_unless_told_not_to(
             await eventually(lambda: all_delivered(db, subscription, 1), "the event delivered by serve")
 
 
+@pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
 async def test_serve_on_postgresql_runs_no_worker_and_says_to_run_orderline_worker(
     database_url: str, db: Db, tmp_path: Path
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("on SQLite serve runs the worker itself")
     with receiving() as receiver:
         await a_subscription(db, receiver.url())
         with serving(cwd=tmp_path, env=env(database_url)) as server:
