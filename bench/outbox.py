@@ -35,7 +35,7 @@ from orderline.application.audit import AuditEntry
 from orderline.application.catalogue import PetDraft
 from orderline.application.events import OutboxEvents
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
-from orderline.application.ports import OutboxEvent, Sighted
+from orderline.application.ports import EventRecord, Sighted
 from orderline.application.principal import SYSTEM, Principal, PrincipalKind, Scope
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
@@ -72,14 +72,14 @@ class Stopwatch:
         """Time OutboxEvents.events and SqlOutboxRepository.add wherever they run (the bench's only patch)."""
         make, add = OutboxEvents.events, SqlOutboxRepository.add
 
-        def events(source: OutboxEvents, entries: Sequence[AuditEntry], seen: Sighted) -> list[OutboxEvent]:
+        def events(source: OutboxEvents, entries: Sequence[AuditEntry], seen: Sighted) -> list[EventRecord]:
             started = time.perf_counter()
             try:
                 return make(source, entries, seen)
             finally:
                 self.making[self.operation] = self.making.get(self.operation, 0.0) + time.perf_counter() - started
 
-        async def insert(outbox: SqlOutboxRepository, rows: Sequence[OutboxEvent]) -> None:
+        async def insert(outbox: SqlOutboxRepository, rows: Sequence[EventRecord]) -> None:
             started = time.perf_counter()
             try:
                 await add(outbox, rows)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -12,6 +14,7 @@ from litestar import Litestar
 from uuid_utils.compat import uuid7
 
 from orderline.application.business_events import BusinessCounts, BusinessLog
+from orderline.application.deliveries import RetryPolicy
 from orderline.application.event_stream import OutboxBell, OutboxCommitted, StreamSlots, StreamTiming
 from orderline.application.events import OutboxEvents, ReceiptLinks
 from orderline.application.gateway import PaymentGateway
@@ -19,6 +22,8 @@ from orderline.application.ports import Clock, CommitObserver, IdGenerator, Pass
 from orderline.application.use_cases import Callbacks, Streams, UseCases
 from orderline.config import Settings, SettingsError
 from orderline.events.destinations import PublicDestinations
+from orderline.events.sender import Sender
+from orderline.events.worker import Worker, WorkerOptions
 from orderline.gateways import testmode
 from orderline.http.api.event_wire import NativeBodies
 from orderline.http.app import create_app
@@ -34,6 +39,7 @@ from orderline.storage.order_callbacks import SqlOrderCallbacks
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
+from orderline.storage.relay import SqlDeliveryQueue
 from orderline.storage.sqlite import SqliteDatabase
 
 
@@ -128,6 +134,12 @@ async def build(
         payment_recovery_after=timedelta(seconds=settings.payment_recovery_after),
         counts=counts,
         receipts=receipts,
+        delivery_queue=SqlDeliveryQueue(db),
+        retry_policy=RetryPolicy(
+            max_attempts=settings.webhook_max_attempts,
+            base=timedelta(seconds=settings.webhook_backoff_base),
+            cap=timedelta(seconds=settings.webhook_backoff_cap),
+        ),
         destinations=PublicDestinations(allow_private=settings.webhooks_allow_private),
         webhook_secret_grace=timedelta(seconds=settings.webhook_secret_grace_seconds),
         streams=Streams(
@@ -170,3 +182,62 @@ def app(settings: Settings | None = None) -> Litestar:
     """The ASGI app for ``settings`` (default: the environment), e.g. ``uvicorn --factory orderline.bootstrap:app``."""
     settings = settings or Settings.load()
     return create_app(settings, lambda: build(settings))
+
+
+def webhook_timeout(settings: Settings) -> httpx.Timeout:
+    return httpx.Timeout(
+        connect=settings.webhook_connect_timeout,
+        read=settings.webhook_read_timeout,
+        write=settings.webhook_write_timeout,
+        pool=settings.webhook_pool_timeout,
+    )
+
+
+def worker(settings: Settings, use_cases: UseCases, client: httpx.AsyncClient) -> Worker:
+    """The worker of ``use_cases``: relay, sender (through ``client``) and recovery, as the settings say."""
+    deadline = settings.webhook_connect_timeout + settings.webhook_write_timeout
+    deadline += settings.webhook_read_timeout + settings.webhook_pool_timeout
+    options = WorkerOptions(
+        poll=settings.worker_poll_seconds,
+        concurrency=settings.webhook_concurrency,
+        per_subscription=settings.webhook_per_subscription,
+        # Longer than any attempt can last, so a live worker never loses a lease it is still using.
+        lease=timedelta(seconds=deadline + 5),
+        recovery_every=settings.refund_poll_seconds,
+    )
+    destinations = PublicDestinations(allow_private=settings.webhooks_allow_private)
+    sender = Sender(client, destinations, deadline=deadline)
+    return Worker(use_cases.deliveries, sender, use_cases.recovery, options)
+
+
+def webhook_client(settings: Settings) -> httpx.AsyncClient:
+    """The one HTTP client deliveries go through: explicit timeouts, no redirects, no proxy from the environment,
+    and as many connections as deliveries in flight."""
+    limits = httpx.Limits(
+        max_connections=settings.webhook_concurrency, max_keepalive_connections=settings.webhook_concurrency
+    )
+    return httpx.AsyncClient(timeout=webhook_timeout(settings), limits=limits, follow_redirects=False, trust_env=False)
+
+
+async def run_worker(settings: Settings, use_cases: UseCases, stop: asyncio.Event) -> None:
+    """Run the worker until ``stop`` is set, then let the deliveries in flight finish."""
+    async with webhook_client(settings) as client:
+        await worker(settings, use_cases, client).run(stop)
+
+
+@asynccontextmanager
+async def worker_beside(settings: Settings, use_cases: UseCases) -> AsyncIterator[None]:
+    """The worker running in this event loop for as long as the block lasts (``serve`` on SQLite)."""
+    stop = asyncio.Event()
+    running = asyncio.create_task(run_worker(settings, use_cases, stop), name="worker")
+    try:
+        yield
+    finally:
+        stop.set()
+        await running
+
+
+def runs_worker_in_serve(settings: Settings, wanted: bool) -> bool:
+    """The worker runs inside ``serve`` on SQLite (one process owns the file); never on PostgreSQL, where
+    web processes come many and the worker is one ``orderline worker`` of its own."""
+    return wanted and DatabaseUrl.parse(settings.database_url).dialect == "sqlite"

@@ -117,6 +117,24 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     # Standard Webhooks secret (whsec_...) signing order callbacks (POST /v1/orders/{id}); unset, derived from
     # the test gateway's (`orderline webhooks callback-secret` prints it either way).
     callback_secret: str | None = None
+    # Webhook delivery by the worker (ADR 0029). Attempts before a delivery is DEAD; with the default backoff,
+    # 8 attempts spread over about a day.
+    webhook_max_attempts: Annotated[int, msgspec.Meta(ge=1, le=100)] = 8
+    # Retry n waits a random time (full jitter) up to min(cap, base * 2^(n-1)) seconds.
+    webhook_backoff_base: Annotated[float, msgspec.Meta(gt=0, le=86400)] = 1360.0
+    webhook_backoff_cap: Annotated[float, msgspec.Meta(gt=0, le=7 * 86400)] = 86400.0
+    # Seconds to connect to a receiver, to send it the request, to wait for each read of its answer, and to
+    # wait for a free connection; one attempt never outlasts their sum.
+    webhook_connect_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 5.0
+    webhook_write_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    webhook_read_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 10.0
+    webhook_pool_timeout: Annotated[float, msgspec.Meta(gt=0, le=300)] = 5.0
+    # Deliveries a worker sends at once, and at most per subscription (across workers): a receiver that never
+    # answers holds that many, and every other subscription's deliveries go on.
+    webhook_concurrency: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 32
+    webhook_per_subscription: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 4
+    # Seconds the worker waits before looking at the outbox again when it found nothing to do.
+    worker_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.5
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)

@@ -123,3 +123,50 @@ def serving(
     with started(*args, cwd=cwd, env=env, open_files=open_files) as server:
         server.wait_until_ready()
         yield server
+
+
+@dataclass(frozen=True)
+class WorkerProcess:
+    """A running `orderline worker`; its output goes to a file."""
+
+    process: subprocess.Popen[bytes]
+    output_path: Path
+
+    @property
+    def pid(self) -> int:
+        return self.process.pid
+
+    def output(self) -> str:
+        return self.output_path.read_text(errors="replace")
+
+    def wait_until_started(self) -> None:
+        deadline = time.monotonic() + READY_WITHIN
+        while "worker started" not in self.output():
+            if self.process.poll() is not None:
+                raise AssertionError(f"worker exited with {self.process.returncode}:\n{self.output()}")
+            assert time.monotonic() < deadline, f"worker did not start in {READY_WITHIN:.0f} s:\n{self.output()}"
+            time.sleep(0.05)
+
+
+@contextmanager
+def working(*args: str, cwd: Path, env: dict[str, str] | None = None) -> Iterator[WorkerProcess]:
+    """`orderline worker` running until the block ends (SIGTERM then, SIGKILL if it does not stop in 60 s)."""
+    output_path = cwd / f"worker-{time.monotonic_ns()}.log"
+    with output_path.open("wb") as output:
+        process = subprocess.Popen(
+            [*ORDERLINE, "worker", *args],
+            cwd=cwd,
+            env=os.environ | (env or {}),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        yield WorkerProcess(process, output_path)
+    finally:
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()

@@ -266,6 +266,7 @@ def test_serve_help_shows_every_default(tmp_path: Path) -> None:
         "--port",
         "--database-url",
         "--demo",
+        "--worker",
         "--help",
     }
     assert all("[default: " in line for line in options if "--help" not in line), result.stdout

@@ -19,6 +19,7 @@ COMMANDS = [
     [],
     ["serve"],
     ["migrate"],
+    ["worker"],
     ["keys"],
     ["keys", "create"],
     ["keys", "list"],

@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import time
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 from uuid import UUID
@@ -21,7 +22,7 @@ import httpx
 from orderline.application.use_cases import UseCases
 from orderline.domain.payment import PaymentStatus
 from orderline.gateways.testmode import ANSWERS_SLOWLY
-from tests.e2e.process import serving
+from tests.e2e.process import serving, working
 from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET, Db, a_pet
 
 UNLIMITED = "default=100000/60,write=100000/60,auth=100000/60"
@@ -85,7 +86,9 @@ async def test_a_payment_cut_off_by_kill_9_is_finished_by_the_next_process_and_c
         restarted = on(
             database_url, test_gateway_slow_charge="0", refund_poll_seconds="0.2", payment_recovery_after="0"
         )
-        with serving(cwd=tmp_path, env=restarted) as server:
+        # serve runs recovery itself on SQLite; on PostgreSQL the worker does, in a process of its own.
+        worker = working(cwd=tmp_path, env=restarted) if database_url.startswith("postgresql") else nullcontext()
+        with serving(cwd=tmp_path, env=restarted) as server, worker:
             base = server.base
             retried = await http.post(base + pay_path, json=_payment_body(order), headers=owner)
             read = {"Authorization": owner["Authorization"]}

@@ -27,7 +27,7 @@ from tests.e2e.lifespan import lifespan_of
 from tests.e2e.process import run, serving
 from tests.e2e.sse import following, served, write_event
 from tests.redis_server import redis_server
-from tests.support import FAST_HASHER, Db, SteppingClock, a_pet
+from tests.support import ENGINES, FAST_HASHER, Db, SteppingClock, a_pet
 
 
 @pytest.fixture
@@ -243,13 +243,11 @@ async def test_a_commit_in_this_process_wakes_its_streams_at_once(
     assert event.id == str(seq)
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
 @pytest.mark.parametrize("poll_seconds", [3600.0])
 async def test_an_event_another_connection_writes_and_notifies_reaches_the_stream(
     http: httpx.AsyncClient, db: Db, order: dict[str, Any], alice: dict[str, str], database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's")
     async with following(http, _path(order), alice) as stream:
         seq = await write_event(db, order["id"], notify=True)
 

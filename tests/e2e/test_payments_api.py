@@ -7,6 +7,7 @@ import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
+from functools import partial
 from typing import Any
 from uuid import UUID
 
@@ -16,7 +17,7 @@ from litestar import Litestar
 
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
-from orderline.bootstrap import build
+from orderline.bootstrap import build, worker_beside
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS, TestModeGateway
 from orderline.http.app import create_app
 from orderline.storage.schema import metadata
@@ -444,7 +445,8 @@ async def test_the_card_number_and_cvc_are_never_stored_or_logged(
 
 async def test_the_background_poller_settles_a_pending_refund_by_itself(database_url: str) -> None:
     settings = engine_settings(database_url, refund_poll_seconds=0.05, test_gateway_refund_delay=0.2)
-    app = create_app(settings, lambda: build(settings, hasher=FAST_HASHER))  # the real clock
+    # the real clock; the worker runs recovery beside the app, as `serve` runs it on SQLite
+    app = create_app(settings, lambda: build(settings, hasher=FAST_HASHER), partial(worker_beside, settings))
     async with running(app) as client:
         admin = await admin_headers(app)
         _, order = await paid(client, admin, REFUNDS_LATER)

@@ -20,7 +20,7 @@ from orderline.application.gateway import ChargeOutcome, PaymentGateway, RefundO
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
-from orderline.application.ports import OutboxEvent, Sighted
+from orderline.application.ports import EventRecord, Sighted
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -43,6 +43,7 @@ from tests.outbox import outbox, types
 from tests.support import (
     ADMIN,
     CLERK,
+    ENGINES,
     FAST_HASHER,
     START,
     Db,
@@ -298,7 +299,7 @@ class _SameIdEvents:
     """Makes one event with the same id for every transaction that records something: the second one's outbox
     INSERT breaks the unique eventId, as any failure to write the outbox would."""
 
-    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[OutboxEvent]:
+    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[EventRecord]:
         return [envelope(UUID(int=1), EventType.PING, START, {})]
 
 
@@ -339,11 +340,10 @@ async def test_a_transaction_left_without_commit_writes_no_event(database_url: s
     assert await outbox(db) == []
 
 
+@pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)  # LISTEN/NOTIFY is PostgreSQL's
 async def test_on_postgresql_a_commit_with_events_notifies_the_newest_seq(
     use_cases: UseCases, db: Db, database_url: str
 ) -> None:
-    if not database_url.startswith("postgresql"):
-        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; on SQLite the stream is woken in-process")
     heard: asyncio.Queue[str] = asyncio.Queue()
     listener = await asyncpg.connect(database_url)
     try:

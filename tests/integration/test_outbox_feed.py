@@ -15,7 +15,7 @@ import pytest
 from orderline.application.ports import START, StreamPosition
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from tests.e2e.sse import write_event
-from tests.support import Db
+from tests.support import ENGINES, Db
 
 INSERT = (
     "INSERT INTO outbox (id, event_type, payload, occurred_at) VALUES ($1, 'ping', '{}'::jsonb, now()) RETURNING seq"
@@ -24,9 +24,7 @@ INSERT = (
 
 @pytest.fixture
 async def postgres(database_url: str) -> AsyncIterator[list[asyncpg.Connection[asyncpg.Record]]]:
-    """Two connections of their own, to hold transactions open; PostgreSQL only."""
-    if not database_url.startswith("postgresql"):
-        pytest.skip("only PostgreSQL commits out of seq order")
+    """Two connections of their own, to hold transactions open (the tests using it run on PostgreSQL only)."""
     connections = [await asyncpg.connect(database_url) for _ in range(2)]
     try:
         yield connections
@@ -72,7 +70,7 @@ async def test_an_event_is_found_by_its_seq_only_in_its_own_orders_stream(db: Db
     assert (await feed.position_of(seq + 1000, None)) is None
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
 async def test_an_event_numbered_earlier_but_committed_later_is_served_not_skipped(
     db: Db, postgres: list[asyncpg.Connection[asyncpg.Record]]
 ) -> None:
@@ -93,7 +91,7 @@ async def test_an_event_numbered_earlier_but_committed_later_is_served_not_skipp
     assert [entry.position.seq for entry in served.entries] == [first, second]
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
 async def test_an_older_transaction_that_numbers_its_event_last_still_comes_first_and_resuming_skips_nothing(
     db: Db, postgres: list[asyncpg.Connection[asyncpg.Record]]
 ) -> None:
@@ -117,7 +115,7 @@ async def test_an_older_transaction_that_numbers_its_event_last_still_comes_firs
     assert [entry.position.seq for entry in (await feed.after(resumed, None, limit=10)).entries] == [numbered_first]
 
 
-@pytest.mark.postgres
+@pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
 async def test_a_rolled_back_event_leaves_a_gap_that_holds_nothing_back(
     db: Db, postgres: list[asyncpg.Connection[asyncpg.Record]]
 ) -> None:

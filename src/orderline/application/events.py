@@ -18,7 +18,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, AuditEntry, EntityType
-from orderline.application.ports import EventRenderer, IdGenerator, OutboxEvent, Sighted
+from orderline.application.ports import EventRecord, EventRenderer, IdGenerator, Sighted
 from orderline.domain.order import Order
 from orderline.domain.payment import Payment, Refund, RefundStatus
 from orderline.domain.status import OrderStatus
@@ -69,10 +69,10 @@ def changed_by(entry: AuditEntry) -> str:
 
 
 def envelope(event_id: UUID, event_type: EventType, occurred_at: datetime, data: Data, *,
-             order_id: UUID | None = None, subscription_id: UUID | None = None) -> OutboxEvent:  # fmt: skip
+             order_id: UUID | None = None, subscription_id: UUID | None = None) -> EventRecord:  # fmt: skip
     """An outbox event whose payload is ``{eventId, eventType, timestamp, data}``, exactly what is delivered."""
     payload = {"eventId": str(event_id), "eventType": str(event_type), "timestamp": rfc3339(occurred_at), "data": data}
-    return OutboxEvent(event_id, str(event_type), order_id, occurred_at, payload, subscription_id)
+    return EventRecord(event_id, str(event_type), order_id, occurred_at, payload, subscription_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -251,8 +251,8 @@ class OutboxEvents:
         self._ids = ids
         self._receipts = receipts or ReceiptLinks()
 
-    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[OutboxEvent]:
-        made: list[OutboxEvent] = []
+    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[EventRecord]:
+        made: list[EventRecord] = []
         for entry in entries:
             make = _MAKERS.get(entry.action)
             if make is None or entry.entity_type is not EntityType.ORDER:

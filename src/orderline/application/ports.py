@@ -484,7 +484,7 @@ class Database(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class OutboxEvent:
+class EventRecord:
     """One event as the outbox keeps it (ADR 0027): ``payload`` is what subscribers receive,
     ``{eventId, eventType, timestamp, data}``; ``subscription_id`` set: only that subscription's (a ping)."""
 
@@ -497,7 +497,7 @@ class OutboxEvent:
 
 
 class OutboxRepository(Protocol):
-    async def add(self, events: Sequence[OutboxEvent]) -> None:
+    async def add(self, events: Sequence[EventRecord]) -> None:
         """Append the events inside the caller's transaction: they commit or vanish with the change that caused
         them. On PostgreSQL, also NOTIFY ``orderline_outbox`` with the newest seq (delivered on COMMIT)."""
         ...
@@ -522,7 +522,7 @@ class Sighted(Protocol):
 class EventSource(Protocol):
     """Turns what a transaction recorded into its outbox events; the unit of work writes them before COMMIT."""
 
-    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[OutboxEvent]: ...
+    def events(self, entries: Sequence[AuditEntry], seen: Sighted) -> list[EventRecord]: ...
 
 
 @dataclass(frozen=True, slots=True, order=True)
@@ -599,4 +599,95 @@ class OrderCallbackStore(Protocol):
 
     async def of_order(self, order_id: UUID) -> list[OrderCallback]:
         """The order's callbacks, oldest first."""
+
+
+# Webhook delivery (ADR 0029): what the worker's relay and sender ask of storage.
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxEvent:
+    """An outbox row the relay has claimed: enough to choose the subscriptions it goes to."""
+
+    seq: int
+    id: UUID
+    event_type: str
+    order_id: UUID | None
+    subscription_id: UUID | None  # set: only this subscription's (a ping)
+
+
+@dataclass(frozen=True, slots=True)
+class Subscriber:
+    """An active subscription, as the relay matches events against it."""
+
+    id: UUID
+    events: tuple[str, ...]  # patterns: "order.created", "order.*", "*"
+    order_id: UUID | None  # set: an order callback, only that order's events
+
+
+class EventRoute(Protocol):
+    def __call__(self, event: OutboxEvent, subscribers: Sequence[Subscriber]) -> Sequence[UUID]:
+        """The ids of the subscribers ``event`` is delivered to."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DueDelivery:
+    """A delivery a sender has leased until ``lease``: what to send, where, and signed with which secrets."""
+
+    id: UUID
+    subscription_id: UUID
+    url: str
+    secret: str
+    previous_secret: str | None  # signs too while previous_secret_expires_at is in the future
+    previous_secret_expires_at: datetime | None
+    event_id: UUID  # the webhook-id, the same on every attempt
+    event_seq: int
+    order_id: UUID | None
+    body: bytes  # the outbox payload as JSON, the same bytes on every attempt
+    attempts: int  # attempts made before this one
+    lease: datetime  # locked_until as this sender set it: its claim on the outcome
+
+
+@dataclass(frozen=True, slots=True)
+class AttemptRecord:
+    """What one attempt came to, as the delivery keeps it."""
+
+    at: datetime
+    status_code: int | None  # None: no answer (refused, timed out, destination refused)
+    response: str  # the first bytes of the answer, or the error that stood for it
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """One attempt to record: the delivery becomes ``status`` (PENDING: again at ``retry_at``); with
+    ``disable`` set, its subscription is disabled for that reason (a 410)."""
+
+    delivery: DueDelivery
+    attempt: AttemptRecord
+    status: str  # DELIVERED, PENDING, DEAD
+    retry_at: datetime | None = None
+    disable: str | None = None
+
+
+class DeliveryQueue(Protocol):
+    """The outbox and the webhook deliveries, as the worker moves events from one to the other.
+
+    Every method is one transaction. On PostgreSQL claims skip rows another worker holds (SKIP LOCKED),
+    so any number of workers share the work; on SQLite the single writer serialises them.
+    """
+
+    async def relay(self, limit: int, now: datetime, ids: IdGenerator, route: EventRoute) -> int:
+        """Claim up to ``limit`` undispatched outbox rows, oldest first, make one PENDING delivery per
+        subscriber ``route`` picks among the active ones, and mark them dispatched; how many rows it took."""
+        ...
+
+    async def claim(self, now: datetime, lease: datetime, limit: int, per_subscription: int) -> list[DueDelivery]:
+        """Lease up to ``limit`` PENDING deliveries due by ``now`` until ``lease``: active subscriptions only,
+        at most ``per_subscription`` leased per subscription at once, and never one behind an earlier event of
+        the same order for the same subscription that is still pending or not yet dispatched."""
+        ...
+
+    async def settle(self, settlements: Sequence[Settlement]) -> list[bool]:
+        """Record attempts, all in one transaction; for each, False if its sender's lease was lost meanwhile
+        (another sender has the delivery now, and records it)."""
         ...

@@ -13,6 +13,7 @@ from orderline.application.business_events import BusinessCounts
 from orderline.application.callbacks import OrderCallbacks
 from orderline.application.catalogue import Catalogue
 from orderline.application.dashboard import Dashboard
+from orderline.application.deliveries import Deliveries, RetryPolicy
 from orderline.application.event_stream import EventStream, OutboxBell, StreamSlots, StreamTiming
 from orderline.application.events import ReceiptLinks
 from orderline.application.gateway import PaymentGateway
@@ -25,6 +26,7 @@ from orderline.application.payments import Payments
 from orderline.application.ports import (
     Clock,
     Database,
+    DeliveryQueue,
     Destinations,
     ExternalTokens,
     IdGenerator,
@@ -80,6 +82,7 @@ class UseCases:
     idempotency: Idempotency
     vouchers: Vouchers
     operations: Operations
+    deliveries: Deliveries
     webhooks: Webhooks
     event_stream: EventStream
     order_callbacks: OrderCallbacks
@@ -102,6 +105,8 @@ class UseCases:
         customer_erasure: bool = False,
         payment_recovery_after: timedelta = timedelta(seconds=30),
         receipts: ReceiptLinks | None = None,
+        delivery_queue: DeliveryQueue,
+        retry_policy: RetryPolicy | None = None,
         webhook_secret_grace: timedelta = timedelta(days=1),
         streams: Streams,
         callbacks: Callbacks,
@@ -129,6 +134,7 @@ class UseCases:
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
+            deliveries=Deliveries(delivery_queue, clock, ids, retry_policy),
             webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             event_stream=event_stream,
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),

@@ -1,5 +1,5 @@
-"""The command line: serve, migrate, keys, users, signing-keys, config and webhooks. Names and flags are a contract
-other scripts call; each group lives in a module of its own."""
+"""The command line: serve, migrate, worker, keys, users, signing-keys, config and webhooks. Names and flags are a
+contract other scripts call; each group lives in a module of its own."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from orderline import __version__
-from orderline.cli import config, keys, serving, signing_keys, users, webhooks
+from orderline.cli import config, keys, serving, signing_keys, users, webhooks, worker
 
 cli = typer.Typer(
     no_args_is_help=True,
@@ -18,6 +18,7 @@ cli = typer.Typer(
 )
 cli.command(epilog=serving.serve_epilog())(serving.serve)
 cli.command()(serving.migrate)
+cli.command()(worker.worker)
 cli.add_typer(keys.group, name="keys")
 cli.add_typer(users.group, name="users")
 cli.add_typer(signing_keys.group, name="signing-keys")

@@ -40,11 +40,22 @@ def serve(
     demo: Annotated[
         bool, typer.Option("--demo", help="add a demo catalogue to an empty shop", show_default="off")
     ] = False,
+    worker: Annotated[
+        bool,
+        typer.Option(
+            "--worker/--no-worker",
+            help="on SQLite, also run the worker (webhooks, recovery) in this process; PostgreSQL never does",
+        ),
+    ] = True,
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
     settings = settings_of(host=host, port=port, database_url=database_url)
     with_use_cases(settings, lambda use_cases: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
-    log.info("starting", version=__version__, database=str(database_of(settings)))
+    in_process = bootstrap.runs_worker_in_serve(settings, worker)
+    log.info("starting", version=__version__, database=str(database_of(settings)), worker=in_process)
+    if not in_process and worker:
+        message = "this process runs no worker on PostgreSQL: run `orderline worker` beside it to deliver webhooks"
+        log.warning(message + " and finish interrupted payments and refunds")
 
     async def open_use_cases() -> UseCases:
         use_cases = await bootstrap.build(settings)
@@ -53,7 +64,8 @@ def serve(
             log.info("demo catalogue", pets_added=added)
         return use_cases
 
-    app = create_app(settings, open_use_cases)
+    background = partial(bootstrap.worker_beside, settings) if in_process else None
+    app = create_app(settings, open_use_cases, background)
     runner.serve(app, settings, on_shutdown=[partial(end_streams, app)])
 
 

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
 from typing import Any
 
@@ -57,23 +56,25 @@ from orderline.http.strict import read_strictly
 log = structlog.get_logger("orderline.http")
 
 
-def create_app(settings: Settings, open_use_cases: Callable[[], Awaitable[UseCases]]) -> Litestar:
-    """The app; its lifespan opens the use_cases (database and use cases) and closes them."""
+def create_app(
+    settings: Settings,
+    open_use_cases: Callable[[], Awaitable[UseCases]],
+    background: Callable[[UseCases], AbstractAsyncContextManager[object]] | None = None,
+) -> Litestar:
+    """The app; its lifespan opens the use_cases (database and use cases) and closes them.
+
+    ``background`` runs beside the app for its lifetime (``serve`` on SQLite: the worker). The app itself
+    runs no background work, so that any number of web processes can serve one database.
+    """
 
     @asynccontextmanager
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         use_cases: UseCases = await open_use_cases()
         app.state.use_cases = use_cases
-        poller = None
-        if settings.refund_poll_seconds > 0:
-            poller = asyncio.create_task(use_cases.recovery.run(settings.refund_poll_seconds), name="recovery")
         try:
-            yield
+            async with background(use_cases) if background is not None else contextlib.nullcontext():
+                yield
         finally:
-            if poller is not None:
-                poller.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await poller
             await use_cases.close()
 
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from orderline.application.ports import OutboxEvent
+from orderline.application.ports import EventRecord
 from orderline.storage.driver import Connection
 from orderline.storage.rows import to_json
 
@@ -17,7 +17,7 @@ class SqlOutboxRepository:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
 
-    async def add(self, events: Sequence[OutboxEvent]) -> None:
+    async def add(self, events: Sequence[EventRecord]) -> None:
         """One multi-row INSERT for all of them. On PostgreSQL the same statement NOTIFYs the newest seq: a
         notification is delivered at COMMIT, and never for a transaction that rolls back."""
         if not events:
@@ -32,7 +32,7 @@ class SqlOutboxRepository:
             await self._db.execute(insert, params)
 
 
-def _params(event: OutboxEvent) -> dict[str, Any]:
+def _params(event: EventRecord) -> dict[str, Any]:
     return {
         "id": event.id,
         "event_type": event.event_type,
