@@ -313,12 +313,6 @@ class WebhookRepository(Protocol):
         """A PENDING delivery, due ``now``, under each given id, of each event."""
         ...
 
-    async def add_ping(
-        self, event_id: UUID, subscription_id: UUID, payload: dict[str, object], occurred_at: datetime
-    ) -> None:
-        """An outbox event for this subscription alone."""
-        ...
-
 
 class Destinations(Protocol):
     """Where webhooks may be sent: the check against server-side request forgery."""

@@ -15,6 +15,7 @@ from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.errors import InvalidWebhook, NotFound, WebhookInactive
+from orderline.application.events import EventType, envelope, rfc3339
 from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import (
     Clock,
@@ -32,23 +33,11 @@ from orderline.application.use_case import UseCase
 
 # The event types a subscription may name (docs/webhooks.md, "Events"), and the families a pattern such as
 # "order.*" names. `ping` is not among them: it goes to the one subscription whose test asked for it.
-EVENT_TYPES = (
-    "order.created",
-    "order.statusChanged",
-    "order.cancelRequested",
-    "order.cancelled",
-    "order.itemRemoved",
-    "order.erased",
-    "order.processed",
-    "payment.succeeded",
-    "payment.failed",
-    "refund.succeeded",
-    "refund.failed",
-)
+EVENT_TYPES = tuple(str(event_type) for event_type in EventType if event_type is not EventType.PING)
 FAMILIES = ("order", "payment", "refund")
 EVERYTHING = "*"
 PATTERNS = (EVERYTHING, *(f"{family}.*" for family in FAMILIES), *EVENT_TYPES)
-PING = "ping"
+PING = str(EventType.PING)
 MAX_PATTERNS = 20
 
 # An http(s) URL with a host name or an IPv4 address (no user info, no IPv6 literal), an optional port 1 to
@@ -142,11 +131,6 @@ def matches(patterns: Iterable[str], event_type: str) -> bool:
 
 def new_secret() -> str:
     return SECRET_PREFIX + base64.b64encode(secrets.token_bytes(SECRET_BYTES)).decode()
-
-
-def rfc3339(moment: datetime) -> str:
-    """A UTC time as the API writes it everywhere (as msgspec encodes it): ``2026-01-31T12:00:00.123Z``."""
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 def _described(subscription: WebhookSubscription) -> dict[str, Any]:
@@ -308,14 +292,11 @@ class Webhooks(UseCase):
         principal.require(Scope.WRITE_WEBHOOKS)
         async with self._db.transaction() as uow:
             subscription = self._ensure_active(await self._load(uow, subscription_id, for_update=True))
-            event_id, now = self._ids.new_id(), self._clock.now()
-            payload: dict[str, object] = {
-                "eventId": str(event_id),
-                "eventType": PING,
-                "timestamp": rfc3339(now),
-                "data": {"webhookId": str(subscription.id)},
-            }
-            await uow.webhooks.add_ping(event_id, subscription.id, payload, now)
+            event_id = self._ids.new_id()
+            data = {"webhookId": str(subscription.id)}
+            await uow.outbox.add(
+                [envelope(event_id, EventType.PING, self._clock.now(), data, subscription_id=subscription.id)]
+            )
             await uow.commit()
         return event_id
 

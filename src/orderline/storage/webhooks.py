@@ -136,23 +136,6 @@ class SqlWebhookRepository:
                 },
             )
 
-    async def add_ping(
-        self, event_id: UUID, subscription_id: UUID, payload: dict[str, object], occurred_at: datetime
-    ) -> None:
-        sql = """INSERT INTO outbox (id, event_type, order_id, subscription_id, payload, occurred_at, dispatched_at)
-                 VALUES (:id, :event_type, NULL, :subscription_id, :payload, :occurred_at, NULL) RETURNING seq"""
-        params = {
-            "id": event_id,
-            "event_type": PING,
-            "subscription_id": subscription_id,
-            "payload": to_json(payload),
-            "occurred_at": occurred_at,
-        }
-        row = await self._db.fetch_one(sql, params)
-        if self._db.dialect == "postgresql" and row is not None:
-            # As every outbox write does there: wake the relay and the live streams when this commits.
-            await self._db.fetch_one("SELECT pg_notify('orderline_outbox', :seq)", {"seq": str(row["seq"])})
-
 
 def _matching(patterns: Sequence[str]) -> tuple[str, dict[str, Any]]:
     """SQL true for the event types ``patterns`` name (checked patterns only: known types and families)."""
