@@ -45,7 +45,8 @@ class Proxy:
     upstream: tuple[str, int]
     round_trips: int = 0
     messages: int = 0  # Sync ('S') and Query ('Q') messages
-    statements: list[str] = field(default_factory=list)  # the SQL of every Parse ('P') message seen
+    prepared: dict[str, str] = field(default_factory=dict)  # statement name → SQL, from Parse ('P') messages
+    bound: list[str] = field(default_factory=list)  # the statement name of every Bind ('B'), in order
     port: int = 0
     _server: asyncio.Server | None = None
 
@@ -107,13 +108,18 @@ class Proxy:
             (length,) = struct.unpack_from("!i", buffer, 1)
             if len(buffer) < 1 + length:
                 return
-            if kind in "SQ":
-                self.messages += 1
-            if kind == "P":  # Parse: name \0 query \0 …
-                body = bytes(buffer[5 : 1 + length])
-                query = body.split(b"\0", 2)[1].decode(errors="replace")
-                self.statements.append(" ".join(query.split()))
+            self._message(kind, bytes(buffer[5 : 1 + length]))
             del buffer[: 1 + length]
+
+    def _message(self, kind: str, body: bytes) -> None:
+        if kind in "SQ":
+            self.messages += 1
+        elif kind in "PB":  # Parse: name \0 query \0 …; Bind: portal \0 statement \0 …
+            fields = body.split(b"\0", 2)
+            if kind == "P":
+                self.prepared[fields[0].decode()] = " ".join(fields[1].decode(errors="replace").split())
+            else:
+                self.bound.append(fields[1].decode())
 
 
 class Hops:
