@@ -225,6 +225,12 @@ def main(argv: list[str] | None = None) -> None:
     print(f"written to {options.out / 'latest.md'}", file=sys.stderr)
 
 
+def _why(load: Load) -> str:
+    if load.use_wrk:
+        return ""
+    return " — wrk is not installed" if wrkgen.available() is None else " — chosen with --python-client"
+
+
 def _facts(options: Options, now: datetime) -> list[tuple[str, str]]:
     load = options.load
     return [
@@ -234,7 +240,7 @@ def _facts(options: Options, now: datetime) -> list[tuple[str, str]]:
         ("python", facts.python()),
         ("server", f"`orderline serve --demo`: {facts.server_stack()}, log level {options.server_log_level}"),
         ("reference", REFERENCE_STACK),
-        ("load generator", f"{load.generator}, {load.connections} connections, 1 thread"),
+        ("load generator", f"{load.generator}{_why(load)}, {load.connections} connections, 1 thread"),
         (
             "per scenario",
             f"reads: {load.warmup_seconds:g} s warm-up, then {load.seconds:g} s measured; "

@@ -39,7 +39,7 @@ class Load:
 
     @property
     def generator(self) -> str:
-        return "wrk" if self.use_wrk else "python (bench/loadgen.py; wrk not installed)"
+        return "wrk" if self.use_wrk else "python (bench/loadgen.py)"
 
 
 async def measure(base: str, scenario: Scenario, load: Load, *, warmup: bool = True) -> Figure:
