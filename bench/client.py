@@ -19,11 +19,15 @@ class Response(NamedTuple):
     body: bytes
 
 
-def encode_request(method: str, path: str, *, body: bytes | None = None, token: str | None = None) -> bytes:
-    """The request's bytes, built once per request before the clock starts."""
+def encode_request(
+    method: str, path: str, *, body: bytes | None = None, token: str | None = None, authorization: str | None = None
+) -> bytes:
+    """The request's bytes, built once per request before the clock starts; ``token`` means a Bearer token."""
     lines = [f"{method} {path} HTTP/1.1", "Host: 127.0.0.1"]
     if token is not None:
-        lines.append(f"Authorization: Bearer {token}")
+        authorization = f"Bearer {token}"
+    if authorization is not None:
+        lines.append(f"Authorization: {authorization}")
     if body is not None:
         lines += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
     return ("\r\n".join(lines) + "\r\n\r\n").encode("ascii") + (body or b"")

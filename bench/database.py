@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlite3
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
 
 import asyncpg
 
@@ -47,3 +48,17 @@ def _safe(url: str) -> str:
     user = f"{parts.username}@" if parts.username else ""
     port = f":{parts.port}" if parts.port else ""
     return urlunsplit(parts._replace(netloc=f"{user}{host}{port}"))
+
+
+async def placed_orders(url: str) -> list[str]:
+    """The ids of every PLACED order, oldest first, read from the database (wrk does not collect them)."""
+    sql = "SELECT id FROM orders WHERE status = 'PLACED' ORDER BY seq"
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as connection:
+            rows = connection.execute(sql).fetchall()
+        return [str(UUID(hex=value) if isinstance(value, str) else UUID(bytes=value)) for (value,) in rows]
+    postgres = await asyncpg.connect(url)
+    try:
+        return [str(row["id"]) for row in await postgres.fetch(sql)]
+    finally:
+        await postgres.close()

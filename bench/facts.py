@@ -49,3 +49,12 @@ def _cpu_model() -> str:
     except OSError:
         pass
     return platform.processor() or "unknown CPU"
+
+
+def load() -> str:
+    """`uptime`'s load averages: how busy the shared machine was."""
+    try:
+        one, five, fifteen = Path("/proc/loadavg").read_text().split()[:3]
+    except (OSError, ValueError):
+        return "unknown"
+    return f"load average {one}, {five}, {fifteen} (1, 5, 15 min)"

@@ -1,24 +1,29 @@
-"""The results table: markdown, one section per engine, each endpoint beside the no-op of the same run."""
+"""The results table: markdown, one section per engine, every scenario as a ratio to the bare Litestar reference."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from statistics import fmean
 
-from bench.loadgen import Result
-from bench.workload import NOOP
+from bench.wrkgen import Figure
 
-# Beyond this spread between the first and last no-op, the machine's speed changed too much mid-run.
-NOOP_DRIFT_LIMIT = 0.2
+REFERENCE = "reference:"
+# Beyond this spread between the first and last reference, the machine's speed changed too much mid-run.
+DRIFT_LIMIT = 0.2
+# The issue's figures for the DRF shop's comparison: orderline's rate ÷ the shop's, at least.
+DRF_FACTORS = {"detail": 15.0, "list of 10": 20.0, "erase": 4.0}
 
 
 @dataclass(frozen=True)
 class EngineRun:
     engine: str  # e.g. "SQLite 3.45.1"
-    results: Sequence[Result] = ()
+    figures: Sequence[Figure] = ()
     skipped: str | None = None
-    stopped: str | None = None  # why the phases ended early, when they did
+    stopped: str | None = None  # why the scenarios ended early, when they did
+    counts: str | None = None  # the round-trip / thread-hop table
+    workers: str = ""  # 1 vs 2 processes, or its placeholder
 
 
 def render(title: str, facts: Sequence[tuple[str, str]], runs: Sequence[EngineRun]) -> str:
@@ -29,43 +34,69 @@ def render(title: str, facts: Sequence[tuple[str, str]], runs: Sequence[EngineRu
         if run.skipped:
             lines.append(f"Skipped: {run.skipped}")
             continue
-        if run.results:
-            lines += _table(run.results)
+        if run.figures:
+            lines += _table(run.figures)
         if run.stopped:
-            lines += ["", f"**Stopped early: {run.stopped}.** The phases after it were not run."]
+            lines += ["", f"**Stopped early: {run.stopped}.**"]
+        if run.counts:
+            lines += ["", "### Round trips and thread hops per request", "", run.counts]
+        if run.workers:
+            lines += ["", "### 1 vs 2 `orderline serve` processes", "", run.workers]
     return "\n".join(lines) + "\n"
 
 
-def _table(results: Sequence[Result]) -> list[str]:
-    noops = [result.rate for result in results if result.name.startswith(NOOP)]
-    baseline = fmean(noops) if noops else 0.0
+def _table(figures: Sequence[Figure]) -> list[str]:
+    references = [f.rate for f in figures if f.name.startswith(REFERENCE) and f.rate]
+    baseline = fmean(references) if references else 0.0
     lines = [
-        "| endpoint | ok | errors | req/s | p50 ms | p99 ms | req/s ÷ no-op | client CPU |",
-        "|---|---:|---|---:|---:|---:|---:|---:|",
+        "| scenario | generator | ok | errors | req/s | ÷ reference | p50 ms | p99 ms | p99/p50 |",
+        "|---|---|---:|---|---:|---:|---:|---:|---:|",
     ]
-    for result in results:
+    for f in figures:
+        note = f" ({f.note})" if f.note else ""
         lines.append(
-            f"| {result.name} | {result.ok} | {_errors(result)} | {result.rate:,.0f} "
-            f"| {result.percentile_ms(50):.1f} | {result.percentile_ms(99):.1f} "
-            f"| {_ratio(result.rate, baseline)} | {result.client_cpu_share:.0%} |"
+            f"| {f.name}{note} | {f.generator} | {f.ok} | {_errors(f)} | {f.rate:,.0f} | {_ratio(f.rate, baseline)} "
+            f"| {_ms(f.p50_ms)} | {_ms(f.p99_ms)} | {_ms(f.tail)} |"
         )
-    lines += ["", "Ratios divide by the mean of the no-op rows."]
-    create = next((result for result in results if result.name.startswith("create")), None)
-    if create is not None:
-        lines += ["", f"**create-order req/s ÷ no-op req/s = {_ratio(create.rate, baseline)}**"]
-    fastest = max(noops, default=0.0)
-    drift = (fastest - min(noops, default=0.0)) / fastest if fastest else 0.0
-    if drift > NOOP_DRIFT_LIMIT:
-        lines += ["", f"Warning: the no-op's req/s moved {drift:.0%} during this run; the machine was busy."]
+    lines += ["", "÷ reference: req/s over the mean req/s of the two reference rows of this run."]
+    fastest = max(references, default=0.0)
+    drift = (fastest - min(references, default=0.0)) / fastest if fastest else 0.0
+    if drift > DRIFT_LIMIT:
+        lines += ["", f"**Warning: the reference's req/s moved {drift:.0%} during this run; the machine was busy.**"]
+    lines += _drf(figures)
     return lines
 
 
+def _drf(figures: Sequence[Figure]) -> list[str]:
+    """orderline's DRF dialect beside the shop: how many times the shop's req/s."""
+    rows = []
+    for kind, wanted in DRF_FACTORS.items():
+        ours = next((f for f in figures if f.name.startswith("orderline DRF") and kind in f.name), None)
+        shop = next((f for f in figures if f.name.startswith("shop DRF") and kind in f.name), None)
+        if ours and shop and shop.rate:
+            rows.append(
+                f"| {kind} | {ours.rate:,.0f} | {shop.rate:,.0f} | {ours.rate / shop.rate:.1f}× | ≥ {wanted:g}× |"
+            )
+    if not rows:
+        return []
+    header = [
+        "",
+        "| DRF scenario | orderline req/s | shop req/s | orderline ÷ shop | issue 11 asks |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    return header + rows
+
+
+def _ms(value: float) -> str:
+    return "n/a" if math.isnan(value) else f"{value:.1f}"
+
+
 def _ratio(rate: float, baseline: float) -> str:
-    return f"{rate / baseline:.2f}" if baseline else "n/a"
+    return f"{rate / baseline:.3f}" if baseline else "n/a"
 
 
-def _errors(result: Result) -> str:
-    if not result.errors:
+def _errors(f: Figure) -> str:
+    if not f.errors:
         return "0"
-    detail = ", ".join(f"{kind} ×{count}" for kind, count in result.errors.most_common())
-    return f"{result.errors.total()} ({detail})"
+    detail = ", ".join(f"{kind} ×{count}" for kind, count in f.errors.most_common())
+    return f"{f.errors.total()} ({detail})"

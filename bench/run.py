@@ -1,73 +1,108 @@
-"""The benchmark run: for each engine, start the service, measure every phase, then write the table."""
+"""The benchmark run: per engine, the reference app, orderline's scenarios, the DRF shop, counts; then the table."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import sys
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from uuid import UUID
 
-from bench import facts, workload
-from bench.database import BENCH_DATABASE, EngineUnavailableError, postgres_database, sqlite_database
-from bench.loadgen import Phase, Result, drive
+from bench import counts, drf, facts, scenarios, workload, wrkgen
+from bench.client import Connection, encode_request
+from bench.database import (
+    BENCH_DATABASE,
+    EngineUnavailableError,
+    placed_orders,
+    postgres_database,
+    sqlite_database,
+)
 from bench.report import EngineRun, render
-from bench.server import Server, ServerError, ServerExitedError, create_admin_key
+from bench.scenarios import Load, bearer
+from bench.server import Reference, Server, ServerError, create_admin_key, create_user, serves_workers
+from bench.wrkgen import Figure
 
 ENGINES = ("sqlite", "postgres")
 RESULTS = Path(__file__).resolve().parent / "results"
+REFERENCE_STACK = (
+    "bench/reference.py: bare Litestar, one route returning a msgspec struct; uvicorn, 1 process, uvloop, "
+    "httptools, no access log"
+)
+USER, PASSWORD = "benchuser", "bench-password-0123"
 
 
 @dataclass(frozen=True)
 class Options:
     engines: list[str]
-    concurrency: int
-    requests: int
+    connections: int
     seconds: float
-    warmup: int
+    warmup: float
     postgres_url: str
     server_log_level: str
     out: Path
+    drf_url: str | None
+    drf_auth: str | None
+    use_wrk: bool
+    counts: bool
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def load(self) -> Load:
+        return Load(self.connections, self.seconds, self.warmup, self.use_wrk)
 
 
 def parse(argv: list[str] | None = None) -> Options:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
     parser.add_argument("--engines", default=",".join(ENGINES), help="comma-separated: sqlite,postgres")
-    parser.add_argument("--concurrency", type=int, default=16, help="connections, each sending sequentially")
-    parser.add_argument("--requests", type=int, default=3000, help="measured requests per phase")
-    parser.add_argument("--seconds", type=float, default=10.0, help="time cap per phase")
-    parser.add_argument("--warmup", type=int, default=500, help="unmeasured requests before each phase")
+    parser.add_argument("--connections", type=int, default=16, help="wrk's connections (-c)")
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per scenario (wrk -d)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured seconds before each read scenario")
     parser.add_argument(
         "--postgres-url",
         default="postgresql://root@127.0.0.1:5432/test",
         help=f"an existing database to connect to; the benchmark creates {BENCH_DATABASE} beside it",
     )
-    parser.add_argument(
-        "--server-log-level",
-        default="warning",
-        choices=["debug", "info", "warning", "error"],
-        help="warning keeps uvicorn's per-request access log off the measured path",
-    )
+    parser.add_argument("--server-log-level", default="warning", choices=["debug", "info", "warning", "error"])
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the markdown table")
+    parser.add_argument("--drf-url", help="the DRF shop (bench/drf_shop/setup.sh), measured in the same run")
+    parser.add_argument("--drf-auth", help='its Authorization header, e.g. "Bearer $(cat /tmp/drfshop/token)"')
+    parser.add_argument("--python-client", action="store_true", help="use bench/loadgen.py even if wrk is here")
+    parser.add_argument("--no-counts", action="store_true", help="skip the round-trip / thread-hop counts")
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     if unknown := sorted(set(engines) - set(ENGINES)):
         parser.error(f"unknown engines {unknown}; choose from {','.join(ENGINES)}")
-    if min(args.concurrency, args.requests, args.warmup + 1) < 1 or args.seconds <= 0:
-        parser.error("--concurrency, --requests and --seconds must be positive, --warmup not negative")
+    if args.connections < 1 or args.seconds <= 0 or args.warmup < 0:
+        parser.error("--connections and --seconds must be positive, --warmup not negative")
+    if bool(args.drf_url) != bool(args.drf_auth):
+        parser.error("--drf-url and --drf-auth go together")
+    use_wrk = wrkgen.available() is not None and not args.python_client
     return Options(
-        engines,
-        args.concurrency,
-        args.requests,
-        args.seconds,
-        args.warmup,
-        args.postgres_url,
-        args.server_log_level,
-        args.out,
-    )
+        engines, args.connections, args.seconds, args.warmup, args.postgres_url, args.server_log_level,
+        args.out, args.drf_url, args.drf_auth, use_wrk, not args.no_counts,
+    )  # fmt: skip
+
+
+async def user_token(base: str) -> str:
+    """An access token of the benchmark's customer, from the DRF dialect's simplejwt view."""
+    port = int(base.rsplit(":", 1)[1])
+    connection = Connection("127.0.0.1", port)
+    try:
+        request = encode_request(
+            "POST", "/api/v1/auth/token/", body=scenarios.body({"username": USER, "password": PASSWORD}).encode()
+        )
+        response = await connection.send(request)
+    finally:
+        await connection.close()
+    if response.status != 200:
+        raise workload.SetupError(f"POST /api/v1/auth/token/ answered {response.status}: {response.body[:300]!r}")
+    token: str = json.loads(response.body)["access"]
+    return token
 
 
 async def bench_engine(engine: str, options: Options, scratch: Path) -> EngineRun:
@@ -79,49 +114,89 @@ async def bench_engine(engine: str, options: Options, scratch: Path) -> EngineRu
     except EngineUnavailableError as exc:
         print(f"{engine}: skipped — {exc}", file=sys.stderr)
         return EngineRun(engine, skipped=str(exc))
-    print(f"{version}: starting the service", file=sys.stderr)
-    results: list[Result] = []
-    stopped = None
-    async with Server(url, scratch / f"{engine}-server.log", options.server_log_level) as server:
-        key = await create_admin_key(url)
-        pets = await workload.stock_catalogue(server.port, key)
-        try:
-            await _phases(server, key, pets, options, results)
-        except ServerExitedError as exc:
-            stopped = str(exc)
-        if stopped or any(result.errors for result in results):
-            print(f"{version}: errors; the server log ends:\n{server.log_tail()}", file=sys.stderr)
-    return EngineRun(version, results, stopped=stopped)
+    print(f"{version}: starting the reference app and the service", file=sys.stderr)
+    figures: list[Figure] = []
+    load = options.load
+
+    async def run(base: str, scenario: scenarios.Scenario) -> None:
+        figure = await scenarios.measure(base, scenario, load)
+        print(f"  {figure.name}: {figure.rate:,.0f} req/s, {sum(figure.errors.values())} errors", file=sys.stderr)
+        figures.append(figure)
+
+    async with Reference(scratch / f"{engine}-reference.log") as ref:
+        await run(ref.base, _named(scenarios.reference(), "first"))
+        stopped = await _orderline(url, scratch / f"{engine}-server.log", options, run)
+        if options.drf_url and options.drf_auth:
+            try:
+                figures += await drf.measure_shop(options.drf_url.rstrip("/"), options.drf_auth, load, "shop ")
+            except (OSError, RuntimeError) as exc:
+                print(f"the DRF shop: {exc}", file=sys.stderr)
+        await run(ref.base, _named(scenarios.reference(), "last"))
+    found = None
+    if options.counts:
+        found = await counts.count(engine, url, scratch, options.server_log_level, (USER, PASSWORD))
+    workers = await _workers(engine, url, scratch, options)
+    return EngineRun(version, figures, stopped=stopped, counts=found, workers=workers)
 
 
-async def _phases(server: Server, key: str, pets: list[UUID], options: Options, results: list[Result]) -> None:
-    """The order endpoints between two no-op phases, each after the same warm-up and within the same bounds.
+Run = Callable[[str, scenarios.Scenario], Awaitable[None]]
 
-    Results are appended as phases end, so a server that dies midway still leaves the phases before.
-    """
-    n, w = options.requests, options.warmup
-    orders: list[UUID] = []  # every order created, warm-up ones first; each is cancelled once at the end
 
-    async def measure(warmup: Phase | None, phase: Phase) -> None:
-        if warmup is not None:
-            await drive(server.port, warmup, options.concurrency, options.seconds)
-        result = await drive(server.port, phase, options.concurrency, options.seconds)
-        print(f"  {result.name}: {result.rate:,.0f} req/s, {result.errors.total()} errors", file=sys.stderr)
-        results.append(result)
-        server.check_running(during=phase.name)
+async def _orderline(url: str, log: Path, options: Options, run: Run) -> str | None:
+    """orderline's scenarios, in an order that leaves each enough orders; why it stopped, if it did."""
+    load = options.load
+    async with Server(url, log, options.server_log_level) as server:
+        key = bearer(await create_admin_key(url))
+        await create_user(url, USER, PASSWORD)
+        user = bearer(await user_token(server.base))
+        pets = await workload.stock_catalogue(server.port, key.removeprefix("Bearer "))
+        await run(server.base, scenarios.create(pets, user))
+        # More orders, unmeasured: pay, cancel and the two erasures each need their own quarter of them.
+        await scenarios.measure(server.base, scenarios.create(pets, user), load, warmup=False)
+        orders = await placed_orders(url)
+        print(f"  {len(orders)} orders to read, pay, cancel and erase", file=sys.stderr)
+        if orders:
+            await run(server.base, scenarios.get([UUID(o) for o in orders], key))
+            await run(server.base, scenarios.list20(key))
+            await run(server.base, scenarios.drf_detail(orders, user, "orderline "))
+            await run(server.base, scenarios.drf_list10(user, "orderline "))
+            quarter = len(orders) // 4
+            parts = [orders[i * quarter : (i + 1) * quarter] for i in range(4)]
+            await run(server.base, scenarios.pay([UUID(o) for o in parts[0]], key))
+            await run(server.base, scenarios.cancel([UUID(o) for o in parts[1]], key))
+            await run(server.base, scenarios.erase([UUID(o) for o in parts[2]], key))
+            await run(server.base, scenarios.drf_erase(parts[3], user, "orderline "))
+        if (code := server.returncode) is not None:
+            return f"the server exited with {code}:\n{server.log_tail()}"
+        print(f"  the server log ends:\n{server.log_tail(5)}", file=sys.stderr)
+    return None
 
-    # The no-op runs first and last: the machine is shared, and the two show how much its speed moved.
-    await measure(workload.noop(w, "first"), workload.noop(n, "first"))
-    await measure(workload.create_orders(w, pets, orders), workload.create_orders(n, pets, orders))
-    if orders:  # otherwise there is nothing to read or cancel; the create row's errors say why
-        await measure(workload.get_orders(w, orders, key), workload.get_orders(n, orders, key))
-        await measure(workload.list_orders(w, key), workload.list_orders(n, key))
-        # The measured orders split in two: half paid then cancelled with a refund, half cancelled unpaid.
-        paid, unpaid = orders[w : w + n // 2], orders[w + n // 2 :]
-        await measure(workload.pay_orders(orders[:w], key), workload.pay_orders(paid, key))
-        await measure(workload.cancel_orders(orders[:w], key, paid=True), workload.cancel_orders(unpaid, key))
-        await measure(None, workload.cancel_orders(paid, key, paid=True))  # warmed up by the phase before
-    await measure(workload.noop(w, "last"), workload.noop(n, "last"))
+
+async def _workers(engine: str, url: str, scratch: Path, options: Options) -> str:
+    """1 vs 2 `orderline serve` processes on PostgreSQL — only once `serve --workers` exists."""
+    if engine != "postgres":
+        return ""
+    if not await serves_workers():
+        return (
+            "**Placeholder — waits for `orderline serve --workers`** (issue 11). This orderline has no "
+            "`--workers` option, so there is one process and nothing to compare; no figure is given."
+        )
+    rows = []
+    for workers in (1, 2):
+        async with Server(
+            url, scratch / f"workers-{workers}.log", options.server_log_level, serve_args=["--workers", str(workers)]
+        ) as server:
+            key = bearer(await create_admin_key(url))
+            pets = await workload.stock_catalogue(server.port, key.removeprefix("Bearer "))
+            create = await scenarios.measure(server.base, scenarios.create(pets, key), options.load)
+            orders = [UUID(o) for o in await placed_orders(url)]
+            get = await scenarios.measure(server.base, scenarios.get(orders, key), options.load)
+            rows.append(f"| {workers} | {create.rate:,.0f} | {get.rate:,.0f} |")
+    return "\n".join(["| processes | create req/s | get req/s |", "|---:|---:|---:|", *rows])
+
+
+def _named(scenario: scenarios.Scenario, when: str) -> scenarios.Scenario:
+    return scenarios.Scenario(f"{scenario.name} ({when})", scenario.requests, scenario.expected, scenario.once)
 
 
 async def bench(options: Options) -> list[EngineRun]:
@@ -141,6 +216,7 @@ def main(argv: list[str] | None = None) -> None:
     now = datetime.now(UTC)
     facts_table = _facts(options, now)
     runs = asyncio.run(bench(options))
+    facts_table.append(("load after", facts.load()))
     table = render("orderline benchmark", facts_table, runs)
     print(table)
     options.out.mkdir(parents=True, exist_ok=True)
@@ -149,15 +225,27 @@ def main(argv: list[str] | None = None) -> None:
     print(f"written to {options.out / 'latest.md'}", file=sys.stderr)
 
 
+def _why(load: Load) -> str:
+    if load.use_wrk:
+        return ""
+    return " — wrk is not installed" if wrkgen.available() is None else " — chosen with --python-client"
+
+
 def _facts(options: Options, now: datetime) -> list[tuple[str, str]]:
-    client = f"raw asyncio HTTP/1.1 keep-alive on 127.0.0.1, same machine, {options.concurrency} connections"
-    bounds = f"{options.requests} requests or {options.seconds:g} s, whichever ends first"
+    load = options.load
     return [
         ("date", now.strftime("%Y-%m-%d %H:%M UTC")),
         ("machine", facts.machine()),
+        ("load before", facts.load()),
         ("python", facts.python()),
         ("server", f"`orderline serve --demo`: {facts.server_stack()}, log level {options.server_log_level}"),
-        ("client", f"{client}, each sending its requests one after another"),
-        ("per phase", f"{bounds}, after {options.warmup} unmeasured warm-up requests"),
+        ("reference", REFERENCE_STACK),
+        ("load generator", f"{load.generator}{_why(load)}, {load.connections} connections, 1 thread"),
+        (
+            "per scenario",
+            f"reads: {load.warmup_seconds:g} s warm-up, then {load.seconds:g} s measured; "
+            f"pay, cancel and erase: each order once, at most {load.seconds:g} s",
+        ),
+        ("DRF shop", options.drf_url or "not measured (no --drf-url)"),
         ("commit", facts.commit()),
     ]

@@ -8,8 +8,10 @@ import signal
 import socket
 import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from urllib.parse import urlsplit, urlunsplit
 
 from bench.client import Connection, encode_request
 
@@ -39,13 +41,13 @@ def environment(database_url: str, **variables: str) -> dict[str, str]:
     return {**os.environ, **keys, **variables}
 
 
-async def orderline(*args: str, env: dict[str, str] | None = None) -> str:
+async def orderline(*args: str, env: dict[str, str] | None = None, stdin: str | None = None) -> str:
     """Run ``python -m orderline ARGS`` with the benchmark's interpreter; its stdout, or ServerError."""
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "orderline", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+        stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
     )  # fmt: skip
-    out, err = await process.communicate()
+    out, err = await process.communicate(None if stdin is None else stdin.encode())
     if process.returncode != 0:
         raise ServerError(f"orderline {args[0]} failed: {err.decode(errors='replace').strip()}")
     return out.decode()
@@ -58,24 +60,61 @@ async def create_admin_key(database_url: str) -> str:
     return out.strip().splitlines()[-1]  # the CLI prints the key alone on its last line
 
 
+async def create_user(database_url: str, username: str, password: str) -> None:
+    await orderline(
+        "users", "create", "--username", username, "--email", f"{username}@example.com", "--password-stdin",
+        "--database-url", database_url, env=environment(database_url), stdin=password + "\n",
+    )  # fmt: skip
+
+
+async def serves_workers() -> bool:
+    """Whether this orderline has `serve --workers` (issue 11); the 1 vs 2 processes run needs it."""
+    return "--workers" in await orderline("serve", "--help", env={**os.environ, "COLUMNS": "200"})
+
+
 class Server:
     """``async with Server(url, log_path) as server:`` — serving on ``server.port`` until the block ends."""
 
-    def __init__(self, database_url: str, log_path: Path, log_level: str) -> None:
+    def __init__(
+        self,
+        database_url: str,
+        log_path: Path,
+        log_level: str,
+        *,
+        launcher: Sequence[str] = ("-m", "orderline"),
+        serve_args: Sequence[str] = (),
+        env: dict[str, str] | None = None,
+        database_port: int | None = None,
+    ) -> None:
+        """``launcher``: what runs ``orderline`` (bench/launch.py counts thread hops); ``serve_args``: extra
+        flags; ``database_port``: connect through this port instead (the counting proxy)."""
         self.database_url = database_url
         self.log_path = log_path
         self.log_level = log_level
         self.port = _free_port()
+        self.launcher = list(launcher)
+        self.serve_args = list(serve_args)
+        self.extra_env = env or {}
+        self.database_port = database_port
         self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
 
     async def __aenter__(self) -> Server:
         # The log goes to a file, not a pipe: a pipe nobody reads would fill and stall the server.
         with self.log_path.open("wb") as log:
+            url = self.database_url
+            if self.database_port is not None:
+                url = urlunsplit(
+                    urlsplit(url)._replace(netloc=f"{urlsplit(url).username}@127.0.0.1:{self.database_port}")
+                )
+            variables = {"ORDERLINE_LOG_LEVEL": self.log_level, "ORDERLINE_RATE_LIMITS": UNLIMITED, **self.extra_env}
             self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "orderline", "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                "--database-url", self.database_url, "--demo",
-                stdout=log, stderr=log,
-                env=environment(self.database_url, ORDERLINE_LOG_LEVEL=self.log_level, ORDERLINE_RATE_LIMITS=UNLIMITED),
+                sys.executable, *self.launcher, "serve", "--host", "127.0.0.1", "--port", str(self.port),
+                "--database-url", url, "--demo", *self.serve_args,
+                stdout=log, stderr=log, env=environment(self.database_url, **variables),
             )  # fmt: skip
         try:
             await self._wait_until_ready()
@@ -108,6 +147,10 @@ class Server:
         waited = f"/v1/healthz did not answer 200 within {STARTUP_TIMEOUT_S:.0f} s"
         raise ServerError(f"{waited}:\n{self.log_tail()}")
 
+    @property
+    def returncode(self) -> int | None:
+        return None if self._process is None else self._process.returncode
+
     def check_running(self, during: str) -> None:
         """Raise ServerExitedError if the server is gone, naming the signal when one ended it."""
         assert self._process is not None
@@ -130,6 +173,49 @@ class Server:
 
     def log_tail(self, lines: int = 20) -> str:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+class Reference:
+    """``async with Reference(log_path) as ref:`` — bench/reference.py under uvicorn + uvloop + httptools, 1 process."""
+
+    def __init__(self, log_path: Path) -> None:
+        self.log_path = log_path
+        self.port = _free_port()
+        self._process: asyncio.subprocess.Process | None = None
+
+    @property
+    def base(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    async def __aenter__(self) -> Reference:
+        with self.log_path.open("wb") as log:
+            self._process = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "uvicorn", "bench.reference:app", "--host", "127.0.0.1",
+                "--port", str(self.port), "--loop", "uvloop", "--http", "httptools", "--workers", "1",
+                "--log-level", "warning", "--no-access-log",
+                stdout=log, stderr=log,
+            )  # fmt: skip
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self._process.returncode is not None:
+                raise ServerError(f"the reference app exited: {self.log_path.read_text(errors='replace')[-2000:]}")
+            connection = Connection("127.0.0.1", self.port)
+            try:
+                if (await connection.send(encode_request("GET", "/ping"))).status == 200:
+                    return self
+            except (OSError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                await connection.close()
+            await asyncio.sleep(0.1)
+        raise ServerError("the reference app did not answer /ping")
+
+    async def __aexit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        if self._process is not None and self._process.returncode is None:
+            self._process.terminate()
+            await self._process.wait()
 
 
 def _free_port() -> int:

@@ -1,0 +1,336 @@
+"""Data growth: every list filter at 10k and at 1M orders, seeded by SQL, with the query plans.
+
+    .venv/bin/python -m bench.growth                       # both engines, 10,000 and 1,000,000 orders
+    .venv/bin/python -m bench.growth --engines sqlite --sizes 10000,100000
+
+For each engine and size: a fresh database (SQLite: a file; PostgreSQL: ``orderline_bench_growth``), migrated by
+``orderline serve --demo``, then orders written straight into it by SQL — ``INSERT … SELECT generate_series`` on
+PostgreSQL, a recursive CTE on SQLite, no Python per row and nothing through the API. One order in ten is the
+benchmark's customer's (own); the rest belong to 1,000 other customers. Statuses: DELIVERED 88 %, CANCELLED 10 %,
+PLACED 1.9 %, SHIPPED 0.1 % (the rare one). ``created_at`` rises with ``seq`` over the last 365 days. Each order
+has one line. PostgreSQL is then ANALYZEd (autovacuum would do it soon after such a load); SQLite is not,
+because orderline never runs ANALYZE there, and that is part of what is measured.
+
+Every filter combination is requested one at a time (3 unmeasured, then 20 measured) over HTTP and the median
+latency is reported; the target (issue 11) is 1M within 1.3 times 10k. The statements each one ran are captured
+(SQLite: the trace callback, with the bound values, via bench/launch.py; PostgreSQL: the Parse and Bind messages
+seen by bench/counts.py's proxy) and their plans written out: SQLite ``EXPLAIN QUERY PLAN`` of the exact
+statement; PostgreSQL ``EXPLAIN`` of the prepared statement with ``plan_cache_mode = force_generic_plan`` (the
+plan does not depend on the values; PostgreSQL 15 has no ``EXPLAIN (GENERIC_PLAN)``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import base64
+import json
+import os
+import re
+import sqlite3
+import statistics
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+from uuid import UUID
+
+import asyncpg
+
+from bench import facts
+from bench.client import Connection, encode_request
+from bench.counts import LAUNCHER, Hops, Proxy
+from bench.server import Server, create_admin_key, create_user, orderline
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DATABASE = "orderline_bench_growth"
+USER, PASSWORD = "growthuser", "growth-password-0123"
+SPAN = timedelta(days=365)
+WARMUP, MEASURED = 3, 20
+
+
+@dataclass(frozen=True)
+class Combination:
+    name: str
+    admin: bool
+    query: str  # without limit; {user} and {cursor} are filled in
+
+
+def combinations(start: datetime) -> list[Combination]:
+    def at(share: float) -> str:
+        return (start + SPAN * share).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    after, before = f"createdAfter={at(0.5)}", f"createdBefore={at(0.1)}"
+    window = f"createdAfter={at(0.4)}&createdBefore={at(0.41)}"
+    rows = [
+        ("no filter", ""),
+        ("status PLACED", "status=PLACED"),
+        ("status SHIPPED (rare)", "status=SHIPPED"),
+        ("createdAfter (newest half)", after),
+        ("createdBefore (oldest tenth)", before),
+        ("createdAfter + createdBefore (1 % window)", window),
+        ("status SHIPPED + createdBefore", f"status=SHIPPED&{before}"),
+        ("cursor mid-way", "cursor={cursor}"),
+    ]
+    found = [Combination(f"own: {name}", False, query) for name, query in rows]
+    found += [Combination(f"admin: {name}", True, query) for name, query in rows]
+    found += [
+        Combination("admin: userId", True, "userId={user}"),
+        Combination("admin: userId + status PLACED", True, "userId={user}&status=PLACED"),
+        Combination("admin: userId + createdBefore", True, f"userId={{user}}&{before}"),
+    ]
+    return found
+
+
+@dataclass
+class Timing:
+    median_ms: float
+    plans: list[str] = field(default_factory=list)
+
+
+async def _fresh(engine: str, base_url: str, scratch: Path, size: int) -> str:
+    if engine == "sqlite":
+        return f"sqlite:///{(scratch / f'growth-{size}.db').resolve()}"
+    admin = await asyncpg.connect(base_url)
+    try:
+        await admin.execute(f'DROP DATABASE IF EXISTS "{DATABASE}"')
+        await admin.execute(f'CREATE DATABASE "{DATABASE}"')
+    finally:
+        await admin.close()
+    url = urlunsplit(urlsplit(base_url)._replace(path=f"/{DATABASE}"))
+    await orderline("migrate", "--database-url", url)
+    return url
+
+
+PG_SEED = """
+INSERT INTO orders (id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, status, version,
+                    created_at, updated_at, payment_status, captured_minor, refunded_minor)
+SELECT gen_random_uuid(), nextval('order_seq'),
+       CASE WHEN i % 10 = 0 THEN $1::uuid ELSE md5('customer' || (i % 1000))::uuid END,
+       'USD', 1000, 0, 1000,
+       CASE WHEN i % 1000 = 7 THEN 'SHIPPED' WHEN i % 100 < 2 AND i % 1000 <> 7 THEN 'PLACED'
+            WHEN i % 10 = 5 THEN 'CANCELLED' ELSE 'DELIVERED' END,
+       1, $2::timestamptz + (i::float8 / $3) * interval '365 days',
+       $2::timestamptz + (i::float8 / $3) * interval '365 days', 'UNPAID', 0, 0
+FROM generate_series(1, $3) AS i
+"""
+PG_LINES = """
+INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity)
+SELECT id, 1, $1::uuid, 'Bench pet', 1000, 1 FROM orders
+"""
+
+SQLITE_SEED = """
+WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < :size)
+INSERT INTO orders (id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, status, version,
+                    created_at, updated_at, payment_status, captured_minor, refunded_minor)
+SELECT lower(hex(randomblob(16))), :base + i,
+       CASE WHEN i % 10 = 0 THEN :user ELSE substr(lower(hex(randomblob(16))), 1, 28) || printf('%04d', i % 1000) END,
+       'USD', 1000, 0, 1000,
+       CASE WHEN i % 1000 = 7 THEN 'SHIPPED' WHEN i % 100 < 2 AND i % 1000 <> 7 THEN 'PLACED'
+            WHEN i % 10 = 5 THEN 'CANCELLED' ELSE 'DELIVERED' END,
+       1,
+       strftime('%Y-%m-%d %H:%M:%S', :start + (i * 31536.0 * 1000 / :size), 'unixepoch') || '.000000',
+       strftime('%Y-%m-%d %H:%M:%S', :start + (i * 31536.0 * 1000 / :size), 'unixepoch') || '.000000',
+       'UNPAID', 0, 0
+FROM n
+"""
+SQLITE_LINES = """
+INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity)
+SELECT id, 1, :pet, 'Bench pet', 1000, 1 FROM orders
+"""
+
+
+async def _seed(url: str, size: int, start: datetime, username: str) -> tuple[str, float]:
+    """Write ``size`` orders by SQL; the customer's id and the seconds it took."""
+    began = time.perf_counter()
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            user = db.execute("SELECT id FROM users WHERE username = ?", (username,)).fetchone()[0]
+            pet = db.execute("SELECT id FROM pets LIMIT 1").fetchone()[0]
+            base = db.execute("SELECT COALESCE(MAX(seq), 0) FROM orders").fetchone()[0]
+            db.execute(SQLITE_SEED, {"size": size, "base": base, "user": user, "start": int(start.timestamp())})
+            db.execute(SQLITE_LINES, {"pet": pet})
+        return str(UUID(hex=user)), time.perf_counter() - began
+    postgres = await asyncpg.connect(url)
+    try:
+        user_id = await postgres.fetchval("SELECT id FROM users WHERE username = $1", username)
+        pet_id = await postgres.fetchval("SELECT id FROM pets LIMIT 1")
+        await postgres.execute(PG_SEED, user_id, start, size)
+        await postgres.execute(PG_LINES, pet_id)
+        await postgres.execute("ANALYZE")
+    finally:
+        await postgres.close()
+    return str(user_id), time.perf_counter() - began
+
+
+def _mid_cursor(first_page: bytes, size: int) -> str:
+    """The first page's cursor with the seq of the middle order: a page half-way down the list."""
+    cursor = json.loads(first_page)["nextCursor"]
+    raw = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    raw["v"] = max(2, int(raw["v"]) - size // 2)
+    return base64.urlsafe_b64encode(json.dumps(raw, separators=(",", ":")).encode()).rstrip(b"=").decode()
+
+
+async def run_size(engine: str, base_url: str, scratch: Path, size: int) -> tuple[dict[str, Timing], float]:
+    url = await _fresh(engine, base_url, scratch, size)
+    start = datetime.now(UTC) - SPAN - timedelta(days=1)
+    proxy: Proxy | None = None
+    trace = scratch / f"growth-{engine}-{size}.sql"
+    trace.write_text("")
+    if engine == "postgres":
+        parts = urlsplit(url)
+        proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
+        await proxy.start()
+    hops = Hops(scratch / "growth-hops.bin")
+    try:
+        async with Server(
+            url, scratch / f"growth-{engine}-{size}.log", "warning", launcher=[LAUNCHER, str(hops.path)],
+            database_port=proxy.port if proxy else None, env={"BENCH_SQL_TRACE": str(trace)},
+            serve_args=["--no-worker"] if engine == "sqlite" else [],
+        ) as server:  # fmt: skip
+            key = await create_admin_key(url)
+            await create_user(url, USER, PASSWORD)
+            user_id, seeded = await _seed(url, size, start, USER)
+            print(f"  {engine} {size:,} orders seeded in {seeded:.1f} s", file=sys.stderr)
+            timings = await _time_all(server, url, key, user_id, size, start, trace, proxy)
+    finally:
+        if proxy:
+            await proxy.stop()
+    return timings, seeded
+
+
+async def _time_all(
+    server: Server, url: str, key: str, user_id: str, size: int, start: datetime, trace: Path, proxy: Proxy | None
+) -> dict[str, Timing]:
+    connection = Connection("127.0.0.1", server.port)
+    try:
+        login = json.dumps({"username": USER, "password": PASSWORD}).encode()
+        token = json.loads((await connection.send(encode_request("POST", "/api/v1/auth/token/", body=login))).body)[
+            "access"
+        ]
+        first = await connection.send(encode_request("GET", "/v1/admin/orders?limit=20", token=key))
+        cursor = _mid_cursor(first.body, size)
+        own_first = await connection.send(encode_request("GET", "/v1/orders?limit=20", token=token))
+        own_cursor = _mid_cursor(own_first.body, size)
+        timings: dict[str, Timing] = {}
+        for combo in combinations(start):
+            query = combo.query.format(user=user_id, cursor=cursor if combo.admin else own_cursor)
+            path = ("/v1/admin/orders" if combo.admin else "/v1/orders") + "?limit=20" + (f"&{query}" if query else "")
+            request = encode_request("GET", path, token=key if combo.admin else token)
+            latencies = []
+            for attempt in range(WARMUP + MEASURED):
+                mark = _mark(trace, proxy)
+                began = time.perf_counter()
+                response = await connection.send(request)
+                elapsed = time.perf_counter() - began
+                if response.status != 200:
+                    raise RuntimeError(f"{path}: {response.status} {response.body[:300]!r}")
+                if attempt >= WARMUP:
+                    latencies.append(elapsed * 1000)
+                if attempt == WARMUP:
+                    statements = _statements(trace, mark, proxy)
+            timings[combo.name] = Timing(statistics.median(latencies), await _plans(url, statements))
+    finally:
+        await connection.close()
+    return timings
+
+
+def _mark(trace: Path, proxy: Proxy | None) -> tuple[int, int]:
+    """Where the statements of the next request will start: in the SQLite trace, in the proxy's binds."""
+    return os.path.getsize(trace), len(proxy.bound) if proxy else 0
+
+
+def _statements(trace: Path, mark: tuple[int, int], proxy: Proxy | None) -> list[str]:
+    """The statements on orders that one request ran."""
+    if proxy is not None:
+        found = [proxy.prepared.get(name, "") for name in proxy.bound[mark[1] :]]
+    else:
+        with trace.open() as file:
+            file.seek(mark[0])
+            found = file.read().splitlines()
+    return list(dict.fromkeys(s for s in found if " FROM orders" in s or " from orders" in s))
+
+
+async def _plans(url: str, statements: list[str]) -> list[str]:
+    plans = []
+    if url.startswith("sqlite"):
+        with sqlite3.connect(url.removeprefix("sqlite:///")) as db:
+            for sql in statements:
+                rows = db.execute(f"EXPLAIN QUERY PLAN {sql}").fetchall()
+                plans.append(sql + "\n" + "\n".join(f"  {row[-1]}" for row in rows))
+        return plans
+    postgres = await asyncpg.connect(url)
+    try:
+        await postgres.execute("SET plan_cache_mode = force_generic_plan")
+        for number, sql in enumerate(statements):
+            params = max((int(p) for p in _placeholders(sql)), default=0)
+            await postgres.execute(f"PREPARE bench_{number} AS {sql}")
+            args = ", ".join(["NULL"] * params)
+            rows = await postgres.fetch(f"EXPLAIN EXECUTE bench_{number}" + (f"({args})" if params else ""))
+            plans.append(sql + "\n" + "\n".join(f"  {row[0]}" for row in rows))
+    finally:
+        await postgres.close()
+    return plans
+
+
+def _placeholders(sql: str) -> list[str]:
+    return re.findall(r"\$(\d+)", sql)
+
+
+def render(engine: str, sizes: list[int], runs: dict[int, tuple[dict[str, Timing], float]]) -> list[str]:
+    small, large = sizes[0], sizes[-1]
+    lines = [f"## {engine}", ""]
+    lines += [f"Seeded by SQL: {', '.join(f'{s:,} orders in {runs[s][1]:.1f} s' for s in sizes)}.", ""]
+    lines += [f"| list | {small:,} ms | {large:,} ms | {large:,} ÷ {small:,} | ≤ 1.3 |", "|---|---:|---:|---:|---|"]
+    for name, timing in runs[small][0].items():
+        big = runs[large][0][name].median_ms
+        ratio = big / timing.median_ms if timing.median_ms else float("nan")
+        lines.append(
+            f"| {name} | {timing.median_ms:.1f} | {big:.1f} | {ratio:.2f} | {'yes' if ratio <= 1.3 else 'no'} |"
+        )
+    for size in sizes:
+        lines += ["", f"### Query plans at {size:,} orders", ""]
+        for name, timing in runs[size][0].items():
+            lines += [f"**{name}**", "", "```", *(timing.plans or ["(no statement on orders captured)"]), "```", ""]
+    return lines
+
+
+async def main_async(engines: list[str], sizes: list[int], postgres_url: str, now: datetime) -> str:
+    lines = [
+        "# orderline list filters at growing data",
+        "",
+        f"{now:%Y-%m-%d %H:%M UTC}; {facts.machine()}; {facts.load()}; commit {facts.commit()}.",
+        f"Median of {MEASURED} sequential requests (after {WARMUP} unmeasured), `limit=20`, over HTTP.",
+        "",
+    ]
+    with tempfile.TemporaryDirectory(prefix="orderline-growth-") as scratch:
+        for engine in engines:
+            runs = {}
+            for size in sizes:
+                runs[size] = await run_size(engine, postgres_url, Path(scratch), size)
+            lines += render(engine, sizes, runs)
+    return "\n".join(lines) + "\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.growth", description=__doc__.splitlines()[0])
+    parser.add_argument("--engines", default="sqlite,postgres")
+    parser.add_argument("--sizes", default="10000,1000000")
+    parser.add_argument("--postgres-url", default="postgresql://root@127.0.0.1:5432/test")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    options = parser.parse_args()
+    engines = [e for e in options.engines.split(",") if e]
+    sizes = sorted(int(s) for s in options.sizes.split(","))
+    now = datetime.now(UTC)
+    table = asyncio.run(main_async(engines, sizes, options.postgres_url, now))
+    options.out.mkdir(parents=True, exist_ok=True)
+    (options.out / f"growth-{now:%Y-%m-%dT%H%M%SZ}.md").write_text(table)
+    (options.out / "growth-latest.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
