@@ -7,6 +7,7 @@ Hops are counted by the adapter (SqliteDatabase.hops), a seam and not a timing, 
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
@@ -200,3 +201,54 @@ async def test_the_database_is_in_wal_with_full_synchronous_commits(database_url
     assert journal["mode"] == "wal"
     assert synchronous is not None
     assert synchronous["mode"] == 2  # FULL
+
+
+async def _insert(db: SqliteDatabase, x: int, *, fail: bool = False) -> None:
+    async with db.transaction() as uow:
+        await uow.connection.execute("INSERT INTO probe (x) VALUES (:x)", {"x": x})
+        if fail:
+            raise RuntimeError("refused")
+        await uow.commit()
+
+
+async def _stored(db: SqliteDatabase) -> list[int]:
+    async with db.snapshot() as uow:
+        return [row["x"] for row in await uow.connection.fetch_all("SELECT x FROM probe ORDER BY x")]
+
+
+async def test_writes_that_queue_together_share_one_commit(database_url: str) -> None:
+    async with opened(database_url) as db:
+        await _write_one_row(db)
+        before = db.hops
+
+        await asyncio.gather(*(_insert(db, x) for x in range(2, 12)))
+
+        assert db.hops - before == 1  # one COMMIT, one fsync, for ten units of work
+        assert await _stored(db) == [1, *range(2, 12)]
+
+
+async def test_a_refused_write_in_a_group_undoes_only_its_own_changes(database_url: str) -> None:
+    async with opened(database_url) as db:
+        await _write_one_row(db)
+
+        outcomes = await asyncio.gather(
+            _insert(db, 2), _insert(db, 3, fail=True), _insert(db, 4), return_exceptions=True
+        )
+
+        assert [type(outcome).__name__ for outcome in outcomes] == ["NoneType", "RuntimeError", "NoneType"]
+        assert await _stored(db) == [1, 2, 4]
+
+
+async def test_a_refused_write_alone_lets_go_of_the_file_lock(database_url: str) -> None:
+    async with opened(database_url) as db:
+        await _write_one_row(db)
+
+        with pytest.raises(RuntimeError):
+            await _insert(db, 2, fail=True)
+
+        other = sqlite3.connect(DatabaseUrl.parse(database_url).target, isolation_level=None, timeout=0)
+        try:
+            other.execute("BEGIN IMMEDIATE")  # would fail at once (SQLITE_BUSY) if the lock were still held
+            other.execute("ROLLBACK")
+        finally:
+            other.close()

@@ -17,7 +17,7 @@ import sqlite3
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
@@ -305,7 +305,7 @@ class SqliteDatabase:
         self._threads = ThreadPoolExecutor(max_workers=len(self._all), thread_name_prefix="orderline-sqlite")
         self._hops = Hops()
         self._writer = _Link(writer, timeout, self._threads, self._hops)
-        self._write_lock = asyncio.Lock()
+        self._writes = _GroupCommit(self._writer, timeout)
         self._readers: asyncio.Queue[_Link] = asyncio.Queue()
         for reader in readers:
             self._readers.put_nowait(_Link(reader, timeout, self._threads, self._hops))
@@ -345,20 +345,15 @@ class SqliteDatabase:
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
-        await _within(self._timeout, self._write_lock.acquire(), "waiting behind another write")
-        try:
-            with _translated(self._timeout):
-                async with _scope(self._writer, "BEGIN IMMEDIATE", durable=True) as commit:
-                    yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers, self._events)
-        finally:
-            self._write_lock.release()
+        async with self._writes.unit() as commit:
+            yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers, self._events)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
         reader = await _within(self._timeout, self._readers.get(), "waiting for a connection")
         try:
             with _translated(self._timeout):
-                async with _scope(reader, "BEGIN", durable=False) as commit:
+                async with _scope(reader, "BEGIN") as commit:
                     yield SqlUnitOfWork(SqliteConnection(reader), commit)
         finally:
             self._readers.put_nowait(reader)
@@ -377,21 +372,142 @@ class SqliteDatabase:
             return await schema_revision(uow.connection)
 
     async def close(self) -> None:
+        await self._writes.drain()
         await asyncio.to_thread(_close, self._all, self._all[0], self._timeout)
         self._threads.shutdown()
 
 
-def _scope(link: _Link, begin: str, *, durable: bool) -> AbstractAsyncContextManager[Commit]:
-    """COMMIT of a write waits for the fsync in the thread; a snapshot's COMMIT writes nothing, so it stays here."""
+def _scope(link: _Link, begin: str) -> AbstractAsyncContextManager[Commit]:
+    """A snapshot: its COMMIT writes nothing, so it stays on the loop with the rest."""
 
     async def commit() -> None:
-        if durable:
-            await link.in_thread("COMMIT", _nothing)
-        else:
-            await link.statement("COMMIT", {}, _nothing)
+        await link.statement("COMMIT", {}, _nothing)
 
     async def rollback() -> None:
         if link.raw.in_transaction:  # some errors (an interrupted write, a full disk) already rolled it back
             await link.statement("ROLLBACK", {}, _nothing)
 
     return scope(lambda: link.begin(begin), commit, rollback)
+
+
+class _Group:
+    """The units of work that share one SQLite transaction, and so one COMMIT and one fsync."""
+
+    def __init__(self) -> None:
+        self.released = 0
+        self.durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def end(self, error: BaseException | None = None) -> None:
+        if not self.durable.done():
+            if error is None:
+                self.durable.set_result(None)
+            else:
+                self.durable.set_exception(error)
+                self.durable.exception()  # a group nobody waits for must not be reported as unretrieved
+
+
+class _GroupCommit:
+    """Write transactions as savepoints of one SQLite transaction, committed together (group commit, ADR 0031).
+
+    A unit of work holds the write lock only while its statements run (microseconds, on the loop), then waits for
+    the COMMIT of its group: units that queued meanwhile join the open transaction, and one COMMIT in the thread
+    makes them all durable with one fsync. ``commit()`` returns only once that COMMIT did, so nothing a caller
+    or an observer learns is less durable than before; a COMMIT that fails fails every unit of its group.
+    """
+
+    def __init__(self, link: _Link, timeout: float) -> None:
+        self._link = link
+        self._timeout = timeout
+        self._lock = asyncio.Lock()
+        self._group: _Group | None = None
+        self._flushing: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Commit]:
+        await _within(self._timeout, self._lock.acquire(), "waiting behind another write")
+        held = True
+
+        def let_go() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._lock.release()
+
+        try:
+            with _translated(self._timeout):
+                group = await self._join()
+                await self._link.statement("SAVEPOINT unit", {}, _nothing)
+                committed = False
+
+                async def commit() -> None:
+                    nonlocal committed
+                    await self._link.statement("RELEASE unit", {}, _nothing)
+                    group.released += 1
+                    committed = True
+                    let_go()
+                    self._flush_soon()
+                    await asyncio.shield(group.durable)
+
+                try:
+                    yield commit
+                finally:
+                    if not committed:
+                        self._undo(group)
+                        if group.released:
+                            # What this unit read may be another unit's change, not yet durable: answer once it is.
+                            let_go()
+                            await self._wait_for(group)
+        finally:
+            let_go()
+
+    async def _join(self) -> _Group:
+        if self._group is None or not self._link.raw.in_transaction:
+            await self._link.begin("BEGIN IMMEDIATE")
+            self._group = _Group()
+        return self._group
+
+    def _undo(self, group: _Group) -> None:
+        """Roll back this unit; with no other unit in the transaction, end it so the file's lock is let go."""
+        raw = self._link.raw
+        if raw.in_transaction:
+            raw.execute("ROLLBACK TO unit")
+            raw.execute("RELEASE unit")
+            if group.released:
+                return
+            raw.execute("ROLLBACK")
+        elif group.released:  # SQLite rolled the whole transaction back (a full disk, an interrupted write)
+            group.end(DatabaseUnavailable("the write was rolled back with another one; try again"))
+        if self._group is group:
+            self._group = None
+
+    async def _wait_for(self, group: _Group) -> None:
+        with suppress(DatabaseUnavailable):  # this unit changed nothing; its own outcome stands
+            await asyncio.shield(group.durable)
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Behind the units already queued (they join the group), COMMIT the group in the thread."""
+        async with self._lock:
+            group, self._group = self._group, None
+            if group is None:
+                return
+            try:
+                with _translated(self._timeout):
+                    if not self._link.raw.in_transaction:
+                        raise DatabaseUnavailable("the write was rolled back with another one; try again")
+                    await self._link.in_thread("COMMIT", _nothing)
+            except BaseException as exc:
+                group.end(exc if isinstance(exc, Exception) else DatabaseUnavailable("the write was interrupted"))
+                if self._link.raw.in_transaction:
+                    self._link.raw.execute("ROLLBACK")
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                group.end()
+
+    async def drain(self) -> None:
+        if self._flushing is not None:
+            await self._flushing
