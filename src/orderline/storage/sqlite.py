@@ -1,11 +1,11 @@
 """The SQLite adapter: statements run on the event loop with ``sqlite3``; only COMMIT's fsync and waits go to a thread.
 
 A statement on an indexed row takes microseconds, a thread hand-off about 75 µs, so each unit of work runs its
-statements where its code runs and pays one hop, for COMMIT (ADR 0031). Nothing may hold the loop for long:
-a lock another process holds is waited for in a thread (``busy_timeout`` is 0 on the loop), and a SELECT still
-running after ``ON_LOOP_SECONDS`` is stopped and run again in a thread. Every wait ends at the statement timeout
-(ADR 0019): for the writer lock of this process, for the file's write lock, for a free reader, for a statement.
-"""
+statements where its code runs and pays one hop at most, for COMMIT; the writes queued meanwhile share that COMMIT
+(group commit, ADR 0031). Nothing may hold the loop for long: a lock another process holds is waited for in a
+thread (``busy_timeout`` is 0 on the loop), and a SELECT still running after ``ON_LOOP_SECONDS`` is stopped and
+run again in a thread. Every wait ends at the statement timeout (ADR 0019): for the writer lock of this process,
+for the file's write lock, for a free reader, for a statement."""
 
 from __future__ import annotations
 
