@@ -339,8 +339,8 @@ class SqliteDatabase:
 
     @property
     def hops(self) -> int:
-        """Thread hand-offs since opening: one per write transaction (its COMMIT), none per snapshot, more only
-        for a lock another process holds or a SELECT slower than ``ON_LOOP_SECONDS``."""
+        """Thread hand-offs since opening: one per group of write transactions (its COMMIT), none per snapshot,
+        more only for a lock another process holds or a SELECT slower than ``ON_LOOP_SECONDS``."""
         return self._hops.count
 
     @asynccontextmanager
