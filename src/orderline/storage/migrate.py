@@ -14,7 +14,7 @@ from alembic.script import ScriptDirectory
 
 from orderline.storage.database import DatabaseUrl
 from orderline.storage.driver import Connection
-from orderline.storage.sqlite import require_folder
+from orderline.storage.sqlite import optimize, require_folder
 
 # How long a process waits for another one's SQLite migration before giving up; migrations take seconds.
 LOCK_WAIT_SECONDS = 60.0
@@ -44,6 +44,7 @@ def upgrade(url: DatabaseUrl) -> None:
         require_folder(url.target)
         with sqlite_migration_lock(url.target):
             command.upgrade(alembic_config(url), "head")
+            optimize(url.target)  # new tables and indexes get the planner statistics SQLite judges missing
     else:
         command.upgrade(alembic_config(url), "head")
 

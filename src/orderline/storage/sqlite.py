@@ -1,22 +1,27 @@
-"""The SQLite adapter: one writer connection behind a lock with BEGIN IMMEDIATE, a few WAL readers.
+"""The SQLite adapter: statements run on the event loop with ``sqlite3``; only COMMIT's fsync and waits go to a thread.
 
-Every wait ends at the statement timeout: for the writer lock of this process, for the file's write
-lock held by another process (``busy_timeout``), for a free reader, and for a statement still running
-(interrupted on aiosqlite's thread, which cancelling the awaiting task cannot stop).
-"""
+A statement on an indexed row takes microseconds, a thread hand-off about 75 µs, so each unit of work runs its
+statements where its code runs and pays one hop at most, for COMMIT; the writes queued meanwhile share that COMMIT
+(group commit, ADR 0031). Nothing may hold the loop for long: a lock another process holds is waited for in a
+thread (``busy_timeout`` is 0 on the loop), and a SELECT still running after ``ON_LOOP_SECONDS`` is stopped and
+run again in a thread. Every wait ends at the statement timeout (ADR 0019): for the writer lock of this process,
+for the file's write lock, for a free reader, for a statement."""
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import math
+import re
 import sqlite3
-from collections.abc import AsyncIterator, Awaitable, Iterator, Sequence
-from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, contextmanager, suppress
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
-
-import aiosqlite
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
@@ -25,6 +30,25 @@ from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
 
 T = TypeVar("T")
+
+# How long a SELECT may hold the event loop before it is stopped and run again in a thread: every request of
+# the process waits while it runs. The app's statements take tens of microseconds; a scan of a large table does not.
+ON_LOOP_SECONDS = 0.02
+# How often (in virtual machine steps) SQLite asks whether a statement is past its deadline: about 10 µs apart.
+_PROGRESS_STEPS = 1000
+
+# Per connection, per SQLite's advice for a long-lived process: the page cache (negative: KiB), reads through the
+# memory map instead of read(2), temporary b-trees (sorts, DISTINCT) in memory. synchronous stays FULL: a commit
+# that returned is on disk (WAL's NORMAL could lose the last ones on power loss; ADR 0031).
+_PRAGMAS = (
+    "PRAGMA foreign_keys = ON",
+    "PRAGMA synchronous = FULL",
+    "PRAGMA cache_size = -8192",
+    "PRAGMA mmap_size = 268435456",
+    "PRAGMA temp_store = MEMORY",
+)
+# Bounds the work of PRAGMA optimize's ANALYZE (rows examined per index), so closing stays quick on a large file.
+_OPTIMIZE = ("PRAGMA analysis_limit = 1000", "PRAGMA optimize")
 
 # SQLite's primary result codes that mean "waited too long" and "cannot use the file", not a bug of ours.
 _WAITED = {
@@ -41,6 +65,10 @@ _UNUSABLE = {
     sqlite3.SQLITE_CORRUPT,
 }
 
+_WRITES = re.compile(r"\b(INSERT|UPDATE|DELETE|REPLACE)\b", re.IGNORECASE)
+
+Fetch = Callable[[sqlite3.Cursor], T]
+
 
 class SqliteFolderMissing(FileNotFoundError):
     """The folder a SQLite database file should live in does not exist."""
@@ -51,6 +79,16 @@ def require_folder(path: str) -> None:
     folder = Path(path).parent
     if not folder.is_dir():
         raise SqliteFolderMissing(f"the folder {folder} does not exist; create it, or choose another path")
+
+
+def optimize(path: str, busy_seconds: float = 5.0) -> None:
+    """Let SQLite gather the planner statistics it judges missing or stale (after migrations, at close)."""
+    raw = sqlite3.connect(path, isolation_level=None, timeout=busy_seconds)
+    try:
+        for pragma in _OPTIMIZE:
+            raw.execute(pragma)
+    finally:
+        raw.close()
 
 
 def _encode(value: Any) -> Any:
@@ -68,13 +106,17 @@ def _bind(params: Params | None) -> dict[str, Any]:
     return {name: _encode(value) for name, value in (params or {}).items()}
 
 
+def _code(exc: sqlite3.Error) -> int:
+    return getattr(exc, "sqlite_errorcode", 0) & 0xFF  # the primary code of an extended one (SQLITE_BUSY_SNAPSHOT...)
+
+
 @contextmanager
 def _translated(timeout: float) -> Iterator[None]:
     """SQLite's "waited too long" and "cannot use the file" errors as DatabaseUnavailable."""
     try:
         yield
     except sqlite3.OperationalError as exc:
-        code = exc.sqlite_errorcode & 0xFF  # the primary code of an extended one (SQLITE_BUSY_SNAPSHOT...)
+        code = _code(exc)
         if code in _WAITED:
             raise DatabaseUnavailable.timed_out(timeout, _WAITED[code]) from exc
         if code in _UNUSABLE:
@@ -90,48 +132,119 @@ async def _within(seconds: float, waiting: Awaitable[T], what: str) -> T:
         raise DatabaseUnavailable.timed_out(seconds, what) from None
 
 
+def _rows(cursor: sqlite3.Cursor) -> list[Row]:
+    return list(cursor.fetchall())
+
+
+def _row(cursor: sqlite3.Cursor) -> Row | None:
+    row: Row | None = cursor.fetchone()
+    return row
+
+
+def _rowcount(cursor: sqlite3.Cursor) -> int:
+    return cursor.rowcount
+
+
+def _nothing(cursor: sqlite3.Cursor) -> None:
+    cursor.fetchall()
+
+
+@functools.lru_cache(maxsize=1024)
+def _is_read(sql: str) -> bool:
+    """A query that writes nothing, so stopping it and running it again changes nothing (SQLite keeps the
+    transaction of a stopped SELECT). Unsure (a write word anywhere, even in a literal) counts as a write."""
+    return sql.split(None, 1)[0].upper() in {"SELECT", "WITH"} and not _WRITES.search(sql)
+
+
+class Hops:
+    """How many times work was handed to a connection's thread: the test seam of "one hop per unit of work"."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+
+class _Link:
+    """One ``sqlite3`` connection: a statement runs on the loop before a deadline, or in its thread if it must wait."""
+
+    def __init__(self, raw: sqlite3.Connection, timeout: float, thread: ThreadPoolExecutor, hops: Hops) -> None:
+        self.raw = raw
+        self._timeout = timeout
+        self._thread = thread
+        self._hops = hops
+        self._deadline = math.inf
+        self._stopped = False
+        raw.set_progress_handler(self._past_deadline, _PROGRESS_STEPS)
+
+    def _past_deadline(self) -> int:
+        if time.monotonic() > self._deadline:
+            self._stopped = True
+            return 1  # SQLite stops the statement with SQLITE_INTERRUPT
+        return 0
+
+    def _run(self, sql: str, params: dict[str, Any], fetch: Fetch[T], seconds: float, busy: float = 0) -> T:
+        """Run a statement here and now (on whichever thread calls), stopped once it has run ``seconds``."""
+        if busy:
+            self.raw.execute(f"PRAGMA busy_timeout = {max(1, round(busy * 1000))}")
+        self._deadline, self._stopped = time.monotonic() + seconds, False
+        try:
+            return fetch(self.raw.execute(sql, params))
+        finally:
+            self._deadline = math.inf
+            if busy:
+                self.raw.execute("PRAGMA busy_timeout = 0")
+
+    async def statement(self, sql: str, params: dict[str, Any], fetch: Fetch[T]) -> T:
+        """On the loop; a SELECT that waits for a lock or outruns ``ON_LOOP_SECONDS`` goes again to the thread."""
+        if not _is_read(sql):
+            return self._run(sql, params, fetch, self._timeout)
+        try:
+            return self._run(sql, params, fetch, min(ON_LOOP_SECONDS, self._timeout))
+        except sqlite3.OperationalError as exc:
+            if not (self._stopped or _code(exc) == sqlite3.SQLITE_BUSY):
+                raise
+        return await self.in_thread(sql, fetch, params)
+
+    async def begin(self, sql: str) -> None:
+        """BEGIN on the loop; only if another process holds the lock, the wait for it goes to the thread."""
+        try:
+            self._run(sql, {}, _nothing, self._timeout)
+        except sqlite3.OperationalError as exc:
+            if _code(exc) != sqlite3.SQLITE_BUSY:
+                raise
+            await self.in_thread(sql, _nothing)
+
+    async def in_thread(self, sql: str, fetch: Fetch[T], params: dict[str, Any] | None = None) -> T:
+        """One hop: the statement runs in this connection's thread, waiting up to the timeout for a lock."""
+        self._hops.count += 1
+        loop = asyncio.get_running_loop()
+        done = loop.run_in_executor(self._thread, self._run, sql, params or {}, fetch, self._timeout, self._timeout)
+        try:
+            return await asyncio.shield(done)
+        except asyncio.CancelledError:
+            # The connection goes back to its pool only once its thread has let go of it.
+            if sql != "COMMIT":
+                self.raw.interrupt()
+            await asyncio.wait([done])
+            if not done.cancelled():
+                done.exception()  # retrieved: the cancellation is what the caller sees
+            raise
+
+
 class SqliteConnection:
     dialect = "sqlite"
 
-    def __init__(self, raw: aiosqlite.Connection, timeout: float) -> None:
-        self._raw = raw
-        self._timeout = timeout
-        self._interrupting: asyncio.Future[None] | None = None
-
-    @contextmanager
-    def _statement(self) -> Iterator[None]:
-        """One statement, interrupted once it has run for the timeout.
-
-        It runs on aiosqlite's thread, which cancelling the awaiting task would not stop; SQLite's
-        interrupt does, and is a no-op when it comes just after the statement finished.
-        """
-        timer = asyncio.get_running_loop().call_later(self._timeout, self._interrupt)
-        try:
-            with _translated(self._timeout):
-                yield
-        finally:
-            timer.cancel()
-
-    def _interrupt(self) -> None:
-        # aiosqlite's interrupt() calls sqlite3's at once (safe from any thread): a coroutine in name only.
-        self._interrupting = asyncio.ensure_future(self._raw.interrupt())
+    def __init__(self, link: _Link) -> None:
+        self._link = link
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
-        with self._statement():
-            async with self._raw.execute(sql, _bind(params)) as cursor:
-                return list(await cursor.fetchall())
+        return await self._link.statement(sql, _bind(params), _rows)
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
-        with self._statement():
-            async with self._raw.execute(sql, _bind(params)) as cursor:
-                row: Row | None = await cursor.fetchone()
-                return row
+        return await self._link.statement(sql, _bind(params), _row)
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
         try:
-            with self._statement():
-                async with self._raw.execute(sql, _bind(params)) as cursor:
-                    return cursor.rowcount
+            return await self._link.statement(sql, _bind(params), _rowcount)
         except sqlite3.IntegrityError as exc:
             if "UNIQUE" in str(exc):
                 raise UniqueViolation(str(exc)) from exc
@@ -146,46 +259,57 @@ class SqliteConnection:
         return int(row["next"])
 
 
-async def _connect(path: str, *, writer: bool, busy_seconds: float) -> aiosqlite.Connection:
-    raw = await aiosqlite.connect(path, isolation_level=None)  # we issue BEGIN/COMMIT ourselves
+def _connect(path: str, *, writer: bool, busy_seconds: float) -> sqlite3.Connection:
+    """Blocking (it may wait for the file's lock): the caller runs it in a thread."""
+    # isolation_level None: we issue BEGIN/COMMIT ourselves. Its thread changes (the loop's, then a hop's).
+    raw = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=busy_seconds)
     raw.row_factory = sqlite3.Row
     try:
-        # busy_timeout: how long to wait for a lock another process (the CLI, a second server) holds.
-        for pragma in (f"PRAGMA busy_timeout = {max(1, round(busy_seconds * 1000))}", "PRAGMA foreign_keys = ON"):
-            await _run(raw, pragma)
+        for pragma in _PRAGMAS:
+            raw.execute(pragma)
         # WAL is persistent in the file (readers stop blocking writers). Setting it on a new connection
         # takes the write lock even when the file is in WAL already: ask first, so opening never waits.
-        if writer and (await _run(raw, "PRAGMA journal_mode"))[0][0] != "wal":
-            await _run(raw, "PRAGMA journal_mode = WAL")
+        if writer and raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+            raw.execute("PRAGMA journal_mode = WAL")
+        raw.execute("PRAGMA busy_timeout = 0")  # on the loop a lock is never waited for: see _Link.begin
     except BaseException:
-        await raw.close()  # its thread would keep the process alive
+        raw.close()
         raise
     return raw
 
 
-async def _run(raw: aiosqlite.Connection, sql: str) -> list[sqlite3.Row]:
-    async with raw.execute(sql) as cursor:
-        return list(await cursor.fetchall())
+def _close(raws: Sequence[sqlite3.Connection], writer: sqlite3.Connection, busy_seconds: float) -> None:
+    try:
+        writer.execute(f"PRAGMA busy_timeout = {max(1, round(busy_seconds * 1000))}")
+        for pragma in _OPTIMIZE:
+            writer.execute(pragma)
+    except sqlite3.Error:
+        pass  # statistics are advice; another process holding the lock must not stop a shutdown
+    finally:
+        for raw in raws:
+            raw.close()
 
 
 class SqliteDatabase:
-    """Writes queue on one connection in this process; ``busy_timeout`` covers other processes (the CLI)."""
+    """Writes queue on one connection in this process; another process's lock is waited for in a thread."""
 
     def __init__(
         self,
-        writer: aiosqlite.Connection,
-        readers: list[aiosqlite.Connection],
+        writer: sqlite3.Connection,
+        readers: list[sqlite3.Connection],
         timeout: float,
         observers: Sequence[CommitObserver] = (),
         events: EventSource | None = None,
     ) -> None:
-        self._writer = writer
-        self._write_lock = asyncio.Lock()
-        self._readers: asyncio.Queue[aiosqlite.Connection] = asyncio.Queue()
-        for reader in readers:
-            self._readers.put_nowait(reader)
-        self._reader_count = len(readers)
         self._all = [writer, *readers]
+        self._threads = ThreadPoolExecutor(max_workers=len(self._all), thread_name_prefix="orderline-sqlite")
+        self._hops = Hops()
+        self._writer = _Link(writer, timeout, self._threads, self._hops)
+        self._writes = _GroupCommit(self._writer, timeout)
+        self._readers: asyncio.Queue[_Link] = asyncio.Queue()
+        for reader in readers:
+            self._readers.put_nowait(_Link(reader, timeout, self._threads, self._hops))
+        self._reader_count = len(readers)
         self._timeout = timeout
         self._observers = tuple(observers)
         self._events = events
@@ -200,27 +324,29 @@ class SqliteDatabase:
         events: EventSource | None = None,
     ) -> SqliteDatabase:
         require_folder(path)
-        opened: list[aiosqlite.Connection] = []
+        opened: list[sqlite3.Connection] = []
         try:
             with _translated(statement_timeout):
                 for index in range(readers + 1):
-                    opened.append(await _connect(path, writer=index == 0, busy_seconds=statement_timeout))
+                    opened.append(
+                        await asyncio.to_thread(_connect, path, writer=index == 0, busy_seconds=statement_timeout)
+                    )
         except BaseException:
             for raw in opened:
-                await raw.close()
+                raw.close()
             raise
         return cls(opened[0], opened[1:], statement_timeout, observers, events)
 
+    @property
+    def hops(self) -> int:
+        """Thread hand-offs since opening: one per group of write transactions (its COMMIT), none per snapshot,
+        more only for a lock another process holds or a SELECT slower than ``ON_LOOP_SECONDS``."""
+        return self._hops.count
+
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
-        await _within(self._timeout, self._write_lock.acquire(), "waiting behind another write")
-        try:
-            with _translated(self._timeout):
-                async with _scope(self._writer, "BEGIN IMMEDIATE") as commit:
-                    connection = SqliteConnection(self._writer, self._timeout)
-                    yield SqlUnitOfWork(connection, commit, self._observers, self._events)
-        finally:
-            self._write_lock.release()
+        async with self._writes.unit() as commit:
+            yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers, self._events)
 
     @asynccontextmanager
     async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
@@ -228,7 +354,7 @@ class SqliteDatabase:
         try:
             with _translated(self._timeout):
                 async with _scope(reader, "BEGIN") as commit:
-                    yield SqlUnitOfWork(SqliteConnection(reader, self._timeout), commit)
+                    yield SqlUnitOfWork(SqliteConnection(reader), commit)
         finally:
             self._readers.put_nowait(reader)
 
@@ -246,13 +372,142 @@ class SqliteDatabase:
             return await schema_revision(uow.connection)
 
     async def close(self) -> None:
-        for raw in self._all:
-            await raw.close()
+        await self._writes.drain()
+        await asyncio.to_thread(_close, self._all, self._all[0], self._timeout)
+        self._threads.shutdown()
 
 
-def _scope(raw: aiosqlite.Connection, begin: str) -> AbstractAsyncContextManager[Commit]:
+def _scope(link: _Link, begin: str) -> AbstractAsyncContextManager[Commit]:
+    """A snapshot: its COMMIT writes nothing, so it stays on the loop with the rest."""
+
+    async def commit() -> None:
+        await link.statement("COMMIT", {}, _nothing)
+
     async def rollback() -> None:
-        if raw.in_transaction:  # some errors (an interrupted write, a full disk) already rolled it back
-            await _run(raw, "ROLLBACK")
+        if link.raw.in_transaction:  # some errors (an interrupted write, a full disk) already rolled it back
+            await link.statement("ROLLBACK", {}, _nothing)
 
-    return scope(lambda: _run(raw, begin), lambda: _run(raw, "COMMIT"), rollback)
+    return scope(lambda: link.begin(begin), commit, rollback)
+
+
+class _Group:
+    """The units of work that share one SQLite transaction, and so one COMMIT and one fsync."""
+
+    def __init__(self) -> None:
+        self.released = 0
+        self.durable: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+
+    def end(self, error: BaseException | None = None) -> None:
+        if not self.durable.done():
+            if error is None:
+                self.durable.set_result(None)
+            else:
+                self.durable.set_exception(error)
+                self.durable.exception()  # a group nobody waits for must not be reported as unretrieved
+
+
+class _GroupCommit:
+    """Write transactions as savepoints of one SQLite transaction, committed together (group commit, ADR 0031).
+
+    A unit of work holds the write lock only while its statements run (microseconds, on the loop), then waits for
+    the COMMIT of its group: units that queued meanwhile join the open transaction, and one COMMIT in the thread
+    makes them all durable with one fsync. ``commit()`` returns only once that COMMIT did, so nothing a caller
+    or an observer learns is less durable than before; a COMMIT that fails fails every unit of its group.
+    """
+
+    def __init__(self, link: _Link, timeout: float) -> None:
+        self._link = link
+        self._timeout = timeout
+        self._lock = asyncio.Lock()
+        self._group: _Group | None = None
+        self._flushing: asyncio.Task[None] | None = None
+
+    @asynccontextmanager
+    async def unit(self) -> AsyncIterator[Commit]:
+        await _within(self._timeout, self._lock.acquire(), "waiting behind another write")
+        held = True
+
+        def let_go() -> None:
+            nonlocal held
+            if held:
+                held = False
+                self._lock.release()
+
+        try:
+            with _translated(self._timeout):
+                group = await self._join()
+                await self._link.statement("SAVEPOINT unit", {}, _nothing)
+                committed = False
+
+                async def commit() -> None:
+                    nonlocal committed
+                    await self._link.statement("RELEASE unit", {}, _nothing)
+                    group.released += 1
+                    committed = True
+                    let_go()
+                    self._flush_soon()
+                    await asyncio.shield(group.durable)
+
+                try:
+                    yield commit
+                finally:
+                    if not committed:
+                        self._undo(group)
+                        if group.released:
+                            # What this unit read may be another unit's change, not yet durable: answer once it is.
+                            let_go()
+                            await self._wait_for(group)
+        finally:
+            let_go()
+
+    async def _join(self) -> _Group:
+        if self._group is None or not self._link.raw.in_transaction:
+            await self._link.begin("BEGIN IMMEDIATE")
+            self._group = _Group()
+        return self._group
+
+    def _undo(self, group: _Group) -> None:
+        """Roll back this unit; with no other unit in the transaction, end it so the file's lock is let go."""
+        raw = self._link.raw
+        if raw.in_transaction:
+            raw.execute("ROLLBACK TO unit")
+            raw.execute("RELEASE unit")
+            if group.released:
+                return
+            raw.execute("ROLLBACK")
+        elif group.released:  # SQLite rolled the whole transaction back (a full disk, an interrupted write)
+            group.end(DatabaseUnavailable("the write was rolled back with another one; try again"))
+        if self._group is group:
+            self._group = None
+
+    async def _wait_for(self, group: _Group) -> None:
+        with suppress(DatabaseUnavailable):  # this unit changed nothing; its own outcome stands
+            await asyncio.shield(group.durable)
+
+    def _flush_soon(self) -> None:
+        if self._flushing is None or self._flushing.done():
+            self._flushing = asyncio.create_task(self._flush())
+
+    async def _flush(self) -> None:
+        """Behind the units already queued (they join the group), COMMIT the group in the thread."""
+        async with self._lock:
+            group, self._group = self._group, None
+            if group is None:
+                return
+            try:
+                with _translated(self._timeout):
+                    if not self._link.raw.in_transaction:
+                        raise DatabaseUnavailable("the write was rolled back with another one; try again")
+                    await self._link.in_thread("COMMIT", _nothing)
+            except BaseException as exc:
+                group.end(exc if isinstance(exc, Exception) else DatabaseUnavailable("the write was interrupted"))
+                if self._link.raw.in_transaction:
+                    self._link.raw.execute("ROLLBACK")
+                if not isinstance(exc, Exception):
+                    raise
+            else:
+                group.end()
+
+    async def drain(self) -> None:
+        if self._flushing is not None:
+            await self._flushing
