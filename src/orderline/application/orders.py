@@ -20,6 +20,7 @@ from orderline.application.bulk_cancel import (
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
 from orderline.application.errors import Forbidden, NotFound, PetNotFound
 from orderline.application.idempotency import KeyClaim
+from orderline.application.lookups import one_statement
 from orderline.application.order_search import seq_batches, visible_search
 from orderline.application.ownership import can_see, locked_order, owner_of, visible_to
 from orderline.application.pagination import MAX_SEQ, Page, check_offset_page, decode_seq_cursor, page_of
@@ -143,7 +144,7 @@ class Orders(UseCase):
 
     async def get(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.READ_ORDERS)
-        async with self._db.snapshot() as uow:
+        async with one_statement(self._db) as uow:  # the order, its lines and address: one statement
             order = await uow.orders.get(order_id)
         if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)
@@ -166,7 +167,7 @@ class Orders(UseCase):
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
         before = decode_seq_cursor(_CURSOR, cursor) if cursor else None
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
-        async with self._db.snapshot() as uow:
+        async with one_statement(self._db) as uow:  # a page of orders with their lines: one statement
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 

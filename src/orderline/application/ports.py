@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
@@ -684,4 +684,14 @@ class DeliveryQueue(Protocol):
     async def settle(self, settlements: Sequence[Settlement]) -> list[bool]:
         """Record attempts, all in one transaction; for each, False if its sender's lease was lost meanwhile
         (another sender has the delivery now, and records it)."""
+        ...
+
+
+@runtime_checkable
+class Lookups(Protocol):
+    """A database that can run a one-statement read outside a transaction (PostgreSQL: in autocommit a
+    statement is its own snapshot). Authentication reads so; on other databases it reads in a snapshot."""
+
+    def lookup(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work for one read statement, as of the moment the statement runs."""
         ...

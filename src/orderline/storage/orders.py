@@ -26,6 +26,22 @@ _COLUMNS = (
     " payment_status, captured_minor, refunded_minor"
 )
 
+# An order with its lines and billing address in one statement: a row per line (the order's columns
+# repeated), so a read is one round trip and, outside a transaction, its own snapshot. The currency comes
+# from the order's columns, not a join. ``{orders}`` is the orders to read: a subquery of orders rows.
+_ORDER_COLUMNS = ", ".join(f"o.{name.strip()}" for name in _COLUMNS.split(","))
+_WITH_LINES = f"""
+SELECT {_ORDER_COLUMNS},
+       l.line_no AS l_line_no, l.pet_id AS l_pet_id, l.name AS l_name, l.unit_price_minor AS l_unit_price_minor,
+       l.quantity AS l_quantity,
+       a.line1 AS a_line1, a.line2 AS a_line2, a.city AS a_city, a.state AS a_state,
+       a.postal_code AS a_postal_code, a.country AS a_country
+FROM ({{orders}}) o
+LEFT JOIN order_lines l ON l.order_id = o.id
+LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
+ORDER BY o.seq DESC, l.line_no
+"""  # noqa: S608
+
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS})
 VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
@@ -66,7 +82,14 @@ class SqlOrderRepository:
         self.seen: dict[UUID, Order] = {}  # each order this transaction loaded or wrote, as it last did (events)
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
-        lock = self._db.for_update() if for_update else ""
+        if not for_update:
+            sql = f"SELECT {_COLUMNS} FROM orders WHERE id = :id"  # noqa: S608
+            found = await self._with_lines(sql, {"id": order_id})
+            if not found:
+                return None
+            self._remember(found[0])
+            return found[0]
+        lock = self._db.for_update()
         sql = f"SELECT {_COLUMNS} FROM orders WHERE id = :id{lock}"  # noqa: S608
         row = await self._db.fetch_one(sql, {"id": order_id})
         if row is None:
@@ -152,12 +175,12 @@ class SqlOrderRepository:
         where.below("seq", query.before_seq)
         where.owned_by(query.owner)
         sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
-        return await self._orders(sql, {**where.params, "limit": query.limit + 1})
+        return await self._with_lines(sql, {**where.params, "limit": query.limit + 1})
 
     async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
         matching = _searched(where)
         sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
-        return await self._orders(sql, {**matching.params, "limit": limit, "offset": offset})
+        return await self._with_lines(sql, {**matching.params, "limit": limit, "offset": offset})
 
     async def count(self, where: OrderSearch) -> int:
         matching = _searched(where)
@@ -165,11 +188,17 @@ class SqlOrderRepository:
         assert row is not None, "an aggregate always has a row"
         return int(row["n"])
 
-    async def _orders(self, sql: str, params: dict[str, Any]) -> list[Order]:
-        rows = await self._db.fetch_all(sql, params)
-        lines = await self._lines([as_uuid(row["id"]) for row in rows])
-        addresses = await self._addresses([row["billing_address_id"] for row in rows])
-        return [_order(row, lines[as_uuid(row["id"])], _address_of(row, addresses)) for row in rows]
+    async def _with_lines(self, orders_sql: str, params: dict[str, Any]) -> list[Order]:
+        """The orders ``orders_sql`` selects (newest first), each with its lines and address, in one statement."""
+        rows = await self._db.fetch_all(_WITH_LINES.format(orders=orders_sql), params)
+        found: dict[Any, tuple[Row, list[OrderLine]]] = {}
+        for row in rows:
+            key = row["id"]
+            if key not in found:
+                found[key] = (row, [])
+            if row["l_line_no"] is not None:
+                found[key][1].append(_line(row))
+        return [_order(row, lines, _joined_address(row)) for row, lines in found.values()]
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
@@ -269,6 +298,18 @@ def _searched(where: OrderSearch) -> _Where:
     matching.between("updated_at", where.updated_after, where.updated_before)
     matching.owned_by(where.owner)
     return matching
+
+
+def _line(row: Row) -> OrderLine:
+    unit_price = Money(int(row["l_unit_price_minor"]), row["currency"])
+    return OrderLine(as_uuid(row["l_pet_id"]), row["l_name"], unit_price, row["l_quantity"], int(row["l_line_no"]))
+
+
+def _joined_address(row: Row) -> Address | None:
+    if row["billing_address_id"] is None or row["a_line1"] is None:
+        return None
+    line1, line2, state = row["a_line1"], row["a_line2"], row["a_state"]
+    return Address(line1, row["a_city"], row["a_postal_code"], row["a_country"], line2, state)
 
 
 def _address_of(row: Row, addresses: dict[UUID, Address]) -> Address | None:
