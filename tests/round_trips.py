@@ -27,6 +27,7 @@ class FrontendCounter:
         self.statements: list[str] = []
         self._buffer = b""
         self._started = False
+        self._prepared: dict[bytes, str] = {}
 
     def feed(self, data: bytes) -> None:
         self._buffer += data
@@ -50,14 +51,18 @@ class FrontendCounter:
             body, self._buffer = self._buffer[5 : 1 + length], self._buffer[1 + length :]
             if kind in _WAITS:
                 self.waits += 1
-            if kind in (ord("Q"), ord("P")):
-                self.statements.append(_statement_text(kind, body))
+            self._note(kind, body)
 
-
-def _statement_text(kind: int, body: bytes) -> str:
-    if kind == ord("P"):  # Parse: statement name, NUL, query, NUL, ...
-        body = body.split(b"\0", 1)[1]
-    return body.split(b"\0", 1)[0].decode(errors="replace")
+    def _note(self, kind: int, body: bytes) -> None:
+        """Keep the text of each statement run: a simple Query's, or a Bind's (by its prepared statement)."""
+        if kind == ord("Q"):
+            self.statements.append(body.split(b"\0", 1)[0].decode(errors="replace"))
+        elif kind == ord("P"):  # Parse: statement name, NUL, query, NUL, ...
+            name, query = body.split(b"\0", 2)[:2]
+            self._prepared[name] = query.decode(errors="replace")
+        elif kind == ord("B"):  # Bind: portal name, NUL, statement name, NUL, ...
+            name = body.split(b"\0", 2)[1]
+            self.statements.append(" ".join(self._prepared.get(name, "?").split()))
 
 
 class CountingProxy:
@@ -83,7 +88,7 @@ class CountingProxy:
 
     @property
     def statements(self) -> list[str]:
-        """The text of each statement prepared or sent as a simple query, in no particular order across connections."""
+        """The text of each statement run, in no particular order across connections."""
         return [text for counter in self._counters for text in counter.statements]
 
     async def __aenter__(self) -> CountingProxy:

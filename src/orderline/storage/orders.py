@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -82,23 +81,17 @@ class SqlOrderRepository:
         self.seen: dict[UUID, Order] = {}  # each order this transaction loaded or wrote, as it last did (events)
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
-        if not for_update:
-            sql = f"SELECT {_COLUMNS} FROM orders WHERE id = :id"  # noqa: S608
-            found = await self._with_lines(sql, {"id": order_id})
-            if not found:
+        if for_update:
+            # Lock first, then read in a statement of its own: a statement that waited for the lock reads the
+            # rows it joins as of its start, so lines another transaction just changed would be missed.
+            sql = f"SELECT id FROM orders WHERE id = :id{self._db.for_update()}"  # noqa: S608
+            if await self._db.fetch_one(sql, {"id": order_id}) is None:
                 return None
-            self._remember(found[0])
-            return found[0]
-        lock = self._db.for_update()
-        sql = f"SELECT {_COLUMNS} FROM orders WHERE id = :id{lock}"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": order_id})
-        if row is None:
+        found = await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
+        if not found:
             return None
-        lines = await self._lines([order_id])
-        addresses = await self._addresses([row["billing_address_id"]])
-        order = _order(row, lines[order_id], _address_of(row, addresses))
-        self._remember(order)
-        return order
+        self._remember(found[0])
+        return found[0]
 
     def _remember(self, order: Order) -> None:
         self._seen.remember(order.id, order.version)
@@ -212,41 +205,6 @@ class SqlOrderRepository:
         assert row is not None, "an aggregate always has a row"
         return OrderCounts(int(row["orders"]), int(row["cancelled"]))
 
-    async def _addresses(self, address_ids: list[Any]) -> dict[UUID, Address]:
-        wanted = {as_uuid(value) for value in address_ids if value is not None}
-        if not wanted:
-            return {}
-        names = {f"a{i}": address_id for i, address_id in enumerate(sorted(wanted))}
-        placeholders = ", ".join(f":{name}" for name in names)
-        sql = f"""SELECT id, line1, line2, city, state, postal_code, country
-                  FROM billing_addresses WHERE id IN ({placeholders})"""  # noqa: S608
-        return {
-            as_uuid(row["id"]): Address(
-                row["line1"], row["city"], row["postal_code"], row["country"], row["line2"], row["state"]
-            )
-            for row in await self._db.fetch_all(sql, names)
-        }
-
-    async def _lines(self, order_ids: list[UUID]) -> dict[UUID, list[OrderLine]]:
-        found: dict[UUID, list[OrderLine]] = defaultdict(list)
-        if not order_ids:
-            return found
-        names = {f"o{i}": order_id for i, order_id in enumerate(order_ids)}
-        placeholders = ", ".join(f":{name}" for name in names)
-        sql = f"""SELECT l.order_id, l.line_no, l.pet_id, l.name, l.unit_price_minor, l.quantity, o.currency
-                  FROM order_lines l JOIN orders o ON o.id = l.order_id
-                  WHERE l.order_id IN ({placeholders}) ORDER BY l.order_id, l.line_no"""  # noqa: S608
-        for row in await self._db.fetch_all(sql, names):
-            line = OrderLine(
-                as_uuid(row["pet_id"]),
-                row["name"],
-                Money(int(row["unit_price_minor"]), row["currency"]),
-                row["quantity"],
-                int(row["line_no"]),
-            )
-            found[as_uuid(row["order_id"])].append(line)
-        return found
-
 
 class _Where:
     """A WHERE clause built from optional conditions, with its bound parameters (never interpolated values)."""
@@ -310,11 +268,6 @@ def _joined_address(row: Row) -> Address | None:
         return None
     line1, line2, state = row["a_line1"], row["a_line2"], row["a_state"]
     return Address(line1, row["a_city"], row["a_postal_code"], row["a_country"], line2, state)
-
-
-def _address_of(row: Row, addresses: dict[UUID, Address]) -> Address | None:
-    value = row["billing_address_id"]
-    return None if value is None else addresses.get(as_uuid(value))
 
 
 def _address_params(address: Address) -> dict[str, Any]:
