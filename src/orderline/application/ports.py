@@ -116,6 +116,13 @@ class PetRepository(Protocol):
 
     async def add(self, pet: Pet) -> None: ...
     async def save(self, pet: Pet) -> None: ...
+    async def shift_stock(
+        self, pet_id: UUID, *, reserved: int, sold: int, now: datetime, include_removed: bool = False
+    ) -> Pet | None:
+        """Move the counters by these amounts in one statement if they stay within the stock, and lock the row;
+        the pet as it is then, or None (not there, removed, or the move refused: ask the domain why)."""
+        ...
+
     async def remove(self, pet_id: UUID, now: datetime) -> None: ...
     async def find(self, query: PetQuery) -> list[Pet]:
         """Up to ``query.limit + 1`` pets in id order; the extra one tells another page exists."""
