@@ -27,7 +27,7 @@ def test_every_guard_is_a_coroutine_function(app: Litestar) -> None:
 def test_no_handler_or_dependency_is_sent_to_the_thread_pool(app: Litestar) -> None:
     handlers = _handlers(app)
 
-    threaded = [h for h in handlers if _in_a_thread(h)]
+    threaded: list[Any] = [h for h in handlers if _in_a_thread(h)]
     threaded += [p for h in handlers for p in h.resolve_dependencies().values() if _in_a_thread(p)]
 
     assert threaded == []
