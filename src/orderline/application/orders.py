@@ -20,6 +20,7 @@ from orderline.application.bulk_cancel import (
 from orderline.application.credentials import ORDER_TOKEN_PREFIX, hash_secret, new_secret
 from orderline.application.errors import Forbidden, NotFound, PetNotFound
 from orderline.application.idempotency import KeyClaim
+from orderline.application.lookups import one_statement
 from orderline.application.order_search import seq_batches, visible_search
 from orderline.application.ownership import can_see, locked_order, owner_of, visible_to
 from orderline.application.pagination import MAX_SEQ, Page, check_offset_page, decode_seq_cursor, page_of
@@ -27,7 +28,7 @@ from orderline.application.ports import Clock, Database, IdGenerator, RefundDue,
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.application.refunds import Refunds
-from orderline.application.stock import StockMove, give_back, lock_and_move_stock, move_stock
+from orderline.application.stock import StockMove, give_back, lock_and_move_stock, move_refused, shift_stock
 from orderline.application.use_case import UseCase
 from orderline.domain.address import Address
 from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
@@ -107,9 +108,12 @@ class Orders(UseCase):
         if command.currency is not None:
             check_currency(command.currency)
         async with self._db.transaction() as uow:
-            pets = await uow.pets.get_many([line.pet_id for line in command.lines], for_update=True)
-            voucher = await _voucher(uow, command.voucher_code)
             now = self._clock.now()
+            # Reserved first (pets before the voucher: the lock order), one conditional UPDATE per pet that also
+            # reads it; the order is priced from it. A refused reservation is raised after the order's own rules.
+            requested = _requested(command)
+            pets, refused = await shift_stock(uow, requested, Pet.reserve, now, include_removed=False)
+            voucher = await _voucher(uow, command.voucher_code)
             order, _events = Order.place(
                 id=self._ids.new_id(),
                 seq=await uow.orders.next_seq(),
@@ -124,7 +128,7 @@ class Orders(UseCase):
             _ensure_currency(order, command.currency)
             if command.expected_total is not None:
                 order.ensure_total(Money.parse(command.expected_total, order.currency))
-            await move_stock(uow, pets, order, Pet.reserve, now)
+            await move_refused(uow, pets, refused, requested, Pet.reserve, now)
             if voucher is not None:
                 await uow.vouchers.save(voucher)
             address_id = None if command.billing_address is None else self._ids.new_id()
@@ -143,7 +147,7 @@ class Orders(UseCase):
 
     async def get(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.READ_ORDERS)
-        async with self._db.snapshot() as uow:
+        async with one_statement(self._db) as uow:  # the order, its lines and address: one statement
             order = await uow.orders.get(order_id)
         if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)
@@ -166,7 +170,7 @@ class Orders(UseCase):
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
         before = decode_seq_cursor(_CURSOR, cursor) if cursor else None
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
-        async with self._db.snapshot() as uow:
+        async with one_statement(self._db) as uow:  # a page of orders with their lines: one statement
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 
@@ -348,6 +352,14 @@ async def _voucher(uow: UnitOfWork, code: str | None) -> Voucher | None:
     if voucher is None:
         raise VoucherNotApplicable(f"there is no voucher {code.upper()}", reason="unknown")
     return voucher
+
+
+def _requested(command: PlaceOrder) -> dict[UUID, int]:
+    """Units per pet; a pet named twice is refused by Order.place, so the first line's quantity stands."""
+    requested: dict[UUID, int] = {}
+    for line in command.lines:
+        requested.setdefault(line.pet_id, line.quantity)
+    return requested
 
 
 def _snapshot(pets: dict[UUID, Pet], line: LineRequest) -> OrderLine:

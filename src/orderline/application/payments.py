@@ -101,7 +101,7 @@ class Payments(UseCase):
             token = None
         payment = await self._start(principal, command, amount, card.card, token)
         outcome = UNREACHABLE if token is None else await self._charge(payment, token)
-        payment, due = await self._finish(principal, payment.id, outcome, claim)
+        payment, due = await self._finish(principal, payment, outcome, claim)
         if due is not None:
             order = await self._refunds.carry_out(principal, due)
             if order is None:
@@ -167,7 +167,7 @@ class Payments(UseCase):
             outcome = UNREACHABLE if payment.card_token is None else await self._charge(payment, payment.card_token)
             if outcome is UNREACHABLE and payment.card_token is not None:
                 continue  # the gateway is still unreachable: ask again next time, the charge may have happened
-            settled, due = await self._finish(SYSTEM, payment.id, outcome, None)
+            settled, due = await self._finish(SYSTEM, payment, outcome, None)
             if due is not None:
                 await self._refunds.carry_out(SYSTEM, due)
             log.info("payment recovered", payment_id=str(payment.id), status=str(settled.status))
@@ -204,16 +204,15 @@ class Payments(UseCase):
         return payment
 
     async def _finish(
-        self, principal: Principal, payment_id: UUID, outcome: ChargeOutcome, claim: KeyClaim[Payment] | None
+        self, principal: Principal, started: Payment, outcome: ChargeOutcome, claim: KeyClaim[Payment] | None
     ) -> tuple[Payment, RefundDue | None]:
         """Record the gateway's answer — once: whoever comes second (the request or recovery) finds it recorded.
         Approve the order, or — if it was cancelled meanwhile — refund."""
         async with self._db.transaction() as uow:
-            started = await uow.payments.get(payment_id)
-            assert started is not None, "payments are never deleted"
             order = await uow.orders.get(started.order_id, for_update=True)
-            payment = await uow.payments.get(payment_id)  # read again under the order's lock
-            assert payment is not None
+            # Read again under the order's lock, with the order's other payments: its payment status needs them.
+            payments = await uow.payments.of_order(started.order_id)
+            payment = next(p for p in payments if p.id == started.id)  # payments are never deleted
             if payment.settled:
                 return payment, None
             now = self._clock.now()
@@ -237,7 +236,7 @@ class Payments(UseCase):
             if order is not None:
                 if order.status is OrderStatus.PLACED:
                     order.pay(now)
-                await track_payment_status(uow, order, now)
+                await track_payment_status(uow, order, now, payments)
                 await uow.orders.save(order)
             await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_SUCCEEDED)
             if claim is not None and due is None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
@@ -116,6 +116,13 @@ class PetRepository(Protocol):
 
     async def add(self, pet: Pet) -> None: ...
     async def save(self, pet: Pet) -> None: ...
+    async def shift_stock(
+        self, pet_id: UUID, *, reserved: int, sold: int, now: datetime, include_removed: bool = False
+    ) -> Pet | None:
+        """Move the counters by these amounts in one statement if they stay within the stock, and lock the row;
+        the pet as it is then, or None (not there, removed, or the move refused: ask the domain why)."""
+        ...
+
     async def remove(self, pet_id: UUID, now: datetime) -> None: ...
     async def find(self, query: PetQuery) -> list[Pet]:
         """Up to ``query.limit + 1`` pets in id order; the extra one tells another page exists."""
@@ -684,4 +691,14 @@ class DeliveryQueue(Protocol):
     async def settle(self, settlements: Sequence[Settlement]) -> list[bool]:
         """Record attempts, all in one transaction; for each, False if its sender's lease was lost meanwhile
         (another sender has the delivery now, and records it)."""
+        ...
+
+
+@runtime_checkable
+class Lookups(Protocol):
+    """A database that can run a one-statement read outside a transaction (PostgreSQL: in autocommit a
+    statement is its own snapshot). Authentication reads so; on other databases it reads in a snapshot."""
+
+    def lookup(self) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work for one read statement, as of the moment the statement runs."""
         ...

@@ -8,7 +8,7 @@ whichever comes first wins under the order's row lock; the others find it settle
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -23,7 +23,7 @@ from orderline.application.principal import SYSTEM, Principal
 from orderline.application.stock import give_back
 from orderline.application.use_case import UseCase
 from orderline.domain.order import Order
-from orderline.domain.payment import Refund, RefundStatus, payment_summary
+from orderline.domain.payment import Payment, Refund, RefundStatus, payment_summary
 from orderline.domain.status import OrderStatus
 
 log = structlog.get_logger("orderline.refunds")
@@ -148,7 +148,11 @@ class Refunds(UseCase):
         return settled
 
 
-async def track_payment_status(uow: UnitOfWork, order: Order, now: datetime) -> None:
-    """Show on the order what its stored payments and refunds give: payment status, captured, refunded."""
-    payments, refunds = await uow.payments.of_order(order.id), await uow.payments.refunds_of(order.id)
+async def track_payment_status(
+    uow: UnitOfWork, order: Order, now: datetime, payments: Sequence[Payment] | None = None
+) -> None:
+    """Show on the order what its stored payments and refunds give: payment status, captured, refunded.
+    ``payments``: the order's payments as this transaction already holds them (read under the order's lock)."""
+    payments = await uow.payments.of_order(order.id) if payments is None else payments
+    refunds = await uow.payments.refunds_of(order.id)
     order.track_payment(payment_summary(payments, refunds, order.currency), now)

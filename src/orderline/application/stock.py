@@ -3,7 +3,7 @@ order gives back when it leaves its open life (reaches CANCELLED, or is erased b
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime
 from uuid import UUID
 
@@ -12,6 +12,8 @@ from orderline.domain.order import Order
 from orderline.domain.pet import Pet
 
 StockMove = Callable[[Pet, int, datetime], None]  # Pet.reserve, Pet.release or Pet.consume
+# What each move does to the counters (reserved, sold) per unit, for the one-statement path.
+_SHIFTS: dict[StockMove, tuple[int, int]] = {Pet.reserve: (1, 0), Pet.release: (-1, 0), Pet.consume: (-1, 1)}
 
 
 async def move_stock(uow: UnitOfWork, pets: dict[UUID, Pet], order: Order, move: StockMove, now: datetime) -> None:
@@ -24,8 +26,51 @@ async def move_stock(uow: UnitOfWork, pets: dict[UUID, Pet], order: Order, move:
 
 async def lock_and_move_stock(uow: UnitOfWork, order: Order, move: StockMove, now: datetime) -> None:
     """Lock the order's pets (removed ones too: their units still count) in id order and move their stock."""
-    pets = await uow.pets.get_many(list(order.quantities()), for_update=True, include_removed=True)
-    await move_stock(uow, pets, order, move, now)
+    quantities = order.quantities()
+    pets, refused = await shift_stock(uow, quantities, move, now, include_removed=True)
+    await move_refused(uow, pets, refused, quantities, move, now)
+
+
+async def shift_stock(
+    uow: UnitOfWork, quantities: Mapping[UUID, int], move: StockMove, now: datetime, *, include_removed: bool
+) -> tuple[dict[UUID, Pet], set[UUID]]:
+    """Move each pet's stock, in pet id order (the lock order, so writers never deadlock), one conditional
+    UPDATE per pet; the pets as they are after, and the ids of those whose move the UPDATE refused.
+
+    A refused pet is loaded under its lock and left unmoved, for ``move_refused`` to ask the pet itself, so
+    the refusal is the domain's own (OutOfStock with its details) and comes when the caller's other rules
+    have spoken (placing an order names a bad voucher first). A pet that is not there is left out, for the
+    caller to name; a quantity below 1 is never moved (the caller's domain refuses it).
+    """
+    reserved_per_unit, sold_per_unit = _SHIFTS[move]
+    pets: dict[UUID, Pet] = {}
+    refused: set[UUID] = set()
+    for pet_id, quantity in sorted(quantities.items()):
+        shifted = None
+        if quantity >= 1:
+            shifted = await uow.pets.shift_stock(
+                pet_id, reserved=reserved_per_unit * quantity, sold=sold_per_unit * quantity, now=now,
+                include_removed=include_removed,
+            )  # fmt: skip
+        if shifted is None:
+            found = await uow.pets.get_many([pet_id], for_update=True, include_removed=include_removed)
+            if pet_id not in found:
+                continue
+            shifted = found[pet_id]
+            refused.add(pet_id)
+        pets[pet_id] = shifted
+    return pets, refused
+
+
+async def move_refused(
+    uow: UnitOfWork, pets: dict[UUID, Pet], refused: set[UUID], quantities: Mapping[UUID, int], move: StockMove,
+    now: datetime,
+) -> None:  # fmt: skip
+    """Ask each pet ``shift_stock`` could not move (locked by then): it raises the refusal, or — freed
+    meanwhile — moves and is saved."""
+    for pet_id in sorted(refused):
+        move(pets[pet_id], quantities[pet_id], now)
+        await uow.pets.save(pets[pet_id])
 
 
 async def give_back(uow: UnitOfWork, order: Order, now: datetime) -> None:

@@ -14,6 +14,7 @@ from uuid_utils.compat import uuid7
 from orderline.application import audit
 
 HEADER = "x-request-id"
+_HEADER_BYTES = HEADER.encode()  # ASGI header names arrive lower-cased
 _SANE = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 
@@ -24,8 +25,12 @@ def request_id_of(scope: AsgiScope) -> str:
     """The request's id, fixed on first use: the client's if sane, else a new UUIDv7."""
     state = scope.setdefault("state", {})
     if "request_id" not in state:
-        sent = dict(scope.get("headers", [])).get(HEADER.encode(), b"").decode("latin-1")
-        state["request_id"] = sent if _SANE.fullmatch(sent) else str(uuid7())
+        sent = b""
+        for name, value in scope.get("headers", ()):  # no dict of every header: the last one sent counts
+            if name == _HEADER_BYTES:
+                sent = value
+        text = sent.decode("latin-1")
+        state["request_id"] = text if _SANE.fullmatch(text) else str(uuid7())
     request_id: str = state["request_id"]
     return request_id
 

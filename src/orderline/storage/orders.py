@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -25,6 +24,22 @@ _COLUMNS = (
     " delivered_at, placed_by_key, voucher_id, voucher_code, billing_address_id, cancel_requested_at, paid_at,"
     " payment_status, captured_minor, refunded_minor"
 )
+
+# An order with its lines and billing address in one statement: a row per line (the order's columns
+# repeated), so a read is one round trip and, outside a transaction, its own snapshot. The currency comes
+# from the order's columns, not a join. ``{orders}`` is the orders to read: a subquery of orders rows.
+_ORDER_COLUMNS = ", ".join(f"o.{name.strip()}" for name in _COLUMNS.split(","))
+_WITH_LINES = f"""
+SELECT {_ORDER_COLUMNS},
+       l.line_no AS l_line_no, l.pet_id AS l_pet_id, l.name AS l_name, l.unit_price_minor AS l_unit_price_minor,
+       l.quantity AS l_quantity,
+       a.line1 AS a_line1, a.line2 AS a_line2, a.city AS a_city, a.state AS a_state,
+       a.postal_code AS a_postal_code, a.country AS a_country
+FROM ({{orders}}) o
+LEFT JOIN order_lines l ON l.order_id = o.id
+LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
+ORDER BY o.seq DESC, l.line_no
+"""  # noqa: S608
 
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS})
@@ -66,16 +81,17 @@ class SqlOrderRepository:
         self.seen: dict[UUID, Order] = {}  # each order this transaction loaded or wrote, as it last did (events)
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM orders WHERE id = :id{lock}"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": order_id})
-        if row is None:
+        if for_update:
+            # Lock first, then read in a statement of its own: a statement that waited for the lock reads the
+            # rows it joins as of its start, so lines another transaction just changed would be missed.
+            sql = f"SELECT id FROM orders WHERE id = :id{self._db.for_update()}"  # noqa: S608
+            if await self._db.fetch_one(sql, {"id": order_id}) is None:
+                return None
+        found = await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
+        if not found:
             return None
-        lines = await self._lines([order_id])
-        addresses = await self._addresses([row["billing_address_id"]])
-        order = _order(row, lines[order_id], _address_of(row, addresses))
-        self._remember(order)
-        return order
+        self._remember(found[0])
+        return found[0]
 
     def _remember(self, order: Order) -> None:
         self._seen.remember(order.id, order.version)
@@ -152,12 +168,12 @@ class SqlOrderRepository:
         where.below("seq", query.before_seq)
         where.owned_by(query.owner)
         sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
-        return await self._orders(sql, {**where.params, "limit": query.limit + 1})
+        return await self._with_lines(sql, {**where.params, "limit": query.limit + 1})
 
     async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
         matching = _searched(where)
         sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
-        return await self._orders(sql, {**matching.params, "limit": limit, "offset": offset})
+        return await self._with_lines(sql, {**matching.params, "limit": limit, "offset": offset})
 
     async def count(self, where: OrderSearch) -> int:
         matching = _searched(where)
@@ -165,11 +181,17 @@ class SqlOrderRepository:
         assert row is not None, "an aggregate always has a row"
         return int(row["n"])
 
-    async def _orders(self, sql: str, params: dict[str, Any]) -> list[Order]:
-        rows = await self._db.fetch_all(sql, params)
-        lines = await self._lines([as_uuid(row["id"]) for row in rows])
-        addresses = await self._addresses([row["billing_address_id"] for row in rows])
-        return [_order(row, lines[as_uuid(row["id"])], _address_of(row, addresses)) for row in rows]
+    async def _with_lines(self, orders_sql: str, params: dict[str, Any]) -> list[Order]:
+        """The orders ``orders_sql`` selects (newest first), each with its lines and address, in one statement."""
+        rows = await self._db.fetch_all(_WITH_LINES.format(orders=orders_sql), params)
+        found: dict[Any, tuple[Row, list[OrderLine]]] = {}
+        for row in rows:
+            key = row["id"]
+            if key not in found:
+                found[key] = (row, [])
+            if row["l_line_no"] is not None:
+                found[key][1].append(_line(row))
+        return [_order(row, lines, _joined_address(row)) for row, lines in found.values()]
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
@@ -182,41 +204,6 @@ class SqlOrderRepository:
         row = await self._db.fetch_one(sql, {"since": since})
         assert row is not None, "an aggregate always has a row"
         return OrderCounts(int(row["orders"]), int(row["cancelled"]))
-
-    async def _addresses(self, address_ids: list[Any]) -> dict[UUID, Address]:
-        wanted = {as_uuid(value) for value in address_ids if value is not None}
-        if not wanted:
-            return {}
-        names = {f"a{i}": address_id for i, address_id in enumerate(sorted(wanted))}
-        placeholders = ", ".join(f":{name}" for name in names)
-        sql = f"""SELECT id, line1, line2, city, state, postal_code, country
-                  FROM billing_addresses WHERE id IN ({placeholders})"""  # noqa: S608
-        return {
-            as_uuid(row["id"]): Address(
-                row["line1"], row["city"], row["postal_code"], row["country"], row["line2"], row["state"]
-            )
-            for row in await self._db.fetch_all(sql, names)
-        }
-
-    async def _lines(self, order_ids: list[UUID]) -> dict[UUID, list[OrderLine]]:
-        found: dict[UUID, list[OrderLine]] = defaultdict(list)
-        if not order_ids:
-            return found
-        names = {f"o{i}": order_id for i, order_id in enumerate(order_ids)}
-        placeholders = ", ".join(f":{name}" for name in names)
-        sql = f"""SELECT l.order_id, l.line_no, l.pet_id, l.name, l.unit_price_minor, l.quantity, o.currency
-                  FROM order_lines l JOIN orders o ON o.id = l.order_id
-                  WHERE l.order_id IN ({placeholders}) ORDER BY l.order_id, l.line_no"""  # noqa: S608
-        for row in await self._db.fetch_all(sql, names):
-            line = OrderLine(
-                as_uuid(row["pet_id"]),
-                row["name"],
-                Money(int(row["unit_price_minor"]), row["currency"]),
-                row["quantity"],
-                int(row["line_no"]),
-            )
-            found[as_uuid(row["order_id"])].append(line)
-        return found
 
 
 class _Where:
@@ -271,9 +258,16 @@ def _searched(where: OrderSearch) -> _Where:
     return matching
 
 
-def _address_of(row: Row, addresses: dict[UUID, Address]) -> Address | None:
-    value = row["billing_address_id"]
-    return None if value is None else addresses.get(as_uuid(value))
+def _line(row: Row) -> OrderLine:
+    unit_price = Money(int(row["l_unit_price_minor"]), row["currency"])
+    return OrderLine(as_uuid(row["l_pet_id"]), row["l_name"], unit_price, row["l_quantity"], int(row["l_line_no"]))
+
+
+def _joined_address(row: Row) -> Address | None:
+    if row["billing_address_id"] is None or row["a_line1"] is None:
+        return None
+    line1, line2, state = row["a_line1"], row["a_line2"], row["a_state"]
+    return Address(line1, row["a_city"], row["a_postal_code"], row["a_country"], line2, state)
 
 
 def _address_params(address: Address) -> dict[str, Any]:

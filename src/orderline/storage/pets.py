@@ -53,6 +53,16 @@ UPDATE pets SET name = :name, species = :species, breed = :breed, age_months = :
 WHERE id = :id AND version = :expected
 """
 
+# One stock move in one statement: the counters shift only if they stay within the stock (the rule of
+# domain.pet.Stock, which the caller asks instead when this refuses), and the pet comes back as it is now.
+_SHIFT = f"""
+UPDATE pets SET stock_reserved = stock_reserved + :reserved, stock_sold = stock_sold + :sold,
+    version = version + 1, updated_at = :now
+WHERE id = :id{{live}} AND stock_reserved + :reserved >= 0 AND stock_sold + :sold >= 0
+    AND stock_reserved + :reserved + stock_sold + :sold <= stock_total
+RETURNING {_COLUMNS}
+"""  # noqa: S608
+
 _INVENTORY = f"""
 SELECT species, SUM({_FREE}) AS available, SUM(stock_reserved) AS pending,
        SUM(stock_sold) AS adopted, SUM(stock_total) AS total
@@ -93,6 +103,16 @@ class SqlPetRepository:
     async def save(self, pet: Pet) -> None:
         changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": self._seen.version_of(pet.id)})
         self._seen.saved(pet.id, pet.version, changed=changed, what=f"pet {pet.id}")
+
+    async def shift_stock(
+        self, pet_id: UUID, *, reserved: int, sold: int, now: datetime, include_removed: bool = False
+    ) -> Pet | None:
+        """Add ``reserved`` and ``sold`` to the pet's counters in one conditional UPDATE; the pet as it is after,
+        or None if it is not there (or removed) or the counters would leave its stock. The row stays locked."""
+        live = "" if include_removed else " AND removed_at IS NULL"
+        params = {"id": pet_id, "reserved": reserved, "sold": sold, "now": now}
+        row = await self._db.fetch_one(_SHIFT.format(live=live), params)
+        return None if row is None else self._loaded(_pet(row))
 
     def _loaded(self, pet: Pet) -> Pet:
         self._seen.remember(pet.id, pet.version)

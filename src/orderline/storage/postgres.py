@@ -121,6 +121,19 @@ class PostgresConnection:
         return scope(lambda: self._answer(tx.start()), lambda: self._answer(tx.commit()), rollback)
 
 
+class _SessionlessConnection(asyncpg.Connection):
+    """A pooled connection released without asyncpg's reset query (ADR 0032).
+
+    The reset (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``) undoes session state, and
+    the app keeps none: no SET, no session advisory lock, no cursor outside a transaction, no LISTEN on a
+    pooled connection (live streams listen on a connection of their own). It cost one round trip per
+    release, the costliest statement of a read. An open transaction is still rolled back on release.
+    """
+
+    def get_reset_query(self) -> str:
+        return ""
+
+
 async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
     # JSON travels as text on both engines; the repositories encode and decode it.
     await raw.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog", format="text")
@@ -156,9 +169,10 @@ class PostgresDatabase:
                 min_size=min_size,
                 max_size=max_size,
                 init=_init_connection,
+                connection_class=_SessionlessConnection,
                 timeout=statement_timeout,  # connecting
                 command_timeout=statement_timeout + CLIENT_GRACE_SECONDS,
-                # Session defaults, so the pool's RESET ALL between borrowers keeps them. The statement's
+                # Session defaults from the startup packet: nothing ever changes them. The statement's
                 # timer starts first, so it is usually what ends a lock wait; lock_timeout names it when not.
                 server_settings={"statement_timeout": milliseconds, "lock_timeout": milliseconds},
             )
@@ -197,6 +211,17 @@ class PostgresDatabase:
             connection.begin(isolation="repeatable_read", readonly=True) as commit,
         ):
             yield SqlUnitOfWork(connection, commit)
+
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[SqlUnitOfWork]:
+        """A unit of work outside any transaction, for a read that is one statement: in autocommit a
+        statement is its own snapshot, so BEGIN and ROLLBACK would be two round trips for nothing."""
+
+        async def nothing_to_commit() -> None:
+            return None
+
+        async with self._connection() as connection:
+            yield SqlUnitOfWork(connection, nothing_to_commit)
 
     async def ping(self) -> None:
         async with self._connection() as connection:

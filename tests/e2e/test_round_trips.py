@@ -1,0 +1,139 @@
+"""PostgreSQL round trips per request, authentication included, counted on the wire so they cannot creep back.
+
+The app talks to PostgreSQL through a proxy that counts each point where the client waits for the server
+(a Sync or a simple Query). Each endpoint runs a few times first, so asyncpg's statement cache is warm, as
+it is in a running server; then one request is counted. Each limit is the count reached; where it is
+above issue 11's target, the line names the target (ADR 0032).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from orderline.application.principal import Scope
+from orderline.bootstrap import build
+from orderline.gateways.testmode import SUCCEEDS
+from orderline.http.app import create_app
+from tests.conftest import _empty_postgres
+from tests.e2e.http import Client, as_owner, make_pet
+from tests.e2e.lifespan import lifespan_of
+from tests.round_trips import CountingProxy
+from tests.support import FAST_HASHER, SteppingClock, engine_settings
+
+WARM_UP = 3
+
+
+@asynccontextmanager
+async def counted_app(database_url: str) -> AsyncIterator[tuple[Client, dict[str, str], CountingProxy]]:
+    async with CountingProxy(database_url) as proxy:
+        settings = engine_settings(proxy.url, refund_poll_seconds=0)
+        app = create_app(settings, lambda: build(settings, clock=SteppingClock(), hasher=FAST_HASHER))
+        asgi: Any = app
+        async with lifespan_of(app):
+            _key, secret = await app.state.use_cases.api_keys.create("admin", frozenset({Scope.ADMIN}))
+            transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
+            async with httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as http:
+                yield http, {"Authorization": f"Bearer {secret}"}, proxy
+
+
+@pytest.fixture
+async def counted(postgres_database: str) -> AsyncIterator[tuple[Client, dict[str, str], CountingProxy]]:
+    await asyncio.to_thread(asyncio.run, _empty_postgres(postgres_database))
+    async with counted_app(postgres_database) as running:
+        yield running
+
+
+Act = Callable[[], Awaitable[httpx.Response]]
+Prepare = Callable[[Client, dict[str, str], str], Awaitable[Act]]
+
+
+async def _place(http: Client, pet_id: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    response = await http.post("/v1/orders", json={"petId": pet_id}, headers=headers)
+    assert response.status_code == 201, response.text
+    placed: dict[str, Any] = response.json()
+    return placed
+
+
+def _payment(order: dict[str, Any]) -> dict[str, Any]:
+    card = {"object": "card", "name": "Ada Lovelace", "number": SUCCEEDS, "cvc": "7319", "expMonth": 12,
+            "expYear": 2030, "addressCity": "London", "addressCountry": "GB"}  # fmt: skip
+    return {"amount": order["totalAmount"], "currency": order["currency"], "source": card}
+
+
+async def get_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place(http, pet_id)
+    return lambda: http.get(f"/v1/orders/{order['id']}", headers=admin)
+
+
+async def list_orders(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    await _place(http, pet_id)
+    return lambda: http.get("/v1/orders?limit=20", headers=admin)
+
+
+async def create_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    return lambda: http.post("/v1/orders", json={"petId": pet_id})
+
+
+async def create_order_with_a_key(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    return lambda: http.post("/v1/orders", json={"petId": pet_id}, headers=admin)
+
+
+async def cancel_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place(http, pet_id)
+    return lambda: http.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+
+
+async def pay_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place(http, pet_id)
+    return lambda: http.post(f"/v1/orders/{order['id']}/payment", json=_payment(order), headers=as_owner(order))
+
+
+# (the request, its expected status, round trips at most), as the benchmark sends them.
+LIMITS: dict[str, tuple[Prepare, int, int]] = {
+    "get": (get_order, 200, 2),
+    "list": (list_orders, 200, 2),
+    "create": (create_order, 201, 9),  # target 6
+    "create with a key": (create_order_with_a_key, 201, 9),  # target 6
+    "cancel": (cancel_order, 204, 11),  # target 7
+    "pay": (pay_order, 200, 17),  # target 10
+}
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("endpoint", LIMITS)
+async def test_a_request_takes_no_more_postgresql_round_trips_than_its_limit(
+    counted: tuple[Client, dict[str, str], CountingProxy], endpoint: str
+) -> None:
+    http, admin, proxy = counted
+    prepare, status, limit = LIMITS[endpoint]
+    pet = await make_pet(http, admin, stock=100)
+    for _ in range(WARM_UP):
+        assert (await (await prepare(http, admin, pet["id"]))()).status_code == status
+    act = await prepare(http, admin, pet["id"])
+    counting = _Counting(proxy)
+
+    response = await act()
+
+    assert response.status_code == status, response.text
+    assert counting.round_trips() <= limit, "\n".join(counting.statements())
+
+
+class _Counting:
+    """The round trips since it was made, and the statements prepared or sent since."""
+
+    def __init__(self, proxy: CountingProxy) -> None:
+        self._proxy = proxy
+        self._start = proxy.round_trips
+        self._statements = len(proxy.statements)
+
+    def round_trips(self) -> int:
+        return self._proxy.round_trips - self._start
+
+    def statements(self) -> list[str]:
+        return self._proxy.statements[self._statements :]
