@@ -22,7 +22,7 @@ from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.revision import schema_revision
-from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
+from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
 
 T = TypeVar("T")
 
@@ -111,14 +111,14 @@ class PostgresConnection:
         return int(await self._answer(self._raw.fetchval(f"SELECT nextval('{sequence}')")))
 
     def begin(self, **options: Any) -> AbstractAsyncContextManager[Commit]:
-        """A transaction on this connection, as a scope that rolls back unless committed."""
+        """A transaction on this connection, rolled back unless committed."""
         tx = self._raw.transaction(**options)
 
         async def rollback() -> None:
             if not self._raw.is_closed():  # dropped after a silent server: nothing left to roll back
                 await self._answer(tx.rollback())
 
-        return scope(lambda: self._answer(tx.start()), lambda: self._answer(tx.commit()), rollback)
+        return committed_or_rolled_back(lambda: self._answer(tx.start()), lambda: self._answer(tx.commit()), rollback)
 
 
 class _SessionlessConnection(asyncpg.Connection):

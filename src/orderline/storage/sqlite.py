@@ -27,7 +27,7 @@ from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
 from orderline.storage.driver import Params, Row, UniqueViolation
 from orderline.storage.revision import schema_revision
-from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, scope
+from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
 
 T = TypeVar("T")
 
@@ -387,7 +387,7 @@ def _scope(link: _Link, begin: str) -> AbstractAsyncContextManager[Commit]:
         if link.raw.in_transaction:  # some errors (an interrupted write, a full disk) already rolled it back
             await link.statement("ROLLBACK", {}, _nothing)
 
-    return scope(lambda: link.begin(begin), commit, rollback)
+    return committed_or_rolled_back(lambda: link.begin(begin), commit, rollback)
 
 
 class _Group:

@@ -99,7 +99,7 @@ def notify(observers: Sequence[CommitObserver], entries: Sequence[AuditEntry]) -
 
 
 @asynccontextmanager
-async def scope(
+async def committed_or_rolled_back(
     begin: Callable[[], Awaitable[object]],
     commit: Callable[[], Awaitable[object]],
     rollback: Callable[[], Awaitable[object]],
