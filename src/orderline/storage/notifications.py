@@ -17,10 +17,16 @@ from typing import Any
 import asyncpg
 import structlog
 
+from orderline.storage.outbox import CHANNEL
+
 log = structlog.get_logger("orderline.stream")
 
-CHANNEL = "orderline_outbox"
 RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)  # waits between attempts to listen again, the last repeated
+
+
+def reconnect_wait(failures: int) -> float:
+    """Seconds to wait before listening again after ``failures`` failed attempts in a row (at least one)."""
+    return RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS)) - 1]
 
 
 class PostgresOutboxListener:
@@ -58,7 +64,7 @@ class PostgresOutboxListener:
                 self._listening.set()  # the first stream need not wait: it polls meanwhile
                 failures += 1
                 log.warning("cannot LISTEN for outbox events; streams poll meanwhile", error=str(exc))
-                await asyncio.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS)) - 1])
+                await asyncio.sleep(reconnect_wait(failures))
                 continue
             try:
                 connection.add_termination_listener(functools.partial(_set, lost))

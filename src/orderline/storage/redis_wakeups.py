@@ -17,10 +17,10 @@ from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
 from orderline.application.audit import AuditEntry
+from orderline.storage.notifications import reconnect_wait
 
 log = structlog.get_logger("orderline.stream")
 
-RECONNECT_SECONDS = (0.5, 1.0, 2.0, 5.0, 10.0)
 PUBLISH_TIMEOUT = 1.0
 
 
@@ -107,4 +107,4 @@ class RedisOutboxSubscriber:
             finally:
                 with contextlib.suppress(Exception):
                     await redis.aclose()
-            await asyncio.sleep(RECONNECT_SECONDS[min(failures, len(RECONNECT_SECONDS)) - 1])
+            await asyncio.sleep(reconnect_wait(failures))
