@@ -15,6 +15,7 @@ from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import OrderStatus
 from orderline.storage.driver import Connection, Row
+from orderline.storage.order_filters import Where, listed, searched
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
 from orderline.storage.versions import Seen
 
@@ -155,28 +156,24 @@ class SqlOrderRepository:
     async def ids_by_seq(self, seqs: Sequence[int], owner: Owner) -> dict[int, UUID]:
         if not seqs:
             return {}
-        where = _Where()
+        where = Where()
         where.any_of("seq", list(seqs))
         where.owned_by(owner)
         rows = await self._db.fetch_all(f"SELECT seq, id FROM orders {where.sql}", where.params)  # noqa: S608
         return {int(row["seq"]): as_uuid(row["id"]) for row in rows}
 
     async def find(self, query: OrderQuery) -> list[Order]:
-        where = _Where()
-        where.equal("status", None if query.status is None else query.status.value)
-        where.between("created_at", query.created_after, query.created_before)
-        where.below("seq", query.before_seq)
-        where.owned_by(query.owner)
+        where = listed(query)
         sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
         return await self._with_lines(sql, {**where.params, "limit": query.limit + 1})
 
     async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
-        matching = _searched(where)
+        matching = searched(where)
         sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
         return await self._with_lines(sql, {**matching.params, "limit": limit, "offset": offset})
 
     async def count(self, where: OrderSearch) -> int:
-        matching = _searched(where)
+        matching = searched(where)
         row = await self._db.fetch_one(f"SELECT COUNT(*) AS n FROM orders {matching.sql}", matching.params)  # noqa: S608
         assert row is not None, "an aggregate always has a row"
         return int(row["n"])
@@ -206,58 +203,6 @@ class SqlOrderRepository:
         return OrderCounts(int(row["orders"]), int(row["cancelled"]))
 
 
-class _Where:
-    """A WHERE clause built from optional conditions, with its bound parameters (never interpolated values)."""
-
-    def __init__(self) -> None:
-        self._conditions: list[str] = []
-        self.params: dict[str, Any] = {}
-
-    @property
-    def sql(self) -> str:
-        return f"WHERE {' AND '.join(self._conditions)}" if self._conditions else ""
-
-    def equal(self, column: str, value: object) -> None:
-        if value is not None:
-            self._conditions.append(f"{column} = :{column}")
-            self.params[column] = value
-
-    def below(self, column: str, value: object) -> None:
-        if value is not None:
-            self._conditions.append(f"{column} < :{column}_below")
-            self.params[f"{column}_below"] = value
-
-    def between(self, column: str, at_or_after: datetime | None, before: datetime | None) -> None:
-        """``at_or_after`` inclusive, ``before`` exclusive; either may be absent."""
-        if at_or_after is not None:
-            self._conditions.append(f"{column} >= :{column}_from")
-            self.params[f"{column}_from"] = at_or_after
-        self.below(column, before)
-
-    def any_of(self, column: str, values: Sequence[object] | None) -> None:
-        """``column`` is one of ``values`` (none of an empty set); None leaves it free."""
-        if values is None:
-            return
-        names = {f"{column}_{i}": value for i, value in enumerate(values)}
-        self._conditions.append(f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0")
-        self.params.update(names)
-
-    def owned_by(self, owner: Owner) -> None:
-        for column, value in _owner_columns(owner).items():
-            self.equal(column, value)
-
-
-def _searched(where: OrderSearch) -> _Where:
-    matching = _Where()
-    matching.any_of("status", None if where.statuses is None else sorted(s.value for s in where.statuses))
-    payments = where.payment_statuses
-    matching.any_of("payment_status", None if payments is None else sorted(s.value for s in payments))
-    matching.between("created_at", where.created_after, where.created_before)
-    matching.between("updated_at", where.updated_after, where.updated_before)
-    matching.owned_by(where.owner)
-    return matching
-
-
 def _line(row: Row) -> OrderLine:
     unit_price = Money(int(row["l_unit_price_minor"]), row["currency"])
     return OrderLine(as_uuid(row["l_pet_id"]), row["l_name"], unit_price, row["l_quantity"], int(row["l_line_no"]))
@@ -279,11 +224,6 @@ def _address_params(address: Address) -> dict[str, Any]:
         "postal_code": address.postal_code,
         "country": address.country,
     }
-
-
-def _owner_columns(owner: Owner) -> dict[str, UUID]:
-    columns = {"customer_id": owner.customer_id, "placed_by_key": owner.api_key_id, "id": owner.order_id}
-    return {column: value for column, value in columns.items() if value is not None}
 
 
 def _params(order: Order) -> dict[str, Any]:
