@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -46,9 +46,56 @@ class Where:
         self._conditions.append(f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0")
         self.params.update(names)
 
+    def seq_window(self, at_or_after: datetime | None, before: datetime | None) -> None:
+        """The seq range that holds every order created in [at_or_after, before): kept beside the created_at
+        conditions, it lets a newest-first walk of a seq index start and stop at the window's edges."""
+        if before is not None:
+            day = before.astimezone(UTC).date()
+            self._conditions.append(f"seq <= {_HIGHEST_SEQ_BEFORE}")
+            self.params.update(before_day=day, before_midnight=datetime.combine(day, time(), UTC))
+        if at_or_after is not None:
+            day = at_or_after.astimezone(UTC).date()
+            self._conditions.append(f"seq >= {_LOWEST_SEQ_FROM}")
+            self.params.update(from_day=day, from_next_midnight=datetime.combine(day + timedelta(days=1), time(), UTC))
+
     def owned_by(self, owner: Owner) -> None:
         for column, value in owner_columns(owner).items():
             self.equal(column, value)
+
+
+# A list is newest first by seq; its creation window becomes a seq range that the owner's (or status's) seq index
+# can walk, instead of walking every newer order to reach the window (ADR 0036). created_at need not rise with
+# seq (concurrent transactions, injected clocks), so the bounds are exact extremes, not guesses: the largest seq
+# created before B is the largest of each earlier day's largest seq (a loose scan of ix_orders_created_day_seq,
+# two index probes per day that has orders) and of B's own day up to B (ix_orders_created_at_seq, covering).
+# The created_at conditions stay, so a loose bound could only cost time, never change an answer.
+# ``seq + 0`` keeps the engines from answering the boundary's max/min by walking the whole seq index.
+_HIGHEST_SEQ_BEFORE = """(
+    WITH RECURSIVE earlier(day) AS (
+        SELECT max(created_day) FROM orders WHERE created_day < :before_day
+        UNION ALL
+        SELECT (SELECT max(created_day) FROM orders WHERE created_day < earlier.day) FROM earlier
+        WHERE earlier.day IS NOT NULL
+    )
+    SELECT max(top) FROM (
+        SELECT (SELECT max(seq) FROM orders WHERE created_day = earlier.day) AS top FROM earlier
+        UNION ALL
+        SELECT max(seq + 0) FROM orders WHERE created_at >= :before_midnight AND created_at < :created_at_below
+    ) AS tops
+)"""
+_LOWEST_SEQ_FROM = """(
+    WITH RECURSIVE later(day) AS (
+        SELECT min(created_day) FROM orders WHERE created_day > :from_day
+        UNION ALL
+        SELECT (SELECT min(created_day) FROM orders WHERE created_day > later.day) FROM later
+        WHERE later.day IS NOT NULL
+    )
+    SELECT min(low) FROM (
+        SELECT (SELECT min(seq) FROM orders WHERE created_day = later.day) AS low FROM later
+        UNION ALL
+        SELECT min(seq + 0) FROM orders WHERE created_at >= :created_at_from AND created_at < :from_next_midnight
+    ) AS lows
+)"""
 
 
 def searched(where: OrderSearch) -> Where:
@@ -67,6 +114,7 @@ def listed(query: OrderQuery) -> Where:
     where = Where()
     where.equal("status", None if query.status is None else query.status.value)
     where.between("created_at", query.created_after, query.created_before)
+    where.seq_window(query.created_after, query.created_before)
     where.below("seq", query.before_seq)
     where.owned_by(query.owner)
     return where
