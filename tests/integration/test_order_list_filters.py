@@ -133,11 +133,12 @@ def order_tables(draw: st.DrawFn) -> list[Stored]:
 
 
 def _bound(draw: st.DrawFn, orders: list[Stored]) -> datetime | None:
-    """No bound, an order's exact creation time, a midnight, or any minute."""
+    """No bound, an order's exact creation time, a midnight, an hour, or any minute."""
     exact = [order.created_at for order in orders]
     midnights = [EPOCH + timedelta(days=day) for day in range(6)]
     choices = st.sampled_from(exact) if exact else st.nothing()
-    return draw(st.none() | choices | st.sampled_from(midnights) | st.integers(-60, MINUTES + 60).map(_moment))
+    hours = st.integers(-1, MINUTES // 60 + 1).map(lambda hour: EPOCH + timedelta(hours=hour))
+    return draw(st.none() | choices | st.sampled_from(midnights) | hours | st.integers(-60, MINUTES + 60).map(_moment))
 
 
 @st.composite

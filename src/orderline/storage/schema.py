@@ -61,6 +61,24 @@ def _utc_day_sqlite(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
     return "substr(created_at, 1, 10)"  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (storage/sqlite.py)
 
 
+class UtcHour(FunctionElement[Any]):
+    """``orders.created_at`` cut down to its UTC hour, a moment in each engine's own format for moments."""
+
+    type = Timestamp
+    name = "utc_hour"
+    inherit_cache = True
+
+
+@compiles(UtcHour, "postgresql")
+def _utc_hour_postgresql(element: UtcHour, compiler: SQLCompiler, **kw: Any) -> str:
+    return "date_trunc('hour', created_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"
+
+
+@compiles(UtcHour, "sqlite")
+def _utc_hour_sqlite(element: UtcHour, compiler: SQLCompiler, **kw: Any) -> str:
+    return "substr(created_at, 1, 13) || ':00:00.000000'"
+
+
 # PostgreSQL numbers orders from this sequence; SQLite takes MAX(seq) + 1 under its write lock.
 order_seq = Sequence("order_seq", metadata=metadata)
 
@@ -132,6 +150,7 @@ orders = Table(
     # The list's creation-time filters become seq bounds through this (ADR 0036): written by the database
     # (PostgreSQL stores it, SQLite computes it), never by us.
     Column("created_day", Date, Computed(UtcDay())),
+    Column("created_hour", Timestamp, Computed(UtcHour())),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
     # What each index serves is in ADR 0036; every one of them costs every create.
     Index(None, "status", "seq"),
@@ -141,6 +160,7 @@ orders = Table(
     Index(None, "placed_by_key", "status", "seq"),
     Index(None, "created_at", "seq"),
     Index(None, "created_day", "seq"),
+    Index(None, "created_hour", "seq"),
 )
 
 # The bearer token of an anonymous order, stored as a SHA-256 hash (it is shown once).
