@@ -238,6 +238,8 @@ async def run_engine(
     start = datetime.now(UTC) - SPAN - timedelta(days=1)
     async with AsyncExitStack() as stack:
         served = [await _serve(stack, engine, base_url, scratch, size, start) for size in sizes]
+        for one in served:  # idle through the next size's seeding: the server has closed it (keep-alive timeout)
+            await one.connection.close()
         timings: dict[int, dict[str, Timing]] = {size: {} for size in sizes}
         for combo in combinations(start):
             requests = [_request(combo, one) for one in served]
