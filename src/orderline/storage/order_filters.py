@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -46,9 +46,85 @@ class Where:
         self._conditions.append(f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0")
         self.params.update(names)
 
+    def seq_window(self, at_or_after: datetime | None, before: datetime | None) -> None:
+        """The seq range that holds every order created in [at_or_after, before): kept beside the created_at
+        conditions, it lets a newest-first walk of a seq index start and stop at the window's edges."""
+        # The days each bound's loose scan may stop at: the window's other end, or the ends of time.
+        first_day = date.min if at_or_after is None else at_or_after.astimezone(UTC).date()
+        last_day = date.max if before is None else before.astimezone(UTC).date()
+        if before is not None:
+            hour = _hour_of(before)
+            self._conditions.append(f"seq <= {_HIGHEST_SEQ_BEFORE}")
+            self.params.update(before_day=hour.date(), before_midnight=_midnight(hour), before_hour=hour)
+            self.params["first_day"] = first_day
+        if at_or_after is not None:
+            hour = _hour_of(at_or_after)
+            self._conditions.append(f"seq >= {_LOWEST_SEQ_FROM}")
+            next_midnight = _midnight(hour) + timedelta(days=1)
+            self.params.update(
+                from_day=hour.date(), from_hour=hour, from_next_hour=hour + timedelta(hours=1),
+                from_next_midnight=next_midnight, last_day=last_day,
+            )  # fmt: skip
+
     def owned_by(self, owner: Owner) -> None:
         for column, value in owner_columns(owner).items():
             self.equal(column, value)
+
+
+# A list is newest first by seq; its creation window becomes a seq range that the owner's (or status's) seq index
+# can walk, instead of walking every newer order to reach the window (ADR 0036). created_at need not rise with
+# seq (concurrent transactions, injected clocks), so the bounds are exact extremes, not guesses: the largest seq
+# created before B is the largest of (1) each earlier day's largest seq, (2) each earlier hour's of B's day,
+# (3) B's own hour up to B. (1) and (2) are loose scans of ix_orders_created_day_seq / _hour_seq, two index
+# probes per day (hour) that has orders; (3) reads ix_orders_created_at_seq alone. The smallest seq created at
+# or after A is the mirror image. With both ends, each bound is taken over the window's days only (a superset of
+# the window, so still safe): a short window costs a few probes whatever the history. The created_at
+# conditions stay: a bound could only cost time, never an order.
+# ``seq + 0`` keeps the engines from answering (3)'s max/min by walking the whole seq index.
+_HIGHEST_SEQ_BEFORE = """(
+    WITH RECURSIVE earlier_day(day) AS (
+        SELECT max(created_day) FROM orders WHERE created_day < :before_day AND created_day >= :first_day
+        UNION ALL
+        SELECT (SELECT max(created_day) FROM orders WHERE created_day < earlier_day.day AND created_day >= :first_day)
+        FROM earlier_day
+        WHERE earlier_day.day IS NOT NULL
+    ), earlier_hour(hour) AS (
+        SELECT max(created_hour) FROM orders WHERE created_hour >= :before_midnight AND created_hour < :before_hour
+        UNION ALL
+        SELECT (SELECT max(created_hour) FROM orders
+                WHERE created_hour >= :before_midnight AND created_hour < earlier_hour.hour)
+        FROM earlier_hour WHERE earlier_hour.hour IS NOT NULL
+    )
+    SELECT max(top) FROM (
+        SELECT (SELECT max(seq) FROM orders WHERE created_day = earlier_day.day) AS top FROM earlier_day
+        UNION ALL
+        SELECT (SELECT max(seq) FROM orders WHERE created_hour = earlier_hour.hour) FROM earlier_hour
+        UNION ALL
+        SELECT max(seq + 0) FROM orders WHERE created_at >= :before_hour AND created_at < :created_at_below
+    ) AS tops
+)"""
+_LOWEST_SEQ_FROM = """(
+    WITH RECURSIVE later_day(day) AS (
+        SELECT min(created_day) FROM orders WHERE created_day > :from_day AND created_day <= :last_day
+        UNION ALL
+        SELECT (SELECT min(created_day) FROM orders WHERE created_day > later_day.day AND created_day <= :last_day)
+        FROM later_day
+        WHERE later_day.day IS NOT NULL
+    ), later_hour(hour) AS (
+        SELECT min(created_hour) FROM orders WHERE created_hour > :from_hour AND created_hour < :from_next_midnight
+        UNION ALL
+        SELECT (SELECT min(created_hour) FROM orders
+                WHERE created_hour > later_hour.hour AND created_hour < :from_next_midnight)
+        FROM later_hour WHERE later_hour.hour IS NOT NULL
+    )
+    SELECT min(low) FROM (
+        SELECT (SELECT min(seq) FROM orders WHERE created_day = later_day.day) AS low FROM later_day
+        UNION ALL
+        SELECT (SELECT min(seq) FROM orders WHERE created_hour = later_hour.hour) FROM later_hour
+        UNION ALL
+        SELECT min(seq + 0) FROM orders WHERE created_at >= :created_at_from AND created_at < :from_next_hour
+    ) AS lows
+)"""
 
 
 def searched(where: OrderSearch) -> Where:
@@ -67,6 +143,7 @@ def listed(query: OrderQuery) -> Where:
     where = Where()
     where.equal("status", None if query.status is None else query.status.value)
     where.between("created_at", query.created_after, query.created_before)
+    where.seq_window(query.created_after, query.created_before)
     where.below("seq", query.before_seq)
     where.owned_by(query.owner)
     return where
@@ -75,3 +152,12 @@ def listed(query: OrderQuery) -> Where:
 def owner_columns(owner: Owner) -> dict[str, UUID]:
     columns = {"customer_id": owner.customer_id, "placed_by_key": owner.api_key_id, "id": owner.order_id}
     return {column: value for column, value in columns.items() if value is not None}
+
+
+def _hour_of(moment: datetime) -> datetime:
+    """The UTC hour ``moment`` falls in, as orders.created_hour holds it."""
+    return moment.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+
+
+def _midnight(moment: datetime) -> datetime:
+    return moment.replace(hour=0, minute=0, second=0, microsecond=0)
