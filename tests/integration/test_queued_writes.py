@@ -11,6 +11,8 @@ import pytest
 from orderline.application.audit import Action, AuditEntry, EntityType, Record
 from orderline.application.errors import StaleVersion
 from orderline.application.use_cases import UseCases
+from orderline.storage.database import DatabaseUrl, open_database
+from tests.conftest import _empty_postgres
 from tests.support import ADMIN, Db, a_pet, an_order
 
 NOW = datetime(2026, 11, 30, 12, 0, tzinfo=UTC)
@@ -98,3 +100,18 @@ async def test_two_saves_of_one_order_in_a_transaction_both_take_effect(use_case
 async def test_locking_an_order_that_is_not_there_finds_nothing(db: Db) -> None:
     async with db.transaction() as uow:
         assert await uow.orders.get(uuid.uuid4(), for_update=True) is None
+
+
+@pytest.mark.postgres
+async def test_a_write_outside_a_transaction_runs_at_once(postgres_database: str) -> None:
+    await _empty_postgres(postgres_database)
+    database = await open_database(DatabaseUrl.parse(postgres_database))
+    try:
+        entry = an_entry(uuid.uuid4())
+
+        async with database.lookup() as uow:  # one statement at a time, no BEGIN and no COMMIT
+            await uow.audit.append(entry)
+
+        assert await stored(database, entry)
+    finally:
+        await database.close()

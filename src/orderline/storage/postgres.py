@@ -74,11 +74,13 @@ class PostgresConnection:
         self._raw = raw
         self._timeout = timeout
         self._begin: str | None = None  # a transaction's BEGIN not sent yet
+        self._begun = False  # a BEGIN was sent and its transaction has not ended
         self._writes = Writes()
         self._dropped = False  # terminated after a silent server: the pool has it back, nothing is left to say
 
-    async def _answer(self, call: Awaitable[T]) -> T:
-        """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable."""
+    async def _answer(self, call: Awaitable[T], *, unique: bool = True) -> T:
+        """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable, a broken unique
+        constraint UniqueViolation (unless not ``unique``: a queued write's is none of the next statement's)."""
         try:
             return await call
         except TimeoutError as exc:  # our command_timeout: the server said nothing at all
@@ -92,6 +94,8 @@ class PostgresConnection:
         except asyncpg.QueryCanceledError as exc:  # statement_timeout
             raise DatabaseUnavailable.timed_out(self._timeout) from exc
         except asyncpg.UniqueViolationError as exc:
+            if not unique:
+                raise
             raise UniqueViolation(exc.constraint_name or str(exc)) from exc
         except _UNREACHABLE as exc:
             raise DatabaseUnavailable.unreachable() from exc
@@ -99,11 +103,11 @@ class PostgresConnection:
     async def _ready(self) -> None:
         """Send what waits to go before the next statement: the BEGIN, then the queued writes."""
         if self._begin is not None:
-            begin, self._begin = self._begin, None
+            begin, self._begin, self._begun = self._begin, None, True
             await self._answer(self._raw.execute(begin))
         if self._writes:
             text, args = _args(*self._writes.statement())
-            self._writes.answered(await self._answer(self._raw.fetchrow(text, *args)))
+            self._writes.answered(await self._answer(self._raw.fetchrow(text, *args), unique=False))
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
         await self._ready()
@@ -124,6 +128,11 @@ class PostgresConnection:
         return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
 
     async def write(self, write: Write) -> None:
+        if self._begin is None and not self._begun:  # outside a transaction nothing would send it later
+            changed = await self.execute(write.sql, write.params)
+            if write.check is not None:
+                write.check(changed)
+            return
         if self._writes.touches(write.row):
             await self._ready()  # two writes of one row in one statement: PostgreSQL leaves which one wins open
         self._writes.add(write)
@@ -136,7 +145,7 @@ class PostgresConnection:
             await self._ready()
         sql = f"SELECT 1 FROM {table} WHERE id = '{UUID(str(row_id))}' FOR UPDATE"  # noqa: S608
         if self._begin is not None:
-            sql, self._begin = f"{self._begin}; {sql}", None
+            sql, self._begin, self._begun = f"{self._begin}; {sql}", None, True
         return bool(await self._answer(self._raw.execute(sql)) == "SELECT 1")
 
     def for_update(self) -> str:
@@ -156,18 +165,19 @@ class PostgresConnection:
             self._begin = begin
 
         async def commit() -> None:
-            if self._begin is not None:  # nothing sent yet: the queued writes, if any, are all it did
-                self._begin = None  # and as one statement they are atomic on their own
+            if self._begin is not None:  # nothing sent yet: the queued writes, if any, are all it did,
+                self._begin = None  # and as one statement they are atomic without a transaction
                 await self._ready()
                 return
             await self._ready()
             await self._answer(self._raw.execute("COMMIT"))
+            self._begun = False
 
         async def rollback() -> None:
             self._writes.clear()
-            if self._begin is not None:
-                self._begin = None
-            elif not (self._dropped or self._raw.is_closed()):  # dropped or lost: nothing left to roll back
+            self._begin = None
+            begun, self._begun = self._begun, False
+            if begun and not (self._dropped or self._raw.is_closed()):  # dropped or lost: nothing to roll back
                 await self._answer(self._raw.execute("ROLLBACK"))
 
         return committed_or_rolled_back(start, commit, rollback)
