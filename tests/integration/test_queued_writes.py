@@ -12,6 +12,7 @@ from orderline.application.audit import Action, AuditEntry, EntityType, Record
 from orderline.application.errors import StaleVersion
 from orderline.application.use_cases import UseCases
 from orderline.storage.database import DatabaseUrl, open_database
+from orderline.storage.postgres import PostgresDatabase
 from tests.conftest import _empty_postgres
 from tests.support import ADMIN, Db, a_pet, an_order
 
@@ -106,6 +107,7 @@ async def test_locking_an_order_that_is_not_there_finds_nothing(db: Db) -> None:
 async def test_a_write_outside_a_transaction_runs_at_once(postgres_database: str) -> None:
     await _empty_postgres(postgres_database)
     database = await open_database(DatabaseUrl.parse(postgres_database))
+    assert isinstance(database, PostgresDatabase)
     try:
         entry = an_entry(uuid.uuid4())
 
