@@ -54,6 +54,13 @@ VALUES (:id, {{seq}}, :customer_id, :currency, :subtotal_minor, :discount_minor,
 """  # noqa: S608
 _NEXT_SEQ = {"postgresql": "nextval('order_seq')", "sqlite": "(SELECT COALESCE(MAX(seq), 0) + 1 FROM orders)"}
 
+# The order read under its lock on PostgreSQL, with its payments and refunds (each a JSON array of rows, in the
+# order of_order and refunds_of give), so a cancel or a payment reads all it needs in one round trip.
+_WITH_MONEY_FACTS = f"""SELECT {_COLUMNS},
+    (SELECT json_agg(p ORDER BY p.created_at, p.id) FROM payments p WHERE p.order_id = orders.id) AS payments,
+    (SELECT json_agg(r ORDER BY r.requested_at, r.id) FROM refunds r WHERE r.order_id = orders.id) AS refunds
+    FROM orders WHERE id = :id"""  # noqa: S608
+
 _INSERT_LINES = "INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity) VALUES "
 _LINE_COLUMNS = ("order_id", "line_no", "pet_id", "name", "unit_price_minor", "quantity")
 
@@ -92,14 +99,18 @@ class SqlOrderRepository:
             # Lock first, then read in a statement of its own: a statement that waited for the lock reads the rows
             # it joins as of its start, so lines, payments or refunds another transaction just wrote would be
             # missed. The order's payments and refunds come with it (PostgreSQL): they only change under its lock.
-            payments = self._payments if self._db.dialect == "postgresql" else None
-            found = await self._with_lines(_locked(self._db.dialect), {"id": order_id}, payments)
+            found = await self._locked_read(order_id)
         else:
             return None
         if not found:
             return None
         self._remember(found[0])
         return found[0]
+
+    async def _locked_read(self, order_id: UUID) -> list[Order]:
+        if self._db.dialect != "postgresql":  # SQLite reads payments when asked: microseconds, no round trip
+            return await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
+        return await self._with_lines(_WITH_MONEY_FACTS, {"id": order_id}, self._payments)
 
     def _remember(self, order: Order) -> None:
         self._seen.remember(order.id, order.version)
@@ -314,18 +325,6 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> 
         billing_address=address,
         version=row["version"],
     )
-
-
-def _locked(dialect: str) -> str:
-    """The order read after its lock: on PostgreSQL with its payments and refunds (each a JSON array, in the
-    order ``of_order`` and ``refunds_of`` give), so a cancel or a payment reads all it needs in one round trip.
-    SQLite reads them as asked: a statement there costs microseconds and no round trip."""
-    if dialect != "postgresql":
-        return f"SELECT {_COLUMNS} FROM orders WHERE id = :id"  # noqa: S608
-    return f"""SELECT {_COLUMNS},
-        (SELECT json_agg(p ORDER BY p.created_at, p.id) FROM payments p WHERE p.order_id = orders.id) AS payments,
-        (SELECT json_agg(r ORDER BY r.requested_at, r.id) FROM refunds r WHERE r.order_id = orders.id) AS refunds
-        FROM orders WHERE id = :id"""  # noqa: S608
 
 
 def _lines_insert(order: Order) -> tuple[str, dict[str, Any]]:

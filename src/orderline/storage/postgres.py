@@ -78,9 +78,9 @@ class PostgresConnection:
         self._writes = Writes()
         self._dropped = False  # terminated after a silent server: the pool has it back, nothing is left to say
 
-    async def _answer(self, call: Awaitable[T], *, unique: bool = True) -> T:
+    async def _answer(self, call: Awaitable[T]) -> T:
         """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable, a broken unique
-        constraint UniqueViolation (unless not ``unique``: a queued write's is none of the next statement's)."""
+        constraint UniqueViolation."""
         try:
             return await call
         except TimeoutError as exc:  # our command_timeout: the server said nothing at all
@@ -94,8 +94,6 @@ class PostgresConnection:
         except asyncpg.QueryCanceledError as exc:  # statement_timeout
             raise DatabaseUnavailable.timed_out(self._timeout) from exc
         except asyncpg.UniqueViolationError as exc:
-            if not unique:
-                raise
             raise UniqueViolation(exc.constraint_name or str(exc)) from exc
         except _UNREACHABLE as exc:
             raise DatabaseUnavailable.unreachable() from exc
@@ -107,7 +105,7 @@ class PostgresConnection:
             await self._answer(self._raw.execute(begin))
         if self._writes:
             text, args = _args(*self._writes.statement())
-            self._writes.answered(await self._answer(self._raw.fetchrow(text, *args), unique=False))
+            self._writes.answered(await self._answer(self._raw.fetchrow(text, *args)))
 
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
         await self._ready()
