@@ -5,8 +5,8 @@
   then had to wait for an answer before sending again. Pipelined messages (Parse/Bind/Execute/Sync sent
   together) count once; the connection's start-up and authentication count once per new connection.
   The proxy also counts the protocol's Sync and Query messages (one per statement asyncpg sends).
-- Thread hops: bench/launch.py runs ``orderline serve`` with aiosqlite's hand-off, Litestar's sync_to_thread
-  and to_thread wrapped to count (see there).
+- Thread hops: bench/launch.py runs ``orderline serve`` with SQLite's hops (``SqliteDatabase.hops``), Litestar's
+  sync_to_thread and to_thread wrapped to count (see there).
 
 Requests go one at a time; each request's count is the difference between the counters before it and 50 ms after
 its response (so an asyncpg pool's reset on release, which follows the response, is in it). Background work

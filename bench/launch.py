@@ -3,7 +3,8 @@
     python bench/launch.py COUNTS_FILE serve --database-url … (any orderline arguments)
 
 Before orderline is imported, it wraps, in this process only:
-- ``aiosqlite.core.Connection._execute`` — every hand-off of a call to the SQLite connection's thread;
+- ``orderline.storage.sqlite.Hops`` — every hand-off of work to a SQLite connection's thread, as
+  ``SqliteDatabase.hops`` counts it (a COMMIT, a wait for another process's lock, a SELECT too slow for the loop);
 - ``litestar.concurrency._run_sync_asyncio`` — every sync callable Litestar runs in its thread pool (a sync guard,
   dependency or handler);
 - ``asyncio.to_thread`` and ``anyio.to_thread.run_sync`` — any other hand-off to a thread.
@@ -25,7 +26,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any
 
-COUNTERS = ("aiosqlite hand-offs", "Litestar sync_to_thread", "other to_thread")
+COUNTERS = ("SQLite thread hops", "Litestar sync_to_thread", "other to_thread")
 
 
 def _counter(path: str) -> Callable[[int], None]:
@@ -50,6 +51,24 @@ def _counted_async(owner: Any, name: str, bump: Callable[[int], None], index: in
     setattr(owner, name, counted)
 
 
+def _counted_sqlite_hops(bump: Callable[[int], None], index: int) -> None:
+    """``SqliteDatabase.hops``, mirrored into the counters file: each ``count += 1`` of its Hops bumps ours."""
+    from orderline.storage import sqlite
+
+    class CountedHops(sqlite.Hops):
+        @property
+        def count(self) -> int:
+            return self._counted
+
+        @count.setter
+        def count(self, value: int) -> None:
+            for _ in range(value - getattr(self, "_counted", 0)):
+                bump(index)
+            self._counted = value
+
+    sqlite.Hops = CountedHops  # type: ignore[misc]
+
+
 def _trace_sql(path: str) -> None:
     connect = sqlite3.connect
     out = open(path, "a", buffering=1)  # noqa: SIM115 — open for the life of the process
@@ -67,11 +86,10 @@ def main() -> None:
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path[:] = [entry for entry in sys.path if os.path.abspath(entry or ".") != here]  # bench/'s modules
     bump = _counter(sys.argv[1])
-    import aiosqlite.core
     import anyio.to_thread
     import litestar.concurrency
 
-    _counted_async(aiosqlite.core.Connection, "_execute", bump, 0)
+    _counted_sqlite_hops(bump, 0)
     _counted_async(litestar.concurrency, "_run_sync_asyncio", bump, 1)
     _counted_async(asyncio, "to_thread", bump, 2)
     _counted_async(anyio.to_thread, "run_sync", bump, 2)

@@ -116,7 +116,6 @@ class Orders(UseCase):
             voucher = await _voucher(uow, command.voucher_code)
             order, _events = Order.place(
                 id=self._ids.new_id(),
-                seq=await uow.orders.next_seq(),
                 customer_id=principal.id if principal.kind is PrincipalKind.USER else None,
                 placed_by_key=principal.id if principal.kind is PrincipalKind.API_KEY else None,
                 lines=[_snapshot(pets, line) for line in command.lines],

@@ -66,9 +66,9 @@ class OrderCounts:
 
 class OrderRepository(Protocol):
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None: ...
-    async def next_seq(self) -> int: ...
     async def add(self, order: Order, address_id: UUID | None = None) -> None:
-        """Insert the order, its lines, and its billing address as its own row under ``address_id``."""
+        """Insert the order, its lines, and its billing address as its own row under ``address_id``; number it
+        (``order.seq`` becomes its row's)."""
         ...
 
     async def save(self, order: Order) -> None:

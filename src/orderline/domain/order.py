@@ -74,6 +74,9 @@ class LineRemoval:
         return self.line.quantity - self.removed
 
 
+UNNUMBERED = 0  # the seq of an order not stored yet: storing it numbers it (stored orders count from 1)
+
+
 @dataclass(slots=True)
 class Order:
     id: UUID
@@ -107,7 +110,6 @@ class Order:
         cls,
         *,
         id: UUID,
-        seq: int,
         customer_id: UUID | None,
         lines: Sequence[OrderLine],
         note: str | None,
@@ -115,6 +117,7 @@ class Order:
         placed_by_key: UUID | None = None,
         voucher: Voucher | None = None,
         billing_address: Address | None = None,
+        seq: int = UNNUMBERED,
     ) -> tuple[Order, list[Event]]:
         """A PLACED order; a voucher's discount is taken off the subtotal (and its use counted)."""
         check_lines(lines)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from orderline.storage.driver import Connection
+from orderline.storage.driver import Connection, Write
 from orderline.storage.rows import as_uuid
 
 
@@ -14,7 +14,7 @@ class SqlOrderTokenRepository:
 
     async def add(self, order_id: UUID, token_hash: str) -> None:
         sql = "INSERT INTO order_tokens (order_id, token_hash) VALUES (:order_id, :token_hash)"
-        await self._db.execute(sql, {"order_id": order_id, "token_hash": token_hash})
+        await self._db.write(Write(sql, {"order_id": order_id, "token_hash": token_hash}))  # with the COMMIT (ADR 0034)
 
     async def order_of(self, token_hash: str) -> UUID | None:
         row = await self._db.fetch_one(

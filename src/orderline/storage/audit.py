@@ -7,7 +7,7 @@ from uuid import UUID
 
 from orderline.application.audit import Action, AuditEntry, EntityType
 from orderline.application.queries import AuditQuery
-from orderline.storage.driver import Connection, Row
+from orderline.storage.driver import Connection, Row, Write
 from orderline.storage.rows import as_datetime, as_uuid, from_json, to_json
 
 _COLUMNS = "id, action, actor_kind, actor_id, entity_type, entity_id, reason, changes, request_id, occurred_at, api"
@@ -29,25 +29,24 @@ class SqlAuditRepository:
         self.appended: list[AuditEntry] = []  # by this unit of work, in order
 
     async def append(self, entry: AuditEntry) -> None:
+        """Sent with the transaction's next statement or its COMMIT (on PostgreSQL, with the outbox rows)."""
         sql = f"""INSERT INTO audit_log ({_COLUMNS})
                   VALUES (:id, :action, :actor_kind, :actor_id, :entity_type, :entity_id, :reason,
                           :changes, :request_id, :occurred_at, :api)"""  # noqa: S608
-        await self._db.execute(
-            sql,
-            {
-                "id": entry.id,
-                "action": entry.action.value,
-                "actor_kind": entry.actor_kind,
-                "actor_id": entry.actor_id,
-                "entity_type": entry.entity_type.value,
-                "entity_id": entry.entity_id,
-                "reason": entry.reason,
-                "changes": to_json(entry.changes),
-                "request_id": entry.request_id,
-                "occurred_at": entry.occurred_at,
-                "api": entry.api,
-            },
-        )
+        params = {
+            "id": entry.id,
+            "action": entry.action.value,
+            "actor_kind": entry.actor_kind,
+            "actor_id": entry.actor_id,
+            "entity_type": entry.entity_type.value,
+            "entity_id": entry.entity_id,
+            "reason": entry.reason,
+            "changes": to_json(entry.changes),
+            "request_id": entry.request_id,
+            "occurred_at": entry.occurred_at,
+            "api": entry.api,
+        }
+        await self._db.write(Write(sql, params))
         self.appended.append(entry)
 
     async def get(self, entry_id: UUID) -> AuditEntry | None:

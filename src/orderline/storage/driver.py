@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any, Protocol
+from uuid import UUID
 
 Params = Mapping[str, Any]
 
@@ -40,3 +42,31 @@ class Connection(Protocol):
     async def next_value(self, sequence: str, table: str, column: str) -> int:
         """The next value of a monotonic counter (a sequence, or MAX + 1 under SQLite's write lock)."""
         ...
+
+    async def write(self, write: Write) -> None:
+        """Run ``write`` now or with the next statement or COMMIT of this transaction, whichever comes first:
+        every later statement sees it, and its check has run before any later result is returned."""
+        ...
+
+    async def lock(self, table: str, row_id: UUID) -> bool:
+        """Lock the row of ``table`` with id ``row_id`` for this transaction; False if there is none (True where
+        writes are serialised anyway: the read that follows tells)."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """An INSERT, UPDATE or DELETE (no RETURNING) whose only result anyone reads is how many rows it changed.
+
+    PostgreSQL sends it later, with the statements queued beside it, as one statement (ADR 0034); SQLite runs
+    it at once. ``row`` names the one row an UPDATE or DELETE changes, so two writes of it never share a
+    statement (PostgreSQL leaves which one wins open). ``check`` is told the row count and may raise.
+    ``returning`` and ``summary`` say what PostgreSQL's statement returns for it (the outbox's NOTIFY).
+    """
+
+    sql: str
+    params: Params
+    row: tuple[str, Any] | None = None
+    check: Callable[[int], None] | None = None
+    returning: str = "1"
+    summary: str = "count(*)"

@@ -14,8 +14,9 @@ from orderline.domain.money import Money
 from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import OrderStatus
-from orderline.storage.driver import Connection, Row
+from orderline.storage.driver import Connection, Row, Write
 from orderline.storage.order_filters import Where, listed, searched
+from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
 from orderline.storage.versions import Seen
 
@@ -31,7 +32,7 @@ _COLUMNS = (
 # from the order's columns, not a join. ``{orders}`` is the orders to read: a subquery of orders rows.
 _ORDER_COLUMNS = ", ".join(f"o.{name.strip()}" for name in _COLUMNS.split(","))
 _WITH_LINES = f"""
-SELECT {_ORDER_COLUMNS},
+SELECT {_ORDER_COLUMNS}{{extra}},
        l.line_no AS l_line_no, l.pet_id AS l_pet_id, l.name AS l_name, l.unit_price_minor AS l_unit_price_minor,
        l.quantity AS l_quantity,
        a.line1 AS a_line1, a.line2 AS a_line2, a.city AS a_city, a.state AS a_state,
@@ -42,23 +43,32 @@ LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
 ORDER BY o.seq DESC, l.line_no
 """  # noqa: S608
 
+# The order is numbered by the statement that inserts it ({seq}: the next value, per dialect), not by a statement
+# of its own before: the number comes back with RETURNING.
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS})
-VALUES (:id, :seq, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
+VALUES (:id, {{seq}}, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
         :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id,
         :cancel_requested_at, :paid_at, :payment_status, :captured_minor, :refunded_minor)
 """  # noqa: S608
+_NEXT_SEQ = {"postgresql": "nextval('order_seq')", "sqlite": "(SELECT COALESCE(MAX(seq), 0) + 1 FROM orders)"}
 
-_INSERT_LINE = """
-INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity)
-VALUES (:order_id, :line_no, :pet_id, :name, :unit_price_minor, :quantity)
-"""
+# The order read under its lock on PostgreSQL, with its payments and refunds (each a JSON array of rows, in the
+# order of_order and refunds_of give), so a cancel or a payment reads all it needs in one round trip.
+_WITH_MONEY_FACTS = f"""SELECT {_COLUMNS},
+    (SELECT json_agg(p ORDER BY p.created_at, p.id) FROM payments p WHERE p.order_id = orders.id) AS payments,
+    (SELECT json_agg(r ORDER BY r.requested_at, r.id) FROM refunds r WHERE r.order_id = orders.id) AS refunds
+    FROM orders WHERE id = :id"""  # noqa: S608
+
+_INSERT_LINES = "INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity) VALUES "
+_LINE_COLUMNS = ("order_id", "line_no", "pet_id", "name", "unit_price_minor", "quantity")
 
 _INSERT_ADDRESS = """
 INSERT INTO billing_addresses (id, line1, line2, city, state, postal_code, country, created_at)
 VALUES (:id, :line1, :line2, :city, :state, :postal_code, :country, :created_at)
 """
+_INSERT_NEW_ADDRESS = _INSERT_ADDRESS.replace(":", ":a_")
 
 # The billing address is relinked on its own (link_billing_address), as a new row; lines as they changed.
 _UPDATE = """
@@ -75,67 +85,84 @@ _DELETE_LINE = "DELETE FROM order_lines WHERE order_id = :order_id AND line_no =
 
 
 class SqlOrderRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, payments: SqlPaymentRepository) -> None:
         self._db = connection
+        self._payments = payments  # handed the order's payments and refunds when a locked read brings them
         self._seen = Seen()
         self._lines_seen: dict[UUID, dict[int, int]] = {}  # quantity of each line as read, by order and line id
         self.seen: dict[UUID, Order] = {}  # each order this transaction loaded or wrote, as it last did (events)
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
-        if for_update:
-            # Lock first, then read in a statement of its own: a statement that waited for the lock reads the
-            # rows it joins as of its start, so lines another transaction just changed would be missed.
-            sql = f"SELECT id FROM orders WHERE id = :id{self._db.for_update()}"  # noqa: S608
-            if await self._db.fetch_one(sql, {"id": order_id}) is None:
-                return None
-        found = await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
+        if not for_update:
+            found = await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
+        elif await self._db.lock("orders", order_id):
+            # Lock first, then read in a statement of its own: a statement that waited for the lock reads the rows
+            # it joins as of its start, so lines, payments or refunds another transaction just wrote would be
+            # missed. The order's payments and refunds come with it (PostgreSQL): they only change under its lock.
+            found = await self._locked_read(order_id)
+        else:
+            return None
         if not found:
             return None
         self._remember(found[0])
         return found[0]
+
+    async def _locked_read(self, order_id: UUID) -> list[Order]:
+        if self._db.dialect != "postgresql":  # SQLite reads payments when asked: microseconds, no round trip
+            return await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
+        return await self._with_lines(_WITH_MONEY_FACTS, {"id": order_id}, self._payments)
 
     def _remember(self, order: Order) -> None:
         self._seen.remember(order.id, order.version)
         self.seen[order.id] = order
         self._lines_seen[order.id] = {line.id: line.quantity for line in order.lines}
 
-    async def next_seq(self) -> int:
-        return await self._db.next_value("order_seq", "orders", "seq")
-
     async def add(self, order: Order, address_id: UUID | None = None) -> None:
-        """Insert the order, its lines, and its billing address (as its own row, under ``address_id``)."""
+        """Insert the order, its lines, and its billing address (as its own row, under ``address_id``), and number
+        it: ``order.seq`` becomes the one its row was given. One statement on PostgreSQL."""
+        params = {**_params(order), "billing_address_id": address_id}
+        statements = []
         if order.billing_address is not None:
             assert address_id is not None, "a billing address needs the id of its row"
-            row = {"id": address_id, **_address_params(order.billing_address), "created_at": order.created_at}
-            await self._db.execute(_INSERT_ADDRESS, row)
-        await self._db.execute(_INSERT, {**_params(order), "billing_address_id": address_id})
+            address = {"id": address_id, **_address_params(order.billing_address), "created_at": order.created_at}
+            params |= {f"a_{name}": value for name, value in address.items()}
+            statements.append(_INSERT_NEW_ADDRESS)
+        lines, rows = _lines_insert(order)
+        params |= rows
+        insert = _INSERT.format(seq=_NEXT_SEQ[self._db.dialect])
+        if self._db.dialect == "postgresql":
+            # Foreign keys are checked at the end of the statement: the lines and the address may share it.
+            ctes = [f"w{n} AS ({sql})" for n, sql in enumerate([*statements, lines])]
+            sql = f"WITH {', '.join(ctes)}, o AS ({insert} RETURNING seq) SELECT seq FROM o"  # noqa: S608
+            row = await self._db.fetch_one(sql, params)
+        else:
+            for sql in statements:
+                await self._db.execute(sql, params)
+            row = await self._db.fetch_one(f"{insert} RETURNING seq", params)
+            await self._db.execute(lines, params)
+        assert row is not None, "an INSERT … RETURNING returns its row"
+        order.seq = int(row["seq"])
         self._remember(order)
-        for line in order.lines:
-            await self._db.execute(
-                _INSERT_LINE,
-                {
-                    "order_id": order.id,
-                    "line_no": line.id,
-                    "pet_id": line.pet_id,
-                    "name": line.name,
-                    "unit_price_minor": line.unit_price.amount_minor,
-                    "quantity": line.quantity,
-                },
-            )
 
     async def save(self, order: Order) -> None:
         """The order row, checked against the version read (the one optimistic check), then its lines as they
-        changed since: a quantity written, a removed line deleted. Lines are never added after placement."""
+        changed since: a quantity written, a removed line deleted. Lines are never added after placement. Sent
+        with the transaction's next statement or COMMIT (PostgreSQL), checked before anything after it answers."""
         expected = self._seen.version_of(order.id)
-        changed = await self._db.execute(_UPDATE, {**_params(order), "expected": expected})
-        self._seen.saved(order.id, order.version, changed=changed, what=f"order {order.id}")
+        version, what = order.version, f"order {order.id}"
+
+        def check(changed: int) -> None:
+            self._seen.saved(order.id, version, changed=changed, what=what)
+
+        await self._db.write(Write(_UPDATE, {**_params(order), "expected": expected}, ("orders", order.id), check))
         quantities = {line.id: line.quantity for line in order.lines}
         for line_no, quantity in self._lines_seen[order.id].items():
             key = {"order_id": order.id, "line_no": line_no}
+            line = ("order_lines", (order.id, line_no))
             if line_no not in quantities:
-                await self._db.execute(_DELETE_LINE, key)
+                await self._db.write(Write(_DELETE_LINE, key, line))
             elif quantities[line_no] != quantity:
-                await self._db.execute(_UPDATE_LINE, {**key, "quantity": quantities[line_no]})
+                await self._db.write(Write(_UPDATE_LINE, {**key, "quantity": quantities[line_no]}, line))
         self._remember(order)
 
     async def link_billing_address(self, order_id: UUID, address: Address, address_id: UUID, now: datetime) -> None:
@@ -178,9 +205,13 @@ class SqlOrderRepository:
         assert row is not None, "an aggregate always has a row"
         return int(row["n"])
 
-    async def _with_lines(self, orders_sql: str, params: dict[str, Any]) -> list[Order]:
-        """The orders ``orders_sql`` selects (newest first), each with its lines and address, in one statement."""
-        rows = await self._db.fetch_all(_WITH_LINES.format(orders=orders_sql), params)
+    async def _with_lines(
+        self, orders_sql: str, params: dict[str, Any], payments: SqlPaymentRepository | None = None
+    ) -> list[Order]:
+        """The orders ``orders_sql`` selects (newest first), each with its lines and address, in one statement;
+        ``payments`` is handed each order's payments and refunds, which ``orders_sql`` then selects too."""
+        extra = ", o.payments, o.refunds" if payments is not None else ""
+        rows = await self._db.fetch_all(_WITH_LINES.format(orders=orders_sql, extra=extra), params)
         found: dict[Any, tuple[Row, list[OrderLine]]] = {}
         for row in rows:
             key = row["id"]
@@ -188,7 +219,11 @@ class SqlOrderRepository:
                 found[key] = (row, [])
             if row["l_line_no"] is not None:
                 found[key][1].append(_line(row))
-        return [_order(row, lines, _joined_address(row)) for row, lines in found.values()]
+        orders = [_order(row, lines, _joined_address(row)) for row, lines in found.values()]
+        if payments is not None:
+            for order, (row, _lines) in zip(orders, found.values(), strict=True):
+                payments.hold(order.id, row["payments"], row["refunds"])
+        return orders
 
     async def count_by_status(self) -> dict[str, int]:
         rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
@@ -290,3 +325,14 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> 
         billing_address=address,
         version=row["version"],
     )
+
+
+def _lines_insert(order: Order) -> tuple[str, dict[str, Any]]:
+    """One multi-row INSERT of the order's lines, and its parameters."""
+    rows: list[str] = []
+    params: dict[str, Any] = {}
+    for n, line in enumerate(order.lines):
+        values = (order.id, line.id, line.pet_id, line.name, line.unit_price.amount_minor, line.quantity)
+        params |= {f"l{n}_{column}": value for column, value in zip(_LINE_COLUMNS, values, strict=True)}
+        rows.append("(" + ", ".join(f":l{n}_{column}" for column in _LINE_COLUMNS) + ")")
+    return _INSERT_LINES + ", ".join(rows), params

@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from typing import Any
 
 from orderline.application.ports import EventRecord
-from orderline.storage.driver import Connection
+from orderline.storage.driver import Connection, Write
 from orderline.storage.rows import to_json
 
 _COLUMNS = ("id", "event_type", "order_id", "subscription_id", "payload", "occurred_at")
 CHANNEL = "orderline_outbox"  # LISTEN orderline_outbox: the payload is the newest seq committed with it
+_NOTIFY = f"pg_notify('{CHANNEL}', MAX(seq)::text)"  # PostgreSQL: of the rows one INSERT returned
 
 
 class SqlOutboxRepository:
@@ -18,18 +19,15 @@ class SqlOutboxRepository:
         self._db = connection
 
     async def add(self, events: Sequence[EventRecord]) -> None:
-        """One multi-row INSERT for all of them. On PostgreSQL the same statement NOTIFYs the newest seq: a
+        """One multi-row INSERT for all of them, sent with the COMMIT's statement (PostgreSQL: with the audit
+        entries and the saves still queued, ADR 0034). On PostgreSQL the same statement NOTIFYs the newest seq: a
         notification is delivered at COMMIT, and never for a transaction that rolls back."""
         if not events:
             return
         rows = ", ".join("(" + ", ".join(f":{column}{n}" for column in _COLUMNS) + ")" for n in range(len(events)))
         params = {f"{column}{n}": value for n, event in enumerate(events) for column, value in _params(event).items()}
         insert = f"INSERT INTO outbox ({', '.join(_COLUMNS)}) VALUES {rows}"  # noqa: S608
-        if self._db.dialect == "postgresql":
-            notify = f"SELECT pg_notify('{CHANNEL}', MAX(seq)::text) AS seq FROM added"  # noqa: S608
-            await self._db.execute(f"WITH added AS ({insert} RETURNING seq) {notify}", params)
-        else:
-            await self._db.execute(insert, params)
+        await self._db.write(Write(insert, params, returning="seq", summary=_NOTIFY))
 
 
 def _params(event: EventRecord) -> dict[str, Any]:

@@ -9,7 +9,7 @@ from uuid import UUID
 from orderline.application.ports import RefundDue
 from orderline.domain.money import Money
 from orderline.domain.payment import Card, Payment, PaymentStatus, Refund, RefundStatus
-from orderline.storage.driver import Connection, Row
+from orderline.storage.driver import Connection, Row, Write
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid, from_json, to_json
 
 _PAYMENT_COLUMNS = (
@@ -28,20 +28,34 @@ class SqlPaymentRepository:
         # Each payment and refund this transaction loaded by id or wrote, as it last did: what its events tell.
         self.seen_payments: dict[UUID, Payment] = {}
         self.seen_refunds: dict[UUID, Refund] = {}
+        # An order's payments and refunds as read under its lock, kept current by this transaction's own writes:
+        # nobody else writes them while the lock is held, so reading them again would read the same.
+        self._held: dict[UUID, tuple[list[Payment], list[Refund]]] = {}
+
+    def hold(self, order_id: UUID, payments: Any, refunds: Any) -> None:
+        """The order's payments and refunds, read with the order under its lock (JSON arrays of rows, or NULL)."""
+        self._held[order_id] = (
+            [_payment(row) for row in from_json(payments) or ()],
+            [_refund(row) for row in from_json(refunds) or ()],
+        )
 
     async def add(self, payment: Payment) -> None:
         sql = f"""INSERT INTO payments ({_PAYMENT_COLUMNS})
                   VALUES (:id, :order_id, :amount_minor, :currency, :status, :gateway, :reference, :card,
                           :failure_code, :failure_message, :created_at, :updated_at, :card_token)"""  # noqa: S608
-        await self._db.execute(sql, _payment_params(payment))
+        await self._db.write(Write(sql, _payment_params(payment)))
         self.seen_payments[payment.id] = payment
+        if payment.order_id in self._held:
+            self._held[payment.order_id][0].append(payment)
 
     async def save(self, payment: Payment) -> None:
         sql = """UPDATE payments SET status = :status, reference = :reference, card = :card,
                      failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
                  WHERE id = :id"""
-        await self._db.execute(sql, _payment_params(payment))
+        await self._db.write(Write(sql, _payment_params(payment), ("payments", payment.id)))
         self.seen_payments[payment.id] = payment
+        if payment.order_id in self._held:
+            _replace(self._held[payment.order_id][0], payment)
 
     async def get(self, payment_id: UUID) -> Payment | None:
         row = await self._db.fetch_one(f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = :id", {"id": payment_id})  # noqa: S608
@@ -51,6 +65,8 @@ class SqlPaymentRepository:
         return payment
 
     async def of_order(self, order_id: UUID) -> list[Payment]:
+        if order_id in self._held:
+            return list(self._held[order_id][0])
         sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id ORDER BY created_at, id"  # noqa: S608
         return [_payment(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
 
@@ -72,15 +88,19 @@ class SqlPaymentRepository:
         sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS})
                   VALUES (:id, :payment_id, :order_id, :amount_minor, :currency, :status, :reference,
                           :failure_message, :requested_at, :settled_at, :partial)"""  # noqa: S608
-        await self._db.execute(sql, _refund_params(refund))
+        await self._db.write(Write(sql, _refund_params(refund)))
         self.seen_refunds[refund.id] = refund
+        if refund.order_id in self._held:
+            self._held[refund.order_id][1].append(refund)
 
     async def save_refund(self, refund: Refund) -> None:
         sql = """UPDATE refunds SET status = :status, reference = :reference, failure_message = :failure_message,
                      settled_at = :settled_at
                  WHERE id = :id"""
-        await self._db.execute(sql, _refund_params(refund))
+        await self._db.write(Write(sql, _refund_params(refund), ("refunds", refund.id)))
         self.seen_refunds[refund.id] = refund
+        if refund.order_id in self._held:
+            _replace(self._held[refund.order_id][1], refund)
 
     async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None:
         lock = self._db.for_update() if for_update else ""
@@ -97,6 +117,8 @@ class SqlPaymentRepository:
         return None if row is None else _refund(row)
 
     async def refunds_of(self, order_id: UUID) -> list[Refund]:
+        if order_id in self._held:
+            return list(self._held[order_id][1])
         sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE order_id = :order_id ORDER BY requested_at, id"  # noqa: S608
         return [_refund(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
 
@@ -150,7 +172,7 @@ def _card_json(card: Card) -> str:
 
 
 def _card(value: Any) -> Card:
-    card = from_json(value)
+    card = value if isinstance(value, dict) else from_json(value)  # a dict inside a JSON row (PostgreSQL's jsonb)
     return Card(
         card["last4"],
         card["brand"],
@@ -163,6 +185,11 @@ def _card(value: Any) -> Card:
         card.get("addressCountry"),
         card.get("addressPostCode"),
     )
+
+
+def _replace(records: list[Any], record: Payment | Refund) -> None:
+    """Put ``record`` where the record with its id is in ``records``."""
+    records[:] = [record if held.id == record.id else held for held in records]
 
 
 def _payment_params(payment: Payment) -> dict[str, Any]:

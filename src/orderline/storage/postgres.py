@@ -14,19 +14,19 @@ from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
+from uuid import UUID
 
 import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
-from orderline.storage.driver import Params, Row, UniqueViolation
+from orderline.storage.driver import Params, Row, UniqueViolation, Write
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
+from orderline.storage.writes import PLACEHOLDER, Writes
 
 T = TypeVar("T")
-
-_PLACEHOLDER = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 
 # Our own bound on a round trip is the server's plus this: the server's timeout answers first, with a
 # clear error and a connection still fit to reuse; ours only ends the wait on a server gone silent.
@@ -54,7 +54,7 @@ def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
             names.append(name)
         return f"${names.index(name) + 1}"
 
-    return _PLACEHOLDER.sub(number, sql), tuple(names)
+    return PLACEHOLDER.sub(number, sql), tuple(names)
 
 
 def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
@@ -64,61 +64,121 @@ def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
 
 
 class PostgresConnection:
+    """One pooled connection. Round trips are the cost here (ADR 0034), so a transaction's BEGIN waits to travel
+    with its first statement, and writes whose results no one reads wait to travel together, as one statement,
+    with the next statement or the COMMIT."""
+
     dialect = "postgresql"
 
     def __init__(self, raw: PoolConnectionProxy[asyncpg.Record], timeout: float) -> None:
         self._raw = raw
         self._timeout = timeout
+        self._begin: str | None = None  # a transaction's BEGIN not sent yet
+        self._begun = False  # a BEGIN was sent and its transaction has not ended
+        self._writes = Writes()
+        self._dropped = False  # terminated after a silent server: the pool has it back, nothing is left to say
 
     async def _answer(self, call: Awaitable[T]) -> T:
-        """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable."""
+        """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable, a broken unique
+        constraint UniqueViolation."""
         try:
             return await call
         except TimeoutError as exc:  # our command_timeout: the server said nothing at all
             # Drop the connection: its rollback and the pool's reset would wait on the same silent server.
             self._raw.terminate()
+            self._dropped = True
             silent = self._timeout + CLIENT_GRACE_SECONDS
             raise DatabaseUnavailable.timed_out(silent, "the server stopped answering") from exc
         except asyncpg.LockNotAvailableError as exc:  # lock_timeout
             raise DatabaseUnavailable.timed_out(self._timeout, "waiting for a lock another transaction holds") from exc
         except asyncpg.QueryCanceledError as exc:  # statement_timeout
             raise DatabaseUnavailable.timed_out(self._timeout) from exc
+        except asyncpg.UniqueViolationError as exc:
+            raise UniqueViolation(exc.constraint_name or str(exc)) from exc
         except _UNREACHABLE as exc:
             raise DatabaseUnavailable.unreachable() from exc
 
+    async def _ready(self) -> None:
+        """Send what waits to go before the next statement: the BEGIN, then the queued writes."""
+        if self._begin is not None:
+            begin, self._begin, self._begun = self._begin, None, True
+            await self._answer(self._raw.execute(begin))
+        if self._writes:
+            text, args = _args(*self._writes.statement())
+            self._writes.answered(await self._answer(self._raw.fetchrow(text, *args)))
+
     async def fetch_all(self, sql: str, params: Params | None = None) -> list[Row]:
+        await self._ready()
         text, args = _args(sql, params)
         return list(await self._answer(self._raw.fetch(text, *args)))
 
     async def fetch_one(self, sql: str, params: Params | None = None) -> Row | None:
+        await self._ready()
         text, args = _args(sql, params)
         row: Row | None = await self._answer(self._raw.fetchrow(text, *args))
         return row
 
     async def execute(self, sql: str, params: Params | None = None) -> int:
+        await self._ready()
         text, args = _args(sql, params)
-        try:
-            status = await self._answer(self._raw.execute(text, *args))
-        except asyncpg.UniqueViolationError as exc:
-            raise UniqueViolation(exc.constraint_name or str(exc)) from exc
+        status = await self._answer(self._raw.execute(text, *args))
         # asyncpg returns the command tag, e.g. "UPDATE 1" or "INSERT 0 1"; the count is last.
         return int(status.rsplit(" ", 1)[-1]) if status[-1:].isdigit() else 0
+
+    async def write(self, write: Write) -> None:
+        if self._begin is None and not self._begun:  # outside a transaction nothing would send it later
+            changed = await self.execute(write.sql, write.params)
+            if write.check is not None:
+                write.check(changed)
+            return
+        if self._writes.touches(write.row):
+            await self._ready()  # two writes of one row in one statement: PostgreSQL leaves which one wins open
+        self._writes.add(write)
+
+    async def lock(self, table: str, row_id: UUID) -> bool:
+        """``SELECT … FOR UPDATE`` of one row by id, sent with the transaction's BEGIN when that is still to go:
+        one simple-protocol message of two statements, so one round trip. It has no parameters (a simple query
+        cannot): the id is a UUID, written as its canonical text, so nothing of a caller's reaches the SQL."""
+        if self._writes:
+            await self._ready()
+        sql = f"SELECT 1 FROM {table} WHERE id = '{UUID(str(row_id))}' FOR UPDATE"  # noqa: S608
+        if self._begin is not None:
+            sql, self._begin, self._begun = f"{self._begin}; {sql}", None, True
+        return bool(await self._answer(self._raw.execute(sql)) == "SELECT 1")
 
     def for_update(self) -> str:
         return " FOR UPDATE"
 
     async def next_value(self, sequence: str, table: str, column: str) -> int:
+        await self._ready()
         return int(await self._answer(self._raw.fetchval(f"SELECT nextval('{sequence}')")))
 
-    def begin(self, **options: Any) -> AbstractAsyncContextManager[Commit]:
-        """A transaction on this connection, rolled back unless committed."""
-        tx = self._raw.transaction(**options)
+    def begin(self, *, isolation: str | None = None, readonly: bool = False) -> AbstractAsyncContextManager[Commit]:
+        """A transaction on this connection, rolled back unless committed. Its BEGIN goes with its first
+        statement; one that sent no statement has nothing to commit or roll back."""
+        level = "" if isolation is None else " ISOLATION LEVEL " + isolation.replace("_", " ").upper()
+        begin = f"BEGIN{level}{' READ ONLY' if readonly else ''}"
+
+        async def start() -> None:
+            self._begin = begin
+
+        async def commit() -> None:
+            if self._begin is not None:  # nothing sent yet: the queued writes, if any, are all it did,
+                self._begin = None  # and as one statement they are atomic without a transaction
+                await self._ready()
+                return
+            await self._ready()
+            await self._answer(self._raw.execute("COMMIT"))
+            self._begun = False
 
         async def rollback() -> None:
-            if not self._raw.is_closed():  # dropped after a silent server: nothing left to roll back
-                await self._answer(tx.rollback())
+            self._writes.clear()
+            self._begin = None
+            begun, self._begun = self._begun, False
+            if begun and not (self._dropped or self._raw.is_closed()):  # dropped or lost: nothing to roll back
+                await self._answer(self._raw.execute("ROLLBACK"))
 
-        return committed_or_rolled_back(lambda: self._answer(tx.start()), lambda: self._answer(tx.commit()), rollback)
+        return committed_or_rolled_back(start, commit, rollback)
 
 
 class _SessionlessConnection(asyncpg.Connection):

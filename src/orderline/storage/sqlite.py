@@ -25,7 +25,7 @@ from uuid import UUID
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
-from orderline.storage.driver import Params, Row, UniqueViolation
+from orderline.storage.driver import Params, Row, UniqueViolation, Write
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
 
@@ -249,6 +249,14 @@ class SqliteConnection:
             if "UNIQUE" in str(exc):
                 raise UniqueViolation(str(exc)) from exc
             raise
+
+    async def write(self, write: Write) -> None:
+        changed = await self.execute(write.sql, write.params)  # a statement costs microseconds here: no reason to wait
+        if write.check is not None:
+            write.check(changed)
+
+    async def lock(self, table: str, row_id: UUID) -> bool:
+        return True  # BEGIN IMMEDIATE already holds the database's single write lock
 
     def for_update(self) -> str:
         return ""  # BEGIN IMMEDIATE already holds the database's single write lock

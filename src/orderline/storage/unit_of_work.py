@@ -39,7 +39,8 @@ class SqlUnitOfWork:
         events: EventSource | None = None,
     ) -> None:
         self.connection = connection
-        self.orders = SqlOrderRepository(connection)
+        self.payments = SqlPaymentRepository(connection)
+        self.orders = SqlOrderRepository(connection, self.payments)
         self.pets = SqlPetRepository(connection)
         self.api_keys = SqlApiKeyRepository(connection)
         self.users = SqlUserRepository(connection)
@@ -47,7 +48,6 @@ class SqlUnitOfWork:
         self.audit = SqlAuditRepository(connection)
         self.idempotency = SqlIdempotencyRepository(connection)
         self.vouchers = SqlVoucherRepository(connection)
-        self.payments = SqlPaymentRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.webhooks = SqlWebhookRepository(connection)
         self._commit = commit
