@@ -43,14 +43,18 @@ def refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
         if request.method == "GET" and request.url.path != target:
             target += f"?next={quote(request.url.path)}"
         return ended(Redirect(target, status_code=303))
+    headers: dict[str, str] = {}
     if isinstance(exc, DomainError | app.ApplicationError):
         status, title, detail = problem_of(request, exc)
     elif isinstance(exc, HTTPException):
         status, title, detail = exc.status_code, _TITLES.get(exc.status_code, "Refused"), exc.detail
+        headers = dict(exc.headers or {})  # a 429's Retry-After
     else:
         raise exc
     signed_in = not isinstance(exc, app.Forbidden)
-    return page(request, "error.html", status, title=title, detail=detail, signed_in=signed_in)
+    answer = page(request, "error.html", status, title=title, detail=detail, signed_in=signed_in)
+    answer.headers.update(headers)
+    return answer
 
 
 _TITLES = {400: "Bad request", 403: "Forbidden", 404: "Not found", 429: "Too many requests"}

@@ -1,0 +1,114 @@
+"""The dashboard over HTTP, without a browser: its cookies, its CSRF check, its refusals as pages, and its
+sign-in under the same rate limit as the API's."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from orderline.application.principal import SYSTEM
+from orderline.application.use_cases import UseCases
+from orderline.application.users import Registration
+from orderline.bootstrap import build
+from orderline.domain.user import Role
+from orderline.http.app import create_app
+from tests.e2e.lifespan import lifespan_of
+from tests.support import FAST_HASHER, SteppingClock, engine_settings
+
+PASSWORD = "keep the shop running"
+_CSRF = re.compile(r'name="csrf" value="([0-9a-f]*)"')
+
+
+@pytest.fixture
+async def dashboard(database_url: str, clock: SteppingClock) -> AsyncIterator[httpx.AsyncClient]:
+    settings = engine_settings(database_url, rate_limits="auth=3/60")
+    app = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
+    async with lifespan_of(app):
+        await _admin(app, "ops")
+        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
+        async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as client:
+            yield client
+
+
+async def _admin(app: Litestar, username: str) -> None:
+    use_cases: UseCases = app.state.use_cases
+    registration = Registration(username, f"{username}@example.com", PASSWORD)
+    await use_cases.users.register(SYSTEM, registration, Role.ADMIN)
+
+
+async def _sign_in(client: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
+    form = await client.get("/admin/sign-in")
+    token = _CSRF.search(form.text)
+    assert token is not None
+    data = {"csrf": token[1], "username": "ops", "password": password}
+    return await client.post("/admin/sign-in", data=data)
+
+
+async def test_signing_in_sets_an_http_only_strict_session_cookie_for_the_dashboard_only(
+    dashboard: httpx.AsyncClient,
+) -> None:
+    answer = await _sign_in(dashboard)
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/admin/"
+    cookie = next(c for c in answer.headers.get_list("set-cookie") if c.startswith("orderline_session="))
+    assert {"HttpOnly", "Path=/admin", "SameSite=strict"} <= {part.strip() for part in cookie.split(";")}
+    assert "Secure" not in cookie  # plain http here; over https the cookie is Secure
+
+
+async def test_a_page_without_a_session_sends_the_browser_to_sign_in(dashboard: httpx.AsyncClient) -> None:
+    answer = await dashboard.get("/admin/orders")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"] == "/admin/sign-in?next=/admin/orders"
+
+
+async def test_a_sign_in_without_its_csrf_token_is_refused(dashboard: httpx.AsyncClient) -> None:
+    await dashboard.get("/admin/sign-in")
+
+    answer = await dashboard.post("/admin/sign-in", data={"username": "ops", "password": PASSWORD})
+
+    assert answer.status_code == 403
+    assert "did not come from this dashboard" in answer.text
+    assert "orderline_session" not in answer.headers.get("set-cookie", "")
+
+
+async def test_a_wrong_password_shows_the_apis_refusal_on_the_form(dashboard: httpx.AsyncClient) -> None:
+    answer = await _sign_in(dashboard, "not the password at all")
+
+    assert answer.status_code == 401
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "the username or the password is wrong" in answer.text
+
+
+async def test_failed_sign_ins_are_rate_limited_like_the_token_endpoint(dashboard: httpx.AsyncClient) -> None:
+    for _ in range(3):
+        await _sign_in(dashboard, "not the password at all")
+
+    answer = await _sign_in(dashboard)
+
+    assert answer.status_code == 429
+    assert "Retry-After" in answer.headers
+
+
+async def test_an_unknown_order_is_a_not_found_page(dashboard: httpx.AsyncClient) -> None:
+    await _sign_in(dashboard)
+
+    answer = await dashboard.get("/admin/orders/01a22d2b-af6a-760b-95de-87997f565c03")
+
+    assert answer.status_code == 404
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "order 01a22d2b-af6a-760b-95de-87997f565c03 was not found" in answer.text
+
+
+async def test_a_filter_that_cannot_be_read_is_shown_on_the_orders_page(dashboard: httpx.AsyncClient) -> None:
+    await _sign_in(dashboard)
+
+    answer = await dashboard.get("/admin/orders", params={"from": "yesterday"})
+
+    assert answer.status_code == 422
+    assert "give a date as YYYY-MM-DD" in answer.text
