@@ -102,7 +102,7 @@ def test_a_form_without_its_csrf_token_is_refused(page: Page, shop: Shop) -> Non
 def test_a_suspended_admins_session_stops_working(page: Page, shop: Shop) -> None:
     username = LEAVER
     sign_in(page, shop, username)
-    expect(page.get_by_role("heading", level=1)).to_have_text("Orders")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
     me = shop.api("GET", "/v1/users/me", shop.token(username))
 
     shop.api("PATCH", f"/v1/admin/users/{me['id']}/status", shop.token("admin"),
@@ -136,6 +136,19 @@ def test_the_order_pages_work_at_phone_width_and_are_photographed(page: Page, sh
     assert width <= PHONE["width"], f"the order page scrolls sideways at phone width ({width} px)"
     page.keyboard.press("Tab")
     expect(page.locator(":focus")).to_have_text("Skip to the content")
+
+
+def test_the_overview_shows_the_last_30_days_and_is_photographed(page: Page, shop: Shop) -> None:
+    customer, staff = _customer(shop), shop.token("admin")
+    shop.shipped_paid_order(customer, staff)
+
+    sign_in(page, shop)
+
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    expect(page.get_by_role("img", name="Orders per day for the last 30 days; cancelled ones hatched")).to_be_visible()
+    assert int(page.get_by_test_id("orders-30").inner_text()) >= 1
+    if shop.env["ORDERLINE_DATABASE_URL"].startswith("sqlite"):
+        page.screenshot(path=IMAGES / "dashboard-overview.png", full_page=True)
 
 
 def _customer(shop: Shop) -> dict[str, str]:

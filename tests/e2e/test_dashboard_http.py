@@ -17,21 +17,32 @@ from orderline.bootstrap import build
 from orderline.domain.user import Role
 from orderline.http.app import create_app
 from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, SteppingClock, engine_settings
+from tests.support import FAST_HASHER, SteppingClock, a_pet, an_order, engine_settings
 
 PASSWORD = "keep the shop running"
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]*)"')
 
 
 @pytest.fixture
-async def dashboard(database_url: str, clock: SteppingClock) -> AsyncIterator[httpx.AsyncClient]:
+async def dashboard_app(database_url: str, clock: SteppingClock) -> AsyncIterator[Litestar]:
     settings = engine_settings(database_url, rate_limits="auth=3/60")
     app = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
     async with lifespan_of(app):
         await _admin(app, "ops")
-        transport = httpx.ASGITransport(app=app)  # type: ignore[arg-type]
-        async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as client:
-            yield client
+        yield app
+
+
+@pytest.fixture
+async def dashboard(dashboard_app: Litestar) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=dashboard_app)  # type: ignore[arg-type]
+    async with httpx.AsyncClient(transport=transport, base_url="http://shop.test") as client:
+        yield client
+
+
+@pytest.fixture
+def app_use_cases(dashboard_app: Litestar) -> UseCases:
+    use_cases: UseCases = dashboard_app.state.use_cases
+    return use_cases
 
 
 async def _admin(app: Litestar, username: str) -> None:
@@ -112,3 +123,18 @@ async def test_a_filter_that_cannot_be_read_is_shown_on_the_orders_page(dashboar
 
     assert answer.status_code == 422
     assert "give a date as YYYY-MM-DD" in answer.text
+
+
+async def test_the_overview_answers_on_an_empty_shop_and_on_one_with_orders(
+    dashboard: httpx.AsyncClient, app_use_cases: UseCases
+) -> None:
+    await _sign_in(dashboard)
+    empty = await dashboard.get("/admin/")
+    pet = await a_pet(app_use_cases, stock=1)
+    await an_order(app_use_cases, pet)
+
+    answer = await dashboard.get("/admin/")
+
+    assert empty.status_code == answer.status_code == 200
+    assert "Orders per day" in answer.text
+    assert "Whiskers" in answer.text  # its only unit is reserved: low stock

@@ -23,6 +23,7 @@ from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
 from orderline.application.order_finder import OrderFinder
 from orderline.application.orders import Orders
+from orderline.application.overview import Overview
 from orderline.application.payments import Payments
 from orderline.application.ports import (
     Clock,
@@ -91,6 +92,7 @@ class UseCases:
     # The dashboard's (issue 12): staff sessions, and orders found as staff ask for them.
     staff_sessions: StaffSessions
     order_finder: OrderFinder
+    overview: Overview
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -123,6 +125,7 @@ class UseCases:
         )
         orders = Orders(db, clock, ids, refunds, customer_erasure=customer_erasure)
         event_stream = EventStream(db, streams.feed, streams.bell, streams.slots, streams.timing, streams.sources)
+        dashboard = Dashboard(db, clock)
         users = Users(db, clock, ids, hasher, tokens)
         authenticator = Authenticator(db, tokens, external)
         return cls(
@@ -137,7 +140,7 @@ class UseCases:
             users=users,
             authenticator=authenticator,
             audit_log=AuditLog(db),
-            dashboard=Dashboard(db, clock),
+            dashboard=dashboard,
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
@@ -147,6 +150,7 @@ class UseCases:
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
             staff_sessions=StaffSessions(users, authenticator),
             order_finder=OrderFinder(db, orders),
+            overview=Overview(db, clock, dashboard),
             on_close=(*on_close, event_stream.close, db.close),
         )
 

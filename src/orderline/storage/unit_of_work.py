@@ -21,6 +21,7 @@ from orderline.storage.orders import SqlOrderRepository
 from orderline.storage.outbox import SqlOutboxRepository
 from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.pets import SqlPetRepository
+from orderline.storage.shop_figures import SqlShopFigures
 from orderline.storage.users import SqlUserRepository
 from orderline.storage.vouchers import SqlVoucherRepository
 from orderline.storage.webhooks import SqlWebhookRepository
@@ -50,6 +51,7 @@ class SqlUnitOfWork:
         self.payments = SqlPaymentRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.webhooks = SqlWebhookRepository(connection)
+        self.figures = SqlShopFigures(connection)  # the dashboard's overview (issue 12)
         self._commit = commit
         self._observers = observers
         self._events = events  # None: no outbox events (a read-only snapshot; the benchmark's baseline)

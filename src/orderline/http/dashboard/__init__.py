@@ -10,24 +10,22 @@ from importlib.resources import files
 from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from litestar import Router, get
+from litestar import Router
 from litestar.datastructures import CacheControlHeader
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Redirect
 from litestar.static_files import create_static_files_router
 from litestar.template.config import TemplateConfig
 
 from orderline.application.errors import ApplicationError
-from orderline.application.principal import Principal
 from orderline.domain.errors import DomainError
 from orderline.http.dashboard.formatting import FILTERS
 from orderline.http.dashboard.orders import OrderPages
+from orderline.http.dashboard.overview import overview
 from orderline.http.dashboard.pages import refused
 from orderline.http.dashboard.session import PREFIX, check_csrf, staff_of
 from orderline.http.dashboard.signing_in import sign_in, sign_in_page, sign_out
-from orderline.http.dependencies import Injected
 
 _HERE = Path(str(files("orderline.http") / "dashboard"))
 _ONE_HOUR = 3600
@@ -35,11 +33,6 @@ _ONE_HOUR = 3600
 # the pages need a staff session, which the ``staff`` dependency resolves from the cookie.
 _STAFF = {"auth": "admin"}
 _PUBLIC = {"auth": "public"}
-
-
-@get("/", opt=_STAFF)
-async def home(staff: Injected[Principal]) -> Redirect:
-    return Redirect(f"{PREFIX}/orders", status_code=303)
 
 
 def dashboard_router() -> Router:
@@ -54,7 +47,7 @@ def dashboard_router() -> Router:
     )
     return Router(
         path=PREFIX,
-        route_handlers=[home, sign_in_page, sign_in, sign_out, OrderPages, static],
+        route_handlers=[overview, sign_in_page, sign_in, sign_out, OrderPages, static],
         dependencies={"staff": Provide(staff_of)},
         before_request=check_csrf,
         exception_handlers={ApplicationError: refused, DomainError: refused, HTTPException: refused},
