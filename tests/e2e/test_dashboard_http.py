@@ -138,3 +138,40 @@ async def test_the_overview_answers_on_an_empty_shop_and_on_one_with_orders(
     assert empty.status_code == answer.status_code == 200
     assert "Orders per day" in answer.text
     assert "Whiskers" in answer.text  # its only unit is reserved: low stock
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/admin/customers", "/admin/customers?search=op&status=ACTIVE&role=ADMIN", "/admin/audit",
+     "/admin/audit?entity_type=USER&from=2020-01-01&to=2099-12-31", "/admin/orders?status=PLACED&customer=ops"],
+)  # fmt: skip
+async def test_every_list_page_answers_with_its_filters(dashboard: httpx.AsyncClient, path: str) -> None:
+    await _sign_in(dashboard)
+
+    answer = await dashboard.get(path)
+
+    assert answer.status_code == 200, answer.text
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_suspending_a_customer_needs_a_reason_and_shows_on_their_page(
+    dashboard: httpx.AsyncClient, app_use_cases: UseCases
+) -> None:
+    await _sign_in(dashboard)
+    user = await app_use_cases.users.register(SYSTEM, Registration("alice", "alice@example.com", PASSWORD))
+    page = await dashboard.get(f"/admin/customers/{user.id}")
+    token = _CSRF.search(page.text)
+    assert token is not None
+
+    no_reason = await dashboard.post(
+        f"/admin/customers/{user.id}/status", data={"csrf": token[1], "status": "SUSPENDED"}
+    )
+    suspended = await dashboard.post(
+        f"/admin/customers/{user.id}/status", data={"csrf": token[1], "status": "SUSPENDED", "reason": "chargebacks"}
+    )
+
+    assert no_reason.status_code == 422
+    assert "say why" in no_reason.text
+    assert suspended.status_code == 303
+    shown = await dashboard.get(f"/admin/customers/{user.id}")
+    assert "Suspended" in shown.text and "chargebacks" in shown.text

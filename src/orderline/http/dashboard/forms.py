@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
-from typing import TypeVar
-from uuid import UUID
+from typing import Any, TypeVar
+from urllib.parse import urlencode
 
 from orderline.application.errors import InvalidInput
 from orderline.application.order_finder import StaffSearch
@@ -74,6 +74,20 @@ def cancel_reason(form: FormData) -> CancelReason:
     return reason
 
 
+def required_reason(form: FormData) -> str:
+    """A suspension or a reactivation says why, for the audit log and for whoever reads it next."""
+    reason = text(form, "reason")
+    if reason is None:
+        raise InvalidInput("reason", "say why", "required")
+    return reason
+
+
+def continued(path: str, query: Any, cursor: str) -> str:
+    """The link to a list's next page: the same filters, continued from ``cursor``."""
+    kept = [(name, value) for name, value in query.multi_items() if name != "cursor"]
+    return f"{path}?{urlencode([*kept, ('cursor', cursor)])}"
+
+
 def version(form: FormData) -> int | None:
     """The order's version the page showed: an action on a page gone stale is refused, not guessed at."""
     return whole(form, "version")
@@ -83,10 +97,3 @@ def confirmed(form: FormData, expected: str) -> None:
     """An irreversible action asks the person to type what it acts on (the order's number)."""
     if text(form, "confirm") != expected:
         raise InvalidInput("confirm", f"type {expected} to confirm", "required")
-
-
-def order_id(value: str) -> UUID:
-    try:
-        return UUID(value)
-    except ValueError:
-        raise InvalidInput("order", "not an order id") from None

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from typing import Any
-from urllib.parse import urlencode
 from uuid import UUID
 
 from litestar import Controller, Request, get, post
@@ -54,7 +53,12 @@ class OrderPages(Controller):
         except (DomainError, app.ApplicationError) as refused:
             status, _title, detail = problem_of(request, refused)
             return page(request, "orders.html", status, error=detail, **context)
-        context |= {"orders": found_page.items, "next": _older(query, found_page.next_cursor)}
+        context |= {
+            "orders": found_page.items,
+            "next": None
+            if found_page.next_cursor is None
+            else forms.continued(f"{PREFIX}/orders", query, found_page.next_cursor),
+        }
         return page(request, "orders.html", **context)
 
     @get("/{order_id:uuid}")
@@ -113,14 +117,6 @@ class OrderPages(Controller):
                 raise
             return await _order_page(request, use_cases, staff, order_id, refused=refused)
         return Redirect(f"{PREFIX}/orders?erased={order.number}", status_code=303)
-
-
-def _older(query: Any, cursor: str | None) -> str | None:
-    """The link to the next page: the same filters, continued from the cursor."""
-    if cursor is None:
-        return None
-    kept = [(name, value) for name, value in query.multi_items() if name != "cursor"]
-    return f"{PREFIX}/orders?{urlencode([*kept, ('cursor', cursor)])}"
 
 
 def _cancel(order_id: UUID, form: forms.FormData) -> CancelOrder:
