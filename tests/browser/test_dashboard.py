@@ -151,6 +151,18 @@ def test_the_overview_shows_the_last_30_days_and_is_photographed(page: Page, sho
         page.screenshot(path=IMAGES / "dashboard-overview.png", full_page=True)
 
 
+def test_the_live_badge_counts_order_events_while_the_page_is_open(page: Page, shop: Shop) -> None:
+    customer = _customer(shop)
+    sign_in(page, shop)
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    expect(page.locator("[data-live-badge][data-connected=true]")).to_have_count(1)
+
+    shop.api("POST", "/v1/orders", customer, {"petId": _a_pet(shop, customer, "FISH")})
+
+    expect(page.locator("[data-live-count]")).to_have_text("1")
+    expect(page.locator("[data-live-badge]")).to_be_visible()
+
+
 def _customer(shop: Shop) -> dict[str, str]:
     username = _unique("alice")
     shop.register(username)

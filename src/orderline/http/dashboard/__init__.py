@@ -23,6 +23,7 @@ from orderline.domain.errors import DomainError
 from orderline.http.dashboard.audit import audit_log
 from orderline.http.dashboard.customers import CustomerPages
 from orderline.http.dashboard.formatting import FILTERS
+from orderline.http.dashboard.live import live_events
 from orderline.http.dashboard.orders import OrderPages
 from orderline.http.dashboard.overview import overview
 from orderline.http.dashboard.pages import refused
@@ -49,7 +50,17 @@ def dashboard_router() -> Router:
     )
     return Router(
         path=PREFIX,
-        route_handlers=[overview, sign_in_page, sign_in, sign_out, OrderPages, CustomerPages, audit_log, static],
+        route_handlers=[
+            overview,
+            sign_in_page,
+            sign_in,
+            sign_out,
+            OrderPages,
+            CustomerPages,
+            audit_log,
+            live_events,
+            static,
+        ],
         dependencies={"staff": Provide(staff_of)},
         before_request=check_csrf,
         exception_handlers={ApplicationError: refused, DomainError: refused, HTTPException: refused},
