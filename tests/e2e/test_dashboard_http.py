@@ -142,7 +142,7 @@ async def test_the_overview_answers_on_an_empty_shop_and_on_one_with_orders(
 
 @pytest.mark.parametrize(
     "path",
-    ["/admin/customers", "/admin/customers?search=op&status=ACTIVE&role=ADMIN", "/admin/audit",
+    ["/admin/customers", "/admin/customers?search=op&status=ACTIVE&role=ADMIN", "/admin/audit", "/admin/catalogue",
      "/admin/audit?entity_type=USER&from=2020-01-01&to=2099-12-31", "/admin/orders?status=PLACED&customer=ops"],
 )  # fmt: skip
 async def test_every_list_page_answers_with_its_filters(dashboard: httpx.AsyncClient, path: str) -> None:
@@ -176,3 +176,21 @@ async def test_suspending_a_customer_needs_a_reason_and_shows_on_their_page(
     shown = await dashboard.get(f"/admin/customers/{user.id}")
     assert "Suspended" in shown.text
     assert "chargebacks" in shown.text
+
+
+async def test_editing_a_pets_stock_goes_through_the_catalogue_and_a_refusal_is_shown(
+    dashboard: httpx.AsyncClient, app_use_cases: UseCases
+) -> None:
+    await _sign_in(dashboard)
+    pet = await a_pet(app_use_cases, stock=2)
+    await an_order(app_use_cases, pet, quantity=2)
+    listing = await dashboard.get("/admin/catalogue")
+    token = _CSRF.search(listing.text)
+    assert token is not None
+
+    too_few = await dashboard.post(f"/admin/catalogue/{pet.id}/stock", data={"csrf": token[1], "total": "1"})
+    more = await dashboard.post(f"/admin/catalogue/{pet.id}/stock", data={"csrf": token[1], "total": "5"})
+
+    assert too_few.status_code in {409, 422}, too_few.text
+    assert more.status_code == 303
+    assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.free == 3

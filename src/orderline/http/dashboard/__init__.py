@@ -21,6 +21,7 @@ from litestar.template.config import TemplateConfig
 from orderline.application.errors import ApplicationError
 from orderline.domain.errors import DomainError
 from orderline.http.dashboard.audit import audit_log
+from orderline.http.dashboard.catalogue import CataloguePages
 from orderline.http.dashboard.customers import CustomerPages
 from orderline.http.dashboard.formatting import FILTERS
 from orderline.http.dashboard.live import live_events
@@ -56,6 +57,7 @@ def dashboard_router() -> Router:
             sign_in,
             sign_out,
             OrderPages,
+            CataloguePages,
             CustomerPages,
             audit_log,
             live_events,
