@@ -1,15 +1,18 @@
-"""The dashboard over HTTP, without a browser: its cookies, its CSRF check, its refusals as pages, and its
-sign-in under the same rate limit as the API's."""
+"""The dashboard over HTTP, without a browser: its cookies, its CSRF check, its refusals as pages, its sign-in
+under the same rate limit as the API's, and a crawl of every page for broken links and unlabelled controls."""
 
 from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from html.parser import HTMLParser
+from urllib.parse import urljoin, urlsplit
 
 import httpx
 import pytest
 from litestar import Litestar
 
+from orderline.application.orders import CancelOrder
 from orderline.application.principal import SYSTEM
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
@@ -17,7 +20,7 @@ from orderline.bootstrap import build
 from orderline.domain.user import Role
 from orderline.http.app import create_app
 from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, SteppingClock, a_pet, an_order, engine_settings
+from tests.support import ADMIN, FAST_HASHER, SteppingClock, a_pet, an_order, engine_settings, in_status
 
 PASSWORD = "keep the shop running"
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]*)"')
@@ -194,3 +197,82 @@ async def test_editing_a_pets_stock_goes_through_the_catalogue_and_a_refusal_is_
     assert too_few.status_code in {409, 422}, too_few.text
     assert more.status_code == 303
     assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.free == 3
+
+
+# Every page a signed-in person can reach: no broken link, and no control without a label. A crawl from /admin/
+# over a shop with orders in several statuses and a customer, following every link (the stylesheet and the
+# script included).
+MAX_PAGES = 80
+UNLABELLED_TYPES = frozenset({"hidden", "submit", "button", "reset", "image"})
+
+
+class _Page(HTMLParser):
+    """The links, the controls and the labels of one page."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.links: list[str] = []
+        self.controls: list[dict[str, str | None]] = []
+        self.labelled: set[str] = set()
+        self._in_label = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        attributes = dict(attrs)
+        if tag in {"a", "link"} and attributes.get("href"):
+            self.links.append(attributes["href"] or "")
+        elif tag == "script" and attributes.get("src"):
+            self.links.append(attributes["src"] or "")
+        elif tag == "label":
+            self._in_label += 1
+            if attributes.get("for"):
+                self.labelled.add(attributes["for"] or "")
+        elif tag in {"input", "select", "textarea"} and attributes.get("type") not in UNLABELLED_TYPES:
+            self.controls.append(attributes | {"_wrapped": "yes" if self._in_label else None})
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag == "label":
+            self._in_label -= 1
+
+    def unlabelled(self) -> list[dict[str, str | None]]:
+        return [c for c in self.controls
+                if not (c.get("_wrapped") or c.get("aria-label") or c.get("id") in self.labelled)]  # fmt: skip
+
+
+async def _a_shop(use_cases: UseCases) -> None:
+    pet = await a_pet(use_cases, stock=10)
+    for status in ("PLACED", "APPROVED", "SHIPPED", "DELIVERED"):
+        await in_status(use_cases, pet, status)
+    cancelled = await an_order(use_cases, pet)
+    await use_cases.orders.cancel(ADMIN, CancelOrder(cancelled.id))
+    await use_cases.users.register(SYSTEM, Registration("alice", "alice@example.com", PASSWORD))
+
+
+async def test_every_page_has_labels_on_its_controls_and_no_broken_link(
+    dashboard: httpx.AsyncClient, app_use_cases: UseCases
+) -> None:
+    await _a_shop(app_use_cases)
+    await _sign_in(dashboard)
+    to_visit, seen, broken, unlabelled = ["/admin/"], set[str](), [], []
+
+    while to_visit and len(seen) < MAX_PAGES:
+        path = to_visit.pop()
+        if path in seen:
+            continue
+        seen.add(path)
+        answer = await dashboard.get(path)
+        if answer.status_code >= 400:
+            broken.append(f"{path} -> {answer.status_code}")
+            continue
+        if not answer.headers["content-type"].startswith("text/html"):
+            continue
+        parsed = _Page()
+        parsed.feed(answer.text)
+        unlabelled += [f"{path}: {control}" for control in parsed.unlabelled()]
+        for link in parsed.links:
+            target = urlsplit(urljoin(path, link))
+            if not target.netloc and target.path.startswith("/"):
+                to_visit.append(target.path + (f"?{target.query}" if target.query else ""))
+
+    assert broken == []
+    assert unlabelled == []
+    assert len(seen) > 10, seen  # the crawl reached the orders, a customer, the static files
