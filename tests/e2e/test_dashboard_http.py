@@ -13,14 +13,17 @@ import pytest
 from litestar import Litestar
 
 from orderline.application.orders import CancelOrder
+from orderline.application.ports import DeliveryStatus
 from orderline.application.principal import SYSTEM
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
+from orderline.application.webhooks import WebhookDraft
 from orderline.bootstrap import build
 from orderline.domain.user import Role
 from orderline.http.app import create_app
 from tests.e2e.lifespan import lifespan_of
-from tests.support import ADMIN, FAST_HASHER, SteppingClock, a_pet, an_order, engine_settings, in_status
+from tests.support import ADMIN, FAST_HASHER, Db, SteppingClock, a_pet, an_order, engine_settings, in_status
+from tests.webhook_rows import a_delivery, an_event
 
 PASSWORD = "keep the shop running"
 _CSRF = re.compile(r'name="csrf" value="([0-9a-f]*)"')
@@ -28,7 +31,7 @@ _CSRF = re.compile(r'name="csrf" value="([0-9a-f]*)"')
 
 @pytest.fixture
 async def dashboard_app(database_url: str, clock: SteppingClock) -> AsyncIterator[Litestar]:
-    settings = engine_settings(database_url, rate_limits="auth=3/60")
+    settings = engine_settings(database_url, rate_limits="auth=3/60", webhooks_allow_private=True)
     app = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
     async with lifespan_of(app):
         await _admin(app, "ops")
@@ -146,7 +149,8 @@ async def test_the_overview_answers_on_an_empty_shop_and_on_one_with_orders(
 @pytest.mark.parametrize(
     "path",
     ["/admin/customers", "/admin/customers?search=op&status=ACTIVE&role=ADMIN", "/admin/audit", "/admin/catalogue",
-     "/admin/audit?entity_type=USER&from=2020-01-01&to=2099-12-31", "/admin/orders?status=PLACED&customer=ops"],
+     "/admin/webhooks", "/admin/audit?entity_type=USER&from=2020-01-01&to=2099-12-31",
+     "/admin/orders?status=PLACED&customer=ops"],
 )  # fmt: skip
 async def test_every_list_page_answers_with_its_filters(dashboard: httpx.AsyncClient, path: str) -> None:
     await _sign_in(dashboard)
@@ -276,3 +280,22 @@ async def test_every_page_has_labels_on_its_controls_and_no_broken_link(
     assert broken == []
     assert unlabelled == []
     assert len(seen) > 10, seen  # the crawl reached the orders, a customer, the static files
+
+
+async def test_a_dead_delivery_is_shown_with_its_last_answer_and_sent_again_on_replay(
+    dashboard: httpx.AsyncClient, app_use_cases: UseCases, db: Db
+) -> None:
+    await _sign_in(dashboard)
+    hook = await app_use_cases.webhooks.create(ADMIN, WebhookDraft("http://127.0.0.1:9/in", ["order.*"]))
+    dead = await a_delivery(db, hook.id, await an_event(db), status="DEAD", attempts=8, code=500, response="boom")
+    shown = await dashboard.get(f"/admin/webhooks/{hook.id}")
+    token = _CSRF.search(shown.text)
+    assert token is not None
+
+    replayed = await dashboard.post(f"/admin/webhooks/{hook.id}/deliveries/{dead}/replay", data={"csrf": token[1]})
+
+    assert "Dead" in shown.text
+    assert "boom" in shown.text
+    assert replayed.status_code == 303
+    again = await app_use_cases.webhooks.deliveries(ADMIN, hook.id, limit=10)
+    assert [(d.id, d.status, d.attempts) for d in again.items] == [(dead, DeliveryStatus.PENDING, 0)]

@@ -30,6 +30,7 @@ from orderline.http.dashboard.overview import overview
 from orderline.http.dashboard.pages import refused
 from orderline.http.dashboard.session import PREFIX, check_csrf, staff_of
 from orderline.http.dashboard.signing_in import sign_in, sign_in_page, sign_out
+from orderline.http.dashboard.webhooks import WebhookPages
 
 _HERE = Path(str(files("orderline.http") / "dashboard"))
 _ONE_HOUR = 3600
@@ -59,6 +60,7 @@ def dashboard_router() -> Router:
             OrderPages,
             CataloguePages,
             CustomerPages,
+            WebhookPages,
             audit_log,
             live_events,
             static,
