@@ -22,7 +22,9 @@ def _violations(page: Page) -> list[dict[str, Any]]:
     return [{"id": v["id"], "help": v["help"], "nodes": [n["html"] for n in v["nodes"]][:3]} for v in found]
 
 
-@pytest.mark.parametrize("path", ["/admin/", "/admin/orders", "/admin/catalogue", "/admin/customers", "/admin/audit"])
+@pytest.mark.parametrize(
+    "path", ["/admin/", "/admin/orders", "/admin/catalogue", "/admin/customers", "/admin/webhooks", "/admin/audit"]
+)
 def test_each_list_page_passes_axe(page: Page, shop: Shop, path: str) -> None:
     sign_in(page, shop)
 

@@ -11,8 +11,9 @@ from orderline.application.orders import OrderFilter
 from orderline.application.principal import SYSTEM, PrincipalKind
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
+from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.user import Role, UserStatus
-from tests.support import ADMIN, a_pet, an_order
+from tests.support import ADMIN, a_pet, an_order, approve
 
 PASSWORD = "keep the shop running"
 
@@ -91,3 +92,14 @@ async def test_an_unknown_customer_is_a_refusal_naming_the_field(use_cases: UseC
 
 async def _token(use_cases: UseCases, username: str) -> str:
     return (await use_cases.users.issue_token(username, PASSWORD)).token
+
+
+async def test_orders_are_found_by_their_payment_status(use_cases: UseCases) -> None:
+    pet = await a_pet(use_cases, stock=3)
+    paid = await approve(use_cases, await an_order(use_cases, pet))
+    await an_order(use_cases, pet)
+    where = OrderFilter(payment_status=OrderPaymentStatus.PAID)
+
+    page = await use_cases.order_finder.search(ADMIN, StaffSearch(where), limit=10)
+
+    assert [order.id for order in page.items] == [paid.id]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from uuid import UUID
 
 from orderline.application.errors import InvalidInput, NotFound
@@ -41,9 +41,7 @@ class OrderFinder:
         principal.require(Scope.ADMIN)
         where = search.where
         if search.customer:
-            where = OrderFilter(
-                where.status, where.created_after, where.created_before, await self._customer(principal, search)
-            )
+            where = replace(where, customer_id=await self._customer(principal, search))
         return await self._orders.list_all(principal, where, limit=limit, cursor=cursor)
 
     async def _customer(self, principal: Principal, search: StaffSearch) -> UUID:

@@ -15,6 +15,7 @@ from orderline.application.errors import InvalidInput
 from orderline.application.order_finder import StaffSearch
 from orderline.application.orders import OrderFilter
 from orderline.domain.order import CancelReason
+from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
 
 E = TypeVar("E", bound=StrEnum)
@@ -60,6 +61,7 @@ def order_search(query: FormData) -> StaffSearch:
     start, end = day(query, "from"), day(query, "to")
     where = OrderFilter(
         status=choice(query, "status", OrderStatus),
+        payment_status=choice(query, "payment_status", OrderPaymentStatus),
         created_after=None if start is None else datetime.combine(start, time(0), UTC),
         created_before=None if end is None else datetime.combine(end + timedelta(days=1), time(0), UTC),
     )

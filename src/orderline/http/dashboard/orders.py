@@ -41,7 +41,13 @@ class OrderPages(Controller):
     @get("/")
     async def orders(self, request: Request[Any, Any, Any], use_cases: Injected[UseCases], staff: Staff) -> Any:
         query = request.query_params
-        context: dict[str, Any] = {"query": query, "statuses": list(OrderStatus), "orders": [], "next": None}
+        context: dict[str, Any] = {
+            "query": query,
+            "statuses": list(OrderStatus),
+            "payment_statuses": list(OrderPaymentStatus),
+            "orders": [],
+            "next": None,
+        }
         try:
             if number := forms.text(query, "number"):
                 found = await use_cases.order_finder.by_number(staff, number)
@@ -162,5 +168,4 @@ async def _order_page(
         actions={str(action) for action in allowed_actions(order, staff)},
         reasons=list(CancelReason),
         error=error,
-        refund_statuses=OrderPaymentStatus,
     )
