@@ -9,12 +9,13 @@ import asyncio
 import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, expect, sync_playwright
 
-from tests.browser.shop import Shop
+from tests.browser.shop import PASSWORD, Shop
 from tests.e2e.process import run, serving
 from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET
 
@@ -73,6 +74,31 @@ def context(browser: Browser) -> Iterator[BrowserContext]:
 @pytest.fixture
 def page(context: BrowserContext) -> Page:
     return context.new_page()
+
+
+@pytest.fixture(scope="session")
+def admin_state(browser: Browser, shop: Shop) -> Any:
+    """The cookies of one browser signed in as ``admin`` on this shop: tests whose subject is not signing in
+    start from them instead of signing in again (each sign-in is an argon2 hash and two pages)."""
+    made = browser.new_context(viewport=DESKTOP)
+    page = made.new_page()
+    page.goto(f"{shop.base}/admin/sign-in")
+    page.get_by_label("Username").fill(ADMIN)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Overview")
+    state = made.storage_state()
+    made.close()
+    return state
+
+
+@pytest.fixture
+def admin_page(browser: Browser, admin_state: Any) -> Iterator[Page]:
+    """A fresh browser profile already signed in as ``admin``."""
+    made = browser.new_context(viewport=DESKTOP, storage_state=admin_state)
+    made.set_default_timeout(TIMEOUT_MS)
+    yield made.new_page()
+    made.close()
 
 
 def _postgres_database(admin_url: str) -> str:

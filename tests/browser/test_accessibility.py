@@ -10,7 +10,7 @@ import pytest
 from playwright.sync_api import Page
 
 from tests.browser.shop import Shop
-from tests.browser.test_dashboard import _customer, sign_in
+from tests.browser.test_dashboard import _customer
 
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 RULES = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]}}
@@ -25,20 +25,21 @@ def _violations(page: Page) -> list[dict[str, Any]]:
 @pytest.mark.parametrize(
     "path", ["/admin/", "/admin/orders", "/admin/catalogue", "/admin/customers", "/admin/webhooks", "/admin/audit"]
 )
-def test_each_list_page_passes_axe(page: Page, shop: Shop, path: str) -> None:
-    sign_in(page, shop)
+def test_each_list_page_passes_axe(admin_page: Page, shop: Shop, path: str) -> None:
+    admin_page.goto(f"{shop.base}{path}")
 
-    page.goto(f"{shop.base}{path}")
-
-    assert _violations(page) == []
+    assert _violations(admin_page) == []
 
 
-def test_an_order_page_and_the_sign_in_page_pass_axe(page: Page, shop: Shop) -> None:
-    order = shop.shipped_paid_order(_customer(shop), shop.token("admin"))
+def test_the_sign_in_page_passes_axe(page: Page, shop: Shop) -> None:
     page.goto(f"{shop.base}/admin/sign-in")
-    assert _violations(page) == []
-    sign_in(page, shop)
-
-    page.goto(f"{shop.base}/admin/orders/{order['id']}")
 
     assert _violations(page) == []
+
+
+def test_an_order_page_passes_axe(admin_page: Page, shop: Shop) -> None:
+    order = shop.shipped_paid_order(_customer(shop), shop.token("admin"))
+
+    admin_page.goto(f"{shop.base}/admin/orders/{order['id']}")
+
+    assert _violations(admin_page) == []
