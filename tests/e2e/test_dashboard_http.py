@@ -299,3 +299,19 @@ async def test_a_dead_delivery_is_shown_with_its_last_answer_and_sent_again_on_r
     assert replayed.status_code == 303
     again = await app_use_cases.webhooks.deliveries(ADMIN, hook.id, limit=10)
     assert [(d.id, d.status, d.attempts) for d in again.items] == [(dead, DeliveryStatus.PENDING, 0)]
+
+
+async def test_after_signing_out_a_copy_of_the_session_cookie_opens_nothing(dashboard: httpx.AsyncClient) -> None:
+    await _sign_in(dashboard)
+    copied = dashboard.cookies.get("orderline_session", path="/admin")
+    page = await dashboard.get("/admin/orders")
+    token = _CSRF.search(page.text)
+    assert copied is not None
+    assert token is not None
+
+    await dashboard.post("/admin/sign-out", data={"csrf": token[1]})
+    dashboard.cookies.set("orderline_session", copied, path="/admin")
+    answer = await dashboard.get("/admin/orders")
+
+    assert answer.status_code == 303
+    assert answer.headers["location"].startswith("/admin/sign-in")

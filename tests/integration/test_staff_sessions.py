@@ -5,7 +5,14 @@ from __future__ import annotations
 
 import pytest
 
-from orderline.application.errors import AccountInactive, Forbidden, InvalidInput, NotFound, WrongCredentials
+from orderline.application.errors import (
+    AccountInactive,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    Unauthenticated,
+    WrongCredentials,
+)
 from orderline.application.order_finder import StaffSearch
 from orderline.application.orders import OrderFilter
 from orderline.application.principal import SYSTEM, PrincipalKind
@@ -13,7 +20,7 @@ from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.user import Role, UserStatus
-from tests.support import ADMIN, a_pet, an_order, approve
+from tests.support import ADMIN, SteppingClock, a_pet, an_order, approve
 
 PASSWORD = "keep the shop running"
 
@@ -27,7 +34,7 @@ async def test_an_admin_signs_in_and_the_session_stands_for_them(use_cases: UseC
 
     session = await use_cases.staff_sessions.sign_in("ops", PASSWORD)
 
-    principal = await use_cases.staff_sessions.resume(session.token)
+    principal = await use_cases.staff_sessions.resume(session.secret)
     assert principal.kind is PrincipalKind.USER
     assert principal.is_admin
 
@@ -54,7 +61,32 @@ async def test_a_suspended_admins_session_stops_at_the_next_request(use_cases: U
     await use_cases.users.set_status(ADMIN, session.principal.id, UserStatus.SUSPENDED, "left")
 
     with pytest.raises(AccountInactive):
-        await use_cases.staff_sessions.resume(session.token)
+        await use_cases.staff_sessions.resume(session.secret)
+
+
+async def test_a_signed_out_session_opens_nothing_any_more(use_cases: UseCases) -> None:
+    await _user(use_cases, "ops")
+    session = await use_cases.staff_sessions.sign_in("ops", PASSWORD)
+
+    await use_cases.staff_sessions.sign_out(session.secret)
+
+    with pytest.raises(Unauthenticated):
+        await use_cases.staff_sessions.resume(session.secret)
+
+
+async def test_a_session_ends_when_its_time_is_up(use_cases: UseCases, clock: SteppingClock) -> None:
+    await _user(use_cases, "ops")
+    session = await use_cases.staff_sessions.sign_in("ops", PASSWORD)
+
+    clock.advance(session.expires_at - clock.now())
+
+    with pytest.raises(Unauthenticated):
+        await use_cases.staff_sessions.resume(session.secret)
+
+
+async def test_an_unknown_secret_opens_nothing(use_cases: UseCases) -> None:
+    with pytest.raises(Unauthenticated):
+        await use_cases.staff_sessions.resume("ols_not-a-session-of-ours")
 
 
 async def test_an_order_is_found_by_the_number_on_its_receipt(use_cases: UseCases) -> None:

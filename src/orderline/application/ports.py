@@ -430,6 +430,8 @@ class UnitOfWork(Protocol):
     def webhooks(self) -> WebhookRepository: ...
     @property
     def figures(self) -> ShopFigures: ...  # the dashboard's overview (issue 12)
+    @property
+    def dashboard_sessions(self) -> DashboardSessionRepository: ...  # the dashboard's sign-ins (issue 12)
 
     async def commit(self) -> None: ...
 
@@ -730,4 +732,24 @@ class ShopFigures(Protocol):
 
     async def cancel_reasons(self, since: datetime) -> dict[str, int]:
         """Orders placed since ``since`` that are CANCELLED now, by their cancel reason."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSession:
+    """A staff member's sign-in to the dashboard: the browser holds its secret, we keep the secret's hash."""
+
+    id: UUID
+    secret_hash: str
+    user_id: UUID
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class DashboardSessionRepository(Protocol):
+    async def add(self, session: DashboardSession) -> None: ...
+    async def find_by_hash(self, secret_hash: str) -> DashboardSession | None: ...
+    async def end(self, secret_hash: str, now: datetime) -> None:
+        """Mark the session ended (signed out); a session already ended keeps its first end."""
         ...

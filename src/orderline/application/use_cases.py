@@ -148,7 +148,7 @@ class UseCases:
             webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             event_stream=event_stream,
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
-            staff_sessions=StaffSessions(users, authenticator),
+            staff_sessions=StaffSessions(db, clock, ids, users, authenticator),
             order_finder=OrderFinder(db, orders),
             overview=Overview(db, clock, dashboard),
             on_close=(*on_close, event_stream.close, db.close),

@@ -15,6 +15,7 @@ from orderline.domain.payment import Payment, Refund
 from orderline.storage.access import SqlOrderTokenRepository
 from orderline.storage.api_keys import SqlApiKeyRepository
 from orderline.storage.audit import SqlAuditRepository
+from orderline.storage.dashboard_sessions import SqlDashboardSessionRepository
 from orderline.storage.driver import Connection
 from orderline.storage.idempotency import SqlIdempotencyRepository
 from orderline.storage.orders import SqlOrderRepository
@@ -52,6 +53,7 @@ class SqlUnitOfWork:
         self.outbox = SqlOutboxRepository(connection)
         self.webhooks = SqlWebhookRepository(connection)
         self.figures = SqlShopFigures(connection)  # the dashboard's overview (issue 12)
+        self.dashboard_sessions = SqlDashboardSessionRepository(connection)  # the dashboard's sign-ins
         self._commit = commit
         self._observers = observers
         self._events = events  # None: no outbox events (a read-only snapshot; the benchmark's baseline)

@@ -1,10 +1,11 @@
 """The dashboard's session in the browser: its cookies, the CSRF token every form carries, and the staff
 member a request comes from (ADR 0037).
 
-The session cookie holds a staff account's access token; StaffSessions judges it again on every request,
-so a suspended account's session ends at its next request. The CSRF token of a form is a digest of the
-cookie the form acts under (the session's, or before signing in a random one of its own): a page of another
-site can neither read that cookie nor so compute the token, and a token never outlives its session.
+The session cookie holds the secret of a staff member's session; StaffSessions judges it on every request,
+so a suspended account's session ends at its next request, and a signed-out one for good. The CSRF token of
+a form is a digest of the cookie the form acts under (the session's, or before signing in a random one of
+its own): a page of another site can neither read that cookie nor so compute the token, and a token never
+outlives its session.
 """
 
 from __future__ import annotations
@@ -72,11 +73,11 @@ def _secure(request: Request[Any, Any, Any]) -> bool:
     return request.url.scheme == "https"
 
 
-def session_cookie(request: Request[Any, Any, Any], token: str) -> Cookie:
-    """A browser-session cookie (gone when the browser closes); the token inside ends it sooner or later."""
+def session_cookie(request: Request[Any, Any, Any], secret: str) -> Cookie:
+    """A browser-session cookie (gone when the browser closes); the session it names ends sooner or later."""
     return Cookie(
         key=SESSION_COOKIE,
-        value=token,
+        value=secret,
         path=PREFIX,
         httponly=True,
         samesite="strict",

@@ -17,6 +17,7 @@ from orderline.http.dashboard.session import (
     csrf_token,
     ended,
     session_cookie,
+    session_of,
     sign_in_cookie,
 )
 from orderline.http.dependencies import Injected
@@ -66,11 +67,15 @@ async def sign_in(request: Request[Any, Any, Any], use_cases: Injected[UseCases]
             detail = "this account may not use the dashboard: it is for the shop's staff"
         return _form(request, status, error=detail, username=username)
     response = Redirect(_next(request), status_code=303)
-    response.set_cookie(session_cookie(request, session.token))
+    response.set_cookie(session_cookie(request, session.secret))
     response.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
     return response
 
 
 @post("/sign-out", status_code=303)
-async def sign_out() -> Response[Any]:
+async def sign_out(request: Request[Any, Any, Any], use_cases: Injected[UseCases]) -> Response[Any]:
+    """Ends the session for good (not only in this browser), then back to the sign-in page."""
+    secret = session_of(request)
+    if secret is not None:
+        await use_cases.staff_sessions.sign_out(secret)
     return ended(Redirect(f"{PREFIX}{SIGN_IN}", status_code=303))
