@@ -101,20 +101,26 @@ def admin_page(browser: Browser, admin_state: Any) -> Iterator[Page]:
     made.close()
 
 
-def _postgres_database(admin_url: str) -> str:
-    """A database of this tier's own, migrated: the other tiers empty theirs between tests."""
-    name = f"orderline_browser_{os.getpid()}"
+_BROWSER_DATABASE = f"orderline_browser_{os.getpid()}"
 
-    async def make() -> None:
+
+def _postgres(admin_url: str, *statements: str) -> None:
+    async def run() -> None:
         connection = await asyncpg.connect(admin_url)
         try:
-            await connection.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-            await connection.execute(f"CREATE DATABASE {name}")
+            for statement in statements:
+                await connection.execute(statement)
         finally:
             await connection.close()
 
-    asyncio.run(make())
-    return admin_url.rsplit("/", 1)[0] + "/" + name
+    asyncio.run(run())
+
+
+def _postgres_database(admin_url: str) -> str:
+    """A database of this tier's own (the other tiers empty theirs between tests), to be migrated."""
+    _postgres(admin_url, f"DROP DATABASE IF EXISTS {_BROWSER_DATABASE} WITH (FORCE)",
+              f"CREATE DATABASE {_BROWSER_DATABASE}")  # fmt: skip
+    return admin_url.rsplit("/", 1)[0] + "/" + _BROWSER_DATABASE
 
 
 @pytest.fixture(scope="session", params=ENGINES)
@@ -135,3 +141,5 @@ def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactor
         made = Shop(server, cwd, env)
         made.create_admins(ADMIN, LEAVER)
         yield made
+    if request.param == "postgresql":
+        _postgres(admin_url, f"DROP DATABASE IF EXISTS {_BROWSER_DATABASE} WITH (FORCE)")
