@@ -171,7 +171,7 @@ class Orders(UseCase):
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
         before = decode_seq_cursor(_CURSOR, cursor) if cursor else None
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner,
-                           where.payment_status)  # fmt: skip
+                           payment_status=where.payment_status)  # fmt: skip
         async with one_statement(self._db) as uow:  # a page of orders with their lines: one statement
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
