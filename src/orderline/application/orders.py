@@ -34,7 +34,7 @@ from orderline.domain.address import Address
 from orderline.domain.errors import CurrencyMismatch, VoucherNotApplicable
 from orderline.domain.money import Money, check_currency
 from orderline.domain.order import CancelReason, Order, OrderLine
-from orderline.domain.payment import Refund, payment_summary, refundable
+from orderline.domain.payment import OrderPaymentStatus, Refund, payment_summary, refundable
 from orderline.domain.pet import Pet
 from orderline.domain.status import OrderStatus
 from orderline.domain.voucher import Voucher, check_code
@@ -91,6 +91,7 @@ class OrderFilter:
     created_after: datetime | None = None
     created_before: datetime | None = None
     customer_id: UUID | None = None  # admin lists only
+    payment_status: OrderPaymentStatus | None = None
 
 
 class Orders(UseCase):
@@ -168,7 +169,8 @@ class Orders(UseCase):
 
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
         before = decode_seq_cursor(_CURSOR, cursor) if cursor else None
-        query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
+        query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner,
+                           payment_status=where.payment_status)  # fmt: skip
         async with one_statement(self._db) as uow:  # a page of orders with their lines: one statement
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 from ipaddress import IPv4Address, IPv6Address
 from typing import Any, Protocol, runtime_checkable
@@ -428,6 +428,10 @@ class UnitOfWork(Protocol):
     def outbox(self) -> OutboxRepository: ...
     @property
     def webhooks(self) -> WebhookRepository: ...
+    @property
+    def figures(self) -> ShopFigures: ...  # the dashboard's overview (issue 12)
+    @property
+    def dashboard_sessions(self) -> DashboardSessionRepository: ...  # the dashboard's sign-ins (issue 12)
 
     async def commit(self) -> None: ...
 
@@ -701,4 +705,51 @@ class Lookups(Protocol):
 
     def lookup(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A unit of work for one read statement, as of the moment the statement runs."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DayFigures:
+    """One UTC day of the dashboard's overview: orders placed that day (and how many of them are CANCELLED
+    now), and per currency the money captured that day less the money refunded that day, in minor units."""
+
+    day: date
+    orders: int = 0
+    cancelled: int = 0
+    net_minor: dict[str, int] = field(default_factory=dict)
+
+
+class ShopFigures(Protocol):
+    """Figures over a stretch of days, each one grouped query over an index on its time column."""
+
+    async def per_day(self, since: datetime) -> list[DayFigures]:
+        """The days since ``since`` (a UTC midnight) on which anything happened, oldest first."""
+        ...
+
+    async def refunds_by_status(self) -> dict[str, int]:
+        """Refunds PENDING (the money is on its way back) and FAILED (it never went), by status."""
+        ...
+
+    async def cancel_reasons(self, since: datetime) -> dict[str, int]:
+        """Orders placed since ``since`` that are CANCELLED now, by their cancel reason."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class DashboardSession:
+    """A staff member's sign-in to the dashboard: the browser holds its secret, we keep the secret's hash."""
+
+    id: UUID
+    secret_hash: str
+    user_id: UUID
+    created_at: datetime
+    expires_at: datetime
+    ended_at: datetime | None = None
+
+
+class DashboardSessionRepository(Protocol):
+    async def add(self, session: DashboardSession) -> None: ...
+    async def find_by_hash(self, secret_hash: str) -> DashboardSession | None: ...
+    async def end(self, secret_hash: str, now: datetime) -> None:
+        """Mark the session ended (signed out); a session already ended keeps its first end."""
         ...

@@ -33,6 +33,7 @@ class OrderQuery:
     limit: int = DEFAULT_LIMIT
     before_seq: int | None = None  # keyset: newest first, continue below this seq
     owner: Owner = field(default_factory=Owner)
+    payment_status: OrderPaymentStatus | None = None  # the dashboard's Orders filter (issue 12)
 
 
 @dataclass(frozen=True, slots=True)

@@ -21,7 +21,9 @@ from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
 from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
+from orderline.application.order_finder import OrderFinder
 from orderline.application.orders import Orders
+from orderline.application.overview import Overview
 from orderline.application.payments import Payments
 from orderline.application.ports import (
     Clock,
@@ -38,6 +40,7 @@ from orderline.application.ports import (
 )
 from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
+from orderline.application.staff_sessions import StaffSessions
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
 from orderline.application.webhooks import Webhooks
@@ -86,6 +89,10 @@ class UseCases:
     webhooks: Webhooks
     event_stream: EventStream
     order_callbacks: OrderCallbacks
+    # The dashboard's (issue 12): staff sessions, and orders found as staff ask for them.
+    staff_sessions: StaffSessions
+    order_finder: OrderFinder
+    overview: Overview
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -118,6 +125,9 @@ class UseCases:
         )
         orders = Orders(db, clock, ids, refunds, customer_erasure=customer_erasure)
         event_stream = EventStream(db, streams.feed, streams.bell, streams.slots, streams.timing, streams.sources)
+        dashboard = Dashboard(db, clock)
+        users = Users(db, clock, ids, hasher, tokens)
+        authenticator = Authenticator(db, tokens, external)
         return cls(
             health=Health(db),
             catalogue=Catalogue(db, clock, ids),
@@ -127,10 +137,10 @@ class UseCases:
             refunds=refunds,
             recovery=Recovery(payments, refunds),
             api_keys=ApiKeys(db, clock, ids),
-            users=Users(db, clock, ids, hasher, tokens),
-            authenticator=Authenticator(db, tokens, external),
+            users=users,
+            authenticator=authenticator,
             audit_log=AuditLog(db),
-            dashboard=Dashboard(db, clock),
+            dashboard=dashboard,
             idempotency=Idempotency(db, clock),
             vouchers=Vouchers(db, clock, ids),
             operations=Operations(db, counts),
@@ -138,6 +148,9 @@ class UseCases:
             webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             event_stream=event_stream,
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
+            staff_sessions=StaffSessions(db, clock, ids, users, authenticator),
+            order_finder=OrderFinder(db, orders),
+            overview=Overview(db, clock, dashboard),
             on_close=(*on_close, event_stream.close, db.close),
         )
 

@@ -44,6 +44,7 @@ from orderline.http.api.users import UserController, create_token
 from orderline.http.api.webhooks import WebhookController
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
 from orderline.http.auth import READERS_KEY, authentication_middleware, bearer_credential
+from orderline.http.dashboard import dashboard_router, template_config
 from orderline.http.dependencies import PROVIDERS
 from orderline.http.dialects import Dialect, load, owner_of_path, with_trailing_slashes
 from orderline.http.document import finish_document, schema_router
@@ -133,7 +134,9 @@ def create_app(
             *(dialect.router() for dialect in dialects),
             swagger_ui_assets(),
             metrics_route(metrics, settings.metrics_token),
+            dashboard_router(),  # /admin/: the staff's dashboard (issue 12)
         ],
+        template_config=template_config(),
         lifespan=[lifespan, rate_limits.lifespan],
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],

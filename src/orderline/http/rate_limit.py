@@ -38,6 +38,7 @@ AUTH_ROUTES = frozenset(
         ("POST", "/v1/users"),
         ("POST", "/api/v1/auth/token"),
         ("POST", "/api/v1/auth/token/refresh"),
+        ("POST", "/admin/sign-in"),  # the dashboard's sign-in form (issue 12)
     }
 )
 # How the app answers an unknown route or method (a 404 or 405), and so a refusal in its place.

@@ -142,6 +142,7 @@ def listed(query: OrderQuery) -> Where:
     """The conditions of a newest-first keyset list: status, creation window, the cursor's seq, the owner."""
     where = Where()
     where.equal("status", None if query.status is None else query.status.value)
+    where.equal("payment_status", None if query.payment_status is None else query.payment_status.value)
     where.between("created_at", query.created_after, query.created_before)
     where.seq_window(query.created_after, query.created_before)
     where.below("seq", query.before_seq)

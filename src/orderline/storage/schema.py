@@ -401,3 +401,16 @@ webhook_deliveries = Table(
     Index(None, "status", "next_attempt_at"),
     Index(None, "subscription_id", "order_id", "event_seq"),
 )
+
+# The dashboard's sign-in sessions (issue 12, ADR 0037): a browser holds the secret, we keep its hash.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id", Uuid, primary_key=True),
+    Column("secret_hash", String(64), nullable=False, unique=True),
+    Column("user_id", Uuid, ForeignKey("users.id"), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("ended_at", Timestamp),
+    Index(None, "expires_at"),
+)

@@ -15,12 +15,14 @@ from orderline.domain.payment import Payment, Refund
 from orderline.storage.access import SqlOrderTokenRepository
 from orderline.storage.api_keys import SqlApiKeyRepository
 from orderline.storage.audit import SqlAuditRepository
+from orderline.storage.dashboard_sessions import SqlDashboardSessionRepository
 from orderline.storage.driver import Connection
 from orderline.storage.idempotency import SqlIdempotencyRepository
 from orderline.storage.orders import SqlOrderRepository
 from orderline.storage.outbox import SqlOutboxRepository
 from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.pets import SqlPetRepository
+from orderline.storage.shop_figures import SqlShopFigures
 from orderline.storage.users import SqlUserRepository
 from orderline.storage.vouchers import SqlVoucherRepository
 from orderline.storage.webhooks import SqlWebhookRepository
@@ -50,6 +52,8 @@ class SqlUnitOfWork:
         self.vouchers = SqlVoucherRepository(connection)
         self.outbox = SqlOutboxRepository(connection)
         self.webhooks = SqlWebhookRepository(connection)
+        self.figures = SqlShopFigures(connection)  # the dashboard's overview (issue 12)
+        self.dashboard_sessions = SqlDashboardSessionRepository(connection)  # the dashboard's sign-ins
         self._commit = commit
         self._observers = observers
         self._events = events  # None: no outbox events (a read-only snapshot; the benchmark's baseline)

@@ -1,0 +1,47 @@
+"""The dashboard's sign-in sessions in SQL: found by the hash of the browser's secret, ended by time stamp."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from orderline.application.ports import DashboardSession
+from orderline.storage.driver import Connection, Row
+from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
+
+_COLUMNS = "id, secret_hash, user_id, created_at, expires_at, ended_at"
+
+
+class SqlDashboardSessionRepository:
+    def __init__(self, connection: Connection) -> None:
+        self._db = connection
+
+    async def add(self, session: DashboardSession) -> None:
+        sql = f"""INSERT INTO dashboard_sessions ({_COLUMNS})
+                  VALUES (:id, :secret_hash, :user_id, :created_at, :expires_at, NULL)"""  # noqa: S608
+        await self._db.execute(
+            sql,
+            {"id": session.id, "secret_hash": session.secret_hash, "user_id": session.user_id,
+             "created_at": session.created_at, "expires_at": session.expires_at},
+        )  # fmt: skip
+
+    async def find_by_hash(self, secret_hash: str) -> DashboardSession | None:
+        sql = f"SELECT {_COLUMNS} FROM dashboard_sessions WHERE secret_hash = :secret_hash"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"secret_hash": secret_hash})
+        return None if row is None else _session(row)
+
+    async def end(self, secret_hash: str, now: datetime) -> None:
+        await self._db.execute(
+            "UPDATE dashboard_sessions SET ended_at = :now WHERE secret_hash = :secret_hash AND ended_at IS NULL",
+            {"secret_hash": secret_hash, "now": now},
+        )
+
+
+def _session(row: Row) -> DashboardSession:
+    return DashboardSession(
+        id=as_uuid(row["id"]),
+        secret_hash=row["secret_hash"],
+        user_id=as_uuid(row["user_id"]),
+        created_at=as_datetime(row["created_at"]),
+        expires_at=as_datetime(row["expires_at"]),
+        ended_at=as_opt_datetime(row["ended_at"]),
+    )
