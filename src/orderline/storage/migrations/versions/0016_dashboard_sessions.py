@@ -14,7 +14,7 @@ from alembic import op
 
 revision: str = "0016"
 # On the dashboard's branch it follows 0013; the lead re-points it behind 0014/0015 at merge.
-down_revision: str | None = "0013"
+down_revision: str | None = "0014"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
