@@ -38,6 +38,7 @@ from orderline.storage.notifications import PostgresOutboxListener
 from orderline.storage.order_callbacks import SqlOrderCallbacks
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from orderline.storage.postgres import PostgresDatabase
+from orderline.storage.rate_limits import PostgresRateCounters
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
 from orderline.storage.relay import SqlDeliveryQueue
 from orderline.storage.sqlite import SqliteDatabase
@@ -109,6 +110,10 @@ async def build(
         on_close = () if http else (client.aclose,)
     if publisher is not None:
         on_close = (*on_close, publisher.close)
+    rate_counters = None
+    if shares_rate_limits_in_database(settings, url):
+        rate_counters = await PostgresRateCounters.open(url.target, connect_within=settings.db_statement_timeout)
+        on_close = (*on_close, rate_counters.close)
     return UseCases.wire(
         db,
         clock,
@@ -150,7 +155,14 @@ async def build(
             wakeup_sources(settings, url, bell),
         ),
         callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
+        rate_counters=rate_counters,
     )
+
+
+def shares_rate_limits_in_database(settings: Settings, url: DatabaseUrl) -> bool:
+    """Several web processes count each client's requests together: in Redis when it is configured, else in
+    PostgreSQL (ADR 0035). One process keeps its counters in memory."""
+    return settings.workers > 1 and not settings.redis_url and url.dialect == "postgresql"
 
 
 def wakeup_sources(settings: Settings, url: DatabaseUrl, bell: OutboxBell) -> tuple[WakeupSource, ...]:

@@ -702,3 +702,18 @@ class Lookups(Protocol):
     def lookup(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A unit of work for one read statement, as of the moment the statement runs."""
         ...
+
+
+class RateCounters(Protocol):
+    """Fixed-window request counters shared by every web process of the service (ADR 0035).
+
+    A failure to count (the store cannot be reached, or answers late) raises DatabaseUnavailable; the
+    caller then lets the request through uncounted.
+    """
+
+    connections: int  # counts it can make at once; a caller bounds its calls in flight by it
+
+    async def hit(self, key: str, window: int) -> tuple[int, float]:
+        """Count one request against ``key``'s window of ``window`` seconds, opening one if none is open:
+        the count in the window so far, and the seconds left in it."""
+        ...

@@ -33,6 +33,7 @@ from orderline.application.ports import (
     OrderCallbackStore,
     OutboxFeed,
     PasswordHasher,
+    RateCounters,
     TokenIssuer,
     WakeupSource,
 )
@@ -87,6 +88,8 @@ class UseCases:
     event_stream: EventStream
     order_callbacks: OrderCallbacks
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
+    # Rate-limit counters shared by several web processes (ADR 0035); None: each process counts for itself.
+    rate_counters: RateCounters | None = None
 
     @classmethod
     def wire(
@@ -110,6 +113,7 @@ class UseCases:
         webhook_secret_grace: timedelta = timedelta(days=1),
         streams: Streams,
         callbacks: Callbacks,
+        rate_counters: RateCounters | None = None,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -139,6 +143,7 @@ class UseCases:
             event_stream=event_stream,
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
             on_close=(*on_close, event_stream.close, db.close),
+            rate_counters=rate_counters,
         )
 
     async def close(self) -> None:
