@@ -66,6 +66,9 @@ def serve(
             " keeps busy (ADR 0031). Run one process on SQLite, or use ORDERLINE_DATABASE_URL=postgresql://..."
         )
 
+    if settings.workers > 1:
+        logs.configure(settings.log_level, settings.log_format, pid=True)  # which process wrote each line
+
     async def prepare(use_cases: UseCases) -> None:
         # Once for the whole service, before any web process starts: migrations (SQLite), the key file, the demo.
         if demo:
@@ -87,7 +90,6 @@ def serve(
     if settings.workers == 1:
         serve_on(settings, None, in_process=in_process)
         return
-    logs.configure(settings.log_level, settings.log_format, pid=True)
     try:
         sock = supervisor.bind(settings.host, settings.port)
     except OSError as exc:
