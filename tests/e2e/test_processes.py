@@ -105,7 +105,7 @@ def pinned(server: Server) -> Iterator[dict[int, http.client.HTTPConnection]]:
     pids = listening(server)
     connections: dict[int, http.client.HTTPConnection] = {}
     with ExitStack() as closing:
-        for attempt in range(PINNING_TRIES):
+        for _ in range(PINNING_TRIES):
             connection = http.client.HTTPConnection("127.0.0.1", server.port, timeout=30)
             closing.callback(connection.close)
             request_id = f"pin-{uuid.uuid4()}"
@@ -115,7 +115,7 @@ def pinned(server: Server) -> Iterator[dict[int, http.client.HTTPConnection]]:
             if set(connections) == pids:
                 break
         else:
-            raise AssertionError(f"{attempt + 1} connections all reached {set(connections)} of {pids}")
+            raise AssertionError(f"{PINNING_TRIES} connections all reached {set(connections)} of {pids}")
         yield connections
 
 
@@ -161,16 +161,18 @@ def test_a_rate_limit_holds_across_both_processes_combined(database_url: str, tm
 async def test_one_idempotency_key_sent_to_both_processes_at_once_makes_one_order(
     database_url: str, tmp_path: Path
 ) -> None:
-    with serving("--workers", "2", "--demo", cwd=tmp_path, env=env(database_url)) as server:
-        with pinned(server) as connections:
-            first, second = connections.values()
-            _status, _headers, pets = ask(first, "GET", "/v1/pets?limit=100")
-            pet = next(pet for pet in pets["data"] if pet["status"] == "AVAILABLE")
-            key = f"checkout-{uuid.uuid4()}"
+    with (
+        serving("--workers", "2", "--demo", cwd=tmp_path, env=env(database_url)) as server,
+        pinned(server) as connections,
+    ):
+        first, second = connections.values()
+        _status, _headers, pets = ask(first, "GET", "/v1/pets?limit=100")
+        pet = next(pet for pet in pets["data"] if pet["status"] == "AVAILABLE")
+        key = f"checkout-{uuid.uuid4()}"
 
-            for connection in (first, second):  # both sent before either is read: in flight together
-                send(connection, "POST", "/v1/orders", {"petId": pet["id"]}, Idempotency_Key=key)
-            answers = [answer(first), answer(second)]
+        for connection in (first, second):  # both sent before either is read: in flight together
+            send(connection, "POST", "/v1/orders", {"petId": pet["id"]}, Idempotency_Key=key)
+        answers = [answer(first), answer(second)]
 
     statuses = sorted(status for status, _headers, _body in answers)
     assert statuses in ([201, 201], [201, 409])
