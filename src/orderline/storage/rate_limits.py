@@ -45,6 +45,12 @@ async def _keep_session(_connection: asyncpg.Connection[asyncpg.Record]) -> None
     """No reset query on release: no session state is ever set on these connections (ADR 0032)."""
 
 
+def _retrieve(counting: asyncio.Future[tuple[int, float]]) -> None:
+    # Nobody may be waiting any more (the caller's deadline passed): the failure was reported, or will not be.
+    if not counting.cancelled():
+        counting.exception()
+
+
 class PostgresRateCounters:
     """The RateCounters port on PostgreSQL's ``rate_limit_windows`` (an UNLOGGED table)."""
 
@@ -83,6 +89,14 @@ class PostgresRateCounters:
         sweep = now >= self._next_sweep
         if sweep:
             self._next_sweep = now + self._sweep_every
+        # A caller that stops waiting (its deadline) must get its answer at once, but asyncpg, cancelled
+        # mid-query, waits for the server before it lets the connection go: the count runs in a task of its
+        # own, which a stalled server holds at most COMMAND_TIMEOUT while the caller has moved on.
+        counting = asyncio.ensure_future(self._count(key, window, sweep))
+        counting.add_done_callback(_retrieve)
+        return await asyncio.shield(counting)
+
+    async def _count(self, key: str, window: int, sweep: bool) -> tuple[int, float]:
         try:
             row = await self._pool.fetchrow(_HIT, key, float(window), sweep)
         except _FAILURES as exc:
