@@ -81,9 +81,7 @@ async def test_a_window_that_ended_opens_anew_and_other_keys_keep_theirs(
     assert long[0] == 2 and long[1] < 59
 
 
-async def test_windows_that_ended_are_removed_by_a_later_count(
-    database_url: str, open_counters: Opener
-) -> None:
+async def test_windows_that_ended_are_removed_by_a_later_count(database_url: str, open_counters: Opener) -> None:
     counters = await open_counters(sweep_every=0)
     for key in ("gone-1", "gone-2"):
         await counters.hit(key, 1)

@@ -82,7 +82,7 @@ def serve(
         version=__version__,
         database=str(database_of(settings)),
         worker=in_process,
-        processes=settings.workers,
+        workers=settings.workers,
     )
     if not in_process and worker:
         message = "this process runs no worker on PostgreSQL: run `orderline worker` beside it to deliver webhooks"
