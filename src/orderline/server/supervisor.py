@@ -78,8 +78,14 @@ class Supervisor:
 
     def run(self) -> int:
         """Serve until told to stop, then drain; the exit status: 0 when every child stopped as it was told."""
-        for signum in (signal.SIGTERM, signal.SIGINT):
-            signal.signal(signum, self._on_signal)
+        previous = {signum: signal.signal(signum, self._on_signal) for signum in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            return self._serve_until_stopped()
+        finally:
+            for signum, handler in previous.items():
+                signal.signal(signum, handler)
+
+    def _serve_until_stopped(self) -> int:
         host, port = self._sock.getsockname()[:2]
         self._children = [self._start() for _ in range(self._processes)]
         log.info(
