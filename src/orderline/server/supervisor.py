@@ -8,6 +8,7 @@ What must happen once per service (migrations, the demo catalogue, key files) th
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -144,7 +145,8 @@ class Supervisor:
         log.info("stopping web processes", pids=[child.pid for child in running], grace_seconds=self._grace)
         for child in running:
             if child.pid is not None:
-                os.kill(child.pid, signal.SIGTERM)
+                with contextlib.suppress(ProcessLookupError):  # it may have ended since
+                    os.kill(child.pid, signal.SIGTERM)
         deadline = time.monotonic() + self._grace + STOP_MARGIN
         for child in running:
             child.join(max(0.0, deadline - time.monotonic()))
