@@ -96,7 +96,8 @@ def send(connection: http.client.HTTPConnection, method: str, path: str, body: A
 def answer(connection: http.client.HTTPConnection) -> tuple[int, dict[str, str], Any]:
     response = connection.getresponse()
     raw = response.read()
-    return response.status, {k.lower(): v for k, v in response.getheaders()}, json.loads(raw) if raw else None
+    headers = {name.lower(): value for name, value in response.getheaders()}
+    return response.status, headers, json.loads(raw) if "json" in headers.get("content-type", "") else raw
 
 
 @contextmanager
@@ -142,6 +143,25 @@ def test_requests_land_on_both_processes_and_each_access_line_names_its_process(
 
     assert len(connections) == 2
     assert server.process.pid not in connections  # the parent serves nothing itself
+
+
+@ON_POSTGRES
+def test_each_process_closes_a_request_that_does_not_arrive_within_the_request_timeout(
+    database_url: str, tmp_path: Path
+) -> None:
+    settings = env(database_url, request_timeout="1")
+    with serving("--workers", "2", cwd=tmp_path, env=settings) as server, pinned(server) as connections:
+        for connection in connections.values():
+            connection.putrequest("POST", "/v1/users")
+            connection.putheader("Content-Type", "application/json")
+            connection.putheader("Content-Length", "100")
+            connection.endheaders(b'{"user')  # and nothing more
+        began = time.monotonic()
+        statuses = [answer(connection)[0] for connection in connections.values()]
+        waited = time.monotonic() - began
+
+    assert statuses == [408, 408]
+    assert waited < 10
 
 
 @ON_POSTGRES
