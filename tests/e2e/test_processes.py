@@ -252,6 +252,19 @@ def test_a_web_process_that_dies_is_replaced_and_the_service_goes_on(database_ur
 
 
 @ON_POSTGRES
+def test_web_processes_whose_parent_was_killed_outright_stop_by_themselves(database_url: str, tmp_path: Path) -> None:
+    with serving("--workers", "2", cwd=tmp_path, env=env(database_url)) as server:
+        children = listening(server)
+        server.process.kill()
+        server.process.wait(timeout=10)
+
+        deadline = time.monotonic() + 30
+        while alive := [pid for pid in children if _alive(pid)]:
+            assert time.monotonic() < deadline, f"still serving without a parent: {alive}"
+            time.sleep(0.1)
+
+
+@ON_POSTGRES
 def test_the_demo_catalogue_is_added_once_before_the_web_processes_start(database_url: str, tmp_path: Path) -> None:
     with serving("--workers", "2", "--demo", cwd=tmp_path, env=env(database_url)) as server:
         with pinned(server) as connections:
@@ -274,8 +287,9 @@ def test_several_processes_on_sqlite_are_refused_with_the_reason(tmp_path: Path)
 
 
 def _alive(pid: int) -> bool:
+    """Running: neither gone nor a zombie (an orphan's exit waits for whoever adopted it to reap it)."""
     try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except FileNotFoundError:
         return False
-    return True
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
