@@ -68,6 +68,7 @@ async def build(
     gateway: Callable[[PaymentGateway], PaymentGateway] | None = None,
     observers: Sequence[CommitObserver] = (),
     outbox: bool = True,
+    serving: bool = False,
 ) -> UseCases:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases.
 
@@ -75,6 +76,7 @@ async def build(
     Each write transaction writes the outbox events of what it recorded before its COMMIT (ADR 0027); what it
     committed goes to the business-event log line, the counts /metrics shows, and ``observers``. ``outbox``
     False writes no events: only for the benchmark that measures what writing them costs (bench/outbox.py).
+    ``serving``: for a web process, which may need rate-limit counters shared with the others (ADR 0035).
     """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
@@ -111,7 +113,7 @@ async def build(
     if publisher is not None:
         on_close = (*on_close, publisher.close)
     rate_counters = None
-    if shares_rate_limits_in_database(settings, url):
+    if serving and shares_rate_limits_in_database(settings, url):
         rate_counters = await PostgresRateCounters.open(url.target, connect_within=settings.db_statement_timeout)
         on_close = (*on_close, rate_counters.close)
     return UseCases.wire(
@@ -193,7 +195,7 @@ async def ensure_schema_current(db: SqliteDatabase | PostgresDatabase, url: Data
 def app(settings: Settings | None = None) -> Litestar:
     """The ASGI app for ``settings`` (default: the environment), e.g. ``uvicorn --factory orderline.bootstrap:app``."""
     settings = settings or Settings.load()
-    return create_app(settings, lambda: build(settings))
+    return create_app(settings, lambda: build(settings, serving=True))
 
 
 def webhook_timeout(settings: Settings) -> httpx.Timeout:

@@ -105,7 +105,7 @@ def serve_on(settings: Settings, sock: socket.socket | None, *, in_process: bool
     if sock is not None:
         logs.configure(settings.log_level, settings.log_format, pid=True)
     background = partial(bootstrap.worker_beside, settings) if in_process else None
-    app = create_app(settings, partial(bootstrap.build, settings), background)
+    app = create_app(settings, partial(bootstrap.build, settings, serving=True), background)
     return runner.serve(app, settings, [partial(end_streams, app)], sockets=None if sock is None else [sock])
 
 
