@@ -63,7 +63,7 @@ async def test_requests_counted_at_once_by_both_processes_each_get_their_own_cou
     answers = await asyncio.gather(*(counters.hit("write:u1", 60) for _ in range(20) for counters in (first, second)))
 
     assert sorted(count for count, _left in answers) == list(range(1, 41))
-    assert all(50 < left <= 60 for _count, left in answers)
+    assert all(50 < left <= 60 for _count, left in answers), answers
 
 
 async def test_a_window_that_ended_opens_anew_and_other_keys_keep_theirs(

@@ -24,8 +24,9 @@ SWEEP_EVERY = 60.0
 COMMAND_TIMEOUT = 5.0
 
 # A window that has ended is opened anew by the same upsert. Every SET expression sees the row as it was,
-# so count and ends_at agree. $3: also remove the other keys' windows that have ended (never this key's:
-# one statement may not change a row twice).
+# so count and ends_at agree. now() is when the statement began: one that waited for another's new window
+# may have begun before it, hence "at most the window" left. $3: also remove the other keys' windows that
+# have ended (never this key's: one statement may not change a row twice).
 _HIT = """
 WITH swept AS (
     DELETE FROM rate_limit_windows WHERE $3::boolean AND ends_at < now() AND key <> $1
@@ -35,7 +36,7 @@ VALUES ($1, 1, now() + make_interval(secs => $2::float8))
 ON CONFLICT (key) DO UPDATE SET
     count = CASE WHEN w.ends_at > now() THEN w.count + 1 ELSE 1 END,
     ends_at = CASE WHEN w.ends_at > now() THEN w.ends_at ELSE excluded.ends_at END
-RETURNING count, extract(epoch FROM ends_at - now())::float8 AS seconds_left
+RETURNING count, least(extract(epoch FROM ends_at - now())::float8, $2::float8) AS seconds_left
 """
 
 _FAILURES = (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError)
