@@ -50,6 +50,8 @@ class Options:
     use_wrk: bool
     counts: bool
     extra: dict[str, str] = field(default_factory=dict)
+    processes_only: bool = False
+    redis_url: str | None = None
 
     @property
     def load(self) -> Load:
@@ -73,6 +75,14 @@ def parse(argv: list[str] | None = None) -> Options:
     parser.add_argument("--drf-auth", help='its Authorization header, e.g. "Bearer $(cat /tmp/drfshop/token)"')
     parser.add_argument("--python-client", action="store_true", help="use bench/loadgen.py even if wrk is here")
     parser.add_argument("--no-counts", action="store_true", help="skip the round-trip / thread-hop counts")
+    parser.add_argument(
+        "--processes-only",
+        action="store_true",
+        help="only the reference app and 1 vs 2 `orderline serve` processes on PostgreSQL (results/processes-*.md)",
+    )
+    parser.add_argument(
+        "--redis-url", help="also measure 2 processes counting rate limits in this Redis instead of PostgreSQL"
+    )
     args = parser.parse_args(argv)
     engines = [name.strip() for name in args.engines.split(",") if name.strip()]
     if unknown := sorted(set(engines) - set(ENGINES)):
@@ -85,6 +95,7 @@ def parse(argv: list[str] | None = None) -> Options:
     return Options(
         engines, args.connections, args.seconds, args.warmup, args.postgres_url, args.server_log_level,
         args.out, args.drf_url, args.drf_auth, use_wrk, not args.no_counts,
+        processes_only=args.processes_only, redis_url=args.redis_url,
     )  # fmt: skip
 
 
@@ -123,6 +134,12 @@ async def bench_engine(engine: str, options: Options, scratch: Path) -> EngineRu
         print(f"  {figure.name}: {figure.rate:,.0f} req/s, {sum(figure.errors.values())} errors", file=sys.stderr)
         figures.append(figure)
 
+    if options.processes_only:
+        async with Reference(scratch / f"{engine}-reference.log") as ref:
+            await run(ref.base, _named(scenarios.reference(), "first"))
+            workers = await _workers(engine, url, scratch, options)
+            await run(ref.base, _named(scenarios.reference(), "last"))
+        return EngineRun(version, figures, workers=workers)
     async with Reference(scratch / f"{engine}-reference.log") as ref:
         await run(ref.base, _named(scenarios.reference(), "first"))
         stopped = await _orderline(url, scratch / f"{engine}-server.log", options, run)
@@ -173,7 +190,7 @@ async def _orderline(url: str, log: Path, options: Options, run: Run) -> str | N
 
 
 async def _workers(engine: str, url: str, scratch: Path, options: Options) -> str:
-    """1 vs 2 `orderline serve` processes on PostgreSQL — only once `serve --workers` exists."""
+    """1 vs 2 `orderline serve` processes on PostgreSQL (and 2 counting in Redis, with --redis-url)."""
     if engine != "postgres":
         return ""
     if not await serves_workers():
@@ -181,18 +198,30 @@ async def _workers(engine: str, url: str, scratch: Path, options: Options) -> st
             "**Placeholder — waits for `orderline serve --workers`** (issue 11). This orderline has no "
             "`--workers` option, so there is one process and nothing to compare; no figure is given."
         )
-    rows = []
-    for workers in (1, 2):
-        async with Server(
-            url, scratch / f"workers-{workers}.log", options.server_log_level, serve_args=["--workers", str(workers)]
-        ) as server:
+    # Rate limits are counted whatever the limit: in memory with 1 process, in PostgreSQL with 2 (no Redis).
+    runs: list[tuple[int, str, dict[str, str]]] = [(1, "memory", {}), (2, "PostgreSQL", {})]
+    if options.redis_url:
+        runs.append((2, "Redis", {"ORDERLINE_REDIS_URL": options.redis_url, "ORDERLINE_REDIS_KEY_PREFIX": "bench:"}))
+    rows: list[str] = []
+    first: tuple[float, float] | None = None
+    for workers, counters, env in runs:
+        log = scratch / f"workers-{workers}-{counters}.log"
+        serve_args = ["--workers", str(workers)]
+        async with Server(url, log, options.server_log_level, serve_args=serve_args, env=env) as server:
             key = bearer(await create_admin_key(url))
             pets = await workload.stock_catalogue(server.port, key.removeprefix("Bearer "))
             create = await scenarios.measure(server.base, scenarios.create(pets, key), options.load)
             orders = [UUID(o) for o in await placed_orders(url)]
             get = await scenarios.measure(server.base, scenarios.get(orders, key), options.load)
-            rows.append(f"| {workers} | {create.rate:,.0f} | {get.rate:,.0f} |")
-    return "\n".join(["| processes | create req/s | get req/s |", "|---:|---:|---:|", *rows])
+        print(f"  {workers} processes ({counters}): create {create.rate:,.0f}, get {get.rate:,.0f}", file=sys.stderr)
+        first = first or (create.rate, get.rate)
+        ratios = f"{create.rate / first[0]:.2f} | {get.rate / first[1]:.2f}" if all(first) else "– | –"
+        errors = sum(create.errors.values()) + sum(get.errors.values())
+        rows.append(f"| {workers} | {counters} | {create.rate:,.0f} | {get.rate:,.0f} | {ratios} | {errors} |")
+    header = (
+        "| processes | rate-limit counters | create req/s | get req/s | create ÷ 1 process | get ÷ 1 process | errors |"
+    )
+    return "\n".join([header, "|---:|---|---:|---:|---:|---:|---:|", *rows])
 
 
 def _named(scenario: scenarios.Scenario, when: str) -> scenarios.Scenario:
@@ -220,7 +249,12 @@ def main(argv: list[str] | None = None) -> None:
     table = render("orderline benchmark", facts_table, runs)
     print(table)
     options.out.mkdir(parents=True, exist_ok=True)
-    (options.out / f"{now.strftime('%Y-%m-%dT%H%M%SZ')}.md").write_text(table)
+    stamp = now.strftime("%Y-%m-%dT%H%M%SZ")
+    if options.processes_only:
+        (options.out / f"processes-{stamp}.md").write_text(table)
+        print(f"written to {options.out / f'processes-{stamp}.md'}", file=sys.stderr)
+        return
+    (options.out / f"{stamp}.md").write_text(table)
     (options.out / "latest.md").write_text(table)
     print(f"written to {options.out / 'latest.md'}", file=sys.stderr)
 

@@ -2,4 +2,6 @@
 
 from orderline.cli import main
 
-main()
+# Guarded: `serve --workers N` starts its children with multiprocessing's spawn, which imports this module again.
+if __name__ == "__main__":
+    main()

@@ -38,6 +38,7 @@ from orderline.storage.notifications import PostgresOutboxListener
 from orderline.storage.order_callbacks import SqlOrderCallbacks
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from orderline.storage.postgres import PostgresDatabase
+from orderline.storage.rate_limits import PostgresRateCounters
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
 from orderline.storage.relay import SqlDeliveryQueue
 from orderline.storage.sqlite import SqliteDatabase
@@ -67,6 +68,7 @@ async def build(
     gateway: Callable[[PaymentGateway], PaymentGateway] | None = None,
     observers: Sequence[CommitObserver] = (),
     outbox: bool = True,
+    serving: bool = False,
 ) -> UseCases:
     """Open the database (migrating an embedded SQLite file first) and wire the use cases.
 
@@ -74,6 +76,7 @@ async def build(
     Each write transaction writes the outbox events of what it recorded before its COMMIT (ADR 0027); what it
     committed goes to the business-event log line, the counts /metrics shows, and ``observers``. ``outbox``
     False writes no events: only for the benchmark that measures what writing them costs (bench/outbox.py).
+    ``serving``: for a web process, which may need rate-limit counters shared with the others (ADR 0035).
     """
     url = DatabaseUrl.parse(settings.database_url)
     if settings.jwt_jwks_url and not settings.jwt_issuer:
@@ -109,6 +112,10 @@ async def build(
         on_close = () if http else (client.aclose,)
     if publisher is not None:
         on_close = (*on_close, publisher.close)
+    rate_counters = None
+    if serving and shares_rate_limits_in_database(settings, url):
+        rate_counters = await PostgresRateCounters.open(url.target, connect_within=settings.db_statement_timeout)
+        on_close = (*on_close, rate_counters.close)
     return UseCases.wire(
         db,
         clock,
@@ -150,7 +157,14 @@ async def build(
             wakeup_sources(settings, url, bell),
         ),
         callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
+        rate_counters=rate_counters,
     )
+
+
+def shares_rate_limits_in_database(settings: Settings, url: DatabaseUrl) -> bool:
+    """Several web processes count each client's requests together: in Redis when it is configured, else in
+    PostgreSQL (ADR 0035). One process keeps its counters in memory."""
+    return settings.workers > 1 and not settings.redis_url and url.dialect == "postgresql"
 
 
 def wakeup_sources(settings: Settings, url: DatabaseUrl, bell: OutboxBell) -> tuple[WakeupSource, ...]:
@@ -181,7 +195,7 @@ async def ensure_schema_current(db: SqliteDatabase | PostgresDatabase, url: Data
 def app(settings: Settings | None = None) -> Litestar:
     """The ASGI app for ``settings`` (default: the environment), e.g. ``uvicorn --factory orderline.bootstrap:app``."""
     settings = settings or Settings.load()
-    return create_app(settings, lambda: build(settings))
+    return create_app(settings, lambda: build(settings, serving=True))
 
 
 def webhook_timeout(settings: Settings) -> httpx.Timeout:

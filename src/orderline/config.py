@@ -70,6 +70,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     redis_timeout: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.05
     # After Redis fails, seconds during which requests pass uncounted without asking it; then one trial.
     redis_cooldown: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
+    # Several web processes and no Redis: the counters live in PostgreSQL (ADR 0035), asked with the same care
+    # as Redis: seconds a request waits for them, and seconds they are skipped after they failed.
+    rate_limit_db_timeout: Annotated[float, msgspec.Meta(gt=0, le=10)] = 0.05
+    rate_limit_db_cooldown: Annotated[float, msgspec.Meta(gt=0, le=3600)] = 5.0
     # Payments: the gateway adapter ("test": the built-in test gateway, whose cards choose the outcome).
     payment_gateway: Literal["test"] = "test"
     # Seconds after which the test gateway settles an asynchronous refund (cards ...3220 and ...5126).
@@ -90,6 +94,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     max_connections: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)] | None = None
     # Seconds SIGTERM waits for requests in flight before cutting them off and exiting.
     shutdown_grace: Annotated[int, msgspec.Meta(ge=0, le=3600)] = 30
+    # `serve`'s web processes, sharing one listening socket (ADR 0035). More than one needs PostgreSQL.
+    workers: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     # "IP or network, ...": the proxies whose X-Forwarded-For and X-Forwarded-Proto are believed. None by default.
     trusted_proxies: str = ""
     # GET /metrics answers only a bearer of this secret (ADR 0018); unset, /metrics is refused.

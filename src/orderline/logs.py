@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import logging.config
+import os
 import sys
 from typing import Any, TextIO
 
@@ -33,21 +34,32 @@ def _renderer(fmt: str) -> structlog.types.Processor:
     return structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
 
 
-def configure(level: str = "info", fmt: str = "console") -> None:
-    """Our lines at ``level`` and up; libraries' warnings and errors in the same format."""
+def _add_pid(_logger: Any, _method: str, event: structlog.types.EventDict) -> structlog.types.EventDict:
+    event.setdefault("pid", os.getpid())
+    return event
+
+
+def _shared(pid: bool) -> list[structlog.types.Processor]:
+    # With several web processes (`serve --workers N`) every line says which process wrote it.
+    return [*_SHARED, _add_pid] if pid else _SHARED
+
+
+def configure(level: str = "info", fmt: str = "console", *, pid: bool = False) -> None:
+    """Our lines at ``level`` and up; libraries' warnings and errors in the same format; ``pid``: each line
+    names its process."""
     structlog.configure(
-        processors=[*_SHARED, structlog.processors.format_exc_info, _renderer(fmt)],
+        processors=[*_shared(pid), structlog.processors.format_exc_info, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
         # Resolve sys.stderr at each use, not once: whoever redirects it later still gets the logs.
         logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
         cache_logger_on_first_use=False,
     )
-    logging.config.dictConfig(uvicorn_log_config(level, fmt))
+    logging.config.dictConfig(uvicorn_log_config(level, fmt, pid=pid))
     # A warning printed by the warnings module would be a line of plain text among the JSON ones.
     logging.captureWarnings(fmt == "json")
 
 
-def uvicorn_log_config(level: str = "info", fmt: str = "console") -> dict[str, Any]:
+def uvicorn_log_config(level: str = "info", fmt: str = "console", *, pid: bool = False) -> dict[str, Any]:
     """The ``logging.config.dictConfig`` that ``uvicorn.run(log_config=...)`` takes.
 
     uvicorn's own lines (startup, shutdown, errors) at ``level``, any other library's from warnings up,
@@ -56,7 +68,7 @@ def uvicorn_log_config(level: str = "info", fmt: str = "console") -> dict[str, A
     """
     formatter = {
         "()": structlog.stdlib.ProcessorFormatter,
-        "foreign_pre_chain": [*_SHARED, structlog.stdlib.add_logger_name],
+        "foreign_pre_chain": [*_shared(pid), structlog.stdlib.add_logger_name],
         "processors": [
             structlog.stdlib.ProcessorFormatter.remove_processors_meta,
             structlog.processors.format_exc_info,

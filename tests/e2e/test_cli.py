@@ -267,6 +267,7 @@ def test_serve_help_shows_every_default(tmp_path: Path) -> None:
         "--database-url",
         "--demo",
         "--worker",
+        "--workers",
         "--help",
     }
     assert all("[default: " in line for line in options if "--help" not in line), result.stdout

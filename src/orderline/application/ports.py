@@ -753,3 +753,18 @@ class DashboardSessionRepository(Protocol):
     async def end(self, secret_hash: str, now: datetime) -> None:
         """Mark the session ended (signed out); a session already ended keeps its first end."""
         ...
+
+
+class RateCounters(Protocol):
+    """Fixed-window request counters shared by every web process of the service (ADR 0035).
+
+    A failure to count (the store cannot be reached, or answers late) raises DatabaseUnavailable; the
+    caller then lets the request through uncounted.
+    """
+
+    connections: int  # counts it can make at once; a caller bounds its calls in flight by it
+
+    async def hit(self, key: str, window: int) -> tuple[int, float]:
+        """Count one request against ``key``'s window of ``window`` seconds, opening one if none is open:
+        the count in the window so far, and the seconds left in it."""
+        ...

@@ -35,6 +35,7 @@ from orderline.application.ports import (
     OrderCallbackStore,
     OutboxFeed,
     PasswordHasher,
+    RateCounters,
     TokenIssuer,
     WakeupSource,
 )
@@ -94,6 +95,8 @@ class UseCases:
     order_finder: OrderFinder
     overview: Overview
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
+    # Rate-limit counters shared by several web processes (ADR 0035); None: each process counts for itself.
+    rate_counters: RateCounters | None = None
 
     @classmethod
     def wire(
@@ -117,6 +120,7 @@ class UseCases:
         webhook_secret_grace: timedelta = timedelta(days=1),
         streams: Streams,
         callbacks: Callbacks,
+        rate_counters: RateCounters | None = None,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -152,6 +156,7 @@ class UseCases:
             order_finder=OrderFinder(db, orders),
             overview=Overview(db, clock, dashboard),
             on_close=(*on_close, event_stream.close, db.close),
+            rate_counters=rate_counters,
         )
 
     async def close(self) -> None:

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import asyncio
+import socket
 from functools import partial
 from typing import Annotated
 
 import typer
 
-from orderline import __version__, bootstrap
+from orderline import __version__, bootstrap, logs
 from orderline.application.demo import DEMO_PETS
 from orderline.application.principal import SYSTEM
 from orderline.application.use_cases import UseCases
 from orderline.cli.common import DatabaseOption, database_of, fail, log, settings_of, with_use_cases
 from orderline.config import Settings
 from orderline.http.app import create_app, end_streams
-from orderline.server import runner
+from orderline.server import runner, supervisor
 from orderline.storage.migrate import upgrade
 
 
@@ -47,26 +47,66 @@ def serve(
             help="on SQLite, also run the worker (webhooks, recovery) in this process; PostgreSQL never does",
         ),
     ] = True,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers",
+            min=1,
+            max=64,
+            help="web processes sharing the listening socket; more than 1 needs PostgreSQL",
+            show_default="$ORDERLINE_WORKERS or 1",
+        ),
+    ] = None,
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
-    settings = settings_of(host=host, port=port, database_url=database_url)
-    with_use_cases(settings, lambda use_cases: asyncio.sleep(0))  # migrate SQLite, check PostgreSQL
-    in_process = bootstrap.runs_worker_in_serve(settings, worker)
-    log.info("starting", version=__version__, database=str(database_of(settings)), worker=in_process)
-    if not in_process and worker:
-        message = "this process runs no worker on PostgreSQL: run `orderline worker` beside it to deliver webhooks"
-        log.warning(message + " and finish interrupted payments and refunds")
+    settings = settings_of(host=host, port=port, database_url=database_url, workers=workers)
+    if settings.workers > 1 and database_of(settings).dialect == "sqlite":
+        fail(
+            f"--workers {settings.workers} needs PostgreSQL: SQLite has one writer, which one process already"
+            " keeps busy (ADR 0031). Run one process on SQLite, or use ORDERLINE_DATABASE_URL=postgresql://..."
+        )
 
-    async def open_use_cases() -> UseCases:
-        use_cases = await bootstrap.build(settings)
+    if settings.workers > 1:
+        logs.configure(settings.log_level, settings.log_format, pid=True)  # which process wrote each line
+
+    async def prepare(use_cases: UseCases) -> None:
+        # Once for the whole service, before any web process starts: migrations (SQLite), the key file, the demo.
         if demo:
             added = await use_cases.catalogue.add_unless_stocked(SYSTEM, DEMO_PETS)
             log.info("demo catalogue", pets_added=added)
-        return use_cases
 
+    with_use_cases(settings, prepare)
+    in_process = bootstrap.runs_worker_in_serve(settings, worker)
+    log.info(
+        "starting",
+        version=__version__,
+        database=str(database_of(settings)),
+        worker=in_process,
+        workers=settings.workers,
+    )
+    if not in_process and worker:
+        message = "this process runs no worker on PostgreSQL: run `orderline worker` beside it to deliver webhooks"
+        log.warning(message + " and finish interrupted payments and refunds")
+    if settings.workers == 1:
+        serve_on(settings, None, in_process=in_process)
+        return
+    try:
+        sock = supervisor.bind(settings.host, settings.port)
+    except OSError as exc:
+        fail(f"cannot listen on {settings.host}:{settings.port}: {exc}")
+    status = supervisor.Supervisor(partial(serve_on, settings), sock, settings.workers, settings.shutdown_grace).run()
+    if status != 0:
+        raise typer.Exit(code=status)
+
+
+def serve_on(settings: Settings, sock: socket.socket | None, *, in_process: bool = False) -> bool:
+    """One web process: the app on ``sock`` (a child of several) or on the settings' address; False if it never
+    started. ``in_process``: the worker runs beside the app (SQLite, one process)."""
+    if sock is not None:
+        logs.configure(settings.log_level, settings.log_format, pid=True)
     background = partial(bootstrap.worker_beside, settings) if in_process else None
-    app = create_app(settings, open_use_cases, background)
-    runner.serve(app, settings, on_shutdown=[partial(end_streams, app)])
+    app = create_app(settings, partial(bootstrap.build, settings, serving=True), background)
+    return runner.serve(app, settings, [partial(end_streams, app)], sockets=None if sock is None else [sock])
 
 
 def migrate(database_url: DatabaseOption = None) -> None:

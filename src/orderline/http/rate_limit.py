@@ -2,8 +2,9 @@
 
 The middleware runs after authentication, so it knows who is asking; a refused credential counts
 against the client's address, so guessing tokens is limited too. Counters live in this process's
-memory, or in Redis when ``ORDERLINE_REDIS_URL`` is set, so several processes share one limit; when
-Redis fails, requests pass uncounted at once. The probes are never counted. ADR 0009 says why this is
+memory, or in Redis when ``ORDERLINE_REDIS_URL`` is set, or in the database when several web processes
+run without Redis (ADR 0035), so the processes share one limit; when the shared counters fail, requests
+pass uncounted at once. The probes are never counted. ADR 0009 says why this is
 not Litestar's RateLimitMiddleware.
 """
 
@@ -21,10 +22,12 @@ from litestar.exceptions import HTTPException, TooManyRequestsException
 from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Message, Receive, Scope, Send
 from litestar.utils.helpers import get_enum_string_value
 
+from orderline.application.ports import RateCounters
 from orderline.config import Settings, parse_rate_limits
 from orderline.http.auth import identity_of
 from orderline.http.circuit import CircuitBreaker, CircuitState
 from orderline.http.counters import Decision, Limiter, LimiterUnavailable, MemoryLimiter
+from orderline.http.database_counters import DATABASE_FAILURES, DatabaseLimiter
 from orderline.http.probes import PROBE_PATHS
 from orderline.http.redis_counters import REDIS_FAILURES, redis_limiter
 
@@ -63,6 +66,8 @@ class RateLimits:
         self._redis_url = settings.redis_url or None
         self._redis_key_prefix = settings.redis_key_prefix
         self._redis_timeout = settings.redis_timeout
+        self._db_timeout = settings.rate_limit_db_timeout
+        self._db_cooldown = settings.rate_limit_db_cooldown
         self._limiter: Limiter | None = None
         self._breaker: CircuitBreaker | None = None
         if self._redis_url is not None:
@@ -75,9 +80,17 @@ class RateLimits:
         return None if self._breaker is None else self._breaker.state
 
     @asynccontextmanager
-    async def lifespan(self, _app: Litestar) -> AsyncIterator[None]:
+    async def lifespan(self, app: Litestar) -> AsyncIterator[None]:
         if self._redis_url is None or self._breaker is None:
-            self._limiter = MemoryLimiter()
+            # Several web processes and no Redis: the use cases bring counters in the database (ADR 0035).
+            shared: RateCounters | None = app.state.use_cases.rate_counters
+            if shared is None:
+                self._limiter = MemoryLimiter()
+            else:
+                breaker = CircuitBreaker(
+                    "database rate-limit counters", cooldown=self._db_cooldown, failures=DATABASE_FAILURES
+                )
+                self._limiter = DatabaseLimiter(shared, answer_within=self._db_timeout, breaker=breaker)
             yield
             return
         prefix, timeout = self._redis_key_prefix, self._redis_timeout

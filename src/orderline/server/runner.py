@@ -47,10 +47,15 @@ class _Server(uvicorn.Server):
 
 
 def serve(
-    app: Callable[..., Awaitable[None]], settings: Settings, on_shutdown: Sequence[Callable[[], None]] = ()
-) -> None:
+    app: Callable[..., Awaitable[None]],
+    settings: Settings,
+    on_shutdown: Sequence[Callable[[], None]] = (),
+    sockets: Sequence[socket.socket] | None = None,
+) -> bool:
     """Serve ``app`` until SIGINT or SIGTERM, then drain requests in flight for ``settings.shutdown_grace``;
-    ``on_shutdown`` is called first, to end long-lived responses."""
+    ``on_shutdown`` is called first, to end long-lived responses. ``sockets``: listen there (a socket bound by
+    the parent of several web processes) instead of binding ``settings.host`` and ``settings.port``.
+    False if it never started serving (its app's startup failed)."""
     open_files = raise_open_files_limit()
     room = connections_room(open_files, settings.db_pool_size)
     max_connections = settings.max_connections or room
@@ -79,7 +84,7 @@ def serve(
         log_level=settings.log_level,
         # uvicorn's own lines in our format (JSON with ORDERLINE_LOG_FORMAT=json); the access line is ours
         # (http/access_log.py), with the request id, so uvicorn's is off.
-        log_config=logs.uvicorn_log_config(settings.log_level, settings.log_format),
+        log_config=logs.uvicorn_log_config(settings.log_level, settings.log_format, pid=settings.workers > 1),
         access_log=False,
     )
     server = _Server(
@@ -94,7 +99,8 @@ def serve(
 
     async def run() -> None:
         log_loop_errors_within(budget, asyncio.get_running_loop())
-        await server.serve()
+        await server.serve(list(sockets) if sockets is not None else None)
 
     with asyncio.Runner(loop_factory=config.get_loop_factory()) as runner:
         runner.run(run())
+    return server.started

@@ -414,3 +414,15 @@ dashboard_sessions = Table(
     Column("ended_at", Timestamp),
     Index(None, "expires_at"),
 )
+
+# Fixed-window rate-limit counters that several web processes share when no Redis is configured (ADR 0035):
+# one row per open window, counted and read in one statement, removed some time after `ends_at`. On
+# PostgreSQL the table is UNLOGGED (migration 0015): counters are not worth a WAL write per request.
+rate_limit_windows = Table(
+    "rate_limit_windows",
+    metadata,
+    Column("key", Text, primary_key=True),
+    Column("count", BigInteger, nullable=False),
+    Column("ends_at", Timestamp, nullable=False),
+    Index(None, "ends_at"),
+)

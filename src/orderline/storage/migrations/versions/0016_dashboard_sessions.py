@@ -1,7 +1,7 @@
 """The dashboard's sign-in sessions (issue 12, ADR 0037): signing out ends a session for good.
 
 Revision ID: 0016
-Revises: 0013
+Revises: 0015
 Create Date: 2026-11-30
 """
 
@@ -13,8 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0016"
-# On the dashboard's branch it follows 0013; the lead re-points it behind 0014/0015 at merge.
-down_revision: str | None = "0014"
+down_revision: str | None = "0015"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
