@@ -36,6 +36,7 @@ from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.migrate import current_revision, head_revision, upgrade_async
 from orderline.storage.notifications import PostgresOutboxListener
 from orderline.storage.order_callbacks import SqlOrderCallbacks
+from orderline.storage.order_views import SqlOrderViews
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
@@ -150,6 +151,7 @@ async def build(
             wakeup_sources(settings, url, bell),
         ),
         callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
+        order_views=SqlOrderViews(db),
     )
 
 

@@ -21,6 +21,7 @@ from orderline.application.health import Health
 from orderline.application.idempotency import Idempotency
 from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
+from orderline.application.order_views import OrderReads
 from orderline.application.orders import Orders
 from orderline.application.payments import Payments
 from orderline.application.ports import (
@@ -31,6 +32,7 @@ from orderline.application.ports import (
     ExternalTokens,
     IdGenerator,
     OrderCallbackStore,
+    OrderViews,
     OutboxFeed,
     PasswordHasher,
     TokenIssuer,
@@ -86,6 +88,7 @@ class UseCases:
     webhooks: Webhooks
     event_stream: EventStream
     order_callbacks: OrderCallbacks
+    order_reads: OrderReads
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
 
     @classmethod
@@ -110,6 +113,7 @@ class UseCases:
         webhook_secret_grace: timedelta = timedelta(days=1),
         streams: Streams,
         callbacks: Callbacks,
+        order_views: OrderViews,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -138,6 +142,7 @@ class UseCases:
             webhooks=Webhooks(db, clock, ids, destinations, secret_grace=webhook_secret_grace),
             event_stream=event_stream,
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
+            order_reads=OrderReads(order_views),
             on_close=(*on_close, event_stream.close, db.close),
         )
 

@@ -1,0 +1,44 @@
+"""Reading orders through the read model: one order or a page of them, as OrderView, without the domain.
+
+The same rules as the domain reads (Orders.get, Orders.list) answer here: the scope is required, a caller sees
+the orders ``visible_to`` it (others are 404, so ids reveal nothing) and lists its own (``owner_of``); only the
+way the rows become an answer differs (ADR 0033).
+"""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from orderline.application.errors import NotFound
+from orderline.application.orders import OrderFilter
+from orderline.application.ownership import owner_of, visible_to
+from orderline.application.pagination import Page, decode_seq_cursor, page_of
+from orderline.application.ports import OrderView, OrderViews
+from orderline.application.principal import Principal, Scope
+from orderline.application.queries import OrderQuery
+
+# The kind of cursor Orders.list writes: one list of orders, whichever path reads it (a cursor of either
+# continues in the other, so a deploy between two pages breaks no client).
+ORDERS_CURSOR = "orders"
+
+
+class OrderReads:
+    def __init__(self, views: OrderViews) -> None:
+        self._views = views
+
+    async def get(self, principal: Principal, order_id: UUID) -> OrderView:
+        principal.require(Scope.READ_ORDERS)
+        view = await self._views.one(order_id, visible_to(principal))
+        if view is None:
+            raise NotFound("order", order_id)
+        return view
+
+    async def list(
+        self, principal: Principal, where: OrderFilter, *, limit: int, cursor: str | None = None
+    ) -> Page[OrderView]:
+        """The caller's own orders, newest first; a cursor of Orders.list continues here and back."""
+        principal.require(Scope.READ_ORDERS)
+        before = decode_seq_cursor(ORDERS_CURSOR, cursor) if cursor else None
+        owner = owner_of(principal)
+        query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
+        return page_of(await self._views.page(query), limit, ORDERS_CURSOR, lambda view: view.seq)
