@@ -23,7 +23,7 @@ from orderline.application.errors import ApplicationError
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, parse_dialects
 from orderline.domain.errors import DomainError
-from orderline.http.access import SECURITY_SCHEME
+from orderline.http.access import SECURITY_SCHEME, access_middleware
 from orderline.http.access_log import observe_requests
 from orderline.http.allow import allow_every_method
 from orderline.http.api.admin import AdminController
@@ -138,7 +138,7 @@ def create_app(
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected, NotFoundException: unrouted, MethodNotAllowedException: unrouted},
-        middleware=[request_id_middleware, authentication_middleware, rate_limits.middleware],
+        middleware=[request_id_middleware, authentication_middleware, rate_limits.middleware, access_middleware],
         before_send=[add_request_id_header, rate_limits.add_headers, allow_every_method],
         before_request=read_strictly,
         openapi_config=OpenAPIConfig(
