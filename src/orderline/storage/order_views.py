@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any
 from uuid import UUID
 
-from orderline.application.ports import AddressView, Lookups, OrderLineView, OrderView
+from orderline.application.ports import AddressView, OrderLineView, OrderView
 from orderline.application.queries import OrderQuery, Owner
 from orderline.domain.money import decimal_string
 from orderline.domain.order import NUMBER_OFFSET
@@ -49,8 +49,8 @@ class SqlOrderViews:
     in a snapshot on the event loop (no thread hop)."""
 
     def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
-        # Chosen once: an isinstance against a runtime Protocol costs more than the statement on SQLite.
-        self._unit: Unit = db.lookup if isinstance(db, Lookups) else db.snapshot
+        # PostgreSQL's autocommit lookup where there is one (ADR 0032); chosen once, not per read.
+        self._unit: Unit = db.lookup if isinstance(db, PostgresDatabase) else db.snapshot
 
     async def one(self, order_id: UUID, owner: Owner) -> OrderView | None:
         # The owner's columns are those of the lists (owner_columns), so a read and a list agree on whose
