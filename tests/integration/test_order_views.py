@@ -10,12 +10,16 @@ import pytest
 from orderline.application.errors import NotFound
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlaceOrder
 from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.queries import OrderSearch, Owner
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.domain.address import Address
 from orderline.domain.order import Order
+from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import REFUNDS_LATER
 from orderline.http.api.order_wire import OrderOut, viewed
+from orderline.http.dialects.drf.wire import DrfOrderOut
+from orderline.http.dialects.drf.wire import viewed as drf_viewed
 from orderline.http.preconditions import etag
 from tests.support import ADMIN, ANYONE, a_pet, a_principal, an_order, approve, in_status
 
@@ -116,3 +120,43 @@ async def test_an_order_token_reads_its_own_order_and_no_other(use_cases: UseCas
 async def test_an_unknown_order_is_not_found(use_cases: UseCases) -> None:
     with pytest.raises(NotFound):
         await use_cases.order_reads.get(ADMIN, uuid.uuid4())
+
+
+async def test_a_search_finds_the_same_orders_as_the_domains(use_cases: UseCases) -> None:
+    pet = await a_pet(use_cases, stock=10)
+    for _ in range(5):
+        await an_order(use_cases, pet)
+    where = OrderSearch(statuses=frozenset({OrderStatus.PLACED}))
+    domain = await use_cases.orders.search(ADMIN, where, offset=1, limit=3)
+
+    views = await use_cases.order_reads.search(ADMIN, where, offset=1, limit=3)
+
+    assert [msgspec.json.encode(viewed(view)) for view in views] == [
+        msgspec.json.encode(OrderOut.of(order)) for order in domain
+    ]
+
+
+async def test_a_search_outside_what_the_caller_may_see_finds_nothing(use_cases: UseCases) -> None:
+    alice = Principal(PrincipalKind.USER, uuid.uuid4(), frozenset({Scope.READ_ORDERS, Scope.WRITE_ORDERS}))
+    bob = Principal(PrincipalKind.USER, uuid.uuid4(), frozenset({Scope.READ_ORDERS}))
+    await an_order(use_cases, await a_pet(use_cases), by=alice)
+
+    assert await use_cases.order_reads.search(bob, OrderSearch(), offset=0, limit=10) == []
+    assert (
+        await use_cases.order_reads.search(bob, OrderSearch(owner=Owner(customer_id=alice.id)), offset=0, limit=10)
+        == []
+    )
+
+
+@pytest.mark.parametrize("status", STATUSES)
+async def test_the_drf_dialect_shows_a_view_as_it_shows_the_order(use_cases: UseCases, status: str) -> None:
+    order = await in_status(use_cases, await a_pet(use_cases), status)
+    address = Address("1 High St", "London", "01234", "GB", "Flat 2", None)
+    if status == "PLACED":  # an address may be changed only while the order awaits payment
+        await use_cases.order_edits.change_billing_address(ADMIN, order.id, address)
+    domain = await use_cases.orders.get(ADMIN, order.id)
+
+    view = await use_cases.order_reads.get(ADMIN, order.id)
+
+    url = f"http://shop.test/api/v1/i/orders/{order.id}/"
+    assert msgspec.json.encode(drf_viewed(view, None, url)) == msgspec.json.encode(DrfOrderOut.of(domain, None, url))

@@ -772,3 +772,7 @@ class OrderViews(Protocol):
     async def page(self, query: OrderQuery) -> list[OrderView]:
         """The orders OrderRepository.find would select for ``query`` (``limit`` + 1, newest first)."""
         ...
+
+    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
+        """The orders OrderRepository.search would select: an offset page, newest first."""
+        ...

@@ -2,7 +2,7 @@
 
 No domain Order is built and no Money re-validated: what was checked when the order was written is shown as
 it was stored. Each id is parsed once, amounts are formatted from their minor units once, and which orders a
-list means is storage/order_filters.py's ``listed``, as for the domain's lists.
+list or a search means is storage/order_filters.py's ``listed`` or ``searched``, as for the domain's.
 """
 
 from __future__ import annotations
@@ -13,11 +13,11 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.ports import AddressView, OrderLineView, OrderView
-from orderline.application.queries import OrderQuery, Owner
+from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.money import decimal_string
 from orderline.domain.order import NUMBER_OFFSET
 from orderline.storage.driver import Connection, Row
-from orderline.storage.order_filters import listed, owner_columns
+from orderline.storage.order_filters import listed, owner_columns, searched
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
 from orderline.storage.sqlite import SqliteDatabase
@@ -65,6 +65,11 @@ class SqlOrderViews:
         where = listed(query)
         orders = f"SELECT {_ORDER_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
         return await self._read(orders, {**where.params, "limit": query.limit + 1})
+
+    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
+        matching = searched(where)
+        orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
+        return await self._read(orders, {**matching.params, "limit": limit, "offset": offset})
 
     async def _read(self, orders_sql: str, params: dict[str, Any]) -> list[OrderView]:
         async with self._unit() as uow:
