@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from orderline.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 
@@ -111,6 +112,7 @@ def total(amounts: Sequence[Money], currency: str) -> Money:
     return result
 
 
+@lru_cache(maxsize=4096)  # a page of orders repeats its prices and zeros; the function is pure
 def decimal_string(amount_minor: int, currency: str) -> str:
     """An amount as the wire shows it, such as ``"150.00"``: what ``str(Money)`` gives, for a read model that
     shows stored minor units of a stored currency without building (and re-checking) a Money."""
