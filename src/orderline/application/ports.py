@@ -731,8 +731,8 @@ class AddressView:
 
 @dataclass(slots=True)
 class OrderView:
-    """An order as reads show it, decoded from its rows without the domain (STYLE.md: reads may skip the
-    domain): the values every order route answers with, wire-ready; ``seq`` continues a list's cursor."""
+    """An order as reads show it, decoded from its rows without the domain (the style guide: reads may skip
+    the domain): the values every order route answers with, wire-ready; ``seq`` continues a list's cursor."""
 
     id: UUID
     seq: int
