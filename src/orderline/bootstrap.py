@@ -36,6 +36,7 @@ from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.migrate import current_revision, head_revision, upgrade_async
 from orderline.storage.notifications import PostgresOutboxListener
 from orderline.storage.order_callbacks import SqlOrderCallbacks
+from orderline.storage.order_views import SqlOrderViews
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.rate_limits import PostgresRateCounters
@@ -158,6 +159,7 @@ async def build(
         ),
         callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
         rate_counters=rate_counters,
+        order_views=SqlOrderViews(db),
     )
 
 

@@ -156,7 +156,7 @@ async def test_an_unexpected_error_is_a_500_that_leaks_nothing_and_logs_the_trac
     async def broken(*_: object, **__: object) -> None:
         raise RuntimeError("connection string postgresql://admin:hunter2@db")
 
-    monkeypatch.setattr(app.state.use_cases.orders, "get", broken)
+    monkeypatch.setattr(app.state.use_cases.order_reads, "get", broken)
 
     response = await client.get(f"/v1/orders/{ORDER}", headers=reader)
 

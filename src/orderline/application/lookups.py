@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from contextlib import AbstractAsyncContextManager
+from typing import cast
 
-from orderline.application.ports import Database, Lookups, UnitOfWork
+from orderline.application.ports import Database, UnitOfWork
 
 
 def one_statement(db: Database) -> AbstractAsyncContextManager[UnitOfWork]:
     """A unit of work for a read that is one statement. On PostgreSQL it runs in autocommit, where a
     statement is its own snapshot: the same view a read-only transaction gives, without BEGIN and ROLLBACK
     (ADR 0032). It sees every commit made before it starts."""
-    return db.lookup() if isinstance(db, Lookups) else db.snapshot()
+    # Not isinstance(db, Lookups): a runtime Protocol check walks the class's attributes on every call, and
+    # authentication asks on every request (ADR 0033).
+    lookup = getattr(db, "lookup", None)
+    return cast(AbstractAsyncContextManager[UnitOfWork], lookup()) if lookup is not None else db.snapshot()

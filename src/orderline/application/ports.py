@@ -768,3 +768,80 @@ class RateCounters(Protocol):
         """Count one request against ``key``'s window of ``window`` seconds, opening one if none is open:
         the count in the window so far, and the seconds left in it."""
         ...
+
+
+# The read model's records are slotted but not frozen: a frozen dataclass sets each field through
+# object.__setattr__, and a list of 20 orders builds some 500 fields per request (ADR 0033). Nothing mutates
+# a view once the read model has built it.
+@dataclass(slots=True)
+class OrderLineView:
+    """One line as an order's read model shows it: amounts already decimal strings of the order's currency."""
+
+    id: int
+    pet_id: UUID
+    name: str
+    unit_price: str
+    quantity: int
+    amount: str
+
+
+@dataclass(slots=True)
+class AddressView:
+    line1: str
+    line2: str | None
+    city: str
+    state: str | None
+    postal_code: str
+    country: str
+
+
+@dataclass(slots=True)
+class OrderView:
+    """An order as reads show it, decoded from its rows without the domain (the style guide: reads may skip
+    the domain): the values every order route answers with, wire-ready; ``seq`` continues a list's cursor."""
+
+    id: UUID
+    seq: int
+    number: str
+    user_id: UUID | None
+    status: str
+    currency: str
+    items: list[OrderLineView]
+    note: str | None
+    total_amount: str
+    subtotal_amount: str
+    discount_amount: str
+    voucher_code: str | None
+    billing_address: AddressView | None
+    payment_status: str
+    paid_amount: str
+    refunded_amount: str
+    paid_at: datetime | None
+    cancel_reason: str | None
+    cancel_note: str | None
+    cancel_requested_at: datetime | None
+    cancelled_at: datetime | None
+    created_at: datetime
+    updated_at: datetime
+    version: int
+
+    @property
+    def pet_id(self) -> UUID:
+        """The first line's pet: the legacy Pet Store's one-pet order (ADR 0006)."""
+        return self.items[0].pet_id
+
+
+class OrderViews(Protocol):
+    """The orders' read model: one statement per read, rows decoded straight into OrderView (ADR 0033)."""
+
+    async def one(self, order_id: UUID, owner: Owner) -> OrderView | None:
+        """The order, if it is among ``owner``'s orders (``Owner()``: every order); None otherwise."""
+        ...
+
+    async def page(self, query: OrderQuery) -> list[OrderView]:
+        """The orders OrderRepository.find would select for ``query`` (``limit`` + 1, newest first)."""
+        ...
+
+    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
+        """The orders OrderRepository.search would select: an offset page, newest first."""
+        ...

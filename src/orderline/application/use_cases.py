@@ -22,6 +22,7 @@ from orderline.application.idempotency import Idempotency
 from orderline.application.operations import Operations
 from orderline.application.order_edits import OrderEdits
 from orderline.application.order_finder import OrderFinder
+from orderline.application.order_views import OrderReads
 from orderline.application.orders import Orders
 from orderline.application.overview import Overview
 from orderline.application.payments import Payments
@@ -33,6 +34,7 @@ from orderline.application.ports import (
     ExternalTokens,
     IdGenerator,
     OrderCallbackStore,
+    OrderViews,
     OutboxFeed,
     PasswordHasher,
     RateCounters,
@@ -94,6 +96,7 @@ class UseCases:
     staff_sessions: StaffSessions
     order_finder: OrderFinder
     overview: Overview
+    order_reads: OrderReads
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
     # Rate-limit counters shared by several web processes (ADR 0035); None: each process counts for itself.
     rate_counters: RateCounters | None = None
@@ -121,6 +124,7 @@ class UseCases:
         streams: Streams,
         callbacks: Callbacks,
         rate_counters: RateCounters | None = None,
+        order_views: OrderViews,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -155,6 +159,7 @@ class UseCases:
             staff_sessions=StaffSessions(db, clock, ids, users, authenticator),
             order_finder=OrderFinder(db, orders),
             overview=Overview(db, clock, dashboard),
+            order_reads=OrderReads(order_views),
             on_close=(*on_close, event_stream.close, db.close),
             rate_counters=rate_counters,
         )

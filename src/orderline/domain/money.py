@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from orderline.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
 
@@ -62,10 +63,7 @@ class Money:
         return cls(-minor if match["sign"] else minor, currency)
 
     def __str__(self) -> str:
-        exponent = MINOR_UNITS[self.currency]
-        sign = "-" if self.amount_minor < 0 else ""
-        units, fraction = divmod(abs(self.amount_minor), 10**exponent)
-        return f"{sign}{units}.{fraction:0{exponent}d}" if exponent else f"{sign}{units}"
+        return decimal_string(self.amount_minor, self.currency)
 
     def _same_currency(self, other: Money) -> None:
         if other.currency != self.currency:
@@ -112,3 +110,13 @@ def total(amounts: Sequence[Money], currency: str) -> Money:
     for amount in amounts:
         result = result + amount
     return result
+
+
+@lru_cache(maxsize=4096)  # a page of orders repeats its prices and zeros; the function is pure
+def decimal_string(amount_minor: int, currency: str) -> str:
+    """An amount as the wire shows it, such as ``"150.00"``: what ``str(Money)`` gives, for a read model that
+    shows stored minor units of a stored currency without building (and re-checking) a Money."""
+    exponent = MINOR_UNITS[currency]
+    sign = "-" if amount_minor < 0 else ""
+    units, fraction = divmod(abs(amount_minor), 10**exponent)
+    return f"{sign}{units}.{fraction:0{exponent}d}" if exponent else f"{sign}{units}"

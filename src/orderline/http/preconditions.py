@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import re
-from typing import Annotated
+from typing import Annotated, Protocol
 from uuid import UUID
 
 from litestar.params import HeaderParameter
 
-from orderline.domain.order import Order
+
+class Versioned(Protocol):
+    """An order, or its read model's view: what an ETag is made of."""
+
+    @property
+    def id(self) -> UUID: ...
+    @property
+    def version(self) -> int: ...
 
 
-def etag(order: Order) -> str:
+def etag(order: Versioned) -> str:
     return f'"{order.id}.{order.version}"'
 
 

@@ -44,10 +44,12 @@ def request_id_middleware(app: ASGIApp) -> ASGIApp:
             return
         request_id = request_id_of(scope)
         token, api = audit.request_id.set(request_id), audit.api.set(NATIVE)
+        # bind/reset, not the bound_contextvars context manager: the same effect without a generator per request
+        logged = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            with structlog.contextvars.bound_contextvars(request_id=request_id):
-                await app(scope, receive, send)
+            await app(scope, receive, send)
         finally:
+            structlog.contextvars.reset_contextvars(**logged)
             audit.api.reset(api)
             audit.request_id.reset(token)
 

@@ -11,6 +11,7 @@ from litestar.response import Response
 
 from orderline.application.errors import InvalidInput
 from orderline.application.orders import LineRequest, PlacedOrder, PlaceOrder
+from orderline.application.ports import OrderView
 from orderline.domain.address import COUNTRY, Address
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.payment import OrderPaymentStatus
@@ -181,6 +182,12 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
             updated_at=order.updated_at,
             version=order.version,
         )
+
+
+def viewed(view: OrderView) -> OrderOut:
+    """The order as the read model decoded it (ADR 0033): the same body ``OrderOut.of`` gives for its Order,
+    converted field by field in C (``from_attributes``), with no domain object in between."""
+    return msgspec.convert(view, OrderOut, from_attributes=True)
 
 
 class PlacedOrderOut(OrderOut, kw_only=True):

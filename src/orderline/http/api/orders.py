@@ -31,6 +31,7 @@ from orderline.http.api.order_wire import (
     OrderOut,
     PlacedOrderOut,
     cancel_answer,
+    viewed,
 )
 from orderline.http.api.wire import (
     CreatedAfter,
@@ -95,8 +96,8 @@ class OrderController(Controller):
     async def read(
         self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
     ) -> Response[OrderOut]:
-        order = await use_cases.orders.get(principal, order_id)
-        return Response(OrderOut.of(order), headers={"ETag": etag(order)})
+        view = await use_cases.order_reads.get(principal, order_id)
+        return Response(viewed(view), headers={"ETag": etag(view)})
 
     @get(
         "/",
@@ -120,8 +121,8 @@ class OrderController(Controller):
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
         where = OrderFilter(status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"))
-        page = await use_cases.orders.list(principal, where, limit=limit, cursor=cursor)
-        return PageOut([OrderOut.of(order) for order in page.items], page.next_cursor)
+        page = await use_cases.order_reads.list(principal, where, limit=limit, cursor=cursor)
+        return PageOut([viewed(view) for view in page.items], page.next_cursor)
 
     @delete(
         "/{order_id:uuid}",

@@ -17,6 +17,7 @@ from litestar.params import Body, FromPath, PathParameter, QueryParameter
 from orderline.application.errors import Forbidden, NotFound
 from orderline.application.order_edits import RemoveLine
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
+from orderline.application.ports import OrderView
 from orderline.application.principal import Principal, Scope
 from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
@@ -38,6 +39,7 @@ from orderline.http.dialects.drf.wire import (
     DrfTokenIn,
     DrfTokenPairOut,
     page_links,
+    viewed,
 )
 from orderline.http.openapi import body_examples
 
@@ -122,12 +124,12 @@ async def list_orders(
 ) -> Response[Any]:
     where = OrderSearch(statuses=None if status is None else core_statuses(status))
     limit = min(limit, MAX_OFFSET_LIMIT)  # as DRF's max_limit: a larger page is cut, not refused
-    orders = await use_cases.orders.search(principal, where, offset=offset, limit=limit)
+    orders = await use_cases.order_reads.search(principal, where, offset=offset, limit=limit)
     count = await use_cases.orders.count(principal, where)
     # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
     url = _absolute(request, ORDERS_PATH) + (f"?{request.url.query}" if request.url.query else "")
     next_link, previous = page_links(url, count, offset, limit)
-    results = await _shown(request, use_cases, principal, orders)
+    results = await _shown_views(request, use_cases, principal, orders)
     return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
 
 
@@ -141,8 +143,8 @@ async def list_orders(
 async def get_order(
     request: Request[Any, Any, Any], order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
 ) -> Response[Any]:
-    order = await use_cases.orders.get(principal, order_id)
-    return json_response((await _shown(request, use_cases, principal, [order]))[0])
+    view = await use_cases.order_reads.get(principal, order_id)
+    return json_response((await _shown_views(request, use_cases, principal, [view]))[0])
 
 
 @put(
@@ -197,14 +199,28 @@ async def _shown(
     request: Request[Any, Any, Any], use_cases: UseCases, principal: Principal, orders: list[Order]
 ) -> list[DrfOrderOut]:
     """The orders as the original's serializer shows them, each with its customer and absolute URL."""
-    customers: dict[UUID, User | None] = {}
-    for customer_id in {order.customer_id for order in orders if order.customer_id is not None}:
-        customers[customer_id] = await _customer(use_cases, principal, customer_id)
+    customers = await _customers(use_cases, principal, {order.customer_id for order in orders})
     base = _absolute(request, ORDERS_PATH)
-    return [
-        DrfOrderOut.of(order, customers.get(order.customer_id) if order.customer_id else None, f"{base}{order.id}/")
-        for order in orders
-    ]
+    return [DrfOrderOut.of(order, customers[order.customer_id], f"{base}{order.id}/") for order in orders]
+
+
+async def _shown_views(
+    request: Request[Any, Any, Any], use_cases: UseCases, principal: Principal, views: list[OrderView]
+) -> list[DrfOrderOut]:
+    """``_shown`` for the read model's views (ADR 0033): the same bodies, without a domain Order."""
+    customers = await _customers(use_cases, principal, {view.user_id for view in views})
+    base = _absolute(request, ORDERS_PATH)
+    return [viewed(view, customers[view.user_id], f"{base}{view.id}/") for view in views]
+
+
+async def _customers(
+    use_cases: UseCases, principal: Principal, ids: set[UUID | None]
+) -> dict[UUID | None, User | None]:
+    """Each order's customer, read once however many of their orders a page shows (no customer: None)."""
+    return {
+        customer_id: None if customer_id is None else await _customer(use_cases, principal, customer_id)
+        for customer_id in ids
+    }
 
 
 def _absolute(request: Request[Any, Any, Any], path: str) -> str:

@@ -15,8 +15,11 @@ from uuid import UUID
 import msgspec
 
 from orderline.application.errors import InvalidInput
+from orderline.application.ports import AddressView, OrderView
 from orderline.domain.address import COUNTRY, Address
+from orderline.domain.money import decimal_string
 from orderline.domain.order import Order, OrderLine
+from orderline.domain.status import OrderStatus
 from orderline.domain.user import User
 from orderline.http.dialects.drf.mapping import STATUS_OF, DrfStatus
 from orderline.http.document import absent, all_of, present
@@ -118,7 +121,7 @@ class DrfAddressOut(msgspec.Struct, kw_only=True):
     country: str
 
     @classmethod
-    def of(cls, address: Address | None) -> DrfAddressOut | None:
+    def of(cls, address: Address | AddressView | None) -> DrfAddressOut | None:
         if address is None:
             return None
         street = address.line1 if not address.line2 else f"{address.line1}, {address.line2}"
@@ -228,6 +231,34 @@ class DrfOrderOut(msgspec.Struct, kw_only=True):
             shipping=zero,
             total_amount=str(order.total),
         )
+
+
+def viewed(view: OrderView, customer: User | None, url: str) -> DrfOrderOut:
+    """``DrfOrderOut.of`` for the read model's view of the order (ADR 0033): the same body, no domain Order."""
+    zero = decimal_string(0, view.currency)
+    items = [
+        DrfItemOut(id=line.id, product=DrfProductOut(id=line.pet_id, name=line.name, category=None),
+                   created=view.created_at, updated=view.updated_at, is_active=True, unit_price=line.unit_price,
+                   quantity=line.quantity, shipping=zero, discount_amount=zero, total_price=line.amount,
+                   variant=line.pet_id, offer=None)
+        for line in view.items
+    ]  # fmt: skip
+    return DrfOrderOut(
+        id=view.id,
+        url=url,
+        customer=DrfCustomerOut.of(customer),
+        created=view.created_at,
+        updated=view.updated_at,
+        billing_address=DrfAddressOut.of(view.billing_address),
+        items=items,
+        items_count=sum(line.quantity for line in view.items),
+        savings_on_items=zero,
+        status=STATUS_OF[OrderStatus(view.status)],
+        subtotal=view.subtotal_amount,
+        amount_saved=view.discount_amount,
+        shipping=zero,
+        total_amount=view.total_amount,
+    )
 
 
 def _zero(order: Order) -> str:

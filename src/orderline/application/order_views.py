@@ -1,0 +1,58 @@
+"""Reading orders through the read model: one order, a page or an offset search of them, as OrderView.
+
+The rules of the domain reads (Orders.get, Orders.list, Orders.search) answer here: the scope is required, a
+caller sees the orders ``visible_to`` it (others are 404, so ids reveal nothing) and lists its own
+(``owner_of``); only the way the rows become an answer differs: no domain Order (ADR 0033).
+"""
+
+from __future__ import annotations
+
+import builtins
+from uuid import UUID
+
+from orderline.application.errors import NotFound
+from orderline.application.order_search import visible_search
+from orderline.application.orders import OrderFilter
+from orderline.application.ownership import owner_of, visible_to
+from orderline.application.pagination import Page, check_offset_page, decode_seq_cursor, page_of
+from orderline.application.ports import OrderView, OrderViews
+from orderline.application.principal import Principal, Scope
+from orderline.application.queries import OrderQuery, OrderSearch
+
+# The kind of cursor Orders.list writes: one list of orders, whichever path reads it (a cursor of either
+# continues in the other, so a deploy between two pages breaks no client).
+ORDERS_CURSOR = "orders"
+
+
+class OrderReads:
+    def __init__(self, views: OrderViews) -> None:
+        self._views = views
+
+    async def get(self, principal: Principal, order_id: UUID) -> OrderView:
+        principal.require(Scope.READ_ORDERS)
+        view = await self._views.one(order_id, visible_to(principal))
+        if view is None:
+            raise NotFound("order", order_id)
+        return view
+
+    async def list(
+        self, principal: Principal, where: OrderFilter, *, limit: int, cursor: str | None = None
+    ) -> Page[OrderView]:
+        """The caller's own orders, newest first; a cursor of Orders.list continues here and back."""
+        principal.require(Scope.READ_ORDERS)
+        before = decode_seq_cursor(ORDERS_CURSOR, cursor) if cursor else None
+        owner = owner_of(principal)
+        query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
+        return page_of(await self._views.page(query), limit, ORDERS_CURSOR, lambda view: view.seq)
+
+    async def search(
+        self, principal: Principal, where: OrderSearch, *, offset: int, limit: int
+    ) -> builtins.list[OrderView]:
+        """What Orders.search finds, as views: the orders ``principal`` may see that match ``where``, newest
+        first, as an offset page (``limit`` 1 to 250, ``offset`` 0 to 10,000, else InvalidInput)."""
+        principal.require(Scope.READ_ORDERS)
+        check_offset_page(offset, limit)
+        visible = visible_search(principal, where)
+        if visible is None:
+            return []
+        return await self._views.search(visible, offset=offset, limit=limit)

@@ -1,0 +1,147 @@
+"""The orders' read model in SQL: one statement per read, rows decoded straight into OrderView (ADR 0033).
+
+No domain Order is built and no Money re-validated: what was checked when the order was written is shown as
+it was stored. Each id is parsed once, amounts are formatted from their minor units once, and which orders a
+list or a search means is storage/order_filters.py's ``listed`` or ``searched``, as for the domain's.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager
+from typing import Any, cast
+from uuid import UUID
+
+from orderline.application.ports import AddressView, OrderLineView, OrderView
+from orderline.application.queries import OrderQuery, OrderSearch, Owner
+from orderline.domain.money import decimal_string
+from orderline.domain.order import NUMBER_OFFSET
+from orderline.storage.driver import Connection, Row
+from orderline.storage.order_filters import listed, owner_columns, searched
+from orderline.storage.postgres import PostgresDatabase
+from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
+from orderline.storage.sqlite import SqliteDatabase
+
+_ORDER_COLUMNS = (
+    "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status, cancel_reason,"
+    " cancel_note, version, created_at, updated_at, cancelled_at, cancel_requested_at, paid_at, payment_status,"
+    " captured_minor, refunded_minor, voucher_code, billing_address_id"
+)
+# A row per line, the order's columns repeated: one round trip, and outside a transaction its own snapshot.
+# The currency is the order's column (a line is priced in it), so no join to orders for it. The columns are
+# read by position (_views unpacks them in this order): sqlite3.Row finds a name by comparing it,
+# case-insensitively, with every column's, which cost more than the rest of the decoding.
+_WITH_LINES = f"""
+SELECT {", ".join(f"o.{name.strip()}" for name in _ORDER_COLUMNS.split(","))},
+       l.line_no, l.pet_id, l.name, l.unit_price_minor, l.quantity,
+       a.line1, a.line2, a.city, a.state, a.postal_code, a.country
+FROM ({{orders}}) o
+LEFT JOIN order_lines l ON l.order_id = o.id
+LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
+ORDER BY o.seq DESC, l.line_no
+"""  # noqa: S608
+
+Unit = Callable[[], AbstractAsyncContextManager[Any]]
+
+
+class SqlOrderViews:
+    """OrderViews over either engine: PostgreSQL reads in autocommit (a statement is its own snapshot), SQLite
+    in a snapshot on the event loop (no thread hop)."""
+
+    def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
+        # PostgreSQL's autocommit lookup where there is one (ADR 0032); chosen once, not per read.
+        self._unit: Unit = db.lookup if isinstance(db, PostgresDatabase) else db.snapshot
+
+    async def one(self, order_id: UUID, owner: Owner) -> OrderView | None:
+        # The owner's columns are those of the lists (owner_columns), so a read and a list agree on whose
+        # orders are whose; ``:view_id`` cannot clash with their parameter names.
+        conditions = ["id = :view_id", *(f"{column} = :{column}" for column in owner_columns(owner))]
+        params: dict[str, Any] = {"view_id": order_id, **owner_columns(owner)}
+        orders = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {' AND '.join(conditions)}"  # noqa: S608
+        found = await self._read(orders, params)
+        return found[0] if found else None
+
+    async def page(self, query: OrderQuery) -> list[OrderView]:
+        where = listed(query)
+        orders = f"SELECT {_ORDER_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
+        return await self._read(orders, {**where.params, "limit": query.limit + 1})
+
+    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
+        matching = searched(where)
+        orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
+        return await self._read(orders, {**matching.params, "limit": limit, "offset": offset})
+
+    async def _read(self, orders_sql: str, params: dict[str, Any]) -> list[OrderView]:
+        async with self._unit() as uow:
+            connection: Connection = uow.connection
+            rows = await connection.fetch_all(_WITH_LINES.format(orders=orders_sql), params)
+        return _views(rows)
+
+
+def _views(rows: list[Row]) -> list[OrderView]:
+    """The orders of ``rows`` (a row per line, newest order first), each with its lines in order."""
+    views: list[OrderView] = []
+    current: Any = None
+    uuids = _Uuids()  # a page's orders share their customer and often their pets: each parsed once
+    for row in rows:
+        values = tuple(cast(Iterable[Any], row))  # both drivers' rows are sequences in SELECT order
+        if values[0] != current:
+            current = values[0]
+            views.append(_order(values, uuids))
+        if values[22] is not None:
+            view = views[-1]
+            view.items.append(_line(values[22:27], view.currency, uuids))
+    return views
+
+
+class _Uuids(dict[Any, UUID]):
+    """Stored ids as UUIDs, each distinct one parsed once (SQLite stores hex text; asyncpg gives UUIDs)."""
+
+    def __missing__(self, stored: Any) -> UUID:
+        parsed = self[stored] = as_uuid(stored)
+        return parsed
+
+
+def _line(values: Sequence[Any], currency: str, uuids: _Uuids) -> OrderLineView:
+    line_no, pet_id, name, unit_price, quantity = values
+    return OrderLineView(
+        line_no,
+        uuids[pet_id],
+        name,
+        decimal_string(unit_price, currency),
+        quantity,
+        decimal_string(unit_price * quantity, currency),
+    )
+
+
+def _order(values: Sequence[Any], uuids: _Uuids) -> OrderView:
+    (id_, seq, customer_id, currency, subtotal, discount, total, note, status, cancel_reason, cancel_note,
+     version, created_at, updated_at, cancelled_at, cancel_requested_at, paid_at, payment_status, captured,
+     refunded, voucher_code, address_id) = values[:22]  # fmt: skip
+    address = None if address_id is None or values[27] is None else AddressView(*values[27:33])
+    return OrderView(
+        id=uuids[id_],
+        seq=seq,
+        number=str(NUMBER_OFFSET + seq),
+        user_id=None if customer_id is None else uuids[customer_id],
+        status=status,
+        currency=currency,
+        items=[],
+        note=note,
+        total_amount=decimal_string(total, currency),
+        subtotal_amount=decimal_string(subtotal, currency),
+        discount_amount=decimal_string(discount, currency),
+        voucher_code=voucher_code,
+        billing_address=address,
+        payment_status=payment_status,
+        paid_amount=decimal_string(captured, currency),
+        refunded_amount=decimal_string(refunded, currency),
+        paid_at=as_opt_datetime(paid_at),
+        cancel_reason=cancel_reason,
+        cancel_note=cancel_note,
+        cancel_requested_at=as_opt_datetime(cancel_requested_at),
+        cancelled_at=as_opt_datetime(cancelled_at),
+        created_at=as_datetime(created_at),
+        updated_at=as_datetime(updated_at),
+        version=version,
+    )
