@@ -25,6 +25,8 @@ from orderline.application.use_cases import UseCases
 
 PREFIX = "/admin"
 SESSION_COOKIE = "orderline_session"
+# The dashboard pages' authentication decision (a route's opt["auth"]): a staff session from the cookie.
+STAFF_SESSION = "staff-session"
 SIGN_IN_COOKIE = "orderline_sign_in"  # what the sign-in form's token is bound to, before there is a session
 CSRF_FIELD = "csrf"
 _CSRF_LABEL = b"orderline dashboard csrf\x00"
