@@ -39,13 +39,15 @@ async def _insert(connection: asyncpg.Connection[asyncpg.Record]) -> int:
 
 async def test_a_stream_starts_after_the_newest_event_and_reads_what_follows_in_order(db: Db) -> None:
     feed = SqlOutboxFeed(db)
-    await write_event(db, None, "ping")
+    before = await write_event(db, None, "ping")
     head = await feed.head(None)
 
     written = [await write_event(db, None, "ping") for _ in range(3)]
     batch = await feed.after(head, None, limit=10)
 
-    assert [entry.position.seq for entry in batch.entries] == written
+    # On PostgreSQL the head stays behind the oldest transaction running anywhere in the cluster (transaction ids
+    # are cluster-wide: another test's database counts), so it may sit just before the event written first.
+    assert [entry.position.seq for entry in batch.entries] in (written, [before, *written])
     assert not batch.held_back
     assert (await feed.after(batch.entries[-1].position, None, limit=10)).entries == []
 
