@@ -86,7 +86,7 @@ async def order_events(
     last_event_id_query: LastEventIdQuery = None,
 ) -> ServerSentEvent:
     stream = await use_cases.event_stream.open(principal, order_id, _resume_after(last_event_id, last_event_id_query))
-    return ServerSentEvent(_messages(stream))
+    return ServerSentEvent(sse_messages(stream))
 
 
 @get(
@@ -108,14 +108,15 @@ async def all_events(
     last_event_id_query: LastEventIdQuery = None,
 ) -> ServerSentEvent:
     stream = await use_cases.event_stream.open(principal, None, _resume_after(last_event_id, last_event_id_query))
-    return ServerSentEvent(_messages(stream))
+    return ServerSentEvent(sse_messages(stream))
 
 
 def _resume_after(header: str | None, query: str | None) -> str | None:
     return header if header is not None else query
 
 
-async def _messages(stream: LiveStream) -> AsyncIterator[ServerSentEventMessage]:
+async def sse_messages(stream: LiveStream) -> AsyncIterator[ServerSentEventMessage]:
+    """A live stream as SSE messages: the reconnect delay first, then events and keep-alive comments."""
     yield ServerSentEventMessage(data=None, retry=RETRY_MILLISECONDS)
     try:
         async for item in stream:

@@ -6,15 +6,12 @@ the dashboard serves the same stream (EventStream.open, as GET /v1/admin/events)
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 from litestar import get
-from litestar.response import ServerSentEvent, ServerSentEventMessage
+from litestar.response import ServerSentEvent
 
-from orderline.application.event_stream import Heartbeat, LiveStream
 from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
-from orderline.http.api.events import RETRY_MILLISECONDS
+from orderline.http.api.events import sse_messages
 from orderline.http.dashboard.session import STAFF_SESSION
 from orderline.http.dependencies import Injected
 
@@ -22,16 +19,4 @@ from orderline.http.dependencies import Injected
 @get("/events", opt={"auth": STAFF_SESSION})
 async def live_events(use_cases: Injected[UseCases], staff: Injected[Principal]) -> ServerSentEvent:
     """Events from now on; the badge counts them, so a reconnect need not resume where it left off."""
-    return ServerSentEvent(_messages(await use_cases.event_stream.open(staff, None, None)))
-
-
-async def _messages(stream: LiveStream) -> AsyncIterator[ServerSentEventMessage]:
-    yield ServerSentEventMessage(data=None, retry=RETRY_MILLISECONDS)
-    try:
-        async for item in stream:
-            if isinstance(item, Heartbeat):
-                yield ServerSentEventMessage(data=None, comment="keep-alive")
-            else:
-                yield ServerSentEventMessage(data=item.payload, event=item.event_type, id=item.seq)
-    finally:
-        await stream.aclose()
+    return ServerSentEvent(sse_messages(await use_cases.event_stream.open(staff, None, None)))
