@@ -28,7 +28,7 @@ from orderline.http.dashboard.live import live_events
 from orderline.http.dashboard.orders import OrderPages
 from orderline.http.dashboard.overview import overview
 from orderline.http.dashboard.pages import refused
-from orderline.http.dashboard.session import PREFIX, check_csrf, staff_of
+from orderline.http.dashboard.session import PREFIX, STAFF_SESSION, check_csrf, staff_of
 from orderline.http.dashboard.signing_in import sign_in, sign_in_page, sign_out
 from orderline.http.dashboard.webhooks import WebhookPages
 
@@ -36,7 +36,7 @@ _HERE = Path(str(files("orderline.http") / "dashboard"))
 _ONE_HOUR = 3600
 # Every route of the dashboard decides who may call it as the API's do (tests/contract/test_routes.py):
 # the pages need a staff session, which the ``staff`` dependency resolves from the cookie.
-_STAFF = {"auth": "admin"}
+_STAFF = {"auth": STAFF_SESSION}
 _PUBLIC = {"auth": "public"}
 
 

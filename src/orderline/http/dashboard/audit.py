@@ -17,13 +17,13 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.errors import DomainError
 from orderline.http.dashboard import forms
 from orderline.http.dashboard.pages import page, problem_of
-from orderline.http.dashboard.session import PREFIX
+from orderline.http.dashboard.session import PREFIX, STAFF_SESSION
 from orderline.http.dependencies import Injected
 
 PAGE_SIZE = 50
 
 
-@get("/audit", media_type=MediaType.HTML, opt={"auth": "admin"})
+@get("/audit", media_type=MediaType.HTML, opt={"auth": STAFF_SESSION})
 async def audit_log(
     request: Request[Any, Any, Any], use_cases: Injected[UseCases], staff: Injected[Principal]
 ) -> Template:

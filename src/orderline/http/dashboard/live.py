@@ -15,10 +15,11 @@ from orderline.application.event_stream import Heartbeat, LiveStream
 from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
 from orderline.http.api.events import RETRY_MILLISECONDS
+from orderline.http.dashboard.session import STAFF_SESSION
 from orderline.http.dependencies import Injected
 
 
-@get("/events", opt={"auth": "admin"})
+@get("/events", opt={"auth": STAFF_SESSION})
 async def live_events(use_cases: Injected[UseCases], staff: Injected[Principal]) -> ServerSentEvent:
     """Events from now on; the badge counts them, so a reconnect need not resume where it left off."""
     return ServerSentEvent(_messages(await use_cases.event_stream.open(staff, None, None)))

@@ -14,10 +14,11 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.money import Money
 from orderline.http.dashboard.charts import columns, rows
 from orderline.http.dashboard.pages import page
+from orderline.http.dashboard.session import STAFF_SESSION
 from orderline.http.dependencies import Injected
 
 
-@get("/", media_type=MediaType.HTML, opt={"auth": "admin"})
+@get("/", media_type=MediaType.HTML, opt={"auth": STAFF_SESSION})
 async def overview(
     request: Request[Any, Any, Any], use_cases: Injected[UseCases], staff: Injected[Principal]
 ) -> Template:

@@ -24,6 +24,9 @@ from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
 
 PREFIX = "/admin"
+# The pages' authentication decision (``opt["auth"]``): a staff session, which the ``staff`` dependency judges
+# from the cookie. Not a scope: the API's access middleware, which reads bearer credentials, leaves it alone.
+STAFF_SESSION = "staff-session"
 SESSION_COOKIE = "orderline_session"
 SIGN_IN_COOKIE = "orderline_sign_in"  # what the sign-in form's token is bound to, before there is a session
 CSRF_FIELD = "csrf"
