@@ -730,8 +730,8 @@ class ShopFigures(Protocol):
         """Refunds PENDING (the money is on its way back) and FAILED (it never went), by status."""
         ...
 
-    async def cancel_reasons(self, since: datetime) -> dict[str, int]:
-        """Orders placed since ``since`` that are CANCELLED now, by their cancel reason."""
+    async def by_status(self, since: datetime) -> dict[tuple[str, str | None], int]:
+        """Orders placed since ``since``, by the status they are in now and their cancel reason (if any)."""
         ...
 
 
