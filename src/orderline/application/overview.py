@@ -56,7 +56,7 @@ class Overview:
         self._clock = clock
 
     async def figures(self, principal: Principal) -> OverviewFigures:
-        principal.require(Scope.ADMIN)
+        principal.require(Scope.SUPPORT)
         now = self._clock.now()
         first = now.date() - timedelta(days=DAYS - 1)
         since = datetime.combine(first, time(0), tzinfo=now.tzinfo)
