@@ -15,9 +15,15 @@ import asyncpg
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, ViewportSize, expect, sync_playwright
 
+from orderline.application.principal import SYSTEM
+from orderline.application.users import Registration
+from orderline.bootstrap import build
+from orderline.domain.user import Role
+from orderline.storage.database import DatabaseUrl
+from orderline.storage.migrate import upgrade
 from tests.browser.shop import PASSWORD, Shop
-from tests.e2e.process import run, serving
-from tests.support import TEST_GATEWAY_SECRET, TEST_JWT_SECRET
+from tests.e2e.process import serving
+from tests.support import FAST_HASHER, TEST_GATEWAY_SECRET, TEST_JWT_SECRET, engine_settings
 
 CHROMIUM = os.environ.get("ORDERLINE_TEST_CHROMIUM", "/usr/bin/chromium")
 # As the machine's own probe starts it: no sandbox (root in CI), no GPU, and no calls home.
@@ -29,6 +35,8 @@ PHONE = ViewportSize(width=390, height=844)
 ENGINES = ["sqlite", "postgresql"]
 ADMIN = "admin"
 LEAVER = "leaver"  # an administrator whom a test suspends
+HELPDESK = "helpdesk"  # support staff
+STAFF = {ADMIN: Role.ADMIN, LEAVER: Role.ADMIN, HELPDESK: Role.SUPPORT}
 # Sign-ins of every test go through one limit per address; this tier tests the dashboard, not the limit.
 RATE_LIMITS = "auth=1000/60,write=1000/60,default=5000/60"
 
@@ -123,23 +131,35 @@ def _postgres_database(admin_url: str) -> str:
     return admin_url.rsplit("/", 1)[0] + "/" + _BROWSER_DATABASE
 
 
+async def _add_staff(url: str) -> None:
+    """The tier's staff, registered in this process before the server starts: a command-line process per user
+    cost seconds each on a busy machine (the CLI's own line is tested in tests/e2e/test_cli.py)."""
+    use_cases = await build(engine_settings(url), hasher=FAST_HASHER)
+    try:
+        for username, role in STAFF.items():
+            registration = Registration(username, f"{username}@example.com", PASSWORD)
+            await use_cases.users.register(SYSTEM, registration, role)
+    finally:
+        await use_cases.close()
+
+
 @pytest.fixture(scope="session", params=ENGINES)
 def shop(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Shop]:
-    """`orderline serve --demo` with two administrators, on each engine in turn."""
+    """`orderline serve --demo` with its staff (two administrators, one support), on each engine in turn. The
+    database is migrated and the staff added in this process, so the only process started is the server."""
     cwd = tmp_path_factory.mktemp(f"shop-{request.param}")
     env = {"ORDERLINE_RATE_LIMITS": RATE_LIMITS, "ORDERLINE_LOG_LEVEL": "warning"}
     if request.param == "sqlite":
-        env["ORDERLINE_DATABASE_URL"] = f"sqlite:///{cwd / 'orderline.db'}"
+        url = f"sqlite:///{cwd / 'orderline.db'}"
     else:
         admin_url: str = request.getfixturevalue("postgres_server_url")
-        env |= {"ORDERLINE_DATABASE_URL": _postgres_database(admin_url), "ORDERLINE_JWT_SECRET": TEST_JWT_SECRET,
-                "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}  # fmt: skip
-        migrated = run("migrate", cwd=cwd, env=os.environ | env)
-        assert migrated.returncode == 0, migrated.stderr
+        url = _postgres_database(admin_url)
+        env |= {"ORDERLINE_JWT_SECRET": TEST_JWT_SECRET, "ORDERLINE_TEST_GATEWAY_SECRET": TEST_GATEWAY_SECRET}
+    env["ORDERLINE_DATABASE_URL"] = url
+    upgrade(DatabaseUrl.parse(url))
+    asyncio.run(_add_staff(url))
     env = os.environ | env
     with serving("--demo", cwd=cwd, env=env) as server:
-        made = Shop(server, cwd, env)
-        made.create_admins(ADMIN, LEAVER)
-        yield made
+        yield Shop(server, cwd, env)
     if request.param == "postgresql":
         _postgres(admin_url, f"DROP DATABASE IF EXISTS {_BROWSER_DATABASE} WITH (FORCE)")

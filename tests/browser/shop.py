@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from tests.e2e.process import Server, run
+from tests.e2e.process import Server
 
 PASSWORD = "keep the shop running"
 PAID_AT_ONCE = {"object": "card", "name": "Alice Liddell", "number": "4242424242424242", "cvc": "123",
@@ -28,17 +26,6 @@ class Shop:
     @property
     def base(self) -> str:
         return self.server.base
-
-    def create_admins(self, *usernames: str) -> None:
-        """Administrators, made as the README says: with the command line (side by side: each is a process)."""
-        with ThreadPoolExecutor(len(usernames)) as pool:
-            made = list(pool.map(self._create_admin, usernames))
-        for each in made:
-            assert each.returncode == 0, each.stderr
-
-    def _create_admin(self, username: str) -> subprocess.CompletedProcess[str]:
-        return run("users", "create", "--username", username, "--email", f"{username}@example.com",
-                   "--password-stdin", "--admin", cwd=self.cwd, env=self.env, stdin=f"{PASSWORD}\n")  # fmt: skip
 
     def register(self, username: str) -> None:
         """A customer, registered through the API."""

@@ -126,6 +126,21 @@ def test_serve_refuses_an_unmigrated_postgresql_until_migrate_runs(tmp_path: Pat
     assert pets
 
 
+def test_support_staff_are_created_from_the_command_line_with_a_role(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'shop.db'}"
+    create = ["users", "create", "--username", "helpdesk", "--email", "help@example.com", "--database-url", url]
+
+    both = run(*create, "--admin", "--role", "support", "--password-stdin", cwd=tmp_path, stdin="a long passphrase\n")
+    made = run(*create, "--role", "support", "--password-stdin", cwd=tmp_path, stdin="a long passphrase\n")
+    listed = run("users", "list", "--role", "support", "--database-url", url, cwd=tmp_path)
+
+    assert both.returncode == 1
+    assert "two roles" in both.stderr
+    assert made.returncode == 0, made.stderr
+    assert "support helpdesk" in made.stdout
+    assert "helpdesk" in listed.stdout
+
+
 def test_the_first_admin_is_created_from_the_command_line_with_the_password_on_stdin(tmp_path: Path) -> None:
     url = f"sqlite:///{tmp_path / 'shop.db'}"
     create = ["users", "create", "--username", "root-admin", "--email", "ops@example.com", "--database-url", url]

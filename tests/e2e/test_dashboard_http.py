@@ -12,6 +12,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from orderline.application.catalogue import PetDraft
 from orderline.application.orders import CancelOrder
 from orderline.application.ports import DeliveryStatus
 from orderline.application.principal import SYSTEM
@@ -51,18 +52,25 @@ def app_use_cases(dashboard_app: Litestar) -> UseCases:
     return use_cases
 
 
-async def _admin(app: Litestar, username: str) -> None:
+async def _admin(app: Litestar, username: str, role: Role = Role.ADMIN) -> None:
     use_cases: UseCases = app.state.use_cases
     registration = Registration(username, f"{username}@example.com", PASSWORD)
-    await use_cases.users.register(SYSTEM, registration, Role.ADMIN)
+    await use_cases.users.register(SYSTEM, registration, role)
 
 
-async def _sign_in(client: httpx.AsyncClient, password: str = PASSWORD) -> httpx.Response:
+async def _sign_in(client: httpx.AsyncClient, password: str = PASSWORD, username: str = "ops") -> httpx.Response:
     form = await client.get("/admin/sign-in")
     token = _CSRF.search(form.text)
     assert token is not None
-    data = {"csrf": token[1], "username": "ops", "password": password}
+    data = {"csrf": token[1], "username": username, "password": password}
     return await client.post("/admin/sign-in", data=data)
+
+
+async def _csrf_of(client: httpx.AsyncClient, path: str) -> str:
+    page = await client.get(path)
+    token = _CSRF.search(page.text)
+    assert token is not None, page.text
+    return token[1]
 
 
 async def test_signing_in_sets_an_http_only_strict_session_cookie_for_the_dashboard_only(
@@ -315,3 +323,109 @@ async def test_after_signing_out_a_copy_of_the_session_cookie_opens_nothing(dash
 
     assert answer.status_code == 303
     assert answer.headers["location"].startswith("/admin/sign-in")
+
+
+async def test_a_stock_edit_made_on_a_page_gone_stale_is_refused_with_the_problems_detail(
+    dashboard: httpx.AsyncClient, app_use_cases: UseCases
+) -> None:
+    await _sign_in(dashboard)
+    pet = await a_pet(app_use_cases, stock=2)
+    token = await _csrf_of(dashboard, "/admin/catalogue")  # the page shows the pet at its version
+    draft = PetDraft(pet.profile, 7)
+    await app_use_cases.catalogue.revise_pet(SYSTEM, pet.id, draft)  # someone else's edit meanwhile
+
+    stale = await dashboard.post(f"/admin/catalogue/{pet.id}/stock",
+                                 data={"csrf": token, "total": "3", "version": str(pet.version)})  # fmt: skip
+
+    assert stale.status_code == 412
+    assert "has changed" in stale.text
+    assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.total == 7
+
+
+async def test_support_staff_sign_in_and_force_cancel_a_shipped_order_with_a_reason(
+    dashboard: httpx.AsyncClient, dashboard_app: Litestar, app_use_cases: UseCases
+) -> None:
+    await _admin(dashboard_app, "helpdesk", Role.SUPPORT)
+    shipped = await in_status(app_use_cases, await a_pet(app_use_cases), "SHIPPED")
+    await _sign_in(dashboard, username="helpdesk")
+    page = await dashboard.get(f"/admin/orders/{shipped.id}")
+    data = {"csrf": await _csrf_of(dashboard, f"/admin/orders/{shipped.id}"), "reason": "FRAUD",
+            "version": str(shipped.version)}  # fmt: skip
+
+    answer = await dashboard.post(f"/admin/orders/{shipped.id}/force-cancel", data=data)
+
+    assert 'action="/admin/orders/' + str(shipped.id) + '/force-cancel"' in page.text
+    assert "/erase" not in page.text  # never offered to support
+    assert answer.status_code == 303
+    assert (await app_use_cases.orders.get(SYSTEM, shipped.id)).status in {"CANCELLED", "CANCEL_PENDING"}
+
+
+async def test_an_erasure_by_support_staff_is_refused_with_the_problems_detail(
+    dashboard: httpx.AsyncClient, dashboard_app: Litestar, app_use_cases: UseCases
+) -> None:
+    await _admin(dashboard_app, "helpdesk", Role.SUPPORT)
+    order = await an_order(app_use_cases, await a_pet(app_use_cases))
+    await _sign_in(dashboard, username="helpdesk")
+    data = {"csrf": await _csrf_of(dashboard, f"/admin/orders/{order.id}"), "confirm": order.number}
+
+    answer = await dashboard.post(f"/admin/orders/{order.id}/erase", data=data)
+
+    assert answer.status_code == 403
+    assert "admin" in answer.text
+    assert (await app_use_cases.orders.get(SYSTEM, order.id)).id == order.id
+
+
+@pytest.mark.parametrize("path", ["/admin/customers", "/admin/webhooks"])
+async def test_support_staff_are_refused_the_pages_that_manage_users_and_webhooks(
+    dashboard: httpx.AsyncClient, dashboard_app: Litestar, path: str
+) -> None:
+    await _admin(dashboard_app, "helpdesk", Role.SUPPORT)
+    await _sign_in(dashboard, username="helpdesk")
+
+    answer = await dashboard.get(path)
+
+    assert answer.status_code == 403
+    assert answer.headers["content-type"].startswith("text/html")
+
+
+async def test_support_staff_may_not_edit_stock_on_the_catalogue_page(
+    dashboard: httpx.AsyncClient, dashboard_app: Litestar, app_use_cases: UseCases
+) -> None:
+    await _admin(dashboard_app, "helpdesk", Role.SUPPORT)
+    pet = await a_pet(app_use_cases, stock=2)
+    await _sign_in(dashboard, username="helpdesk")
+    data = {"csrf": await _csrf_of(dashboard, "/admin/catalogue"), "total": "5"}
+
+    answer = await dashboard.post(f"/admin/catalogue/{pet.id}/stock", data=data)
+
+    assert answer.status_code == 403
+    assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.total == 2
+
+
+async def _bearer(client: httpx.AsyncClient, username: str) -> dict[str, str]:
+    answer = await client.post("/v1/auth/tokens", json={"username": username, "password": PASSWORD})
+    assert answer.status_code == 200, answer.text
+    return {"Authorization": f"Bearer {answer.json()['token']}"}
+
+
+async def test_the_api_lets_support_staff_do_what_the_dashboard_does_and_refuses_the_rest(
+    dashboard: httpx.AsyncClient, dashboard_app: Litestar, app_use_cases: UseCases
+) -> None:
+    await _admin(dashboard_app, "helpdesk", Role.SUPPORT)
+    pet = await a_pet(app_use_cases, stock=3)
+    shipped = await in_status(app_use_cases, pet, "SHIPPED")
+    other = await an_order(app_use_cases, pet)
+    headers = await _bearer(dashboard, "helpdesk")
+
+    listed = await dashboard.get("/v1/admin/orders", headers=headers)
+    forced = await dashboard.post(f"/v1/admin/orders/{shipped.id}/force-cancel", json={"reason": "FRAUD"},
+                                  headers=headers)  # fmt: skip
+    erase = await dashboard.delete(f"/v1/admin/orders/{other.id}", headers=headers)
+    users = await dashboard.get("/v1/admin/users", headers=headers)
+    stock = await dashboard.put(f"/v1/pets/{pet.id}", json={"name": "Rex", "species": "DOG", "fee": "1.00",
+                                                            "stock": 9}, headers=headers)  # fmt: skip
+
+    assert listed.status_code == 200
+    assert {order["id"] for order in listed.json()["data"]} == {str(shipped.id), str(other.id)}
+    assert forced.status_code in {200, 202}, forced.text
+    assert (erase.status_code, users.status_code, stock.status_code) == (403, 403, 403)

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
+from typing import Any
+
+import pytest
 
 from orderline.application.orders import CancelOrder
 from orderline.application.overview import DAYS
 from orderline.application.use_cases import UseCases
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason
-from tests.support import ADMIN, SteppingClock, a_pet, an_order, approve
+from orderline.storage.driver import Params
+from orderline.storage.postgres import PostgresConnection
+from orderline.storage.sqlite import SqliteConnection
+from tests.support import ADMIN, Db, SteppingClock, a_pet, an_order, approve
 
 
 async def test_each_of_the_last_30_days_counts_its_orders_cancellations_and_money(
@@ -42,3 +49,47 @@ async def test_days_without_orders_are_there_with_nothing_in_them(use_cases: Use
     assert isinstance(figures.days[0].day, date)
     assert figures.cancellation_rate == 0.0
     assert figures.refunds == {}
+
+
+async def test_no_overview_statement_reads_the_orders_table_outside_the_window_of_an_index(
+    use_cases: UseCases, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await an_order(use_cases, await a_pet(use_cases, stock=2))
+    ran = _record_statements(monkeypatch)
+
+    await use_cases.overview.figures(ADMIN)
+
+    over_orders = [(sql, params) for sql, params in ran if re.search(r"\bFROM orders\b", sql)]
+    assert len(over_orders) == 2  # per day; by status and cancel reason
+    for sql, params in over_orders:
+        plan = await _plan(db, sql, params)
+        assert "created_at" in plan, plan
+        assert not re.search(r"SCAN orders\b|Seq Scan on orders", plan), plan
+
+
+def _record_statements(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, Params | None]]:
+    ran: list[tuple[str, Params | None]] = []
+    for connection in (SqliteConnection, PostgresConnection):
+        for name in ("fetch_all", "fetch_one"):
+            monkeypatch.setattr(connection, name, _recording(getattr(connection, name), ran))
+    return ran
+
+
+def _recording(method: Any, ran: list[tuple[str, Params | None]]) -> Any:
+    async def recorded(self: Any, sql: str, params: Params | None = None) -> Any:
+        ran.append((sql, params))
+        return await method(self, sql, params)
+
+    return recorded
+
+
+async def _plan(db: Db, sql: str, params: Params | None) -> str:
+    """The engine's plan for ``sql``; on PostgreSQL with sequential scans priced out, so that a plan which
+    still scans the table has no index to bound it (a tiny table would be scanned whatever its indexes)."""
+    async with db.snapshot() as uow:
+        if uow.connection.dialect == "sqlite":
+            rows = await uow.connection.fetch_all(f"EXPLAIN QUERY PLAN {sql}", params)
+            return "\n".join(str(row["detail"]) for row in rows)
+        await uow.connection.execute("SET LOCAL enable_seqscan = off")
+        rows = await uow.connection.fetch_all(f"EXPLAIN {sql}", params)
+        return "\n".join(str(row["QUERY PLAN"]) for row in rows)

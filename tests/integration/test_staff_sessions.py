@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from orderline.application.credentials import hash_secret
 from orderline.application.errors import (
     AccountInactive,
     Forbidden,
@@ -20,7 +21,7 @@ from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.user import Role, UserStatus
-from tests.support import ADMIN, SteppingClock, a_pet, an_order, approve
+from tests.support import ADMIN, Db, SteppingClock, a_pet, an_order, approve
 
 PASSWORD = "keep the shop running"
 
@@ -82,6 +83,22 @@ async def test_a_session_ends_when_its_time_is_up(use_cases: UseCases, clock: St
 
     with pytest.raises(Unauthenticated):
         await use_cases.staff_sessions.resume(session.secret)
+
+
+async def test_sessions_leave_no_rows_once_signed_out_or_expired(
+    use_cases: UseCases, clock: SteppingClock, db: Db
+) -> None:
+    await _user(use_cases, "ops")
+    signed_out = await use_cases.staff_sessions.sign_in("ops", PASSWORD)
+    expired = await use_cases.staff_sessions.sign_in("ops", PASSWORD)
+    await use_cases.staff_sessions.sign_out(signed_out.secret)
+    clock.advance(expired.expires_at - clock.now())
+
+    current = await use_cases.staff_sessions.sign_in("ops", PASSWORD)  # each sign-in sweeps the expired ones
+
+    async with db.snapshot() as uow:
+        rows = await uow.connection.fetch_all("SELECT secret_hash FROM dashboard_sessions")
+    assert [row["secret_hash"] for row in rows] == [hash_secret(current.secret)]
 
 
 async def test_an_unknown_secret_opens_nothing(use_cases: UseCases) -> None:

@@ -20,7 +20,7 @@ class AuditLog:
         self._db = db
 
     async def get(self, principal: Principal, entry_id: UUID) -> AuditEntry:
-        principal.require(Scope.ADMIN)
+        principal.require(Scope.SUPPORT)
         async with self._db.snapshot() as uow:
             entry = await uow.audit.get(entry_id)
         if entry is None:
@@ -29,7 +29,7 @@ class AuditLog:
 
     async def list(self, principal: Principal, query: AuditQuery, *, cursor: str | None = None) -> Page[AuditEntry]:
         """Newest first."""
-        principal.require(Scope.ADMIN)
+        principal.require(Scope.SUPPORT)
         if cursor:
             query = replace(query, before_id=decode_id_cursor(_CURSOR, cursor))
         async with self._db.snapshot() as uow:

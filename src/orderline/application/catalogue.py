@@ -7,7 +7,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
-from orderline.application.errors import NotFound
+from orderline.application.errors import NotFound, PreconditionFailed
 from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import Inventory
 from orderline.application.principal import Principal, Scope
@@ -67,12 +67,18 @@ class Catalogue(UseCase):
             rows = await uow.pets.find(query)
         return page_of(rows, limit, _CURSOR, lambda pet: str(pet.id))
 
-    async def revise_pet(self, principal: Principal, pet_id: UUID, draft: PetDraft) -> Pet:
+    async def revise_pet(
+        self, principal: Principal, pet_id: UUID, draft: PetDraft, *, expected_version: int | None = None
+    ) -> Pet:
+        """``expected_version``: the version the caller's edit was made on (a form's); a pet changed since
+        (by another edit, or an order's stock move) is refused rather than overwritten."""
         principal.require(Scope.WRITE_PETS)
         async with self._db.transaction() as uow:
             pet = await uow.pets.get(pet_id, for_update=True)
             if pet is None:
                 raise NotFound("pet", pet_id)
+            if expected_version is not None and pet.version != expected_version:
+                raise PreconditionFailed("pet", pet.version)
             before = _audited(pet)
             total = pet.stock.total if draft.stock is None else draft.stock
             pet.revise(draft.profile, total, self._clock.now())

@@ -186,7 +186,7 @@ class EventStream:
 
     async def _may_follow(self, principal: Principal, order_id: UUID | None) -> None:
         if order_id is None:
-            principal.require(Scope.ADMIN)
+            principal.require(Scope.SUPPORT)  # every order's events: the shop's staff
             return
         principal.require(Scope.READ_ORDERS)
         async with self._db.snapshot() as uow:

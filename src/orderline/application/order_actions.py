@@ -11,7 +11,7 @@ from orderline.domain.status import ALLOWED, CANCELLABLE, FORCE_CANCELLABLE, LIN
 
 class OrderAction(StrEnum):
     CANCEL = "cancel"
-    FORCE_CANCEL = "force-cancel"  # a shipped order too: admin only
+    FORCE_CANCEL = "force-cancel"  # a shipped order too: staff only (admin or support)
     REMOVE_LINE = "remove-line"
     SHIP = "ship"
     DELIVER = "deliver"
@@ -25,15 +25,16 @@ def allowed_actions(order: Order, principal: Principal) -> frozenset[OrderAction
     moved on meanwhile) is shown as the use case's own refusal.
     """
     status = order.status
-    admin = principal.has(Scope.ADMIN)
+    staff = principal.has(Scope.SUPPORT)  # admin or support: the same scopes the use cases require
     offered = {
         OrderAction.CANCEL: status in CANCELLABLE and principal.has(Scope.WRITE_ORDERS),
-        OrderAction.FORCE_CANCEL: admin and status in FORCE_CANCELLABLE - CANCELLABLE,
+        OrderAction.FORCE_CANCEL: staff and status in FORCE_CANCELLABLE - CANCELLABLE,
         # Taking the last unit is a cancel, which CANCEL offers; a line edit leaves at least one unit.
         OrderAction.REMOVE_LINE: status in LINES_EDITABLE and order.units > 1 and principal.has(Scope.WRITE_ORDERS),
         # Order.ship moves only an APPROVED order (CANCEL_PENDING reaches SHIPPED only by a failed refund).
-        OrderAction.SHIP: admin and status is OrderStatus.APPROVED,
-        OrderAction.DELIVER: admin and OrderStatus.DELIVERED in ALLOWED[status],
-        OrderAction.ERASE: admin,
+        OrderAction.SHIP: staff and status is OrderStatus.APPROVED,
+        OrderAction.DELIVER: staff and OrderStatus.DELIVERED in ALLOWED[status],
+        # Support staff never erase (Principal.is_support); Orders.erase refuses them too.
+        OrderAction.ERASE: principal.has(Scope.ADMIN),
     }
     return frozenset(action for action, allowed in offered.items() if allowed)

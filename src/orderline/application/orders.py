@@ -163,8 +163,8 @@ class Orders(UseCase):
     async def list_all(
         self, principal: Principal, where: OrderFilter, *, limit: int, cursor: str | None = None
     ) -> Page[Order]:
-        """Every customer's orders (admin), newest first."""
-        principal.require(Scope.ADMIN)
+        """Every customer's orders (staff: admin or support), newest first."""
+        principal.require(Scope.SUPPORT)
         return await self._find(Owner(customer_id=where.customer_id), where, limit, cursor)
 
     async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
@@ -225,7 +225,7 @@ class Orders(UseCase):
         A refusal is that order's outcome and the rest go on (someone else's order is NOT_FOUND). A database
         failure ends the request; the cancels before it have committed, and a repeat finds them done.
         """
-        principal.require(Scope.ADMIN if force else Scope.WRITE_ORDERS)
+        principal.require(Scope.SUPPORT if force else Scope.WRITE_ORDERS)
         check_bulk(command.order_ids)
         results = []
         for order_id in command.order_ids:
@@ -243,7 +243,7 @@ class Orders(UseCase):
         CANCEL_PENDING until the refund settles (see Refunds). Cancelling a CANCEL_PENDING order
         starts nothing new and answers the order as it is.
         """
-        principal.require(Scope.ADMIN if force else Scope.WRITE_ORDERS)
+        principal.require(Scope.SUPPORT if force else Scope.WRITE_ORDERS)
         order, due = await self._request_cancel(principal, command, force, claim)
         if due is None:
             return order
@@ -298,7 +298,7 @@ class Orders(UseCase):
         principal.require(Scope.WRITE_ORDERS)
         async with self._db.transaction() as uow:
             order = await locked_order(uow, principal, order_id)
-            if not (principal.acts_for_shop or self._customer_erasure or owner_may_erase):
+            if principal.is_support or not (principal.acts_for_shop or self._customer_erasure or owner_may_erase):
                 raise Forbidden(str(Scope.ADMIN))
             now = self._clock.now()
             if order.status is not OrderStatus.CANCELLED:
@@ -311,13 +311,13 @@ class Orders(UseCase):
 
     async def ship(self, principal: Principal, order_id: UUID, *, expected_version: int | None = None) -> Order:
         """Dispatch an APPROVED order: its reserved units become sold."""
-        principal.require(Scope.ADMIN)
+        principal.require(Scope.SUPPORT)
         return await self._transition(
             principal, order_id, Order.ship, Action.ORDER_SHIPPED, Pet.consume, expected_version
         )
 
     async def deliver(self, principal: Principal, order_id: UUID, *, expected_version: int | None = None) -> Order:
-        principal.require(Scope.ADMIN)
+        principal.require(Scope.SUPPORT)
         return await self._transition(
             principal, order_id, Order.deliver, Action.ORDER_DELIVERED, None, expected_version
         )

@@ -730,8 +730,8 @@ class ShopFigures(Protocol):
         """Refunds PENDING (the money is on its way back) and FAILED (it never went), by status."""
         ...
 
-    async def cancel_reasons(self, since: datetime) -> dict[str, int]:
-        """Orders placed since ``since`` that are CANCELLED now, by their cancel reason."""
+    async def by_status(self, since: datetime) -> dict[tuple[str, str | None], int]:
+        """Orders placed since ``since``, by the status they are in now and their cancel reason (if any)."""
         ...
 
 
@@ -751,7 +751,11 @@ class DashboardSessionRepository(Protocol):
     async def add(self, session: DashboardSession) -> None: ...
     async def find_by_hash(self, secret_hash: str) -> DashboardSession | None: ...
     async def end(self, secret_hash: str, now: datetime) -> None:
-        """Mark the session ended (signed out); a session already ended keeps its first end."""
+        """Forget the session (signed out): its secret finds nothing any more."""
+        ...
+
+    async def remove_expired(self, now: datetime) -> int:
+        """Forget the sessions that ended by time (``expires_at`` is indexed); how many there were."""
         ...
 
 

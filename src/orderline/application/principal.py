@@ -19,6 +19,9 @@ class Scope(StrEnum):
     WRITE_USER = "write:user"
     ADMIN = "admin"
     WRITE_WEBHOOKS = "write:webhooks"  # manage webhook subscriptions (/v1/webhooks); admin implies it
+    # The shop's support staff (issue 12): every order to read, cancel or force-cancel, ship and deliver, and the
+    # audit log and figures around them; admin implies it. Never erasure, users, keys, stock or webhooks.
+    SUPPORT = "support"
     # Shoplazza's access scopes, held by a merchant's key: the shop's orders, every one of them (ADR 0024).
     READ_ORDER = "read_order"
     WRITE_ORDER = "write_order"
@@ -53,9 +56,15 @@ class Principal:
         return Scope.ADMIN in self.scopes
 
     @property
+    def is_support(self) -> bool:
+        """Support staff and no more: they act on every order, but erase none (only an admin, or the order's
+        owner where the shop allows it, may)."""
+        return Scope.SUPPORT in self.scopes and not self.is_admin
+
+    @property
     def acts_for_shop(self) -> bool:
-        """An admin, or a merchant (a shop scope): staff of the shop, who see every order of it."""
-        return self.is_admin or not self.scopes.isdisjoint(MERCHANT_SCOPES)
+        """An admin, support staff, or a merchant (a shop scope): staff of the shop, who see every order of it."""
+        return self.is_admin or Scope.SUPPORT in self.scopes or not self.scopes.isdisjoint(MERCHANT_SCOPES)
 
     def has(self, scope: Scope) -> bool:
         return Scope.ADMIN in self.scopes or scope in self.scopes or any(IMPLIED.get(s) is scope for s in self.scopes)
@@ -74,4 +83,5 @@ SYSTEM = Principal(PrincipalKind.SYSTEM, scopes=frozenset({Scope.ADMIN}))
 
 CUSTOMER_SCOPES = frozenset({Scope.READ_ORDERS, Scope.WRITE_ORDERS, Scope.READ_PETS, Scope.READ_USER, Scope.WRITE_USER})
 ADMIN_SCOPES = frozenset({Scope.ADMIN})
+SUPPORT_SCOPES = frozenset({Scope.SUPPORT, Scope.READ_ORDERS, Scope.WRITE_ORDERS, Scope.READ_PETS, Scope.READ_USER})
 ORDER_TOKEN_SCOPES = frozenset({Scope.READ_ORDERS, Scope.WRITE_ORDERS})

@@ -13,8 +13,9 @@ from orderline.application.ports import Clock, DashboardSession, Database, IdGen
 from orderline.application.principal import Principal, PrincipalKind, Scope
 from orderline.application.users import Users, scopes_of
 
-# The dashboard is for the people who run the shop: an account without this scope may not open it.
-STAFF_SCOPE = Scope.ADMIN
+# The dashboard is for the people who run the shop: an account without this scope (admin implies it, support
+# has it) may not open it.
+STAFF_SCOPE = Scope.SUPPORT
 SESSION_PREFIX = "ols_"  # what a session's secret starts with, as olk_ marks an API key
 
 
@@ -51,6 +52,9 @@ class StaffSessions:
         session = DashboardSession(self._ids.new_id(), hash_secret(secret), principal.id, self._clock.now(),
                                    issued.expires_at)  # fmt: skip
         async with self._db.transaction() as uow:
+            # Each sign-in sweeps the sessions that expired: one indexed DELETE, so the table holds about the
+            # sessions of one token lifetime (sign-out deletes its own row).
+            await uow.dashboard_sessions.remove_expired(self._clock.now())
             await uow.dashboard_sessions.add(session)
             await uow.commit()
         return StaffSession(secret, issued.expires_at, principal)
@@ -69,7 +73,8 @@ class StaffSessions:
         return _staff(Principal(PrincipalKind.USER, user.id, scopes_of(user.role)))
 
     async def sign_out(self, secret: str) -> None:
-        """End the session for good: its secret opens nothing any more, wherever it was copied to."""
+        """End the session for good (its row is deleted): its secret opens nothing any more, wherever it was
+        copied to."""
         async with self._db.transaction() as uow:
             await uow.dashboard_sessions.end(hash_secret(secret), self._clock.now())
             await uow.commit()

@@ -158,7 +158,7 @@ class UseCases:
             order_callbacks=OrderCallbacks(db, clock, ids, callbacks.store, callbacks.secret, destinations),
             staff_sessions=StaffSessions(db, clock, ids, users, authenticator),
             order_finder=OrderFinder(db, orders),
-            overview=Overview(db, clock, dashboard),
+            overview=Overview(db, clock),
             order_reads=OrderReads(order_views),
             on_close=(*on_close, event_stream.close, db.close),
             rate_counters=rate_counters,

@@ -12,7 +12,14 @@ from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.errors import AccountInactive, NotFound, Unauthenticated, WrongCredentials
 from orderline.application.pagination import Page, decode_id_cursor, page_of
 from orderline.application.ports import Clock, Database, IdGenerator, PasswordHasher, TokenIssuer, UserRepository
-from orderline.application.principal import ADMIN_SCOPES, CUSTOMER_SCOPES, Principal, PrincipalKind, Scope
+from orderline.application.principal import (
+    ADMIN_SCOPES,
+    CUSTOMER_SCOPES,
+    SUPPORT_SCOPES,
+    Principal,
+    PrincipalKind,
+    Scope,
+)
 from orderline.application.queries import UserQuery
 from orderline.application.use_case import UseCase
 from orderline.domain.user import (
@@ -63,7 +70,7 @@ class TokenPair:
 
 
 def scopes_of(role: Role) -> frozenset[Scope]:
-    return ADMIN_SCOPES if role is Role.ADMIN else CUSTOMER_SCOPES
+    return {Role.ADMIN: ADMIN_SCOPES, Role.SUPPORT: SUPPORT_SCOPES}.get(role, CUSTOMER_SCOPES)
 
 
 class Users(UseCase):
@@ -77,8 +84,8 @@ class Users(UseCase):
         self._decoy = hasher.hash("decoy password that matches nothing")
 
     async def register(self, principal: Principal, registration: Registration, role: Role = Role.CUSTOMER) -> User:
-        """Anyone may register a customer; only an admin (or the CLI) may create another admin."""
-        if role is Role.ADMIN:
+        """Anyone may register a customer; only an admin (or the CLI) may create staff (admin or support)."""
+        if role is not Role.CUSTOMER:
             principal.require(Scope.ADMIN)
         username = check_username(registration.username)
         now = self._clock.now()

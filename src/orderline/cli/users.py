@@ -35,13 +35,19 @@ def create_user(
     email: Annotated[str, typer.Option(help="the account's email address")],
     password_stdin: PasswordStdin = False,
     admin: Annotated[bool, typer.Option("--admin", help="an administrator (scope admin), e.g. the first one")] = False,
+    role: Annotated[
+        Role,
+        typer.Option(case_sensitive=False, help="customer, support (every order; never erase, users, keys) or admin"),
+    ] = Role.CUSTOMER,
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an account; the password comes from standard input, never from the command line."""
+    if admin and role not in (Role.CUSTOMER, Role.ADMIN):
+        fail(f"--admin and --role {role.value.lower()} ask for two roles: pass one")
     password = _password(password_stdin)
     settings = settings_of(database_url=database_url)
     registration = Registration(username, email, password)
-    role = Role.ADMIN if admin else Role.CUSTOMER
+    role = Role.ADMIN if admin else role
     try:
         user = with_use_cases(settings, lambda s: s.users.register(SYSTEM, registration, role))
     except DomainError as exc:

@@ -1,4 +1,4 @@
-"""A user (customer or administrator): profile rules, status, and what a weak password is."""
+"""A user (customer, support staff or administrator): profile rules, status, and what a weak password is."""
 
 from __future__ import annotations
 
@@ -38,6 +38,7 @@ class UserStatus(StrEnum):
 class Role(StrEnum):
     CUSTOMER = "CUSTOMER"
     ADMIN = "ADMIN"
+    SUPPORT = "SUPPORT"  # the shop's support staff: every order, to read and act on; never erase, users or keys
 
 
 def check_username(username: str) -> str:

@@ -1,4 +1,4 @@
-"""The dashboard's sign-in sessions in SQL: found by the hash of the browser's secret, ended by time stamp."""
+"""The dashboard's sign-in sessions in SQL: found by the hash of the browser's secret, deleted when they end."""
 
 from __future__ import annotations
 
@@ -30,10 +30,13 @@ class SqlDashboardSessionRepository:
         return None if row is None else _session(row)
 
     async def end(self, secret_hash: str, now: datetime) -> None:
+        # Deleted, not marked: an ended session is worth nothing, and its row would stay for good.
         await self._db.execute(
-            "UPDATE dashboard_sessions SET ended_at = :now WHERE secret_hash = :secret_hash AND ended_at IS NULL",
-            {"secret_hash": secret_hash, "now": now},
+            "DELETE FROM dashboard_sessions WHERE secret_hash = :secret_hash", {"secret_hash": secret_hash}
         )
+
+    async def remove_expired(self, now: datetime) -> int:
+        return await self._db.execute("DELETE FROM dashboard_sessions WHERE expires_at <= :now", {"now": now})
 
 
 def _session(row: Row) -> DashboardSession:

@@ -20,6 +20,15 @@ def _day_of(connection: Connection, column: str) -> str:
     return f"substr({column}, 1, 10)"
 
 
+def _orders_in_window(connection: Connection) -> str:
+    """The orders table, read through the index on its creation time. SQLite's planner, grouping by status,
+    prefers walking the (status, seq) index — every order — to searching the window; INDEXED BY holds it to
+    the window (and fails loudly should the index ever go). PostgreSQL costs the two honestly."""
+    if connection.dialect == "postgresql":
+        return "orders"
+    return "orders INDEXED BY ix_orders_created_at_seq"
+
+
 class SqlShopFigures:
     def __init__(self, connection: Connection) -> None:
         self._db = connection
@@ -28,7 +37,7 @@ class SqlShopFigures:
         days: dict[date, DayFigures] = {}
         orders = f"""SELECT {_day_of(self._db, "created_at")} AS day, COUNT(*) AS orders,
                             COALESCE(SUM(CASE WHEN status = 'CANCELLED' THEN 1 ELSE 0 END), 0) AS cancelled
-                     FROM orders WHERE created_at >= :since GROUP BY 1"""  # noqa: S608 - a column expression of ours
+                     FROM {_orders_in_window(self._db)} WHERE created_at >= :since GROUP BY 1"""  # noqa: S608 - a column expression of ours
         for row in await self._db.fetch_all(orders, {"since": since}):
             day = date.fromisoformat(row["day"])
             days[day] = DayFigures(day, int(row["orders"]), int(row["cancelled"]))
@@ -53,8 +62,10 @@ class SqlShopFigures:
         sql = """SELECT status, COUNT(*) AS n FROM refunds WHERE status IN ('PENDING', 'FAILED') GROUP BY status"""
         return {str(row["status"]): int(row["n"]) for row in await self._db.fetch_all(sql)}
 
-    async def cancel_reasons(self, since: datetime) -> dict[str, int]:
-        sql = """SELECT cancel_reason, COUNT(*) AS n FROM orders
-                 WHERE created_at >= :since AND status = 'CANCELLED' GROUP BY cancel_reason"""
+    async def by_status(self, since: datetime) -> dict[tuple[str, str | None], int]:
+        # One statement for the statuses and the cancel reasons, with no condition on status: given one, a
+        # planner may walk the (status, seq) index over every cancelled order instead of the window's rows.
+        sql = f"""SELECT status, cancel_reason, COUNT(*) AS n FROM {_orders_in_window(self._db)}
+                  WHERE created_at >= :since GROUP BY status, cancel_reason"""  # noqa: S608 - a table of ours
         rows = await self._db.fetch_all(sql, {"since": since})
-        return {str(row["cancel_reason"] or "UNKNOWN"): int(row["n"]) for row in rows}
+        return {(str(row["status"]), row["cancel_reason"]): int(row["n"]) for row in rows}

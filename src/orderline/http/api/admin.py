@@ -162,7 +162,7 @@ class AdminController(Controller):
 
     @get(
         "/audit-logs",
-        **needs(Scope.ADMIN),
+        **needs(Scope.SUPPORT),
         operation_id="listAuditLogs",
         summary="List Audit Logs",
         description="Newest first. Filters: entityType, entityId, actorId, action, occurredAfter, occurredBefore.",
@@ -189,7 +189,7 @@ class AdminController(Controller):
 
     @get(
         "/audit-logs/{entry_id:uuid}",
-        **needs(Scope.ADMIN),
+        **needs(Scope.SUPPORT),
         operation_id="getAuditLogDetails",
         summary="Get Audit Log Details",
         responses=success(200, AuditEntryOut, AUDIT_EXAMPLE, "the entry")

@@ -60,7 +60,7 @@ class AdminOrderController(Controller):
 
     @get(
         "/",
-        **needs(Scope.ADMIN),
+        **needs(Scope.SUPPORT),
         operation_id="listAllOrders",
         summary="List All Orders",
         responses=success(200, PageOut[OrderOut], ORDER_PAGE_EXAMPLE, "a page of every customer's orders")
@@ -113,7 +113,7 @@ class AdminOrderController(Controller):
 
     @post(
         "/{order_id:uuid}/force-cancel",
-        **needs(Scope.ADMIN),
+        **needs(Scope.SUPPORT),
         status_code=200,
         operation_id="forceCancelOrder",
         summary="Force Cancel Order",
@@ -156,7 +156,7 @@ class AdminOrderController(Controller):
 
     @post(
         "/{order_id:uuid}/ship",
-        **needs(Scope.ADMIN),
+        **needs(Scope.SUPPORT),
         status_code=200,
         operation_id="shipOrder",
         summary="Ship an approved order",
@@ -172,7 +172,7 @@ class AdminOrderController(Controller):
 
     @post(
         "/{order_id:uuid}/deliver",
-        **needs(Scope.ADMIN),
+        **needs(Scope.SUPPORT),
         status_code=200,
         operation_id="deliverOrder",
         summary="Confirm delivery of a shipped order",

@@ -91,10 +91,10 @@ async def order_events(
 
 @get(
     "/admin/events",
-    **needs(Scope.ADMIN),
+    **needs(Scope.SUPPORT),
     operation_id="streamAllEvents",
     summary="Follow every event live",
-    description="Every event of the shop, for admins. " + _STREAM_DESCRIPTION,
+    description="Every event of the shop, for its staff (admin or support). " + _STREAM_DESCRIPTION,
     tags=("Admin",),
     responses={
         **success(200, StreamEventOut, STREAM_EXAMPLE, "every event, as it happens", media_type=MEDIA_TYPE),

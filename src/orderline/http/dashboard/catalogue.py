@@ -47,7 +47,8 @@ class CataloguePages(Controller):
             if total is None:
                 raise app.InvalidInput("total", "give how many units the shop has had in all", "required")
             pet = await use_cases.catalogue.get_pet(pet_id)
-            await use_cases.catalogue.revise_pet(staff, pet_id, PetDraft(pet.profile, total))
+            draft = PetDraft(pet.profile, total)
+            await use_cases.catalogue.revise_pet(staff, pet_id, draft, expected_version=forms.version(form))
         except (DomainError, app.ApplicationError) as refused:
             if isinstance(refused, app.Unauthenticated):
                 raise

@@ -32,7 +32,7 @@ def _charts(figures: OverviewFigures) -> dict[str, Any]:
     orders = [float(day.orders) for day in days]
     order_labels = [f"{day.day}: {day.orders} orders, {day.cancelled} cancelled" for day in days]
     revenue = [day.revenue.get(currency, Money.zero(currency)) for day in days]
-    by_status, reasons = figures.stats.orders_by_status, figures.cancel_reasons
+    by_status, reasons = figures.by_status, figures.cancel_reasons
     return {
         "orders_chart": columns(orders, order_labels),
         "cancelled_chart": columns([float(day.cancelled) for day in days], order_labels, top=max(orders, default=0)),

@@ -24,9 +24,10 @@ from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
 
 PREFIX = "/admin"
-SESSION_COOKIE = "orderline_session"
-# The dashboard pages' authentication decision (a route's opt["auth"]): a staff session from the cookie.
+# The pages' authentication decision (``opt["auth"]``): a staff session, which the ``staff`` dependency judges
+# from the cookie. Not a scope: the API's access middleware, which reads bearer credentials, leaves it alone.
 STAFF_SESSION = "staff-session"
+SESSION_COOKIE = "orderline_session"
 SIGN_IN_COOKIE = "orderline_sign_in"  # what the sign-in form's token is bound to, before there is a session
 CSRF_FIELD = "csrf"
 _CSRF_LABEL = b"orderline dashboard csrf\x00"
