@@ -57,6 +57,7 @@ def units(monkeypatch: pytest.MonkeyPatch) -> Units:
 
     monkeypatch.setattr(SqliteDatabase, "transaction", counting("transaction", SqliteDatabase.transaction))
     monkeypatch.setattr(SqliteDatabase, "snapshot", counting("snapshot", SqliteDatabase.snapshot))
+    monkeypatch.setattr(SqliteDatabase, "lookup", counting("lookup", SqliteDatabase.lookup))
     return counted
 
 
