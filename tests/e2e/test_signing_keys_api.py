@@ -236,6 +236,18 @@ async def test_a_rotation_that_drops_previous_keys_refuses_their_tokens_at_once(
     assert_problem(await client.get("/v1/users/me", headers=alice), 401, "unauthorized")
 
 
+async def test_a_token_already_accepted_is_refused_at_once_when_its_key_is_dropped(
+    client: httpx.AsyncClient, keys: Path, clock: SteppingClock
+) -> None:
+    # Verified tokens are remembered (ADR 0033, round 2): a changed key ring must forget them.
+    alice = await register(client, "alice")
+    assert (await client.get("/v1/users/me", headers=alice)).status_code == 200
+
+    key_file.rotate(keys, clock.now(), LIFETIME, drop_previous=True)
+
+    assert_problem(await client.get("/v1/users/me", headers=alice), 401, "unauthorized")
+
+
 # Rotating a secret in the environment
 
 

@@ -57,6 +57,7 @@ def units(monkeypatch: pytest.MonkeyPatch) -> Units:
 
     monkeypatch.setattr(SqliteDatabase, "transaction", counting("transaction", SqliteDatabase.transaction))
     monkeypatch.setattr(SqliteDatabase, "snapshot", counting("snapshot", SqliteDatabase.snapshot))
+    monkeypatch.setattr(SqliteDatabase, "lookup", counting("lookup", SqliteDatabase.lookup))
     return counted
 
 
@@ -252,3 +253,23 @@ async def test_a_refused_write_alone_lets_go_of_the_file_lock(database_url: str)
             other.execute("ROLLBACK")
         finally:
             other.close()
+
+
+async def test_a_lookup_reads_on_the_loop_and_sees_every_earlier_commit_while_another_process_writes(
+    database_url: str,
+) -> None:
+    # One SELECT in autocommit is its own snapshot in WAL mode: no BEGIN/ROLLBACK around it (ADR 0033, round 2).
+    async with opened(database_url) as db:
+        async with db.transaction() as uow:
+            await uow.connection.execute("CREATE TABLE notes (body TEXT)")
+            await uow.connection.execute("INSERT INTO notes VALUES ('first')")
+            await uow.commit()
+        hops = db.hops
+
+        with another_process_holding_the_write_lock(DatabaseUrl.parse(database_url).target):
+            async with db.lookup() as uow:
+                row = await uow.connection.fetch_one("SELECT body FROM notes")
+
+    assert row is not None
+    assert row["body"] == "first"
+    assert db.hops == hops  # read on the loop, not waited for in a thread

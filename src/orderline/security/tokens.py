@@ -3,12 +3,15 @@ id they name in their ``kid`` header so that verification picks the key that sig
 
 Each names its type in ``token_type``: an access token is what a request is authenticated by; a refresh token
 (longer-lived, no scopes) only buys a new access token. Neither is ever accepted as the other (ADR 0026).
+
+An access token checked once is remembered (``VerifiedTokens``), so the next request that shows it skips
+PyJWT (ADR 0033, round 2).
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Final
 from uuid import UUID, uuid4
 
 import jwt
@@ -16,12 +19,46 @@ import jwt
 from orderline.application.errors import Unauthenticated, WrongTokenType
 from orderline.application.ports import Claims, Clock, TokenType
 from orderline.application.principal import Scope
-from orderline.security.signing_keys import KeySource, SigningKey
+from orderline.security.signing_keys import KeyRing, KeySource, SigningKey
 
 ISSUER = "orderline"
 ALGORITHM = "HS256"
 TYPE_CLAIM = "token_type"
 DEFAULT_REFRESH_LIFETIME = timedelta(days=3)
+# Enough for every customer active within an access token's lifetime on one process; a token that falls
+# out is only checked again.
+VERIFIED_TOKENS: Final = 4096
+
+
+class VerifiedTokens:
+    """Access tokens whose signature, issuer, type and claims were checked, by the exact token string.
+
+    Only what cannot change is remembered: a token's bytes and the key ring that verified it. Expiry is
+    still checked against the clock on every use (``JwtTokens.verify``); a ring that changed (a rotation,
+    a key dropped because it leaked) forgets every entry, so a token of a removed key is refused on the
+    next request; whether the user may still act is the per-request lookup's business (Authenticator).
+    Bounded: the oldest entry leaves first.
+    """
+
+    def __init__(self, size: int = VERIFIED_TOKENS) -> None:
+        self._size = size
+        self._ring: KeyRing | None = None
+        self._claims: dict[str, Claims] = {}
+
+    def get(self, token: str, ring: KeyRing) -> Claims | None:
+        if ring is not self._ring:
+            self._claims.clear()
+            self._ring = ring
+            return None
+        return self._claims.get(token)
+
+    def put(self, token: str, ring: KeyRing, claims: Claims) -> None:
+        if ring is not self._ring:
+            self._claims.clear()
+            self._ring = ring
+        if len(self._claims) >= self._size:
+            del self._claims[next(iter(self._claims))]  # dicts keep insertion order: the oldest
+        self._claims[token] = claims
 
 
 class JwtTokens:
@@ -36,6 +73,7 @@ class JwtTokens:
         self._lifetime = lifetime
         self._refresh_lifetime = refresh_lifetime
         self._clock = clock
+        self._verified = VerifiedTokens()
 
     def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime) -> tuple[str, datetime]:
         """An access token."""
@@ -47,10 +85,17 @@ class JwtTokens:
 
     def verify(self, token: str) -> Claims:
         """An access token's claims; a token issued before tokens had types counts as an access token."""
-        return self._verify(token, TokenType.ACCESS)
+        ring = self._keys.ring()
+        claims = self._verified.get(token, ring)
+        if claims is None:
+            claims = self._verify(token, TokenType.ACCESS, ring)
+            self._verified.put(token, ring, claims)
+        elif claims.expires_at <= self._clock.now():
+            raise Unauthenticated("the token has expired")
+        return claims
 
     def verify_refresh(self, token: str) -> Claims:
-        return self._verify(token, TokenType.REFRESH)
+        return self._verify(token, TokenType.REFRESH, self._keys.ring())
 
     def _sign(
         self, subject: UUID, kind: TokenType, expires_at: datetime, now: datetime, extra: dict[str, str]
@@ -67,8 +112,8 @@ class JwtTokens:
         key = self._keys.ring().current
         return jwt.encode(claims, key.secret, algorithm=ALGORITHM, headers={"kid": key.kid}), expires_at
 
-    def _verify(self, token: str, expected: TokenType) -> Claims:
-        key = self._signer_of(token)
+    def _verify(self, token: str, expected: TokenType, ring: KeyRing) -> Claims:
+        key = self._signer_of(token, ring)
         # Only HS256 is accepted: "none" and any other algorithm (the classic confusion attacks) fail here.
         try:
             claims = jwt.decode(
@@ -87,12 +132,12 @@ class JwtTokens:
         expires_at = ensure_unexpired(claims, self._clock)
         return Claims(str(claims["sub"]), ISSUER, frozenset(str(claims.get("scope", "")).split()), expires_at)
 
-    def _signer_of(self, token: str) -> SigningKey:
+    def _signer_of(self, token: str, ring: KeyRing) -> SigningKey:
         try:
             kid = jwt.get_unverified_header(token).get("kid")
         except jwt.PyJWTError:
             raise Unauthenticated("the token is not valid") from None
-        key = self._keys.ring().find(kid) if isinstance(kid, str) else None
+        key = ring.find(kid) if isinstance(kid, str) else None
         if key is None:
             raise Unauthenticated("the token does not name a signing key of ours")
         return key

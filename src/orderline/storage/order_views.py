@@ -45,12 +45,11 @@ Unit = Callable[[], AbstractAsyncContextManager[Any]]
 
 
 class SqlOrderViews:
-    """OrderViews over either engine: PostgreSQL reads in autocommit (a statement is its own snapshot), SQLite
-    in a snapshot on the event loop (no thread hop)."""
+    """OrderViews over either engine: each read is one statement in autocommit, its own snapshot (PostgreSQL:
+    ADR 0032; SQLite, on the event loop with no thread hop: ADR 0033, round 2)."""
 
     def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
-        # PostgreSQL's autocommit lookup where there is one (ADR 0032); chosen once, not per read.
-        self._unit: Unit = db.lookup if isinstance(db, PostgresDatabase) else db.snapshot
+        self._unit: Unit = db.lookup
 
     async def one(self, order_id: UUID, owner: Owner) -> OrderView | None:
         # The owner's columns are those of the lists (owner_columns), so a read and a list agree on whose

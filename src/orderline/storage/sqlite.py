@@ -366,6 +366,21 @@ class SqliteDatabase:
         finally:
             self._readers.put_nowait(reader)
 
+    @asynccontextmanager
+    async def lookup(self) -> AsyncIterator[SqlUnitOfWork]:
+        """A unit of work outside any transaction, for a read that is one statement: in WAL mode a statement in
+        autocommit reads its own snapshot, so BEGIN and ROLLBACK would be two statements for nothing (ADR 0033,
+        round 2). A reader free at once is taken without arming a timeout."""
+        try:
+            reader = self._readers.get_nowait()
+        except asyncio.QueueEmpty:
+            reader = await _within(self._timeout, self._readers.get(), "waiting for a connection")
+        try:
+            with _translated(self._timeout):
+                yield SqlUnitOfWork(SqliteConnection(reader), _nothing_to_commit)
+        finally:
+            self._readers.put_nowait(reader)
+
     async def ping(self) -> None:
         async with self.snapshot() as uow:
             await uow.connection.fetch_one("SELECT 1")
@@ -383,6 +398,10 @@ class SqliteDatabase:
         await self._writes.drain()
         await asyncio.to_thread(_close, self._all, self._all[0], self._timeout)
         self._threads.shutdown()
+
+
+async def _nothing_to_commit() -> None:
+    return None
 
 
 def _scope(link: _Link, begin: str) -> AbstractAsyncContextManager[Commit]:
