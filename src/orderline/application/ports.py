@@ -700,8 +700,9 @@ class DeliveryQueue(Protocol):
 
 @runtime_checkable
 class Lookups(Protocol):
-    """A database that can run a one-statement read outside a transaction (PostgreSQL: in autocommit a
-    statement is its own snapshot). Authentication reads so; on other databases it reads in a snapshot."""
+    """A database that can run a one-statement read outside a transaction (in autocommit a statement is its
+    own snapshot; both PostgreSQL and SQLite can). Authentication reads so; a database without it reads in a
+    snapshot."""
 
     def lookup(self) -> AbstractAsyncContextManager[UnitOfWork]:
         """A unit of work for one read statement, as of the moment the statement runs."""
