@@ -17,7 +17,7 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.errors import DomainError
 from orderline.domain.pet import Species
 from orderline.http.dashboard import forms
-from orderline.http.dashboard.pages import page, problem_of
+from orderline.http.dashboard.pages import page, problem_of, status_and_error
 from orderline.http.dashboard.session import PREFIX
 from orderline.http.dependencies import Injected
 
@@ -61,7 +61,7 @@ async def _catalogue_page(
 ) -> Template:
     query = request.query_params
     context: dict[str, Any] = {"query": query, "species": list(Species), "pets": [], "next": None}
-    status, error = (200, None) if refused is None else problem_of(request, refused)[::2]
+    status, error = status_and_error(request, refused)
     try:
         found = await use_cases.catalogue.list_pets(
             species=forms.choice(query, "species", Species), limit=PAGE_SIZE, cursor=forms.text(query, "cursor")

@@ -19,7 +19,7 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.errors import DomainError
 from orderline.domain.user import Role, UserStatus
 from orderline.http.dashboard import forms
-from orderline.http.dashboard.pages import page, problem_of
+from orderline.http.dashboard.pages import page, problem_of, status_and_error
 from orderline.http.dashboard.session import PREFIX
 from orderline.http.dependencies import Injected
 
@@ -87,5 +87,5 @@ async def _customer_page(
 ) -> Template:
     user = await use_cases.users.get(staff, user_id)
     orders = await use_cases.order_finder.search(staff, StaffSearch(OrderFilter(), str(user.id)), limit=THEIR_ORDERS)
-    status, error = (200, None) if refused is None else problem_of(request, refused)[::2]
+    status, error = status_and_error(request, refused)
     return page(request, "customer.html", status, user=user, orders=orders.items, more=orders.next_cursor, error=error)

@@ -36,6 +36,16 @@ def problem_of(request: Request[Any, Any, Any], exc: DomainError | app.Applicati
     return problem.status_code, problem.title or "Refused", problem.detail or ""
 
 
+def status_and_error(
+    request: Request[Any, Any, Any], refusal: DomainError | app.ApplicationError | None
+) -> tuple[int, str | None]:
+    """A page drawn again after a refused action: the refusal's status and ``detail``; (200, None) without one."""
+    if refusal is None:
+        return 200, None
+    status, _title, detail = problem_of(request, refusal)
+    return status, detail
+
+
 def refused(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Router exception handler: a refusal of a use case, or of the HTTP layer, as a page."""
     if isinstance(exc, app.Unauthenticated):

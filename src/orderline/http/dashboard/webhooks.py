@@ -16,7 +16,7 @@ from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
 from orderline.domain.errors import DomainError
 from orderline.http.dashboard import forms
-from orderline.http.dashboard.pages import page, problem_of
+from orderline.http.dashboard.pages import page, problem_of, status_and_error
 from orderline.http.dashboard.session import PREFIX
 from orderline.http.dependencies import Injected
 
@@ -71,7 +71,7 @@ async def _subscription_page(
     refused: DomainError | app.ApplicationError | None = None,
 ) -> Template:
     query = request.query_params
-    status, error = (200, None) if refused is None else problem_of(request, refused)[::2]
+    status, error = status_and_error(request, refused)
     subscription = await use_cases.webhooks.get(staff, subscription_id)
     try:
         wanted = forms.choice(query, "status", DeliveryStatus)
