@@ -20,6 +20,7 @@ import pytest
 
 from orderline.application.errors import DatabaseUnavailable, StaleVersion
 from orderline.application.event_stream import TooManyStreams
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -117,7 +118,7 @@ async def _(w: World) -> httpx.Response:
     import hashlib
 
     digest = hashlib.sha256(b"\n".join([b"POST", b"/v1/orders", fingerprint])).hexdigest()
-    await w.use_cases.idempotency.claim("address:127.0.0.1", "busy", digest)  # another request holds it
+    await w.use_cases.idempotency.claim(PUBLIC, "address:127.0.0.1", "busy", digest)  # another request holds it
     return await w.client.post("/v1/orders", content=fingerprint,
                                headers={"Content-Type": "application/json", "Idempotency-Key": "busy"})  # fmt: skip
 

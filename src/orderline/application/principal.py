@@ -9,6 +9,10 @@ from uuid import UUID
 
 from orderline.application.errors import CredentialsRequired, Forbidden
 
+# The shared public pool (ADR 0040): requests without X-Tenant-ID, and every row from before tenants. Stored as
+# the nil UUID so every equality and every index treats it like any other tenant; the API shows it as null.
+PUBLIC = UUID(int=0)
+
 
 class Scope(StrEnum):
     READ_ORDERS = "read:orders"
@@ -46,6 +50,7 @@ class Principal:
     kind: PrincipalKind
     id: UUID | None = None
     scopes: frozenset[Scope] = frozenset()
+    tenant: UUID = PUBLIC  # the tenant every unit of work of this principal is opened for (ADR 0040)
 
     @property
     def is_anonymous(self) -> bool:
