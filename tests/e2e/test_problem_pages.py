@@ -76,6 +76,11 @@ async def _(w: World) -> httpx.Response:
     return await w.client.post("/v1/orders", content=b'{"petId": ', headers={"Content-Type": "application/json"})
 
 
+@provokes("invalid-tenant")
+async def _(w: World) -> httpx.Response:
+    return await w.client.get("/v1/orders", headers={**w.admin, "X-Tenant-ID": "shop-1"})
+
+
 @provokes("concurrent-modification")
 async def _(w: World) -> httpx.Response:
     order = await w.order()
