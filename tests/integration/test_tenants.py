@@ -5,21 +5,25 @@ from __future__ import annotations
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
+from datetime import timedelta
 
 import pytest
 
 from orderline.application.errors import DuplicateUser, DuplicateVoucher, NotFound, PetNotFound, WrongCredentials
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlaceOrder
 from orderline.application.payments import PayOrder
+from orderline.application.ports import START
 from orderline.application.principal import PUBLIC, Principal, PrincipalKind, Scope
 from orderline.application.queries import AuditQuery, OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.application.vouchers import VoucherDraft
+from orderline.application.webhooks import WebhookDraft
 from orderline.domain.errors import VoucherNotApplicable
 from orderline.domain.order import Order
 from orderline.domain.pet import Pet
-from tests.support import a_card_input, a_pet_draft
+from orderline.storage.outbox_feed import SqlOutboxFeed
+from tests.support import Db, a_card_input, a_pet_draft
 
 TENANT_A = uuid.UUID("0190f5c2-0000-7000-8000-00000000000a")
 TENANT_B = uuid.UUID("5b0e4c1e-0000-4000-8000-00000000000b")
@@ -241,3 +245,27 @@ async def test_api_keys_are_listed_in_their_tenant_and_revoked_only_there(use_ca
 
     assert [k.id for k in await use_cases.api_keys.list(admin_of(TENANT_A))] == [key.id]
     assert await use_cases.api_keys.list(admin_of(TENANT_B)) == []
+
+
+async def test_a_subscription_receives_its_own_tenants_events_only(use_cases: UseCases) -> None:
+    hooks = WebhookDraft("http://127.0.0.1:9000/hooks", ["order.*"])
+    in_a = await use_cases.webhooks.create(admin_of(TENANT_A), hooks)
+    in_b = await use_cases.webhooks.create(admin_of(TENANT_B), hooks)
+    order = await an_order_of(use_cases, TENANT_A)
+
+    await use_cases.deliveries.relay(100)
+    due = await use_cases.deliveries.claim(100, lease=timedelta(seconds=30), per_subscription=100)
+
+    assert {delivery.subscription_id for delivery in due} == {in_a.id}
+    assert {delivery.order_id for delivery in due} == {order.id}
+    assert (await use_cases.webhooks.deliveries(admin_of(TENANT_B), in_b.id, limit=10)).items == []
+
+
+async def test_a_live_stream_serves_its_own_tenants_events_only(use_cases: UseCases, db: Db) -> None:
+    mine = await an_order_of(use_cases, TENANT_A)
+    await an_order_of(use_cases, TENANT_B)
+
+    batch = await SqlOutboxFeed(db).after(TENANT_A, START, None, limit=100)
+
+    assert batch.entries
+    assert all(str(mine.id) in entry.payload for entry in batch.entries)
