@@ -38,7 +38,7 @@ def test_only_a_route_with_a_credential_of_its_own_has_a_litestar_guard(app: Lit
     assert guarded == ["scrape"]
 
 
-async def test_an_app_started_in_process_freezes_nothing_the_server_does(settings: Settings, clock: SteppingClock) -> None:
+async def test_an_app_started_in_process_freezes_nothing(settings: Settings, clock: SteppingClock) -> None:
     """Tests start many apps in one process: what each built is collected once it stops."""
     application = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
 
