@@ -28,6 +28,9 @@ def _logging() -> None:
     logs.configure("info", "console")
 
 
+OpenUseCases = Callable[[], Awaitable[UseCases]]
+
+
 class Apps:
     """Apps built once per configuration and started afresh for each test, as a server restarts one.
 
@@ -40,21 +43,31 @@ class Apps:
 
     def __init__(self, keep: int) -> None:
         self._keep = keep
-        self._built: OrderedDict[Settings, tuple[Litestar, list[Callable[[], Awaitable[UseCases]]]]] = OrderedDict()
+        self._built: OrderedDict[Settings, tuple[Litestar, _TestsUseCases]] = OrderedDict()
 
-    def app(self, settings: Settings, open_use_cases: Callable[[], Awaitable[UseCases]]) -> Litestar:
+    def app(self, settings: Settings, open_use_cases: OpenUseCases) -> Litestar:
         if settings.metrics_token is not None or settings.redis_url:
             return create_app(settings, open_use_cases)
         key = msgspec.structs.replace(settings, database_url="")
         if key not in self._built:
-            opener: list[Callable[[], Awaitable[UseCases]]] = []
-            self._built[key] = (create_app(settings, lambda: opener[0]()), opener)
+            current = _TestsUseCases()
+            self._built[key] = (create_app(settings, current), current)
             if len(self._built) > self._keep:
                 self._built.popitem(last=False)
         self._built.move_to_end(key)
-        application, opener = self._built[key]
-        opener[:] = [open_use_cases]
+        application, current = self._built[key]
+        current.open = open_use_cases
         return application
+
+
+class _TestsUseCases:
+    """What a reused app's lifespan opens: the use cases of the test that starts it."""
+
+    open: OpenUseCases | None = None
+
+    async def __call__(self) -> UseCases:
+        assert self.open is not None, "an app is started only by a test that gave it its use cases"
+        return await self.open()
 
 
 @pytest.fixture(scope="session")
