@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
@@ -73,12 +72,10 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         use_cases: UseCases = await open_use_cases()
         app.state.use_cases = use_cases
-        settle_the_heap()
         try:
             async with background(use_cases) if background is not None else contextlib.nullcontext():
                 yield
         finally:
-            gc.unfreeze()  # what this app built may be collected once it stops (tests start many apps)
             await use_cases.close()
 
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -174,15 +171,6 @@ def create_app(
     finish_document(app)
     with_trailing_slashes(app.openapi_schema, dialects)
     return app
-
-
-def settle_the_heap() -> None:
-    """Keep what start-up built (modules, routes, the OpenAPI document, pools: some 250,000 objects) out of
-    the garbage collector's full collections, which otherwise walk all of it every so often and stop every
-    request in flight for 100-200 ms: the p99 of the reads was that pause (ADR 0033). Frozen objects are never
-    collected; nothing built at start-up is garbage."""
-    gc.collect()
-    gc.freeze()
 
 
 def _credential_reader(dialects: list[Dialect], path: str) -> Any:
