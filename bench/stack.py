@@ -119,7 +119,7 @@ def _json(value: object) -> bytes:
 
 async def prepare(app: Any) -> dict[str, Request]:
     """An admin key, a customer with a token, a pet and the customer's orders; the scenarios' requests."""
-    from orderline.application.principal import Scope  # noqa: PLC0415 - the app under test, imported late
+    from orderline.application.principal import Scope
 
     _row, key = await app.state.use_cases.api_keys.create("bench", frozenset({Scope.ADMIN}))
     user = {"username": "benchuser", "email": "bench@example.com", "password": PASSWORD}
@@ -142,7 +142,7 @@ async def prepare(app: Any) -> dict[str, Request]:
 
 
 def reference_app() -> tuple[Asgi, dict[str, Request]]:
-    from bench.reference import app  # noqa: PLC0415 - only when measured
+    from bench.reference import app
 
     asgi: Any = app
     return asgi, {"reference": Request("GET", "/ping")}
@@ -166,7 +166,7 @@ async def measure(app: Asgi, request: Request, count: int) -> float:
 @contextlib.contextmanager
 def quiet_logs() -> Iterator[None]:
     """Log as the benchmark's server does (JSON at warning), into /dev/null."""
-    from orderline import logs  # noqa: PLC0415
+    from orderline import logs
 
     with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
         logs.configure("warning", "json")
@@ -175,10 +175,11 @@ def quiet_logs() -> Iterator[None]:
 
 @contextlib.asynccontextmanager
 async def orderline_app(scratch: Path) -> Any:
-    from orderline.bootstrap import build  # noqa: PLC0415
-    from orderline.config import Settings  # noqa: PLC0415
-    from orderline.http.app import create_app  # noqa: PLC0415
-    from tests.e2e.lifespan import lifespan_of  # noqa: PLC0415
+    from tests.e2e.lifespan import lifespan_of
+
+    from orderline.bootstrap import build
+    from orderline.config import Settings
+    from orderline.http.app import create_app
 
     settings = Settings(database_url=f"sqlite:///{scratch / 'stack.db'}", rate_limits=UNLIMITED)
     app = create_app(settings, lambda: build(settings))

@@ -26,7 +26,7 @@ from orderline.http.api.examples import (
     REFUND_ID,
 )
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 from orderline.http.preconditions import IfMatch, version_in
@@ -214,12 +214,12 @@ class PaymentController(Controller):
         self,
         order_id: FromPath[UUID],
         data: Annotated[PaymentIn, Body(examples=body_examples(card=PAYMENT_IN_EXAMPLE))],
-        use_cases: Injected[UseCases],
-        principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
+        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
+
         async def pay(claim: KeyClaim[Payment] | None) -> Payment:
             expected_version = version_in(if_match, order_id)
             command = PayOrder(order_id, data.amount, data.currency, data.source.input(), expected_version)
