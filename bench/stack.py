@@ -3,7 +3,7 @@
 The real app (``create_app`` on a fresh SQLite file, rate limits lifted, logs at ``warning`` as the benchmark
 serves) and the bare reference (bench/reference.py) are driven through their ASGI callables directly, one
 request after another: no server, no socket, no HTTP client, so what is measured is the app's own CPU per
-request (``time.process_time``), which moves far less with the machine's load than req/s. ``--profile NAME``
+request (``time.process_time``, the least of three runs), which moves far less with the machine's load than req/s. ``--profile NAME``
 runs one scenario under cProfile and prints where its time goes. ``--compare SRC`` alternates rounds between
 this checkout and another one's ``src/`` (e.g. an exported base commit), each round in a fresh process, and
 prints both columns with their medians: a before/after measured in one run.
@@ -148,15 +148,20 @@ def reference_app() -> tuple[Asgi, dict[str, Request]]:
     return asgi, {"reference": Request("GET", "/ping")}
 
 
-async def measure(app: Asgi, request: Request, count: int) -> float:
-    """CPU microseconds per request over ``count`` requests, after a tenth as many unmeasured."""
+async def measure(app: Asgi, request: Request, count: int, repeats: int = 3) -> float:
+    """CPU microseconds per request: the least of ``repeats`` runs of ``count`` requests, after a tenth as many
+    unmeasured. The least, because on a shared machine other processes only ever add to a run's CPU time
+    (caches and the core's other hyperthread taken from it)."""
     expected = (await call(app, request)).status
     for _ in range(count // 10):
         await call(app, request)
-    start = time.process_time()
-    for _ in range(count):
-        await call(app, request)
-    micros = (time.process_time() - start) / count * 1e6
+    runs = []
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(count):
+            await call(app, request)
+        runs.append((time.process_time() - start) / count * 1e6)
+    micros = min(runs)
     last = (await call(app, request)).status
     if last != expected:
         raise RuntimeError(f"{request.path} answered {expected}, then {last}")

@@ -17,6 +17,7 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.order import Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs, public
+from orderline.http.answer import JsonAnswer
 from orderline.http.api.examples import (
     CANCEL_EXAMPLE,
     CANCEL_PENDING_EXAMPLE,
@@ -76,7 +77,7 @@ class OrderController(Controller):
 
         def answer(placed: PlacedOrder) -> Response[Any]:
             headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
-            return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
+            return JsonAnswer(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
 
         async def place(claim: KeyClaim[PlacedOrder] | None) -> PlacedOrder:
             return await use_cases.orders.place(principal, data.command(), claim=claim)
@@ -96,11 +97,12 @@ class OrderController(Controller):
     async def read(self, order_id: FromPath[UUID], request: Request[Any, Any, Any]) -> Response[OrderOut]:
         principal = await caller_of(request)  # not injected: a hot route (http/dependencies.py)
         view = await use_cases_of(request).order_reads.get(principal, order_id)
-        return Response(viewed(view), headers={"ETag": etag(view)})
+        return JsonAnswer(viewed(view), headers={"ETag": etag(view)})
 
     @get(
         "/",
         **needs(Scope.READ_ORDERS),
+        response_class=JsonAnswer,
         operation_id="listOrders",
         summary="List Orders",
         description="Newest first, keyset-paginated: pass nextCursor back as cursor.",

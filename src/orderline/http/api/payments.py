@@ -18,6 +18,7 @@ from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
 from orderline.domain.payment import Card, CardInput, Payment, PaymentStatus, Refund, RefundStatus
 from orderline.http.access import needs, public
+from orderline.http.answer import JsonAnswer
 from orderline.http.api.examples import (
     ORDER_ID,
     PAYMENT_EXAMPLE,
@@ -226,7 +227,7 @@ class PaymentController(Controller):
             return await use_cases.payments.pay(principal, command, claim=claim)
 
         def answer(payment: Payment) -> Response[Any]:
-            return Response(PaymentOut.of(payment))
+            return JsonAnswer(PaymentOut.of(payment))
 
         return await idempotent(request, use_cases, idempotency_key, pay, answer, fingerprint=data.fingerprint())
 
