@@ -1,8 +1,9 @@
 """What observing a request costs (its metrics, its access line), measured in process: ``python -m bench.observe``.
 
 The observation the front (http/front.py) makes of every request — ``access_log.observe``: the metrics and
-the access line — around an ASGI app that answers 200 at once, driven through its ASGI callable directly — no server, no HTTP client, no thread hand-offs — so what is measured is the
-observation alone. Variants run interleaved; the median of the runs is reported.
+the access line — around an ASGI app that answers 200 at once, driven through its ASGI callable directly (no
+server, no HTTP client, no thread hand-offs), so what is measured is the observation alone. Variants run
+interleaved; the median of the runs is reported.
 """
 
 from __future__ import annotations

@@ -3,10 +3,10 @@
 The real app (``create_app`` on a fresh SQLite file, rate limits lifted, logs at ``warning`` as the benchmark
 serves) and the bare reference (bench/reference.py) are driven through their ASGI callables directly, one
 request after another: no server, no socket, no HTTP client, so what is measured is the app's own CPU per
-request (``time.process_time``, the least of three runs), which moves far less with the machine's load than req/s. ``--profile NAME``
-runs one scenario under cProfile and prints where its time goes. ``--compare SRC`` alternates rounds between
-this checkout and another one's ``src/`` (e.g. an exported base commit), each round in a fresh process, and
-prints both columns with their medians: a before/after measured in one run.
+request (``time.process_time``, the least of three runs), which moves far less with the machine's load than
+req/s. ``--profile NAME`` runs one scenario under cProfile and prints where its time goes. ``--compare SRC``
+alternates rounds between this checkout and another one's ``src/`` (e.g. an exported base commit), each round
+in a fresh process, and prints both columns with their medians: a before/after measured in one run.
 """
 
 from __future__ import annotations
