@@ -25,7 +25,9 @@ from orderline.storage.schema import metadata
 from tests.support import ENGINES, FAST_HASHER, TEST_GATEWAY_SECRET, Db, SteppingClock, engine_settings
 
 DEFAULT_POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"
-TABLES = ", ".join(table.name for table in metadata.sorted_tables)
+# Every row, children before their parents. DELETE, not TRUNCATE: a test leaves a few rows, and TRUNCATE makes new
+# files for every table and index (~400 ms for all of them, against ~30 ms), which every PostgreSQL test paid.
+EMPTY_EVERY_TABLE = "; ".join(f"DELETE FROM {table.name}" for table in reversed(metadata.sorted_tables))
 
 
 def _postgres_admin_url() -> str:
@@ -89,8 +91,7 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
 async def _empty_postgres(url: str) -> None:
     connection = await asyncpg.connect(url)
     try:
-        await connection.execute(f"TRUNCATE {TABLES} CASCADE")
-        await connection.execute("ALTER SEQUENCE order_seq RESTART WITH 1")
+        await connection.execute(f"{EMPTY_EVERY_TABLE}; ALTER SEQUENCE order_seq RESTART WITH 1")
     finally:
         await connection.close()
 

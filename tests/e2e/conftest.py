@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
+import msgspec
 import pytest
 from litestar import Litestar
 
@@ -26,10 +28,57 @@ def _logging() -> None:
     logs.configure("info", "console")
 
 
+OpenUseCases = Callable[[], Awaitable[UseCases]]
+
+
+class Apps:
+    """Apps built once per configuration and started afresh for each test, as a server restarts one.
+
+    Building an app (registering its routes, generating its OpenAPI document) costs half a second, its
+    lifespan a few milliseconds; the lifespan opens the test's own use cases (database, clock, rate limiter).
+    The database URL is read only there, so tests on different databases share an app. An app that keeps
+    something of its own across lifespans is built for its test alone: one that counts requests for a
+    scraper (a metrics token), or one whose Redis circuit remembers the last test's failures (a Redis URL).
+    """
+
+    def __init__(self, keep: int) -> None:
+        self._keep = keep
+        self._built: OrderedDict[Settings, tuple[Litestar, _TestsUseCases]] = OrderedDict()
+
+    def app(self, settings: Settings, open_use_cases: OpenUseCases) -> Litestar:
+        if settings.metrics_token is not None or settings.redis_url:
+            return create_app(settings, open_use_cases)
+        key = msgspec.structs.replace(settings, database_url="")
+        if key not in self._built:
+            current = _TestsUseCases()
+            self._built[key] = (create_app(settings, current), current)
+            if len(self._built) > self._keep:
+                self._built.popitem(last=False)
+        self._built.move_to_end(key)
+        application, current = self._built[key]
+        current.open = open_use_cases
+        return application
+
+
+class _TestsUseCases:
+    """What a reused app's lifespan opens: the use cases of the test that starts it."""
+
+    open: OpenUseCases | None = None
+
+    async def __call__(self) -> UseCases:
+        assert self.open is not None, "an app is started only by a test that gave it its use cases"
+        return await self.open()
+
+
+@pytest.fixture(scope="session")
+def apps() -> Apps:
+    return Apps(keep=4)
+
+
 @pytest.fixture
-async def app(settings: Settings, clock: SteppingClock) -> AsyncIterator[Litestar]:
+async def app(settings: Settings, clock: SteppingClock, apps: Apps) -> AsyncIterator[Litestar]:
     """The real app with its lifespan running in the test's own event loop (as uvicorn would run it)."""
-    application = create_app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
+    application = apps.app(settings, lambda: build(settings, clock=clock, hasher=FAST_HASHER))
     async with lifespan_of(application):
         yield application
 

@@ -1,7 +1,7 @@
 """Every route's explicit authentication decision: public, or the scope it needs.
 
 The decision lives on the route (``opt["auth"]``), shows in the OpenAPI document as its security
-requirement, and is enforced by one middleware; the use cases check the same scopes again, because
+requirement, and is enforced by the gate (http/gate.py); the use cases check the same scopes again, because
 dialects reach them without these routes.
 """
 
@@ -9,8 +9,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.errors import InvalidTenant, Unauthenticated
@@ -22,20 +20,11 @@ SECURITY_SCHEME = "bearerAuth"
 _SCOPES = frozenset(scope.value for scope in Scope)
 
 
-def access_middleware(app: ASGIApp) -> ASGIApp:
-    """Enforce the route's decision before its handler runs, where a guard would (after authentication and
-    rate limits, before the body is read). Not a Litestar guard: Litestar copies the route handler for every
-    guard call, a cost on every request for a check that reads one key (ADR 0033)."""
-
-    async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            _enforce(scope["route_handler"].opt.get("auth"), scope)
-        await app(scope, receive, send)
-
-    return middleware
-
-
-def _enforce(decision: Any, scope: AsgiScope) -> None:
+def enforce(decision: Any, scope: AsgiScope) -> None:
+    """The route's decision (``opt["auth"]``) for this request, after authentication and rate limits and before
+    the body is read, where a guard would run: 401 for a refused credential, 403 for a missing scope. Not a
+    Litestar guard: Litestar copies the route handler for every guard call, a cost on every request for a
+    check that reads one key (ADR 0033)."""
     if decision not in _SCOPES:
         # Public: a route that acts for its caller asks for the principal, and a bad credential is a 401 then.
         # Or a route that checks a credential of its own (the metrics scrape's token, by its own guard).

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import gc
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import partial
@@ -24,9 +23,7 @@ from orderline.application.errors import ApplicationError
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings, parse_dialects
 from orderline.domain.errors import DomainError
-from orderline.http.access import SECURITY_SCHEME, access_middleware
-from orderline.http.access_log import observe_requests
-from orderline.http.allow import allow_every_method
+from orderline.http.access import SECURITY_SCHEME
 from orderline.http.api.admin import AdminController
 from orderline.http.api.admin_orders import AdminOrderController
 from orderline.http.api.admin_vouchers import AdminVoucherController
@@ -44,15 +41,16 @@ from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.api.webhooks import WebhookController
 from orderline.http.api_docs import swagger_ui, swagger_ui_assets
-from orderline.http.auth import READERS_KEY, authentication_middleware, bearer_credential
+from orderline.http.auth import READERS_KEY, bearer_credential
 from orderline.http.dashboard import dashboard_router, template_config
 from orderline.http.dependencies import PROVIDERS
 from orderline.http.dialects import Dialect, load, owner_of_path, with_trailing_slashes
 from orderline.http.document import finish_document, schema_router
+from orderline.http.front import front_door
+from orderline.http.gate import gate
 from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
 from orderline.http.rate_limit import RateLimits
-from orderline.http.request_id import add_request_id_header, request_id_middleware
 from orderline.http.strict import read_strictly
 
 log = structlog.get_logger("orderline.http")
@@ -73,12 +71,10 @@ def create_app(
     async def lifespan(app: Litestar) -> AsyncIterator[None]:
         use_cases: UseCases = await open_use_cases()
         app.state.use_cases = use_cases
-        settle_the_heap()
         try:
             async with background(use_cases) if background is not None else contextlib.nullcontext():
                 yield
         finally:
-            gc.unfreeze()  # what this app built may be collected once it stops (tests start many apps)
             await use_cases.close()
 
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
@@ -144,8 +140,9 @@ def create_app(
         dependencies=PROVIDERS,
         plugins=[ProblemDetailsPlugin(problem_details)],
         exception_handlers={500: on_unexpected, NotFoundException: unrouted, MethodNotAllowedException: unrouted},
-        middleware=[request_id_middleware, authentication_middleware, rate_limits.middleware, access_middleware],
-        before_send=[add_request_id_header, rate_limits.add_headers, allow_every_method],
+        # One middleware after routing; the request id, the answer's headers and the observation are the
+        # front's, around the whole handler (ADR 0039).
+        middleware=[gate(rate_limits)],
         before_request=read_strictly,
         openapi_config=OpenAPIConfig(
             title="orderline",
@@ -170,19 +167,10 @@ def create_app(
         ),
         logging_config=None,
     )
-    app.asgi_handler = observe_requests(app.asgi_handler, metrics)
+    app.asgi_handler = front_door(app.asgi_handler, metrics, rate_limits)
     finish_document(app)
     with_trailing_slashes(app.openapi_schema, dialects)
     return app
-
-
-def settle_the_heap() -> None:
-    """Keep what start-up built (modules, routes, the OpenAPI document, pools: some 250,000 objects) out of
-    the garbage collector's full collections, which otherwise walk all of it every so often and stop every
-    request in flight for 100-200 ms: the p99 of the reads was that pause (ADR 0033). Frozen objects are never
-    collected; nothing built at start-up is garbage."""
-    gc.collect()
-    gc.freeze()
 
 
 def _credential_reader(dialects: list[Dialect], path: str) -> Any:

@@ -1,7 +1,7 @@
 """Authentication: who is behind the Authorization header, worked out once per request.
 
-A middleware resolves the credential before anything else runs (so rate limits can count
-per principal) and keeps the outcome in the request's state; a refused credential is kept
+The gate (http/gate.py) resolves the credential before anything else of the route runs (so rate limits
+can count per principal) and keeps the outcome in the request's state; a refused credential is kept
 too, and raised as 401 when the route asks for its principal. No credential is anonymous.
 The native API reads it from ``Authorization: Bearer``; a dialect may read it elsewhere.
 """
@@ -15,13 +15,12 @@ from typing import Any
 from litestar import Request
 from litestar.datastructures import Headers
 from litestar.di import NamedDependency
-from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.errors import InvalidTenant, Unauthenticated
 from orderline.application.principal import ANONYMOUS, PUBLIC, Principal
 from orderline.application.use_cases import UseCases
+from orderline.http.facts import facts_of
 from orderline.http.tenant import requested_tenant
 
 STATE_KEY = "principal"
@@ -34,7 +33,11 @@ CredentialReader = Callable[[Headers], str | None]
 
 def bearer_credential(headers: Headers) -> str | None:
     """The token of ``Authorization: Bearer <token>``; None without the header, Unauthenticated if malformed."""
-    header = headers.get("authorization")
+    return bearer_token(headers.get("authorization"))
+
+
+def bearer_token(header: str | None) -> str | None:
+    """The token of an Authorization header's value ``Bearer <token>``; None for no header."""
     if header is None:
         return None
     scheme, _, token = header.partition(" ")
@@ -43,12 +46,18 @@ def bearer_credential(headers: Headers) -> str | None:
     return token.strip()
 
 
-async def _authenticate(scope: AsgiScope) -> Outcome:
+async def authenticate(scope: AsgiScope) -> Outcome:
+    """Who is behind the request's credential: a principal (anonymous without one), or the refusal."""
     state = scope["litestar_app"].state
     reader: CredentialReader = state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
     try:
         requested = requested_tenant(scope)  # X-Tenant-ID (ADR 0040): a credential of a tenant overrides it
-        credential = reader(Headers.from_scope(scope))
+        # The native API's header comes from the facts read once per request; a dialect reads its own.
+        credential = (
+            bearer_token(facts_of(scope).authorization)
+            if reader is bearer_credential
+            else reader(Headers.from_scope(scope))
+        )
         if credential is None:
             return ANONYMOUS if requested == PUBLIC else replace(ANONYMOUS, tenant=requested)
         use_cases: UseCases = state.use_cases
@@ -58,30 +67,21 @@ async def _authenticate(scope: AsgiScope) -> Outcome:
 
 
 def outcome_of(scope: AsgiScope) -> Outcome | None:
-    """What the middleware found for this request (None before it ran)."""
+    """What the gate found for this request (None before it ran)."""
     found: Outcome | None = scope.get("state", {}).get(STATE_KEY)
     return found
-
-
-def authentication_middleware(app: ASGIApp) -> ASGIApp:
-    async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            scope.setdefault("state", {})[STATE_KEY] = await _authenticate(scope)
-        await app(scope, receive, send)
-
-    return middleware
 
 
 async def principal_of(request: Request[Any, Any, Any], use_cases: NamedDependency[UseCases]) -> Principal:
     """Litestar dependency: the request's principal; a refused credential is a 401, never anonymous, and an
     invalid X-Tenant-ID a 400.
 
-    It names ``use_cases`` (unused: the middleware found the outcome) so that Litestar resolves the two one
+    It names ``use_cases`` (unused: the gate found the outcome) so that Litestar resolves the two one
     after the other: dependencies of the same level are resolved concurrently, in an anyio task group of
     their own, which cost more than a route's whole read (ADR 0033).
     """
     del use_cases
-    outcome = outcome_of(request.scope) or await _authenticate(request.scope)
+    outcome = outcome_of(request.scope) or await authenticate(request.scope)
     if not isinstance(outcome, Principal):
         raise outcome
     return outcome

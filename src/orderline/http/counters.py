@@ -30,6 +30,14 @@ class Decision:
             "RateLimit-Reset": str(self.reset_after),
         }
 
+    def header_lines(self) -> list[tuple[bytes, bytes]]:
+        """The same headers as an ASGI answer carries them: lower-cased names, Latin-1 bytes."""
+        return [
+            (b"ratelimit-limit", str(self.limit).encode()),
+            (b"ratelimit-remaining", str(self.remaining).encode()),
+            (b"ratelimit-reset", str(self.reset_after).encode()),
+        ]
+
 
 class LimiterUnavailable(Exception):
     """The shared counters cannot be reached; the request is let through uncounted."""

@@ -1,6 +1,6 @@
 """Rate limits: a fixed-window count per principal (per client address when anonymous) and route group.
 
-The middleware runs after authentication, so it knows who is asking; a refused credential counts
+The gate (http/gate.py) counts after authentication, so it knows who is asking; a refused credential counts
 against the client's address, so guessing tokens is limited too. Counters live in this process's
 memory, or in Redis when ``ORDERLINE_REDIS_URL`` is set, or in the database when several web processes
 run without Redis (ADR 0035), so the processes share one limit; when the shared counters fail, requests
@@ -17,9 +17,9 @@ from typing import Any
 
 from litestar import Litestar, Request, Response
 from litestar.datastructures import MutableScopeHeaders
-from litestar.enums import MediaType, ScopeType
+from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, TooManyRequestsException
-from litestar.types import ASGIApp, HTTPResponseStartEvent, HTTPScope, Message, Receive, Scope, Send
+from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, HTTPScope, Scope
 from litestar.utils.helpers import get_enum_string_value
 
 from orderline.application.ports import RateCounters
@@ -57,7 +57,7 @@ def group_of(method: str, path_template: str) -> str:
 
 
 class RateLimits:
-    """The limits of one app: its lifespan opens the counters, its middleware and hook apply them."""
+    """The limits of one app: its lifespan opens the counters; the gate and the front apply them."""
 
     def __init__(self, settings: Settings, *, unrouted: UnroutedHandler) -> None:
         """``unrouted`` answers an unknown route or method: a refusal in place comes in the same body (a dialect's)."""
@@ -100,44 +100,40 @@ class RateLimits:
             self._limiter = limiter
             yield
 
-    def middleware(self, app: ASGIApp) -> ASGIApp:
-        """Count each routed request before its handler runs; beyond the limit, 429 and the handler never runs.
+    async def admit(self, scope: HTTPScope) -> None:
+        """Count a routed request before its handler runs (the gate, http/gate.py); beyond the limit, raise the 429
+        and the handler never runs.
 
         The probes are neither counted nor refused: they must answer whatever else is sick, so they never
         wait on Redis, and a limit meant for clients must not take a process out of rotation.
         """
+        state = scope["state"]
+        state[STATE_KEY] = None
+        if scope["path_template"] not in PROBE_PATHS:
+            group = group_of(scope["method"], scope["path_template"])
+            state[STATE_KEY] = decision = await self._count(scope, group)
+            if decision is not None and not decision.allowed:
+                raise self._refusal(group, decision)
 
-        async def limit(scope: Scope, receive: Receive, send: Send) -> None:
-            if scope["type"] == ScopeType.HTTP:
-                scope["state"][STATE_KEY] = None
-                if scope["path_template"] not in PROBE_PATHS:
-                    group = group_of(scope["method"], scope["path_template"])
-                    scope["state"][STATE_KEY] = decision = await self._count(scope, group)
-                    if decision is not None and not decision.allowed:
-                        raise self._refusal(group, decision)
-            await app(scope, receive, send)
+    async def headers_of(self, message: HTTPResponseStartEvent, scope: HTTPScope) -> list[tuple[bytes, bytes]]:
+        """The RateLimit-* headers of an answer about to start (the front writes them on every answer).
 
-        return limit
-
-    async def add_headers(self, message: Message, scope: Scope) -> None:
-        """before_send hook: the RateLimit-* headers on every response.
-
-        Unknown routes and methods never reach a middleware, so they are counted here, by address;
-        beyond the limit their 404 or 405 becomes the 429 the middleware would have answered.
+        Unknown routes and methods never reach the gate, so they are counted here, by address; beyond the
+        limit their 404 or 405 becomes the 429 the gate would have answered (``message`` is changed in place,
+        and ``replace_body`` gives the body).
         """
-        if scope["type"] != ScopeType.HTTP:
-            return
-        state: dict[str, Any] = scope.setdefault("state", {})
-        if message["type"] == "http.response.start":
-            if STATE_KEY not in state:
-                state[STATE_KEY] = decision = await self._count(scope, "default")
-                if decision is not None and not decision.allowed:
-                    self._refuse_in_place(message, scope, decision)
-            if (decision := state[STATE_KEY]) is not None:
-                headers = MutableScopeHeaders.from_message(message)
-                for name, value in decision.headers().items():
-                    headers[name] = value
-        elif message["type"] == "http.response.body" and _REPLACEMENT_BODY in state:
+        state: dict[str, Any] = scope["state"]
+        if STATE_KEY not in state:
+            state[STATE_KEY] = decision = await self._count(scope, "default")
+            if decision is not None and not decision.allowed:
+                self._refuse_in_place(message, scope, decision)
+        decision = state[STATE_KEY]
+        return [] if decision is None else decision.header_lines()
+
+    def replace_body(self, message: HTTPResponseBodyEvent, scope: Scope) -> None:
+        """An answer refused in place sends the refusal's body instead of its own."""
+        state: dict[str, Any] = scope["state"]
+        if _REPLACEMENT_BODY in state:
             message["body"] = state.pop(_REPLACEMENT_BODY)
             message["more_body"] = False
 

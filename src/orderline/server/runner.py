@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import socket
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
@@ -41,9 +42,21 @@ class _Server(uvicorn.Server):
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.started:
+            frozen = settle_the_heap()
             host, port = self.servers[0].sockets[0].getsockname()[:2]
             address = f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
-            log.info("listening", address=address, **self._started)
+            log.info("listening", address=address, frozen_objects=frozen, **self._started)
+
+
+def settle_the_heap() -> int:
+    """Keep what start-up built (modules, routes, the OpenAPI document, pools: some 250,000 objects) out of
+    the garbage collector's full collections, which otherwise walk all of it every so often and stop every
+    request in flight for 100-200 ms: the p99 of the reads was that pause (ADR 0033). Frozen objects are never
+    collected; nothing built at start-up is garbage. Once per server process, when its app has started: the
+    process lives as long as what it froze. How many objects are frozen."""
+    gc.collect()
+    gc.freeze()
+    return gc.get_freeze_count()
 
 
 def serve(

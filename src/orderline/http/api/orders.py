@@ -17,6 +17,7 @@ from orderline.application.use_cases import UseCases
 from orderline.domain.order import Order
 from orderline.domain.status import OrderStatus
 from orderline.http.access import needs, public
+from orderline.http.answer import JsonAnswer
 from orderline.http.api.examples import (
     CANCEL_EXAMPLE,
     CANCEL_PENDING_EXAMPLE,
@@ -40,7 +41,7 @@ from orderline.http.api.wire import (
     Limit,
     PageOut,
 )
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 from orderline.http.preconditions import IfMatch, etag, version_in
@@ -69,14 +70,14 @@ class OrderController(Controller):
     async def create(
         self,
         data: Annotated[OrderIn, Body(examples=body_examples(**PLACE_EXAMPLES))],
-        use_cases: Injected[UseCases],
-        principal: Caller,
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
+        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
+
         def answer(placed: PlacedOrder) -> Response[Any]:
             headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
-            return Response(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
+            return JsonAnswer(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
 
         async def place(claim: KeyClaim[PlacedOrder] | None) -> PlacedOrder:
             return await use_cases.orders.place(principal, data.command(), claim=claim)
@@ -93,15 +94,15 @@ class OrderController(Controller):
             **problems("not-found", "unauthorized", "forbidden"),
         },
     )
-    async def read(
-        self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
-    ) -> Response[OrderOut]:
-        view = await use_cases.order_reads.get(principal, order_id)
-        return Response(viewed(view), headers={"ETag": etag(view)})
+    async def read(self, order_id: FromPath[UUID], request: Request[Any, Any, Any]) -> Response[OrderOut]:
+        principal = await caller_of(request)  # not injected: a hot route (http/dependencies.py)
+        view = await use_cases_of(request).order_reads.get(principal, order_id)
+        return JsonAnswer(viewed(view), headers={"ETag": etag(view)})
 
     @get(
         "/",
         **needs(Scope.READ_ORDERS),
+        response_class=JsonAnswer,
         operation_id="listOrders",
         summary="List Orders",
         description="Newest first, keyset-paginated: pass nextCursor back as cursor.",
@@ -112,16 +113,16 @@ class OrderController(Controller):
     )
     async def list(
         self,
-        use_cases: Injected[UseCases],
-        principal: Caller,
+        request: Request[Any, Any, Any],
         status: FromQuery[OrderStatus | None] = None,
         created_after: CreatedAfter = None,
         created_before: CreatedBefore = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
+        principal = await caller_of(request)  # not injected: a hot route (http/dependencies.py)
         where = OrderFilter(status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"))
-        page = await use_cases.order_reads.list(principal, where, limit=limit, cursor=cursor)
+        page = await use_cases_of(request).order_reads.list(principal, where, limit=limit, cursor=cursor)
         return PageOut([viewed(view) for view in page.items], page.next_cursor)
 
     @delete(
@@ -149,12 +150,12 @@ class OrderController(Controller):
     async def cancel_by_delete(
         self,
         order_id: FromPath[UUID],
-        use_cases: Injected[UseCases],
-        principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[None]:
+        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
+
         async def cancel(claim: KeyClaim[Order] | None) -> Order:
             command = CancelOrder(order_id, expected_version=version_in(if_match, order_id))
             return await use_cases.orders.cancel(principal, command, claim=claim)
@@ -188,12 +189,12 @@ class OrderController(Controller):
             CancelIn,
             Body(examples=body_examples(duplicate={"reason": "DUPLICATE", "note": "placed twice"})),
         ],
-        use_cases: Injected[UseCases],
-        principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
+        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
+
         async def cancel(claim: KeyClaim[Order] | None) -> Order:
             command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
             return await use_cases.orders.cancel(principal, command, claim=claim)

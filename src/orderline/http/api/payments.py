@@ -18,6 +18,7 @@ from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
 from orderline.domain.payment import Card, CardInput, Payment, PaymentStatus, Refund, RefundStatus
 from orderline.http.access import needs, public
+from orderline.http.answer import JsonAnswer
 from orderline.http.api.examples import (
     ORDER_ID,
     PAYMENT_EXAMPLE,
@@ -26,7 +27,7 @@ from orderline.http.api.examples import (
     REFUND_ID,
 )
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
 from orderline.http.preconditions import IfMatch, version_in
@@ -214,19 +215,19 @@ class PaymentController(Controller):
         self,
         order_id: FromPath[UUID],
         data: Annotated[PaymentIn, Body(examples=body_examples(card=PAYMENT_IN_EXAMPLE))],
-        use_cases: Injected[UseCases],
-        principal: Caller,
         request: Request[Any, Any, Any],
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
+        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
+
         async def pay(claim: KeyClaim[Payment] | None) -> Payment:
             expected_version = version_in(if_match, order_id)
             command = PayOrder(order_id, data.amount, data.currency, data.source.input(), expected_version)
             return await use_cases.payments.pay(principal, command, claim=claim)
 
         def answer(payment: Payment) -> Response[Any]:
-            return Response(PaymentOut.of(payment))
+            return JsonAnswer(PaymentOut.of(payment))
 
         return await idempotent(request, use_cases, idempotency_key, pay, answer, fingerprint=data.fingerprint())
 

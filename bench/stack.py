@@ -1,0 +1,293 @@
+"""The HTTP stack's CPU per request, in process: ``python -m bench.stack``.
+
+The real app (``create_app`` on a fresh SQLite file, rate limits lifted, logs at ``warning`` as the benchmark
+serves) and the bare reference (bench/reference.py) are driven through their ASGI callables directly, one
+request after another: no server, no socket, no HTTP client, so what is measured is the app's own CPU per
+request (``time.process_time``, the least of three runs), which moves far less with the machine's load than
+req/s. ``--profile NAME`` runs one scenario under cProfile and prints where its time goes. ``--compare SRC``
+alternates rounds between this checkout and another one's ``src/`` (e.g. an exported base commit), each round
+in a fresh process, and prints both columns with their medians: a before/after measured in one run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import cProfile
+import io
+import json
+import os
+import pstats
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.server import UNLIMITED
+
+Asgi = Callable[[dict[str, Any], Any, Any], Awaitable[None]]
+PASSWORD = "correct horse battery staple"
+ORDERS = 24  # the customer's: a list of 20 is a full page
+
+
+@dataclass(frozen=True)
+class Request:
+    method: str
+    path: str
+    query: bytes = b""
+    headers: tuple[tuple[bytes, bytes], ...] = ()
+    body: bytes = b""
+
+
+@dataclass
+class Answer:
+    status: int = 0
+    headers: list[tuple[bytes, bytes]] | None = None
+    body: bytes = b""
+
+
+def _scope(request: Request) -> dict[str, Any]:
+    """What uvicorn with httptools hands the app for one request."""
+    headers = [
+        (b"host", b"127.0.0.1:8000"),
+        (b"user-agent", b"wrk"),
+        (b"accept", b"*/*"),
+        *request.headers,
+    ]
+    if request.body:
+        headers += [(b"content-type", b"application/json"), (b"content-length", str(len(request.body)).encode())]
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0", "spec_version": "2.3"},
+        "http_version": "1.1",
+        "server": ("127.0.0.1", 8000),
+        "client": ("127.0.0.1", 50000),
+        "scheme": "http",
+        "method": request.method,
+        "root_path": "",
+        "path": request.path,
+        "raw_path": request.path.encode(),
+        "query_string": request.query,
+        "headers": headers,
+        "state": {},
+    }
+
+
+async def call(app: Asgi, request: Request, answer: Answer | None = None) -> Answer:
+    """One request through the ASGI callable; the answer's status, and its headers and body when kept."""
+    answer = answer or Answer()
+    sent = False
+
+    async def receive() -> dict[str, Any]:
+        nonlocal sent
+        if sent:
+            await asyncio.sleep(3600)  # a client that waits: as a disconnect would only come after the answer
+        sent = True
+        return {"type": "http.request", "body": request.body, "more_body": False}
+
+    async def send(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            answer.status = message["status"]
+            answer.headers = list(message.get("headers", ()))
+        elif message["type"] == "http.response.body":
+            answer.body += message.get("body", b"")
+
+    await app(_scope(request), receive, send)
+    return answer
+
+
+def bearer(token: str) -> tuple[tuple[bytes, bytes], ...]:
+    return ((b"authorization", f"Bearer {token}".encode()),)
+
+
+async def _expect(app: Asgi, request: Request, status: int) -> Any:
+    answer = await call(app, request)
+    if answer.status != status:
+        raise RuntimeError(f"{request.method} {request.path} answered {answer.status}: {answer.body[:300]!r}")
+    return json.loads(answer.body) if answer.body else None
+
+
+def _json(value: object) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+async def prepare(app: Any) -> dict[str, Request]:
+    """An admin key, a customer with a token, a pet and the customer's orders; the scenarios' requests."""
+    from orderline.application.principal import Scope
+
+    _row, key = await app.state.use_cases.api_keys.create("bench", frozenset({Scope.ADMIN}))
+    user = {"username": "benchuser", "email": "bench@example.com", "password": PASSWORD}
+    await _expect(app, Request("POST", "/v1/users", body=_json(user)), 201)
+    credentials = {"username": "benchuser", "password": PASSWORD}
+    token = (await _expect(app, Request("POST", "/v1/auth/tokens", body=_json(credentials)), 200))["token"]
+    pet = {"name": "Bench", "species": "DOG", "adoptionFee": "10.00", "stock": 1_000_000}
+    pet_id = (await _expect(app, Request("POST", "/v1/pets", headers=bearer(key), body=_json(pet)), 201))["id"]
+    order_id = ""
+    for _ in range(ORDERS):
+        placed = Request("POST", "/v1/orders", headers=bearer(token), body=_json({"petId": pet_id}))
+        order_id = (await _expect(app, placed, 201))["id"]
+    return {
+        "get (admin key)": Request("GET", f"/v1/orders/{order_id}", headers=bearer(key)),
+        "get (customer)": Request("GET", f"/v1/orders/{order_id}", headers=bearer(token)),
+        "list of 20 (customer)": Request("GET", "/v1/orders", b"limit=20", headers=bearer(token)),
+        "livez": Request("GET", "/v1/livez"),
+        "unknown route (404)": Request("GET", "/v1/nowhere"),
+    }
+
+
+def reference_app() -> tuple[Asgi, dict[str, Request]]:
+    from bench.reference import app
+
+    asgi: Any = app
+    return asgi, {"reference": Request("GET", "/ping")}
+
+
+async def measure(app: Asgi, request: Request, count: int, repeats: int = 3) -> float:
+    """CPU microseconds per request: the least of ``repeats`` runs of ``count`` requests, after a tenth as many
+    unmeasured. The least, because on a shared machine other processes only ever add to a run's CPU time
+    (caches and the core's other hyperthread taken from it)."""
+    expected = (await call(app, request)).status
+    for _ in range(count // 10):
+        await call(app, request)
+    runs = []
+    for _ in range(repeats):
+        start = time.process_time()
+        for _ in range(count):
+            await call(app, request)
+        runs.append((time.process_time() - start) / count * 1e6)
+    micros = min(runs)
+    last = (await call(app, request)).status
+    if last != expected:
+        raise RuntimeError(f"{request.path} answered {expected}, then {last}")
+    return micros
+
+
+@contextlib.contextmanager
+def quiet_logs() -> Iterator[None]:
+    """Log as the benchmark's server does (JSON at warning), into /dev/null."""
+    from orderline import logs
+
+    with open(os.devnull, "w") as devnull, contextlib.redirect_stderr(devnull):
+        logs.configure("warning", "json")
+        yield
+
+
+@contextlib.asynccontextmanager
+async def orderline_app(scratch: Path) -> Any:
+    from tests.e2e.lifespan import lifespan_of
+
+    from orderline.bootstrap import build
+    from orderline.config import Settings
+    from orderline.http.app import create_app
+
+    settings = Settings(database_url=f"sqlite:///{scratch / 'stack.db'}", rate_limits=UNLIMITED)
+    app = create_app(settings, lambda: build(settings))
+    async with lifespan_of(app):
+        yield app
+
+
+async def one_round(count: int, only: set[str] | None) -> dict[str, float]:
+    """Every scenario once (the reference first and last), µs of CPU per request."""
+    results: dict[str, float] = {}
+    reference, ref_requests = reference_app()
+    with quiet_logs(), tempfile.TemporaryDirectory(prefix="stack-") as scratch:
+        first = await measure(reference, ref_requests["reference"], count)
+        async with orderline_app(Path(scratch)) as app:
+            requests = await prepare(app)
+            for name, request in requests.items():
+                if only is None or name in only:
+                    results[name] = await measure(app, request, count)
+        last = await measure(reference, ref_requests["reference"], count)
+    return {"reference": (first + last) / 2, **results}
+
+
+async def profile(name: str, count: int, top: int) -> str:
+    with quiet_logs(), tempfile.TemporaryDirectory(prefix="stack-") as scratch:
+        async with orderline_app(Path(scratch)) as app:
+            request = (await prepare(app))[name]
+            await measure(app, request, count // 10)
+            profiler = cProfile.Profile()
+            profiler.enable()
+            for _ in range(count):
+                await call(app, request)
+            profiler.disable()
+    out = io.StringIO()
+    stats = pstats.Stats(profiler, stream=out)
+    stats.sort_stats("cumulative").print_stats(top)
+    stats.sort_stats("tottime").print_stats(top)
+    return out.getvalue()
+
+
+def _round_in(src: Path | None, count: int, only: str | None) -> dict[str, float]:
+    """One round in a fresh process, on this checkout's code or on ``src``'s."""
+    environment = dict(os.environ)
+    if src is not None:
+        environment["PYTHONPATH"] = os.pathsep.join([str(src), str(Path.cwd())])
+    command = [sys.executable, "-m", "bench.stack", "--requests", str(count), "--json"]
+    if only:
+        command += ["--only", only]
+    output = subprocess.run(command, env=environment, check=True, capture_output=True, text=True).stdout
+    answer: dict[str, float] = json.loads(output.strip().splitlines()[-1])
+    return answer
+
+
+def compare(other: Path, rounds: int, count: int, only: str | None) -> str:
+    columns: dict[str, list[dict[str, float]]] = {"other": [], "this": []}
+    for number in range(rounds):
+        order = ["other", "this"] if number % 2 == 0 else ["this", "other"]
+        for which in order:
+            columns[which].append(_round_in(other if which == "other" else None, count, only))
+    lines = [
+        f"{rounds} rounds x {count} requests per scenario, alternating; median µs of CPU per request "
+        f"(reference ÷ this in brackets); other = {other}",
+        "",
+        "| scenario | other | this | this ÷ other |",
+        "|---|---:|---:|---:|",
+    ]
+    for name in columns["this"][0]:
+        before = statistics.median(result[name] for result in columns["other"])
+        after = statistics.median(result[name] for result in columns["this"])
+        ref_before = statistics.median(result["reference"] for result in columns["other"])
+        ref_after = statistics.median(result["reference"] for result in columns["this"])
+        lines.append(
+            f"| {name} | {before:,.0f} ({ref_before / before:.3f}) | {after:,.0f} ({ref_after / after:.3f}) "
+            f"| {after / before:.2f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--requests", type=int, default=5000, help="measured requests per scenario")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", help="comma-separated scenario names (the reference always runs)")
+    parser.add_argument("--profile", metavar="SCENARIO", help="cProfile one scenario instead")
+    parser.add_argument("--top", type=int, default=45, help="rows of the profile")
+    parser.add_argument("--compare", type=Path, metavar="SRC", help="another checkout's src/, rounds alternating")
+    parser.add_argument("--json", action="store_true", help="one round, printed as one JSON line")
+    options = parser.parse_args()
+    only = set(options.only.split(",")) if options.only else None
+    if options.profile:
+        print(asyncio.run(profile(options.profile, options.requests, options.top)))
+    elif options.compare:
+        print(compare(options.compare, options.rounds, options.requests, options.only))
+    elif options.json:
+        print(json.dumps(asyncio.run(one_round(options.requests, only))))
+    else:
+        rounds = [asyncio.run(one_round(options.requests, only)) for _ in range(options.rounds)]
+        reference = statistics.median(result["reference"] for result in rounds)
+        print(f"{options.rounds} rounds x {options.requests} requests; median µs of CPU per request\n")
+        print("| scenario | µs/request | reference ÷ this |\n|---|---:|---:|")
+        for name in rounds[0]:
+            micros = statistics.median(result[name] for result in rounds)
+            print(f"| {name} | {micros:,.0f} | {reference / micros:.3f} |")
+
+
+if __name__ == "__main__":
+    main()
