@@ -145,10 +145,14 @@ _TENANT_HEADER = Parameter(
 )
 
 
+# The probes answer for the process, not for a tenant: they read no X-Tenant-ID.
+_PROBES = frozenset({"/v1/healthz", "/v1/livez", "/v1/readyz"})
+
+
 def _tenant_header(document: OpenAPI) -> None:
-    """Every native operation takes the optional X-Tenant-ID header (ADR 0040)."""
+    """Every native operation but the probes takes the optional X-Tenant-ID header (ADR 0040)."""
     for path, item in (document.paths or {}).items():
-        if not path.startswith("/v1/"):
+        if not path.startswith("/v1/") or path in _PROBES:
             continue
         for method in ("get", "put", "post", "delete", "patch"):
             operation = getattr(item, method)
