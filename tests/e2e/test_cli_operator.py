@@ -7,6 +7,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from orderline import __version__
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.cli import cli
 from orderline.config import Settings
@@ -183,7 +184,7 @@ def _can_log_in(database_url: str, username: str, password: str) -> bool:
         settings = Settings(database_url=database_url, jwt_secret=SECRET, test_gateway_secret=TEST_GATEWAY_SECRET)
         use_cases = await build(settings)
         try:
-            await use_cases.users.issue_token(username, password)
+            await use_cases.users.issue_token(PUBLIC, username, password)
         except Unauthenticated:
             return False
         finally:

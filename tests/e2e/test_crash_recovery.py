@@ -19,6 +19,7 @@ from uuid import UUID
 
 import httpx
 
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.domain.payment import PaymentStatus
 from orderline.gateways.testmode import ANSWERS_SLOWLY
@@ -101,4 +102,4 @@ async def test_a_payment_cut_off_by_kill_9_is_finished_by_the_next_process_and_c
     assert retried.json()["code"] == "idempotency-key-in-use"
     assert (approved["status"], approved["paymentStatus"]) == ("APPROVED", "PAID")
     assert await _payments(db, order_id) == [PaymentStatus.SUCCEEDED]
-    assert (await use_cases.catalogue.get_pet(pet.id)).stock.reserved == 1
+    assert (await use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.reserved == 1

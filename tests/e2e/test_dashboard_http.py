@@ -15,7 +15,7 @@ from litestar import Litestar
 from orderline.application.catalogue import PetDraft
 from orderline.application.orders import CancelOrder
 from orderline.application.ports import DeliveryStatus
-from orderline.application.principal import SYSTEM
+from orderline.application.principal import PUBLIC, SYSTEM
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.application.webhooks import WebhookDraft
@@ -208,7 +208,7 @@ async def test_editing_a_pets_stock_goes_through_the_catalogue_and_a_refusal_is_
 
     assert too_few.status_code in {409, 422}, too_few.text
     assert more.status_code == 303
-    assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.free == 3
+    assert (await app_use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.free == 3
 
 
 # Every page a signed-in person can reach: no broken link, and no control without a label. A crawl from /admin/
@@ -339,7 +339,7 @@ async def test_a_stock_edit_made_on_a_page_gone_stale_is_refused_with_the_proble
 
     assert stale.status_code == 412
     assert "has changed" in stale.text
-    assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.total == 7
+    assert (await app_use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.total == 7
 
 
 async def test_support_staff_sign_in_and_force_cancel_a_shipped_order_with_a_reason(
@@ -399,7 +399,7 @@ async def test_support_staff_may_not_edit_stock_on_the_catalogue_page(
     answer = await dashboard.post(f"/admin/catalogue/{pet.id}/stock", data=data)
 
     assert answer.status_code == 403
-    assert (await app_use_cases.catalogue.get_pet(pet.id)).stock.total == 2
+    assert (await app_use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.total == 2
 
 
 async def _bearer(client: httpx.AsyncClient, username: str) -> dict[str, str]:

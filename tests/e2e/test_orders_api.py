@@ -51,6 +51,7 @@ async def test_an_anonymous_order_is_placed_with_a_location_and_the_pet_store_sh
         "createdAt": None,
         "updatedAt": None,
         "version": 1,
+        "tenantId": None,
     }
     assert order["items"] == [
         {"id": 1, "petId": pet["id"], "name": "Whiskers", "unitPrice": "150.00", "quantity": 1, "amount": "150.00"}

@@ -20,6 +20,7 @@ import pytest
 
 from orderline.application.errors import DatabaseUnavailable, StaleVersion
 from orderline.application.event_stream import TooManyStreams
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -75,6 +76,11 @@ async def _(w: World) -> httpx.Response:
     return await w.client.post("/v1/orders", content=b'{"petId": ', headers={"Content-Type": "application/json"})
 
 
+@provokes("invalid-tenant")
+async def _(w: World) -> httpx.Response:
+    return await w.client.get("/v1/orders", headers={**w.admin, "X-Tenant-ID": "shop-1"})
+
+
 @provokes("concurrent-modification")
 async def _(w: World) -> httpx.Response:
     order = await w.order()
@@ -117,7 +123,7 @@ async def _(w: World) -> httpx.Response:
     import hashlib
 
     digest = hashlib.sha256(b"\n".join([b"POST", b"/v1/orders", fingerprint])).hexdigest()
-    await w.use_cases.idempotency.claim("address:127.0.0.1", "busy", digest)  # another request holds it
+    await w.use_cases.idempotency.claim(PUBLIC, "address:127.0.0.1", "busy", digest)  # another request holds it
     return await w.client.post("/v1/orders", content=fingerprint,
                                headers={"Content-Type": "application/json", "Idempotency-Key": "busy"})  # fmt: skip
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import msgspec
 import pytest
 
+from orderline.application.principal import PUBLIC
 from orderline.bootstrap import build
 from orderline.config import Settings
 from tests.e2e.conftest import Apps
@@ -24,10 +25,10 @@ async def test_an_app_started_again_opens_the_database_of_the_test_that_starts_i
     app = apps.app(first, lambda: build(first, clock=clock, hasher=FAST_HASHER))
     async with lifespan_of(app):
         pet = await a_pet(app.state.use_cases)
-        there = await app.state.use_cases.catalogue.list_pets(limit=10)
+        there = await app.state.use_cases.catalogue.list_pets(PUBLIC, limit=10)
     again = apps.app(second, lambda: build(second, clock=clock, hasher=FAST_HASHER))
     async with lifespan_of(again):
-        elsewhere = await again.state.use_cases.catalogue.list_pets(limit=10)
+        elsewhere = await again.state.use_cases.catalogue.list_pets(PUBLIC, limit=10)
 
     assert again is app
     assert [p.id for p in there.items] == [pet.id]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
 from orderline.application.errors import Unauthenticated
-from orderline.application.principal import SYSTEM, PrincipalKind
+from orderline.application.principal import PUBLIC, SYSTEM, PrincipalKind
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.bootstrap import build, default_key_file
@@ -273,7 +273,7 @@ async def test_a_token_of_a_previous_environment_secret_is_accepted_until_that_s
 ) -> None:
     async with running_with(database_url, clock, FIRST) as use_cases:
         await use_cases.users.register(SYSTEM, Registration("alice", "alice@example.com", PASSWORD))
-        token = (await use_cases.users.issue_token("alice", PASSWORD)).token
+        token = (await use_cases.users.issue_token(PUBLIC, "alice", PASSWORD)).token
 
     async with running_with(database_url, clock, SECOND, previous=FIRST) as use_cases:
         rotated = await use_cases.authenticator.authenticate(token)

@@ -12,7 +12,7 @@ import pytest
 
 from orderline.application.errors import DatabaseUnavailable, Forbidden, InvalidInput
 from orderline.application.orders import MAX_BULK_CANCEL, BulkCancel, BulkCancelResult, BulkOutcome
-from orderline.application.principal import CUSTOMER_SCOPES, PrincipalKind, Scope
+from orderline.application.principal import CUSTOMER_SCOPES, PUBLIC, PrincipalKind, Scope
 from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
@@ -92,7 +92,9 @@ async def test_each_order_gets_its_own_outcome_in_the_order_the_ids_were_given(u
     cancelled = await use_cases.orders.get(ALICE, ids[0])
     assert (cancelled.cancel_reason, cancelled.cancel_note) == (CancelReason.DUPLICATE, "ordered twice")
     assert (await use_cases.orders.get(ADMIN, ids[4])).status is S.PLACED
-    assert (await use_cases.catalogue.get_pet(fish.id)).stock.reserved == 2  # the paid one's until its refund, Bob's
+    assert (
+        await use_cases.catalogue.get_pet(PUBLIC, fish.id)
+    ).stock.reserved == 2  # the paid one's until its refund, Bob's
 
 
 async def test_a_repeat_answers_what_each_order_now_is_and_changes_nothing(
@@ -195,7 +197,7 @@ async def test_the_largest_bulk_is_allowed(use_cases: UseCases) -> None:
     results = await use_cases.orders.bulk_cancel(ADMIN, BulkCancel([order.id for order in orders]))
 
     assert {result.outcome for result in results} == {B.CANCELLED}
-    assert (await use_cases.catalogue.get_pet(cheap.id)).stock.free == MAX_BULK_CANCEL
+    assert (await use_cases.catalogue.get_pet(PUBLIC, cheap.id)).stock.free == MAX_BULK_CANCEL
 
 
 async def test_two_bulk_cancels_racing_over_the_same_orders_cancel_each_once_and_release_stock_once(
@@ -215,7 +217,7 @@ async def test_two_bulk_cancels_racing_over_the_same_orders_cancel_each_once_and
         by_order[result.order_id].append(result.outcome)
     assert all(sorted(seen) == [B.CANCELLED, B.NOT_CANCELLABLE] for seen in by_order.values()), by_order
     assert {result.status for result in [*first, *other]} == {S.CANCELLED}
-    pet = await use_cases.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
     assert (pet.stock.reserved, pet.stock.free) == (0, 6)
     assert [(await use_cases.orders.get(ADMIN, order_id)).version for order_id in ids] == [2] * 6
     cancels = (await use_cases.audit_log.list(ADMIN, AuditQuery(action="ORDER_CANCELLED", limit=100))).items
@@ -243,7 +245,7 @@ async def test_a_database_that_stops_answering_ends_the_bulk_and_the_cancels_bef
         assert statuses == [S.PLACED, S.PLACED, S.PLACED]
     else:
         assert statuses == [S.CANCELLED, S.PLACED, S.PLACED]
-    assert (await use_cases.catalogue.get_pet(cat.id)).stock.reserved == statuses.count(S.PLACED)
+    assert (await use_cases.catalogue.get_pet(PUBLIC, cat.id)).stock.reserved == statuses.count(S.PLACED)
 
 
 async def test_an_order_whose_refund_is_refused_at_once_is_not_cancelled_and_says_so(

@@ -8,7 +8,7 @@ import pytest
 from orderline.application.errors import AccountInactive, Forbidden, WrongCredentials, WrongTokenType
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import LineRequest, PlaceOrder
-from orderline.application.principal import ANONYMOUS, CUSTOMER_SCOPES, Principal, PrincipalKind
+from orderline.application.principal import ANONYMOUS, CUSTOMER_SCOPES, PUBLIC, Principal, PrincipalKind
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.domain.errors import OrderNotEditable
@@ -26,7 +26,7 @@ async def alice(use_cases: UseCases) -> Principal:
 
 async def test_a_token_pairs_refresh_token_buys_an_access_token_that_authenticates(use_cases: UseCases) -> None:
     customer = await alice(use_cases)
-    pair = await use_cases.users.issue_pair("alice", PASSWORD)
+    pair = await use_cases.users.issue_pair(PUBLIC, "alice", PASSWORD)
 
     access = await use_cases.users.refresh(pair.refresh.token)
 
@@ -36,7 +36,7 @@ async def test_a_token_pairs_refresh_token_buys_an_access_token_that_authenticat
 
 async def test_a_refresh_token_does_not_authenticate_a_request(use_cases: UseCases) -> None:
     await alice(use_cases)
-    pair = await use_cases.users.issue_pair("alice", PASSWORD)
+    pair = await use_cases.users.issue_pair(PUBLIC, "alice", PASSWORD)
 
     with pytest.raises(WrongTokenType):
         await use_cases.authenticator.authenticate(pair.refresh.token)
@@ -46,12 +46,12 @@ async def test_a_wrong_password_gets_no_pair(use_cases: UseCases) -> None:
     await alice(use_cases)
 
     with pytest.raises(WrongCredentials):
-        await use_cases.users.issue_pair("alice", "not the password")
+        await use_cases.users.issue_pair(PUBLIC, "alice", "not the password")
 
 
 async def test_a_suspended_accounts_refresh_token_stops_working_at_once(use_cases: UseCases) -> None:
     customer = await alice(use_cases)
-    pair = await use_cases.users.issue_pair("alice", PASSWORD)
+    pair = await use_cases.users.issue_pair(PUBLIC, "alice", PASSWORD)
     assert customer.id is not None
     await use_cases.users.set_status(ADMIN, customer.id, UserStatus.SUSPENDED, "chargebacks")
 
@@ -68,7 +68,7 @@ async def test_an_owner_erases_their_order_where_the_api_promises_it_and_not_oth
         await use_cases.orders.erase(customer, order.id)
     await use_cases.orders.erase(customer, order.id, owner_may_erase=True)
 
-    assert (await use_cases.catalogue.get_pet(pet.id)).stock.reserved == 0
+    assert (await use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.reserved == 0
 
 
 async def test_lines_of_a_paid_order_are_refused_where_the_api_promises_changes_only_before_payment(

@@ -15,7 +15,7 @@ from jwt.algorithms import ECAlgorithm, RSAAlgorithm
 from litestar import Litestar, get
 
 from orderline.application.errors import Unauthenticated
-from orderline.application.principal import PrincipalKind, Scope
+from orderline.application.principal import PUBLIC, PrincipalKind, Scope
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from tests.support import FAST_HASHER, SteppingClock, engine_settings
@@ -105,7 +105,7 @@ async def test_our_own_tokens_still_work_beside_the_external_issuer(use_cases: U
     from orderline.application.users import Registration
 
     await use_cases.users.register(ANONYMOUS, Registration("alice", "alice@example.com", "correct horse battery"))
-    issued = await use_cases.users.issue_token("alice", "correct horse battery")
+    issued = await use_cases.users.issue_token(PUBLIC, "alice", "correct horse battery")
 
     principal = await use_cases.authenticator.authenticate(issued.token)
 

@@ -14,7 +14,7 @@ from orderline.application.errors import InvalidInput, NotFound, PreconditionFai
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
-from orderline.application.principal import PrincipalKind, Scope
+from orderline.application.principal import PUBLIC, PrincipalKind, Scope
 from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
@@ -72,7 +72,7 @@ async def stored_amounts(db: Db, order: Order) -> tuple[str, str]:
 
 
 async def reserved(use_cases: UseCases, pet: Pet) -> int:
-    return (await use_cases.catalogue.get_pet(pet.id)).stock.reserved
+    return (await use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.reserved
 
 
 async def test_taking_units_off_a_line_releases_them_and_prices_the_order_again(use_cases: UseCases) -> None:
@@ -126,7 +126,7 @@ async def test_two_removals_of_the_same_line_at_once_release_its_stock_once(
     )
 
     assert sorted(type(outcome).__name__ for outcome in outcomes) == ["NotFound", "Order"], outcomes
-    assert (await reserved(use_cases, cat), (await use_cases.catalogue.get_pet(cat.id)).stock.free) == (0, 5)
+    assert (await reserved(use_cases, cat), (await use_cases.catalogue.get_pet(PUBLIC, cat.id)).stock.free) == (0, 5)
     assert str((await use_cases.orders.get(ADMIN, order.id)).total) == "5.00"
 
 

@@ -8,6 +8,7 @@ import pytest
 
 from orderline.application.errors import InvalidInput, NotFound, PetNotFound
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlaceOrder
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.domain.errors import CurrencyMismatch, OrderNotCancellable, OutOfStock, TotalMismatch
 from orderline.domain.order import CancelReason
@@ -33,7 +34,7 @@ async def test_a_placed_order_snapshots_prices_and_reserves_stock(use_cases: Use
         ("Nemo", "12.50", 1),
     ]
     assert stored.status is OrderStatus.PLACED
-    assert (await use_cases.catalogue.get_pet(cat.id)).stock.reserved == 2
+    assert (await use_cases.catalogue.get_pet(PUBLIC, cat.id)).stock.reserved == 2
 
 
 async def test_order_numbers_follow_each_other(use_cases: UseCases) -> None:
@@ -51,7 +52,7 @@ async def test_an_order_for_an_unknown_pet_is_refused_and_changes_nothing(use_ca
     with pytest.raises(PetNotFound):
         await use_cases.orders.place(ANYONE, PlaceOrder([LineRequest(cat.id), LineRequest(unknown)]))
 
-    assert (await use_cases.catalogue.get_pet(cat.id)).stock.reserved == 0
+    assert (await use_cases.catalogue.get_pet(PUBLIC, cat.id)).stock.reserved == 0
     assert (await use_cases.orders.list_all(ADMIN, OrderFilter(), limit=10)).items == []
 
 
@@ -63,7 +64,7 @@ async def test_an_order_beyond_the_free_stock_is_refused_and_reserves_nothing(us
         await use_cases.orders.place(ANYONE, PlaceOrder([LineRequest(fish.id, 2), LineRequest(cat.id, 2)]))
 
     assert refused.value.details["pet_id"] == str(cat.id)
-    assert (await use_cases.catalogue.get_pet(fish.id)).stock.reserved == 0
+    assert (await use_cases.catalogue.get_pet(PUBLIC, fish.id)).stock.reserved == 0
     assert (await use_cases.orders.list_all(ADMIN, OrderFilter(), limit=10)).items == []
 
 
@@ -73,7 +74,7 @@ async def test_a_client_total_that_disagrees_with_the_catalogue_is_refused(use_c
     with pytest.raises(TotalMismatch):
         await use_cases.orders.place(ANYONE, PlaceOrder([LineRequest(cat.id)], expected_total="100.00"))
 
-    assert (await use_cases.catalogue.get_pet(cat.id)).stock.reserved == 0
+    assert (await use_cases.catalogue.get_pet(PUBLIC, cat.id)).stock.reserved == 0
 
 
 async def test_an_order_in_another_currency_than_the_prices_is_refused(use_cases: UseCases) -> None:
@@ -103,7 +104,7 @@ async def test_cancelling_releases_the_reserved_stock_and_records_the_reason(use
     assert stored.status is OrderStatus.CANCELLED
     assert (stored.cancel_reason, stored.cancel_note) == (CancelReason.DUPLICATE, "placed twice")
     assert stored.cancelled_at is not None
-    pet = await use_cases.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
     assert (pet.stock.reserved, pet.status) == (0, PetStatus.AVAILABLE)
 
 
@@ -111,14 +112,14 @@ async def test_cancelling_releases_the_reserved_stock_and_records_the_reason(use
 async def test_an_order_past_approval_cannot_be_cancelled_and_nothing_changes(use_cases: UseCases, status: str) -> None:
     cat = await a_pet(use_cases, stock=2)
     order = await in_status(use_cases, cat, status)
-    pet_before = await use_cases.catalogue.get_pet(cat.id)
+    pet_before = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
 
     with pytest.raises(OrderNotCancellable) as refused:
         await use_cases.orders.cancel(ADMIN, CancelOrder(order.id))
 
     assert refused.value.details["current_status"] == status
     assert await use_cases.orders.get(ADMIN, order.id) == order
-    assert await use_cases.catalogue.get_pet(cat.id) == pet_before
+    assert await use_cases.catalogue.get_pet(PUBLIC, cat.id) == pet_before
 
 
 async def test_shipping_turns_reserved_units_into_sold_ones(use_cases: UseCases) -> None:
@@ -126,7 +127,7 @@ async def test_shipping_turns_reserved_units_into_sold_ones(use_cases: UseCases)
 
     await in_status(use_cases, cat, "SHIPPED")
 
-    pet = await use_cases.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
     assert (pet.stock.reserved, pet.stock.sold, pet.status) == (0, 1, PetStatus.ADOPTED)
 
 

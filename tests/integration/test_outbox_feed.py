@@ -13,6 +13,7 @@ import asyncpg
 import pytest
 
 from orderline.application.ports import START, StreamPosition
+from orderline.application.principal import PUBLIC
 from orderline.storage.outbox_feed import SqlOutboxFeed
 from tests.e2e.sse import write_event
 from tests.support import ENGINES, Db
@@ -40,23 +41,23 @@ async def _insert(connection: asyncpg.Connection[asyncpg.Record]) -> int:
 async def test_a_stream_starts_after_the_newest_event_and_reads_what_follows_in_order(db: Db) -> None:
     feed = SqlOutboxFeed(db)
     before = await write_event(db, None, "ping")
-    head = await feed.head(None)
+    head = await feed.head(PUBLIC, None)
 
     written = [await write_event(db, None, "ping") for _ in range(3)]
-    batch = await feed.after(head, None, limit=10)
+    batch = await feed.after(PUBLIC, head, None, limit=10)
 
     # On PostgreSQL the head stays behind the oldest transaction running anywhere in the cluster (transaction ids
     # are cluster-wide: another test's database counts), so it may sit just before the event written first.
     assert [entry.position.seq for entry in batch.entries] in (written, [before, *written])
     assert not batch.held_back
-    assert (await feed.after(batch.entries[-1].position, None, limit=10)).entries == []
+    assert (await feed.after(PUBLIC, batch.entries[-1].position, None, limit=10)).entries == []
 
 
 async def test_a_batch_is_never_larger_than_asked(db: Db) -> None:
     feed = SqlOutboxFeed(db)
     written = [await write_event(db, None, "ping") for _ in range(5)]
 
-    batch = await feed.after(START, None, limit=2)
+    batch = await feed.after(PUBLIC, START, None, limit=2)
 
     assert [entry.position.seq for entry in batch.entries] == written[:2]
 
@@ -66,10 +67,10 @@ async def test_an_event_is_found_by_its_seq_only_in_its_own_orders_stream(db: Db
     order_id = str(uuid.uuid4())
     seq = await write_event(db, order_id)
 
-    assert (await feed.position_of(seq, uuid.UUID(order_id))) is not None
-    assert (await feed.position_of(seq, None)) is not None
-    assert (await feed.position_of(seq, uuid.uuid4())) is None
-    assert (await feed.position_of(seq + 1000, None)) is None
+    assert (await feed.position_of(PUBLIC, seq, uuid.UUID(order_id))) is not None
+    assert (await feed.position_of(PUBLIC, seq, None)) is not None
+    assert (await feed.position_of(PUBLIC, seq, uuid.uuid4())) is None
+    assert (await feed.position_of(PUBLIC, seq + 1000, None)) is None
 
 
 @pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
@@ -78,14 +79,14 @@ async def test_an_event_numbered_earlier_but_committed_later_is_served_not_skipp
 ) -> None:
     feed = SqlOutboxFeed(db)
     early, late = postgres
-    start = await feed.head(None)
+    start = await feed.head(PUBLIC, None)
     async with early.transaction():
         first = await _insert(early)
         async with late.transaction():
             second = await _insert(late)
-        held = await feed.after(start, None, limit=10)
+        held = await feed.after(PUBLIC, start, None, limit=10)
 
-    served = await feed.after(start, None, limit=10)
+    served = await feed.after(PUBLIC, start, None, limit=10)
 
     assert first < second
     assert held.entries == []
@@ -99,22 +100,24 @@ async def test_an_older_transaction_that_numbers_its_event_last_still_comes_firs
 ) -> None:
     feed = SqlOutboxFeed(db)
     older, younger = postgres
-    start = await feed.head(None)
+    start = await feed.head(PUBLIC, None)
     async with older.transaction():
         await older.fetchval("SELECT pg_current_xact_id()")  # it has written something: it holds an id
         async with younger.transaction():
             numbered_first = await _insert(younger)
-        held = await feed.after(start, None, limit=10)
+        held = await feed.after(PUBLIC, start, None, limit=10)
         numbered_last = await _insert(older)
 
-    served = await feed.after(start, None, limit=10)
-    resumed = await feed.position_of(numbered_last, None)
+    served = await feed.after(PUBLIC, start, None, limit=10)
+    resumed = await feed.position_of(PUBLIC, numbered_last, None)
 
     assert held.entries == []
     assert held.held_back
     assert [entry.position.seq for entry in served.entries] == [numbered_last, numbered_first]
     assert resumed is not None
-    assert [entry.position.seq for entry in (await feed.after(resumed, None, limit=10)).entries] == [numbered_first]
+    assert [entry.position.seq for entry in (await feed.after(PUBLIC, resumed, None, limit=10)).entries] == [
+        numbered_first
+    ]
 
 
 @pytest.mark.parametrize("fresh_database", [ENGINES[1]], indirect=True)
@@ -123,14 +126,14 @@ async def test_a_rolled_back_event_leaves_a_gap_that_holds_nothing_back(
 ) -> None:
     feed = SqlOutboxFeed(db)
     connection, _ = postgres
-    start = await feed.head(None)
+    start = await feed.head(PUBLIC, None)
     transaction = connection.transaction()
     await transaction.start()
     await _insert(connection)
     await transaction.rollback()
 
     after = await write_event(db, None, "ping")
-    batch = await feed.after(start, None, limit=10)
+    batch = await feed.after(PUBLIC, start, None, limit=10)
 
     assert [entry.position.seq for entry in batch.entries] == [after]
     assert batch.held_back is False

@@ -16,6 +16,7 @@ import pytest
 from orderline.application.gateway import InvalidCallback
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
+from orderline.application.principal import PUBLIC
 from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
@@ -81,7 +82,7 @@ async def money_facts(db: Db, order_id: UUID) -> tuple[list[Payment], list[Refun
 
 
 async def reserved(use_cases: UseCases, pet: Pet) -> int:
-    return (await use_cases.catalogue.get_pet(pet.id)).stock.reserved
+    return (await use_cases.catalogue.get_pet(PUBLIC, pet.id)).stock.reserved
 
 
 def the_callback_signer(settings: Settings) -> TestModeGateway:
@@ -503,7 +504,7 @@ async def test_a_payment_racing_a_cancel_never_keeps_money_for_the_cancelled_ord
         assert all(p.status is not PaymentStatus.PROCESSING for p in payments)
         assert minor_units_moved(refunds) <= minor_units_moved(payments)
         assert {p.id for p in captured} <= refunded
-    pet = await use_cases.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
     assert (pet.stock.reserved, pet.stock.free) == (0, rounds)
 
 

@@ -12,6 +12,7 @@ from collections.abc import AsyncIterator
 import pytest
 
 from orderline.application.orders import CancelOrder, LineRequest, PlacedOrder, PlaceOrder
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.config import Settings
@@ -46,7 +47,7 @@ async def test_twenty_concurrent_cancels_of_one_order_succeed_exactly_once(
     refused = [o for o in outcomes if isinstance(o, OrderNotCancellable)]
     assert (len(won), len(refused)) == (1, 19), outcomes
     assert all(r.details["current_status"] == "CANCELLED" for r in refused)
-    pet = await use_cases.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
     assert (pet.stock.reserved, pet.stock.free) == (0, 1)
     assert (await use_cases.orders.get(ADMIN, order.id)).version == 2
 
@@ -63,7 +64,7 @@ async def test_concurrent_orders_for_scarce_stock_sell_exactly_the_stock(use_cas
     placed = [o.order for o in outcomes if isinstance(o, PlacedOrder)]
     refused = [o for o in outcomes if isinstance(o, OutOfStock)]
     assert (len(placed), len(refused)) == (5, 15), outcomes
-    pet = await use_cases.catalogue.get_pet(rabbit.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, rabbit.id)
     assert (pet.stock.reserved, pet.stock.free) == (5, 0)
     assert len({o.seq for o in placed}) == 5
 
@@ -84,6 +85,6 @@ async def test_concurrent_cancels_and_orders_of_the_last_unit_never_oversell(
     assert isinstance(outcomes[0], Order)
     assert outcomes[0].status is OrderStatus.CANCELLED
     assert len(placed) <= 1
-    pet = await use_cases.catalogue.get_pet(cat.id)
+    pet = await use_cases.catalogue.get_pet(PUBLIC, cat.id)
     assert pet.stock.reserved == len(placed)
     assert pet.stock.free == 1 - len(placed)

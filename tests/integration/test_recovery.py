@@ -22,6 +22,7 @@ from orderline.application.idempotency import IN_FLIGHT_LEASE, IdempotencyKeyInU
 from orderline.application.orders import CancelOrder, LineRequest, PlacedOrder, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.ports import StoredResponse
+from orderline.application.principal import PUBLIC
 from orderline.application.queries import AuditQuery
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
@@ -254,48 +255,48 @@ async def test_a_key_is_answered_in_the_same_transaction_as_its_work_so_a_crash_
     use_cases: UseCases,
 ) -> None:
     pet = await a_pet(use_cases)
-    assert await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT) is None
+    assert await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT) is None
     claim = KeyClaim(OWNER, KEY, answer_of)
 
     placed = await use_cases.orders.place(ANYONE, PlaceOrder([LineRequest(pet.id)]), claim=claim)
     # ... and the process dies here, before anything else runs.
 
-    replayed = await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+    replayed = await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
     assert replayed == answer_of(placed)
 
 
 async def test_a_refused_command_leaves_its_key_unanswered(use_cases: UseCases) -> None:
     pet = await a_pet(use_cases, stock=1)
     await an_order(use_cases, pet)
-    await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+    await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
 
     with pytest.raises(Exception, match="free"):
         await use_cases.orders.place(ANYONE, PlaceOrder([LineRequest(pet.id)]), claim=KeyClaim(OWNER, KEY, answer_of))
 
     with pytest.raises(IdempotencyKeyInUse):  # still the refused request's, until it releases the key
-        await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+        await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
 
 
 async def test_a_key_left_in_flight_by_a_request_that_died_is_taken_over_after_the_lease(
     use_cases: UseCases, clock: SteppingClock
 ) -> None:
-    await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+    await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
     # the request dies before its work commits: the key stays IN_FLIGHT, unanswered
 
     with pytest.raises(IdempotencyKeyInUse):
-        await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+        await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
     clock.advance(IN_FLIGHT_LEASE + timedelta(seconds=1))
-    retried = await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+    retried = await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
 
     assert retried is None  # the retry holds the key now and does the work
 
 
 async def test_an_answered_key_is_never_taken_over_however_old(use_cases: UseCases, clock: SteppingClock) -> None:
     pet = await a_pet(use_cases)
-    await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT)
+    await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT)
     placed = await use_cases.orders.place(
         ANYONE, PlaceOrder([LineRequest(pet.id)]), claim=KeyClaim(OWNER, KEY, answer_of)
     )
     clock.advance(IN_FLIGHT_LEASE * 100)
 
-    assert await use_cases.idempotency.claim(OWNER, KEY, FINGERPRINT) == answer_of(placed)
+    assert await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT) == answer_of(placed)

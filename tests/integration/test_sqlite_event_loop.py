@@ -14,11 +14,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from uuid import UUID
 
 import pytest
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.orders import CancelOrder
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.sqlite import SqliteDatabase
@@ -45,11 +47,11 @@ class Units:
 def units(monkeypatch: pytest.MonkeyPatch) -> Units:
     counted = Units()
 
-    def counting(kind: str, original: Callable[[SqliteDatabase], Any]) -> Callable[[SqliteDatabase], Any]:
+    def counting(kind: str, original: Callable[..., Any]) -> Callable[..., Any]:
         @asynccontextmanager
-        async def unit(db: SqliteDatabase) -> AsyncIterator[SqlUnitOfWork]:
+        async def unit(db: SqliteDatabase, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
             before = db.hops
-            async with original(db) as uow:
+            async with original(db, tenant) as uow:
                 yield uow
             counted.seen.append((kind, db.hops - before))
 

@@ -16,7 +16,7 @@ from orderline.application.errors import (
 )
 from orderline.application.order_finder import StaffSearch
 from orderline.application.orders import OrderFilter
-from orderline.application.principal import SYSTEM, PrincipalKind
+from orderline.application.principal import PUBLIC, SYSTEM, PrincipalKind
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.domain.payment import OrderPaymentStatus
@@ -140,7 +140,7 @@ async def test_an_unknown_customer_is_a_refusal_naming_the_field(use_cases: UseC
 
 
 async def _token(use_cases: UseCases, username: str) -> str:
-    return (await use_cases.users.issue_token(username, PASSWORD)).token
+    return (await use_cases.users.issue_token(PUBLIC, username, PASSWORD)).token
 
 
 async def test_orders_are_found_by_their_payment_status(use_cases: UseCases) -> None:

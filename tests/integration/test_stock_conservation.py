@@ -21,6 +21,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, pr
 from orderline.application.errors import NotFound
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import BulkCancel, BulkOutcome, CancelOrder, LineRequest, PlaceOrder
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.application.vouchers import VoucherDraft
 from orderline.bootstrap import build
@@ -223,7 +224,7 @@ def _machine(fresh_database: Callable[[], str]) -> type[RuleBasedStateMachine]:
         @invariant()
         def stock_is_conserved(self) -> None:
             for pet_id in self.pets:
-                pet = self.run(self.use_cases.catalogue.get_pet(pet_id))
+                pet = self.run(self.use_cases.catalogue.get_pet(PUBLIC, pet_id))
                 held = {"open": 0, "taken": 0}
                 for order in self.orders.values():
                     quantity = sum(line.quantity for line in order.lines if line.pet_id == pet_id)

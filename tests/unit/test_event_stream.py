@@ -34,13 +34,15 @@ class FakeFeed:
         self.size = size
         self.reads = 0
 
-    async def head(self, order_id: uuid.UUID | None) -> StreamPosition:
+    async def head(self, tenant: uuid.UUID, order_id: uuid.UUID | None) -> StreamPosition:
         return START
 
-    async def position_of(self, seq: int, order_id: uuid.UUID | None) -> StreamPosition | None:
+    async def position_of(self, tenant: uuid.UUID, seq: int, order_id: uuid.UUID | None) -> StreamPosition | None:
         return StreamPosition(0, seq)
 
-    async def after(self, position: StreamPosition, order_id: uuid.UUID | None, limit: int) -> OutboxBatch:
+    async def after(
+        self, tenant: uuid.UUID, position: StreamPosition, order_id: uuid.UUID | None, limit: int
+    ) -> OutboxBatch:
         self.reads += 1
         last = position.seq + limit if self.size is None else min(self.size, position.seq + limit)
         seqs = range(position.seq + 1, last + 1)

@@ -21,7 +21,7 @@ class AuditLog:
 
     async def get(self, principal: Principal, entry_id: UUID) -> AuditEntry:
         principal.require(Scope.SUPPORT)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             entry = await uow.audit.get(entry_id)
         if entry is None:
             raise NotFound("audit log entry", entry_id)
@@ -32,6 +32,6 @@ class AuditLog:
         principal.require(Scope.SUPPORT)
         if cursor:
             query = replace(query, before_id=decode_id_cursor(_CURSOR, cursor))
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             rows = await uow.audit.find(query)
         return page_of(rows, query.limit, _CURSOR, lambda entry: str(entry.id))

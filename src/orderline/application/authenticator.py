@@ -9,7 +9,7 @@ from orderline.application.credentials import API_KEY_PREFIX, ORDER_TOKEN_PREFIX
 from orderline.application.errors import AccountInactive, Unauthenticated
 from orderline.application.lookups import one_statement
 from orderline.application.ports import Claims, Database, ExternalTokens, TokenIssuer
-from orderline.application.principal import ORDER_TOKEN_SCOPES, Principal, PrincipalKind, Scope
+from orderline.application.principal import ORDER_TOKEN_SCOPES, PUBLIC, Principal, PrincipalKind, Scope
 from orderline.application.users import scopes_of
 
 
@@ -26,43 +26,48 @@ class Authenticator:
         self._tokens = tokens
         self._external = external
 
-    async def authenticate(self, credential: str) -> Principal:
+    async def authenticate(self, credential: str, requested: UUID = PUBLIC) -> Principal:
+        """The principal ``credential`` stands for, in its tenant (ADR 0040): a credential that belongs to a
+        tenant (a bound key, a user's token, an order's token) acts there, whatever ``requested`` (the request's
+        X-Tenant-ID, or the public pool) says; an unbound key or an external issuer's user acts in ``requested``.
+        """
         if credential.startswith(API_KEY_PREFIX):
-            return await self._api_key(credential)
+            return await self._api_key(credential, requested)
         if credential.startswith(ORDER_TOKEN_PREFIX):
             return await self._order_token(credential)
         if self._external is not None and (claims := await self._external.verify(credential)):
-            return _external_principal(claims)
+            return _external_principal(claims, requested)
         return await self._user(self._tokens.verify(credential))
 
-    async def _api_key(self, secret: str) -> Principal:
-        async with one_statement(self._db) as uow:
+    async def _api_key(self, secret: str, requested: UUID) -> Principal:
+        async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own
             key = await uow.api_keys.find_by_hash(hash_secret(secret))
         if key is None or key.revoked_at is not None:
             raise Unauthenticated("the API key is unknown or has been revoked")
-        return Principal(PrincipalKind.API_KEY, key.id, key.scopes)
+        return Principal(PrincipalKind.API_KEY, key.id, key.scopes, requested if key.tenant is None else key.tenant)
 
     async def _order_token(self, secret: str) -> Principal:
-        async with one_statement(self._db) as uow:
-            order_id = await uow.order_tokens.order_of(hash_secret(secret))
-        if order_id is None:
+        async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own
+            holder = await uow.order_tokens.order_of(hash_secret(secret))
+        if holder is None:
             raise Unauthenticated("the order token is unknown")
-        return Principal(PrincipalKind.ORDER_TOKEN, order_id, ORDER_TOKEN_SCOPES)
+        return Principal(PrincipalKind.ORDER_TOKEN, holder.order_id, ORDER_TOKEN_SCOPES, holder.tenant)
 
     async def _user(self, claims: Claims) -> Principal:
         try:
             user_id = UUID(claims.subject)
         except ValueError:
             raise Unauthenticated("the token names no user of ours") from None
-        async with one_statement(self._db) as uow:
+        async with one_statement(self._db, claims.tenant) as uow:
             user = await uow.users.get(user_id)
         if user is None or not user.is_active:
             raise AccountInactive("the account is suspended or closed")
-        return Principal(PrincipalKind.USER, user.id, scopes_of(user.role))
+        return Principal(PrincipalKind.USER, user.id, scopes_of(user.role), claims.tenant)
 
 
-def _external_principal(claims: Claims) -> Principal:
+def _external_principal(claims: Claims, requested: UUID) -> Principal:
     """A user of a trusted issuer: a stable id from issuer and subject, and the known scopes it grants."""
     principal_id = uuid.uuid5(uuid.NAMESPACE_URL, f"{claims.issuer}#{claims.subject}")
     known = {scope.value for scope in Scope}
-    return Principal(PrincipalKind.USER, principal_id, frozenset(Scope(s) for s in claims.scopes if s in known))
+    scopes = frozenset(Scope(s) for s in claims.scopes if s in known)
+    return Principal(PrincipalKind.USER, principal_id, scopes, requested)

@@ -78,7 +78,7 @@ class OrderCallbacks(UseCase):
         url = check_callback_url(request.callback_url)
         await self._visible(principal, order_id)  # someone else's order is 404 before its URL is looked at
         await self._safe(url)  # before the transaction: a slow resolver holds no lock
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             if await uow.orders.get(order_id) is None:  # erased meanwhile
                 raise NotFound("order", order_id)
             callback = OrderCallback(
@@ -101,7 +101,7 @@ class OrderCallbacks(UseCase):
         return await self._store.of_order(order_id)
 
     async def _visible(self, principal: Principal, order_id: UUID) -> None:
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             order = await uow.orders.get(order_id)
         if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)

@@ -38,7 +38,7 @@ class Catalogue(UseCase):
         principal.require(Scope.WRITE_PETS)
         now = self._clock.now()
         pet = Pet(self._ids.new_id(), draft.profile, draft.initial_stock, now, now)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             await uow.pets.add(pet)
             await self._record(
                 uow, principal, Record(Action.PET_CREATED, EntityType.PET, pet.id, changes({}, _audited(pet)))
@@ -46,8 +46,8 @@ class Catalogue(UseCase):
             await uow.commit()
         return pet
 
-    async def get_pet(self, pet_id: UUID) -> Pet:
-        async with self._db.snapshot() as uow:
+    async def get_pet(self, tenant: UUID, pet_id: UUID) -> Pet:
+        async with self._db.snapshot(tenant) as uow:
             pet = await uow.pets.get(pet_id)
         if pet is None:
             raise NotFound("pet", pet_id)
@@ -55,6 +55,7 @@ class Catalogue(UseCase):
 
     async def list_pets(
         self,
+        tenant: UUID,
         *,
         species: Species | None = None,
         status: PetStatus | None = None,
@@ -63,7 +64,7 @@ class Catalogue(UseCase):
     ) -> Page[Pet]:
         after = decode_id_cursor(_CURSOR, cursor) if cursor else None
         query = PetQuery(species=species, status=status, limit=limit, after_id=after)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(tenant) as uow:
             rows = await uow.pets.find(query)
         return page_of(rows, limit, _CURSOR, lambda pet: str(pet.id))
 
@@ -73,7 +74,7 @@ class Catalogue(UseCase):
         """``expected_version``: the version the caller's edit was made on (a form's); a pet changed since
         (by another edit, or an order's stock move) is refused rather than overwritten."""
         principal.require(Scope.WRITE_PETS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             pet = await uow.pets.get(pet_id, for_update=True)
             if pet is None:
                 raise NotFound("pet", pet_id)
@@ -91,7 +92,7 @@ class Catalogue(UseCase):
 
     async def remove_pet(self, principal: Principal, pet_id: UUID) -> None:
         principal.require(Scope.WRITE_PETS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             pet = await uow.pets.get(pet_id, for_update=True)
             if pet is None:
                 raise NotFound("pet", pet_id)
@@ -100,15 +101,15 @@ class Catalogue(UseCase):
             await self._record(uow, principal, Record(Action.PET_REMOVED, EntityType.PET, pet_id))
             await uow.commit()
 
-    async def inventory(self) -> Inventory:
-        async with self._db.snapshot() as uow:
+    async def inventory(self, tenant: UUID) -> Inventory:
+        async with self._db.snapshot(tenant) as uow:
             return await uow.pets.inventory()
 
     async def add_unless_stocked(self, principal: Principal, drafts: list[PetDraft]) -> int:
         """Add ``drafts`` only to an empty catalogue (the demo); return how many were added."""
         principal.require(Scope.WRITE_PETS)
         now = self._clock.now()
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             if await uow.pets.any():
                 return 0
             for draft in drafts:

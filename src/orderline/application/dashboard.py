@@ -53,7 +53,7 @@ class Dashboard:
         now = self._clock.now()
         midnight = datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
         week = now - timedelta(days=7)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             by_status = await uow.orders.count_by_status()
             today = await _window(uow, midnight)
             last_7_days = await _window(uow, week)

@@ -15,6 +15,15 @@ class ApplicationError(Exception):
         self.details = details
 
 
+class InvalidTenant(ApplicationError):
+    """An X-Tenant-ID that names no tenant: not a UUID, not of version 4 or 7, or the nil UUID (ADR 0040)."""
+
+    code = "invalid-tenant"
+
+    def __init__(self, message: str, header: str) -> None:
+        super().__init__(message, header=header)
+
+
 class NotFound(ApplicationError):
     code = "not-found"
 

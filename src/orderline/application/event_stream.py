@@ -16,7 +16,7 @@ from orderline.application.audit import AuditEntry
 from orderline.application.errors import ApplicationError, DatabaseUnavailable, NotFound
 from orderline.application.ownership import can_see
 from orderline.application.ports import START, Database, OutboxBatch, OutboxFeed, StreamPosition, WakeupSource
-from orderline.application.principal import Principal, Scope
+from orderline.application.principal import PUBLIC, Principal, Scope
 
 log = structlog.get_logger("orderline.stream")
 
@@ -168,10 +168,10 @@ class EventStream:
         """A stream of ``order_id``'s events (its owner's or an admin's; NotFound for anyone else), or of every
         event (``order_id`` None: an admin's), after ``last_event_id`` if given, else from now on."""
         await self._may_follow(principal, order_id)
-        start = await self._start(order_id, last_event_id)
+        start = await self._start(principal.tenant, order_id, last_event_id)
         await self._start_sources()
         release = self._slots.take(principal)
-        return LiveStream(self.follow(order_id, start, release), release)
+        return LiveStream(self.follow(order_id, start, release, principal.tenant), release)
 
     def stop(self) -> None:
         """End every stream now (the server is shutting down): each finishes cleanly, and its client resumes
@@ -189,20 +189,20 @@ class EventStream:
             principal.require(Scope.SUPPORT)  # every order's events: the shop's staff
             return
         principal.require(Scope.READ_ORDERS)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             order = await uow.orders.get(order_id)
         if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)
 
-    async def _start(self, order_id: UUID | None, last_event_id: str | None) -> StreamPosition:
+    async def _start(self, tenant: UUID, order_id: UUID | None, last_event_id: str | None) -> StreamPosition:
         if last_event_id is None:
-            return await self._feed.head(order_id)
+            return await self._feed.head(tenant, order_id)
         text = last_event_id.strip()
         if not _SEQ.fullmatch(text) or int(text) > MAX_SEQ:
             raise InvalidLastEventId("Last-Event-ID must be the id of an event this stream sent (digits only)")
         if int(text) == 0:
             return START
-        position = await self._feed.position_of(int(text), order_id)
+        position = await self._feed.position_of(tenant, int(text), order_id)
         if position is None:
             raise InvalidLastEventId(f"no event {text} in this stream; reconnect without Last-Event-ID")
         return position
@@ -218,17 +218,17 @@ class EventStream:
             await source.start()
 
     async def follow(
-        self, order_id: UUID | None, start: StreamPosition, release: Callable[[], None]
+        self, order_id: UUID | None, start: StreamPosition, release: Callable[[], None], tenant: UUID = PUBLIC
     ) -> AsyncGenerator[StreamItem]:
-        """The events after ``start``, then live ones as they commit, with a heartbeat in each quiet spell;
-        ``release`` gives the stream's slot back when it ends (at its time limit, on shutdown, or closed)."""
+        """``tenant``'s events after ``start``, then live ones as they commit, with a heartbeat in each quiet
+        spell; ``release`` gives the stream's slot back when it ends (at its time limit, on shutdown, or closed)."""
         clock = StreamClock(asyncio.get_running_loop(), self._timing)
         position = start
         try:
             with self._bell.listening() as woken:
                 while not self._bell.stopping and not clock.over():
                     woken.clear()
-                    batch = await self._read(position, order_id)
+                    batch = await self._read(tenant, position, order_id)
                     for entry in batch.entries:
                         position = entry.position
                         clock.sent()
@@ -244,9 +244,9 @@ class EventStream:
         finally:
             release()
 
-    async def _read(self, position: StreamPosition, order_id: UUID | None) -> OutboxBatch:
+    async def _read(self, tenant: UUID, position: StreamPosition, order_id: UUID | None) -> OutboxBatch:
         try:
-            return await self._feed.after(position, order_id, BATCH)
+            return await self._feed.after(tenant, position, order_id, BATCH)
         except DatabaseUnavailable as exc:  # the stream waits it out; the client sees heartbeats meanwhile
             log.warning("live stream could not read the outbox", error=str(exc))
             return OutboxBatch([])

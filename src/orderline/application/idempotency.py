@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Generic, TypeVar
+from uuid import UUID
 
 from orderline.application.errors import ApplicationError, InvalidInput
 from orderline.application.ports import Clock, Database, KeyState, StoredResponse, UnitOfWork
@@ -72,11 +73,11 @@ class Idempotency:
         self._db = db
         self._clock = clock
 
-    async def claim(self, owner: str, key: str, fingerprint: str) -> StoredResponse | None:
+    async def claim(self, tenant: UUID, owner: str, key: str, fingerprint: str) -> StoredResponse | None:
         """None: the key is ours, go ahead (the work completes it, else ``complete`` or ``release``).
         A response: replay it."""
         now = self._clock.now()
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(tenant) as uow:
             claimed = await uow.idempotency.claim(
                 owner, check_key(key), fingerprint, now, expires_at=now + LIFETIME, stale_before=now - IN_FLIGHT_LEASE
             )
@@ -92,14 +93,14 @@ class Idempotency:
             raise IdempotencyKeyInUse
         return record.response
 
-    async def complete(self, owner: str, key: str, response: StoredResponse) -> None:
+    async def complete(self, tenant: UUID, owner: str, key: str, response: StoredResponse) -> None:
         """Keep the answer of a request whose work committed nothing of its own (e.g. a cancel already pending)."""
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(tenant) as uow:
             await uow.idempotency.complete(owner, key, response)
             await uow.commit()
 
-    async def release(self, owner: str, key: str) -> None:
+    async def release(self, tenant: UUID, owner: str, key: str) -> None:
         """The request failed without an answer worth keeping: the key may be used again."""
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(tenant) as uow:
             await uow.idempotency.release(owner, key)
             await uow.commit()

@@ -9,6 +9,7 @@ import structlog
 
 from orderline.application.business_events import BusinessCounts, EventName
 from orderline.application.ports import Database, PoolUsage
+from orderline.application.principal import PUBLIC
 
 log = structlog.get_logger("orderline.operations")
 
@@ -36,7 +37,8 @@ class Operations:
 
     async def _refunds_pending(self) -> int | None:
         try:
-            async with asyncio.timeout(PENDING_READ_TIMEOUT_SECONDS), self._db.snapshot() as uow:
+            # The count is every tenant's (the operator's gauge); the unit's tenant does not narrow it.
+            async with asyncio.timeout(PENDING_READ_TIMEOUT_SECONDS), self._db.snapshot(PUBLIC) as uow:
                 return await uow.payments.count_pending_refunds()
         except Exception as exc:  # noqa: BLE001 - any failure leaves the gauge out, never the whole scrape
             log.warning("refunds pending not read", error=f"{type(exc).__name__}: {exc}")

@@ -75,7 +75,7 @@ class OrderEdits(UseCase):
         raise StaleVersion(f"order {command.order_id} kept changing; try again", id=str(command.order_id))
 
     async def _remove(self, principal: Principal, command: RemoveLine, claim: KeyClaim[Order] | None) -> _Removed:
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await locked_order(uow, principal, command.order_id, command.expected_version)
             order.ensure_lines_editable(unpaid_only=command.unpaid_only)
             line = order.line(command.line_id)
@@ -120,7 +120,7 @@ class OrderEdits(UseCase):
             refunds.append(refund)
             owed -= amount.amount_minor
             assert paid.reference is not None, "a captured payment has the gateway's reference"
-            dues.append(RefundDue(refund, paid.reference))
+            dues.append(RefundDue(refund, paid.reference, uow.tenant))
         order.track_payment(payment_summary(payments, refunds, order.currency), now)
         return dues
 
@@ -141,7 +141,7 @@ class OrderEdits(UseCase):
         """A new billing address for a PLACED order, as a new address row (the old one stays, as erasure keeps
         address rows)."""
         principal.require(Scope.WRITE_ORDERS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await locked_order(uow, principal, order_id, expected_version)
             before = order.version
             now = self._clock.now()

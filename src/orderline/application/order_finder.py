@@ -50,7 +50,7 @@ class OrderFinder:
             return UUID(text)
         except ValueError:
             pass
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             user = await uow.users.get_by_username(text.lower())
         if user is None or user.status is UserStatus.DELETED:
             raise InvalidInput("customer", f"no customer is called {text!r}", "not-found")

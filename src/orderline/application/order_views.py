@@ -30,7 +30,7 @@ class OrderReads:
 
     async def get(self, principal: Principal, order_id: UUID) -> OrderView:
         principal.require(Scope.READ_ORDERS)
-        view = await self._views.one(order_id, visible_to(principal))
+        view = await self._views.one(principal.tenant, order_id, visible_to(principal))
         if view is None:
             raise NotFound("order", order_id)
         return view
@@ -43,7 +43,7 @@ class OrderReads:
         before = decode_seq_cursor(ORDERS_CURSOR, cursor) if cursor else None
         owner = owner_of(principal)
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner)
-        return page_of(await self._views.page(query), limit, ORDERS_CURSOR, lambda view: view.seq)
+        return page_of(await self._views.page(principal.tenant, query), limit, ORDERS_CURSOR, lambda view: view.seq)
 
     async def search(
         self, principal: Principal, where: OrderSearch, *, offset: int, limit: int
@@ -55,4 +55,4 @@ class OrderReads:
         visible = visible_search(principal, where)
         if visible is None:
             return []
-        return await self._views.search(visible, offset=offset, limit=limit)
+        return await self._views.search(principal.tenant, visible, offset=offset, limit=limit)

@@ -108,7 +108,7 @@ class Orders(UseCase):
         """Snapshot prices, reserve stock for every line, and create a PLACED order, all or nothing."""
         if command.currency is not None:
             check_currency(command.currency)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             now = self._clock.now()
             # Reserved first (pets before the voucher: the lock order), one conditional UPDATE per pet that also
             # reads it; the order is priced from it. A refused reservation is raised after the order's own rules.
@@ -147,7 +147,7 @@ class Orders(UseCase):
 
     async def get(self, principal: Principal, order_id: UUID) -> Order:
         principal.require(Scope.READ_ORDERS)
-        async with one_statement(self._db) as uow:  # the order, its lines and address: one statement
+        async with one_statement(self._db, principal.tenant) as uow:  # the order, its lines and address: one statement
             order = await uow.orders.get(order_id)
         if order is None or not can_see(principal, order):
             raise NotFound("order", order_id)
@@ -158,20 +158,22 @@ class Orders(UseCase):
     ) -> Page[Order]:
         """The caller's own orders, newest first."""
         principal.require(Scope.READ_ORDERS)
-        return await self._find(owner_of(principal), where, limit, cursor)
+        return await self._find(principal.tenant, owner_of(principal), where, limit, cursor)
 
     async def list_all(
         self, principal: Principal, where: OrderFilter, *, limit: int, cursor: str | None = None
     ) -> Page[Order]:
         """Every customer's orders (staff: admin or support), newest first."""
         principal.require(Scope.SUPPORT)
-        return await self._find(Owner(customer_id=where.customer_id), where, limit, cursor)
+        return await self._find(principal.tenant, Owner(customer_id=where.customer_id), where, limit, cursor)
 
-    async def _find(self, owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> Page[Order]:
+    async def _find(
+        self, tenant: UUID, owner: Owner, where: OrderFilter, limit: int, cursor: str | None
+    ) -> Page[Order]:
         before = decode_seq_cursor(_CURSOR, cursor) if cursor else None
         query = OrderQuery(where.status, where.created_after, where.created_before, limit, before, owner,
                            payment_status=where.payment_status)  # fmt: skip
-        async with one_statement(self._db) as uow:  # a page of orders with their lines: one statement
+        async with one_statement(self._db, tenant) as uow:  # a page of orders with their lines: one statement
             rows = await uow.orders.find(query)
         return page_of(rows, limit, _CURSOR, lambda order: order.seq)
 
@@ -180,7 +182,7 @@ class Orders(UseCase):
         principal.require(Scope.READ_ORDERS)
         if not 1 <= seq <= MAX_SEQ:  # no order has it, and the column could not even hold it
             raise NotFound("order", seq)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             order = await uow.orders.get_by_seq(seq)
         if order is None or not can_see(principal, order):
             raise NotFound("order", seq)
@@ -190,7 +192,7 @@ class Orders(UseCase):
         """The ids of those orders numbered ``seqs`` that ``principal`` may see; the others are left out."""
         principal.require(Scope.READ_ORDERS)
         found: dict[int, UUID] = {}
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             for batch in seq_batches(seqs):
                 found |= await uow.orders.ids_by_seq(batch, visible_to(principal))
         return found
@@ -205,7 +207,7 @@ class Orders(UseCase):
         visible = visible_search(principal, where)
         if visible is None:
             return []
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             return await uow.orders.search(visible, offset=offset, limit=limit)
 
     async def count(self, principal: Principal, where: OrderSearch) -> int:
@@ -214,7 +216,7 @@ class Orders(UseCase):
         visible = visible_search(principal, where)
         if visible is None:
             return 0
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             return await uow.orders.count(visible)
 
     async def bulk_cancel(
@@ -255,7 +257,7 @@ class Orders(UseCase):
     async def _request_cancel(
         self, principal: Principal, command: CancelOrder, force: bool, claim: KeyClaim[Order] | None
     ) -> tuple[Order, RefundDue | None]:
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await locked_order(uow, principal, command.order_id, command.expected_version)
             if order.status is OrderStatus.CANCEL_PENDING:
                 return order, None
@@ -272,7 +274,7 @@ class Orders(UseCase):
                 refund = Refund.request(id=self._ids.new_id(), payment=paid, refunds=refunds, now=now)
                 await uow.payments.add_refund(refund)
                 order.track_payment(payment_summary(payments, [*refunds, refund], order.currency), now)
-                due = RefundDue(refund, paid.reference)
+                due = RefundDue(refund, paid.reference, uow.tenant)
                 action = Action.ORDER_CANCEL_REQUESTED
             else:
                 await give_back(uow, order, now)
@@ -296,7 +298,7 @@ class Orders(UseCase):
         repeat finds nothing.
         """
         principal.require(Scope.WRITE_ORDERS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await locked_order(uow, principal, order_id)
             if principal.is_support or not (principal.acts_for_shop or self._customer_erasure or owner_may_erase):
                 raise Forbidden(str(Scope.ADMIN))
@@ -332,7 +334,7 @@ class Orders(UseCase):
         expected_version: int | None,
     ) -> Order:
         """Lock the order, make one status move and its stock move on every line, record, save: all or nothing."""
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await locked_order(uow, principal, order_id, expected_version)
             before = order.status
             now = self._clock.now()

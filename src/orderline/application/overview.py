@@ -60,7 +60,7 @@ class Overview:
         now = self._clock.now()
         first = now.date() - timedelta(days=DAYS - 1)
         since = datetime.combine(first, time(0), tzinfo=now.tzinfo)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             per_day = {figures.day: figures for figures in await uow.figures.per_day(since)}
             by_status_and_reason = await uow.figures.by_status(since)
             refunds = await uow.figures.refunds_by_status()

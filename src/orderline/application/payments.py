@@ -12,7 +12,7 @@ request would have: nothing stays stuck, nothing is charged twice.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -26,7 +26,7 @@ from orderline.application.idempotency import KeyClaim
 from orderline.application.ownership import can_see, locked_order
 from orderline.application.pagination import DEFAULT_LIMIT, Page, decode_id_cursor, page_of
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
-from orderline.application.principal import SYSTEM, Principal, Scope
+from orderline.application.principal import PUBLIC, SYSTEM, Principal, Scope
 from orderline.application.refunds import Refunds, track_payment_status
 from orderline.application.use_case import UseCase
 from orderline.domain.errors import OrderNotPayable, PaymentDeclined, PaymentInProgress
@@ -126,7 +126,7 @@ class Payments(UseCase):
         """A page of the order's payments, oldest first, each with its refunds."""
         principal.require(Scope.READ_ORDERS)
         after = decode_id_cursor(_CURSOR, cursor) if cursor else None
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             order = await uow.orders.get(order_id)
             if order is None or not can_see(principal, order):
                 raise NotFound("order", order_id)
@@ -142,7 +142,7 @@ class Payments(UseCase):
         payment_id = self._receipts.payment_id(receipt_id)
         if payment_id is None:
             raise NotFound("receipt", receipt_id)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             payment = await uow.payments.get(payment_id)
             order = None if payment is None else await uow.orders.get(payment.order_id)
         if payment is None or payment.status is not PaymentStatus.SUCCEEDED:
@@ -160,16 +160,17 @@ class Payments(UseCase):
         exactly as the request would have recorded it — approving the order, or refunding the charge if
         the order was cancelled meanwhile.
         """
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(PUBLIC) as uow:  # every tenant's; each is finished in its own
             stuck = await uow.payments.processing(self._clock.now() - self._recover_after, limit)
         recorded = 0
-        for payment in stuck:
+        for tenant, payment in stuck:
+            system = replace(SYSTEM, tenant=tenant)
             outcome = UNREACHABLE if payment.card_token is None else await self._charge(payment, payment.card_token)
             if outcome is UNREACHABLE and payment.card_token is not None:
                 continue  # the gateway is still unreachable: ask again next time, the charge may have happened
-            settled, due = await self._finish(SYSTEM, payment, outcome, None)
+            settled, due = await self._finish(system, payment, outcome, None)
             if due is not None:
-                await self._refunds.carry_out(SYSTEM, due)
+                await self._refunds.carry_out(system, due)
             log.info("payment recovered", payment_id=str(payment.id), status=str(settled.status))
             recorded += 1
         return recorded
@@ -184,7 +185,7 @@ class Payments(UseCase):
     async def _start(
         self, principal: Principal, command: PayOrder, amount: Money, card: Card, card_token: str | None
     ) -> Payment:
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await locked_order(uow, principal, command.order_id, command.expected_version)
             order.ensure_payable(amount)
             if any(p.status is PaymentStatus.PROCESSING for p in await uow.payments.of_order(order.id)):
@@ -208,7 +209,7 @@ class Payments(UseCase):
     ) -> tuple[Payment, RefundDue | None]:
         """Record the gateway's answer — once: whoever comes second (the request or recovery) finds it recorded.
         Approve the order, or — if it was cancelled meanwhile — refund."""
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             order = await uow.orders.get(started.order_id, for_update=True)
             # Read again under the order's lock, with the order's other payments: its payment status needs them.
             payments = await uow.payments.of_order(started.order_id)
@@ -232,7 +233,7 @@ class Payments(UseCase):
                 refunds = [] if order is None else await uow.payments.refunds_of(order.id)
                 refund = Refund.request(id=self._ids.new_id(), payment=payment, refunds=refunds, now=now)
                 await uow.payments.add_refund(refund)
-                due = RefundDue(refund, outcome.reference)
+                due = RefundDue(refund, outcome.reference, uow.tenant)
             if order is not None:
                 if order.status is OrderStatus.PLACED:
                     order.pay(now)

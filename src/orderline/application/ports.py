@@ -13,7 +13,7 @@ from typing import Any, Protocol, runtime_checkable
 from uuid import UUID
 
 from orderline.application.audit import AuditEntry
-from orderline.application.principal import Scope
+from orderline.application.principal import PUBLIC, Scope
 from orderline.application.queries import AuditQuery, OrderQuery, OrderSearch, Owner, PetQuery, UserQuery
 from orderline.domain.address import Address
 from orderline.domain.order import Order
@@ -54,6 +54,15 @@ class ApiKey:
     scopes: frozenset[Scope]
     created_at: datetime
     revoked_at: datetime | None = None
+    tenant: UUID | None = None  # the tenant it is bound to; None: the operator's key, acting where asked (ADR 0040)
+
+
+@dataclass(frozen=True, slots=True)
+class TokenHolder:
+    """What an anonymous order's token stands for: the order, in the order's tenant."""
+
+    order_id: UUID
+    tenant: UUID
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +165,9 @@ class UserRepository(Protocol):
 
 class OrderTokenRepository(Protocol):
     async def add(self, order_id: UUID, token_hash: str) -> None: ...
-    async def order_of(self, token_hash: str) -> UUID | None: ...
+    async def order_of(self, token_hash: str) -> TokenHolder | None:
+        """The order a token opens, whichever tenant it is in (the token is how its tenant is learnt)."""
+        ...
 
 
 class AuditRepository(Protocol):
@@ -180,6 +191,7 @@ class RefundDue:
 
     refund: Refund
     charge_reference: str
+    tenant: UUID  # the refund's: it is settled there (ADR 0040)
 
 
 class PaymentRepository(Protocol):
@@ -192,7 +204,7 @@ class PaymentRepository(Protocol):
         """Oldest first."""
         ...
 
-    async def processing(self, started_before: datetime, limit: int) -> list[Payment]:
+    async def processing(self, started_before: datetime, limit: int) -> list[tuple[UUID, Payment]]:
         """PROCESSING payments started before ``started_before``, oldest first."""
         ...
 
@@ -203,7 +215,7 @@ class PaymentRepository(Protocol):
     async def add_refund(self, refund: Refund) -> None: ...
     async def save_refund(self, refund: Refund) -> None: ...
     async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None: ...
-    async def refund_by_reference(self, reference: str) -> Refund | None: ...
+    async def refund_by_reference(self, reference: str) -> RefundDue | None: ...
     async def refunds_of(self, order_id: UUID) -> list[Refund]: ...
     async def pending_refunds(self, limit: int) -> list[RefundDue]:
         """PENDING refunds, oldest first."""
@@ -376,6 +388,7 @@ class Claims:
     issuer: str
     scopes: frozenset[str]
     expires_at: datetime
+    tenant: UUID = PUBLIC  # the tenant the subject belongs to: the token acts there, whatever X-Tenant-ID says
 
 
 class TokenType(StrEnum):
@@ -384,11 +397,11 @@ class TokenType(StrEnum):
 
 
 class TokenIssuer(Protocol):
-    def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime) -> tuple[str, datetime]:
-        """An access token."""
+    def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime, tenant: UUID) -> tuple[str, datetime]:
+        """An access token of a user of ``tenant``."""
         ...
 
-    def issue_refresh(self, subject: UUID, now: datetime) -> tuple[str, datetime]: ...
+    def issue_refresh(self, subject: UUID, now: datetime, tenant: UUID) -> tuple[str, datetime]: ...
     def verify(self, token: str) -> Claims:
         """Claims of a valid access token of ours; anything else raises Unauthenticated (WrongTokenType for a
         refresh token)."""
@@ -406,6 +419,11 @@ class ExternalTokens(Protocol):
 
 
 class UnitOfWork(Protocol):
+    @property
+    def tenant(self) -> UUID:
+        """The tenant this unit was opened for: its repositories see, change and insert that tenant's rows."""
+        ...
+
     @property
     def orders(self) -> OrderRepository: ...
     @property
@@ -474,12 +492,13 @@ class Database(Protocol):
     the database raises DatabaseUnavailable, as it does when it cannot be reached at all.
     """
 
-    def transaction(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """A write transaction, serialised against other writers of the rows it locks."""
+    def transaction(self, tenant: UUID) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A write transaction of ``tenant`` (ADR 0040), serialised against other writers of the rows it locks.
+        Its repositories see, change and insert that tenant's rows only."""
         ...
 
-    def snapshot(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """A read-only, consistent view."""
+    def snapshot(self, tenant: UUID) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A read-only, consistent view of ``tenant``'s rows."""
         ...
 
     async def ping(self) -> None: ...
@@ -562,17 +581,18 @@ class OutboxBatch:
 
 
 class OutboxFeed(Protocol):
-    """The read side of the outbox, for live streams. ``order_id`` None: every order's events (and the rest)."""
+    """The read side of the outbox, for live streams: ``tenant``'s events only (ADR 0040). ``order_id`` None:
+    every order's events (and the rest)."""
 
-    async def head(self, order_id: UUID | None) -> StreamPosition:
+    async def head(self, tenant: UUID, order_id: UUID | None) -> StreamPosition:
         """The position of the newest event a stream may serve now (START when there is none)."""
         ...
 
-    async def position_of(self, seq: int, order_id: UUID | None) -> StreamPosition | None:
+    async def position_of(self, tenant: UUID, seq: int, order_id: UUID | None) -> StreamPosition | None:
         """The position of the event numbered ``seq`` (of that order), None if there is none."""
         ...
 
-    async def after(self, position: StreamPosition, order_id: UUID | None, limit: int) -> OutboxBatch:
+    async def after(self, tenant: UUID, position: StreamPosition, order_id: UUID | None, limit: int) -> OutboxBatch:
         """Up to ``limit`` events after ``position``, in stream order, that no running transaction can precede."""
         ...
 
@@ -618,6 +638,7 @@ class OutboxEvent:
     event_type: str
     order_id: UUID | None
     subscription_id: UUID | None  # set: only this subscription's (a ping)
+    tenant: UUID = PUBLIC  # only this tenant's subscriptions receive it (ADR 0040)
 
 
 @dataclass(frozen=True, slots=True)
@@ -627,6 +648,7 @@ class Subscriber:
     id: UUID
     events: tuple[str, ...]  # patterns: "order.created", "order.*", "*"
     order_id: UUID | None  # set: an order callback, only that order's events
+    tenant: UUID = PUBLIC  # it receives this tenant's events only (ADR 0040)
 
 
 class EventRoute(Protocol):
@@ -704,8 +726,8 @@ class Lookups(Protocol):
     own snapshot; both PostgreSQL and SQLite can). Authentication reads so; a database without it reads in a
     snapshot."""
 
-    def lookup(self) -> AbstractAsyncContextManager[UnitOfWork]:
-        """A unit of work for one read statement, as of the moment the statement runs."""
+    def lookup(self, tenant: UUID) -> AbstractAsyncContextManager[UnitOfWork]:
+        """A unit of work of ``tenant`` for one read statement, as of the moment the statement runs."""
         ...
 
 
@@ -829,6 +851,7 @@ class OrderView:
     created_at: datetime
     updated_at: datetime
     version: int
+    tenant_id: UUID | None  # None: the public pool (ADR 0040)
 
     @property
     def pet_id(self) -> UUID:
@@ -839,14 +862,14 @@ class OrderView:
 class OrderViews(Protocol):
     """The orders' read model: one statement per read, rows decoded straight into OrderView (ADR 0033)."""
 
-    async def one(self, order_id: UUID, owner: Owner) -> OrderView | None:
-        """The order, if it is among ``owner``'s orders (``Owner()``: every order); None otherwise."""
+    async def one(self, tenant: UUID, order_id: UUID, owner: Owner) -> OrderView | None:
+        """The order, if it is among ``owner``'s orders of ``tenant`` (``Owner()``: every order); None otherwise."""
         ...
 
-    async def page(self, query: OrderQuery) -> list[OrderView]:
+    async def page(self, tenant: UUID, query: OrderQuery) -> list[OrderView]:
         """The orders OrderRepository.find would select for ``query`` (``limit`` + 1, newest first)."""
         ...
 
-    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
+    async def search(self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
         """The orders OrderRepository.search would select: an offset page, newest first."""
         ...

@@ -7,7 +7,26 @@ from dataclasses import dataclass
 from enum import StrEnum
 from uuid import UUID
 
-from orderline.application.errors import CredentialsRequired, Forbidden
+from orderline.application.errors import CredentialsRequired, Forbidden, InvalidTenant
+
+# The shared public pool (ADR 0040): requests without X-Tenant-ID, and every row from before tenants. Stored as
+# the nil UUID so every equality and every index treats it like any other tenant; the API shows it as null.
+PUBLIC = UUID(int=0)
+TENANT_VERSIONS = frozenset({4, 7})  # the Pet Store contract's X-Tenant-ID: "a uuid, v4 or v7"
+
+
+def parse_tenant(text: str, source: str) -> UUID:
+    """The tenant ``text`` names; InvalidTenant (naming ``source``) unless it is a UUID of version 4 or 7. The
+    nil UUID is refused too: it is the public pool's own id, which is asked for by naming no tenant."""
+    try:
+        tenant = UUID(text.strip())
+    except ValueError:
+        raise InvalidTenant(f"{source} must be a UUID (version 4 or 7), not {text[:64]!r}", source) from None
+    if tenant == PUBLIC:
+        raise InvalidTenant(f"{source} must not be the nil UUID: name no tenant for the public pool", source)
+    if tenant.version not in TENANT_VERSIONS:
+        raise InvalidTenant(f"{source} must be a UUID of version 4 or 7, not {tenant.version}", source)
+    return tenant
 
 
 class Scope(StrEnum):
@@ -46,6 +65,7 @@ class Principal:
     kind: PrincipalKind
     id: UUID | None = None
     scopes: frozenset[Scope] = frozenset()
+    tenant: UUID = PUBLIC  # the tenant every unit of work of this principal is opened for (ADR 0040)
 
     @property
     def is_anonymous(self) -> bool:

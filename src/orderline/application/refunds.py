@@ -9,6 +9,7 @@ whichever comes first wins under the order's row lock; the others find it settle
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
 
@@ -19,7 +20,7 @@ from orderline.application.errors import NotFound
 from orderline.application.gateway import GatewayUnavailable, PaymentGateway, RefundOutcome
 from orderline.application.idempotency import KeyClaim
 from orderline.application.ports import Clock, Database, IdGenerator, RefundDue, UnitOfWork
-from orderline.application.principal import SYSTEM, Principal
+from orderline.application.principal import PUBLIC, SYSTEM, Principal
 from orderline.application.stock import give_back
 from orderline.application.use_case import UseCase
 from orderline.domain.order import Order
@@ -49,7 +50,7 @@ class Refunds(UseCase):
             outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)
         except GatewayUnavailable as exc:
             log.warning("refund not sent; the poller will ask again", refund_id=str(refund.id), error=str(exc))
-            async with self._db.snapshot() as uow:
+            async with self._db.snapshot(actor.tenant) as uow:
                 return await uow.orders.get(refund.order_id)
         return await self.settle(actor, refund.id, outcome, claim)
 
@@ -60,7 +61,7 @@ class Refunds(UseCase):
 
         Exactly once: a refund already settled is left as it is, whoever reports it again.
         """
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(actor.tenant) as uow:
             refund = await uow.payments.get_refund(refund_id)
             if refund is None:
                 raise NotFound("refund", refund_id)
@@ -113,20 +114,21 @@ class Refunds(UseCase):
     async def on_callback(self, headers: Mapping[str, str], body: bytes) -> Refund:
         """A signed gateway callback about a refund: ask the gateway how it stands and settle it."""
         reference = self._gateway.callback_reference(headers, body)
-        async with self._db.snapshot() as uow:
-            refund = await uow.payments.refund_by_reference(reference)
-        if refund is None:
+        async with self._db.snapshot(PUBLIC) as uow:  # by reference, across tenants: the row names its tenant
+            due = await uow.payments.refund_by_reference(reference)
+        if due is None:
             raise NotFound("refund", reference)
+        refund, actor = due.refund, replace(SYSTEM, tenant=due.tenant)
         if not refund.settled:
-            await self.settle(SYSTEM, refund.id, await self._gateway.refund_status(reference))
-        async with self._db.snapshot() as uow:
+            await self.settle(actor, refund.id, await self._gateway.refund_status(reference))
+        async with self._db.snapshot(due.tenant) as uow:
             settled = await uow.payments.get_refund(refund.id)
         assert settled is not None
         return settled
 
     async def settle_pending(self, limit: int = POLL_BATCH) -> int:
         """Ask the gateway about every PENDING refund (sending those it never received); how many settled."""
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(PUBLIC) as uow:  # every tenant's; each is settled in its own
             pending = await uow.payments.pending_refunds(limit)
         settled = 0
         now = self._clock.now()
@@ -143,7 +145,7 @@ class Refunds(UseCase):
                 log.warning("refund status unknown; asking again later", refund_id=str(refund.id), error=str(exc))
                 continue
             if outcome.status is not RefundStatus.PENDING or refund.reference is None:
-                await self.settle(SYSTEM, refund.id, outcome)
+                await self.settle(replace(SYSTEM, tenant=due.tenant), refund.id, outcome)
                 settled += outcome.status is not RefundStatus.PENDING
         return settled
 

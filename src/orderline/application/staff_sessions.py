@@ -10,7 +10,7 @@ from orderline.application.credentials import hash_secret, new_secret
 from orderline.application.errors import AccountInactive, Forbidden, Unauthenticated
 from orderline.application.lookups import one_statement
 from orderline.application.ports import Clock, DashboardSession, Database, IdGenerator
-from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.principal import PUBLIC, Principal, PrincipalKind, Scope
 from orderline.application.users import Users, scopes_of
 
 # The dashboard is for the people who run the shop: an account without this scope (admin implies it, support
@@ -45,13 +45,13 @@ class StaffSessions:
         """A session for the right username and password of an active staff account; WrongCredentials for a
         wrong pair (one refusal, in one time, as /v1/auth/tokens), Forbidden for a customer. It lasts as long
         as an access token would."""
-        issued = await self._users.issue_token(username, password)
+        issued = await self._users.issue_token(PUBLIC, username, password)
         principal = _staff(await self._authenticator.authenticate(issued.token))
         assert principal.id is not None, "a user's principal names the user"
         secret = new_secret(SESSION_PREFIX)
         session = DashboardSession(self._ids.new_id(), hash_secret(secret), principal.id, self._clock.now(),
                                    issued.expires_at)  # fmt: skip
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(PUBLIC) as uow:
             # Each sign-in sweeps the sessions that expired: one indexed DELETE, so the table holds about the
             # sessions of one token lifetime (sign-out deletes its own row).
             await uow.dashboard_sessions.remove_expired(self._clock.now())
@@ -62,11 +62,11 @@ class StaffSessions:
     async def resume(self, secret: str) -> Principal:
         """The staff member a session stands for now; Unauthenticated or Forbidden when it no longer stands
         (signed out, expired, the account suspended or closed, or no longer staff)."""
-        async with one_statement(self._db) as uow:
+        async with one_statement(self._db, PUBLIC) as uow:
             session = await uow.dashboard_sessions.find_by_hash(hash_secret(secret))
         if session is None or session.ended_at is not None or session.expires_at <= self._clock.now():
             raise Unauthenticated("the dashboard session has ended: sign in again")
-        async with one_statement(self._db) as uow:
+        async with one_statement(self._db, PUBLIC) as uow:
             user = await uow.users.get(session.user_id)
         if user is None or not user.is_active:
             raise AccountInactive("the account is suspended or closed")
@@ -75,7 +75,7 @@ class StaffSessions:
     async def sign_out(self, secret: str) -> None:
         """End the session for good (its row is deleted): its secret opens nothing any more, wherever it was
         copied to."""
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(PUBLIC) as uow:
             await uow.dashboard_sessions.end(hash_secret(secret), self._clock.now())
             await uow.commit()
 

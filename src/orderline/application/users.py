@@ -102,8 +102,10 @@ class Users(UseCase):
             last_name=registration.last_name,
             phone=check_phone(registration.phone),
         )
-        actor = principal if not principal.is_anonymous else Principal(PrincipalKind.USER, user.id)
-        async with self._db.transaction() as uow:
+        actor = (
+            principal if not principal.is_anonymous else Principal(PrincipalKind.USER, user.id, tenant=principal.tenant)
+        )
+        async with self._db.transaction(principal.tenant) as uow:
             await uow.users.add(user)
             record = Record(Action.USER_REGISTERED, EntityType.USER, user.id, changes({}, _audited(user)))
             await self._record(uow, actor, record)
@@ -113,7 +115,7 @@ class Users(UseCase):
     async def get(self, principal: Principal, user_id: UUID) -> User:
         """Oneself, or anyone for an admin; another user's account is not found."""
         _require_self_or_admin(principal, user_id, Scope.READ_USER)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             user = await uow.users.get(user_id)
         if user is None or user.status is UserStatus.DELETED:
             raise NotFound("user", user_id)
@@ -127,7 +129,7 @@ class Users(UseCase):
 
     async def update(self, principal: Principal, user_id: UUID, change: ProfileChange) -> User:
         _require_self_or_admin(principal, user_id, Scope.WRITE_USER)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             user = await _live(uow.users, user_id)
             before = _audited(user)
             if change.email is not None:
@@ -147,7 +149,7 @@ class Users(UseCase):
     async def set_password(self, principal: Principal, username: str, password: str) -> User:
         """Set an account's password (admin, or the operator at the command line); its tokens stay valid."""
         principal.require(Scope.ADMIN)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             found = await uow.users.get_by_username(username.lower())
             if found is None or found.status is UserStatus.DELETED:
                 raise NotFound("user", username)
@@ -163,7 +165,7 @@ class Users(UseCase):
     async def delete(self, principal: Principal, user_id: UUID) -> None:
         """Close an account: its tokens stop working at once; its orders stay, without the person."""
         _require_self_or_admin(principal, user_id, Scope.WRITE_USER)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             user = await _live(uow.users, user_id)
             user.delete(self._clock.now())
             await uow.users.save(user)
@@ -174,7 +176,7 @@ class Users(UseCase):
     async def set_status(self, principal: Principal, user_id: UUID, status: UserStatus, reason: str | None) -> User:
         """Suspend or reactivate (admin); a suspended user's credentials stop working on the next request."""
         principal.require(Scope.ADMIN)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             user = await _live(uow.users, user_id)
             before = str(user.status)
             user.change_status(status, reason, self._clock.now())
@@ -189,22 +191,23 @@ class Users(UseCase):
         principal.require(Scope.ADMIN)
         if cursor:
             query = replace(query, after_id=decode_id_cursor(_CURSOR, cursor))
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             rows = await uow.users.find(query)
         return page_of(rows, query.limit, _CURSOR, lambda user: str(user.id))
 
-    async def issue_token(self, username: str, password: str) -> IssuedToken:
-        """A bearer token for the right username and password of an active account; else one same 401."""
-        user = await self._signed_in(username, password)
-        token, expires_at = self._tokens.issue(user.id, scopes_of(user.role), self._clock.now())
+    async def issue_token(self, tenant: UUID, username: str, password: str) -> IssuedToken:
+        """A bearer token for the right username and password of an active account of ``tenant``; else one same
+        401. The token carries the tenant: it acts there whatever X-Tenant-ID later says (ADR 0040)."""
+        user = await self._signed_in(tenant, username, password)
+        token, expires_at = self._tokens.issue(user.id, scopes_of(user.role), self._clock.now(), tenant)
         return IssuedToken(token, expires_at)
 
-    async def issue_pair(self, username: str, password: str) -> TokenPair:
+    async def issue_pair(self, tenant: UUID, username: str, password: str) -> TokenPair:
         """An access token and a refresh token for the right username and password (ADR 0026)."""
-        user = await self._signed_in(username, password)
+        user = await self._signed_in(tenant, username, password)
         now = self._clock.now()
-        access = IssuedToken(*self._tokens.issue(user.id, scopes_of(user.role), now))
-        return TokenPair(access, IssuedToken(*self._tokens.issue_refresh(user.id, now)))
+        access = IssuedToken(*self._tokens.issue(user.id, scopes_of(user.role), now, tenant))
+        return TokenPair(access, IssuedToken(*self._tokens.issue_refresh(user.id, now, tenant)))
 
     async def refresh(self, refresh_token: str) -> IssuedToken:
         """A new access token for a valid refresh token whose account is still active, with its scopes as they
@@ -214,15 +217,15 @@ class Users(UseCase):
             user_id = UUID(claims.subject)
         except ValueError:
             raise Unauthenticated("the token names no user of ours") from None
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(claims.tenant) as uow:
             user = await uow.users.get(user_id)
         if user is None or not user.is_active:
             raise AccountInactive("the account is suspended or closed")
-        return IssuedToken(*self._tokens.issue(user.id, scopes_of(user.role), self._clock.now()))
+        return IssuedToken(*self._tokens.issue(user.id, scopes_of(user.role), self._clock.now(), claims.tenant))
 
-    async def _signed_in(self, username: str, password: str) -> User:
+    async def _signed_in(self, tenant: UUID, username: str, password: str) -> User:
         """The active account of this username and password; else one same refusal, in the same time."""
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(tenant) as uow:
             user = await uow.users.get_by_username(username.lower())
         usable = user if user is not None and user.is_active else None
         stored = usable.password_hash if usable is not None else self._decoy

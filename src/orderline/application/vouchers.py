@@ -42,7 +42,7 @@ class Vouchers(UseCase):
         created = {"code": voucher.code, "percentOff": voucher.percent_off,
                    "amountOff": None if voucher.amount_off is None else str(voucher.amount_off),
                    "minSubtotal": None if voucher.min_subtotal is None else str(voucher.min_subtotal)}  # fmt: skip
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             await uow.vouchers.add(voucher)
             record = Record(Action.VOUCHER_CREATED, EntityType.VOUCHER, voucher.id, changes({}, created))
             await self._record(uow, principal, record)
@@ -51,7 +51,7 @@ class Vouchers(UseCase):
 
     async def get(self, principal: Principal, code: str) -> Voucher:
         principal.require(Scope.ADMIN)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             voucher = await uow.vouchers.get_by_code(check_code(code))
         if voucher is None:
             raise NotFound("voucher", code.upper())
@@ -60,14 +60,14 @@ class Vouchers(UseCase):
     async def list(self, principal: Principal, *, limit: int, cursor: str | None = None) -> Page[Voucher]:
         principal.require(Scope.ADMIN)
         after = decode_id_cursor(_CURSOR, cursor) if cursor else None
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             rows = await uow.vouchers.find(limit, after)
         return page_of(rows, limit, _CURSOR, lambda voucher: str(voucher.id))
 
     async def remove(self, principal: Principal, code: str) -> None:
         """New orders can no longer use it; orders that did keep it, and still give their use back."""
         principal.require(Scope.ADMIN)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             voucher = await uow.vouchers.get_by_code(check_code(code), for_update=True)
             if voucher is None or not await uow.vouchers.remove(voucher.code, self._clock.now()):
                 raise NotFound("voucher", code.upper())

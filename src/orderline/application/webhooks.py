@@ -163,7 +163,7 @@ class Webhooks(UseCase):
         subscription = WebhookSubscription(
             self._ids.new_id(), url, events, draft.description, draft.active, new_secret(), now, now
         )
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             await uow.webhooks.add(subscription)
             created = changes({}, _described(subscription))
             await self._record(
@@ -175,14 +175,14 @@ class Webhooks(UseCase):
     async def list(self, principal: Principal, *, limit: int, cursor: str | None = None) -> Page[WebhookSubscription]:
         principal.require(Scope.WRITE_WEBHOOKS)
         after = decode_id_cursor(_CURSOR, cursor) if cursor else None
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             rows = await uow.webhooks.find(limit, after)
         now = self._clock.now()
         return page_of([self._shown(row, now) for row in rows], limit, _CURSOR, lambda row: str(row.id))
 
     async def get(self, principal: Principal, subscription_id: UUID) -> WebhookSubscription:
         principal.require(Scope.WRITE_WEBHOOKS)
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             subscription = await self._load(uow, subscription_id)
         return self._shown(subscription, self._clock.now())
 
@@ -192,7 +192,7 @@ class Webhooks(UseCase):
         events = KEEP if isinstance(change.events, Keep) else check_patterns(change.events)
         if not isinstance(url, Keep):
             await self._destinations.check(url)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             before = await self._load(uow, subscription_id, for_update=True)
             after = replace(
                 before,
@@ -215,7 +215,7 @@ class Webhooks(UseCase):
     async def delete(self, principal: Principal, subscription_id: UUID) -> None:
         """The subscription goes, with its deliveries: nothing more is sent to it."""
         principal.require(Scope.WRITE_WEBHOOKS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             subscription = await self._load(uow, subscription_id, for_update=True)
             await uow.webhooks.remove(subscription.id)
             removed = changes(_described(subscription), {})
@@ -227,7 +227,7 @@ class Webhooks(UseCase):
     async def rotate_secret(self, principal: Principal, subscription_id: UUID) -> WebhookSubscription:
         """A new secret, shown this once. The one it replaces still signs, beside it, for the grace period."""
         principal.require(Scope.WRITE_WEBHOOKS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             subscription = await self._load(uow, subscription_id, for_update=True)
             now = self._clock.now()
             rotated = replace(
@@ -256,7 +256,7 @@ class Webhooks(UseCase):
         """The subscription's deliveries, newest first."""
         principal.require(Scope.WRITE_WEBHOOKS)
         before = decode_id_cursor(_DELIVERY_CURSOR, cursor) if cursor else None
-        async with self._db.snapshot() as uow:
+        async with self._db.snapshot(principal.tenant) as uow:
             await self._load(uow, subscription_id)
             rows = await uow.webhooks.deliveries(DeliveryQuery(subscription_id, limit, status, before))
         return page_of(rows, limit, _DELIVERY_CURSOR, lambda row: str(row.id))
@@ -264,7 +264,7 @@ class Webhooks(UseCase):
     async def replay_delivery(self, principal: Principal, subscription_id: UUID, delivery_id: UUID) -> WebhookDelivery:
         """Send a delivery again, whatever its status: PENDING, due now, with a whole new round of attempts."""
         principal.require(Scope.WRITE_WEBHOOKS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             self._ensure_active(await self._load(uow, subscription_id, for_update=True))
             delivery = await uow.webhooks.get_delivery(subscription_id, delivery_id)
             if delivery is None:
@@ -277,7 +277,7 @@ class Webhooks(UseCase):
         """New deliveries, due now, of the events since ``since`` that the subscription receives, oldest first,
         at most MAX_REPLAY of them. They carry the events' ids, so a receiver that has one already can tell."""
         principal.require(Scope.WRITE_WEBHOOKS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             subscription = self._ensure_active(await self._load(uow, subscription_id, for_update=True))
             events = await uow.webhooks.events_since(subscription.id, subscription.events, since, MAX_REPLAY + 1)
             replayed = events[:MAX_REPLAY]
@@ -290,7 +290,7 @@ class Webhooks(UseCase):
     async def ping(self, principal: Principal, subscription_id: UUID) -> UUID:
         """Write a `ping` event for this subscription alone; its id is the delivery's webhook-id."""
         principal.require(Scope.WRITE_WEBHOOKS)
-        async with self._db.transaction() as uow:
+        async with self._db.transaction(principal.tenant) as uow:
             subscription = self._ensure_active(await self._load(uow, subscription_id, for_update=True))
             event_id = self._ids.new_id()
             data = {"webhookId": str(subscription.id)}

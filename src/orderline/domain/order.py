@@ -104,6 +104,7 @@ class Order:
     voucher_code: str | None = None
     billing_address: Address | None = None
     version: int = 1
+    tenant_id: UUID | None = None  # the shop it belongs to; None: the shared public pool (set by storage)
 
     @classmethod
     def place(

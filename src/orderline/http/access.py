@@ -11,7 +11,7 @@ from typing import Any
 
 from litestar.types import Scope as AsgiScope
 
-from orderline.application.errors import Unauthenticated
+from orderline.application.errors import InvalidTenant, Unauthenticated
 from orderline.application.principal import Scope
 from orderline.http.auth import outcome_of
 
@@ -30,7 +30,7 @@ def enforce(decision: Any, scope: AsgiScope) -> None:
         # Or a route that checks a credential of its own (the metrics scrape's token, by its own guard).
         return
     outcome = outcome_of(scope)
-    if isinstance(outcome, Unauthenticated):
+    if isinstance(outcome, Unauthenticated | InvalidTenant):  # InvalidTenant: a bad X-Tenant-ID (ADR 0040)
         raise outcome
     if outcome is not None:
         outcome.require(Scope(decision))

@@ -9,6 +9,7 @@ The native API reads it from ``Authorization: Bearer``; a dialect may read it el
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 from litestar import Request
@@ -16,16 +17,17 @@ from litestar.datastructures import Headers
 from litestar.di import NamedDependency
 from litestar.types import Scope as AsgiScope
 
-from orderline.application.errors import Unauthenticated
-from orderline.application.principal import ANONYMOUS, Principal
+from orderline.application.errors import InvalidTenant, Unauthenticated
+from orderline.application.principal import ANONYMOUS, PUBLIC, Principal
 from orderline.application.use_cases import UseCases
 from orderline.http.facts import facts_of
+from orderline.http.tenant import requested_tenant
 
 STATE_KEY = "principal"
 # The app's state holds, under this key, the function that tells which credential reader serves a path.
 READERS_KEY = "credential_readers"
 
-Outcome = Principal | Unauthenticated
+Outcome = Principal | Unauthenticated | InvalidTenant
 CredentialReader = Callable[[Headers], str | None]
 
 
@@ -49,6 +51,7 @@ async def authenticate(scope: AsgiScope) -> Outcome:
     state = scope["litestar_app"].state
     reader: CredentialReader = state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
     try:
+        requested = requested_tenant(scope)  # X-Tenant-ID (ADR 0040): a credential of a tenant overrides it
         # The native API's header comes from the facts read once per request; a dialect reads its own.
         credential = (
             bearer_token(facts_of(scope).authorization)
@@ -56,10 +59,10 @@ async def authenticate(scope: AsgiScope) -> Outcome:
             else reader(Headers.from_scope(scope))
         )
         if credential is None:
-            return ANONYMOUS
+            return ANONYMOUS if requested == PUBLIC else replace(ANONYMOUS, tenant=requested)
         use_cases: UseCases = state.use_cases
-        return await use_cases.authenticator.authenticate(credential)
-    except Unauthenticated as refused:
+        return await use_cases.authenticator.authenticate(credential, requested)
+    except (Unauthenticated, InvalidTenant) as refused:
         return refused
 
 
@@ -70,7 +73,8 @@ def outcome_of(scope: AsgiScope) -> Outcome | None:
 
 
 async def principal_of(request: Request[Any, Any, Any], use_cases: NamedDependency[UseCases]) -> Principal:
-    """Litestar dependency: the request's principal; a refused credential is a 401, never anonymous.
+    """Litestar dependency: the request's principal; a refused credential is a 401, never anonymous, and an
+    invalid X-Tenant-ID a 400.
 
     It names ``use_cases`` (unused: the gate found the outcome) so that Litestar resolves the two one
     after the other: dependencies of the same level are resolved concurrently, in an anyio task group of
@@ -78,7 +82,7 @@ async def principal_of(request: Request[Any, Any, Any], use_cases: NamedDependen
     """
     del use_cases
     outcome = outcome_of(request.scope) or await authenticate(request.scope)
-    if isinstance(outcome, Unauthenticated):
+    if not isinstance(outcome, Principal):
         raise outcome
     return outcome
 
@@ -90,4 +94,5 @@ def identity_of(scope: AsgiScope) -> str:
     if isinstance(outcome, Principal) and not outcome.is_anonymous and outcome.id is not None:
         return f"{outcome.kind}:{outcome.id}"
     client = scope.get("client")
-    return f"address:{client[0] if client else 'unknown'}"
+    tenant = f"@{outcome.tenant}" if isinstance(outcome, Principal) and outcome.tenant != PUBLIC else ""
+    return f"address:{client[0] if client else 'unknown'}{tenant}"

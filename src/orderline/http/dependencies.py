@@ -9,19 +9,33 @@ Dependencies are not part of the OpenAPI document, so the two forms document a r
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from litestar import Request
 from litestar.di import NamedDependency, Provide
 from litestar.di import NamedDependency as Injected
 
-from orderline.application.errors import Unauthenticated
+from orderline.application.errors import InvalidTenant
 from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
 from orderline.http.auth import authenticate, outcome_of, principal_of
+from orderline.http.tenant import requested_tenant
 
 # A handler parameter named like a provider below and marked Injected[...] receives that provider's value.
-__all__ = ["PROVIDERS", "Caller", "Injected", "caller_of", "use_cases_of"]
+__all__ = ["PROVIDERS", "Caller", "Injected", "Tenant", "caller_of", "use_cases_of"]
 Caller = NamedDependency[Principal]
+Tenant = NamedDependency[UUID]
+
+
+async def tenant_of(request: Request[Any, Any, Any]) -> UUID:
+    """The tenant a public route reads in (ADR 0040), where a refused credential does not matter: the caller's
+    (a credential of a tenant wins), else the one X-Tenant-ID names; an invalid X-Tenant-ID is a 400."""
+    outcome = outcome_of(request.scope)
+    if isinstance(outcome, Principal):
+        return outcome.tenant
+    if isinstance(outcome, InvalidTenant):
+        raise outcome
+    return requested_tenant(request.scope)
 
 
 def use_cases_of(request: Request[Any, Any, Any]) -> UseCases:
@@ -31,9 +45,10 @@ def use_cases_of(request: Request[Any, Any, Any]) -> UseCases:
 
 
 async def caller_of(request: Request[Any, Any, Any]) -> Principal:
-    """The request's principal (what the ``principal`` dependency gives): a refused credential is a 401."""
+    """The request's principal (what the ``principal`` dependency gives): a refused credential is a 401, an
+    invalid X-Tenant-ID a 400."""
     outcome = outcome_of(request.scope) or await authenticate(request.scope)
-    if isinstance(outcome, Unauthenticated):
+    if not isinstance(outcome, Principal):
         raise outcome
     return outcome
 
@@ -41,4 +56,5 @@ async def caller_of(request: Request[Any, Any, Any]) -> Principal:
 PROVIDERS = {
     "use_cases": Provide(use_cases_of, sync_to_thread=False),
     "principal": Provide(principal_of),
+    "tenant": Provide(tenant_of),
 }

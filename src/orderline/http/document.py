@@ -12,9 +12,22 @@ from typing import Any, get_args
 
 import msgspec
 from litestar import Litestar, Request, Router
+from litestar.enums import ParamType
 from litestar.exceptions import NotFoundException
-from litestar.openapi.spec import Link, OpenAPI, OpenAPIType, Operation, Reference, RequestBody, Schema
+from litestar.openapi.spec import (
+    Link,
+    OpenAPI,
+    OpenAPIType,
+    Operation,
+    Parameter,
+    Reference,
+    RequestBody,
+    Schema,
+)
+from litestar.openapi.spec.enums import OpenAPIFormat
 from litestar.routes import HTTPRoute
+
+from orderline.http.tenant import TENANT_HEADER
 
 
 # JSON Schema for rules across fields, where an optional field sent as null counts as not sent.
@@ -115,7 +128,36 @@ def finish_document(app: Litestar) -> None:
         schemas[name] = converted
     _free_form_bodies_without_nul(document)
     _parameters_without_null(document)
+    _tenant_header(document)
     _add_links(document)
+
+
+# A v4 or v7 UUID (RFC 9562 variant), as http/tenant.py accepts it; the nil UUID is not one.
+_TENANT_PATTERN = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[47][0-9a-fA-F]{3}-[89abAB][0-9a-fA-F]{3}-[0-9a-fA-F]{12}$"
+_TENANT_HEADER = Parameter(
+    name=TENANT_HEADER,
+    param_in=ParamType.HEADER,
+    required=False,
+    schema=Schema(type=OpenAPIType.STRING, format=OpenAPIFormat.UUID, pattern=_TENANT_PATTERN),
+    description="The tenant (a v4 or v7 UUID) the operation is scoped to; without it, the shared public pool. "
+    "A key bound to a tenant, or a user's token, acts in its own tenant whatever this says. Any other value "
+    "is a 400 invalid-tenant problem.",
+)
+
+
+# The probes answer for the process, not for a tenant: they read no X-Tenant-ID.
+_PROBES = frozenset({"/v1/healthz", "/v1/livez", "/v1/readyz"})
+
+
+def _tenant_header(document: OpenAPI) -> None:
+    """Every native operation but the probes takes the optional X-Tenant-ID header (ADR 0040)."""
+    for path, item in (document.paths or {}).items():
+        if not path.startswith("/v1/") or path in _PROBES:
+            continue
+        for method in ("get", "put", "post", "delete", "patch"):
+            operation = getattr(item, method)
+            if operation is not None:
+                operation.parameters = [*(operation.parameters or ()), _TENANT_HEADER]
 
 
 # content_type.py refuses U+0000 in any string of a body or query (PostgreSQL text cannot hold it).

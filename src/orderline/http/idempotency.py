@@ -13,7 +13,8 @@ from litestar.params import HeaderParameter
 from orderline.application.idempotency import MAX_KEY_LENGTH, KeyClaim
 from orderline.application.ports import StoredResponse
 from orderline.application.use_cases import UseCases
-from orderline.http.auth import identity_of
+from orderline.http.auth import identity_of, outcome_of
+from orderline.http.tenant import acting_tenant
 
 T = TypeVar("T")
 
@@ -52,9 +53,11 @@ async def idempotent(
     if key is None:
         return answer(await act(None))
     owner = identity_of(request.scope)
+    # The key is the tenant's (ADR 0040): the caller's, in whose unit of work the use case completes the claim.
+    tenant = acting_tenant(outcome_of(request.scope))
     same = await request.body() if fingerprint is None else fingerprint
     digest = hashlib.sha256(b"\n".join([request.method.encode(), request.url.path.encode(), same])).hexdigest()
-    stored = await use_cases.idempotency.claim(owner, key, digest)
+    stored = await use_cases.idempotency.claim(tenant, owner, key, digest)
     if stored is not None:
         body = stored.body.encode() if stored.body else None
         return Response(body, status_code=stored.status, headers={**stored.headers, REPLAYED: "true"},
@@ -63,11 +66,11 @@ async def idempotent(
     try:
         outcome = await act(claim)
     except BaseException:
-        await use_cases.idempotency.release(owner, key)
+        await use_cases.idempotency.release(tenant, owner, key)
         raise
     response = answer(outcome)
     if not claim.completed:  # the work committed nothing (e.g. a cancel that was already pending)
-        await use_cases.idempotency.complete(owner, key, _kept(response))
+        await use_cases.idempotency.complete(tenant, owner, key, _kept(response))
     return response
 
 

@@ -57,6 +57,8 @@ PROBLEM_EXAMPLES: dict[str, dict[str, Any]] = {
         "detail": "an unexpected error occurred; quote the X-Request-Id header when reporting it"},
     "invalid-amount": {"detail": "'12.345' has more than 2 decimal places for USD",
                        "amount": "12.345"},
+    "invalid-tenant": {"detail": "X-Tenant-ID must be a UUID (version 4 or 7), not 'shop-1'",
+                       "header": "X-Tenant-ID"},
     "invalid-order": {"detail": "each pet may appear only once in an order; raise its quantity instead"},
     "method-not-allowed": {"detail": "this resource does not support that method"},
     "not-found": {"detail": "order 019b4139-1234-7abc-8def-123456789abc was not found",

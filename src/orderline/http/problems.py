@@ -57,6 +57,7 @@ PROBLEMS: dict[type[Exception], ProblemType] = {
     domain.PaymentDeclined: _p("payment-declined", HTTPStatus.PAYMENT_REQUIRED, "Payment declined"),
     gateway.InvalidCallback: _p("invalid-signature", HTTPStatus.UNAUTHORIZED, "Invalid signature"),
     app.ApplicationError: _p("bad-request", HTTPStatus.BAD_REQUEST),
+    app.InvalidTenant: _p("invalid-tenant", HTTPStatus.BAD_REQUEST, "Invalid tenant"),
     app.NotFound: _p("not-found", HTTPStatus.NOT_FOUND),
     app.PetNotFound: _p("pet-not-found", HTTPStatus.NOT_FOUND, "Pet not found"),
     app.Unauthenticated: _p("unauthorized", HTTPStatus.UNAUTHORIZED),

@@ -18,12 +18,13 @@ import jwt
 
 from orderline.application.errors import Unauthenticated, WrongTokenType
 from orderline.application.ports import Claims, Clock, TokenType
-from orderline.application.principal import Scope
+from orderline.application.principal import PUBLIC, Scope
 from orderline.security.signing_keys import KeyRing, KeySource, SigningKey
 
 ISSUER = "orderline"
 ALGORITHM = "HS256"
 TYPE_CLAIM = "token_type"
+TENANT_CLAIM = "tenant"  # the tenant the user belongs to (ADR 0040); absent: the public pool
 DEFAULT_REFRESH_LIFETIME = timedelta(days=3)
 # Enough for every customer active within an access token's lifetime on one process; a token that falls
 # out is only checked again.
@@ -75,13 +76,16 @@ class JwtTokens:
         self._clock = clock
         self._verified = VerifiedTokens()
 
-    def issue(self, subject: UUID, scopes: frozenset[Scope], now: datetime) -> tuple[str, datetime]:
+    def issue(
+        self, subject: UUID, scopes: frozenset[Scope], now: datetime, tenant: UUID = PUBLIC
+    ) -> tuple[str, datetime]:
         """An access token."""
-        return self._sign(subject, TokenType.ACCESS, now + self._lifetime, now, {"scope": " ".join(sorted(scopes))})
+        extra = {"scope": " ".join(sorted(scopes)), **_tenant_claim(tenant)}
+        return self._sign(subject, TokenType.ACCESS, now + self._lifetime, now, extra)
 
-    def issue_refresh(self, subject: UUID, now: datetime) -> tuple[str, datetime]:
+    def issue_refresh(self, subject: UUID, now: datetime, tenant: UUID = PUBLIC) -> tuple[str, datetime]:
         """A refresh token: it carries no scopes, since the account's are read again when it is used."""
-        return self._sign(subject, TokenType.REFRESH, now + self._refresh_lifetime, now, {})
+        return self._sign(subject, TokenType.REFRESH, now + self._refresh_lifetime, now, _tenant_claim(tenant))
 
     def verify(self, token: str) -> Claims:
         """An access token's claims; a token issued before tokens had types counts as an access token."""
@@ -130,7 +134,8 @@ class JwtTokens:
             raise WrongTokenType(f"this is not an {expected} token" if expected is TokenType.ACCESS
                                  else f"this is not a {expected} token")  # fmt: skip
         expires_at = ensure_unexpired(claims, self._clock)
-        return Claims(str(claims["sub"]), ISSUER, frozenset(str(claims.get("scope", "")).split()), expires_at)
+        scopes = frozenset(str(claims.get("scope", "")).split())
+        return Claims(str(claims["sub"]), ISSUER, scopes, expires_at, _tenant_of(claims))
 
     def _signer_of(self, token: str, ring: KeyRing) -> SigningKey:
         try:
@@ -151,3 +156,18 @@ def ensure_unexpired(claims: dict[str, Any], clock: Clock) -> datetime:
     if expires_at <= clock.now():
         raise Unauthenticated("the token has expired")
     return expires_at
+
+
+def _tenant_claim(tenant: UUID) -> dict[str, str]:
+    """The tenant claim (ADR 0040): absent for the public pool, so its tokens read as before tenants."""
+    return {} if tenant == PUBLIC else {TENANT_CLAIM: str(tenant)}
+
+
+def _tenant_of(claims: dict[str, Any]) -> UUID:
+    value = claims.get(TENANT_CLAIM)
+    if value is None:
+        return PUBLIC
+    try:
+        return UUID(str(value))
+    except ValueError:
+        raise Unauthenticated("the token is not valid") from None

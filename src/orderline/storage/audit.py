@@ -24,15 +24,16 @@ _FILTERS = {
 
 
 class SqlAuditRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
         self.appended: list[AuditEntry] = []  # by this unit of work, in order
 
     async def append(self, entry: AuditEntry) -> None:
         """Sent with the transaction's next statement or its COMMIT (on PostgreSQL, with the outbox rows)."""
-        sql = f"""INSERT INTO audit_log ({_COLUMNS})
+        sql = f"""INSERT INTO audit_log ({_COLUMNS}, tenant_id)
                   VALUES (:id, :action, :actor_kind, :actor_id, :entity_type, :entity_id, :reason,
-                          :changes, :request_id, :occurred_at, :api)"""  # noqa: S608
+                          :changes, :request_id, :occurred_at, :api, :tenant)"""  # noqa: S608
         params = {
             "id": entry.id,
             "action": entry.action.value,
@@ -45,19 +46,21 @@ class SqlAuditRepository:
             "request_id": entry.request_id,
             "occurred_at": entry.occurred_at,
             "api": entry.api,
+            "tenant": self._tenant,
         }
         await self._db.write(Write(sql, params))
         self.appended.append(entry)
 
     async def get(self, entry_id: UUID) -> AuditEntry | None:
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM audit_log WHERE id = :id", {"id": entry_id})  # noqa: S608
+        sql = f"SELECT {_COLUMNS} FROM audit_log WHERE id = :id AND tenant_id = :tenant"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": entry_id, "tenant": self._tenant})
         return None if row is None else _entry(row)
 
     async def find(self, query: AuditQuery) -> list[AuditEntry]:
         params: dict[str, Any] = {name: getattr(query, name) for name in _FILTERS if getattr(query, name) is not None}
-        where = " AND ".join(_FILTERS[name] for name in params)
-        sql = f"SELECT {_COLUMNS} FROM audit_log {'WHERE ' + where if where else ''} ORDER BY id DESC LIMIT :limit"  # noqa: S608
-        rows = await self._db.fetch_all(sql, {**params, "limit": query.limit + 1})
+        where = " AND ".join(["tenant_id = :tenant", *(_FILTERS[name] for name in params)])
+        sql = f"SELECT {_COLUMNS} FROM audit_log WHERE {where} ORDER BY id DESC LIMIT :limit"  # noqa: S608
+        rows = await self._db.fetch_all(sql, {**params, "limit": query.limit + 1, "tenant": self._tenant})
         return [_entry(row) for row in rows]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from orderline.application.ports import DashboardSession
 from orderline.storage.driver import Connection, Row
@@ -12,21 +13,22 @@ _COLUMNS = "id, secret_hash, user_id, created_at, expires_at, ended_at"
 
 
 class SqlDashboardSessionRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
 
     async def add(self, session: DashboardSession) -> None:
-        sql = f"""INSERT INTO dashboard_sessions ({_COLUMNS})
-                  VALUES (:id, :secret_hash, :user_id, :created_at, :expires_at, NULL)"""  # noqa: S608
+        sql = f"""INSERT INTO dashboard_sessions ({_COLUMNS}, tenant_id)
+                  VALUES (:id, :secret_hash, :user_id, :created_at, :expires_at, NULL, :tenant)"""  # noqa: S608
         await self._db.execute(
             sql,
             {"id": session.id, "secret_hash": session.secret_hash, "user_id": session.user_id,
-             "created_at": session.created_at, "expires_at": session.expires_at},
+             "created_at": session.created_at, "expires_at": session.expires_at, "tenant": self._tenant},
         )  # fmt: skip
 
     async def find_by_hash(self, secret_hash: str) -> DashboardSession | None:
-        sql = f"SELECT {_COLUMNS} FROM dashboard_sessions WHERE secret_hash = :secret_hash"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"secret_hash": secret_hash})
+        sql = f"SELECT {_COLUMNS} FROM dashboard_sessions WHERE secret_hash = :secret_hash AND tenant_id = :tenant"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"secret_hash": secret_hash, "tenant": self._tenant})
         return None if row is None else _session(row)
 
     async def end(self, secret_hash: str, now: datetime) -> None:

@@ -48,9 +48,9 @@ class Connection(Protocol):
         every later statement sees it, and its check has run before any later result is returned."""
         ...
 
-    async def lock(self, table: str, row_id: UUID) -> bool:
-        """Lock the row of ``table`` with id ``row_id`` for this transaction; False if there is none (True where
-        writes are serialised anyway: the read that follows tells)."""
+    async def lock(self, table: str, row_id: UUID, tenant: UUID) -> bool:
+        """Lock the row of ``table`` with id ``row_id`` of ``tenant`` for this transaction; False if there is none
+        (True where writes are serialised anyway: the read that follows tells)."""
         ...
 
 

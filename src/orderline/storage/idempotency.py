@@ -3,29 +3,33 @@
 from __future__ import annotations
 
 from datetime import datetime
+from uuid import UUID
 
 from orderline.application.ports import KeyRecord, KeyState, StoredResponse
 from orderline.storage.driver import Connection
 from orderline.storage.rows import from_json, to_json
 
-_KEY = "owner = :owner AND key = :key"
+_KEY = "tenant_id = :tenant AND owner = :owner AND key = :key"
 
 
 class SqlIdempotencyRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
 
     async def claim(
         self, owner: str, key: str, fingerprint: str, now: datetime, *, expires_at: datetime, stale_before: datetime
     ) -> bool:
         params = {"owner": owner, "key": key, "fingerprint": fingerprint, "state": KeyState.IN_FLIGHT.value,
-                  "now": now, "expires_at": expires_at, "stale_before": stale_before}  # fmt: skip
+                  "now": now, "expires_at": expires_at, "stale_before": stale_before,
+                  "tenant": self._tenant}  # fmt: skip
         # Both engines: the insert loses to a live row; an expired row, or one IN_FLIGHT for longer than any
         # request runs (its process died before its work committed), is taken over in place.
         inserted = await self._db.execute(
-            """INSERT INTO idempotency_keys (owner, key, fingerprint, state, created_at, expires_at)
-               VALUES (:owner, :key, :fingerprint, :state, :now, :expires_at)
-               ON CONFLICT (owner, key) DO UPDATE SET fingerprint = excluded.fingerprint, state = excluded.state,
+            """INSERT INTO idempotency_keys (tenant_id, owner, key, fingerprint, state, created_at, expires_at)
+               VALUES (:tenant, :owner, :key, :fingerprint, :state, :now, :expires_at)
+               ON CONFLICT (tenant_id, owner, key) DO UPDATE SET fingerprint = excluded.fingerprint,
+                   state = excluded.state,
                    response_status = NULL, response_headers = NULL, response_body = NULL,
                    created_at = excluded.created_at, expires_at = excluded.expires_at
                WHERE idempotency_keys.expires_at <= :now
@@ -38,7 +42,7 @@ class SqlIdempotencyRepository:
         row = await self._db.fetch_one(
             f"SELECT fingerprint, state, response_status, response_headers, response_body"  # noqa: S608
             f" FROM idempotency_keys WHERE {_KEY}",
-            {"owner": owner, "key": key},
+            {"owner": owner, "key": key, "tenant": self._tenant},
         )
         if row is None:
             return None
@@ -59,11 +63,12 @@ class SqlIdempotencyRepository:
                 "status": response.status,
                 "headers": to_json(response.headers),
                 "body": response.body,
+                "tenant": self._tenant,
             },
         )
 
     async def release(self, owner: str, key: str) -> None:
         await self._db.execute(
             f"DELETE FROM idempotency_keys WHERE {_KEY} AND state = :state",  # noqa: S608
-            {"owner": owner, "key": key, "state": KeyState.IN_FLIGHT.value},
+            {"owner": owner, "key": key, "state": KeyState.IN_FLIGHT.value, "tenant": self._tenant},
         )

@@ -12,7 +12,7 @@ from orderline.storage.rows import as_datetime, as_uuid, from_json, to_json
 from orderline.storage.sqlite import SqliteDatabase
 from orderline.storage.unit_of_work import SqlUnitOfWork
 
-_COLUMNS = "id, url, events, description, active, secret, order_id, created_at, updated_at"
+_COLUMNS = "id, url, events, description, active, secret, order_id, created_at, updated_at, tenant_id"
 
 
 class SqlOrderCallbacks:
@@ -23,7 +23,8 @@ class SqlOrderCallbacks:
         assert isinstance(uow, SqlUnitOfWork)  # the only unit of work there is; the port keeps storage out of sight
         await uow.connection.execute(
             f"INSERT INTO webhook_subscriptions ({_COLUMNS})"  # noqa: S608
-            " VALUES (:id, :url, :events, :description, :active, :secret, :order_id, :created_at, :created_at)",
+            " VALUES (:id, :url, :events, :description, :active, :secret, :order_id, :created_at, :created_at,"
+            " :tenant)",
             {
                 "id": callback.id,
                 "url": callback.url,
@@ -33,6 +34,7 @@ class SqlOrderCallbacks:
                 "secret": callback.secret,
                 "order_id": callback.order_id,
                 "created_at": callback.created_at,
+                "tenant": uow.tenant,  # the order's: the relay sends its events to this tenant's subscriptions
             },
         )
 

@@ -13,9 +13,10 @@ from orderline.application.queries import OrderQuery, OrderSearch, Owner
 class Where:
     """A WHERE clause built from optional conditions, with its bound parameters (never interpolated values)."""
 
-    def __init__(self) -> None:
-        self._conditions: list[str] = []
-        self.params: dict[str, Any] = {}
+    def __init__(self, tenant: UUID) -> None:
+        # The tenant's condition comes first and always (ADR 0040): every index a list walks leads with it.
+        self._conditions: list[str] = ["tenant_id = :tenant"]
+        self.params: dict[str, Any] = {"tenant": tenant}
 
     @property
     def sql(self) -> str:
@@ -75,60 +76,72 @@ class Where:
 # can walk, instead of walking every newer order to reach the window (ADR 0036). created_at need not rise with
 # seq (concurrent transactions, injected clocks), so the bounds are exact extremes, not guesses: the largest seq
 # created before B is the largest of (1) each earlier day's largest seq, (2) each earlier hour's of B's day,
-# (3) B's own hour up to B. (1) and (2) are loose scans of ix_orders_created_day_seq / _hour_seq, two index
-# probes per day (hour) that has orders; (3) reads ix_orders_created_at_seq alone. The smallest seq created at
+# (3) B's own hour up to B. (1) and (2) are loose scans of ix_orders_tenant_id_created_day_seq / _hour_seq, two index
+# probes per day (hour) that has orders; (3) reads ix_orders_tenant_id_created_at_seq alone. The smallest seq created at
 # or after A is the mirror image. With both ends, each bound is taken over the window's days only (a superset of
 # the window, so still safe): a short window costs a few probes whatever the history. The created_at
 # conditions stay: a bound could only cost time, never an order.
 # ``seq + 0`` keeps the engines from answering (3)'s max/min by walking the whole seq index.
 _HIGHEST_SEQ_BEFORE = """(
     WITH RECURSIVE earlier_day(day) AS (
-        SELECT max(created_day) FROM orders WHERE created_day < :before_day AND created_day >= :first_day
+        SELECT max(created_day) FROM orders
+        WHERE tenant_id = :tenant AND created_day < :before_day AND created_day >= :first_day
         UNION ALL
-        SELECT (SELECT max(created_day) FROM orders WHERE created_day < earlier_day.day AND created_day >= :first_day)
+        SELECT (SELECT max(created_day) FROM orders
+                WHERE tenant_id = :tenant AND created_day < earlier_day.day AND created_day >= :first_day)
         FROM earlier_day
         WHERE earlier_day.day IS NOT NULL
     ), earlier_hour(hour) AS (
-        SELECT max(created_hour) FROM orders WHERE created_hour >= :before_midnight AND created_hour < :before_hour
+        SELECT max(created_hour) FROM orders
+        WHERE tenant_id = :tenant AND created_hour >= :before_midnight AND created_hour < :before_hour
         UNION ALL
         SELECT (SELECT max(created_hour) FROM orders
-                WHERE created_hour >= :before_midnight AND created_hour < earlier_hour.hour)
+                WHERE tenant_id = :tenant AND created_hour >= :before_midnight AND created_hour < earlier_hour.hour)
         FROM earlier_hour WHERE earlier_hour.hour IS NOT NULL
     )
     SELECT max(top) FROM (
-        SELECT (SELECT max(seq) FROM orders WHERE created_day = earlier_day.day) AS top FROM earlier_day
+        SELECT (SELECT max(seq) FROM orders WHERE tenant_id = :tenant AND created_day = earlier_day.day) AS top
+        FROM earlier_day
         UNION ALL
-        SELECT (SELECT max(seq) FROM orders WHERE created_hour = earlier_hour.hour) FROM earlier_hour
+        SELECT (SELECT max(seq) FROM orders WHERE tenant_id = :tenant AND created_hour = earlier_hour.hour)
+        FROM earlier_hour
         UNION ALL
-        SELECT max(seq + 0) FROM orders WHERE created_at >= :before_hour AND created_at < :created_at_below
+        SELECT max(seq + 0) FROM orders
+        WHERE tenant_id = :tenant AND created_at >= :before_hour AND created_at < :created_at_below
     ) AS tops
 )"""
 _LOWEST_SEQ_FROM = """(
     WITH RECURSIVE later_day(day) AS (
-        SELECT min(created_day) FROM orders WHERE created_day > :from_day AND created_day <= :last_day
+        SELECT min(created_day) FROM orders
+        WHERE tenant_id = :tenant AND created_day > :from_day AND created_day <= :last_day
         UNION ALL
-        SELECT (SELECT min(created_day) FROM orders WHERE created_day > later_day.day AND created_day <= :last_day)
+        SELECT (SELECT min(created_day) FROM orders
+                WHERE tenant_id = :tenant AND created_day > later_day.day AND created_day <= :last_day)
         FROM later_day
         WHERE later_day.day IS NOT NULL
     ), later_hour(hour) AS (
-        SELECT min(created_hour) FROM orders WHERE created_hour > :from_hour AND created_hour < :from_next_midnight
+        SELECT min(created_hour) FROM orders
+        WHERE tenant_id = :tenant AND created_hour > :from_hour AND created_hour < :from_next_midnight
         UNION ALL
         SELECT (SELECT min(created_hour) FROM orders
-                WHERE created_hour > later_hour.hour AND created_hour < :from_next_midnight)
+                WHERE tenant_id = :tenant AND created_hour > later_hour.hour AND created_hour < :from_next_midnight)
         FROM later_hour WHERE later_hour.hour IS NOT NULL
     )
     SELECT min(low) FROM (
-        SELECT (SELECT min(seq) FROM orders WHERE created_day = later_day.day) AS low FROM later_day
+        SELECT (SELECT min(seq) FROM orders WHERE tenant_id = :tenant AND created_day = later_day.day) AS low
+        FROM later_day
         UNION ALL
-        SELECT (SELECT min(seq) FROM orders WHERE created_hour = later_hour.hour) FROM later_hour
+        SELECT (SELECT min(seq) FROM orders WHERE tenant_id = :tenant AND created_hour = later_hour.hour)
+        FROM later_hour
         UNION ALL
-        SELECT min(seq + 0) FROM orders WHERE created_at >= :created_at_from AND created_at < :from_next_hour
+        SELECT min(seq + 0) FROM orders
+        WHERE tenant_id = :tenant AND created_at >= :created_at_from AND created_at < :from_next_hour
     ) AS lows
 )"""
 
 
-def searched(where: OrderSearch) -> Where:
-    matching = Where()
+def searched(where: OrderSearch, tenant: UUID) -> Where:
+    matching = Where(tenant)
     matching.any_of("status", None if where.statuses is None else sorted(s.value for s in where.statuses))
     payments = where.payment_statuses
     matching.any_of("payment_status", None if payments is None else sorted(s.value for s in payments))
@@ -138,9 +151,10 @@ def searched(where: OrderSearch) -> Where:
     return matching
 
 
-def listed(query: OrderQuery) -> Where:
-    """The conditions of a newest-first keyset list: status, creation window, the cursor's seq, the owner."""
-    where = Where()
+def listed(query: OrderQuery, tenant: UUID) -> Where:
+    """The conditions of a newest-first keyset list of a tenant: status, creation window, the cursor's seq, the
+    owner."""
+    where = Where(tenant)
     where.equal("status", None if query.status is None else query.status.value)
     where.equal("payment_status", None if query.payment_status is None else query.payment_status.value)
     where.between("created_at", query.created_after, query.created_before)

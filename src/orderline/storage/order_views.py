@@ -13,6 +13,7 @@ from typing import Any, cast
 from uuid import UUID
 
 from orderline.application.ports import AddressView, OrderLineView, OrderView
+from orderline.application.principal import PUBLIC
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.money import decimal_string
 from orderline.domain.order import NUMBER_OFFSET
@@ -41,7 +42,7 @@ LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
 ORDER BY o.seq DESC, l.line_no
 """  # noqa: S608
 
-Unit = Callable[[], AbstractAsyncContextManager[Any]]
+Unit = Callable[[UUID], AbstractAsyncContextManager[Any]]
 
 
 class SqlOrderViews:
@@ -51,33 +52,37 @@ class SqlOrderViews:
     def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
         self._unit: Unit = db.lookup
 
-    async def one(self, order_id: UUID, owner: Owner) -> OrderView | None:
+    async def one(self, tenant: UUID, order_id: UUID, owner: Owner) -> OrderView | None:
         # The owner's columns are those of the lists (owner_columns), so a read and a list agree on whose
-        # orders are whose; ``:view_id`` cannot clash with their parameter names.
-        conditions = ["id = :view_id", *(f"{column} = :{column}" for column in owner_columns(owner))]
-        params: dict[str, Any] = {"view_id": order_id, **owner_columns(owner)}
+        # orders are whose; ``:view_id`` and ``:view_tenant`` cannot clash with their parameter names.
+        conditions = [
+            "id = :view_id",
+            "tenant_id = :view_tenant",
+            *(f"{column} = :{column}" for column in owner_columns(owner)),
+        ]
+        params: dict[str, Any] = {"view_id": order_id, "view_tenant": tenant, **owner_columns(owner)}
         orders = f"SELECT {_ORDER_COLUMNS} FROM orders WHERE {' AND '.join(conditions)}"  # noqa: S608
-        found = await self._read(orders, params)
+        found = await self._read(tenant, orders, params)
         return found[0] if found else None
 
-    async def page(self, query: OrderQuery) -> list[OrderView]:
-        where = listed(query)
+    async def page(self, tenant: UUID, query: OrderQuery) -> list[OrderView]:
+        where = listed(query, tenant)
         orders = f"SELECT {_ORDER_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
-        return await self._read(orders, {**where.params, "limit": query.limit + 1})
+        return await self._read(tenant, orders, {**where.params, "limit": query.limit + 1})
 
-    async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
-        matching = searched(where)
+    async def search(self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
+        matching = searched(where, tenant)
         orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
-        return await self._read(orders, {**matching.params, "limit": limit, "offset": offset})
+        return await self._read(tenant, orders, {**matching.params, "limit": limit, "offset": offset})
 
-    async def _read(self, orders_sql: str, params: dict[str, Any]) -> list[OrderView]:
-        async with self._unit() as uow:
+    async def _read(self, tenant: UUID, orders_sql: str, params: dict[str, Any]) -> list[OrderView]:
+        async with self._unit(tenant) as uow:
             connection: Connection = uow.connection
             rows = await connection.fetch_all(_WITH_LINES.format(orders=orders_sql), params)
-        return _views(rows)
+        return _views(rows, None if tenant == PUBLIC else tenant)
 
 
-def _views(rows: list[Row]) -> list[OrderView]:
+def _views(rows: list[Row], tenant_id: UUID | None) -> list[OrderView]:
     """The orders of ``rows`` (a row per line, newest order first), each with its lines in order."""
     views: list[OrderView] = []
     current: Any = None
@@ -86,7 +91,7 @@ def _views(rows: list[Row]) -> list[OrderView]:
         values = tuple(cast(Iterable[Any], row))  # both drivers' rows are sequences in SELECT order
         if values[0] != current:
             current = values[0]
-            views.append(_order(values, uuids))
+            views.append(_order(values, uuids, tenant_id))
         if values[22] is not None:
             view = views[-1]
             view.items.append(_line(values[22:27], view.currency, uuids))
@@ -113,7 +118,7 @@ def _line(values: Sequence[Any], currency: str, uuids: _Uuids) -> OrderLineView:
     )
 
 
-def _order(values: Sequence[Any], uuids: _Uuids) -> OrderView:
+def _order(values: Sequence[Any], uuids: _Uuids, tenant_id: UUID | None) -> OrderView:
     (id_, seq, customer_id, currency, subtotal, discount, total, note, status, cancel_reason, cancel_note,
      version, created_at, updated_at, cancelled_at, cancel_requested_at, paid_at, payment_status, captured,
      refunded, voucher_code, address_id) = values[:22]  # fmt: skip
@@ -143,4 +148,5 @@ def _order(values: Sequence[Any], uuids: _Uuids) -> OrderView:
         created_at=as_datetime(created_at),
         updated_at=as_datetime(updated_at),
         version=version,
+        tenant_id=tenant_id,
     )

@@ -8,6 +8,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.ports import OrderCounts
+from orderline.application.principal import PUBLIC
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.address import Address
 from orderline.domain.money import Money
@@ -46,11 +47,11 @@ ORDER BY o.seq DESC, l.line_no
 # The order is numbered by the statement that inserts it ({seq}: the next value, per dialect), not by a statement
 # of its own before: the number comes back with RETURNING.
 _INSERT = f"""
-INSERT INTO orders ({_COLUMNS})
+INSERT INTO orders ({_COLUMNS}, tenant_id)
 VALUES (:id, {{seq}}, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
         :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id,
-        :cancel_requested_at, :paid_at, :payment_status, :captured_minor, :refunded_minor)
+        :cancel_requested_at, :paid_at, :payment_status, :captured_minor, :refunded_minor, :tenant)
 """  # noqa: S608
 _NEXT_SEQ = {"postgresql": "nextval('order_seq')", "sqlite": "(SELECT COALESCE(MAX(seq), 0) + 1 FROM orders)"}
 
@@ -59,7 +60,9 @@ _NEXT_SEQ = {"postgresql": "nextval('order_seq')", "sqlite": "(SELECT COALESCE(M
 _WITH_MONEY_FACTS = f"""SELECT {_COLUMNS},
     (SELECT json_agg(p ORDER BY p.created_at, p.id) FROM payments p WHERE p.order_id = orders.id) AS payments,
     (SELECT json_agg(r ORDER BY r.requested_at, r.id) FROM refunds r WHERE r.order_id = orders.id) AS refunds
-    FROM orders WHERE id = :id"""  # noqa: S608
+    FROM orders WHERE id = :id AND tenant_id = :tenant"""  # noqa: S608
+
+_BY_ID = f"SELECT {_COLUMNS} FROM orders WHERE id = :id AND tenant_id = :tenant"  # noqa: S608
 
 _INSERT_LINES = "INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity) VALUES "
 _LINE_COLUMNS = ("order_id", "line_no", "pet_id", "name", "unit_price_minor", "quantity")
@@ -78,15 +81,17 @@ UPDATE orders SET status = :status, cancel_reason = :cancel_reason, cancel_note 
     captured_minor = :captured_minor, refunded_minor = :refunded_minor,
     subtotal_minor = :subtotal_minor, discount_minor = :discount_minor, total_minor = :total_minor,
     voucher_id = :voucher_id, voucher_code = :voucher_code, updated_at = :updated_at, version = :version
-WHERE id = :id AND version = :expected
+WHERE id = :id AND tenant_id = :tenant AND version = :expected
 """
 _UPDATE_LINE = "UPDATE order_lines SET quantity = :quantity WHERE order_id = :order_id AND line_no = :line_no"
 _DELETE_LINE = "DELETE FROM order_lines WHERE order_id = :order_id AND line_no = :line_no"
 
 
 class SqlOrderRepository:
-    def __init__(self, connection: Connection, payments: SqlPaymentRepository) -> None:
+    def __init__(self, connection: Connection, payments: SqlPaymentRepository, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
+        self._tenant_id = None if tenant == PUBLIC else tenant  # as orders show it
         self._payments = payments  # handed the order's payments and refunds when a locked read brings them
         self._seen = Seen()
         self._lines_seen: dict[UUID, dict[int, int]] = {}  # quantity of each line as read, by order and line id
@@ -94,8 +99,8 @@ class SqlOrderRepository:
 
     async def get(self, order_id: UUID, *, for_update: bool = False) -> Order | None:
         if not for_update:
-            found = await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
-        elif await self._db.lock("orders", order_id):
+            found = await self._with_lines(_BY_ID, self._id(order_id))
+        elif await self._db.lock("orders", order_id, self._tenant):
             # Lock first, then read in a statement of its own: a statement that waited for the lock reads the rows
             # it joins as of its start, so lines, payments or refunds another transaction just wrote would be
             # missed. The order's payments and refunds come with it (PostgreSQL): they only change under its lock.
@@ -109,8 +114,11 @@ class SqlOrderRepository:
 
     async def _locked_read(self, order_id: UUID) -> list[Order]:
         if self._db.dialect != "postgresql":  # SQLite reads payments when asked: microseconds, no round trip
-            return await self._with_lines(f"SELECT {_COLUMNS} FROM orders WHERE id = :id", {"id": order_id})  # noqa: S608
-        return await self._with_lines(_WITH_MONEY_FACTS, {"id": order_id}, self._payments)
+            return await self._with_lines(_BY_ID, self._id(order_id))
+        return await self._with_lines(_WITH_MONEY_FACTS, self._id(order_id), self._payments)
+
+    def _id(self, order_id: UUID) -> dict[str, Any]:
+        return {"id": order_id, "tenant": self._tenant}
 
     def _remember(self, order: Order) -> None:
         self._seen.remember(order.id, order.version)
@@ -120,7 +128,7 @@ class SqlOrderRepository:
     async def add(self, order: Order, address_id: UUID | None = None) -> None:
         """Insert the order, its lines, and its billing address (as its own row, under ``address_id``), and number
         it: ``order.seq`` becomes the one its row was given. One statement on PostgreSQL."""
-        params = {**_params(order), "billing_address_id": address_id}
+        params = {**_params(order), "billing_address_id": address_id, "tenant": self._tenant}
         statements = []
         if order.billing_address is not None:
             assert address_id is not None, "a billing address needs the id of its row"
@@ -142,6 +150,7 @@ class SqlOrderRepository:
             await self._db.execute(lines, params)
         assert row is not None, "an INSERT … RETURNING returns its row"
         order.seq = int(row["seq"])
+        order.tenant_id = self._tenant_id
         self._remember(order)
 
     async def save(self, order: Order) -> None:
@@ -154,7 +163,8 @@ class SqlOrderRepository:
         def check(changed: int) -> None:
             self._seen.saved(order.id, version, changed=changed, what=what)
 
-        await self._db.write(Write(_UPDATE, {**_params(order), "expected": expected}, ("orders", order.id), check))
+        params = {**_params(order), "expected": expected, "tenant": self._tenant}
+        await self._db.write(Write(_UPDATE, params, ("orders", order.id), check))
         quantities = {line.id: line.quantity for line in order.lines}
         for line_no, quantity in self._lines_seen[order.id].items():
             key = {"order_id": order.id, "line_no": line_no}
@@ -169,38 +179,39 @@ class SqlOrderRepository:
         """Point the order at a new billing address row; the old row stays (as erasure keeps address rows)."""
         row = {"id": address_id, **_address_params(address), "created_at": now}
         await self._db.execute(_INSERT_ADDRESS, row)
-        sql = "UPDATE orders SET billing_address_id = :address_id WHERE id = :id"
-        await self._db.execute(sql, {"address_id": address_id, "id": order_id})
+        sql = "UPDATE orders SET billing_address_id = :address_id WHERE id = :id AND tenant_id = :tenant"
+        await self._db.execute(sql, {"address_id": address_id, **self._id(order_id)})
 
     async def remove(self, order_id: UUID) -> None:
         # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.
-        await self._db.execute("DELETE FROM orders WHERE id = :id", {"id": order_id})
+        await self._db.execute("DELETE FROM orders WHERE id = :id AND tenant_id = :tenant", self._id(order_id))
 
     async def get_by_seq(self, seq: int) -> Order | None:
-        row = await self._db.fetch_one("SELECT id FROM orders WHERE seq = :seq", {"seq": seq})
+        sql = "SELECT id FROM orders WHERE seq = :seq AND tenant_id = :tenant"
+        row = await self._db.fetch_one(sql, {"seq": seq, "tenant": self._tenant})
         return None if row is None else await self.get(as_uuid(row["id"]))
 
     async def ids_by_seq(self, seqs: Sequence[int], owner: Owner) -> dict[int, UUID]:
         if not seqs:
             return {}
-        where = Where()
+        where = Where(self._tenant)
         where.any_of("seq", list(seqs))
         where.owned_by(owner)
         rows = await self._db.fetch_all(f"SELECT seq, id FROM orders {where.sql}", where.params)  # noqa: S608
         return {int(row["seq"]): as_uuid(row["id"]) for row in rows}
 
     async def find(self, query: OrderQuery) -> list[Order]:
-        where = listed(query)
+        where = listed(query, self._tenant)
         sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
         return await self._with_lines(sql, {**where.params, "limit": query.limit + 1})
 
     async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
-        matching = searched(where)
+        matching = searched(where, self._tenant)
         sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
         return await self._with_lines(sql, {**matching.params, "limit": limit, "offset": offset})
 
     async def count(self, where: OrderSearch) -> int:
-        matching = searched(where)
+        matching = searched(where, self._tenant)
         row = await self._db.fetch_one(f"SELECT COUNT(*) AS n FROM orders {matching.sql}", matching.params)  # noqa: S608
         assert row is not None, "an aggregate always has a row"
         return int(row["n"])
@@ -219,21 +230,22 @@ class SqlOrderRepository:
                 found[key] = (row, [])
             if row["l_line_no"] is not None:
                 found[key][1].append(_line(row))
-        orders = [_order(row, lines, _joined_address(row)) for row, lines in found.values()]
+        orders = [_order(row, lines, _joined_address(row), self._tenant_id) for row, lines in found.values()]
         if payments is not None:
             for order, (row, _lines) in zip(orders, found.values(), strict=True):
                 payments.hold(order.id, row["payments"], row["refunds"])
         return orders
 
     async def count_by_status(self) -> dict[str, int]:
-        rows = await self._db.fetch_all("SELECT status, COUNT(*) AS n FROM orders GROUP BY status ORDER BY status")
+        sql = "SELECT status, COUNT(*) AS n FROM orders WHERE tenant_id = :tenant GROUP BY status ORDER BY status"
+        rows = await self._db.fetch_all(sql, {"tenant": self._tenant})
         return {row["status"]: int(row["n"]) for row in rows}
 
     async def counts_since(self, since: datetime) -> OrderCounts:
         sql = """SELECT COUNT(*) AS orders,
                         COALESCE(SUM(CASE WHEN status = 'CANCELLED' THEN 1 ELSE 0 END), 0) AS cancelled
-                 FROM orders WHERE created_at >= :since"""
-        row = await self._db.fetch_one(sql, {"since": since})
+                 FROM orders WHERE tenant_id = :tenant AND created_at >= :since"""
+        row = await self._db.fetch_one(sql, {"since": since, "tenant": self._tenant})
         assert row is not None, "an aggregate always has a row"
         return OrderCounts(int(row["orders"]), int(row["cancelled"]))
 
@@ -291,7 +303,7 @@ def _params(order: Order) -> dict[str, Any]:
     }
 
 
-def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> Order:
+def _order(row: Row, lines: list[OrderLine], address: Address | None, tenant_id: UUID | None) -> Order:
     currency = row["currency"]
     reason = row["cancel_reason"]
     return Order(
@@ -324,6 +336,7 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None = None) -> 
         voucher_code=row["voucher_code"],
         billing_address=address,
         version=row["version"],
+        tenant_id=tenant_id,
     )
 
 

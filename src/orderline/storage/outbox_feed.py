@@ -35,10 +35,10 @@ class SqlOutboxFeed:
     def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
         self._db = db
 
-    async def head(self, order_id: UUID | None) -> StreamPosition:
-        async with self._db.snapshot() as uow:
+    async def head(self, tenant: UUID, order_id: UUID | None) -> StreamPosition:
+        async with self._db.snapshot(tenant) as uow:
             connection = uow.connection
-            of_order, params = _of_order(order_id)
+            of_order, params = _of_order(tenant, order_id)
             if connection.dialect == "postgresql":
                 sql = (
                     f"SELECT tx_id, seq FROM outbox WHERE tx_id < {_HORIZON}{of_order}"  # noqa: S608
@@ -49,20 +49,20 @@ class SqlOutboxFeed:
             row = await connection.fetch_one(sql, params)
         return _position(row) if row is not None else START
 
-    async def position_of(self, seq: int, order_id: UUID | None) -> StreamPosition | None:
-        async with self._db.snapshot() as uow:
-            of_order, params = _of_order(order_id)
+    async def position_of(self, tenant: UUID, seq: int, order_id: UUID | None) -> StreamPosition | None:
+        async with self._db.snapshot(tenant) as uow:
+            of_order, params = _of_order(tenant, order_id)
             row = await uow.connection.fetch_one(
                 f"SELECT COALESCE(tx_id, 0) AS tx_id, seq FROM outbox WHERE seq = :seq{of_order}",  # noqa: S608
                 {**params, "seq": seq},
             )
         return _position(row) if row is not None else None
 
-    async def after(self, position: StreamPosition, order_id: UUID | None, limit: int) -> OutboxBatch:
-        async with self._db.snapshot() as uow:
+    async def after(self, tenant: UUID, position: StreamPosition, order_id: UUID | None, limit: int) -> OutboxBatch:
+        async with self._db.snapshot(tenant) as uow:
             if uow.connection.dialect == "postgresql":
-                return await _after_settled(uow.connection, position, order_id, limit)
-            of_order, params = _of_order(order_id)
+                return await _after_settled(uow.connection, tenant, position, order_id, limit)
+            of_order, params = _of_order(tenant, order_id)
             rows = await uow.connection.fetch_all(
                 f"SELECT 0 AS tx_id, seq, event_type, payload FROM outbox WHERE seq > :seq{of_order}"  # noqa: S608
                 " ORDER BY seq LIMIT :limit",
@@ -72,11 +72,11 @@ class SqlOutboxFeed:
 
 
 async def _after_settled(
-    connection: Connection, position: StreamPosition, order_id: UUID | None, limit: int
+    connection: Connection, tenant: UUID, position: StreamPosition, order_id: UUID | None, limit: int
 ) -> OutboxBatch:
     """PostgreSQL: the rows after ``position`` in (tx_id, seq) order, up to the first whose transaction is not
     older than every running one; ``held_back`` when there is such a row (it is visible, so it committed)."""
-    of_order, params = _of_order(order_id)
+    of_order, params = _of_order(tenant, order_id)
     rows = await connection.fetch_all(
         f"SELECT tx_id, seq, event_type, payload::text AS payload, tx_id >= {_HORIZON} AS unsettled"  # noqa: S608
         f" FROM outbox WHERE (tx_id, seq) > (:tx, :seq){of_order} ORDER BY tx_id, seq LIMIT :limit",
@@ -90,8 +90,11 @@ async def _after_settled(
     return OutboxBatch(settled)
 
 
-def _of_order(order_id: UUID | None) -> tuple[str, Params]:
-    return ("", {}) if order_id is None else (" AND order_id = :order_id", {"order_id": order_id})
+def _of_order(tenant: UUID, order_id: UUID | None) -> tuple[str, Params]:
+    """The tenant's events (ADR 0040), and of one order when ``order_id`` is given."""
+    if order_id is None:
+        return " AND tenant_id = :tenant", {"tenant": tenant}
+    return " AND tenant_id = :tenant AND order_id = :order_id", {"tenant": tenant, "order_id": order_id}
 
 
 def _position(row: Row) -> StreamPosition:

@@ -22,9 +22,20 @@ _REFUND_COLUMNS = (
 )
 
 
+_DUE_COLUMNS = (
+    ", ".join(f"r.{name.strip()}" for name in _REFUND_COLUMNS.split(","))
+    + ", p.reference AS charge_reference, r.tenant_id AS tenant_id"
+)
+
+
+def _due(row: Row) -> RefundDue:
+    return RefundDue(_refund(row), row["charge_reference"], as_uuid(row["tenant_id"]))
+
+
 class SqlPaymentRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
         # Each payment and refund this transaction loaded by id or wrote, as it last did: what its events tell.
         self.seen_payments: dict[UUID, Payment] = {}
         self.seen_refunds: dict[UUID, Refund] = {}
@@ -40,10 +51,10 @@ class SqlPaymentRepository:
         )
 
     async def add(self, payment: Payment) -> None:
-        sql = f"""INSERT INTO payments ({_PAYMENT_COLUMNS})
+        sql = f"""INSERT INTO payments ({_PAYMENT_COLUMNS}, tenant_id)
                   VALUES (:id, :order_id, :amount_minor, :currency, :status, :gateway, :reference, :card,
-                          :failure_code, :failure_message, :created_at, :updated_at, :card_token)"""  # noqa: S608
-        await self._db.write(Write(sql, _payment_params(payment)))
+                          :failure_code, :failure_message, :created_at, :updated_at, :card_token, :tenant)"""  # noqa: S608
+        await self._db.write(Write(sql, {**_payment_params(payment), "tenant": self._tenant}))
         self.seen_payments[payment.id] = payment
         if payment.order_id in self._held:
             self._held[payment.order_id][0].append(payment)
@@ -51,14 +62,16 @@ class SqlPaymentRepository:
     async def save(self, payment: Payment) -> None:
         sql = """UPDATE payments SET status = :status, reference = :reference, card = :card,
                      failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
-                 WHERE id = :id"""
-        await self._db.write(Write(sql, _payment_params(payment), ("payments", payment.id)))
+                 WHERE id = :id AND tenant_id = :tenant"""
+        params = {**_payment_params(payment), "tenant": self._tenant}
+        await self._db.write(Write(sql, params, ("payments", payment.id)))
         self.seen_payments[payment.id] = payment
         if payment.order_id in self._held:
             _replace(self._held[payment.order_id][0], payment)
 
     async def get(self, payment_id: UUID) -> Payment | None:
-        row = await self._db.fetch_one(f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = :id", {"id": payment_id})  # noqa: S608
+        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = :id AND tenant_id = :tenant"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": payment_id, "tenant": self._tenant})
         if row is None:
             return None
         payment = self.seen_payments[payment_id] = _payment(row)
@@ -67,28 +80,30 @@ class SqlPaymentRepository:
     async def of_order(self, order_id: UUID) -> list[Payment]:
         if order_id in self._held:
             return list(self._held[order_id][0])
-        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id ORDER BY created_at, id"  # noqa: S608
-        return [_payment(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
+        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id AND tenant_id = :tenant ORDER BY created_at, id"  # noqa: S608,E501
+        return [_payment(row) for row in await self._db.fetch_all(sql, {"order_id": order_id, "tenant": self._tenant})]
 
-    async def processing(self, started_before: datetime, limit: int) -> list[Payment]:
-        """PROCESSING payments started before ``started_before``, oldest first."""
-        sql = f"""SELECT {_PAYMENT_COLUMNS} FROM payments WHERE status = 'PROCESSING' AND created_at < :before
-                  ORDER BY created_at, id LIMIT :limit"""  # noqa: S608
-        return [_payment(row) for row in await self._db.fetch_all(sql, {"before": started_before, "limit": limit})]
+    async def processing(self, started_before: datetime, limit: int) -> list[tuple[UUID, Payment]]:
+        """PROCESSING payments started before ``started_before``, oldest first, each with its tenant: across
+        tenants, for recovery, which acts on each in its own tenant (ADR 0040)."""
+        sql = f"""SELECT {_PAYMENT_COLUMNS}, tenant_id FROM payments
+                  WHERE status = 'PROCESSING' AND created_at < :before ORDER BY created_at, id LIMIT :limit"""  # noqa: S608
+        rows = await self._db.fetch_all(sql, {"before": started_before, "limit": limit})
+        return [(as_uuid(row["tenant_id"]), _payment(row)) for row in rows]
 
     async def find(self, order_id: UUID, limit: int, after_id: UUID | None) -> list[Payment]:
         after = "AND id > :after" if after_id is not None else ""
-        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id {after} ORDER BY id LIMIT :limit"  # noqa: S608
-        params: dict[str, Any] = {"order_id": order_id, "limit": limit + 1}
+        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id AND tenant_id = :tenant {after} ORDER BY id LIMIT :limit"  # noqa: S608,E501
+        params: dict[str, Any] = {"order_id": order_id, "limit": limit + 1, "tenant": self._tenant}
         if after_id is not None:
             params["after"] = after_id
         return [_payment(row) for row in await self._db.fetch_all(sql, params)]
 
     async def add_refund(self, refund: Refund) -> None:
-        sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS})
+        sql = f"""INSERT INTO refunds ({_REFUND_COLUMNS}, tenant_id)
                   VALUES (:id, :payment_id, :order_id, :amount_minor, :currency, :status, :reference,
-                          :failure_message, :requested_at, :settled_at, :partial)"""  # noqa: S608
-        await self._db.write(Write(sql, _refund_params(refund)))
+                          :failure_message, :requested_at, :settled_at, :partial, :tenant)"""  # noqa: S608
+        await self._db.write(Write(sql, {**_refund_params(refund), "tenant": self._tenant}))
         self.seen_refunds[refund.id] = refund
         if refund.order_id in self._held:
             self._held[refund.order_id][1].append(refund)
@@ -96,51 +111,51 @@ class SqlPaymentRepository:
     async def save_refund(self, refund: Refund) -> None:
         sql = """UPDATE refunds SET status = :status, reference = :reference, failure_message = :failure_message,
                      settled_at = :settled_at
-                 WHERE id = :id"""
-        await self._db.write(Write(sql, _refund_params(refund), ("refunds", refund.id)))
+                 WHERE id = :id AND tenant_id = :tenant"""
+        params = {**_refund_params(refund), "tenant": self._tenant}
+        await self._db.write(Write(sql, params, ("refunds", refund.id)))
         self.seen_refunds[refund.id] = refund
         if refund.order_id in self._held:
             _replace(self._held[refund.order_id][1], refund)
 
     async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None:
         lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = :id{lock}"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": refund_id})
+        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = :id AND tenant_id = :tenant{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": refund_id, "tenant": self._tenant})
         if row is None:
             return None
         refund = self.seen_refunds[refund_id] = _refund(row)
         return refund
 
-    async def refund_by_reference(self, reference: str) -> Refund | None:
-        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE reference = :reference"  # noqa: S608
+    async def refund_by_reference(self, reference: str) -> RefundDue | None:
+        """Across tenants on purpose: the gateway's reference is unique everywhere, and names the tenant."""
+        sql = f"""SELECT {_DUE_COLUMNS} FROM refunds r JOIN payments p ON p.id = r.payment_id
+                  WHERE r.reference = :reference"""  # noqa: S608
         row = await self._db.fetch_one(sql, {"reference": reference})
-        return None if row is None else _refund(row)
+        return None if row is None else _due(row)
 
     async def refunds_of(self, order_id: UUID) -> list[Refund]:
         if order_id in self._held:
             return list(self._held[order_id][1])
-        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE order_id = :order_id ORDER BY requested_at, id"  # noqa: S608
-        return [_refund(row) for row in await self._db.fetch_all(sql, {"order_id": order_id})]
+        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE order_id = :order_id AND tenant_id = :tenant ORDER BY requested_at, id"  # noqa: S608,E501
+        return [_refund(row) for row in await self._db.fetch_all(sql, {"order_id": order_id, "tenant": self._tenant})]
 
     async def pending_refunds(self, limit: int) -> list[RefundDue]:
-        columns = ", ".join(f"r.{name.strip()}" for name in _REFUND_COLUMNS.split(","))
-        sql = f"""SELECT {columns}, p.reference AS charge_reference
-                  FROM refunds r JOIN payments p ON p.id = r.payment_id
+        """Across tenants, for the poller, which settles each in its own tenant (ADR 0040)."""
+        sql = f"""SELECT {_DUE_COLUMNS} FROM refunds r JOIN payments p ON p.id = r.payment_id
                   WHERE r.status = 'PENDING' ORDER BY r.requested_at, r.id LIMIT :limit"""  # noqa: S608
-        return [
-            RefundDue(_refund(row), row["charge_reference"]) for row in await self._db.fetch_all(sql, {"limit": limit})
-        ]
+        return [_due(row) for row in await self._db.fetch_all(sql, {"limit": limit})]
 
     async def net_captured_since(self, since: datetime) -> dict[str, int]:
         # A capture counts from the moment its payment started (seconds before the charge: the index on
         # (status, created_at) serves it); a refund from the moment the money went back.
         captured = """SELECT currency, SUM(amount_minor) AS minor FROM payments
-                      WHERE status = 'SUCCEEDED' AND created_at >= :since GROUP BY currency"""
+                      WHERE status = 'SUCCEEDED' AND created_at >= :since AND tenant_id = :tenant GROUP BY currency"""
         refunded = """SELECT currency, SUM(amount_minor) AS minor FROM refunds
-                      WHERE status = 'SUCCEEDED' AND settled_at >= :since GROUP BY currency"""
+                      WHERE status = 'SUCCEEDED' AND settled_at >= :since AND tenant_id = :tenant GROUP BY currency"""
         net: dict[str, int] = {}
         for sql, sign in ((captured, 1), (refunded, -1)):
-            for row in await self._db.fetch_all(sql, {"since": since}):
+            for row in await self._db.fetch_all(sql, {"since": since, "tenant": self._tenant}):
                 net[row["currency"]] = net.get(row["currency"], 0) + sign * int(row["minor"])
         return net
 
@@ -150,6 +165,7 @@ class SqlPaymentRepository:
             await self.save(payment)
 
     async def count_pending_refunds(self) -> int:
+        # Every tenant's: what the poller still has to do, for the operator's health figures.
         row = await self._db.fetch_one("SELECT COUNT(*) AS pending FROM refunds WHERE status = 'PENDING'")
         return 0 if row is None else int(row["pending"])
 

@@ -37,10 +37,10 @@ _STATUS_FILTER = {
 }
 
 _INSERT = f"""
-INSERT INTO pets ({_COLUMNS}, removed_at)
+INSERT INTO pets ({_COLUMNS}, removed_at, tenant_id)
 VALUES (:id, :name, :species, :breed, :age_months, :size, :color, :gender, :good_with_kids,
         :good_with_pets, :description, :intake_date, :photos, :medical_info, :fee_minor, :currency,
-        :stock_total, :stock_reserved, :stock_sold, :version, :created_at, :updated_at, NULL)
+        :stock_total, :stock_reserved, :stock_sold, :version, :created_at, :updated_at, NULL, :tenant)
 """  # noqa: S608
 
 _UPDATE = """
@@ -50,7 +50,7 @@ UPDATE pets SET name = :name, species = :species, breed = :breed, age_months = :
     photos = :photos, medical_info = :medical_info, fee_minor = :fee_minor, currency = :currency,
     stock_total = :stock_total, stock_reserved = :stock_reserved, stock_sold = :stock_sold,
     version = :version, updated_at = :updated_at
-WHERE id = :id AND version = :expected
+WHERE id = :id AND tenant_id = :tenant AND version = :expected
 """
 
 # One stock move in one statement: the counters shift only if they stay within the stock (the rule of
@@ -58,7 +58,7 @@ WHERE id = :id AND version = :expected
 _SHIFT = f"""
 UPDATE pets SET stock_reserved = stock_reserved + :reserved, stock_sold = stock_sold + :sold,
     version = version + 1, updated_at = :now
-WHERE id = :id{{live}} AND stock_reserved + :reserved >= 0 AND stock_sold + :sold >= 0
+WHERE id = :id AND tenant_id = :tenant{{live}} AND stock_reserved + :reserved >= 0 AND stock_sold + :sold >= 0
     AND stock_reserved + :reserved + stock_sold + :sold <= stock_total
 RETURNING {_COLUMNS}
 """  # noqa: S608
@@ -66,19 +66,20 @@ RETURNING {_COLUMNS}
 _INVENTORY = f"""
 SELECT species, SUM({_FREE}) AS available, SUM(stock_reserved) AS pending,
        SUM(stock_sold) AS adopted, SUM(stock_total) AS total
-FROM pets WHERE removed_at IS NULL GROUP BY species ORDER BY species
+FROM pets WHERE tenant_id = :tenant AND removed_at IS NULL GROUP BY species ORDER BY species
 """  # noqa: S608
 
 
 class SqlPetRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
         self._seen = Seen()
 
     async def get(self, pet_id: UUID, *, for_update: bool = False) -> Pet | None:
         lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND removed_at IS NULL{lock}"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": pet_id})
+        sql = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND tenant_id = :tenant AND removed_at IS NULL{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": pet_id, "tenant": self._tenant})
         return None if row is None else self._loaded(_pet(row))
 
     async def get_many(
@@ -91,17 +92,20 @@ class SqlPetRepository:
         live = "" if include_removed else " AND removed_at IS NULL"
         lock = self._db.for_update() if for_update else ""
         placeholders = ", ".join(f":{n}" for n in names)
-        sql = f"SELECT {_COLUMNS} FROM pets WHERE id IN ({placeholders}){live} ORDER BY id{lock}"  # noqa: S608
-        rows = await self._db.fetch_all(sql, dict(zip(names, ids, strict=True)))
+        sql = (
+            f"SELECT {_COLUMNS} FROM pets WHERE tenant_id = :tenant AND id IN ({placeholders}){live} ORDER BY id{lock}"  # noqa: S608
+        )
+        rows = await self._db.fetch_all(sql, {**dict(zip(names, ids, strict=True)), "tenant": self._tenant})
         pets = [self._loaded(_pet(row)) for row in rows]
         return {pet.id: pet for pet in pets}
 
     async def add(self, pet: Pet) -> None:
-        await self._db.execute(_INSERT, _params(pet))
+        await self._db.execute(_INSERT, {**_params(pet), "tenant": self._tenant})
         self._seen.remember(pet.id, pet.version)
 
     async def save(self, pet: Pet) -> None:
-        changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": self._seen.version_of(pet.id)})
+        expected = self._seen.version_of(pet.id)
+        changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": expected, "tenant": self._tenant})
         self._seen.saved(pet.id, pet.version, changed=changed, what=f"pet {pet.id}")
 
     async def shift_stock(
@@ -110,7 +114,7 @@ class SqlPetRepository:
         """Add ``reserved`` and ``sold`` to the pet's counters in one conditional UPDATE; the pet as it is after,
         or None if it is not there (or removed) or the counters would leave its stock. The row stays locked."""
         live = "" if include_removed else " AND removed_at IS NULL"
-        params = {"id": pet_id, "reserved": reserved, "sold": sold, "now": now}
+        params = {"id": pet_id, "reserved": reserved, "sold": sold, "now": now, "tenant": self._tenant}
         row = await self._db.fetch_one(_SHIFT.format(live=live), params)
         return None if row is None else self._loaded(_pet(row))
 
@@ -119,12 +123,12 @@ class SqlPetRepository:
         return pet
 
     async def remove(self, pet_id: UUID, now: datetime) -> None:
-        sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id"
-        await self._db.execute(sql, {"id": pet_id, "now": now})
+        sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id AND tenant_id = :tenant"
+        await self._db.execute(sql, {"id": pet_id, "now": now, "tenant": self._tenant})
 
     async def find(self, query: PetQuery) -> list[Pet]:
-        conditions = ["removed_at IS NULL"]
-        params: dict[str, Any] = {"limit": query.limit + 1}
+        conditions = ["tenant_id = :tenant", "removed_at IS NULL"]
+        params: dict[str, Any] = {"limit": query.limit + 1, "tenant": self._tenant}
         if query.species is not None:
             conditions.append("species = :species")
             params["species"] = query.species.value
@@ -138,19 +142,21 @@ class SqlPetRepository:
         return [_pet(row) for row in await self._db.fetch_all(sql, params)]
 
     async def any(self) -> bool:
-        return await self._db.fetch_one("SELECT 1 FROM pets WHERE removed_at IS NULL LIMIT 1") is not None
+        sql = "SELECT 1 FROM pets WHERE tenant_id = :tenant AND removed_at IS NULL LIMIT 1"
+        return await self._db.fetch_one(sql, {"tenant": self._tenant}) is not None
 
     async def low_stock(self, at_most: int, limit: int) -> list[Pet]:
-        sql = f"""SELECT {_COLUMNS} FROM pets WHERE removed_at IS NULL AND {_FREE} <= :at_most
+        sql = f"""SELECT {_COLUMNS} FROM pets WHERE tenant_id = :tenant AND removed_at IS NULL AND {_FREE} <= :at_most
                   ORDER BY {_FREE}, id LIMIT :limit"""  # noqa: S608
-        return [_pet(row) for row in await self._db.fetch_all(sql, {"at_most": at_most, "limit": limit})]
+        params = {"at_most": at_most, "limit": limit, "tenant": self._tenant}
+        return [_pet(row) for row in await self._db.fetch_all(sql, params)]
 
     async def inventory(self) -> Inventory:
         by_species = {
             Species(row["species"]): StockCounts(
                 int(row["available"]), int(row["pending"]), int(row["adopted"]), int(row["total"])
             )
-            for row in await self._db.fetch_all(_INVENTORY)
+            for row in await self._db.fetch_all(_INVENTORY, {"tenant": self._tenant})
         }
         counts = by_species.values()
         overall = StockCounts(

@@ -21,6 +21,7 @@ from asyncpg.pool import PoolConnectionProxy
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
+from orderline.application.principal import PUBLIC
 from orderline.storage.driver import Params, Row, UniqueViolation, Write
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
@@ -135,13 +136,14 @@ class PostgresConnection:
             await self._ready()  # two writes of one row in one statement: PostgreSQL leaves which one wins open
         self._writes.add(write)
 
-    async def lock(self, table: str, row_id: UUID) -> bool:
+    async def lock(self, table: str, row_id: UUID, tenant: UUID) -> bool:
         """``SELECT … FOR UPDATE`` of one row by id, sent with the transaction's BEGIN when that is still to go:
         one simple-protocol message of two statements, so one round trip. It has no parameters (a simple query
         cannot): the id is a UUID, written as its canonical text, so nothing of a caller's reaches the SQL."""
         if self._writes:
             await self._ready()
-        sql = f"SELECT 1 FROM {table} WHERE id = '{UUID(str(row_id))}' FOR UPDATE"  # noqa: S608
+        row, owner = UUID(str(row_id)), UUID(str(tenant))
+        sql = f"SELECT 1 FROM {table} WHERE id = '{row}' AND tenant_id = '{owner}' FOR UPDATE"  # noqa: S608
         if self._begin is not None:
             sql, self._begin, self._begun = f"{self._begin}; {sql}", None, True
         return bool(await self._answer(self._raw.execute(sql)) == "SELECT 1")
@@ -260,20 +262,20 @@ class PostgresDatabase:
             await self._pool.release(raw)
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def transaction(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
         async with self._connection() as connection, connection.begin() as commit:
-            yield SqlUnitOfWork(connection, commit, self._observers, self._events)
+            yield SqlUnitOfWork(connection, commit, self._observers, self._events, tenant)
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def snapshot(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
         async with (
             self._connection() as connection,
             connection.begin(isolation="repeatable_read", readonly=True) as commit,
         ):
-            yield SqlUnitOfWork(connection, commit)
+            yield SqlUnitOfWork(connection, commit, tenant=tenant)
 
     @asynccontextmanager
-    async def lookup(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def lookup(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
         """A unit of work outside any transaction, for a read that is one statement: in autocommit a
         statement is its own snapshot, so BEGIN and ROLLBACK would be two round trips for nothing."""
 
@@ -281,7 +283,7 @@ class PostgresDatabase:
             return None
 
         async with self._connection() as connection:
-            yield SqlUnitOfWork(connection, nothing_to_commit)
+            yield SqlUnitOfWork(connection, nothing_to_commit, tenant=tenant)
 
     async def ping(self) -> None:
         async with self._connection() as connection:

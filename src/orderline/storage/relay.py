@@ -51,6 +51,7 @@ def _event(row: Row) -> OutboxEvent:
         event_type=str(row["event_type"]),
         order_id=as_opt_uuid(row["order_id"]),
         subscription_id=as_opt_uuid(row["subscription_id"]),
+        tenant=as_uuid(row["tenant_id"]),
     )
 
 
@@ -59,6 +60,7 @@ def _subscriber(row: Row) -> Subscriber:
         id=as_uuid(row["id"]),
         events=tuple(str(pattern) for pattern in from_json(row["events"]) or ()),
         order_id=as_opt_uuid(row["order_id"]),
+        tenant=as_uuid(row["tenant_id"]),
     )
 
 
@@ -102,10 +104,14 @@ class SqlDeliveryQueue:
                 return 0
             events = [_event(row) for row in rows]
             subscribers = await self._subscribers(connection, events)
+            # The relay reads every tenant's events; each goes to its own tenant's subscriptions only (ADR 0040).
+            of_tenant: dict[UUID, list[Subscriber]] = {}
+            for subscriber in subscribers:
+                of_tenant.setdefault(subscriber.tenant, []).append(subscriber)
             deliveries = [
                 {"event": event, "subscription_id": subscription_id}
                 for event in events
-                for subscription_id in route(event, subscribers)
+                for subscription_id in route(event, of_tenant.get(event.tenant, []))
             ]
             await self._insert(connection, deliveries, now, ids)
             seqs, params = _in("seq", [event.seq for event in events])
@@ -125,7 +131,7 @@ class SqlDeliveryQueue:
             listed, params = _in("order", order_ids)
             callbacks = f" OR order_id IN ({listed})"
         rows = await connection.fetch_all(
-            f"SELECT id, events, order_id FROM webhook_subscriptions WHERE active AND (order_id IS NULL{callbacks})",  # noqa: S608
+            f"SELECT id, events, order_id, tenant_id FROM webhook_subscriptions WHERE active AND (order_id IS NULL{callbacks})",  # noqa: S608,E501
             params,
         )
         return [_subscriber(row) for row in rows]
@@ -139,7 +145,8 @@ class SqlDeliveryQueue:
             for index, delivery in enumerate(deliveries[start : start + INSERT_CHUNK]):
                 event: OutboxEvent = delivery["event"]
                 values.append(
-                    f"(:id{index}, :sub{index}, :event{index}, :seq{index}, :order{index}, 'PENDING', 0, :now, :now)"
+                    f"(:id{index}, :sub{index}, :event{index}, :seq{index}, :order{index}, 'PENDING', 0, :now, :now,"
+                    f" :tenant{index})"
                 )
                 params |= {
                     f"id{index}": ids.new_id(),
@@ -147,6 +154,7 @@ class SqlDeliveryQueue:
                     f"event{index}": event.id,
                     f"seq{index}": event.seq,
                     f"order{index}": event.order_id,
+                    f"tenant{index}": event.tenant,
                 }
             await connection.execute(_INSERT + ", ".join(values), params)
 
@@ -253,12 +261,14 @@ _ANY_DUE = (
     " AND (locked_until IS NULL OR locked_until <= :now) LIMIT 1"
 )
 _UNDISPATCHED = (
-    "SELECT seq, id, event_type, order_id, subscription_id FROM outbox WHERE dispatched_at IS NULL ORDER BY seq"
+    "SELECT seq, id, event_type, order_id, subscription_id, tenant_id FROM outbox WHERE dispatched_at IS NULL"
+    " ORDER BY seq"
     " LIMIT :limit"
 )
 _INSERT = (
     "INSERT INTO webhook_deliveries"
-    " (id, subscription_id, event_id, event_seq, order_id, status, attempts, next_attempt_at, created_at) VALUES "
+    " (id, subscription_id, event_id, event_seq, order_id, status, attempts, next_attempt_at, created_at, tenant_id)"
+    " VALUES "
 )
 
 # Due, not leased, of an active subscription, and first in line for its order: no earlier event of the same

@@ -17,10 +17,12 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     Sequence,
     String,
     Table,
     Text,
+    UniqueConstraint,
     Uuid,
     text,
 )
@@ -79,6 +81,12 @@ def _utc_hour_sqlite(element: UtcHour, compiler: SQLCompiler, **kw: Any) -> str:
     return "substr(created_at, 1, 13) || ':00:00.000000'"
 
 
+# Every tenant-owned row names its tenant (ADR 0040): the public pool is the nil UUID, so equality and indexes
+# treat it like any tenant. The migration gives the column a default of the nil UUID (rows from before tenants).
+def tenant_column() -> Column[Any]:
+    return Column("tenant_id", Uuid, nullable=False)
+
+
 # PostgreSQL numbers orders from this sequence; SQLite takes MAX(seq) + 1 under its write lock.
 order_seq = Sequence("order_seq", metadata=metadata)
 
@@ -86,6 +94,7 @@ pets = Table(
     "pets",
     metadata,
     Column("id", Uuid, primary_key=True),
+    tenant_column(),
     Column("name", String(200), nullable=False),
     Column("species", String(16), nullable=False),
     Column("breed", String(200)),
@@ -113,14 +122,16 @@ pets = Table(
         "stock_reserved >= 0 AND stock_sold >= 0 AND stock_reserved + stock_sold <= stock_total",
         name="stock_conserved",
     ),
-    Index(None, "species", "id"),
+    Index(None, "tenant_id", "species", "id"),
+    Index(None, "tenant_id", "id"),
 )
 
 orders = Table(
     "orders",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("seq", BigInteger, nullable=False, unique=True),  # one sequence for every tenant: the keyset key
+    tenant_column(),
     Column("customer_id", Uuid),
     Column("currency", String(3), nullable=False),
     Column("subtotal_minor", BigInteger, nullable=False),
@@ -153,14 +164,16 @@ orders = Table(
     Column("created_hour", Timestamp, Computed(UtcHour())),
     CheckConstraint("total_minor >= 0", name="total_not_negative"),
     # What each index serves is in ADR 0036; every one of them costs every create.
-    Index(None, "status", "seq"),
-    Index(None, "customer_id", "seq"),
-    Index(None, "customer_id", "status", "seq"),
-    Index(None, "placed_by_key", "seq"),
-    Index(None, "placed_by_key", "status", "seq"),
-    Index(None, "created_at", "seq"),
-    Index(None, "created_day", "seq"),
-    Index(None, "created_hour", "seq"),
+    # Each leads with the tenant (ADR 0040), so a large tenant's orders never stand in a small one's way.
+    Index(None, "tenant_id", "seq"),
+    Index(None, "tenant_id", "status", "seq"),
+    Index(None, "tenant_id", "customer_id", "seq"),
+    Index(None, "tenant_id", "customer_id", "status", "seq"),
+    Index(None, "tenant_id", "placed_by_key", "seq"),
+    Index(None, "tenant_id", "placed_by_key", "status", "seq"),
+    Index(None, "tenant_id", "created_at", "seq"),
+    Index(None, "tenant_id", "created_day", "seq"),
+    Index(None, "tenant_id", "created_hour", "seq"),
 )
 
 # The bearer token of an anonymous order, stored as a SHA-256 hash (it is shown once).
@@ -169,6 +182,7 @@ order_tokens = Table(
     metadata,
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
+    tenant_column(),  # the order's: its bearer acts in that tenant
 )
 
 order_lines = Table(
@@ -194,14 +208,18 @@ api_keys = Table(
     Column("scopes", Json, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("revoked_at", Timestamp),
+    # The tenant a key is bound to: it acts there whatever X-Tenant-ID says. NULL: the platform operator's key,
+    # which acts in the tenant its request names (ADR 0040).
+    Column("tenant_id", Uuid),
 )
 
 users = Table(
     "users",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("username", String(64), nullable=False, unique=True),
-    Column("email", String(254), nullable=False, unique=True),
+    tenant_column(),
+    Column("username", String(64), nullable=False),
+    Column("email", String(254), nullable=False),
     Column("password_hash", String(200), nullable=False),
     Column("first_name", String(100)),
     Column("last_name", String(100)),
@@ -212,7 +230,9 @@ users = Table(
     Column("version", Integer, nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
-    Index(None, "status", "id"),
+    UniqueConstraint("tenant_id", "username"),
+    UniqueConstraint("tenant_id", "email"),
+    Index(None, "tenant_id", "status", "id"),
 )
 
 # Append-only: nothing updates or deletes these rows.
@@ -220,6 +240,7 @@ audit_log = Table(
     "audit_log",
     metadata,
     Column("id", Uuid, primary_key=True),
+    tenant_column(),
     Column("action", String(40), nullable=False),
     Column("actor_kind", String(16), nullable=False),
     Column("actor_id", String(64)),
@@ -230,18 +251,19 @@ audit_log = Table(
     Column("request_id", String(128)),
     Column("occurred_at", Timestamp, nullable=False),
     Column("api", String(16)),  # the API a change came through: "native", a dialect's name; null from the CLI
-    Index(None, "entity_type", "entity_id", "id"),
-    Index(None, "actor_id", "id"),
-    Index(None, "action", "id"),
-    Index(None, "occurred_at"),
+    Index(None, "tenant_id", "entity_type", "entity_id", "id"),
+    Index(None, "tenant_id", "actor_id", "id"),
+    Index(None, "tenant_id", "action", "id"),
+    Index(None, "tenant_id", "occurred_at"),
 )
 
 # Idempotency-Key: one row per (owner, key) for 24 hours; the response is kept once the request is done.
 idempotency_keys = Table(
     "idempotency_keys",
     metadata,
-    Column("owner", String(160), primary_key=True),
-    Column("key", String(255), primary_key=True),
+    tenant_column(),
+    Column("owner", String(160), nullable=False),
+    Column("key", String(255), nullable=False),
     Column("fingerprint", String(64), nullable=False),
     Column("state", String(16), nullable=False),
     Column("response_status", Integer),
@@ -249,6 +271,7 @@ idempotency_keys = Table(
     Column("response_body", Text),
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "owner", "key"),
     Index(None, "expires_at"),
 )
 
@@ -256,7 +279,8 @@ vouchers = Table(
     "vouchers",
     metadata,
     Column("id", Uuid, primary_key=True),
-    Column("code", String(32), nullable=False, unique=True),
+    tenant_column(),
+    Column("code", String(32), nullable=False),
     Column("percent_off", Integer),
     Column("amount_off_minor", BigInteger),
     Column("currency", String(3)),
@@ -269,6 +293,7 @@ vouchers = Table(
     # In `currency`, which an amount-off voucher shares (ADR 0022).
     Column("min_subtotal_minor", BigInteger),
     CheckConstraint("uses >= 0 AND (max_uses IS NULL OR uses <= max_uses)", name="uses_within_limit"),
+    UniqueConstraint("tenant_id", "code"),
 )
 
 billing_addresses = Table(
@@ -290,6 +315,7 @@ payments = Table(
     "payments",
     metadata,
     Column("id", Uuid, primary_key=True),
+    tenant_column(),
     Column("order_id", Uuid, nullable=False, index=True),
     Column("amount_minor", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
@@ -312,6 +338,7 @@ refunds = Table(
     "refunds",
     metadata,
     Column("id", Uuid, primary_key=True),
+    tenant_column(),
     Column("payment_id", ForeignKey("payments.id"), nullable=False, index=True),
     Column("order_id", Uuid, nullable=False, index=True),
     Column("amount_minor", BigInteger, nullable=False),
@@ -336,6 +363,7 @@ outbox = Table(
     metadata,
     Column("seq", BigInteger().with_variant(Integer(), "sqlite"), primary_key=True, autoincrement=True),
     Column("id", Uuid, nullable=False, unique=True),
+    tenant_column(),
     Column("event_type", String(64), nullable=False),
     Column("order_id", Uuid),  # the order it is about: deliveries of one order's events keep their order
     Column("subscription_id", Uuid),  # only this subscription's (a ping), else every matching one
@@ -355,6 +383,7 @@ outbox = Table(
     Index(None, "order_id", "seq"),
     Index(None, "occurred_at"),
     Index(None, "tx_id", "seq"),
+    Index(None, "tenant_id", "seq"),
 )
 
 # Webhook subscriptions (`/v1/webhooks`) and, with `order_id` set, an order's one-off callback (the Pet Store's
@@ -363,6 +392,7 @@ webhook_subscriptions = Table(
     "webhook_subscriptions",
     metadata,
     Column("id", Uuid, primary_key=True),
+    tenant_column(),
     Column("url", Text, nullable=False),
     Column("events", Json, nullable=False),  # patterns such as "order.*"; ["*"] for every event
     Column("description", String(500)),
@@ -374,7 +404,7 @@ webhook_subscriptions = Table(
     Column("order_id", Uuid),  # set for an order callback: only that order's events, hidden from /v1/webhooks
     Column("created_at", Timestamp, nullable=False),
     Column("updated_at", Timestamp, nullable=False),
-    Index(None, "order_id"),
+    Index(None, "tenant_id", "order_id"),
 )
 
 # One event's delivery to one subscription: retried with backoff until it succeeds or dies. `event_seq` and
@@ -384,6 +414,7 @@ webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,
     Column("id", Uuid, primary_key=True),
+    tenant_column(),
     Column("subscription_id", ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"), nullable=False),
     Column("event_id", Uuid, nullable=False),
     Column("event_seq", BigInteger, nullable=False),
@@ -408,6 +439,7 @@ dashboard_sessions = Table(
     metadata,
     Column("id", Uuid, primary_key=True),
     Column("secret_hash", String(64), nullable=False, unique=True),
+    tenant_column(),
     Column("user_id", Uuid, ForeignKey("users.id"), nullable=False),
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),

@@ -25,6 +25,7 @@ from uuid import UUID
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
+from orderline.application.principal import PUBLIC
 from orderline.storage.driver import Params, Row, UniqueViolation, Write
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
@@ -255,7 +256,7 @@ class SqliteConnection:
         if write.check is not None:
             write.check(changed)
 
-    async def lock(self, table: str, row_id: UUID) -> bool:
+    async def lock(self, table: str, row_id: UUID, tenant: UUID) -> bool:
         return True  # BEGIN IMMEDIATE already holds the database's single write lock
 
     def for_update(self) -> str:
@@ -352,22 +353,22 @@ class SqliteDatabase:
         return self._hops.count
 
     @asynccontextmanager
-    async def transaction(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def transaction(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
         async with self._writes.unit() as commit:
-            yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers, self._events)
+            yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers, self._events, tenant)
 
     @asynccontextmanager
-    async def snapshot(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def snapshot(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
         reader = await _within(self._timeout, self._readers.get(), "waiting for a connection")
         try:
             with _translated(self._timeout):
                 async with _scope(reader, "BEGIN") as commit:
-                    yield SqlUnitOfWork(SqliteConnection(reader), commit)
+                    yield SqlUnitOfWork(SqliteConnection(reader), commit, tenant=tenant)
         finally:
             self._readers.put_nowait(reader)
 
     @asynccontextmanager
-    async def lookup(self) -> AsyncIterator[SqlUnitOfWork]:
+    async def lookup(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
         """A unit of work outside any transaction, for a read that is one statement: in WAL mode a statement in
         autocommit reads its own snapshot, so BEGIN and ROLLBACK would be two statements for nothing (ADR 0033,
         round 2). A reader free at once is taken without arming a timeout."""
@@ -377,7 +378,7 @@ class SqliteDatabase:
             reader = await _within(self._timeout, self._readers.get(), "waiting for a connection")
         try:
             with _translated(self._timeout):
-                yield SqlUnitOfWork(SqliteConnection(reader), _nothing_to_commit)
+                yield SqlUnitOfWork(SqliteConnection(reader), _nothing_to_commit, tenant=tenant)
         finally:
             self._readers.put_nowait(reader)
 

@@ -10,6 +10,7 @@ import structlog
 
 from orderline.application.audit import AuditEntry
 from orderline.application.ports import CommitObserver, EventSource
+from orderline.application.principal import PUBLIC
 from orderline.domain.order import Order
 from orderline.domain.payment import Payment, Refund
 from orderline.storage.access import SqlOrderTokenRepository
@@ -39,21 +40,25 @@ class SqlUnitOfWork:
         commit: Commit,
         observers: Sequence[CommitObserver] = (),
         events: EventSource | None = None,
+        tenant: UUID = PUBLIC,
     ) -> None:
+        # Opened for one tenant (ADR 0040): each repository reads, writes and inserts that tenant's rows only, so
+        # no call site can forget the filter.
         self.connection = connection
-        self.payments = SqlPaymentRepository(connection)
-        self.orders = SqlOrderRepository(connection, self.payments)
-        self.pets = SqlPetRepository(connection)
-        self.api_keys = SqlApiKeyRepository(connection)
-        self.users = SqlUserRepository(connection)
-        self.order_tokens = SqlOrderTokenRepository(connection)
-        self.audit = SqlAuditRepository(connection)
-        self.idempotency = SqlIdempotencyRepository(connection)
-        self.vouchers = SqlVoucherRepository(connection)
-        self.outbox = SqlOutboxRepository(connection)
-        self.webhooks = SqlWebhookRepository(connection)
-        self.figures = SqlShopFigures(connection)  # the dashboard's overview (issue 12)
-        self.dashboard_sessions = SqlDashboardSessionRepository(connection)  # the dashboard's sign-ins
+        self.tenant = tenant
+        self.payments = SqlPaymentRepository(connection, tenant)
+        self.orders = SqlOrderRepository(connection, self.payments, tenant)
+        self.pets = SqlPetRepository(connection, tenant)
+        self.api_keys = SqlApiKeyRepository(connection, tenant)
+        self.users = SqlUserRepository(connection, tenant)
+        self.order_tokens = SqlOrderTokenRepository(connection, tenant)
+        self.audit = SqlAuditRepository(connection, tenant)
+        self.idempotency = SqlIdempotencyRepository(connection, tenant)
+        self.vouchers = SqlVoucherRepository(connection, tenant)
+        self.outbox = SqlOutboxRepository(connection, tenant)
+        self.webhooks = SqlWebhookRepository(connection, tenant)
+        self.figures = SqlShopFigures(connection, tenant)  # the dashboard's overview (issue 12)
+        self.dashboard_sessions = SqlDashboardSessionRepository(connection, tenant)  # the dashboard's sign-ins
         self._commit = commit
         self._observers = observers
         self._events = events  # None: no outbox events (a read-only snapshot; the benchmark's baseline)

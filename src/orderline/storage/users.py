@@ -18,27 +18,29 @@ _COLUMNS = (
 )
 
 _INSERT = f"""
-INSERT INTO users ({_COLUMNS})
+INSERT INTO users ({_COLUMNS}, tenant_id)
 VALUES (:id, :username, :email, :password_hash, :first_name, :last_name, :phone, :role, :status,
-        :status_reason, :version, :created_at, :updated_at)
+        :status_reason, :version, :created_at, :updated_at, :tenant)
 """  # noqa: S608
 
 _UPDATE = """
 UPDATE users SET username = :username, email = :email, password_hash = :password_hash,
     first_name = :first_name, last_name = :last_name, phone = :phone, role = :role, status = :status,
     status_reason = :status_reason, version = :version, updated_at = :updated_at
-WHERE id = :id AND version = :expected
+WHERE id = :id AND tenant_id = :tenant AND version = :expected
 """
 
 
 class SqlUserRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
         self._seen = Seen()
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
         lock = self._db.for_update() if for_update else ""
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM users WHERE id = :id{lock}", {"id": user_id})  # noqa: S608
+        sql = f"SELECT {_COLUMNS} FROM users WHERE id = :id AND tenant_id = :tenant{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": user_id, "tenant": self._tenant})
         if row is None:
             return None
         user = _user(row)
@@ -46,26 +48,27 @@ class SqlUserRepository:
         return user
 
     async def get_by_username(self, username: str) -> User | None:
-        sql = f"SELECT {_COLUMNS} FROM users WHERE username = :username"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"username": username})
+        sql = f"SELECT {_COLUMNS} FROM users WHERE tenant_id = :tenant AND username = :username"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"username": username, "tenant": self._tenant})
         return None if row is None else _user(row)
 
     async def add(self, user: User) -> None:
         try:
-            await self._db.execute(_INSERT, _params(user))
+            await self._db.execute(_INSERT, {**_params(user), "tenant": self._tenant})
         except UniqueViolation as taken:
             raise DuplicateUser("email" if "email" in taken.detail else "username") from None
 
     async def save(self, user: User) -> None:
         try:
-            changed = await self._db.execute(_UPDATE, {**_params(user), "expected": self._seen.version_of(user.id)})
+            expected = self._seen.version_of(user.id)
+            changed = await self._db.execute(_UPDATE, {**_params(user), "expected": expected, "tenant": self._tenant})
         except UniqueViolation as taken:
             raise DuplicateUser("email" if "email" in taken.detail else "username") from None
         self._seen.saved(user.id, user.version, changed=changed, what=f"user {user.id}")
 
     async def find(self, query: UserQuery) -> list[User]:
-        conditions: list[str] = []
-        params: dict[str, Any] = {"limit": query.limit + 1}
+        conditions: list[str] = ["tenant_id = :tenant"]
+        params: dict[str, Any] = {"limit": query.limit + 1, "tenant": self._tenant}
         if query.status is not None:
             conditions.append("status = :status")
             params["status"] = query.status.value
@@ -78,8 +81,7 @@ class SqlUserRepository:
         if query.after_id is not None:
             conditions.append("id > :after")
             params["after"] = query.after_id
-        where = f"WHERE {' AND '.join(conditions)}" if conditions else ""
-        sql = f"SELECT {_COLUMNS} FROM users {where} ORDER BY id LIMIT :limit"  # noqa: S608
+        sql = f"SELECT {_COLUMNS} FROM users WHERE {' AND '.join(conditions)} ORDER BY id LIMIT :limit"  # noqa: S608
         return [_user(row) for row in await self._db.fetch_all(sql, params)]
 
 

@@ -20,28 +20,30 @@ _COLUMNS = (
 
 
 class SqlVoucherRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
         self._seen = Seen()
 
     async def get(self, voucher_id: UUID, *, for_update: bool = False) -> Voucher | None:
         """Removed vouchers included: an order placed with one still gives its use back."""
         lock = self._db.for_update() if for_update else ""
-        row = await self._db.fetch_one(f"SELECT {_COLUMNS} FROM vouchers WHERE id = :id{lock}", {"id": voucher_id})  # noqa: S608
+        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE id = :id AND tenant_id = :tenant{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"id": voucher_id, "tenant": self._tenant})
         return None if row is None else self._loaded(_voucher(row))
 
     async def get_by_code(self, code: str, *, for_update: bool = False) -> Voucher | None:
         lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE code = :code AND removed_at IS NULL{lock}"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"code": code})
+        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE tenant_id = :tenant AND code = :code AND removed_at IS NULL{lock}"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"code": code, "tenant": self._tenant})
         return None if row is None else self._loaded(_voucher(row))
 
     async def add(self, voucher: Voucher) -> None:
-        sql = f"""INSERT INTO vouchers ({_COLUMNS}, removed_at)
+        sql = f"""INSERT INTO vouchers ({_COLUMNS}, removed_at, tenant_id)
                   VALUES (:id, :code, :percent_off, :amount_off_minor, :currency, :max_uses, :uses, :expires_at,
-                          :version, :created_at, :min_subtotal_minor, NULL)"""  # noqa: S608
+                          :version, :created_at, :min_subtotal_minor, NULL, :tenant)"""  # noqa: S608
         try:
-            await self._db.execute(sql, _params(voucher))
+            await self._db.execute(sql, {**_params(voucher), "tenant": self._tenant})
         except UniqueViolation:
             raise DuplicateVoucher(voucher.code) from None
         self._seen.remember(voucher.id, voucher.version)
@@ -49,8 +51,10 @@ class SqlVoucherRepository:
     async def save(self, voucher: Voucher) -> None:
         expected = self._seen.version_of(voucher.id)
         changed = await self._db.execute(
-            "UPDATE vouchers SET uses = :uses, version = :version WHERE id = :id AND version = :expected",
-            {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected},
+            "UPDATE vouchers SET uses = :uses, version = :version"
+            " WHERE id = :id AND tenant_id = :tenant AND version = :expected",
+            {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected}
+            | {"tenant": self._tenant},
         )
         self._seen.saved(voucher.id, voucher.version, changed=changed, what=f"voucher {voucher.code}")
 
@@ -59,13 +63,14 @@ class SqlVoucherRepository:
         return voucher
 
     async def remove(self, code: str, now: datetime) -> bool:
-        sql = "UPDATE vouchers SET removed_at = :now WHERE code = :code AND removed_at IS NULL"
-        return await self._db.execute(sql, {"code": code, "now": now}) == 1
+        sql = "UPDATE vouchers SET removed_at = :now WHERE tenant_id = :tenant AND code = :code AND removed_at IS NULL"
+        return await self._db.execute(sql, {"code": code, "now": now, "tenant": self._tenant}) == 1
 
     async def find(self, limit: int, after_id: UUID | None) -> list[Voucher]:
         after = "AND id > :after" if after_id is not None else ""
-        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE removed_at IS NULL {after} ORDER BY id LIMIT :limit"  # noqa: S608
-        params: dict[str, Any] = {"limit": limit + 1} | ({"after": after_id} if after_id is not None else {})
+        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE tenant_id = :tenant AND removed_at IS NULL {after} ORDER BY id LIMIT :limit"  # noqa: S608,E501
+        params: dict[str, Any] = {"limit": limit + 1, "tenant": self._tenant}
+        params |= {"after": after_id} if after_id is not None else {}
         return [_voucher(row) for row in await self._db.fetch_all(sql, params)]
 
 

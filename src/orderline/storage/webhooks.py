@@ -40,19 +40,21 @@ _FOR_IT = "o.subscription_id = :subscription_id"
 
 
 class SqlWebhookRepository:
-    def __init__(self, connection: Connection) -> None:
+    def __init__(self, connection: Connection, tenant: UUID) -> None:
         self._db = connection
+        self._tenant = tenant
 
     async def add(self, subscription: WebhookSubscription) -> None:
-        sql = f"""INSERT INTO webhook_subscriptions ({_COLUMNS})
+        sql = f"""INSERT INTO webhook_subscriptions ({_COLUMNS}, tenant_id)
                   VALUES (:id, :url, :events, :description, :active, :secret, :previous_secret,
-                          :previous_secret_expires_at, :disabled_reason, :order_id, :created_at, :updated_at)"""  # noqa: S608
-        await self._db.execute(sql, _params(subscription))
+                          :previous_secret_expires_at, :disabled_reason, :order_id, :created_at, :updated_at,
+                          :tenant)"""  # noqa: S608
+        await self._db.execute(sql, {**_params(subscription), "tenant": self._tenant})
 
     async def get(self, subscription_id: UUID, *, for_update: bool = False) -> WebhookSubscription | None:
         lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE id = :id AND order_id IS NULL{lock}"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": subscription_id})
+        sql = f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL{lock}"  # noqa: S608,E501
+        row = await self._db.fetch_one(sql, {"id": subscription_id, "tenant": self._tenant})
         return None if row is None else _subscription(row)
 
     async def save(self, subscription: WebhookSubscription) -> None:
@@ -60,25 +62,27 @@ class SqlWebhookRepository:
                  SET url = :url, events = :events, description = :description, active = :active, secret = :secret,
                      previous_secret = :previous_secret, previous_secret_expires_at = :previous_secret_expires_at,
                      disabled_reason = :disabled_reason, updated_at = :updated_at
-                 WHERE id = :id AND order_id IS NULL"""
-        params = _params(subscription)
+                 WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"""
+        params = {**_params(subscription), "tenant": self._tenant}
         del params["order_id"], params["created_at"]
         await self._db.execute(sql, params)
 
     async def remove(self, subscription_id: UUID) -> bool:
         # The deliveries go with it (ON DELETE CASCADE); its pings stay in the outbox, as every event does.
-        sql = "DELETE FROM webhook_subscriptions WHERE id = :id AND order_id IS NULL"
-        return await self._db.execute(sql, {"id": subscription_id}) == 1
+        sql = "DELETE FROM webhook_subscriptions WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"
+        return await self._db.execute(sql, {"id": subscription_id, "tenant": self._tenant}) == 1
 
     async def find(self, limit: int, after_id: UUID | None) -> list[WebhookSubscription]:
         after = "AND id > :after" if after_id is not None else ""
-        sql = f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE order_id IS NULL {after} ORDER BY id LIMIT :limit"  # noqa: S608
-        params: dict[str, Any] = {"limit": limit + 1} | ({"after": after_id} if after_id is not None else {})
+        sql = f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE tenant_id = :tenant AND order_id IS NULL {after} ORDER BY id LIMIT :limit"  # noqa: S608,E501
+        params: dict[str, Any] = {"limit": limit + 1, "tenant": self._tenant}
+        params |= {"after": after_id} if after_id is not None else {}
         return [_subscription(row) for row in await self._db.fetch_all(sql, params)]
 
     async def deliveries(self, query: DeliveryQuery) -> list[WebhookDelivery]:
-        where = ["d.subscription_id = :subscription_id"]
+        where = ["d.subscription_id = :subscription_id", "d.tenant_id = :tenant"]
         params: dict[str, Any] = {"subscription_id": query.subscription_id, "limit": query.limit + 1}
+        params["tenant"] = self._tenant
         if query.status is not None:
             where.append("d.status = :status")
             params["status"] = query.status.value
@@ -91,25 +95,28 @@ class SqlWebhookRepository:
 
     async def get_delivery(self, subscription_id: UUID, delivery_id: UUID) -> WebhookDelivery | None:
         sql = f"""SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries d LEFT JOIN outbox o ON o.id = d.event_id
-                  WHERE d.id = :id AND d.subscription_id = :subscription_id"""  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": delivery_id, "subscription_id": subscription_id})
+                  WHERE d.id = :id AND d.subscription_id = :subscription_id AND d.tenant_id = :tenant"""  # noqa: S608
+        row = await self._db.fetch_one(
+            sql, {"id": delivery_id, "subscription_id": subscription_id, "tenant": self._tenant}
+        )
         return None if row is None else _delivery(row)
 
     async def requeue(self, delivery_id: UUID, now: datetime) -> None:
         sql = """UPDATE webhook_deliveries
                  SET status = :status, attempts = 0, next_attempt_at = :now, delivered_at = NULL
-                 WHERE id = :id"""
-        await self._db.execute(sql, {"id": delivery_id, "now": now, "status": DeliveryStatus.PENDING.value})
+                 WHERE id = :id AND tenant_id = :tenant"""
+        params = {"id": delivery_id, "now": now, "status": DeliveryStatus.PENDING.value, "tenant": self._tenant}
+        await self._db.execute(sql, params)
 
     async def events_since(
         self, subscription_id: UUID, patterns: Sequence[str], since: datetime, limit: int
     ) -> list[OutboxEventRef]:
         matching, params = _matching(patterns)
         sql = f"""SELECT o.id, o.seq, o.order_id, o.occurred_at FROM outbox o
-                  WHERE o.occurred_at >= :since
+                  WHERE o.occurred_at >= :since AND o.tenant_id = :tenant
                     AND ((o.subscription_id IS NULL AND {matching}) OR {_FOR_IT})
                   ORDER BY o.seq LIMIT :limit"""  # noqa: S608
-        params |= {"since": since, "subscription_id": subscription_id, "limit": limit}
+        params |= {"since": since, "subscription_id": subscription_id, "limit": limit, "tenant": self._tenant}
         rows = await self._db.fetch_all(sql, params)
         return [
             OutboxEventRef(as_uuid(r["id"]), int(r["seq"]), as_opt_uuid(r["order_id"]), as_datetime(r["occurred_at"]))
@@ -120,8 +127,9 @@ class SqlWebhookRepository:
         self, subscription_id: UUID, events: Sequence[tuple[UUID, OutboxEventRef]], now: datetime
     ) -> None:
         sql = """INSERT INTO webhook_deliveries
-                   (id, subscription_id, event_id, event_seq, order_id, status, attempts, next_attempt_at, created_at)
-                 VALUES (:id, :subscription_id, :event_id, :event_seq, :order_id, :status, 0, :now, :now)"""
+                   (id, subscription_id, event_id, event_seq, order_id, status, attempts, next_attempt_at, created_at,
+                    tenant_id)
+                 VALUES (:id, :subscription_id, :event_id, :event_seq, :order_id, :status, 0, :now, :now, :tenant)"""
         for delivery_id, event in events:
             await self._db.execute(
                 sql,
@@ -133,6 +141,7 @@ class SqlWebhookRepository:
                     "order_id": event.order_id,
                     "status": DeliveryStatus.PENDING.value,
                     "now": now,
+                    "tenant": self._tenant,
                 },
             )
 

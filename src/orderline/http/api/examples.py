@@ -32,6 +32,7 @@ ORDER_EXAMPLE: dict[str, Any] = {
     "createdAt": "2025-12-21T13:56:23.000Z",
     "updatedAt": "2025-12-21T13:56:23.000Z",
     "version": 1,
+    "tenantId": None,
 }
 
 PLACED_EXAMPLE: dict[str, Any] = {**ORDER_EXAMPLE, "orderToken": "olo_hYc3kq0yQeA8m1m3u4b0Zf2tqJ3xXlJd8r2wq9H3bVk"}

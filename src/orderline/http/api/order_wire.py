@@ -150,6 +150,9 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
     created_at: datetime
     updated_at: datetime
     version: int
+    tenant_id: Annotated[
+        UUID | None, msgspec.Meta(description="the tenant (X-Tenant-ID) the order belongs to; null: the public pool")
+    ]
 
     @classmethod
     def of(cls, order: Order) -> OrderOut:
@@ -181,6 +184,7 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
             created_at=order.created_at,
             updated_at=order.updated_at,
             version=order.version,
+            tenant_id=order.tenant_id,
         )
 
 

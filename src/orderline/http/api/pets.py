@@ -19,7 +19,7 @@ from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Sp
 from orderline.http.access import needs, public
 from orderline.http.api.examples import PET_EXAMPLE, PET_IN_EXAMPLE, PET_PAGE_EXAMPLE
 from orderline.http.api.wire import CurrencyCode, Cursor, DecimalString, Limit, PageOut
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, Tenant
 from orderline.http.openapi import body_examples, problems, success
 
 Text200 = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
@@ -165,12 +165,13 @@ class PetController(Controller):
     async def list(
         self,
         use_cases: Injected[UseCases],
+        tenant: Tenant,
         species: FromQuery[Species | None] = None,
         status: FromQuery[PetStatus | None] = None,
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[PetOut]:
-        page = await use_cases.catalogue.list_pets(species=species, status=status, limit=limit, cursor=cursor)
+        page = await use_cases.catalogue.list_pets(tenant, species=species, status=status, limit=limit, cursor=cursor)
         return PageOut([PetOut.of(pet) for pet in page.items], page.next_cursor)
 
     @get(
@@ -180,8 +181,8 @@ class PetController(Controller):
         summary="Get Pet",
         responses=success(200, PetOut, PET_EXAMPLE, "the pet") | problems("not-found"),
     )
-    async def read(self, pet_id: FromPath[UUID], use_cases: Injected[UseCases]) -> PetOut:
-        return PetOut.of(await use_cases.catalogue.get_pet(pet_id))
+    async def read(self, pet_id: FromPath[UUID], use_cases: Injected[UseCases], tenant: Tenant) -> PetOut:
+        return PetOut.of(await use_cases.catalogue.get_pet(tenant, pet_id))
 
     @put(
         "/{pet_id:uuid}",

@@ -9,7 +9,7 @@ from orderline.application.ports import StockCounts
 from orderline.application.use_cases import UseCases
 from orderline.http.access import public
 from orderline.http.api.examples import HEALTH_EXAMPLE, INVENTORY_EXAMPLE, READY_EXAMPLE
-from orderline.http.dependencies import Injected
+from orderline.http.dependencies import Injected, Tenant
 from orderline.http.openapi import problems, success
 
 
@@ -31,8 +31,8 @@ class InventoryOut(msgspec.Struct, rename="camel"):
     tags=["Store"],
     responses=success(200, InventoryOut, INVENTORY_EXAMPLE, "stock units by status") | problems(),
 )
-async def inventory(use_cases: Injected[UseCases]) -> InventoryOut:
-    found = await use_cases.catalogue.inventory()
+async def inventory(use_cases: Injected[UseCases], tenant: Tenant) -> InventoryOut:
+    found = await use_cases.catalogue.inventory(tenant)
     counts: StockCounts = found.counts
     by_species = {str(species): c.available for species, c in found.by_species.items()}
     return InventoryOut(counts.available, counts.pending, counts.adopted, counts.total, by_species)

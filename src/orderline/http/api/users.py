@@ -27,7 +27,7 @@ from orderline.domain.user import (
 )
 from orderline.http.access import needs, public
 from orderline.http.api.examples import REGISTER_EXAMPLE, TOKEN_EXAMPLE, USER_EXAMPLE
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, Tenant
 from orderline.http.openapi import body_examples, problems, success
 
 Name = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
@@ -222,6 +222,7 @@ async def create_token(
         CredentialsIn, Body(examples=body_examples(login={"username": "alice", "password": "correct horse battery"}))
     ],
     use_cases: Injected[UseCases],
+    tenant: Tenant,
 ) -> TokenOut:
-    issued = await use_cases.users.issue_token(data.username, data.password)
+    issued = await use_cases.users.issue_token(tenant, data.username, data.password)
     return TokenOut(token=issued.token, token_type="Bearer", expires_at=issued.expires_at)  # noqa: S106

@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from orderline.application import errors as app
 from orderline.application.catalogue import PetDraft
-from orderline.application.principal import Principal
+from orderline.application.principal import PUBLIC, Principal
 from orderline.application.use_cases import UseCases
 from orderline.domain.errors import DomainError
 from orderline.domain.pet import Species
@@ -46,7 +46,7 @@ class CataloguePages(Controller):
             total = forms.whole(form, "total")
             if total is None:
                 raise app.InvalidInput("total", "give how many units the shop has had in all", "required")
-            pet = await use_cases.catalogue.get_pet(pet_id)
+            pet = await use_cases.catalogue.get_pet(staff.tenant, pet_id)
             draft = PetDraft(pet.profile, total)
             await use_cases.catalogue.revise_pet(staff, pet_id, draft, expected_version=forms.version(form))
         except (DomainError, app.ApplicationError) as refused:
@@ -64,7 +64,10 @@ async def _catalogue_page(
     status, error = status_and_error(request, refused)
     try:
         found = await use_cases.catalogue.list_pets(
-            species=forms.choice(query, "species", Species), limit=PAGE_SIZE, cursor=forms.text(query, "cursor")
+            PUBLIC,  # the dashboard is the public pool's (ADR 0040)
+            species=forms.choice(query, "species", Species),
+            limit=PAGE_SIZE,
+            cursor=forms.text(query, "cursor"),
         )
     except (DomainError, app.ApplicationError) as unreadable:
         status, _title, error = problem_of(request, unreadable)

@@ -18,7 +18,7 @@ from orderline.application.errors import Forbidden, NotFound
 from orderline.application.order_edits import RemoveLine
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
 from orderline.application.ports import OrderView
-from orderline.application.principal import Principal, Scope
+from orderline.application.principal import PUBLIC, Principal, Scope
 from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.domain.order import Order
@@ -84,7 +84,7 @@ async def obtain_pair(
     data: Annotated[DrfTokenIn, Body(examples=body_examples(login={"username": "alice", "password": "s3cret-pass"}))],
     use_cases: Injected[UseCases],
 ) -> Response[Any]:
-    pair = await use_cases.users.issue_pair(data.username, data.password)
+    pair = await use_cases.users.issue_pair(PUBLIC, data.username, data.password)  # no tenant header here yet
     return json_response(DrfTokenPairOut(refresh=pair.refresh.token, access=pair.access.token))
 
 
