@@ -13,12 +13,14 @@ import httpx
 from litestar import Litestar
 from uuid_utils.compat import uuid7
 
+from orderline.application.api_keys import ApiKeys
 from orderline.application.business_events import BusinessCounts, BusinessLog
 from orderline.application.deliveries import RetryPolicy
 from orderline.application.event_stream import OutboxBell, OutboxCommitted, StreamSlots, StreamTiming
 from orderline.application.events import OutboxEvents, ReceiptLinks
 from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher, WakeupSource
+from orderline.application.sandbox import Sandbox, TenantClock
 from orderline.application.use_cases import Callbacks, Streams, UseCases
 from orderline.config import Settings, SettingsError
 from orderline.events.destinations import PublicDestinations
@@ -42,6 +44,7 @@ from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.rate_limits import PostgresRateCounters
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
 from orderline.storage.relay import SqlDeliveryQueue
+from orderline.storage.sandbox import SqlSandboxStore
 from orderline.storage.sqlite import SqliteDatabase
 
 
@@ -99,6 +102,10 @@ async def build(
         events=OutboxEvents(NativeBodies(), ids, receipts) if outbox else None,
     )
     clock = clock or SystemClock()
+    sandbox = None
+    if settings.sandbox:  # every use case reads the time of the tenant it acts for (ADR 0041)
+        real, clock = clock, TenantClock(clock)
+        sandbox = Sandbox(SqlSandboxStore(db), real, ids, ApiKeys(db, clock, ids))
     try:
         await ensure_schema_current(db, url)
         keys = load_keys(settings, default_key_file(url), clock.now())
@@ -134,6 +141,7 @@ async def build(
                 timedelta(seconds=settings.test_gateway_refund_delay),
                 keys.test_gateway_secret,
                 slow_charge=timedelta(seconds=settings.test_gateway_slow_charge),
+                faults=sandbox,
             )
         ),
         external=external,
@@ -160,6 +168,7 @@ async def build(
         callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
         rate_counters=rate_counters,
         order_views=SqlOrderViews(db),
+        sandbox=sandbox,
     )
 
 

@@ -43,6 +43,7 @@ from orderline.application.ports import (
 )
 from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
+from orderline.application.sandbox import Sandbox
 from orderline.application.staff_sessions import StaffSessions
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
@@ -100,6 +101,8 @@ class UseCases:
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
     # Rate-limit counters shared by several web processes (ADR 0035); None: each process counts for itself.
     rate_counters: RateCounters | None = None
+    # Sandbox controls (ORDERLINE_SANDBOX, ADR 0041); None outside the sandbox.
+    sandbox: Sandbox | None = None
 
     @classmethod
     def wire(
@@ -125,6 +128,7 @@ class UseCases:
         callbacks: Callbacks,
         rate_counters: RateCounters | None = None,
         order_views: OrderViews,
+        sandbox: Sandbox | None = None,
     ) -> UseCases:
         """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
         refunds = Refunds(db, clock, ids, gateway)
@@ -162,6 +166,7 @@ class UseCases:
             order_reads=OrderReads(order_views),
             on_close=(*on_close, event_stream.close, db.close),
             rate_counters=rate_counters,
+            sandbox=sandbox,
         )
 
     async def close(self) -> None:
