@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-import msgspec
 import httpx
+import msgspec
 import pytest
 
 from orderline.config import Settings

@@ -8,19 +8,29 @@ sandbox's tables.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Protocol
+from typing import Protocol, TypeVar
 from uuid import UUID
 
 from orderline.application.api_keys import ApiKeys
-from orderline.application.errors import InvalidInput, NotFound
+from orderline.application.catalogue import Catalogue, PetDraft
+from orderline.application.errors import ApplicationError, InvalidInput, NotFound
+from orderline.application.orders import CancelOrder, LineRequest, Orders, PlaceOrder
+from orderline.application.payments import Payments, PayOrder
 from orderline.application.ports import Clock, IdGenerator
-from orderline.application.principal import ADMIN_SCOPES, Principal, Scope
+from orderline.application.principal import ADMIN_SCOPES, CUSTOMER_SCOPES, SYSTEM, Principal, PrincipalKind, Scope
+from orderline.application.refunds import Refunds
+from orderline.application.users import Registration, Users
+from orderline.application.vouchers import VoucherDraft, Vouchers
+from orderline.domain.errors import DomainError
+from orderline.domain.payment import CardInput
+
+T = TypeVar("T")
 
 # One advance moves a clock at most this far (a year): far enough for any expiry, small enough that no sum of
 # advances overflows a timestamp in the next few thousand years.
@@ -96,49 +106,32 @@ class SandboxStore(Protocol):
         """The fault waiting for the tenant's next ``call``, removed in the same statement: taken once."""
         ...
 
+    async def remove_tenant(self, tenant: UUID) -> bool:
+        """Every row of the tenant, everywhere, in one transaction (one DELETE per table, children first);
+        False if the sandbox had no such tenant."""
+        ...
+
 
 class Faults(Protocol):
-    """What an adapter (the test gateway, the webhook sender) asks before a call: is a fault injected?"""
+    """What an adapter (the test gateway, the webhook sender) asks before a call: is a fault injected? Taken
+    once: the same statement removes it."""
 
-    async def take(self, tenant: UUID, call: Call) -> Fault | None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class NewTenant:
-    tenant: UUID
-    api_key: str  # the secret of an admin key bound to the tenant, shown once
+    async def take_fault(self, tenant: UUID, call: Call) -> Fault | None: ...
 
 
-@dataclass(frozen=True, slots=True)
-class FaultRequest:
-    next: str
-    outcome: str
+class TenantTimes:
+    """Which tenant a task acts for, and so what its clock reads (one read of the sandbox's row)."""
 
-
-class Sandbox:
-    """The sandbox's use cases: tenant clocks and faults. A sandbox tenant's admin (a key bound to it) or an
-    administrator of the whole service may drive them; for anyone else the tenant does not exist."""
-
-    def __init__(self, store: SandboxStore, clock: Clock, ids: IdGenerator, api_keys: ApiKeys) -> None:
+    def __init__(self, store: SandboxStore) -> None:
         self._store = store
-        self._real = clock  # real time: what the sandbox's own rows are stamped with
-        self._ids = ids
-        self._api_keys = api_keys
-
-    async def create_tenant(self, principal: Principal) -> NewTenant:
-        """A new, empty tenant with its clock at real time, and an admin key for it."""
-        tenant = self._ids.new_id()
-        await self._store.add_tenant(tenant, self._real.now())
-        _key, secret = await self._api_keys.create(f"sandbox tenant {tenant}", ADMIN_SCOPES, principal)
-        return NewTenant(tenant, secret)
 
     async def time_of(self, tenant: UUID) -> TenantTime | None:
         offset = await self._store.offset_of(tenant)
         return None if offset is None else TenantTime(tenant, timedelta(seconds=offset))
 
     async def enter(self, tenant: UUID) -> TenantTime | None:
-        """Act for ``tenant`` from now on in this task: its clock, its faults (one read). For a tenant the
-        sandbox did not make (the public pool among them), real time and no faults."""
+        """Act for ``tenant`` from now on in this task: its clock, its faults. For a tenant the sandbox did not
+        make (the public pool among them), real time and no faults."""
         time = await self.time_of(tenant)
         _acting.set(time)
         return time
@@ -152,8 +145,112 @@ class Sandbox:
         finally:
             _acting.reset(token)
 
-    async def advance_clock(self, principal: Principal, tenant: UUID, seconds: int) -> datetime:
-        """Move the tenant's clock ``seconds`` forward; the tenant's new now."""
+
+@dataclass(frozen=True, slots=True)
+class NewTenant:
+    tenant: UUID
+    api_key: str  # the secret of an admin key bound to the tenant, shown once
+    seeded: Seeded
+
+
+@dataclass(frozen=True, slots=True)
+class Seeded:
+    """The ids of what a seed made, in the order the fixture lists them."""
+
+    pets: tuple[UUID, ...] = ()
+    users: tuple[UUID, ...] = ()
+    orders: tuple[UUID, ...] = ()
+
+
+class SeedStatus(StrEnum):
+    """What a fixture's order is brought to, by the use cases production uses."""
+
+    PLACED = "PLACED"
+    APPROVED = "APPROVED"  # paid with the test gateway's 4242 card
+    SHIPPED = "SHIPPED"
+    DELIVERED = "DELIVERED"
+    CANCELLED = "CANCELLED"
+    CANCEL_PENDING = "CANCEL_PENDING"  # paid with 4000000000003220, then cancelled: its refund is asynchronous
+
+
+@dataclass(frozen=True, slots=True)
+class SeedOrder:
+    pet: str  # the name of a pet of the same fixture
+    quantity: int = 1
+    user: str | None = None  # the username of a user of the same fixture, whose order it is; None: the shop's
+    voucher_code: str | None = None
+    status: SeedStatus = SeedStatus.PLACED
+
+
+@dataclass(frozen=True, slots=True)
+class Fixture:
+    """What a new tenant starts with. The wire says where each entry came from (``fixture.pets[2]``)."""
+
+    pets: Sequence[PetDraft] = ()
+    vouchers: Sequence[VoucherDraft] = ()
+    users: Sequence[Registration] = ()
+    orders: Sequence[SeedOrder] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FaultRequest:
+    next: str
+    outcome: str
+
+
+@dataclass(frozen=True, slots=True)
+class Seeders:
+    """The use cases a seed goes through: a tenant is seeded exactly as its clients would fill it."""
+
+    api_keys: ApiKeys
+    catalogue: Catalogue
+    vouchers: Vouchers
+    users: Users
+    orders: Orders
+    payments: Payments
+    refunds: Refunds
+
+
+# The cards a seed pays with: charged at once, refunded at once or (for CANCEL_PENDING) after the refund delay.
+_PAYS = CardInput("4242424242424242", "123", 12, 2099)
+_REFUNDS_LATER = CardInput("4000000000003220", "123", 12, 2099)
+
+
+class Sandbox:
+    """The sandbox's use cases. A tenant's clock, faults and deletion are for its admins (a key bound to it, or an
+    administrator of the whole service acting in it); for anyone else the tenant does not exist."""
+
+    def __init__(self, store: SandboxStore, clock: Clock, ids: IdGenerator, seeders: Seeders) -> None:
+        self._store = store
+        self._real = clock  # real time: what the sandbox's own rows are stamped with
+        self._ids = ids
+        self._seeders = seeders
+        self.times = TenantTimes(store)
+
+    async def create_tenant(self, principal: Principal, fixture: Fixture | None = None) -> NewTenant:
+        """A new tenant with its clock at real time, an admin key bound to it, and ``fixture`` in it — all or
+        nothing: a fixture refused part-way (an order for a pet out of stock) deletes what it had made."""
+        tenant = self._ids.new_id()
+        await self._store.add_tenant(tenant, self._real.now())
+        try:
+            _key, secret = await self._seeders.api_keys.create(
+                f"sandbox tenant {tenant}", ADMIN_SCOPES, principal, tenant=tenant
+            )
+            seeded = Seeded() if fixture is None else await self._seed(tenant, fixture)
+        except BaseException:
+            await self._store.remove_tenant(tenant)
+            raise
+        return NewTenant(tenant, secret, seeded)
+
+    async def delete_tenant(self, principal: Principal, tenant: UUID) -> None:
+        """Every row of the tenant, in one transaction of one DELETE per table; NotFound the second time."""
+        principal.require(Scope.ADMIN)
+        if not await self._store.remove_tenant(tenant):
+            raise NotFound("sandbox tenant", tenant)
+
+    async def advance_clock(self, principal: Principal, tenant: UUID, seconds: int) -> TenantTime:
+        """Move the tenant's clock ``seconds`` forward, bring its pending webhook deliveries as much closer, and
+        settle the refunds that became due in its new time; its time as it now runs."""
         principal.require(Scope.ADMIN)
         if not 0 < seconds <= MAX_ADVANCE_SECONDS:
             raise InvalidInput(
@@ -164,6 +261,10 @@ class Sandbox:
             raise NotFound("sandbox tenant", tenant)
         time = TenantTime(tenant, timedelta(seconds=offset))
         _acting.set(time)
+        await self._seeders.refunds.settle_pending()
+        return time
+
+    def now_of(self, time: TenantTime) -> datetime:
         return self._real.now() + time.offset
 
     async def inject_fault(self, principal: Principal, tenant: UUID, request: FaultRequest) -> tuple[Call, Fault]:
@@ -175,9 +276,76 @@ class Sandbox:
         await self._store.add_fault(tenant, call, fault, self._real.now())
         return call, fault
 
-    async def take(self, tenant: UUID, call: Call) -> Fault | None:
+    async def take_fault(self, tenant: UUID, call: Call) -> Fault | None:
         """The fault waiting for ``tenant``'s next ``call``, if any, taken (it applies once)."""
         return await self._store.take_fault(tenant, call)
+
+    async def _seed(self, tenant: UUID, fixture: Fixture) -> Seeded:
+        staff = _staff_of(tenant)
+        token = _acting.set(TenantTime(tenant, timedelta(0)))
+        try:
+            pets = {}
+            for index, draft in enumerate(fixture.pets):
+                pets[draft.profile.name] = await _as_field(
+                    f"fixture.pets[{index}]", self._seeders.catalogue.add_pet(staff, draft)
+                )
+            for index, voucher in enumerate(fixture.vouchers):
+                await _as_field(f"fixture.vouchers[{index}]", self._seeders.vouchers.create(staff, voucher))
+            users = {}
+            for index, registration in enumerate(fixture.users):
+                users[registration.username] = await _as_field(
+                    f"fixture.users[{index}]", self._seeders.users.register(staff, registration)
+                )
+            orders = []
+            for index, line in enumerate(fixture.orders):
+                where = f"fixture.orders[{index}]"
+                pet, owner = pets.get(line.pet), users.get(line.user) if line.user else None
+                if pet is None:
+                    raise InvalidInput(f"{where}.pet", f"names no pet of the fixture: {line.pet!r}")
+                if line.user is not None and owner is None:
+                    raise InvalidInput(f"{where}.user", f"names no user of the fixture: {line.user!r}")
+                buyer = staff if owner is None else _customer_of(owner.id, tenant)
+                orders.append(await _as_field(where, self._order(staff, buyer, pet.id, line)))
+        finally:
+            _acting.reset(token)
+        return Seeded(tuple(p.id for p in pets.values()), tuple(u.id for u in users.values()), tuple(orders))
+
+    async def _order(self, staff: Principal, buyer: Principal, pet_id: UUID, line: SeedOrder) -> UUID:
+        """Place the order and bring it to ``line.status`` by the use cases, as tests/support.py in_status does."""
+        command = PlaceOrder([LineRequest(pet_id, line.quantity)], voucher_code=line.voucher_code)
+        order = (await self._seeders.orders.place(buyer, command)).order
+        if line.status is SeedStatus.CANCELLED:
+            await self._seeders.orders.cancel(staff, CancelOrder(order.id))
+        if line.status in {SeedStatus.PLACED, SeedStatus.CANCELLED}:
+            return order.id
+        card = _REFUNDS_LATER if line.status is SeedStatus.CANCEL_PENDING else _PAYS
+        await self._seeders.payments.pay(staff, PayOrder(order.id, str(order.total), order.currency, card))
+        if line.status is SeedStatus.CANCEL_PENDING:
+            await self._seeders.orders.cancel(staff, CancelOrder(order.id))
+        elif line.status in {SeedStatus.SHIPPED, SeedStatus.DELIVERED}:
+            await self._seeders.orders.ship(staff, order.id)
+            if line.status is SeedStatus.DELIVERED:
+                await self._seeders.orders.deliver(staff, order.id)
+        return order.id
+
+
+def _staff_of(tenant: UUID) -> Principal:
+    """The service itself, acting in ``tenant``: what a seed is made by."""
+    return replace(SYSTEM, tenant=tenant)
+
+
+def _customer_of(user_id: UUID, tenant: UUID) -> Principal:
+    return Principal(PrincipalKind.USER, user_id, CUSTOMER_SCOPES, tenant)
+
+
+async def _as_field(field: str, step: Awaitable[T]) -> T:
+    """A refused step of a seed as a validation error naming the fixture entry that asked for it."""
+    try:
+        return await step
+    except InvalidInput as exc:
+        raise InvalidInput(f"{field}.{exc.field}", str(exc)) from None
+    except (DomainError, ApplicationError) as exc:
+        raise InvalidInput(field, str(exc)) from None
 
 
 def _fault_of(request: FaultRequest) -> tuple[Call, Fault]:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
@@ -101,7 +103,7 @@ class UseCases:
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
     # Rate-limit counters shared by several web processes (ADR 0035); None: each process counts for itself.
     rate_counters: RateCounters | None = None
-    # Sandbox controls (ORDERLINE_SANDBOX, ADR 0041); None outside the sandbox.
+    # Sandbox controls (ORDERLINE_SANDBOX, ADR 0041), wired once the rest is; None outside the sandbox.
     sandbox: Sandbox | None = None
 
     @classmethod
@@ -128,10 +130,11 @@ class UseCases:
         callbacks: Callbacks,
         rate_counters: RateCounters | None = None,
         order_views: OrderViews,
-        sandbox: Sandbox | None = None,
+        acting_for: Callable[[UUID], AbstractAsyncContextManager[object]] | None = None,
     ) -> UseCases:
-        """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
-        refunds = Refunds(db, clock, ids, gateway)
+        """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics.
+        ``acting_for``: the sandbox's (ADR 0041), which background work enters per row to act in its tenant's time."""
+        refunds = Refunds(db, clock, ids, gateway, acting_for)
         payments = Payments(
             db, clock, ids, gateway, refunds, recover_after=payment_recovery_after, receipts=receipts or ReceiptLinks()
         )
@@ -166,7 +169,6 @@ class UseCases:
             order_reads=OrderReads(order_views),
             on_close=(*on_close, event_stream.close, db.close),
             rate_counters=rate_counters,
-            sandbox=sandbox,
         )
 
     async def close(self) -> None:

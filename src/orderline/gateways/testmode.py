@@ -157,7 +157,7 @@ class TestModeGateway:
     async def _fault(self, call: Call) -> Fault | None:
         """The fault injected for this call of the tenant the task acts for, taken; None outside the sandbox."""
         tenant = acting() if self._faults is not None else None
-        return None if tenant is None or self._faults is None else await self._faults.take(tenant.tenant, call)
+        return None if tenant is None or self._faults is None else await self._faults.take_fault(tenant.tenant, call)
 
     def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
         try:

@@ -6,34 +6,104 @@ from the OpenAPI document) and ``sandbox_middleware`` adds nothing to any reques
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
-from litestar import Controller, Router, post
+from litestar import Controller, Router, delete, post
+from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.params import Body, FromPath
 from litestar.response import Response
 from litestar.types import ASGIApp, Middleware, Receive, Send
 from litestar.types import Scope as AsgiScope
 
-from orderline.application.errors import NotFound
-from orderline.application.principal import Principal, Scope
-from orderline.application.sandbox import MAX_ADVANCE_SECONDS, FaultRequest, Sandbox
+from orderline.application.demo import DEMO_PETS
+from orderline.application.errors import ApplicationError, InvalidInput, NotFound, Unauthenticated
+from orderline.application.principal import PUBLIC, Principal, PrincipalKind, Scope
+from orderline.application.sandbox import MAX_ADVANCE_SECONDS, FaultRequest, Fixture, Sandbox, SeedOrder, SeedStatus
 from orderline.application.use_cases import UseCases
 from orderline.config import Settings
+from orderline.domain.errors import DomainError
 from orderline.http.access import needs, public
-from orderline.http.auth import outcome_of
+from orderline.http.api.admin_vouchers import VoucherIn
+from orderline.http.api.pets import PetIn
+from orderline.http.api.users import RegistrationIn
+from orderline.http.auth import READERS_KEY, STATE_KEY, bearer_credential, outcome_of
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.tenant import acting_tenant, requested_tenant
 
+T = TypeVar("T")
 TENANT_EXAMPLE = "019b4141-0000-7000-8000-00000000feed"
+
+
+MAX_ENTRIES = 1000  # of each kind in a fixture
+
+
+class FixtureOrderIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
+    pet: Annotated[str, msgspec.Meta(min_length=1, max_length=200, description="the name of a pet of the fixture")]
+    quantity: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1
+    user: Annotated[str, msgspec.Meta(max_length=64, description="the username of a user of the fixture")] | None = None
+    voucher_code: Annotated[str, msgspec.Meta(max_length=64)] | None = None
+    status: SeedStatus = SeedStatus.PLACED
+
+
+class FixtureIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """What a new tenant starts with; each entry in the shape its own route takes."""
+
+    pets: Annotated[list[PetIn], msgspec.Meta(max_length=MAX_ENTRIES)] = []
+    vouchers: Annotated[list[VoucherIn], msgspec.Meta(max_length=MAX_ENTRIES)] = []
+    users: Annotated[list[RegistrationIn], msgspec.Meta(max_length=MAX_ENTRIES)] = []
+    orders: Annotated[list[FixtureOrderIn], msgspec.Meta(max_length=MAX_ENTRIES)] = []
+
+    def fixture(self) -> Fixture:
+        return Fixture(
+            pets=[_entry(f"fixture.pets[{i}]", pet.draft) for i, pet in enumerate(self.pets)],
+            vouchers=[_entry(f"fixture.vouchers[{i}]", voucher.draft) for i, voucher in enumerate(self.vouchers)],
+            users=[user.registration() for user in self.users],
+            orders=[
+                SeedOrder(order.pet, order.quantity, order.user, order.voucher_code, order.status)
+                for order in self.orders
+            ],
+        )
+
+
+class TenantIn(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Optional: a new tenant is empty unless seeded with the demo catalogue or a fixture (not both)."""
+
+    seed: Literal["demo"] | None = None
+    fixture: FixtureIn | None = None
+
+    def to_fixture(self) -> Fixture | None:
+        if self.seed is not None and self.fixture is not None:
+            raise InvalidInput("fixture", "send a seed or a fixture, not both")
+        if self.seed == "demo":
+            return Fixture(pets=DEMO_PETS)
+        return None if self.fixture is None else self.fixture.fixture()
+
+
+def _entry(field: str, draft: Callable[[], T]) -> T:
+    """A fixture entry turned into its draft; a refusal names the entry."""
+    try:
+        return draft()
+    except (DomainError, ApplicationError) as exc:
+        inner = exc.details.get("field")
+        raise InvalidInput(f"{field}.{inner}" if inner else field, str(exc)) from None
+
+
+class SeededOut(msgspec.Struct, kw_only=True):
+    pets: list[UUID]
+    users: list[UUID]
+    orders: list[UUID]
 
 
 class TenantOut(msgspec.Struct, rename="camel", kw_only=True):
     tenant_id: UUID
     api_key: str  # an admin key bound to the tenant: shown once
+    seeded: SeededOut
 
 
 class ClockIn(msgspec.Struct, rename="camel", kw_only=True, forbid_unknown_fields=True):
@@ -67,7 +137,7 @@ def _sandbox(use_cases: UseCases) -> Sandbox:
 def _own(principal: Principal, tenant_id: UUID) -> None:
     """A tenant is driven by those who act in it (its bound key, or an operator's key naming it with X-Tenant-ID);
     for anyone else it does not exist."""
-    if getattr(principal, "tenant", None) != tenant_id:
+    if principal.tenant != tenant_id:
         raise NotFound("sandbox tenant", tenant_id)
 
 
@@ -81,14 +151,38 @@ class SandboxController(Controller):
         operation_id="createSandboxTenant",
         summary="Create a sandbox tenant",
         description="A fresh tenant, its clock at real time, and an admin API key bound to it (shown once).",
-        responses=success(201, TenantOut, {"tenantId": TENANT_EXAMPLE, "apiKey": "olk_..."}, "the tenant")
+        responses=success(
+            201,
+            TenantOut,
+            {"tenantId": TENANT_EXAMPLE, "apiKey": "olk_...", "seeded": {"pets": [], "users": [], "orders": []}},
+            "the tenant",
+        )
         | problems("unsupported-media-type"),
     )
-    async def create(self, use_cases: Injected[UseCases], principal: Caller) -> Response[TenantOut]:
-        made = await _sandbox(use_cases).create_tenant(principal)
+    async def create(
+        self,
+        use_cases: Injected[UseCases],
+        principal: Caller,
+        data: Annotated[TenantIn | None, Body(examples=body_examples(empty={}, demo={"seed": "demo"}))] = None,
+    ) -> Response[TenantOut]:
+        fixture = None if data is None else data.to_fixture()
+        made = await _sandbox(use_cases).create_tenant(principal, fixture)
+        seeded = SeededOut(pets=list(made.seeded.pets), users=list(made.seeded.users), orders=list(made.seeded.orders))
         location = f"/v1/sandbox/tenants/{made.tenant}"
-        return Response(TenantOut(tenant_id=made.tenant, api_key=made.api_key), status_code=201,
+        return Response(TenantOut(tenant_id=made.tenant, api_key=made.api_key, seeded=seeded), status_code=201,
                         headers={"Location": location})  # fmt: skip
+
+    @delete(
+        "/{tenant_id:uuid}",
+        **needs(Scope.ADMIN),
+        operation_id="deleteSandboxTenant",
+        summary="Delete a sandbox tenant and everything in it",
+        description="One transaction, one DELETE per table. The tenant's key stops working with it.",
+        responses=problems("unauthorized", "forbidden", "not-found"),
+    )
+    async def remove(self, tenant_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
+        _own(principal, tenant_id)
+        await _sandbox(use_cases).delete_tenant(principal, tenant_id)
 
     @post(
         "/{tenant_id:uuid}/clock",
@@ -110,10 +204,9 @@ class SandboxController(Controller):
         principal: Caller,
     ) -> ClockOut:
         _own(principal, tenant_id)
-        now = await _sandbox(use_cases).advance_clock(principal, tenant_id, data.advance_seconds)
-        time = await _sandbox(use_cases).time_of(tenant_id)
-        offset = 0 if time is None else int(time.offset.total_seconds())
-        return ClockOut(tenant_id=tenant_id, now=now, offset_seconds=offset)
+        sandbox = _sandbox(use_cases)
+        time = await sandbox.advance_clock(principal, tenant_id, data.advance_seconds)
+        return ClockOut(tenant_id=tenant_id, now=sandbox.now_of(time), offset_seconds=int(time.offset.total_seconds()))
 
     @post(
         "/{tenant_id:uuid}/faults",
@@ -132,7 +225,9 @@ class SandboxController(Controller):
         principal: Caller,
     ) -> Response[FaultOut]:
         _own(principal, tenant_id)
-        call, fault = await _sandbox(use_cases).inject_fault(principal, tenant_id, FaultRequest(data.next, data.outcome))
+        call, fault = await _sandbox(use_cases).inject_fault(
+            principal, tenant_id, FaultRequest(data.next, data.outcome)
+        )
         return Response(FaultOut(tenant_id=tenant_id, next=str(call), outcome=str(fault)), status_code=201)
 
 
@@ -156,7 +251,23 @@ def _tenant_time(app: ASGIApp) -> ASGIApp:
 
 
 async def _enter_tenant_time(scope: AsgiScope) -> None:
-    tenant: Any = getattr(outcome_of(scope), "tenant", None)
-    if isinstance(tenant, UUID) and tenant.int != 0:  # the public pool is never a sandbox tenant
-        use_cases: UseCases = scope["litestar_app"].state.use_cases
-        await _sandbox(use_cases).enter(tenant)
+    outcome = outcome_of(scope)
+    tenant = acting_tenant(outcome)
+    if tenant == PUBLIC:  # the public pool is never a sandbox tenant: nothing to read
+        return
+    use_cases: UseCases = scope["litestar_app"].state.use_cases
+    time = await _sandbox(use_cases).times.enter(tenant)
+    if time is not None and time.offset and isinstance(outcome, Principal) and outcome.kind is PrincipalKind.USER:
+        scope["state"][STATE_KEY] = await _authenticated_again(scope, use_cases)
+
+
+async def _authenticated_again(scope: AsgiScope, use_cases: UseCases) -> Principal | Unauthenticated:
+    """A user's token, checked again in its tenant's time: authentication ran before the tenant was known, in
+    real time, and a token that has expired by the tenant's clock must be refused (a verified token's claims are
+    remembered, so this is the account's read again, not a signature check)."""
+    read: Any = scope["litestar_app"].state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
+    credential = read(Headers.from_scope(scope))
+    try:
+        return await use_cases.authenticator.authenticate(credential, requested_tenant(scope))
+    except Unauthenticated as refused:
+        return refused
