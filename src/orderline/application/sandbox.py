@@ -129,16 +129,10 @@ class TenantTimes:
         offset = await self._store.offset_of(tenant)
         return None if offset is None else TenantTime(tenant, timedelta(seconds=offset))
 
-    async def enter(self, tenant: UUID) -> TenantTime | None:
-        """Act for ``tenant`` from now on in this task: its clock, its faults. For a tenant the sandbox did not
-        make (the public pool among them), real time and no faults."""
-        time = await self.time_of(tenant)
-        _acting.set(time)
-        return time
-
     @asynccontextmanager
     async def acting_for(self, tenant: UUID) -> AsyncIterator[TenantTime | None]:
-        """Act for ``tenant`` for the length of the block (background work, one row's tenant at a time)."""
+        """Act for ``tenant`` for the length of the block (a request, or one row of background work): its clock
+        and its faults, read once. For a tenant the sandbox did not make, real time and no faults."""
         token = _acting.set(await self.time_of(tenant))
         try:
             yield _acting.get()
@@ -259,10 +253,8 @@ class Sandbox:
         offset = await self._store.advance(tenant, seconds)
         if offset is None:
             raise NotFound("sandbox tenant", tenant)
-        time = TenantTime(tenant, timedelta(seconds=offset))
-        _acting.set(time)
-        await self._seeders.refunds.settle_pending()
-        return time
+        await self._seeders.refunds.settle_pending()  # each in its own tenant's time
+        return TenantTime(tenant, timedelta(seconds=offset))
 
     def now_of(self, time: TenantTime) -> datetime:
         return self._real.now() + time.offset

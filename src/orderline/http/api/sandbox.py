@@ -243,22 +243,22 @@ def sandbox_middleware(settings: Settings) -> list[Middleware]:
 
 def _tenant_time(app: ASGIApp) -> ASGIApp:
     async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
-        if scope["type"] == ScopeType.HTTP:
-            await _enter_tenant_time(scope)
-        await app(scope, receive, send)
+        outcome = outcome_of(scope) if scope["type"] == ScopeType.HTTP else None
+        tenant = acting_tenant(outcome)
+        if tenant == PUBLIC:  # the public pool is never a sandbox tenant: nothing to read
+            await app(scope, receive, send)
+            return
+        use_cases: UseCases = scope["litestar_app"].state.use_cases
+        async with _sandbox(use_cases).times.acting_for(tenant) as time:
+            if time is not None and time.offset and _signed_in_user(outcome):
+                scope["state"][STATE_KEY] = await _authenticated_again(scope, use_cases)
+            await app(scope, receive, send)
 
     return middleware
 
 
-async def _enter_tenant_time(scope: AsgiScope) -> None:
-    outcome = outcome_of(scope)
-    tenant = acting_tenant(outcome)
-    if tenant == PUBLIC:  # the public pool is never a sandbox tenant: nothing to read
-        return
-    use_cases: UseCases = scope["litestar_app"].state.use_cases
-    time = await _sandbox(use_cases).times.enter(tenant)
-    if time is not None and time.offset and isinstance(outcome, Principal) and outcome.kind is PrincipalKind.USER:
-        scope["state"][STATE_KEY] = await _authenticated_again(scope, use_cases)
+def _signed_in_user(outcome: object) -> bool:
+    return isinstance(outcome, Principal) and outcome.kind is PrincipalKind.USER
 
 
 async def _authenticated_again(scope: AsgiScope, use_cases: UseCases) -> Principal | Unauthenticated:
