@@ -135,6 +135,14 @@ async def test_a_fixture_that_does_not_fit_is_422_naming_the_entry_and_leaves_no
         assert await uow.connection.fetch_all("SELECT id FROM api_keys") == []
 
 
+async def test_a_seed_and_a_fixture_at_once_are_refused(client: httpx.AsyncClient, db: Db) -> None:
+    refused = await client.post("/v1/sandbox/tenants", json={"seed": "demo", "fixture": FIXTURE})
+
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["errors"][0]["field"] == "fixture"
+    assert await sandbox_tenants(db) == 0
+
+
 async def test_deleting_a_tenant_removes_every_row_it_had_and_nothing_else(
     client: httpx.AsyncClient, db: Db, admin: dict[str, str]
 ) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from dataclasses import replace
 from datetime import timedelta
@@ -37,7 +38,7 @@ from tests.support import (
 def settings(database_url: str) -> Settings:
     return engine_settings(
         database_url, refund_poll_seconds=0, test_gateway_secret=TEST_GATEWAY_SECRET, sandbox=True,
-        test_gateway_refund_delay=60,
+        test_gateway_refund_delay=60, test_gateway_slow_charge=0.2,
     )  # fmt: skip
 
 
@@ -205,6 +206,21 @@ async def test_an_injected_charge_timeout_fails_the_payment_as_the_gateway_unrea
             await use_cases.payments.pay(admin, PayOrder(order.id, str(order.total), "USD", a_card_input()))
 
     assert declined.value.details["decline_code"] == "gateway_unavailable"
+
+
+async def test_an_injected_pending_charge_is_answered_after_the_slow_charge_delay(
+    use_cases: UseCases, sandbox: Sandbox
+) -> None:
+    tenant, admin = await a_tenant(sandbox)
+    await sandbox.inject_fault(admin, tenant, FaultRequest("charge", "pending"))
+    order = await an_order_in(use_cases, admin)
+    started = time.monotonic()
+
+    async with sandbox.times.acting_for(tenant):
+        payment = await use_cases.payments.pay(admin, PayOrder(order.id, str(order.total), "USD", a_card_input()))
+
+    assert str(payment.status) == "SUCCEEDED"
+    assert time.monotonic() - started >= 0.2
 
 
 async def test_a_fault_of_one_tenant_leaves_the_others_payments_alone(use_cases: UseCases, sandbox: Sandbox) -> None:
