@@ -20,7 +20,8 @@ from orderline.application.event_stream import OutboxBell, OutboxCommitted, Stre
 from orderline.application.events import OutboxEvents, ReceiptLinks
 from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher, WakeupSource
-from orderline.application.sandbox import Sandbox, Seeders, TenantClock, TenantTimes
+from orderline.application.sandbox import Sandbox, Seeders
+from orderline.application.tenant_time import TenantClock, TenantTimes
 from orderline.application.use_cases import Callbacks, Streams, UseCases
 from orderline.config import Settings, SettingsError
 from orderline.events.destinations import PublicDestinations

@@ -1,16 +1,12 @@
-"""Sandbox controls (ADR 0041): tenants made and thrown away, a test clock per tenant, faults injected once.
+"""Sandbox controls (ADR 0041): tenants made, seeded and thrown away, a test clock per tenant, faults injected once.
 
-Only wired when ORDERLINE_SANDBOX is on. A tenant's time is real time plus its clock's offset, which only grows.
-The tenant a task acts for, and that offset, live in a context variable, read by ``TenantClock`` (the use cases'
-clock) and by the adapters that take injected faults; outside the sandbox nothing sets it and nothing reads the
-sandbox's tables.
+Only wired when ORDERLINE_SANDBOX is on. A tenant's time is real time plus its clock's offset, which only grows
+(application/tenant_time.py).
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Sequence
-from contextlib import asynccontextmanager
-from contextvars import ContextVar
+from collections.abc import Awaitable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -25,10 +21,13 @@ from orderline.application.payments import Payments, PayOrder
 from orderline.application.ports import Clock, IdGenerator
 from orderline.application.principal import ADMIN_SCOPES, CUSTOMER_SCOPES, SYSTEM, Principal, PrincipalKind, Scope
 from orderline.application.refunds import Refunds
+from orderline.application.tenant_time import TenantTime, TenantTimes, acting_as
 from orderline.application.users import Registration, Users
 from orderline.application.vouchers import VoucherDraft, Vouchers
 from orderline.domain.errors import DomainError
 from orderline.domain.payment import CardInput
+from orderline.domain.pet import Pet
+from orderline.domain.user import User
 
 T = TypeVar("T")
 
@@ -57,33 +56,6 @@ FAULTS_OF: dict[Call, frozenset[Fault]] = {
     Call.REFUND: frozenset(Fault),
     Call.WEBHOOK: frozenset({Fault.FAIL, Fault.TIMEOUT}),
 }
-
-
-@dataclass(frozen=True, slots=True)
-class TenantTime:
-    """The tenant a task acts for, and how far its clock is ahead of real time."""
-
-    tenant: UUID
-    offset: timedelta
-
-
-_acting: ContextVar[TenantTime | None] = ContextVar("orderline_sandbox_tenant_time", default=None)
-
-
-def acting() -> TenantTime | None:
-    """The sandbox tenant this task acts for; None outside the sandbox, or for a tenant it did not make."""
-    return _acting.get()
-
-
-class TenantClock:
-    """The use cases' clock in the sandbox: real time, plus the clock offset of the tenant the task acts for."""
-
-    def __init__(self, real: Clock) -> None:
-        self._real = real
-
-    def now(self) -> datetime:
-        acting = _acting.get()
-        return self._real.now() if acting is None else self._real.now() + acting.offset
 
 
 class SandboxStore(Protocol):
@@ -117,27 +89,6 @@ class Faults(Protocol):
     once: the same statement removes it."""
 
     async def take_fault(self, tenant: UUID, call: Call) -> Fault | None: ...
-
-
-class TenantTimes:
-    """Which tenant a task acts for, and so what its clock reads (one read of the sandbox's row)."""
-
-    def __init__(self, store: SandboxStore) -> None:
-        self._store = store
-
-    async def time_of(self, tenant: UUID) -> TenantTime | None:
-        offset = await self._store.offset_of(tenant)
-        return None if offset is None else TenantTime(tenant, timedelta(seconds=offset))
-
-    @asynccontextmanager
-    async def acting_for(self, tenant: UUID) -> AsyncIterator[TenantTime | None]:
-        """Act for ``tenant`` for the length of the block (a request, or one row of background work): its clock
-        and its faults, read once. For a tenant the sandbox did not make, real time and no faults."""
-        token = _acting.set(await self.time_of(tenant))
-        try:
-            yield _acting.get()
-        finally:
-            _acting.reset(token)
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,33 +225,34 @@ class Sandbox:
 
     async def _seed(self, tenant: UUID, fixture: Fixture) -> Seeded:
         staff = _staff_of(tenant)
-        token = _acting.set(TenantTime(tenant, timedelta(0)))
-        try:
+        # In the new tenant's time and faults, whatever tenant the request that makes it acts for.
+        async with acting_as(TenantTime(tenant, timedelta(0))):
             pets = {}
             for index, draft in enumerate(fixture.pets):
-                pets[draft.profile.name] = await _as_field(
-                    f"fixture.pets[{index}]", self._seeders.catalogue.add_pet(staff, draft)
-                )
+                added = self._seeders.catalogue.add_pet(staff, draft)
+                pets[draft.profile.name] = await _as_field(f"fixture.pets[{index}]", added)
             for index, voucher in enumerate(fixture.vouchers):
                 await _as_field(f"fixture.vouchers[{index}]", self._seeders.vouchers.create(staff, voucher))
             users = {}
             for index, registration in enumerate(fixture.users):
-                users[registration.username] = await _as_field(
-                    f"fixture.users[{index}]", self._seeders.users.register(staff, registration)
-                )
-            orders = []
-            for index, line in enumerate(fixture.orders):
-                where = f"fixture.orders[{index}]"
-                pet, owner = pets.get(line.pet), users.get(line.user) if line.user else None
-                if pet is None:
-                    raise InvalidInput(f"{where}.pet", f"names no pet of the fixture: {line.pet!r}")
-                if line.user is not None and owner is None:
-                    raise InvalidInput(f"{where}.user", f"names no user of the fixture: {line.user!r}")
-                buyer = staff if owner is None else _customer_of(owner.id, tenant)
-                orders.append(await _as_field(where, self._order(staff, buyer, pet.id, line)))
-        finally:
-            _acting.reset(token)
+                registered = self._seeders.users.register(staff, registration)
+                users[registration.username] = await _as_field(f"fixture.users[{index}]", registered)
+            orders = [
+                await self._seed_order(f"fixture.orders[{index}]", staff, line, pets, users)
+                for index, line in enumerate(fixture.orders)
+            ]
         return Seeded(tuple(p.id for p in pets.values()), tuple(u.id for u in users.values()), tuple(orders))
+
+    async def _seed_order(
+        self, where: str, staff: Principal, line: SeedOrder, pets: Mapping[str, Pet], users: Mapping[str, User]
+    ) -> UUID:
+        pet, owner = pets.get(line.pet), users.get(line.user) if line.user else None
+        if pet is None:
+            raise InvalidInput(f"{where}.pet", f"names no pet of the fixture: {line.pet!r}")
+        if line.user is not None and owner is None:
+            raise InvalidInput(f"{where}.user", f"names no user of the fixture: {line.user!r}")
+        buyer = staff if owner is None else _customer_of(owner.id, staff.tenant)
+        return await _as_field(where, self._order(staff, buyer, pet.id, line))
 
     async def _order(self, staff: Principal, buyer: Principal, pet_id: UUID, line: SeedOrder) -> UUID:
         """Place the order and bring it to ``line.status`` by the use cases, as tests/support.py in_status does."""

@@ -43,7 +43,8 @@ from standardwebhooks.webhooks import WebhookVerificationError
 
 from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, InvalidCallback, RefundOutcome
 from orderline.application.ports import Clock
-from orderline.application.sandbox import Call, Fault, Faults, acting
+from orderline.application.sandbox import Call, Fault, Faults
+from orderline.application.tenant_time import acting
 from orderline.domain.money import Money
 from orderline.domain.payment import CardDetails, RefundStatus
 
