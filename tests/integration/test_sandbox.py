@@ -71,7 +71,7 @@ async def test_a_tenant_clock_moves_the_time_of_work_done_for_that_tenant_only(
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
     other = (await sandbox.create_tenant(ANYONE)).tenant
 
-    await sandbox.advance_clock(ADMIN, tenant, 3600)
+    await sandbox.advance_clock(replace(ADMIN, tenant=tenant), tenant, 3600)
 
     async with sandbox.times.acting_for(tenant) as time:
         assert time is not None
@@ -85,7 +85,7 @@ async def test_advancing_answers_the_tenants_new_now(sandbox: Sandbox, clock: St
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
     before = clock.now()
 
-    now = sandbox.now_of(await sandbox.advance_clock(ADMIN, tenant, 86400))
+    now = sandbox.now_of(await sandbox.advance_clock(replace(ADMIN, tenant=tenant), tenant, 86400))
 
     assert timedelta(days=1) < now - before < timedelta(days=1, seconds=1)
 
@@ -93,8 +93,8 @@ async def test_advancing_answers_the_tenants_new_now(sandbox: Sandbox, clock: St
 async def test_advances_add_up(sandbox: Sandbox) -> None:
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
 
-    await sandbox.advance_clock(ADMIN, tenant, 60)
-    await sandbox.advance_clock(ADMIN, tenant, 30)
+    await sandbox.advance_clock(replace(ADMIN, tenant=tenant), tenant, 60)
+    await sandbox.advance_clock(replace(ADMIN, tenant=tenant), tenant, 30)
 
     async with sandbox.times.acting_for(tenant) as time:
         assert time is not None
@@ -106,19 +106,33 @@ async def test_a_clock_never_goes_back_nor_jumps_more_than_a_year(sandbox: Sandb
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
 
     with pytest.raises(InvalidInput) as refused:
-        await sandbox.advance_clock(ADMIN, tenant, seconds)
+        await sandbox.advance_clock(replace(ADMIN, tenant=tenant), tenant, seconds)
 
     assert refused.value.field == "advanceSeconds"
 
 
 async def test_the_clock_of_a_tenant_the_sandbox_did_not_make_is_not_found(sandbox: Sandbox) -> None:
+    stranger = uuid.uuid4()
+
     with pytest.raises(NotFound):
-        await sandbox.advance_clock(ADMIN, uuid.uuid4(), 60)
+        await sandbox.advance_clock(replace(ADMIN, tenant=stranger), stranger, 60)
+
+
+async def test_a_tenant_is_not_found_by_an_administrator_acting_in_another(sandbox: Sandbox) -> None:
+    tenant, _admin = await a_tenant(sandbox)
+    _other, other_admin = await a_tenant(sandbox)
+
+    with pytest.raises(NotFound):
+        await sandbox.advance_clock(other_admin, tenant, 60)
+    with pytest.raises(NotFound):
+        await sandbox.inject_fault(other_admin, tenant, FaultRequest("charge", "fail"))
+    with pytest.raises(NotFound):
+        await sandbox.delete_tenant(other_admin, tenant)
 
 
 async def test_a_fault_is_taken_once(sandbox: Sandbox) -> None:
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
-    await sandbox.inject_fault(ADMIN, tenant, FaultRequest("refund", "fail"))
+    await sandbox.inject_fault(replace(ADMIN, tenant=tenant), tenant, FaultRequest("refund", "fail"))
 
     first, second = await sandbox.take_fault(tenant, Call.REFUND), await sandbox.take_fault(tenant, Call.REFUND)
 
@@ -128,7 +142,7 @@ async def test_a_fault_is_taken_once(sandbox: Sandbox) -> None:
 async def test_a_fault_waits_for_its_own_call_and_its_own_tenant(sandbox: Sandbox) -> None:
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
     other = (await sandbox.create_tenant(ANYONE)).tenant
-    await sandbox.inject_fault(ADMIN, tenant, FaultRequest("charge", "timeout"))
+    await sandbox.inject_fault(replace(ADMIN, tenant=tenant), tenant, FaultRequest("charge", "timeout"))
 
     assert await sandbox.take_fault(tenant, Call.REFUND) is None
     assert await sandbox.take_fault(other, Call.CHARGE) is None
@@ -137,15 +151,15 @@ async def test_a_fault_waits_for_its_own_call_and_its_own_tenant(sandbox: Sandbo
 
 async def test_a_second_fault_for_the_same_call_replaces_the_first(sandbox: Sandbox) -> None:
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
-    await sandbox.inject_fault(ADMIN, tenant, FaultRequest("webhook", "fail"))
-    await sandbox.inject_fault(ADMIN, tenant, FaultRequest("webhook", "timeout"))
+    await sandbox.inject_fault(replace(ADMIN, tenant=tenant), tenant, FaultRequest("webhook", "fail"))
+    await sandbox.inject_fault(replace(ADMIN, tenant=tenant), tenant, FaultRequest("webhook", "timeout"))
 
     assert [await sandbox.take_fault(tenant, Call.WEBHOOK) for _ in range(2)] == [Fault.TIMEOUT, None]
 
 
 async def test_of_many_calls_at_once_exactly_one_takes_the_fault(sandbox: Sandbox) -> None:
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
-    await sandbox.inject_fault(ADMIN, tenant, FaultRequest("charge", "fail"))
+    await sandbox.inject_fault(replace(ADMIN, tenant=tenant), tenant, FaultRequest("charge", "fail"))
 
     taken = await asyncio.gather(*(sandbox.take_fault(tenant, Call.CHARGE) for _ in range(8)))
 
@@ -166,7 +180,7 @@ async def test_a_fault_the_sandbox_cannot_inject_is_refused_naming_the_field(
     tenant = (await sandbox.create_tenant(ANYONE)).tenant
 
     with pytest.raises(InvalidInput) as refused:
-        await sandbox.inject_fault(ADMIN, tenant, request_)
+        await sandbox.inject_fault(replace(ADMIN, tenant=tenant), tenant, request_)
 
     assert refused.value.field == field
 
