@@ -8,12 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Literal, TypeVar
 from uuid import UUID
 
 import msgspec
 from litestar import Controller, Router, delete, post
-from litestar.datastructures import Headers
 from litestar.enums import ScopeType
 from litestar.params import Body, FromPath
 from litestar.response import Response
@@ -21,7 +20,7 @@ from litestar.types import ASGIApp, Middleware, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.demo import DEMO_PETS
-from orderline.application.errors import ApplicationError, InvalidInput, Unauthenticated
+from orderline.application.errors import ApplicationError, InvalidInput
 from orderline.application.principal import PUBLIC, Principal, PrincipalKind, Scope
 from orderline.application.sandbox import MAX_ADVANCE_SECONDS, FaultRequest, Fixture, Sandbox, SeedOrder, SeedStatus
 from orderline.application.use_cases import UseCases
@@ -31,10 +30,10 @@ from orderline.http.access import needs, public
 from orderline.http.api.admin_vouchers import VoucherIn
 from orderline.http.api.pets import PetIn
 from orderline.http.api.users import RegistrationIn
-from orderline.http.auth import READERS_KEY, STATE_KEY, bearer_credential, outcome_of
+from orderline.http.auth import STATE_KEY, Outcome, authenticate, outcome_of
 from orderline.http.dependencies import Caller, Injected
 from orderline.http.openapi import body_examples, problems, success
-from orderline.http.tenant import acting_tenant, requested_tenant
+from orderline.http.tenant import acting_tenant
 
 T = TypeVar("T")
 TENANT_EXAMPLE = "019b4141-0000-7000-8000-00000000feed"
@@ -227,7 +226,8 @@ def sandbox_routes(settings: Settings) -> list[Router]:
 
 
 def sandbox_middleware(settings: Settings) -> list[Middleware]:
-    """After authentication: each request acts in its tenant's time (one read, for a sandbox tenant only)."""
+    """After the gate (ADR 0039), which found the principal and its tenant: each request acts in its tenant's
+    time (one read, for a sandbox tenant only)."""
     return [_tenant_time] if settings.sandbox else []
 
 
@@ -241,7 +241,7 @@ def _tenant_time(app: ASGIApp) -> ASGIApp:
         use_cases: UseCases = scope["litestar_app"].state.use_cases
         async with _sandbox(use_cases).times.acting_for(tenant) as time:
             if time is not None and time.offset and _signed_in_user(outcome):
-                scope["state"][STATE_KEY] = await _authenticated_again(scope, use_cases)
+                scope["state"][STATE_KEY] = await _authenticated_again(scope)
             await app(scope, receive, send)
 
     return middleware
@@ -251,13 +251,8 @@ def _signed_in_user(outcome: object) -> bool:
     return isinstance(outcome, Principal) and outcome.kind is PrincipalKind.USER
 
 
-async def _authenticated_again(scope: AsgiScope, use_cases: UseCases) -> Principal | Unauthenticated:
-    """A user's token, checked again in its tenant's time: authentication ran before the tenant was known, in
-    real time, and a token that has expired by the tenant's clock must be refused (a verified token's claims are
-    remembered, so this is the account's read again, not a signature check)."""
-    read: Any = scope["litestar_app"].state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
-    credential = read(Headers.from_scope(scope))
-    try:
-        return await use_cases.authenticator.authenticate(credential, requested_tenant(scope))
-    except Unauthenticated as refused:
-        return refused
+async def _authenticated_again(scope: AsgiScope) -> Outcome:
+    """A user's token, checked again in its tenant's time: the gate authenticated it before the tenant was known,
+    in real time, and a token that has expired by the tenant's clock must be refused (a verified token's claims
+    are remembered, so this is the account's read again, not a signature check)."""
+    return await authenticate(scope)
