@@ -5,20 +5,13 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from typing import Any
 
-import httpx
 import pytest
 
-from orderline.application.principal import Scope
-from orderline.bootstrap import build
-from orderline.http.app import create_app
 from tests.conftest import _empty_postgres
 from tests.e2e.http import Client, make_pet, place
-from tests.e2e.lifespan import lifespan_of
-from tests.e2e.test_round_trips import LIMITS, WARM_UP, Act, Prepare
+from tests.e2e.test_round_trips import LIMITS, WARM_UP, Act, Prepare, counted_app
 from tests.round_trips import CountingProxy
-from tests.support import FAST_HASHER, SteppingClock, engine_settings
 
 pytestmark = pytest.mark.postgres
 
@@ -27,15 +20,8 @@ pytestmark = pytest.mark.postgres
 async def sandbox(postgres_database: str) -> AsyncIterator[tuple[Client, dict[str, str], CountingProxy]]:
     """The app with the sandbox on, talking to PostgreSQL through a counting proxy, and an operator's key."""
     await asyncio.to_thread(asyncio.run, _empty_postgres(postgres_database))
-    async with CountingProxy(postgres_database) as proxy:
-        settings = engine_settings(proxy.url, refund_poll_seconds=0, sandbox=True)
-        app = create_app(settings, lambda: build(settings, clock=SteppingClock(), hasher=FAST_HASHER))
-        asgi: Any = app
-        async with lifespan_of(app):
-            _key, secret = await app.state.use_cases.api_keys.create("admin", frozenset({Scope.ADMIN}))
-            transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
-            async with httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as http:
-                yield http, {"Authorization": f"Bearer {secret}"}, proxy
+    async with counted_app(postgres_database, sandbox=True) as running:
+        yield running
 
 
 async def get_order(http: Client, key: dict[str, str], pet_id: str) -> Act:
