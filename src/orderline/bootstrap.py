@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -19,6 +20,8 @@ from orderline.application.event_stream import OutboxBell, OutboxCommitted, Stre
 from orderline.application.events import OutboxEvents, ReceiptLinks
 from orderline.application.gateway import PaymentGateway
 from orderline.application.ports import Clock, CommitObserver, IdGenerator, PasswordHasher, WakeupSource
+from orderline.application.sandbox import Sandbox, Seeders
+from orderline.application.tenant_time import TenantClock, TenantTimes
 from orderline.application.use_cases import Callbacks, Streams, UseCases
 from orderline.config import Settings, SettingsError
 from orderline.events.destinations import PublicDestinations
@@ -42,6 +45,7 @@ from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.rate_limits import PostgresRateCounters
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
 from orderline.storage.relay import SqlDeliveryQueue
+from orderline.storage.sandbox import SqlSandboxStore
 from orderline.storage.sqlite import SqliteDatabase
 
 
@@ -99,6 +103,9 @@ async def build(
         events=OutboxEvents(NativeBodies(), ids, receipts) if outbox else None,
     )
     clock = clock or SystemClock()
+    real, sandbox = clock, SqlSandboxStore(db) if settings.sandbox else None
+    if sandbox is not None:  # every use case reads the time of the tenant it acts for (ADR 0041)
+        clock = TenantClock(real)
     try:
         await ensure_schema_current(db, url)
         keys = load_keys(settings, default_key_file(url), clock.now())
@@ -117,7 +124,7 @@ async def build(
     if serving and shares_rate_limits_in_database(settings, url):
         rate_counters = await PostgresRateCounters.open(url.target, connect_within=settings.db_statement_timeout)
         on_close = (*on_close, rate_counters.close)
-    return UseCases.wire(
+    use_cases = UseCases.wire(
         db,
         clock,
         ids,
@@ -134,6 +141,7 @@ async def build(
                 timedelta(seconds=settings.test_gateway_refund_delay),
                 keys.test_gateway_secret,
                 slow_charge=timedelta(seconds=settings.test_gateway_slow_charge),
+                faults=sandbox,
             )
         ),
         external=external,
@@ -160,7 +168,13 @@ async def build(
         callbacks=Callbacks(SqlOrderCallbacks(db), callback_secret(settings.callback_secret, keys.test_gateway_secret)),
         rate_counters=rate_counters,
         order_views=SqlOrderViews(db),
+        acting_for=None if sandbox is None else TenantTimes(sandbox).acting_for,
     )
+    if sandbox is None:
+        return use_cases
+    seeders = Seeders(use_cases.api_keys, use_cases.catalogue, use_cases.vouchers, use_cases.users,
+                      use_cases.orders, use_cases.payments, use_cases.refunds)  # fmt: skip
+    return replace(use_cases, sandbox=Sandbox(sandbox, real, ids, seeders))
 
 
 def shares_rate_limits_in_database(settings: Settings, url: DatabaseUrl) -> bool:
@@ -222,7 +236,7 @@ def worker(settings: Settings, use_cases: UseCases, client: httpx.AsyncClient) -
         recovery_every=settings.refund_poll_seconds,
     )
     destinations = PublicDestinations(allow_private=settings.webhooks_allow_private)
-    sender = Sender(client, destinations, deadline=deadline)
+    sender = Sender(client, destinations, deadline=deadline, faults=use_cases.sandbox)
     return Worker(use_cases.deliveries, sender, use_cases.recovery, options)
 
 

@@ -141,12 +141,22 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     webhook_per_subscription: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 4
     # Seconds the worker waits before looking at the outbox again when it found nothing to do.
     worker_poll_seconds: Annotated[float, msgspec.Meta(gt=0, le=60)] = 0.5
+    # This deployment is production: refuses what is only for development and tests (sandbox controls).
+    production: bool = False
+    # Sandbox controls under /v1/sandbox (docs/sandbox.md, ADR 0041): tenants made and thrown away, a test clock
+    # per tenant, injected faults. Off, those routes do not exist; never with production on.
+    sandbox: bool = False
 
     def __post_init__(self) -> None:
         parse_rate_limits(self.rate_limits)
         parse_dialects(self.dialects)
         parse_trusted_proxies(self.trusted_proxies)
         check_secrets(self)
+        if self.sandbox and self.production:
+            raise SettingsError(
+                "ORDERLINE_SANDBOX=true is refused in production (ORDERLINE_PRODUCTION=true): sandbox controls let"
+                " anyone make tenants, move their clocks and inject faults; turn one of the two off"
+            )
         if self.redis_url and not self.redis_url.startswith(("redis://", "rediss://", "unix://")):
             raise SettingsError("ORDERLINE_REDIS_URL: expected redis://HOST[:PORT][/DB], rediss://... or unix://PATH")
 

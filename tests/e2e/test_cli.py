@@ -283,6 +283,7 @@ def test_serve_help_shows_every_default(tmp_path: Path) -> None:
         "--demo",
         "--worker",
         "--workers",
+        "--sandbox",
         "--help",
     }
     assert all("[default: " in line for line in options if "--help" not in line), result.stdout

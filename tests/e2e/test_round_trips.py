@@ -32,9 +32,10 @@ WARM_UP = 3
 
 
 @asynccontextmanager
-async def counted_app(database_url: str) -> AsyncIterator[tuple[Client, dict[str, str], CountingProxy]]:
+async def counted_app(database_url: str, **fields: Any) -> AsyncIterator[tuple[Client, dict[str, str], CountingProxy]]:
+    """The app talking to ``database_url`` through a counting proxy (settings ``fields`` on top), and an admin key."""
     async with CountingProxy(database_url) as proxy:
-        settings = engine_settings(proxy.url, refund_poll_seconds=0)
+        settings = engine_settings(proxy.url, refund_poll_seconds=0, **fields)
         app = create_app(settings, lambda: build(settings, clock=SteppingClock(), hasher=FAST_HASHER))
         asgi: Any = app
         async with lifespan_of(app):

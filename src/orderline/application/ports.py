@@ -677,6 +677,7 @@ class DueDelivery:
     body: bytes  # the outbox payload as JSON, the same bytes on every attempt
     attempts: int  # attempts made before this one
     lease: datetime  # locked_until as this sender set it: its claim on the outcome
+    tenant: UUID = PUBLIC  # the delivery's (ADR 0040): the sandbox's faults are per tenant (ADR 0041)
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,7 +8,8 @@ whichever comes first wins under the order's row lock; the others find it settle
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -36,9 +37,18 @@ RESEND_AFTER = timedelta(seconds=30)
 
 
 class Refunds(UseCase):
-    def __init__(self, db: Database, clock: Clock, ids: IdGenerator, gateway: PaymentGateway) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        ids: IdGenerator,
+        gateway: PaymentGateway,
+        acting_for: Callable[[UUID], AbstractAsyncContextManager[object]] | None = None,
+    ) -> None:
         super().__init__(db, clock, ids)
         self._gateway = gateway
+        # The sandbox's (ADR 0041): each pending refund is asked about in its tenant's time. Else real time.
+        self._acting_for = acting_for or (lambda _tenant: nullcontext())
 
     async def carry_out(self, actor: Principal, due: RefundDue, claim: KeyClaim[Order] | None = None) -> Order | None:
         """Ask the gateway for the refund and settle its answer; the order as it then is (None if erased).
@@ -131,23 +141,27 @@ class Refunds(UseCase):
         async with self._db.snapshot(PUBLIC) as uow:  # every tenant's; each is settled in its own
             pending = await uow.payments.pending_refunds(limit)
         settled = 0
-        now = self._clock.now()
         for due in pending:
-            refund = due.refund
-            if refund.reference is None and now - refund.requested_at < RESEND_AFTER:
-                continue  # its request may still be on its way to the gateway
-            try:
-                if refund.reference is None:
-                    outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)
-                else:
-                    outcome = await self._gateway.refund_status(refund.reference)
-            except GatewayUnavailable as exc:
-                log.warning("refund status unknown; asking again later", refund_id=str(refund.id), error=str(exc))
-                continue
-            if outcome.status is not RefundStatus.PENDING or refund.reference is None:
-                await self.settle(replace(SYSTEM, tenant=due.tenant), refund.id, outcome)
-                settled += outcome.status is not RefundStatus.PENDING
+            async with self._acting_for(due.tenant):
+                settled += await self._ask_about(due)
         return settled
+
+    async def _ask_about(self, due: RefundDue) -> bool:
+        """Send a refund the gateway never got, or ask how one stands; whether it settled now."""
+        refund = due.refund
+        if refund.reference is None and self._clock.now() - refund.requested_at < RESEND_AFTER:
+            return False  # its request may still be on its way to the gateway
+        try:
+            if refund.reference is None:
+                outcome = await self._gateway.refund(refund.id, due.charge_reference, refund.amount)
+            else:
+                outcome = await self._gateway.refund_status(refund.reference)
+        except GatewayUnavailable as exc:
+            log.warning("refund status unknown; asking again later", refund_id=str(refund.id), error=str(exc))
+            return False
+        if outcome.status is not RefundStatus.PENDING or refund.reference is None:
+            await self.settle(replace(SYSTEM, tenant=due.tenant), refund.id, outcome)
+        return outcome.status is not RefundStatus.PENDING
 
 
 async def track_payment_status(

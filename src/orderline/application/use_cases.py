@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from datetime import timedelta
+from uuid import UUID
 
 from orderline.application.api_keys import ApiKeys
 from orderline.application.audit_log import AuditLog
@@ -43,6 +45,7 @@ from orderline.application.ports import (
 )
 from orderline.application.recovery import Recovery
 from orderline.application.refunds import Refunds
+from orderline.application.sandbox import Sandbox
 from orderline.application.staff_sessions import StaffSessions
 from orderline.application.users import Users
 from orderline.application.vouchers import Vouchers
@@ -100,6 +103,8 @@ class UseCases:
     on_close: tuple[Callable[[], Awaitable[object]], ...] = ()
     # Rate-limit counters shared by several web processes (ADR 0035); None: each process counts for itself.
     rate_counters: RateCounters | None = None
+    # Sandbox controls (ORDERLINE_SANDBOX, ADR 0041), wired once the rest is; None outside the sandbox.
+    sandbox: Sandbox | None = None
 
     @classmethod
     def wire(
@@ -125,9 +130,11 @@ class UseCases:
         callbacks: Callbacks,
         rate_counters: RateCounters | None = None,
         order_views: OrderViews,
+        acting_for: Callable[[UUID], AbstractAsyncContextManager[object]] | None = None,
     ) -> UseCases:
-        """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics."""
-        refunds = Refunds(db, clock, ids, gateway)
+        """``counts`` is one of the commit observers ``db`` was opened with: the business counts of /metrics.
+        ``acting_for``: the sandbox's (ADR 0041), which background work enters per row to act in its tenant's time."""
+        refunds = Refunds(db, clock, ids, gateway, acting_for)
         payments = Payments(
             db, clock, ids, gateway, refunds, recover_after=payment_recovery_after, receipts=receipts or ReceiptLinks()
         )

@@ -57,9 +57,19 @@ def serve(
             show_default="$ORDERLINE_WORKERS or 1",
         ),
     ] = None,
+    sandbox: Annotated[
+        bool,
+        typer.Option(
+            "--sandbox",
+            help="serve the sandbox controls under /v1/sandbox (tenants, test clocks, faults); never in production",
+            show_default="$ORDERLINE_SANDBOX or off",
+        ),
+    ] = False,
 ) -> None:
     """Run the HTTP service. An embedded SQLite database is migrated first; PostgreSQL must be."""
-    settings = settings_of(host=host, port=port, database_url=database_url, workers=workers)
+    settings = settings_of(
+        host=host, port=port, database_url=database_url, workers=workers, sandbox=True if sandbox else None
+    )
     if settings.workers > 1 and database_of(settings).dialect == "sqlite":
         fail(
             f"--workers {settings.workers} needs PostgreSQL: SQLite has one writer, which one process already"
@@ -84,6 +94,8 @@ def serve(
         worker=in_process,
         workers=settings.workers,
     )
+    if settings.sandbox:
+        log.warning("sandbox controls are on: anyone who reaches /v1/sandbox can make tenants and inject faults")
     if not in_process and worker:
         message = "this process runs no worker on PostgreSQL: run `orderline worker` beside it to deliver webhooks"
         log.warning(message + " and finish interrupted payments and refunds")

@@ -11,6 +11,8 @@ import httpx
 from orderline import __version__
 from orderline.application.errors import UnsafeDestination
 from orderline.application.ports import Destinations, DueDelivery
+from orderline.application.principal import PUBLIC
+from orderline.application.sandbox import Call, Fault, Faults
 from orderline.events.signatures import signed_headers
 
 # Of the receiver's answer we read this much, and keep it for the deliveries list: enough to see the error.
@@ -30,14 +32,23 @@ class Sender:
     """POSTs deliveries with one shared client; no attempt outlasts ``deadline`` seconds, however the
     receiver behaves (silent, trickling, or answering an endless body)."""
 
-    def __init__(self, client: httpx.AsyncClient, destinations: Destinations, *, deadline: float) -> None:
+    def __init__(
+        self, client: httpx.AsyncClient, destinations: Destinations, *, deadline: float, faults: Faults | None = None
+    ) -> None:
         self._client = client
         self._destinations = destinations
         self._deadline = deadline
+        self._faults = faults  # the sandbox's (ADR 0041); None outside it, where nothing is asked
 
     async def send(self, delivery: DueDelivery, secrets: list[str], at: datetime) -> Answer:
         """One attempt, signed at ``at`` with ``secrets``: never raises for anything the network or the
         receiver does."""
+        if self._faults is not None and delivery.tenant != PUBLIC:
+            fault = await self._faults.take_fault(delivery.tenant, Call.WEBHOOK)
+            if fault is Fault.FAIL:
+                return Answer(500, "not sent: a sandbox fault was injected (taken as an answer 500)")
+            if fault is Fault.TIMEOUT:
+                return Answer(None, "not sent: a sandbox fault was injected (taken as no answer in time)")
         headers = signed_headers(secrets, delivery.event_id, at, delivery.body)
         try:
             async with asyncio.timeout(self._deadline):

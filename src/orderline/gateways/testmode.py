@@ -18,6 +18,11 @@ are told, and re-send only refunds that never got one.
 
 Any other valid card number is declined (``card_not_supported``).
 
+In the sandbox (ADR 0041) a fault injected for a tenant's next charge or refund comes first, whatever the card:
+``fail`` declines the charge or fails the refund at once, ``timeout`` is GatewayUnavailable at once (nothing
+waits), ``pending`` answers a charge only after the slow-charge delay and makes a refund asynchronous (it
+succeeds after the refund delay, in the tenant's time).
+
 Callbacks are signed as Standard Webhooks (``webhook-id``, ``webhook-timestamp``,
 ``webhook-signature``) with the gateway's secret.
 """
@@ -36,8 +41,10 @@ import msgspec
 from standardwebhooks import Webhook
 from standardwebhooks.webhooks import WebhookVerificationError
 
-from orderline.application.gateway import ChargeOutcome, InvalidCallback, RefundOutcome
+from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, InvalidCallback, RefundOutcome
 from orderline.application.ports import Clock
+from orderline.application.sandbox import Call, Fault, Faults
+from orderline.application.tenant_time import acting
 from orderline.domain.money import Money
 from orderline.domain.payment import CardDetails, RefundStatus
 
@@ -61,6 +68,8 @@ _BEHAVIOUR = {
 }
 _REFUNDS_AS = {_SLOW: _SYNC}  # a slow card's charge refunds like 4242's
 REFUND_FAILURE = "the card issuer refused the refund (test card 4000000000005126)"
+_FAULT = "fault"  # a refund an injected sandbox fault failed
+FAULT_FAILURE = "the refund failed: a sandbox fault was injected for it"
 
 
 class RefundCallback(msgspec.Struct):
@@ -78,12 +87,18 @@ class TestModeGateway:
     __test__ = False  # not a pytest test class, whatever its name
 
     def __init__(
-        self, clock: Clock, refund_delay: timedelta, secret: str, slow_charge: timedelta = timedelta(seconds=5)
+        self,
+        clock: Clock,
+        refund_delay: timedelta,
+        secret: str,
+        slow_charge: timedelta = timedelta(seconds=5),
+        faults: Faults | None = None,
     ) -> None:
         self._clock = clock
         self._delay = refund_delay
         self._slow_charge = slow_charge
         self._webhook = Webhook(secret)
+        self._faults = faults  # the sandbox's (ADR 0041); None outside it, where nothing is asked
 
     @property
     def name(self) -> str:
@@ -94,6 +109,11 @@ class TestModeGateway:
 
     async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
         behaviour = _behaviour_of_token(card_token)
+        fault = await self._fault(Call.CHARGE)
+        if fault is Fault.FAIL:
+            return ChargeOutcome(False, None, "card_declined", "the card was declined: a sandbox fault was injected")
+        if fault is Fault.TIMEOUT:
+            raise GatewayUnavailable("the test gateway did not answer in time: a sandbox fault was injected")
         reference = f"tg_ch_{_REFUNDS_AS.get(behaviour, behaviour)}_{payment_id.hex}"
         if behaviour == _UNKNOWN:
             known = ", ".join(_BEHAVIOUR)
@@ -102,12 +122,19 @@ class TestModeGateway:
             )
         if behaviour == _DECLINED:
             return ChargeOutcome(False, reference, "card_declined", "the card was declined")
-        if behaviour == _SLOW:
+        if behaviour == _SLOW or fault is Fault.PENDING:
             await asyncio.sleep(self._slow_charge.total_seconds())
         return ChargeOutcome(True, reference)
 
     async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
         behaviour = _behaviour_of(charge_reference)
+        fault = await self._fault(Call.REFUND)
+        if fault is Fault.FAIL:
+            return RefundOutcome(RefundStatus.FAILED, f"tg_re_{_FAULT}_{refund_id.hex}", FAULT_FAILURE)
+        if fault is Fault.TIMEOUT:
+            raise GatewayUnavailable("the test gateway did not answer in time: a sandbox fault was injected")
+        if fault is Fault.PENDING:
+            behaviour = _ASYNC_OK if behaviour == _SYNC else behaviour
         if behaviour == _SYNC:
             return RefundOutcome(RefundStatus.SUCCEEDED, f"tg_re_{_SYNC}_{refund_id.hex}")
         asked_at = math.ceil(self._clock.now().timestamp() * 1000)  # rounded up: never settles early
@@ -117,6 +144,8 @@ class TestModeGateway:
         parts = reference.split("_")
         if parts[:3] == ["tg", "re", _SYNC]:
             return RefundOutcome(RefundStatus.SUCCEEDED, reference)
+        if parts[:3] == ["tg", "re", _FAULT]:
+            return RefundOutcome(RefundStatus.FAILED, reference, FAULT_FAILURE)
         if len(parts) != 5 or parts[:2] != ["tg", "re"] or parts[2] not in {_ASYNC_OK, _ASYNC_FAIL}:
             raise ValueError(f"not a test gateway refund: {reference!r}")  # we only ask about our own references
         asked_at = datetime.fromtimestamp(int(parts[3]) / 1000, UTC)
@@ -125,6 +154,11 @@ class TestModeGateway:
         if parts[2] == _ASYNC_OK:
             return RefundOutcome(RefundStatus.SUCCEEDED, reference)
         return RefundOutcome(RefundStatus.FAILED, reference, REFUND_FAILURE)
+
+    async def _fault(self, call: Call) -> Fault | None:
+        """The fault injected for this call of the tenant the task acts for, taken; None outside the sandbox."""
+        tenant = acting() if self._faults is not None else None
+        return None if tenant is None or self._faults is None else await self._faults.take_fault(tenant.tenant, call)
 
     def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
         try:

@@ -37,6 +37,7 @@ from orderline.http.api.orders import OrderController
 from orderline.http.api.payments import PaymentController, gateway_callback
 from orderline.http.api.pets import PetController
 from orderline.http.api.receipts import receipt
+from orderline.http.api.sandbox import sandbox_middleware, sandbox_routes
 from orderline.http.api.store import healthz, inventory, livez, readyz
 from orderline.http.api.users import UserController, create_token
 from orderline.http.api.webhooks import WebhookController
@@ -134,6 +135,7 @@ def create_app(
             swagger_ui_assets(),
             metrics_route(metrics, settings.metrics_token),
             dashboard_router(),  # /admin/: the staff's dashboard (issue 12)
+            *sandbox_routes(settings),  # /v1/sandbox: only with ORDERLINE_SANDBOX (ADR 0041)
         ],
         template_config=template_config(),
         lifespan=[lifespan, rate_limits.lifespan],
@@ -142,7 +144,7 @@ def create_app(
         exception_handlers={500: on_unexpected, NotFoundException: unrouted, MethodNotAllowedException: unrouted},
         # One middleware after routing; the request id, the answer's headers and the observation are the
         # front's, around the whole handler (ADR 0039).
-        middleware=[gate(rate_limits)],
+        middleware=[gate(rate_limits), *sandbox_middleware(settings)],  # the sandbox's: after the gate (ADR 0041)
         before_request=read_strictly,
         openapi_config=OpenAPIConfig(
             title="orderline",

@@ -80,6 +80,7 @@ def _due(row: Row, lease: datetime) -> DueDelivery:
         body=msgspec.json.encode(from_json(row["payload"])),
         attempts=int(row["attempts"]),
         lease=lease,
+        tenant=as_uuid(row["tenant_id"]),
     )
 
 
@@ -292,7 +293,7 @@ LIMIT :scan{lock}
 
 _DETAILS = """
 SELECT d.id, d.subscription_id, s.url, s.secret, s.previous_secret, s.previous_secret_expires_at,
-       d.event_id, d.event_seq, d.order_id, d.attempts, o.payload
+       d.event_id, d.event_seq, d.order_id, d.attempts, o.payload, d.tenant_id
 FROM webhook_deliveries d
 JOIN webhook_subscriptions s ON s.id = d.subscription_id
 JOIN outbox o ON o.seq = d.event_seq

@@ -471,3 +471,24 @@ rate_limit_windows = Table(
     Column("ends_at", Timestamp, nullable=False),
     Index(None, "ends_at"),
 )
+
+# Sandbox controls (ORDERLINE_SANDBOX, ADR 0041): the tenants the sandbox made, each with its test clock (seconds
+# ahead of real time, only ever growing), and the fault waiting for a tenant's next call of each kind. Keyed by
+# the tenant's id, with no foreign key: deleting a tenant deletes its rows here like everywhere else.
+sandbox_tenants = Table(
+    "sandbox_tenants",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("clock_offset_seconds", BigInteger, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+)
+
+sandbox_faults = Table(
+    "sandbox_faults",
+    metadata,
+    Column("tenant_id", Uuid, nullable=False),
+    Column("call_kind", String(16), nullable=False),  # charge, refund, webhook
+    Column("outcome", String(16), nullable=False),  # fail, timeout, pending
+    Column("created_at", Timestamp, nullable=False),
+    PrimaryKeyConstraint("tenant_id", "call_kind"),
+)
