@@ -4,7 +4,7 @@ The public pool's orders keep the number seq gives them; every other tenant's ar
 tenant_counters row. Orders placed in a tenant before this keep seq-derived numbers (tenant_seq NULL).
 
 Revision ID: 0019
-Revises: 0017
+Revises: 0018
 Create Date: 2026-11-30
 """
 
@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0019"
-down_revision: str | None = "0017"
+down_revision: str | None = "0018"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
