@@ -32,7 +32,7 @@ class OrderFinder:
         text = number.strip().removeprefix("#")
         if not text.isascii() or not text.isdigit() or int(text) <= NUMBER_OFFSET:
             raise NotFound("order", number)
-        return await self._orders.get_by_seq(principal, int(text) - NUMBER_OFFSET)
+        return await self._orders.get_by_number(principal, int(text) - NUMBER_OFFSET)
 
     async def search(
         self, principal: Principal, search: StaffSearch, *, limit: int, cursor: str | None = None

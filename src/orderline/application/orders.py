@@ -188,6 +188,17 @@ class Orders(UseCase):
             raise NotFound("order", seq)
         return order
 
+    async def get_by_number(self, principal: Principal, counted: int) -> Order:
+        """The order numbered NUMBER_OFFSET + ``counted`` in the principal's tenant; NotFound as ``get_by_seq``."""
+        principal.require(Scope.READ_ORDERS)
+        if not 1 <= counted <= MAX_SEQ:
+            raise NotFound("order", counted)
+        async with self._db.snapshot(principal.tenant) as uow:
+            order = await uow.orders.get_by_number(counted)
+        if order is None or not can_see(principal, order):
+            raise NotFound("order", counted)
+        return order
+
     async def ids_by_seq(self, principal: Principal, seqs: Sequence[int]) -> dict[int, UUID]:
         """The ids of those orders numbered ``seqs`` that ``principal`` may see; the others are left out."""
         principal.require(Scope.READ_ORDERS)

@@ -107,6 +107,10 @@ class OrderRepository(Protocol):
         """The order numbered ``seq``; callers keep ``seq`` within the column's range (1 to 2**63 - 1)."""
         ...
 
+    async def get_by_number(self, counted: int) -> Order | None:
+        """The order whose number is NUMBER_OFFSET + ``counted`` in this tenant (within the column's range)."""
+        ...
+
     async def ids_by_seq(self, seqs: Sequence[int], owner: Owner) -> dict[int, UUID]:
         """The ids of the orders numbered ``seqs`` (each within the column's range) that ``owner`` holds."""
         ...

@@ -105,6 +105,7 @@ class Order:
     billing_address: Address | None = None
     version: int = 1
     tenant_id: UUID | None = None  # the shop it belongs to; None: the shared public pool (set by storage)
+    tenant_seq: int | None = None  # its place in its tenant's own count (set by storage); None: numbered by seq
 
     @classmethod
     def place(
@@ -150,7 +151,8 @@ class Order:
 
     @property
     def number(self) -> str:
-        return str(NUMBER_OFFSET + self.seq)
+        """What shops show: counted per tenant, and by ``seq`` in the public pool (ADR 0040)."""
+        return str(NUMBER_OFFSET + (self.seq if self.tenant_seq is None else self.tenant_seq))
 
     def ensure_total(self, expected: Money) -> None:
         """Refuse a client's total that is not what the catalogue prices add up to."""

@@ -26,7 +26,7 @@ from orderline.storage.sqlite import SqliteDatabase
 _ORDER_COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status, cancel_reason,"
     " cancel_note, version, created_at, updated_at, cancelled_at, cancel_requested_at, paid_at, payment_status,"
-    " captured_minor, refunded_minor, voucher_code, billing_address_id"
+    " captured_minor, refunded_minor, voucher_code, billing_address_id, tenant_seq"
 )
 # A row per line, the order's columns repeated: one round trip, and outside a transaction its own snapshot.
 # The currency is the order's column (a line is priced in it), so no join to orders for it. The columns are
@@ -92,9 +92,9 @@ def _views(rows: list[Row], tenant_id: UUID | None) -> list[OrderView]:
         if values[0] != current:
             current = values[0]
             views.append(_order(values, uuids, tenant_id))
-        if values[22] is not None:
+        if values[23] is not None:
             view = views[-1]
-            view.items.append(_line(values[22:27], view.currency, uuids))
+            view.items.append(_line(values[23:28], view.currency, uuids))
     return views
 
 
@@ -121,12 +121,12 @@ def _line(values: Sequence[Any], currency: str, uuids: _Uuids) -> OrderLineView:
 def _order(values: Sequence[Any], uuids: _Uuids, tenant_id: UUID | None) -> OrderView:
     (id_, seq, customer_id, currency, subtotal, discount, total, note, status, cancel_reason, cancel_note,
      version, created_at, updated_at, cancelled_at, cancel_requested_at, paid_at, payment_status, captured,
-     refunded, voucher_code, address_id) = values[:22]  # fmt: skip
-    address = None if address_id is None or values[27] is None else AddressView(*values[27:33])
+     refunded, voucher_code, address_id, tenant_seq) = values[:23]  # fmt: skip
+    address = None if address_id is None or values[28] is None else AddressView(*values[28:34])
     return OrderView(
         id=uuids[id_],
         seq=seq,
-        number=str(NUMBER_OFFSET + seq),
+        number=str(NUMBER_OFFSET + (seq if tenant_seq is None else tenant_seq)),
         user_id=None if customer_id is None else uuids[customer_id],
         status=status,
         currency=currency,

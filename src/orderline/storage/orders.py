@@ -25,7 +25,7 @@ _COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status,"
     " cancel_reason, cancel_note, version, created_at, updated_at, cancelled_at, shipped_at,"
     " delivered_at, placed_by_key, voucher_id, voucher_code, billing_address_id, cancel_requested_at, paid_at,"
-    " payment_status, captured_minor, refunded_minor"
+    " payment_status, captured_minor, refunded_minor, tenant_seq"
 )
 
 # An order with its lines and billing address in one statement: a row per line (the order's columns
@@ -44,16 +44,26 @@ LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
 ORDER BY o.seq DESC, l.line_no
 """  # noqa: S608
 
-# The order is numbered by the statement that inserts it ({seq}: the next value, per dialect), not by a statement
-# of its own before: the number comes back with RETURNING.
+# The order is numbered by the statement that inserts it ({seq}: the next value, per dialect; {number}: its place
+# in its tenant's count, NULL in the public pool), not by a statement of its own before: both come back with
+# RETURNING.
 _INSERT = f"""
 INSERT INTO orders ({_COLUMNS}, tenant_id)
 VALUES (:id, {{seq}}, :customer_id, :currency, :subtotal_minor, :discount_minor, :total_minor, :note,
         :status, :cancel_reason, :cancel_note, :version, :created_at, :updated_at, :cancelled_at,
         :shipped_at, :delivered_at, :placed_by_key, :voucher_id, :voucher_code, :billing_address_id,
-        :cancel_requested_at, :paid_at, :payment_status, :captured_minor, :refunded_minor, :tenant)
+        :cancel_requested_at, :paid_at, :payment_status, :captured_minor, :refunded_minor, {{number}}, :tenant)
 """  # noqa: S608
 _NEXT_SEQ = {"postgresql": "nextval('order_seq')", "sqlite": "(SELECT COALESCE(MAX(seq), 0) + 1 FROM orders)"}
+
+# A tenant's next number (ADR 0040): its counter row, taken in the placement's own INSERT on PostgreSQL (a CTE),
+# so no round trip is added and the row stays locked only from there to COMMIT. SQLite has one writer anyway.
+_COUNT = """INSERT INTO tenant_counters (tenant_id, last_seq) VALUES (:tenant, 1)
+ON CONFLICT (tenant_id) DO UPDATE SET last_seq = tenant_counters.last_seq + 1"""
+_NEXT_NUMBER = {
+    "postgresql": "(SELECT last_seq FROM n)",
+    "sqlite": "(SELECT last_seq FROM tenant_counters WHERE tenant_id = :tenant)",
+}
 
 # The order read under its lock on PostgreSQL, with its payments and refunds (each a JSON array of rows, in the
 # order of_order and refunds_of give), so a cancel or a payment reads all it needs in one round trip.
@@ -137,19 +147,23 @@ class SqlOrderRepository:
             statements.append(_INSERT_NEW_ADDRESS)
         lines, rows = _lines_insert(order)
         params |= rows
-        insert = _INSERT.format(seq=_NEXT_SEQ[self._db.dialect])
-        if self._db.dialect == "postgresql":
+        dialect, counted = self._db.dialect, self._tenant != PUBLIC
+        insert = _INSERT.format(seq=_NEXT_SEQ[dialect], number=_NEXT_NUMBER[dialect] if counted else "NULL")
+        if dialect == "postgresql":
             # Foreign keys are checked at the end of the statement: the lines and the address may share it.
             ctes = [f"w{n} AS ({sql})" for n, sql in enumerate([*statements, lines])]
-            sql = f"WITH {', '.join(ctes)}, o AS ({insert} RETURNING seq) SELECT seq FROM o"  # noqa: S608
+            if counted:
+                ctes.insert(0, f"n AS ({_COUNT} RETURNING last_seq)")
+            sql = f"WITH {', '.join(ctes)}, o AS ({insert} RETURNING seq, tenant_seq) SELECT * FROM o"  # noqa: S608
             row = await self._db.fetch_one(sql, params)
         else:
-            for sql in statements:
+            for sql in [*statements, _COUNT] if counted else statements:
                 await self._db.execute(sql, params)
-            row = await self._db.fetch_one(f"{insert} RETURNING seq", params)
+            row = await self._db.fetch_one(f"{insert} RETURNING seq, tenant_seq", params)
             await self._db.execute(lines, params)
         assert row is not None, "an INSERT … RETURNING returns its row"
         order.seq = int(row["seq"])
+        order.tenant_seq = None if row["tenant_seq"] is None else int(row["tenant_seq"])
         order.tenant_id = self._tenant_id
         self._remember(order)
 
@@ -189,6 +203,12 @@ class SqlOrderRepository:
     async def get_by_seq(self, seq: int) -> Order | None:
         sql = "SELECT id FROM orders WHERE seq = :seq AND tenant_id = :tenant"
         row = await self._db.fetch_one(sql, {"seq": seq, "tenant": self._tenant})
+        return None if row is None else await self.get(as_uuid(row["id"]))
+
+    async def get_by_number(self, counted: int) -> Order | None:
+        column = "seq" if self._tenant == PUBLIC else "tenant_seq"  # as Order.number counts
+        sql = f"SELECT id FROM orders WHERE {column} = :n AND tenant_id = :tenant"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"n": counted, "tenant": self._tenant})
         return None if row is None else await self.get(as_uuid(row["id"]))
 
     async def ids_by_seq(self, seqs: Sequence[int], owner: Owner) -> dict[int, UUID]:
@@ -309,6 +329,7 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None, tenant_id:
     return Order(
         id=as_uuid(row["id"]),
         seq=int(row["seq"]),
+        tenant_seq=None if row["tenant_seq"] is None else int(row["tenant_seq"]),
         customer_id=as_opt_uuid(row["customer_id"]),
         lines=tuple(lines),
         currency=currency,

@@ -108,6 +108,7 @@ TENANT_DELETES = (
     "DELETE FROM audit_log WHERE tenant_id = :tenant",
     "DELETE FROM api_keys WHERE tenant_id = :tenant",
     "DELETE FROM sandbox_faults WHERE tenant_id = :tenant",
+    "DELETE FROM tenant_counters WHERE tenant_id = :tenant",
 )
 
 

@@ -132,6 +132,9 @@ orders = Table(
     Column("id", Uuid, primary_key=True),
     Column("seq", BigInteger, nullable=False, unique=True),  # one sequence for every tenant: the keyset key
     tenant_column(),
+    # The order's place in its own tenant's count (its number is NUMBER_OFFSET + it), from tenant_counters in
+    # the INSERT itself; NULL in the public pool, whose numbers come from seq as they always did (ADR 0040).
+    Column("tenant_seq", BigInteger),
     Column("customer_id", Uuid),
     Column("currency", String(3), nullable=False),
     Column("subtotal_minor", BigInteger, nullable=False),
@@ -174,6 +177,16 @@ orders = Table(
     Index(None, "tenant_id", "created_at", "seq"),
     Index(None, "tenant_id", "created_day", "seq"),
     Index(None, "tenant_id", "created_hour", "seq"),
+    Index(None, "tenant_id", "tenant_seq", unique=True),  # a number never repeats in a tenant; look-up by number
+)
+
+# Each tenant's last order number (not the public pool's: seq numbers those). The row is locked from the INSERT
+# that takes a number to COMMIT, so a tenant's placements serialise on it there, and only there.
+tenant_counters = Table(
+    "tenant_counters",
+    metadata,
+    Column("tenant_id", Uuid, primary_key=True),
+    Column("last_seq", BigInteger, nullable=False),
 )
 
 # The bearer token of an anonymous order, stored as a SHA-256 hash (it is shown once).
