@@ -197,28 +197,37 @@ class Served:
     seeded: float = 0.0
 
 
-async def _serve(
-    stack: AsyncExitStack, engine: str, base_url: str, scratch: Path, size: int, start: datetime
-) -> Served:
-    url = await _fresh(engine, base_url, scratch, size)
+async def start_server(
+    stack: AsyncExitStack, engine: str, url: str, scratch: Path, label: str
+) -> tuple[Path, Proxy | None, Connection]:
+    """``orderline serve`` on ``url`` for as long as ``stack``: its SQL trace, PostgreSQL's counting proxy (None on
+    SQLite) and a client connection. ``label`` names its files in ``scratch``."""
     proxy: Proxy | None = None
-    trace = scratch / f"growth-{engine}-{size}.sql"
+    trace = scratch / f"{label}-{engine}.sql"
     trace.write_text("")
     if engine == "postgres":
         parts = urlsplit(url)
         proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
         await proxy.start()
         stack.push_async_callback(proxy.stop)
-    hops = Hops(scratch / f"growth-hops-{size}.bin")
+    hops = Hops(scratch / f"{label}-hops.bin")
     server = await stack.enter_async_context(
         Server(
-            url, scratch / f"growth-{engine}-{size}.log", "warning", launcher=[LAUNCHER, str(hops.path)],
+            url, scratch / f"{label}-{engine}.log", "warning", launcher=[LAUNCHER, str(hops.path)],
             database_port=proxy.port if proxy else None, env={"BENCH_SQL_TRACE": str(trace)},
             serve_args=["--no-worker"] if engine == "sqlite" else [],
         )
     )  # fmt: skip
     connection = Connection("127.0.0.1", server.port)
     stack.push_async_callback(connection.close)
+    return trace, proxy, connection
+
+
+async def _serve(
+    stack: AsyncExitStack, engine: str, base_url: str, scratch: Path, size: int, start: datetime
+) -> Served:
+    url = await _fresh(engine, base_url, scratch, size)
+    trace, proxy, connection = await start_server(stack, engine, url, scratch, f"growth-{size}")
     served = Served(size, url, trace, proxy, connection, key=await create_admin_key(url))
     await create_user(url, USER, PASSWORD)
     served.user_id, served.seeded = await _seed(url, size, start, USER)

@@ -23,14 +23,12 @@ import time
 from contextlib import AsyncExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from urllib.parse import urlsplit
 from uuid import UUID
 
 import asyncpg
 
 from bench import facts
-from bench.client import Connection, encode_request
-from bench.counts import LAUNCHER, Hops, Proxy
+from bench.client import encode_request
 from bench.growth import (
     MEASURED,
     PG_SEED,
@@ -48,9 +46,10 @@ from bench.growth import (
     _statements,
     _timed,
     combinations,
+    start_server,
 )
-from bench.server import Server, orderline
 from bench.server import environment as server_environment
+from bench.server import orderline
 
 SMALL = UUID("0190f5c2-7d3e-7a1b-8c2d-000000000100")  # the tenant of 100 orders
 LARGE = UUID("0190f5c2-7d3e-7a1b-8c2d-0000000f4240")  # the tenant of many
@@ -111,24 +110,7 @@ async def _serve(
 ) -> Served:
     """One database: the small tenant alone (``large`` 0) or beside a tenant of ``large`` orders."""
     url = await _fresh(engine, base_url, scratch, SMALL_ORDERS + large)
-    proxy: Proxy | None = None
-    trace = scratch / f"tenants-{engine}-{large}.sql"
-    trace.write_text("")
-    if engine == "postgres":
-        parts = urlsplit(url)
-        proxy = Proxy((parts.hostname or "127.0.0.1", parts.port or 5432))
-        await proxy.start()
-        stack.push_async_callback(proxy.stop)
-    hops = Hops(scratch / f"tenants-hops-{large}.bin")
-    server = await stack.enter_async_context(
-        Server(
-            url, scratch / f"tenants-{engine}-{large}.log", "warning", launcher=[LAUNCHER, str(hops.path)],
-            database_port=proxy.port if proxy else None, env={"BENCH_SQL_TRACE": str(trace)},
-            serve_args=["--no-worker"] if engine == "sqlite" else [],
-        )
-    )  # fmt: skip
-    connection = Connection("127.0.0.1", server.port)
-    stack.push_async_callback(connection.close)
+    trace, proxy, connection = await start_server(stack, engine, url, scratch, f"tenants-{large}")
     served = Served(large, url, trace, proxy, connection, key=await _bound_key(url), user_id=str(CUSTOMER))
     tenants = [(LARGE, large)] if large else []
     served.seeded = await _seed(url, [*tenants, (SMALL, SMALL_ORDERS)], start)
