@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import builtins
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -179,24 +179,23 @@ class Orders(UseCase):
 
     async def get_by_seq(self, principal: Principal, seq: int) -> Order:
         """The order numbered ``seq`` (the dialects' integer id); NotFound unless ``get`` would show it."""
-        principal.require(Scope.READ_ORDERS)
-        if not 1 <= seq <= MAX_SEQ:  # no order has it, and the column could not even hold it
-            raise NotFound("order", seq)
-        async with self._db.snapshot(principal.tenant) as uow:
-            order = await uow.orders.get_by_seq(seq)
-        if order is None or not can_see(principal, order):
-            raise NotFound("order", seq)
-        return order
+        return await self._by_integer(principal, seq, lambda uow: uow.orders.get_by_seq(seq))
 
     async def get_by_number(self, principal: Principal, counted: int) -> Order:
         """The order numbered NUMBER_OFFSET + ``counted`` in the principal's tenant; NotFound as ``get_by_seq``."""
+        return await self._by_integer(principal, counted, lambda uow: uow.orders.get_by_number(counted))
+
+    async def _by_integer(
+        self, principal: Principal, key: int, find: Callable[[UnitOfWork], Awaitable[Order | None]]
+    ) -> Order:
+        """The order ``find`` reads by an integer ``key`` of the dialects; NotFound unless ``get`` would show it."""
         principal.require(Scope.READ_ORDERS)
-        if not 1 <= counted <= MAX_SEQ:
-            raise NotFound("order", counted)
+        if not 1 <= key <= MAX_SEQ:  # no order has it, and the column could not even hold it
+            raise NotFound("order", key)
         async with self._db.snapshot(principal.tenant) as uow:
-            order = await uow.orders.get_by_number(counted)
+            order = await find(uow)
         if order is None or not can_see(principal, order):
-            raise NotFound("order", counted)
+            raise NotFound("order", key)
         return order
 
     async def ids_by_seq(self, principal: Principal, seqs: Sequence[int]) -> dict[int, UUID]:
