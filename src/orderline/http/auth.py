@@ -81,7 +81,13 @@ async def principal_of(request: Request[Any, Any, Any], use_cases: NamedDependen
     their own, which cost more than a route's whole read (ADR 0033).
     """
     del use_cases
-    outcome = outcome_of(request.scope) or await authenticate(request.scope)
+    return await principal_in(request.scope)
+
+
+async def principal_in(scope: AsgiScope) -> Principal:
+    """The request's principal as the gate found it (or found now): a refused credential or an invalid
+    X-Tenant-ID is raised, never taken for anonymous."""
+    outcome = outcome_of(scope) or await authenticate(scope)
     if not isinstance(outcome, Principal):
         raise outcome
     return outcome

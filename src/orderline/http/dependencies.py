@@ -18,7 +18,7 @@ from litestar.di import NamedDependency as Injected
 from orderline.application.errors import InvalidTenant
 from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
-from orderline.http.auth import authenticate, outcome_of, principal_of
+from orderline.http.auth import outcome_of, principal_in, principal_of
 from orderline.http.tenant import requested_tenant
 
 # A handler parameter named like a provider below and marked Injected[...] receives that provider's value.
@@ -47,10 +47,7 @@ def use_cases_of(request: Request[Any, Any, Any]) -> UseCases:
 async def caller_of(request: Request[Any, Any, Any]) -> Principal:
     """The request's principal (what the ``principal`` dependency gives): a refused credential is a 401, an
     invalid X-Tenant-ID a 400."""
-    outcome = outcome_of(request.scope) or await authenticate(request.scope)
-    if not isinstance(outcome, Principal):
-        raise outcome
-    return outcome
+    return await principal_in(request.scope)
 
 
 PROVIDERS = {
