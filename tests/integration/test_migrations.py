@@ -18,12 +18,15 @@ from sqlalchemy.pool import NullPool
 from orderline.storage import schema
 from orderline.storage.database import DatabaseUrl
 from orderline.storage.migrate import alembic_config, head_revision, upgrade
-from orderline.storage.schema import metadata
+from orderline.storage.schema import exists_on, metadata
 
 
 def _drift(url: DatabaseUrl) -> tuple[list[Any], str | None]:
     def compare(connection: Connection) -> tuple[list[Any], str | None]:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        def on_this_engine(_object: object, name: str | None, *_: object) -> bool:
+            return exists_on(connection.dialect.name, name)
+
+        context = MigrationContext.configure(connection, opts={"compare_type": True, "include_object": on_this_engine})
         return list(compare_metadata(context, metadata)), context.get_current_revision()
 
     async def run() -> tuple[list[Any], str | None]:

@@ -9,7 +9,7 @@ from sqlalchemy import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 from sqlalchemy.pool import NullPool
 
-from orderline.storage.schema import metadata
+from orderline.storage.schema import exists_on, metadata
 
 # PostgreSQL's advisory lock for migrations: a 64-bit number no other code uses ("orderlin" in ASCII).
 MIGRATION_LOCK_KEY = 0x6F72_6465_726C_696E
@@ -21,6 +21,7 @@ def _run(connection: Connection) -> None:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite alters tables by copying
         compare_type=True,
+        include_object=lambda _object, name, *_: exists_on(connection.dialect.name, name),
     )
     with context.begin_transaction():
         if connection.dialect.name == "postgresql":
