@@ -36,7 +36,7 @@ from orderline.security.key_sources import load_keys
 from orderline.security.passwords import Argon2Hasher
 from orderline.security.tokens import JwtTokens
 from orderline.storage.database import DatabaseUrl, open_database
-from orderline.storage.migrate import current_revision, head_revision, upgrade_async
+from orderline.storage.migrate import upgrade_async
 from orderline.storage.notifications import PostgresOutboxListener
 from orderline.storage.order_callbacks import SqlOrderCallbacks
 from orderline.storage.order_views import SqlOrderViews
@@ -45,6 +45,7 @@ from orderline.storage.postgres import PostgresDatabase
 from orderline.storage.rate_limits import PostgresRateCounters
 from orderline.storage.redis_wakeups import RedisOutboxPublisher, RedisOutboxSubscriber, channel_of
 from orderline.storage.relay import SqlDeliveryQueue
+from orderline.storage.revision import current_revision, head_revision
 from orderline.storage.sandbox import SqlSandboxStore
 from orderline.storage.sqlite import SqliteDatabase
 

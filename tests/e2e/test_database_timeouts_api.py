@@ -29,7 +29,8 @@ from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.http.app import create_app
 from orderline.storage.database import DatabaseUrl
-from orderline.storage.migrate import alembic_config, head_revision
+from orderline.storage.migrate import alembic_config
+from orderline.storage.revision import head_revision
 from tests.e2e.http import Client, assert_problem, make_pet, place
 from tests.e2e.lifespan import lifespan_of
 from tests.proxy import TcpProxy

@@ -17,7 +17,8 @@ from sqlalchemy.pool import NullPool
 
 from orderline.storage import schema
 from orderline.storage.database import DatabaseUrl
-from orderline.storage.migrate import alembic_config, head_revision, upgrade
+from orderline.storage.migrate import alembic_config, upgrade
+from orderline.storage.revision import head_revision
 from orderline.storage.schema import exists_on, metadata
 
 

@@ -1,20 +1,26 @@
-"""Schema migrations: upgrade to head with Alembic, and tell whether a database is at head."""
+"""Schema migrations: upgrade to head with Alembic.
+
+Alembic (and SQLAlchemy with it) is imported only when there is a migration to run: a process that finds its
+database at head, as most do, never loads it (storage/revision.py says why).
+"""
 
 from __future__ import annotations
 
 import asyncio
 import fcntl
+import sqlite3
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
-
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
+from contextlib import closing, contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from orderline.storage.database import DatabaseUrl
-from orderline.storage.driver import Connection
+from orderline.storage.revision import head_revision
 from orderline.storage.sqlite import optimize, require_folder
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 # How long a process waits for another one's SQLite migration before giving up; migrations take seconds.
 LOCK_WAIT_SECONDS = 60.0
@@ -26,20 +32,20 @@ class MigrationLockTimeout(TimeoutError):
 
 
 def alembic_config(url: DatabaseUrl) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", "orderline.storage:migrations")
     config.set_main_option("sqlalchemy.url", url.sqlalchemy_url.replace("%", "%%"))
     return config
 
 
-def head_revision() -> str:
-    head = ScriptDirectory.from_config(alembic_config(DatabaseUrl("sqlite", "unused"))).get_current_head()
-    assert head is not None, "the package ships no migrations"
-    return head
-
-
 def upgrade(url: DatabaseUrl) -> None:
     """Bring the database to the newest schema. Blocking: call it outside a running event loop."""
+    if url.dialect == "sqlite" and _sqlite_revision(url.target) == head_revision():
+        return  # at head, as it stays once there: nothing to lock for
+    from alembic import command
+
     if url.dialect == "sqlite":
         require_folder(url.target)
         with sqlite_migration_lock(url.target):
@@ -47,6 +53,17 @@ def upgrade(url: DatabaseUrl) -> None:
             optimize(url.target)  # new tables and indexes get the planner statistics SQLite judges missing
     else:
         command.upgrade(alembic_config(url), "head")
+
+
+def _sqlite_revision(path: str) -> str | None:
+    """The revision of the SQLite file at ``path``, read without writing (None: no file, or never migrated)."""
+    if path == ":memory:" or not Path(path).is_file():
+        return None
+    with closing(sqlite3.connect(f"{Path(path).resolve().as_uri()}?mode=ro", uri=True)) as db:
+        if db.execute("SELECT 1 FROM sqlite_master WHERE name = 'alembic_version'").fetchone() is None:
+            return None
+        row = db.execute("SELECT version_num FROM alembic_version").fetchone()
+    return None if row is None else str(row[0])
 
 
 @contextmanager
@@ -77,15 +94,3 @@ def sqlite_migration_lock(path: str, wait: float = LOCK_WAIT_SECONDS) -> Iterato
 
 async def upgrade_async(url: DatabaseUrl) -> None:
     await asyncio.to_thread(upgrade, url)
-
-
-async def current_revision(connection: Connection) -> str | None:
-    """The revision the database is at, or None for a database never migrated."""
-    exists = {
-        "sqlite": "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'alembic_version'",
-        "postgresql": "SELECT 1 FROM pg_tables WHERE tablename = 'alembic_version' AND schemaname = current_schema()",
-    }[connection.dialect]
-    if await connection.fetch_one(exists) is None:
-        return None
-    row = await connection.fetch_one("SELECT version_num FROM alembic_version")
-    return None if row is None else str(row["version_num"])
