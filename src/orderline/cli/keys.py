@@ -25,7 +25,8 @@ TenantOption = Annotated[
 ]
 
 
-def _tenant(text: str | None) -> UUID | None:
+def tenant_of(text: str | None) -> UUID | None:
+    """The tenant ``--tenant`` names (None without it); a clear one-line refusal for anything but a v4 or v7 UUID."""
     if text is None:
         return None
     try:
@@ -45,7 +46,7 @@ def create_key(
 ) -> None:
     """Create a key; the key itself is printed once, alone on the last line."""
     settings = settings_of(database_url=database_url)
-    bound = _tenant(tenant)
+    bound = tenant_of(tenant)
     try:
         wanted = parse_scopes(scopes.split(","))
     except ApplicationError as exc:
@@ -64,7 +65,7 @@ def create_key(
 def list_keys(tenant: TenantOption = None, database_url: DatabaseOption = None) -> None:
     """List keys (never their secrets): a tenant's, or without --tenant the public pool's and the unbound ones."""
     settings = settings_of(database_url=database_url)
-    bound = _tenant(tenant)
+    bound = tenant_of(tenant)
     actor = SYSTEM if bound is None else replace(SYSTEM, tenant=bound)
     found = with_use_cases(settings, lambda s: s.api_keys.list(actor))
     typer.echo(f"API keys in {database_of(settings)}:")
@@ -83,7 +84,7 @@ def revoke_key(
 ) -> None:
     """Revoke a key (of --tenant, if it is bound to one); requests with it are refused from then on."""
     settings = settings_of(database_url=database_url)
-    bound = _tenant(tenant)
+    bound = tenant_of(tenant)
     actor = SYSTEM if bound is None else replace(SYSTEM, tenant=bound)
     try:
         parsed = UUID(key_id)

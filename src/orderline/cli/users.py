@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import sys
+from dataclasses import replace
 from typing import Annotated
 
 import typer
 
-from orderline.application.principal import SYSTEM
+from orderline.application.principal import PUBLIC, SYSTEM
 from orderline.application.queries import UserQuery
 from orderline.application.use_cases import UseCases
 from orderline.application.users import Registration
 from orderline.cli.common import DatabaseOption, database_of, fail, settings_of, with_use_cases
+from orderline.cli.keys import tenant_of
 from orderline.domain.errors import DomainError
 from orderline.domain.user import Role, User, UserStatus
 
@@ -39,20 +41,30 @@ def create_user(
         Role,
         typer.Option(case_sensitive=False, help="customer, support (every order; never erase, users, keys) or admin"),
     ] = Role.CUSTOMER,
+    tenant: Annotated[
+        str | None,
+        typer.Option(
+            "--tenant",
+            help="a tenant's id (a v4 or v7 UUID): the account belongs to that tenant and signs in there "
+            "(X-Tenant-ID, or the dashboard's tenant field); without it, the public pool's",
+        ),
+    ] = None,
     database_url: DatabaseOption = None,
 ) -> None:
     """Create an account; the password comes from standard input, never from the command line."""
     if admin and role not in (Role.CUSTOMER, Role.ADMIN):
         fail(f"--admin and --role {role.value.lower()} ask for two roles: pass one")
+    home = tenant_of(tenant) or PUBLIC
     password = _password(password_stdin)
     settings = settings_of(database_url=database_url)
     registration = Registration(username, email, password)
     role = Role.ADMIN if admin else role
     try:
-        user = with_use_cases(settings, lambda s: s.users.register(SYSTEM, registration, role))
+        user = with_use_cases(settings, lambda s: s.users.register(replace(SYSTEM, tenant=home), registration, role))
     except DomainError as exc:
         fail(str(exc))
-    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id}) in {database_of(settings)}")
+    where = "" if home == PUBLIC else f" of tenant {home}"
+    typer.echo(f"created {user.role.value.lower()} {user.username} ({user.id}){where} in {database_of(settings)}")
 
 
 @group.command("list")
