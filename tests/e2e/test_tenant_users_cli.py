@@ -22,7 +22,9 @@ def _create(url: str, cwd: Path, *extra: str) -> list[str]:
             "--role", "support", "--password-stdin", *extra]  # fmt: skip
 
 
-def test_a_user_created_for_a_tenant_signs_in_with_its_header_and_not_without(database_url: str, tmp_path: Path) -> None:
+def test_a_user_created_for_a_tenant_signs_in_with_its_header_and_not_without(
+    database_url: str, tmp_path: Path
+) -> None:
     made = run(*_create(database_url, tmp_path, "--tenant", TENANT), cwd=tmp_path, env=ENV, stdin=f"{PASSWORD}\n")
     credentials = {"username": "helpdesk", "password": PASSWORD}
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
 
@@ -32,7 +33,7 @@ from orderline.domain.order import Order
 from orderline.domain.payment import CardDetails, OrderPaymentStatus, Payment, PaymentStatus, RefundStatus
 from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import ANSWERS_SLOWLY, DECLINED, SUCCEEDS
-from tests.support import ADMIN, ANYONE, FAST_HASHER, Db, SteppingClock, a_card_input, a_pet, an_order
+from tests.support import ADMIN, ANYONE, FAST_HASHER, Db, SteppingClock, a_card_input, a_pet, a_pet_draft, an_order
 
 RECOVER_AFTER = timedelta(seconds=30)  # the default of ORDERLINE_PAYMENT_RECOVERY_AFTER
 LATER = RECOVER_AFTER + timedelta(seconds=1)
@@ -77,23 +78,26 @@ class Network:
         return self._gateway.callback_reference(headers, body)
 
 
-Wiring = Callable[[], Awaitable[tuple[UseCases, Network]]]
+Wiring = Callable[..., Awaitable[tuple[UseCases, Network]]]
 
 
 @pytest.fixture
 async def wire(settings: Settings, clock: SteppingClock) -> AsyncIterator[Wiring]:
-    """Wire a process of the service on the test's database, with its own network to the gateway."""
+    """Wire a process of the service on the test's database, with its own network to the gateway (and the
+    settings the call changes)."""
     settings = msgspec.structs.replace(settings, test_gateway_slow_charge=0.05)  # slow, but not for a test's time
     opened: list[UseCases] = []
 
-    async def wired() -> tuple[UseCases, Network]:
+    async def wired(**changes: object) -> tuple[UseCases, Network]:
         networks: list[Network] = []
 
         def in_front(gateway: PaymentGateway) -> PaymentGateway:
             networks.append(Network(gateway))
             return networks[-1]
 
-        use_cases = await build(settings, clock=clock, hasher=FAST_HASHER, gateway=in_front)
+        use_cases = await build(
+            msgspec.structs.replace(settings, **changes), clock=clock, hasher=FAST_HASHER, gateway=in_front
+        )
         opened.append(use_cases)
         return use_cases, networks[0]
 
@@ -115,8 +119,8 @@ async def a_payment_cut_off_by_a_crash(wire: Wiring, card: str = SUCCEEDS) -> tu
     return order, restarted, restarted_network
 
 
-async def payments_of(db: Db, order_id: UUID) -> list[Payment]:
-    async with db.snapshot() as uow:
+async def payments_of(db: Db, order_id: UUID, tenant: UUID = PUBLIC) -> list[Payment]:
+    async with db.snapshot(tenant) as uow:
         return await uow.payments.of_order(order_id)
 
 
@@ -300,3 +304,30 @@ async def test_an_answered_key_is_never_taken_over_however_old(use_cases: UseCas
     clock.advance(IN_FLIGHT_LEASE * 100)
 
     assert await use_cases.idempotency.claim(PUBLIC, OWNER, KEY, FINGERPRINT) == answer_of(placed)
+
+
+async def test_a_sandbox_tenants_clock_moved_past_the_threshold_lets_recovery_finish_its_payment_at_once(
+    wire: Wiring, db: Db
+) -> None:
+    dying, network = await wire(sandbox=True)
+    assert dying.sandbox is not None
+    tenant = (await dying.sandbox.create_tenant(ANYONE)).tenant
+    admin = replace(ADMIN, tenant=tenant)
+    in_tenant = await an_order(dying, await dying.catalogue.add_pet(admin, a_pet_draft()), by=admin)
+    in_public = await an_order(dying, await a_pet(dying))
+    network.die_after_charge = True
+    for principal, order in ((admin, in_tenant), (ADMIN, in_public)):
+        with pytest.raises(ProcessDied):
+            await dying.payments.pay(principal, PayOrder(order.id, str(order.total), order.currency, a_card_input()))
+    restarted, _ = await wire(sandbox=True)
+    assert restarted.sandbox is not None
+    await restarted.recovery.run_once()
+    untouched = await payments_of(db, in_tenant.id, tenant)
+
+    await restarted.sandbox.advance_clock(admin, tenant, int(LATER.total_seconds()))
+    await restarted.recovery.run_once()
+
+    assert [p.status for p in untouched] == [PaymentStatus.PROCESSING]  # 30 s had not passed in its time yet
+    assert [p.status for p in await payments_of(db, in_tenant.id, tenant)] == [PaymentStatus.SUCCEEDED]
+    assert (await restarted.orders.get(admin, in_tenant.id)).status is OrderStatus.APPROVED
+    assert [p.status for p in await payments_of(db, in_public.id)] == [PaymentStatus.PROCESSING]  # real time: 0 s

@@ -12,6 +12,8 @@ request would have: nothing stays stuck, nothing is charged twice.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from uuid import UUID
@@ -80,6 +82,7 @@ class Payments(UseCase):
         *,
         recover_after: timedelta = timedelta(seconds=30),
         receipts: ReceiptLinks | None = None,
+        acting_for: Callable[[UUID], AbstractAsyncContextManager[object]] | None = None,
     ) -> None:
         super().__init__(db, clock, ids)
         self._gateway = gateway
@@ -88,6 +91,9 @@ class Payments(UseCase):
         # A payment PROCESSING for longer than this lost its request (the process died): recovery asks again.
         # Asking while the request still runs is harmless too (same key, same answer, recorded once).
         self._recover_after = recover_after
+        # The sandbox's (ADR 0041): each stuck payment is judged, and finished, in its tenant's time. Else real time.
+        self._acting_for = acting_for or (lambda _tenant: nullcontext())
+        self._sandboxed = acting_for is not None
 
     async def pay(self, principal: Principal, command: PayOrder, *, claim: KeyClaim[Payment] | None = None) -> Payment:
         """Charge the order's total. SUCCEEDED approves the order; a decline raises PaymentDeclined."""
@@ -160,20 +166,29 @@ class Payments(UseCase):
         exactly as the request would have recorded it — approving the order, or refunding the charge if
         the order was cancelled meanwhile.
         """
+        # Outside the sandbox every tenant's time is real time, and the age is judged in the statement. In it, a
+        # tenant's clock may run ahead of real time: every PROCESSING payment is read, and each judged in its own.
+        started_before = None if self._sandboxed else self._clock.now() - self._recover_after
         async with self._db.snapshot(PUBLIC) as uow:  # every tenant's; each is finished in its own
-            stuck = await uow.payments.processing(self._clock.now() - self._recover_after, limit)
+            stuck = await uow.payments.processing(started_before, limit)
         recorded = 0
         for tenant, payment in stuck:
-            system = replace(SYSTEM, tenant=tenant)
-            outcome = UNREACHABLE if payment.card_token is None else await self._charge(payment, payment.card_token)
-            if outcome is UNREACHABLE and payment.card_token is not None:
-                continue  # the gateway is still unreachable: ask again next time, the charge may have happened
-            settled, due = await self._finish(system, payment, outcome, None)
-            if due is not None:
-                await self._refunds.carry_out(system, due)
-            log.info("payment recovered", payment_id=str(payment.id), status=str(settled.status))
-            recorded += 1
+            async with self._acting_for(tenant):
+                recorded += await self._recover_one(replace(SYSTEM, tenant=tenant), payment)
         return recorded
+
+    async def _recover_one(self, system: Principal, payment: Payment) -> bool:
+        """Ask the gateway again about one stuck payment and record its answer; whether it was recorded."""
+        if self._clock.now() - payment.created_at < self._recover_after:
+            return False  # its request may still be running (by its tenant's clock)
+        outcome = UNREACHABLE if payment.card_token is None else await self._charge(payment, payment.card_token)
+        if outcome is UNREACHABLE and payment.card_token is not None:
+            return False  # the gateway is still unreachable: ask again next time, the charge may have happened
+        settled, due = await self._finish(system, payment, outcome, None)
+        if due is not None:
+            await self._refunds.carry_out(system, due)
+        log.info("payment recovered", payment_id=str(payment.id), status=str(settled.status))
+        return True
 
     async def _charge(self, payment: Payment, token: str) -> ChargeOutcome:
         try:

@@ -208,8 +208,8 @@ class PaymentRepository(Protocol):
         """Oldest first."""
         ...
 
-    async def processing(self, started_before: datetime, limit: int) -> list[tuple[UUID, Payment]]:
-        """PROCESSING payments started before ``started_before``, oldest first."""
+    async def processing(self, started_before: datetime | None, limit: int) -> list[tuple[UUID, Payment]]:
+        """PROCESSING payments started before ``started_before`` (None: all of them), oldest first."""
         ...
 
     async def find(self, order_id: UUID, limit: int, after_id: UUID | None) -> list[Payment]:

@@ -136,7 +136,14 @@ class UseCases:
         ``acting_for``: the sandbox's (ADR 0041), which background work enters per row to act in its tenant's time."""
         refunds = Refunds(db, clock, ids, gateway, acting_for)
         payments = Payments(
-            db, clock, ids, gateway, refunds, recover_after=payment_recovery_after, receipts=receipts or ReceiptLinks()
+            db,
+            clock,
+            ids,
+            gateway,
+            refunds,
+            recover_after=payment_recovery_after,
+            receipts=receipts or ReceiptLinks(),
+            acting_for=acting_for,
         )
         orders = Orders(db, clock, ids, refunds, customer_erasure=customer_erasure)
         event_stream = EventStream(db, streams.feed, streams.bell, streams.slots, streams.timing, streams.sources)

@@ -83,12 +83,17 @@ class SqlPaymentRepository:
         sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE order_id = :order_id AND tenant_id = :tenant ORDER BY created_at, id"  # noqa: S608,E501
         return [_payment(row) for row in await self._db.fetch_all(sql, {"order_id": order_id, "tenant": self._tenant})]
 
-    async def processing(self, started_before: datetime, limit: int) -> list[tuple[UUID, Payment]]:
-        """PROCESSING payments started before ``started_before``, oldest first, each with its tenant: across
-        tenants, for recovery, which acts on each in its own tenant (ADR 0040)."""
+    async def processing(self, started_before: datetime | None, limit: int) -> list[tuple[UUID, Payment]]:
+        """PROCESSING payments started before ``started_before`` (None: all, for the sandbox, whose tenants' clocks
+        may run ahead of real time), oldest first, each with its tenant: across tenants, for recovery, which acts
+        on each in its own tenant (ADR 0040)."""
+        before = "" if started_before is None else "AND created_at < :before"
         sql = f"""SELECT {_PAYMENT_COLUMNS}, tenant_id FROM payments
-                  WHERE status = 'PROCESSING' AND created_at < :before ORDER BY created_at, id LIMIT :limit"""  # noqa: S608
-        rows = await self._db.fetch_all(sql, {"before": started_before, "limit": limit})
+                  WHERE status = 'PROCESSING' {before} ORDER BY created_at, id LIMIT :limit"""  # noqa: S608
+        params: dict[str, Any] = {"limit": limit}
+        if started_before is not None:
+            params["before"] = started_before
+        rows = await self._db.fetch_all(sql, params)
         return [(as_uuid(row["tenant_id"]), _payment(row)) for row in rows]
 
     async def find(self, order_id: UUID, limit: int, after_id: UUID | None) -> list[Payment]:
