@@ -3,6 +3,9 @@ orders by number and by customer."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+from uuid import UUID
+
 import pytest
 
 from orderline.application.credentials import hash_secret
@@ -152,3 +155,36 @@ async def test_orders_are_found_by_their_payment_status(use_cases: UseCases) -> 
     page = await use_cases.order_finder.search(ADMIN, StaffSearch(where), limit=10)
 
     assert [order.id for order in page.items] == [paid.id]
+
+
+async def test_a_tenants_staff_sign_in_there_and_their_session_acts_in_that_tenant(use_cases: UseCases) -> None:
+    tenant = UUID("0190f5c2-7d3e-7a1b-8c2d-0000000000a7")
+    staff = replace(SYSTEM, tenant=tenant)
+    await use_cases.users.register(staff, Registration("ops", "ops@example.com", PASSWORD), Role.SUPPORT)
+
+    session = await use_cases.staff_sessions.sign_in("ops", PASSWORD, tenant)
+
+    principal = await use_cases.staff_sessions.resume(session.secret)
+    assert (session.principal.tenant, principal.tenant) == (tenant, tenant)
+    assert principal.is_support
+
+
+async def test_a_tenants_staff_are_unknown_to_the_public_pools_sign_in(use_cases: UseCases) -> None:
+    tenant = UUID("0190f5c2-7d3e-7a1b-8c2d-0000000000a7")
+    staff = replace(SYSTEM, tenant=tenant)
+    await use_cases.users.register(staff, Registration("ops", "ops@example.com", PASSWORD), Role.ADMIN)
+
+    with pytest.raises(WrongCredentials):
+        await use_cases.staff_sessions.sign_in("ops", PASSWORD)
+
+
+async def test_a_suspended_tenant_staff_members_session_stops_at_the_next_request(use_cases: UseCases) -> None:
+    tenant = UUID("0190f5c2-7d3e-7a1b-8c2d-0000000000a7")
+    staff = replace(SYSTEM, tenant=tenant)
+    user = await use_cases.users.register(staff, Registration("ops", "ops@example.com", PASSWORD), Role.ADMIN)
+    session = await use_cases.staff_sessions.sign_in("ops", PASSWORD, tenant)
+
+    await use_cases.users.set_status(staff, user.id, UserStatus.SUSPENDED, "left the shop")
+
+    with pytest.raises(AccountInactive):
+        await use_cases.staff_sessions.resume(session.secret)

@@ -770,6 +770,7 @@ class DashboardSession:
     id: UUID
     secret_hash: str
     user_id: UUID
+    tenant: UUID  # the account's, where every page of the session reads (ADR 0043)
     created_at: datetime
     expires_at: datetime
     ended_at: datetime | None = None
@@ -777,7 +778,10 @@ class DashboardSession:
 
 class DashboardSessionRepository(Protocol):
     async def add(self, session: DashboardSession) -> None: ...
-    async def find_by_hash(self, secret_hash: str) -> DashboardSession | None: ...
+    async def find_by_hash(self, secret_hash: str) -> DashboardSession | None:
+        """Across tenants, as a credential is: the hash is unique everywhere, and the row names its tenant."""
+        ...
+
     async def end(self, secret_hash: str, now: datetime) -> None:
         """Forget the session (signed out): its secret finds nothing any more."""
         ...

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 from orderline.application.authenticator import Authenticator
 from orderline.application.credentials import hash_secret, new_secret
@@ -41,36 +42,37 @@ class StaffSessions:
         self._users = users
         self._authenticator = authenticator
 
-    async def sign_in(self, username: str, password: str) -> StaffSession:
-        """A session for the right username and password of an active staff account; WrongCredentials for a
-        wrong pair (one refusal, in one time, as /v1/auth/tokens), Forbidden for a customer. It lasts as long
-        as an access token would."""
-        issued = await self._users.issue_token(PUBLIC, username, password)
+    async def sign_in(self, username: str, password: str, tenant: UUID = PUBLIC) -> StaffSession:
+        """A session for the right username and password of an active staff account of ``tenant`` (the public
+        pool's unless named); WrongCredentials for a wrong pair, or an account of another tenant (one refusal,
+        in one time, as /v1/auth/tokens), Forbidden for a customer. It lasts as long as an access token would."""
+        issued = await self._users.issue_token(tenant, username, password)
         principal = _staff(await self._authenticator.authenticate(issued.token))
         assert principal.id is not None, "a user's principal names the user"
+        assert principal.tenant == tenant, "a token carries the tenant it was issued in"
         secret = new_secret(SESSION_PREFIX)
-        session = DashboardSession(self._ids.new_id(), hash_secret(secret), principal.id, self._clock.now(),
+        session = DashboardSession(self._ids.new_id(), hash_secret(secret), principal.id, tenant, self._clock.now(),
                                    issued.expires_at)  # fmt: skip
-        async with self._db.transaction(PUBLIC) as uow:
-            # Each sign-in sweeps the sessions that expired: one indexed DELETE, so the table holds about the
-            # sessions of one token lifetime (sign-out deletes its own row).
+        async with self._db.transaction(tenant) as uow:
+            # Each sign-in sweeps the sessions that expired, every tenant's: one indexed DELETE, so the table holds
+            # about the sessions of one token lifetime (sign-out deletes its own row).
             await uow.dashboard_sessions.remove_expired(self._clock.now())
             await uow.dashboard_sessions.add(session)
             await uow.commit()
         return StaffSession(secret, issued.expires_at, principal)
 
     async def resume(self, secret: str) -> Principal:
-        """The staff member a session stands for now; Unauthenticated or Forbidden when it no longer stands
-        (signed out, expired, the account suspended or closed, or no longer staff)."""
-        async with one_statement(self._db, PUBLIC) as uow:
+        """The staff member a session stands for now, in the session's tenant; Unauthenticated or Forbidden when
+        it no longer stands (signed out, expired, the account suspended or closed, or no longer staff)."""
+        async with one_statement(self._db, PUBLIC) as uow:  # by the secret's hash, across tenants: the row names it
             session = await uow.dashboard_sessions.find_by_hash(hash_secret(secret))
         if session is None or session.ended_at is not None or session.expires_at <= self._clock.now():
             raise Unauthenticated("the dashboard session has ended: sign in again")
-        async with one_statement(self._db, PUBLIC) as uow:
+        async with one_statement(self._db, session.tenant) as uow:
             user = await uow.users.get(session.user_id)
         if user is None or not user.is_active:
             raise AccountInactive("the account is suspended or closed")
-        return _staff(Principal(PrincipalKind.USER, user.id, scopes_of(user.role)))
+        return _staff(Principal(PrincipalKind.USER, user.id, scopes_of(user.role), session.tenant))
 
     async def sign_out(self, secret: str) -> None:
         """End the session for good (its row is deleted): its secret opens nothing any more, wherever it was

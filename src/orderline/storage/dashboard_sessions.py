@@ -27,8 +27,10 @@ class SqlDashboardSessionRepository:
         )  # fmt: skip
 
     async def find_by_hash(self, secret_hash: str) -> DashboardSession | None:
-        sql = f"SELECT {_COLUMNS} FROM dashboard_sessions WHERE secret_hash = :secret_hash AND tenant_id = :tenant"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"secret_hash": secret_hash, "tenant": self._tenant})
+        # Across tenants on purpose, as an API key's: the secret's hash is unique everywhere, and the row is what
+        # names the session's tenant (ADR 0043).
+        sql = f"SELECT {_COLUMNS}, tenant_id FROM dashboard_sessions WHERE secret_hash = :secret_hash"  # noqa: S608
+        row = await self._db.fetch_one(sql, {"secret_hash": secret_hash})
         return None if row is None else _session(row)
 
     async def end(self, secret_hash: str, now: datetime) -> None:
@@ -46,6 +48,7 @@ def _session(row: Row) -> DashboardSession:
         id=as_uuid(row["id"]),
         secret_hash=row["secret_hash"],
         user_id=as_uuid(row["user_id"]),
+        tenant=as_uuid(row["tenant_id"]),
         created_at=as_datetime(row["created_at"]),
         expires_at=as_datetime(row["expires_at"]),
         ended_at=as_opt_datetime(row["ended_at"]),

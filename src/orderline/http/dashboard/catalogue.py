@@ -12,7 +12,7 @@ from litestar.response import Redirect, Template
 
 from orderline.application import errors as app
 from orderline.application.catalogue import PetDraft
-from orderline.application.principal import PUBLIC, Principal
+from orderline.application.principal import Principal
 from orderline.application.use_cases import UseCases
 from orderline.domain.errors import DomainError
 from orderline.domain.pet import Species
@@ -31,7 +31,7 @@ class CataloguePages(Controller):
     async def catalogue(
         self, request: Request[Any, Any, Any], use_cases: Injected[UseCases], staff: Injected[Principal]
     ) -> Template:
-        return await _catalogue_page(request, use_cases)
+        return await _catalogue_page(request, use_cases, staff)
 
     @post("/{pet_id:uuid}/stock", media_type=MediaType.HTML)
     async def set_stock(
@@ -52,19 +52,22 @@ class CataloguePages(Controller):
         except (DomainError, app.ApplicationError) as refused:
             if isinstance(refused, app.Unauthenticated):
                 raise
-            return await _catalogue_page(request, use_cases, refused)
+            return await _catalogue_page(request, use_cases, staff, refused)
         return Redirect(f"{PREFIX}/catalogue?{request.url.query}#pet-{pet_id}", status_code=303)
 
 
 async def _catalogue_page(
-    request: Request[Any, Any, Any], use_cases: UseCases, refused: DomainError | app.ApplicationError | None = None
+    request: Request[Any, Any, Any],
+    use_cases: UseCases,
+    staff: Principal,
+    refused: DomainError | app.ApplicationError | None = None,
 ) -> Template:
     query = request.query_params
     context: dict[str, Any] = {"query": query, "species": list(Species), "pets": [], "next": None}
     status, error = status_and_error(request, refused)
     try:
         found = await use_cases.catalogue.list_pets(
-            PUBLIC,  # the dashboard is the public pool's (ADR 0040)
+            staff.tenant,  # the session's tenant's pets only (ADR 0043)
             species=forms.choice(query, "species", Species),
             limit=PAGE_SIZE,
             cursor=forms.text(query, "cursor"),

@@ -9,6 +9,7 @@ from litestar.enums import MediaType
 from litestar.response import Redirect, Template
 
 from orderline.application import errors as app
+from orderline.application.principal import PUBLIC, parse_tenant
 from orderline.application.use_cases import UseCases
 from orderline.http.dashboard.pages import problem_of
 from orderline.http.dashboard.session import (
@@ -23,6 +24,7 @@ from orderline.http.dashboard.session import (
 from orderline.http.dependencies import Injected
 
 SIGN_IN = "/sign-in"
+TENANT_FIELD = "tenant"
 
 
 def _form(request: Request[Any, Any, Any], status_code: int = 200, **context: Any) -> Template:
@@ -37,6 +39,7 @@ def _form(request: Request[Any, Any, Any], status_code: int = 200, **context: An
             "signed_in": False,
             "path": request.url.path,
             "error": None,
+            "tenant": "",
             **context,
         },
         status_code=status_code,
@@ -52,20 +55,24 @@ def _next(request: Request[Any, Any, Any]) -> str:
 
 @get(SIGN_IN, name="sign-in", opt={"auth": "public"})
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
-    return _form(request)
+    # A link may fill the tenant in (`/admin/sign-in?tenant=…`): an operator of several shops keeps one per shop.
+    return _form(request, tenant=request.query_params.get("tenant", "")[:64])
 
 
 @post(SIGN_IN, status_code=303, opt={"auth": "public"})
 async def sign_in(request: Request[Any, Any, Any], use_cases: Injected[UseCases]) -> Response[Any]:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
+    named = str(form.get(TENANT_FIELD, "")).strip()
     try:
-        session = await use_cases.staff_sessions.sign_in(username, password)
-    except (app.Unauthenticated, app.Forbidden) as refused:
+        # The form's field, not X-Tenant-ID: a browser sends no header of its own (ADR 0043). Empty: the public pool.
+        tenant = parse_tenant(named, "tenant") if named else PUBLIC
+        session = await use_cases.staff_sessions.sign_in(username, password, tenant)
+    except (app.Unauthenticated, app.Forbidden, app.InvalidTenant) as refused:
         status, _title, detail = problem_of(request, refused)
         if isinstance(refused, app.Forbidden):
             detail = "this account may not use the dashboard: it is for the shop's staff"
-        return _form(request, status, error=detail, username=username)
+        return _form(request, status, error=detail, username=username, tenant=named[:64])
     response = Redirect(_next(request), status_code=303)
     response.set_cookie(session_cookie(request, session.secret))
     response.delete_cookie(SIGN_IN_COOKIE, path=PREFIX)
