@@ -210,6 +210,7 @@ order_tokens = Table(
     Column("order_id", ForeignKey("orders.id", ondelete="CASCADE"), primary_key=True),
     Column("token_hash", String(64), nullable=False, unique=True),
     tenant_column(),  # the order's: its bearer acts in that tenant
+    Index(None, "tenant_id"),  # a tenant's deletion (migration 0021)
 )
 
 order_lines = Table(
@@ -358,7 +359,8 @@ payments = Table(
     # The gateway's token for the card (never the number), kept so a charge can be asked again after a crash.
     Column("card_token", String(200)),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
-    Index(None, "status", "created_at"),
+    Index(None, "status", "created_at"),  # recovery's queue, across tenants
+    Index(None, "tenant_id", "status", "created_at"),  # a tenant's money figures, and its deletion (migration 0021)
 )
 
 refunds = Table(
@@ -378,7 +380,8 @@ refunds = Table(
     # A refund of removed lines (ADR 0022): settling it never completes or rolls back a cancel.
     Column("partial", Boolean, nullable=False, server_default=false()),
     CheckConstraint("amount_minor > 0", name="amount_positive"),
-    Index(None, "status", "requested_at"),
+    Index(None, "status", "requested_at"),  # the poller's queue, across tenants
+    Index(None, "tenant_id", "status", "settled_at"),  # a tenant's money figures, and its deletion (migration 0021)
 )
 
 # The transactional outbox (ADR 0027): one row per event, written in the same transaction as the change that
@@ -458,6 +461,7 @@ webhook_deliveries = Table(
     Index(None, "subscription_id", "id"),
     Index(None, "status", "next_attempt_at"),
     Index(None, "subscription_id", "order_id", "event_seq"),
+    Index(None, "tenant_id", "status"),  # a sandbox tenant's clock moves its PENDING ones; its deletion (0021)
 )
 
 # The dashboard's sign-in sessions (issue 12, ADR 0037): a browser holds the secret, we keep its hash.
@@ -472,6 +476,7 @@ dashboard_sessions = Table(
     Column("expires_at", Timestamp, nullable=False),
     Column("ended_at", Timestamp),
     Index(None, "expires_at"),
+    Index(None, "tenant_id"),  # a tenant's deletion (migration 0021); a session is found by its hash
 )
 
 # Fixed-window rate-limit counters that several web processes share when no Redis is configured (ADR 0035):
