@@ -65,3 +65,30 @@ def test_a_tenant_that_is_not_a_v4_or_v7_uuid_is_refused_with_a_clear_message(tm
     assert result.returncode == 1
     assert "--tenant" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_tenants_users_are_listed_and_given_a_new_password_with_its_tenant_named(
+    database_url: str, tmp_path: Path
+) -> None:
+    run(*_create(database_url, tmp_path, "--tenant", TENANT), cwd=tmp_path, env=ENV, stdin=f"{PASSWORD}\n")
+    new_password = "another long passphrase"
+
+    listed = run("users", "list", "--tenant", TENANT, "--database-url", database_url, cwd=tmp_path, env=ENV)
+    elsewhere = run("users", "set-password", "helpdesk", "--password-stdin", "--database-url", database_url,
+                    cwd=tmp_path, env=ENV, stdin=f"{new_password}\n")  # fmt: skip
+    reset = run("users", "set-password", "helpdesk", "--password-stdin", "--tenant", TENANT, "--database-url",
+                database_url, cwd=tmp_path, env=ENV, stdin=f"{new_password}\n")  # fmt: skip
+    with serving("--database-url", database_url, cwd=tmp_path, env=SECRETS) as server:
+        signed_in = httpx.post(
+            f"{server.base}/v1/auth/tokens",
+            json={"username": "helpdesk", "password": new_password},
+            headers={"X-Tenant-ID": TENANT},
+        )
+
+    assert listed.returncode == 0, listed.stderr
+    assert "helpdesk" in listed.stdout
+    assert elsewhere.returncode == 1  # the public pool has no helpdesk
+    assert "user helpdesk was not found" in elsewhere.stderr
+    assert reset.returncode == 0, reset.stderr
+    assert f"of tenant {TENANT}" in reset.stdout
+    assert signed_in.status_code == 200, signed_in.text
