@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
+import asyncpg
 import pytest
 
 from orderline.storage.database import DatabaseUrl, open_database
@@ -39,6 +40,22 @@ async def test_units_of_work_one_after_another_share_one_connection(database: Po
     assert [await _backend(database) for _ in range(5)] == [first] * 5
     assert database.usage().idle == 1
     assert database.usage().in_use == 0
+
+
+async def test_more_units_of_work_at_once_than_connections_all_finish_on_at_most_the_pools_connections(
+    postgres_database: str,
+) -> None:
+    opened = await open_database(DatabaseUrl.parse(postgres_database), pool_size=2, statement_timeout=2.0)
+    assert isinstance(opened, PostgresDatabase)
+    try:
+        pids = await asyncio.gather(*(_backend(opened) for _ in range(40)))
+        usage = opened.usage()
+    finally:
+        await opened.close()
+
+    assert 1 <= len(set(pids)) <= 2
+    assert usage.in_use == 0
+    assert usage.idle == len(set(pids))
 
 
 async def test_a_unit_of_work_cancelled_in_its_statement_leaves_a_working_connection_for_the_next(
@@ -100,3 +117,20 @@ async def test_closing_waits_for_the_connection_lent_out(postgres_database: str)
     await task
 
     assert done == ["read", "closed"]
+
+
+async def test_an_idle_connection_the_server_closed_is_dropped_and_replaced(
+    database: PostgresDatabase, postgres_database: str
+) -> None:
+    first = await _backend(database)
+    other = await asyncpg.connect(postgres_database)
+    try:
+        await other.execute("SELECT pg_terminate_backend($1)", first)
+    finally:
+        await other.close()
+    await asyncio.sleep(0.2)  # the closed socket is seen by the loop
+
+    second = await _backend(database)
+
+    assert second != first
+    assert database.usage().idle == 1
