@@ -11,6 +11,7 @@ from orderline.application.lookups import one_statement
 from orderline.application.ports import Claims, Database, ExternalTokens, TokenIssuer
 from orderline.application.principal import ORDER_TOKEN_SCOPES, PUBLIC, Principal, PrincipalKind, Scope
 from orderline.application.users import scopes_of
+from orderline.domain.user import UserStatus
 
 
 class Authenticator:
@@ -59,10 +60,10 @@ class Authenticator:
         except ValueError:
             raise Unauthenticated("the token names no user of ours") from None
         async with one_statement(self._db, claims.tenant) as uow:
-            user = await uow.users.get(user_id)
-        if user is None or not user.is_active:
+            standing = await uow.users.standing(user_id)  # its role and status, not the whole user
+        if standing is None or standing.status is not UserStatus.ACTIVE:
             raise AccountInactive("the account is suspended or closed")
-        return Principal(PrincipalKind.USER, user.id, scopes_of(user.role), claims.tenant)
+        return Principal(PrincipalKind.USER, user_id, scopes_of(standing.role), claims.tenant)
 
 
 def _external_principal(claims: Claims, requested: UUID) -> Principal:

@@ -19,7 +19,7 @@ from orderline.domain.address import Address
 from orderline.domain.order import Order
 from orderline.domain.payment import Payment, Refund
 from orderline.domain.pet import Pet, Species
-from orderline.domain.user import User
+from orderline.domain.user import Role, User, UserStatus
 from orderline.domain.voucher import Voucher
 
 
@@ -156,8 +156,20 @@ class ApiKeyRepository(Protocol):
     async def revoke(self, key_id: UUID, now: datetime) -> bool: ...
 
 
+@dataclass(frozen=True, slots=True)
+class UserStanding:
+    """What authentication needs of a user's row: no more (ADR 0044)."""
+
+    role: Role
+    status: UserStatus
+
+
 class UserRepository(Protocol):
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None: ...
+    async def standing(self, user_id: UUID) -> UserStanding | None:
+        """The user's role and status, read without building the whole user; None if there is no such user."""
+        ...
+
     async def get_by_username(self, username: str) -> User | None: ...
     async def add(self, user: User) -> None:
         """Raises DuplicateUser when the username or the email is taken."""

@@ -10,14 +10,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-from collections.abc import AsyncIterator, Awaitable, Sequence
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from functools import lru_cache
 from typing import Any, TypeVar
 from uuid import UUID
 
 import asyncpg
-from asyncpg.pool import PoolConnectionProxy
 
 from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
@@ -71,19 +71,25 @@ class PostgresConnection:
 
     dialect = "postgresql"
 
-    def __init__(self, raw: PoolConnectionProxy[asyncpg.Record], timeout: float) -> None:
+    def __init__(self, raw: asyncpg.Connection[asyncpg.Record], timeout: float) -> None:
         self._raw = raw
         self._timeout = timeout
         self._begin: str | None = None  # a transaction's BEGIN not sent yet
         self._begun = False  # a BEGIN was sent and its transaction has not ended
         self._writes = Writes()
-        self._dropped = False  # terminated after a silent server: the pool has it back, nothing is left to say
+        self._dropped = False  # terminated after a silent server: nothing is left to say on it
 
     async def _answer(self, call: Awaitable[T]) -> T:
         """One round trip; the ways it can fail to be answered in time become DatabaseUnavailable, a broken unique
         constraint UniqueViolation."""
         try:
             return await call
+        except asyncio.CancelledError:
+            # Not answered: asyncpg is still cancelling the statement, so the connection is fit for nothing more
+            # (not even a ROLLBACK); it is closed, and its pool drops it. The server ends the transaction.
+            self._raw.terminate()
+            self._dropped = True
+            raise
         except TimeoutError as exc:  # our command_timeout: the server said nothing at all
             # Drop the connection: its rollback and the pool's reset would wait on the same silent server.
             self._raw.terminate()
@@ -183,28 +189,121 @@ class PostgresConnection:
         return committed_or_rolled_back(start, commit, rollback)
 
 
-class _SessionlessConnection(asyncpg.Connection):
-    """A pooled connection released without asyncpg's reset query (ADR 0032).
-
-    The reset (``pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``) undoes session state, and
-    the app keeps none: no SET, no session advisory lock, no cursor outside a transaction, no LISTEN on a
-    pooled connection (live streams listen on a connection of their own). It cost one round trip per
-    release, the costliest statement of a read. An open transaction is still rolled back on release.
-    """
-
-    def get_reset_query(self) -> str:
-        return ""
-
-
 async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
     # JSON travels as text on both engines; the repositories encode and decode it.
     await raw.set_type_codec("jsonb", encoder=lambda v: v, decoder=lambda v: v, schema="pg_catalog", format="text")
 
 
+Connect = Callable[[], Awaitable["asyncpg.Connection[asyncpg.Record]"]]
+
+
+class _Pool:
+    """Up to ``max_size`` asyncpg connections, each lent to one unit of work at a time (ADR 0044).
+
+    asyncpg's own pool costs about 30 µs of CPU per checkout and return (a task for ``wait_for``, another for
+    ``shield``, a proxy object, an inactivity timer), two to four times per request; this one costs a
+    microsecond when a connection is idle. What it keeps of asyncpg's: a bounded wait for a free connection,
+    connections opened on demand (connecting has its own timeout), a broken or closed connection dropped, a
+    transaction left open rolled back on return (ADR 0032: the app keeps no other session state, so there is
+    nothing else to reset), and closing that waits for the connections lent out.
+    """
+
+    def __init__(self, connect: Connect, max_size: int, wait_seconds: float) -> None:
+        self._connect = connect
+        self._max_size = max_size
+        self._timeout = wait_seconds
+        self._slots = asyncio.Semaphore(max_size)  # one per connection lent out or being opened
+        self._idle: deque[asyncpg.Connection[asyncpg.Record]] = deque()
+        self._opened = 0
+        self._closed = False
+
+    @classmethod
+    async def open(cls, connect: Connect, min_size: int, max_size: int, wait_seconds: float) -> _Pool:
+        pool = cls(connect, max_size, wait_seconds)
+        try:
+            for _ in range(min_size):  # a wrong URL or credentials fail here, at start-up
+                pool._idle.append(await pool._new())
+        except BaseException:
+            pool.terminate()
+            raise
+        return pool
+
+    async def _new(self) -> asyncpg.Connection[asyncpg.Record]:
+        raw = await self._connect()
+        self._opened += 1
+        return raw
+
+    async def acquire(self) -> asyncpg.Connection[asyncpg.Record]:
+        """An idle connection (the most recently used), or a new one below the ceiling; waits at most the
+        timeout for one to come back. TimeoutError when none did."""
+        if self._closed:
+            raise asyncpg.InterfaceError("the pool is closed")
+        if self._slots.locked():  # every connection is lent out: wait, bounded
+            async with asyncio.timeout(self._timeout):
+                await self._slots.acquire()
+        else:
+            await self._slots.acquire()  # free: no wait, so no timer to arm
+        try:
+            while self._idle:
+                raw = self._idle.pop()
+                if not raw.is_closed():
+                    return raw
+                self._opened -= 1
+            return await self._new()
+        except BaseException:
+            self._slots.release()
+            raise
+
+    async def release(self, raw: asyncpg.Connection[asyncpg.Record]) -> None:
+        """Take a connection back: a closed one is dropped, an open transaction rolled back (bounded by the
+        round trip's own timeout; a rollback that fails drops the connection)."""
+        try:
+            if not raw.is_closed() and raw.is_in_transaction():
+                try:
+                    await raw.execute("ROLLBACK")
+                except BaseException:
+                    raw.terminate()
+                    raise
+            if raw.is_closed() or self._closed:
+                self._opened -= 1
+                if not raw.is_closed():
+                    await raw.close(timeout=self._timeout)
+            else:
+                self._idle.append(raw)
+        finally:
+            self._slots.release()
+
+    def size(self) -> int:
+        return self._opened
+
+    def idle(self) -> int:
+        return len(self._idle)
+
+    def max_size(self) -> int:
+        return self._max_size
+
+    async def close(self) -> None:
+        """Wait for every connection lent out to come back, then close them all."""
+        self._closed = True
+        for _ in range(self._max_size):
+            await self._slots.acquire()
+        while self._idle:
+            raw = self._idle.pop()
+            self._opened -= 1
+            await raw.close(timeout=self._timeout)
+
+    def terminate(self) -> None:
+        """Close the idle connections at once; those lent out are dropped when they come back."""
+        self._closed = True
+        while self._idle:
+            self._idle.pop().terminate()
+            self._opened -= 1
+
+
 class PostgresDatabase:
     def __init__(
         self,
-        pool: asyncpg.Pool[asyncpg.Record],
+        pool: _Pool,
         timeout: float,
         observers: Sequence[CommitObserver] = (),
         events: EventSource | None = None,
@@ -225,19 +324,25 @@ class PostgresDatabase:
         events: EventSource | None = None,
     ) -> PostgresDatabase:
         milliseconds = str(max(1, round(statement_timeout * 1000)))
-        try:
-            pool = await asyncpg.create_pool(
+
+        async def connect() -> asyncpg.Connection[asyncpg.Record]:
+            raw: asyncpg.Connection[asyncpg.Record] = await asyncpg.connect(
                 dsn,
-                min_size=min_size,
-                max_size=max_size,
-                init=_init_connection,
-                connection_class=_SessionlessConnection,
                 timeout=statement_timeout,  # connecting
                 command_timeout=statement_timeout + CLIENT_GRACE_SECONDS,
                 # Session defaults from the startup packet: nothing ever changes them. The statement's
                 # timer starts first, so it is usually what ends a lock wait; lock_timeout names it when not.
                 server_settings={"statement_timeout": milliseconds, "lock_timeout": milliseconds},
             )
+            try:
+                await _init_connection(raw)
+            except BaseException:
+                raw.terminate()
+                raise
+            return raw
+
+        try:
+            pool = await _Pool.open(connect, min_size, max_size, statement_timeout)
         except TimeoutError as exc:
             raise DatabaseUnavailable.timed_out(statement_timeout, "connecting") from exc
         return cls(pool, statement_timeout, observers, events)
@@ -245,7 +350,7 @@ class PostgresDatabase:
     @asynccontextmanager
     async def _connection(self) -> AsyncIterator[PostgresConnection]:
         try:
-            raw = await self._pool.acquire(timeout=self._timeout)
+            raw = await self._pool.acquire()
         except TimeoutError as exc:
             raise DatabaseUnavailable.timed_out(self._timeout, "waiting for a connection") from exc
         except _UNREACHABLE as exc:
@@ -255,10 +360,10 @@ class PostgresDatabase:
         finally:
             await self._release(raw)
 
-    async def _release(self, raw: PoolConnectionProxy[asyncpg.Record]) -> None:
-        # Bounded by the acquire timeout. A reset that fails drops the connection, and that is all: the
-        # work has committed or rolled back by now, so the request's answer must not change.
-        with contextlib.suppress(TimeoutError, *_UNREACHABLE):
+    async def _release(self, raw: asyncpg.Connection[asyncpg.Record]) -> None:
+        # A rollback on return that fails drops the connection, and that is all: the work has committed or
+        # rolled back by now, so the request's answer must not change.
+        with contextlib.suppress(TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE):
             await self._pool.release(raw)
 
     @asynccontextmanager
@@ -291,8 +396,8 @@ class PostgresDatabase:
 
     def usage(self) -> PoolUsage:
         """Connections the pool has opened (busy or idle), and its ceiling."""
-        opened, idle = self._pool.get_size(), self._pool.get_idle_size()
-        return PoolUsage(in_use=opened - idle, idle=idle, limit=self._pool.get_max_size())
+        opened, idle = self._pool.size(), self._pool.idle()
+        return PoolUsage(in_use=opened - idle, idle=idle, limit=self._pool.max_size())
 
     async def schema_revision(self) -> SchemaRevision:
         async with self.snapshot() as uow:

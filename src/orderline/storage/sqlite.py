@@ -103,8 +103,14 @@ def _encode(value: Any) -> Any:
     return value
 
 
+# Values SQLite binds as they are: most of a statement's parameters, so they skip _encode's isinstance chain.
+_AS_IS = frozenset({str, int, float, bytes, type(None)})
+
+
 def _bind(params: Params | None) -> dict[str, Any]:
-    return {name: _encode(value) for name, value in (params or {}).items()}
+    if not params:
+        return {}
+    return {name: value if type(value) in _AS_IS else _encode(value) for name, value in params.items()}
 
 
 def _code(exc: sqlite3.Error) -> int:

@@ -6,6 +6,7 @@ from typing import Any
 from uuid import UUID
 
 from orderline.application.errors import DuplicateUser
+from orderline.application.ports import UserStanding
 from orderline.application.queries import UserQuery
 from orderline.domain.user import Role, User, UserStatus
 from orderline.storage.driver import Connection, Row, UniqueViolation
@@ -46,6 +47,11 @@ class SqlUserRepository:
         user = _user(row)
         self._seen.remember(user.id, user.version)
         return user
+
+    async def standing(self, user_id: UUID) -> UserStanding | None:
+        sql = "SELECT role, status FROM users WHERE id = :id AND tenant_id = :tenant"
+        row = await self._db.fetch_one(sql, {"id": user_id, "tenant": self._tenant})
+        return None if row is None else UserStanding(Role(row["role"]), UserStatus(row["status"]))
 
     async def get_by_username(self, username: str) -> User | None:
         sql = f"SELECT {_COLUMNS} FROM users WHERE tenant_id = :tenant AND username = :username"  # noqa: S608
