@@ -127,7 +127,7 @@ Scenario = Request | list[Request]  # one request repeated, or a request per ord
 async def prepare(app: Any, count: int = 0, only: set[str] | None = None) -> dict[str, Scenario]:
     """An admin key, a customer with a token, a pet and the customer's orders; the scenarios' requests.
 
-    The writes that use up their order (cancel, pay) get ``count`` × ``ONCE_FACTOR`` orders of their own, placed
+    The writes that use up their order (cancel, pay) get ``count`` times ``ONCE_FACTOR`` orders of their own, placed
     here, when they are among ``only`` (every scenario when None) and ``count`` is given."""
     from orderline.application.principal import Scope
 
@@ -150,7 +150,7 @@ async def prepare(app: Any, count: int = 0, only: set[str] | None = None) -> dic
         "livez": Request("GET", "/v1/livez"),
         "unknown route (404)": Request("GET", "/v1/nowhere"),
     }
-    once = {
+    once: dict[str, Callable[[str], Request]] = {
         "cancel (admin key)": lambda order: Request(
             "POST", f"/v1/orders/{order}/cancel", headers=bearer(key), body=_json({"reason": "CUSTOMER_REQUEST"})
         ),
@@ -250,7 +250,7 @@ async def one_round(count: int, only: set[str] | None) -> dict[str, float]:
 async def profile(name: str, count: int, top: int) -> str:
     with quiet_logs(), tempfile.TemporaryDirectory(prefix="stack-") as scratch:
         async with orderline_app(Path(scratch)) as app:
-            # measure() sends count // 10 × 3.4 of a scenario's requests: enough orders for it and then count
+            # prepare() places 3.2 orders per count given: enough for the warm-up and the profiled count
             scenario = (await prepare(app, count // 10 + count // 3 + 1, {name}))[name]
             requests = _requests(scenario)
             for _ in range(count // 10):

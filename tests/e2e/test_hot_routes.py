@@ -303,9 +303,7 @@ async def test_over_the_rate_limit_a_hot_route_answers_429_as_litestar_does(twic
     _agree(hot, litestar)
 
 
-def test_with_the_sandbox_on_litestar_routes_every_request(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_with_the_sandbox_on_litestar_routes_every_request(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
     built: list[HotRoutes] = []
     monkeypatch.setattr(HotRoutes, "__init__", lambda self, *_args: built.append(self))
 
