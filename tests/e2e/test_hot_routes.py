@@ -163,8 +163,23 @@ def _path(path: str, world: World) -> str:
 def send(method: str, path: str, who: str = "admin", body: Any = None, **extra: Any) -> Case:
     async def case(world: World) -> httpx.Response:
         payload = body(world) if callable(body) else body
-        headers = {**getattr(world, who), **extra.get("headers", {})} if who else dict(REQUEST_ID)
+        given = extra.get("headers", {})
+        headers = [
+            *(getattr(world, who) if who else REQUEST_ID).items(),
+            *(given.items() if isinstance(given, dict) else given),
+        ]
         return await world.client.request(method, _path(path, world), json=payload, headers=headers)
+
+    return case
+
+
+def replayed(path: str, first: Any, second: Any, who: str = "alice") -> Case:
+    """The same Idempotency-Key twice: the second answer is the last request's."""
+
+    async def case(world: World) -> httpx.Response:
+        headers = {**getattr(world, who), "Idempotency-Key": "again"}
+        await world.client.post(_path(path, world), json=first(world), headers=headers)
+        return await world.client.post(_path(path, world), json=second(world), headers=headers)
 
     return case
 
@@ -241,6 +256,16 @@ HOT_CASES: dict[str, Case] = {
     "pay, declined (402)": send("POST", f"{ONE}/payment", "admin", paying(card=DECLINED)),
     "pay, the wrong amount (422)": send("POST", f"{ONE}/payment", "admin", paying(amount="1.00")),
     "pay, a reader (403)": send("POST", f"{ONE}/payment", "reader", paying()),
+    "create, an Idempotency-Key": send("POST", "/v1/orders", "alice", placing(), headers={"Idempotency-Key": "k1"}),
+    "create, a replay": replayed("/v1/orders", placing(), placing()),
+    "create, a key reused for another body (422)": replayed("/v1/orders", placing(), placing(quantity=2)),
+    "cancel, a stale If-Match (412)": send(
+        "POST", f"{ONE}/cancel", "admin", {"reason": "CUSTOMER_REQUEST"}, headers={"If-Match": '"x.1"'}
+    ),
+    "cancel, If-Match *": send("POST", f"{ONE}/cancel", "admin", {"reason": "DUPLICATE"}, headers={"If-Match": "*"}),
+    "cancel by DELETE, an If-Match": send("DELETE", ONE, "admin", headers={"If-Match": "*"}),
+    "pay, an Idempotency-Key": send("POST", f"{ONE}/payment", "admin", paying(), headers={"Idempotency-Key": "p"}),
+    "pay, a replay": replayed(f"{ONE}/payment", lambda _world: paying(), lambda _world: paying(), "admin"),
 }
 
 LITESTARS_CASES: dict[str, Case] = {
@@ -260,12 +285,15 @@ LITESTARS_CASES: dict[str, Case] = {
     "list, no such status (422)": get("/v1/orders", "alice", status="LOST"),
     "list, createdAfter": get("/v1/orders", "alice", createdAfter="2020-01-01T00:00:00Z"),
     "list, a bad cursor (422)": get("/v1/orders", "alice", cursor="not a cursor"),
-    "create, an Idempotency-Key": send("POST", "/v1/orders", "alice", placing(), headers={"Idempotency-Key": "k1"}),
-    "cancel, a stale If-Match (412)": send(
-        "POST", f"{ONE}/cancel", "admin", {"reason": "CUSTOMER_REQUEST"}, headers={"If-Match": '"x.1"'}
+    "create, an Idempotency-Key twice": send(
+        "POST", "/v1/orders", "alice", placing(), headers=[("Idempotency-Key", "k1"), ("Idempotency-Key", "k2")]
     ),
-    "cancel by DELETE, an If-Match": send("DELETE", ONE, "admin", headers={"If-Match": "*"}),
-    "pay, an Idempotency-Key": send("POST", f"{ONE}/payment", "admin", paying(), headers={"Idempotency-Key": "p"}),
+    "create, an Idempotency-Key too long": send(
+        "POST", "/v1/orders", "alice", placing(), headers={"Idempotency-Key": "k" * 256}
+    ),
+    "cancel, an If-Match too long": send(
+        "POST", f"{ONE}/cancel", "admin", {"reason": "CUSTOMER_REQUEST"}, headers={"If-Match": "x" * 257}
+    ),
 }
 
 

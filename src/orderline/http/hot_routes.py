@@ -4,7 +4,8 @@ per-route machinery, and anything the least unusual about them left to Litestar.
 Litestar still declares every route (the OpenAPI document, the other methods, every refusal of routing). For
 the plainest requests of six (method, path) shapes the front (http/front.py) asks ``HotRoutes.match`` first:
 the path exactly as Litestar routes it (no trailing slash, a UUID in its canonical form), a query of known
-names each given once with plainly valid values, no header parameter sent. Matching has no side effect, so a
+names each given once with plainly valid values, a header parameter (Idempotency-Key, If-Match) at most once
+with a value it takes. Matching has no side effect, so a
 request it does not take goes Litestar's way whole. A request it takes runs what Litestar's route would, in the
 same order, with Litestar's own pieces where the answer depends on them: the gate (http/gate.py), the
 ``before_request`` reading (http/strict.py, which also gives the body), the route's own function
@@ -29,10 +30,12 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.types import ASGIApp, ExceptionHandlersMap, HTTPScope, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
+from orderline.application.idempotency import MAX_KEY_LENGTH
 from orderline.domain.status import OrderStatus
 from orderline.http.api.orders import cancel_order, create_order, delete_order, list_orders, read_order
 from orderline.http.api.payments import pay_order
 from orderline.http.gate import pass_gate
+from orderline.http.preconditions import IF_MATCH_MAX_LENGTH
 from orderline.http.rate_limit import RateLimits
 from orderline.http.strict import strict_body
 
@@ -43,6 +46,13 @@ _ORDERS = "/v1/orders"
 _SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 _HOST = b"host"
 _IF_MATCH, _IDEMPOTENCY_KEY = b"if-match", b"idempotency-key"
+# A header parameter's value as its HeaderParameter takes it (http/idempotency.py, http/preconditions.py): a
+# value these refuse goes Litestar's way, which refuses it in its own words.
+_KEY = re.compile(f"[\x20-\x7e\xa1-\xac\xae-\xff]{{1,{MAX_KEY_LENGTH}}}")
+_HEADER_VALUES: dict[bytes, Callable[[str], bool]] = {
+    _IDEMPOTENCY_KEY: lambda value: _KEY.fullmatch(value) is not None,
+    _IF_MATCH: lambda value: len(value) <= IF_MATCH_MAX_LENGTH,
+}
 
 
 def _no_query(raw: bytes) -> dict[str, Any] | None:
@@ -87,7 +97,7 @@ class _Shape:
     operation_id: str  # the Litestar route it stands for, checked at start-up
     serve: Callable[..., Awaitable[Any]]  # (request, **parameters) -> what the route's function returns
     query: Query = _no_query
-    header_parameters: tuple[bytes, ...] = ()  # a request that sends one of these goes Litestar's way
+    header_parameters: tuple[bytes, ...] = ()  # each sent at most once, plainly valid, or Litestar's way
     has_body: bool = False
 
 
@@ -140,12 +150,13 @@ class HotRoutes:
         else:
             return None
         route = self._routes.get((cast("HTTPScope", scope)["method"], ending))
-        if route is None or not _plain_headers(scope, route.shape.header_parameters):
+        if route is None:
             return None
+        headers = _plain_headers(scope, route.shape.header_parameters)
         query = route.shape.query(scope.get("query_string", b""))
-        if query is None:
+        if headers is None or query is None:
             return None
-        return partial(self._serve, route, path_params, query)
+        return partial(self._serve, route, path_params, {**query, **headers})
 
     async def _serve(
         self, route: _Route, path_params: dict[str, Any], query: dict[str, Any], scope: Scope, receive: Receive,
@@ -165,21 +176,24 @@ class HotRoutes:
         data = await strict_body(request)  # the app's before_request hook's work, and the body it read
         if route.shape.has_body:
             parameters["data"] = data
-        for name in route.shape.header_parameters:
-            parameters[name.decode().replace("-", "_")] = None  # not sent: match() saw to it
         answer = await route.shape.serve(request, **parameters)
         asgi = await route.handler.to_response(app=scope["litestar_app"], data=answer, request=request)
         await asgi(scope, receive, send)
 
 
-def _plain_headers(scope: Scope, parameters: tuple[bytes, ...]) -> bool:
-    """No header parameter of the route sent, and a Host header Litestar's router takes (the first one)."""
+def _plain_headers(scope: Scope, parameters: tuple[bytes, ...]) -> dict[str, str | None] | None:
+    """The route's header parameters by argument name (None when not sent), if each is sent at most once with a
+    value its HeaderParameter takes, and the Host header is one Litestar's router takes (the first one)."""
+    found: dict[str, str | None] = {name.decode().replace("-", "_"): None for name in parameters}
     host_seen = False
     for name, value in scope["headers"]:
         if name == _HOST and not host_seen:
             host_seen = True
             if not is_valid_host(value):
-                return False
+                return None
         elif name in parameters:
-            return False
-    return True
+            argument, text = name.decode().replace("-", "_"), value.decode("latin-1")
+            if found[argument] is not None or not _HEADER_VALUES[name](text):
+                return None
+            found[argument] = text
+    return found
