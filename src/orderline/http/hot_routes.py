@@ -5,9 +5,9 @@ Litestar still declares every route (the OpenAPI document, the other methods, ev
 the plainest requests of six (method, path) shapes the front (http/front.py) asks ``HotRoutes.match`` first:
 the path exactly as Litestar routes it (no trailing slash, a UUID in its canonical form), a query of known
 names each given once with plainly valid values, a header parameter (Idempotency-Key, If-Match) at most once
-with a value it takes. Matching has no side effect, so a
-request it does not take goes Litestar's way whole. A request it takes runs what Litestar's route would, in the
-same order, with Litestar's own pieces where the answer depends on them: the gate (http/gate.py), the
+with a value it takes. Matching has no side effect, so a request it does not take goes Litestar's way whole. A
+request it takes runs what Litestar's route would, in the same order, with Litestar's own pieces where the
+answer depends on them: the gate (http/gate.py), the
 ``before_request`` reading (http/strict.py, which also gives the body), the route's own function
 (http/api/orders.py, payments.py), the route handler's ``to_response``, and the route's exception handlers
 (Litestar's exception middleware), so refusals are rendered as they were. What it skips: the router's trie,
@@ -37,7 +37,7 @@ from orderline.http.api.payments import pay_order
 from orderline.http.gate import pass_gate
 from orderline.http.preconditions import IF_MATCH_MAX_LENGTH
 from orderline.http.rate_limit import RateLimits
-from orderline.http.strict import strict_body
+from orderline.http.strict import read_strictly, strict_body
 
 Query = Callable[[bytes], dict[str, Any] | None]  # the parsed query, or None: not plainly valid
 _UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
@@ -46,8 +46,8 @@ _ORDERS = "/v1/orders"
 _SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 _HOST = b"host"
 _IF_MATCH, _IDEMPOTENCY_KEY = b"if-match", b"idempotency-key"
-# A header parameter's value as its HeaderParameter takes it (http/idempotency.py, http/preconditions.py): a
-# value these refuse goes Litestar's way, which refuses it in its own words.
+# A header parameter's value as its HeaderParameter takes it (http/idempotency.py, http/preconditions.py): the key's
+# pattern and lengths, If-Match's length. A value these refuse goes Litestar's way, which refuses it in its words.
 _KEY = re.compile(f"[\x20-\x7e\xa1-\xac\xae-\xff]{{1,{MAX_KEY_LENGTH}}}")
 _HEADER_VALUES: dict[bytes, Callable[[str], bool]] = {
     _IDEMPOTENCY_KEY: lambda value: _KEY.fullmatch(value) is not None,
@@ -134,6 +134,9 @@ class HotRoutes:
                 raise RuntimeError(f"{shape.method} {path} is no longer Litestar's {shape.operation_id}")
             if handler.resolve_guards() or len(handler.resolve_middleware()) != 1:  # the gate alone
                 raise RuntimeError(f"{shape.operation_id} has guards or middleware the hot routes do not run")
+            hook = handler.resolve_before_request()
+            if getattr(hook, "func", hook) is not read_strictly:  # Litestar wraps a hook; what strict_body does
+                raise RuntimeError(f"{shape.operation_id}'s before_request hook is not the one the hot routes run")
             self._routes[(shape.method, shape.ending)] = _Route(
                 shape, handler, template, handler.resolve_exception_handlers(), handler.resolve_request_class()
             )
