@@ -10,6 +10,7 @@ import msgspec
 import pytest
 from litestar.datastructures import Cookie
 from litestar.response import Response
+from litestar.response.base import ASGIResponse
 
 from orderline import logs
 from orderline.http.access_log import observe
@@ -122,3 +123,32 @@ async def test_anything_but_plain_json_goes_litestars_way(answer: JsonAnswer[Any
     )
 
     assert await _messages(answer, **ROUTE) == await _messages(usual, **ROUTE)
+
+
+class _Tag:
+    """A type only a type encoder can write, as pydantic's are to Litestar's pydantic plugin."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+
+# What every route of the app is given: Litestar's pydantic plugin registers type encoders for all of them.
+WITH_ENCODERS = {**ROUTE, "type_encoders": {_Tag: lambda tag: f"tag:{tag.name}"}}
+
+
+async def test_a_json_answer_of_a_route_with_type_encoders_is_still_sent_as_it_is() -> None:
+    answer = JsonAnswer(msgspec.convert(ORDER_EXAMPLE, OrderOut), headers={"ETag": '"x.1"'})
+
+    asgi = answer.to_asgi_response(None, None, **WITH_ENCODERS)  # type: ignore[arg-type]
+
+    assert not isinstance(asgi, ASGIResponse)
+
+
+@pytest.mark.parametrize("own", [None, {_Tag: lambda tag: f"own:{tag.name}"}])
+async def test_a_json_answer_writes_with_the_routes_and_its_own_type_encoders_as_litestar_does(own: Any) -> None:
+    content = {"tag": _Tag("a"), "order": msgspec.convert(ORDER_EXAMPLE, OrderOut)}
+
+    fast = await _messages(JsonAnswer(content, type_encoders=own), **WITH_ENCODERS)
+    usual = await _messages(Response(content, type_encoders=own), **WITH_ENCODERS)
+
+    assert fast == usual

@@ -2,9 +2,11 @@
 
 Litestar turns a ``Response`` into an ``ASGIResponse`` per request: a header structure that is searched on every
 ``setdefault``, the body rendered, the headers encoded again when the answer starts. For the plain case —
-JSON, a status with a body, headers that are plain strings, no cookies, background task or type encoders —
+JSON, a status with a body, headers that are plain strings, no cookies or background task —
 ``JsonAnswer`` sends the same two messages (the same body, from the same encoder, and the same headers in the
-same order: the route's own, then Content-Type and Content-Length) from headers encoded once. Anything else
+same order: the route's own, then Content-Type and Content-Length) from headers encoded once; the route's type
+encoders serialize as they would in Litestar's way (ADR 0042: before, their presence sent every answer that way,
+and every route has some — Litestar's pydantic plugin registers them). Anything else
 goes Litestar's way. A subclass of ``Response``, so what reads a response (idempotency keeps its content and
 headers) reads it alike. ADR 0039.
 """
@@ -19,7 +21,7 @@ from litestar.background_tasks import BackgroundTask, BackgroundTasks
 from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.response import Response
-from litestar.serialization import default_serializer, encode_json
+from litestar.serialization import encode_json, get_serializer
 from litestar.types import ASGIApp, Receive, Scope, Send, TypeEncodersMap
 
 T = TypeVar("T")
@@ -49,7 +51,7 @@ class JsonAnswer(Response[T]):
             status in _WITH_BODY
             and (self.media_type or media_type or _JSON) == _JSON
             and not (self.background or background or self.cookies or cookies or encoded_headers or headers)
-            and not (type_encoders or self.response_type_encoders or is_head_response)
+            and not is_head_response
             and all(isinstance(value, str) for value in self.headers.values())
         )
         if not plain:
@@ -58,7 +60,10 @@ class JsonAnswer(Response[T]):
                 headers=headers, is_head_response=is_head_response, media_type=media_type, status_code=status_code,
                 type_encoders=type_encoders,
             )  # fmt: skip
-        body = encode_json(self.content, default_serializer)
+        # The route's type encoders (Litestar's pydantic plugin gives every route some) with the response's own on
+        # top, as Response.to_asgi_response merges them: the same serializer, so the same bytes.
+        encoders = {**type_encoders, **(self.response_type_encoders or {})} if type_encoders else None
+        body = encode_json(self.content, get_serializer(encoders or self.response_type_encoders))
         raw = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in self.headers.items()]
         raw += [(b"content-type", _JSON.encode()), (b"content-length", str(len(body)).encode())]
         return _Sent(status, raw, body)

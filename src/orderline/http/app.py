@@ -49,6 +49,7 @@ from orderline.http.dialects import Dialect, load, owner_of_path, with_trailing_
 from orderline.http.document import finish_document, schema_router
 from orderline.http.front import front_door
 from orderline.http.gate import gate
+from orderline.http.hot_routes import HotRoutes
 from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
 from orderline.http.rate_limit import RateLimits
@@ -61,11 +62,14 @@ def create_app(
     settings: Settings,
     open_use_cases: Callable[[], Awaitable[UseCases]],
     background: Callable[[UseCases], AbstractAsyncContextManager[object]] | None = None,
+    *,
+    hot_routes: bool = True,
 ) -> Litestar:
     """The app; its lifespan opens the use_cases (database and use cases) and closes them.
 
     ``background`` runs beside the app for its lifetime (``serve`` on SQLite: the worker). The app itself
-    runs no background work, so that any number of web processes can serve one database.
+    runs no background work, so that any number of web processes can serve one database. ``hot_routes=False``
+    sends every request through Litestar's router: the tests compare the two ways (ADR 0042).
     """
 
     @asynccontextmanager
@@ -169,7 +173,9 @@ def create_app(
         ),
         logging_config=None,
     )
-    app.asgi_handler = front_door(app.asgi_handler, metrics, rate_limits)
+    # The sandbox's middleware runs after the gate, which the hot routes do not run: with it, Litestar routes all.
+    hot = HotRoutes(app, rate_limits) if hot_routes and not settings.sandbox else None
+    app.asgi_handler = front_door(app.asgi_handler, metrics, rate_limits, hot)
     finish_document(app)
     with_trailing_slashes(app.openapi_schema, dialects)
     return app

@@ -24,10 +24,13 @@ def etag(order: Versioned) -> str:
 
 _ETAG_VERSION = re.compile(r"[1-9][0-9]{0,9}")  # a version is a positive 32-bit INTEGER (1 to 2147483647)
 
+IF_MATCH_MAX_LENGTH = 256
 IfMatch = Annotated[
     str | None,
     HeaderParameter(
-        name="If-Match", max_length=256, description="an ETag from reading the order: refuse (412) if it changed since"
+        name="If-Match",
+        max_length=IF_MATCH_MAX_LENGTH,
+        description="an ETag from reading the order: refuse (412) if it changed since",
     ),
 ]
 

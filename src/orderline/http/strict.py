@@ -25,22 +25,30 @@ _JSON_SCALARS = tuple(_WRITTEN)
 
 async def read_strictly(request: Request[Any, Any, Any]) -> None:
     """The app's before_request hook: the body's media type and size, then body and query, strictly."""
+    await strict_body(request)
+
+
+async def strict_body(request: Request[Any, Any, Any]) -> Any:
+    """What ``read_strictly`` checks, and the body as the route's ``data`` type (None without one): what passed
+    the strict reading is what Litestar's lenient one gives, so the hot routes (http/hot_routes.py) take it."""
     body = await require_json_body(request)
     parameters = request.route_handler.parsed_fn_signature.parameters
     data = parameters.get("data")
+    value = None
     if data is not None and (body or not data.is_optional):  # an optional body may be left out altogether
-        _read_body(body, data.annotation)
+        value = _read_body(body, data.annotation)
     for name, parameter in parameters.items():
         if isinstance(parameter.kwarg_definition, QueryParameter):
             key = parameter.kwarg_definition.name or name
             _read_query(key, request.query_params.getall(key, []), parameter)
+    return value
 
 
-def _read_body(body: bytes, target: Any) -> None:
+def _read_body(body: bytes, target: Any) -> Any:
     if not body:
         raise refused(FieldError("body", "a JSON body is required", "required"))
     try:
-        msgspec.json.decode(body, type=target, strict=True)
+        return msgspec.json.decode(body, type=target, strict=True)
     except msgspec.ValidationError as exc:
         raise refused(of_msgspec(exc, target)) from None
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated, Any, cast
 from uuid import UUID
 
@@ -73,16 +74,7 @@ class OrderController(Controller):
         request: Request[Any, Any, Any],
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
-
-        def answer(placed: PlacedOrder) -> Response[Any]:
-            headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
-            return JsonAnswer(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
-
-        async def place(claim: KeyClaim[PlacedOrder] | None) -> PlacedOrder:
-            return await use_cases.orders.place(principal, data.command(), claim=claim)
-
-        return await idempotent(request, use_cases, idempotency_key, place, answer)
+        return await create_order(request, data, idempotency_key)
 
     @get(
         "/{order_id:uuid}",
@@ -95,9 +87,7 @@ class OrderController(Controller):
         },
     )
     async def read(self, order_id: FromPath[UUID], request: Request[Any, Any, Any]) -> Response[OrderOut]:
-        principal = await caller_of(request)  # not injected: a hot route (http/dependencies.py)
-        view = await use_cases_of(request).order_reads.get(principal, order_id)
-        return JsonAnswer(viewed(view), headers={"ETag": etag(view)})
+        return await read_order(request, order_id)
 
     @get(
         "/",
@@ -120,10 +110,7 @@ class OrderController(Controller):
         limit: Limit = 20,
         cursor: Cursor = None,
     ) -> PageOut[OrderOut]:
-        principal = await caller_of(request)  # not injected: a hot route (http/dependencies.py)
-        where = OrderFilter(status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"))
-        page = await use_cases_of(request).order_reads.list(principal, where, limit=limit, cursor=cursor)
-        return PageOut([viewed(view) for view in page.items], page.next_cursor)
+        return await list_orders(request, status, created_after, created_before, limit, cursor)
 
     @delete(
         "/{order_id:uuid}",
@@ -154,17 +141,8 @@ class OrderController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[None]:
-        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
-
-        async def cancel(claim: KeyClaim[Order] | None) -> Order:
-            command = CancelOrder(order_id, expected_version=version_in(if_match, order_id))
-            return await use_cases.orders.cancel(principal, command, claim=claim)
-
-        def answer(order: Order) -> Response[Any]:
-            return cancel_answer(order, cancelled_status=204)
-
         # Annotated as bodiless for Litestar, as a 204 (also when replayed) carries nothing; a 202 has the order.
-        return cast(Response[None], await idempotent(request, use_cases, idempotency_key, cancel, answer))
+        return cast(Response[None], await delete_order(request, order_id, if_match, idempotency_key))
 
     @post(
         "/{order_id:uuid}/cancel",
@@ -193,13 +171,7 @@ class OrderController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
-
-        async def cancel(claim: KeyClaim[Order] | None) -> Order:
-            command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
-            return await use_cases.orders.cancel(principal, command, claim=claim)
-
-        return await idempotent(request, use_cases, idempotency_key, cancel, cancel_answer)
+        return await cancel_order(request, order_id, data, if_match, idempotency_key)
 
     @post(
         "/{order_id:uuid}/erase",
@@ -214,3 +186,72 @@ class OrderController(Controller):
     )
     async def erase(self, order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
         await use_cases.orders.erase(principal, order_id)
+
+
+# The hot routes' work, one function each: the routes above call them after Litestar parsed their parameters, the
+# hot router (http/hot_routes.py) after parsing them itself. They take the request, not injected dependencies
+# (http/dependencies.py, ADR 0039).
+
+
+async def create_order(request: Request[Any, Any, Any], data: OrderIn, idempotency_key: str | None) -> Response[Any]:
+    use_cases, principal = use_cases_of(request), await caller_of(request)
+
+    def answer(placed: PlacedOrder) -> Response[Any]:
+        headers = {"Location": f"/v1/orders/{placed.order.id}", "ETag": etag(placed.order)}
+        return JsonAnswer(PlacedOrderOut.placed(placed), status_code=201, headers=headers)
+
+    async def place(claim: KeyClaim[PlacedOrder] | None) -> PlacedOrder:
+        return await use_cases.orders.place(principal, data.command(), claim=claim)
+
+    return await idempotent(request, use_cases, idempotency_key, place, answer)
+
+
+async def read_order(request: Request[Any, Any, Any], order_id: UUID) -> Response[OrderOut]:
+    principal = await caller_of(request)
+    view = await use_cases_of(request).order_reads.get(principal, order_id)
+    return JsonAnswer(viewed(view), headers={"ETag": etag(view)})
+
+
+async def list_orders(
+    request: Request[Any, Any, Any],
+    status: OrderStatus | None,
+    created_after: datetime | None,
+    created_before: datetime | None,
+    limit: int,
+    cursor: str | None,
+) -> PageOut[OrderOut]:
+    principal = await caller_of(request)
+    where = OrderFilter(status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"))
+    page = await use_cases_of(request).order_reads.list(principal, where, limit=limit, cursor=cursor)
+    return PageOut([viewed(view) for view in page.items], page.next_cursor)
+
+
+async def delete_order(
+    request: Request[Any, Any, Any], order_id: UUID, if_match: str | None, idempotency_key: str | None
+) -> Response[Any]:
+    use_cases, principal = use_cases_of(request), await caller_of(request)
+
+    async def cancel(claim: KeyClaim[Order] | None) -> Order:
+        command = CancelOrder(order_id, expected_version=version_in(if_match, order_id))
+        return await use_cases.orders.cancel(principal, command, claim=claim)
+
+    def answer(order: Order) -> Response[Any]:
+        return cancel_answer(order, cancelled_status=204)
+
+    return await idempotent(request, use_cases, idempotency_key, cancel, answer)
+
+
+async def cancel_order(
+    request: Request[Any, Any, Any],
+    order_id: UUID,
+    data: CancelIn,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[Any]:
+    use_cases, principal = use_cases_of(request), await caller_of(request)
+
+    async def cancel(claim: KeyClaim[Order] | None) -> Order:
+        command = CancelOrder(order_id, data.reason, data.note, version_in(if_match, order_id))
+        return await use_cases.orders.cancel(principal, command, claim=claim)
+
+    return await idempotent(request, use_cases, idempotency_key, cancel, cancel_answer)

@@ -219,17 +219,7 @@ class PaymentController(Controller):
         if_match: IfMatch = None,
         idempotency_key: IdempotencyKey = None,
     ) -> Response[Any]:
-        use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
-
-        async def pay(claim: KeyClaim[Payment] | None) -> Payment:
-            expected_version = version_in(if_match, order_id)
-            command = PayOrder(order_id, data.amount, data.currency, data.source.input(), expected_version)
-            return await use_cases.payments.pay(principal, command, claim=claim)
-
-        def answer(payment: Payment) -> Response[Any]:
-            return JsonAnswer(PaymentOut.of(payment))
-
-        return await idempotent(request, use_cases, idempotency_key, pay, answer, fingerprint=data.fingerprint())
+        return await pay_order(request, order_id, data, if_match, idempotency_key)
 
     @get(
         "/payments",
@@ -255,6 +245,28 @@ class PaymentController(Controller):
     ) -> PageOut[PaymentOut]:
         page = await use_cases.payments.of_order(principal, order_id, limit=limit, cursor=cursor)
         return PageOut([PaymentOut.of(record.payment, record.refunds) for record in page.items], page.next_cursor)
+
+
+async def pay_order(
+    request: Request[Any, Any, Any],
+    order_id: UUID,
+    data: PaymentIn,
+    if_match: str | None,
+    idempotency_key: str | None,
+) -> Response[Any]:
+    """Pay Order's work: the route calls it after Litestar parsed its parameters, the hot router
+    (http/hot_routes.py) after parsing them itself."""
+    use_cases, principal = use_cases_of(request), await caller_of(request)  # a hot route: not injected
+
+    async def pay(claim: KeyClaim[Payment] | None) -> Payment:
+        expected_version = version_in(if_match, order_id)
+        command = PayOrder(order_id, data.amount, data.currency, data.source.input(), expected_version)
+        return await use_cases.payments.pay(principal, command, claim=claim)
+
+    def answer(payment: Payment) -> Response[Any]:
+        return JsonAnswer(PaymentOut.of(payment))
+
+    return await idempotent(request, use_cases, idempotency_key, pay, answer, fingerprint=data.fingerprint())
 
 
 @post(

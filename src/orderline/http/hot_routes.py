@@ -1,0 +1,202 @@
+"""The hot routes' own router: the few order routes that carry most of the traffic, answered without Litestar's
+per-route machinery, and anything the least unusual about them left to Litestar.
+
+Litestar still declares every route (the OpenAPI document, the other methods, every refusal of routing). For
+the plainest requests of six (method, path) shapes the front (http/front.py) asks ``HotRoutes.match`` first:
+the path exactly as Litestar routes it (no trailing slash, a UUID in its canonical form), a query of known
+names each given once with plainly valid values, a header parameter (Idempotency-Key, If-Match) at most once
+with a value it takes. Matching has no side effect, so a request it does not take goes Litestar's way whole. A
+request it takes runs what Litestar's route would, in the same order, with Litestar's own pieces where the
+answer depends on them: the gate (http/gate.py), the
+``before_request`` reading (http/strict.py, which also gives the body), the route's own function
+(http/api/orders.py, payments.py), the route handler's ``to_response``, and the route's exception handlers
+(Litestar's exception middleware), so refusals are rendered as they were. What it skips: the router's trie,
+the ``Request`` built twice, the kwargs and signature models (path and query parameters parsed again, headers
+looked up), dependency resolution and a second exception layer. ADR 0042.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from functools import partial
+from typing import Any, cast
+from uuid import UUID
+
+from litestar import Litestar, Request
+from litestar._asgi.utils import is_valid_host, wrap_in_exception_handler  # pinned Litestar (ADR 0042)
+from litestar.handlers import HTTPRouteHandler
+from litestar.types import ASGIApp, ExceptionHandlersMap, HTTPScope, Receive, Scope, Send
+from litestar.utils.scope.state import ScopeState
+
+from orderline.application.idempotency import MAX_KEY_LENGTH
+from orderline.domain.status import OrderStatus
+from orderline.http.api.orders import cancel_order, create_order, delete_order, list_orders, read_order
+from orderline.http.api.payments import pay_order
+from orderline.http.gate import pass_gate
+from orderline.http.preconditions import IF_MATCH_MAX_LENGTH
+from orderline.http.rate_limit import RateLimits
+from orderline.http.strict import read_strictly, strict_body
+
+Query = Callable[[bytes], dict[str, Any] | None]  # the parsed query, or None: not plainly valid
+_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
+_ONE_ORDER = re.compile(f"/v1/orders/({_UUID})(/cancel|/payment)?")
+_ORDERS = "/v1/orders"
+_SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
+_HOST = b"host"
+_IF_MATCH, _IDEMPOTENCY_KEY = b"if-match", b"idempotency-key"
+# A header parameter's value as its HeaderParameter takes it (http/idempotency.py, http/preconditions.py): the key's
+# pattern and lengths, If-Match's length. A value these refuse goes Litestar's way, which refuses it in its words.
+_KEY = re.compile(f"[\x20-\x7e\xa1-\xac\xae-\xff]{{1,{MAX_KEY_LENGTH}}}")
+_HEADER_VALUES: dict[bytes, Callable[[str], bool]] = {
+    _IDEMPOTENCY_KEY: lambda value: _KEY.fullmatch(value) is not None,
+    _IF_MATCH: lambda value: len(value) <= IF_MATCH_MAX_LENGTH,
+}
+
+
+def _no_query(raw: bytes) -> dict[str, Any] | None:
+    return {} if not raw else None
+
+
+_LIMIT = re.compile("[1-9][0-9]?|100")  # 1 to 100 as JSON writes it (http/api/wire.py's Limit)
+_CURSOR = re.compile("[A-Za-z0-9_-]{1,256}")  # http/api/wire.py's Cursor
+_STATUSES = {status.value: status for status in OrderStatus}
+_LIST_PARAMETERS: dict[str, Callable[[str], Any]] = {
+    "status": _STATUSES.get,
+    "limit": lambda value: int(value) if _LIMIT.fullmatch(value) else None,
+    "cursor": lambda value: value if _CURSOR.fullmatch(value) else None,
+}
+
+
+def _list_query(raw: bytes) -> dict[str, Any] | None:
+    """status, limit and cursor, each at most once, plainly valid, nothing percent-encoded; the time bounds,
+    anything else and anything repeated go Litestar's way (which refuses or parses them)."""
+    found: dict[str, Any] = {"status": None, "created_after": None, "created_before": None, "limit": 20, "cursor": None}
+    if not raw:
+        return found
+    if b"%" in raw or b"+" in raw:
+        return None
+    seen: set[str] = set()
+    for part in raw.decode("latin-1").split("&"):
+        name, equals, value = part.partition("=")
+        parse = _LIST_PARAMETERS.get(name)
+        if parse is None or not equals or name in seen or (parsed := parse(value)) is None:
+            return None
+        seen.add(name)
+        found[name] = parsed
+    return found
+
+
+@dataclass(frozen=True, slots=True)
+class _Shape:
+    """One hot route as this router knows it: where it is and what it reads."""
+
+    method: str
+    ending: str  # "" for /v1/orders, "/" for /v1/orders/{id}, or "/cancel", "/payment" after it
+    operation_id: str  # the Litestar route it stands for, checked at start-up
+    serve: Callable[..., Awaitable[Any]]  # (request, **parameters) -> what the route's function returns
+    query: Query = _no_query
+    header_parameters: tuple[bytes, ...] = ()  # each sent at most once, plainly valid, or Litestar's way
+    has_body: bool = False
+
+
+SHAPES = (
+    _Shape("GET", "/", "getOrder", read_order),
+    _Shape("GET", "", "listOrders", list_orders, _list_query),
+    _Shape("POST", "", "createOrder", create_order, header_parameters=(_IDEMPOTENCY_KEY,), has_body=True),
+    _Shape("DELETE", "/", "cancelOrder", delete_order, header_parameters=(_IF_MATCH, _IDEMPOTENCY_KEY)),
+    _Shape("POST", "/cancel", "cancelOrderWithReason", cancel_order, header_parameters=(_IF_MATCH, _IDEMPOTENCY_KEY),
+           has_body=True),
+    _Shape("POST", "/payment", "payOrder", pay_order, header_parameters=(_IF_MATCH, _IDEMPOTENCY_KEY), has_body=True),
+)  # fmt: skip
+
+
+@dataclass(frozen=True, slots=True)
+class _Route:
+    shape: _Shape
+    handler: HTTPRouteHandler
+    path_template: str
+    exception_handlers: ExceptionHandlersMap
+    request_class: type[Request[Any, Any, Any]]
+
+
+class HotRoutes:
+    """The hot routes of one app, found in its Litestar router at start-up."""
+
+    def __init__(self, app: Litestar, rate_limits: RateLimits) -> None:
+        self._rate_limits = rate_limits
+        self._routes: dict[tuple[str, str], _Route] = {}
+        for shape in SHAPES:
+            path = _ORDERS if not shape.ending else f"{_ORDERS}/{_SAMPLE_ID}{shape.ending.rstrip('/')}"
+            _app, handler, _path, _params, template = app.asgi_router.handle_routing(path=path, method=shape.method)
+            if not isinstance(handler, HTTPRouteHandler) or handler.operation_id != shape.operation_id:
+                raise RuntimeError(f"{shape.method} {path} is no longer Litestar's {shape.operation_id}")
+            if handler.resolve_guards() or len(handler.resolve_middleware()) != 1:  # the gate alone
+                raise RuntimeError(f"{shape.operation_id} has guards or middleware the hot routes do not run")
+            hook = handler.resolve_before_request()
+            if getattr(hook, "func", hook) is not read_strictly:  # Litestar wraps a hook; what strict_body does
+                raise RuntimeError(f"{shape.operation_id}'s before_request hook is not the one the hot routes run")
+            self._routes[(shape.method, shape.ending)] = _Route(
+                shape, handler, template, handler.resolve_exception_handlers(), handler.resolve_request_class()
+            )
+
+    def match(self, scope: Scope) -> ASGIApp | None:
+        """The hot route that answers this request, ready to run; None (having done nothing) for any other."""
+        path: str = scope["path"]
+        if not path.startswith(_ORDERS) or scope.get("root_path"):
+            return None
+        if path == _ORDERS:
+            ending, path_params = "", {}
+        elif found := _ONE_ORDER.fullmatch(path):
+            ending, path_params = found.group(2) or "/", {"order_id": UUID(found.group(1))}
+        else:
+            return None
+        route = self._routes.get((cast("HTTPScope", scope)["method"], ending))
+        if route is None:
+            return None
+        headers = _plain_headers(scope, route.shape.header_parameters)
+        query = route.shape.query(scope.get("query_string", b""))
+        if headers is None or query is None:
+            return None
+        return partial(self._serve, route, path_params, {**query, **headers})
+
+    async def _serve(
+        self, route: _Route, path_params: dict[str, Any], query: dict[str, Any], scope: Scope, receive: Receive,
+        send: Send,
+    ) -> None:  # fmt: skip
+        # What Litestar's router writes into the scope for the route it found.
+        scope["path_params"] = path_params
+        scope["route_handler"] = route.handler
+        scope["path_template"] = route.path_template
+        ScopeState.from_scope(scope).exception_handlers = route.exception_handlers
+        run = partial(self._run, route, {**path_params, **query})
+        await wrap_in_exception_handler(run)(scope, receive, send)
+
+    async def _run(self, route: _Route, parameters: dict[str, Any], scope: Scope, receive: Receive, send: Send) -> None:
+        await pass_gate(self._rate_limits, scope)
+        request = route.request_class(scope, receive, send)
+        data = await strict_body(request)  # the app's before_request hook's work, and the body it read
+        if route.shape.has_body:
+            parameters["data"] = data
+        answer = await route.shape.serve(request, **parameters)
+        asgi = await route.handler.to_response(app=scope["litestar_app"], data=answer, request=request)
+        await asgi(scope, receive, send)
+
+
+def _plain_headers(scope: Scope, parameters: tuple[bytes, ...]) -> dict[str, str | None] | None:
+    """The route's header parameters by argument name (None when not sent), if each is sent at most once with a
+    value its HeaderParameter takes, and the Host header is one Litestar's router takes (the first one)."""
+    found: dict[str, str | None] = {name.decode().replace("-", "_"): None for name in parameters}
+    host_seen = False
+    for name, value in scope["headers"]:
+        if name == _HOST and not host_seen:
+            host_seen = True
+            if not is_valid_host(value):
+                return None
+        elif name in parameters:
+            argument, text = name.decode().replace("-", "_"), value.decode("latin-1")
+            if found[argument] is not None or not _HEADER_VALUES[name](text):
+                return None
+            found[argument] = text
+    return found
