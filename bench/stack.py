@@ -44,10 +44,6 @@ ORDERS = 24  # the customer's: a list of 20 is a full page
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # the server; the benchmark makes a database of its own
 CARD = {"number": "4242424242424242", "cvc": "123", "expMonth": 12, "expYear": 2099}
 WRITES = {"create (customer)", "pay (admin key)", "cancel (admin key)"}
-CARD = {"number": "4242424242424242", "cvc": "123", "expMonth": 12, "expYear": 2099}
-# Scenarios that change their order (cancel, pay) need a PLACED order per request: ``prepare`` places this many
-# per request measured (the warm-up, three runs, the first and last checks).
-ONCE_FACTOR = 3.2
 
 
 @dataclass(frozen=True)
@@ -145,14 +141,6 @@ class Scenario:
 
 async def prepare(app: Any) -> dict[str, Request]:
     """An admin key, a customer with a token, a pet and the customer's orders; the scenarios' requests."""
-Scenario = Request | list[Request]  # one request repeated, or a request per order (each sent once)
-
-
-async def prepare(app: Any, count: int = 0, only: set[str] | None = None) -> dict[str, Scenario]:
-    """An admin key, a customer with a token, a pet and the customer's orders; the scenarios' requests.
-
-    The writes that use up their order (cancel, pay) get ``count`` times ``ONCE_FACTOR`` orders of their own, placed
-    here, when they are among ``only`` (every scenario when None) and ``count`` is given."""
     from orderline.application.principal import Scope
 
     _row, key = await app.state.use_cases.api_keys.create("bench", frozenset({Scope.ADMIN}))
@@ -166,11 +154,10 @@ async def prepare(app: Any, count: int = 0, only: set[str] | None = None) -> dic
     placed = Request("POST", "/v1/orders", headers=bearer(token), body=_json({"petId": pet_id}))
     for _ in range(ORDERS):
         order_id = (await _expect(app, placed, 201))["id"]
-    scenarios: dict[str, Scenario] = {
+    return {
         "get (admin key)": Request("GET", f"/v1/orders/{order_id}", headers=bearer(key)),
         "get (customer)": Request("GET", f"/v1/orders/{order_id}", headers=bearer(token)),
         "list of 20 (customer)": Request("GET", "/v1/orders", b"limit=20", headers=bearer(token)),
-        "create (customer)": Request("POST", "/v1/orders", headers=bearer(token), body=_json({"petId": pet_id})),
         "livez": Request("GET", "/v1/livez"),
         "unknown route (404)": Request("GET", "/v1/nowhere"),
         "create (customer)": placed,
@@ -178,24 +165,6 @@ async def prepare(app: Any, count: int = 0, only: set[str] | None = None) -> dic
         "pay (admin key)": Request("POST", "/v1/orders/{id}/payment", headers=bearer(key), body=_json(_payment())),
         "cancel (admin key)": Request("DELETE", "/v1/orders/{id}", headers=bearer(key)),
     }
-    once: dict[str, Callable[[str], Request]] = {
-        "cancel (admin key)": lambda order: Request(
-            "POST", f"/v1/orders/{order}/cancel", headers=bearer(key), body=_json({"reason": "CUSTOMER_REQUEST"})
-        ),
-        "cancel by DELETE (admin key)": lambda order: Request("DELETE", f"/v1/orders/{order}", headers=bearer(key)),
-        "pay (admin key)": lambda order: Request(
-            "POST",
-            f"/v1/orders/{order}/payment",
-            headers=bearer(key),
-            body=_json({"amount": "10.00", "currency": "USD", "source": CARD}),
-        ),
-    }
-    for name, request_for in once.items():
-        if count and (only is None or name in only):
-            placed = Request("POST", "/v1/orders", headers=bearer(token), body=_json({"petId": pet_id}))
-            orders = [(await _expect(app, placed, 201))["id"] for _ in range(int(count * ONCE_FACTOR) + 3)]
-            scenarios[name] = [request_for(order) for order in orders]
-    return scenarios
 
 
 def _payment() -> dict[str, object]:
@@ -252,29 +221,6 @@ async def measure(app: Asgi, scenario: Scenario | Request, count: int, repeats: 
         start = time.process_time()
         for request in batch:
             statuses.append((await call(app, request)).status)
-def _requests(scenario: Scenario) -> Iterator[Request]:
-    if isinstance(scenario, Request):
-        while True:
-            yield scenario
-    yield from scenario
-
-
-async def measure(app: Asgi, scenario: Scenario, count: int, repeats: int = 3) -> float:
-    """CPU microseconds per request: the least of ``repeats`` runs of ``count`` requests, after a tenth as many
-    unmeasured. The least, because on a shared machine other processes only ever add to a run's CPU time
-    (caches and the core's other hyperthread taken from it). A scenario of one request per order sends each
-    once, in order."""
-    requests = _requests(scenario)
-    first = next(requests)
-    expected = (await call(app, first)).status
-    for _ in range(count // 10):
-        await call(app, next(requests))
-    runs = []
-    for _ in range(repeats):
-        batch = [next(requests) for _ in range(count)]
-        start = time.process_time()
-        for request in batch:
-            await call(app, request)
         runs.append((time.process_time() - start) / count * 1e6)
         if any(status != expected for status in statuses):
             raise RuntimeError(f"{first.method} {first.path} answered {expected}, then {set(statuses)}")
@@ -282,9 +228,6 @@ async def measure(app: Asgi, scenario: Scenario, count: int, repeats: int = 3) -
     last = (await call(app, scenario.next())).status
     if last != expected:
         raise RuntimeError(f"{first.path} answered {expected}, then {last}")
-    last = (await call(app, next(requests))).status
-    if last != expected:
-        raise RuntimeError(f"{first.method} {first.path} answered {expected}, then {last}")
     return micros
 
 
@@ -393,31 +336,6 @@ def rounds_of(engine: Engine, count: int, writes: int, only: set[str] | None) ->
 def profile(engine: Engine, name: str, count: int, top: int) -> str:
     with quiet_logs(), tempfile.TemporaryDirectory(prefix="stack-") as scratch, database(engine, Path(scratch)) as url:
         profiler = engine.run(_profiled(url, name, count))
-    with quiet_logs(), tempfile.TemporaryDirectory(prefix="stack-") as scratch:
-        first = await measure(reference, ref_requests["reference"], count)
-        async with orderline_app(Path(scratch)) as app:
-            scenarios = await prepare(app, count, only)
-            for name, scenario in scenarios.items():
-                if only is None or name in only:
-                    results[name] = await measure(app, scenario, count)
-        last = await measure(reference, ref_requests["reference"], count)
-    return {"reference": (first + last) / 2, **results}
-
-
-async def profile(name: str, count: int, top: int) -> str:
-    with quiet_logs(), tempfile.TemporaryDirectory(prefix="stack-") as scratch:
-        async with orderline_app(Path(scratch)) as app:
-            # prepare() places 3.2 orders per count given: enough for the warm-up and the profiled count
-            scenario = (await prepare(app, count // 10 + count // 3 + 1, {name}))[name]
-            requests = _requests(scenario)
-            for _ in range(count // 10):
-                await call(app, next(requests))
-            batch = [next(requests) for _ in range(count)]
-            profiler = cProfile.Profile()
-            profiler.enable()
-            for request in batch:
-                await call(app, request)
-            profiler.disable()
     out = io.StringIO()
     stats = pstats.Stats(profiler, stream=out)
     out.write(f"{count} requests of {name!r}; calls per request: {stats.total_calls / count:,.0f}\n")  # type: ignore[attr-defined]
@@ -459,9 +377,6 @@ def _round_in(src: Path | None, engine: Engine, count: int, writes: int, only: s
         sys.executable, "-m", "bench.stack", "--json", "--requests", str(count), "--writes", str(writes),
         "--engine", engine.name, "--postgres-url", engine.postgres_url, "--loop", engine.loop,
     ]  # fmt: skip
-        src = src / "src" if (src / "src" / "orderline").is_dir() else src  # a checkout, or its src/
-        environment["PYTHONPATH"] = os.pathsep.join([str(src), str(Path.cwd())])
-    command = [sys.executable, "-m", "bench.stack", "--requests", str(count), "--json"]
     if only:
         command += ["--only", only]
     output = subprocess.run(command, env=environment, check=True, capture_output=True, text=True).stdout
@@ -507,9 +422,7 @@ def main() -> None:
     parser.add_argument("--only", help="comma-separated scenario names (the reference always runs)")
     parser.add_argument("--profile", metavar="SCENARIO", help="cProfile one scenario instead")
     parser.add_argument("--top", type=int, default=45, help="rows of the profile")
-    parser.add_argument(
-        "--compare", type=Path, metavar="SRC", help="another checkout (or its src/), rounds alternating"
-    )
+    parser.add_argument("--compare", type=Path, metavar="SRC", help="another checkout's src/, rounds alternating")
     parser.add_argument("--json", action="store_true", help="one round, printed as one JSON line")
     options = parser.parse_args()
     only = set(options.only.split(",")) if options.only else None
