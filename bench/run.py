@@ -34,6 +34,10 @@ REFERENCE_STACK = (
     "httptools, no access log"
 )
 USER, PASSWORD = "benchuser", "bench-password-0123"
+# The DRF scenarios' customer: as many orders of two lines as the shop's customer (bench/drf_shop/setup.sh seeds
+# DRFSHOP_ORDERS, 3,000), so that the list's count and pages are over the same work on both sides.
+DRF_USER, DRF_PASSWORD = "drfcustomer", "drf-password-0123"
+DRF_ORDERS = 3000
 
 
 @dataclass(frozen=True)
@@ -99,14 +103,15 @@ def parse(argv: list[str] | None = None) -> Options:
     )  # fmt: skip
 
 
-async def user_token(base: str) -> str:
+async def user_token(base: str, username: str = USER, password: str = PASSWORD) -> str:
     """An access token of the benchmark's customer, from the DRF dialect's simplejwt view."""
     port = int(base.rsplit(":", 1)[1])
     connection = Connection("127.0.0.1", port)
     try:
         request = encode_request(
-            "POST", "/api/v1/auth/token/", body=scenarios.body({"username": USER, "password": PASSWORD}).encode()
-        )
+            "POST", "/api/v1/auth/token/",
+            body=scenarios.body({"username": username, "password": password}).encode(),
+        )  # fmt: skip
         response = await connection.send(request)
     finally:
         await connection.close()
@@ -176,18 +181,46 @@ async def _orderline(url: str, log: Path, options: Options, run: Run) -> str | N
             await run(server.base, scenarios.get([UUID(o) for o in orders], key))
             # The customer's: GET /v1/orders lists the caller's own orders, and the admin key placed none.
             await run(server.base, scenarios.list20(user))
-            await run(server.base, scenarios.drf_detail(orders, user, "orderline "))
-            await run(server.base, scenarios.drf_list10(user, "orderline "))
-            quarter = len(orders) // 4
-            parts = [orders[i * quarter : (i + 1) * quarter] for i in range(4)]
+            await create_user(url, DRF_USER, DRF_PASSWORD)
+            drf_user = bearer(await user_token(server.base, DRF_USER, DRF_PASSWORD))
+            drf_orders = await _place_two_line_orders(server.port, drf_user, pets, DRF_ORDERS)
+            await run(server.base, scenarios.drf_detail(drf_orders, drf_user, "orderline "))
+            await run(server.base, scenarios.drf_list10(drf_user, "orderline "))
+            third = len(orders) // 3
+            parts = [orders[i * third : (i + 1) * third] for i in range(3)]
             await run(server.base, scenarios.pay([UUID(o) for o in parts[0]], key))
             await run(server.base, scenarios.cancel([UUID(o) for o in parts[1]], key))
             await run(server.base, scenarios.erase([UUID(o) for o in parts[2]], key))
-            await run(server.base, scenarios.drf_erase(parts[3], user, "orderline "))
+            await run(server.base, scenarios.drf_erase(drf_orders, drf_user, "orderline "))
         if (code := server.returncode) is not None:
             return f"the server exited with {code}:\n{server.log_tail()}"
         print(f"  the server log ends:\n{server.log_tail(5)}", file=sys.stderr)
     return None
+
+
+async def _place_two_line_orders(port: int, auth: str, pets: list[UUID], count: int) -> list[str]:
+    """``count`` orders of two lines (two pets, one each, as the shop's seed), placed through the API by eight
+    connections at once; their ids."""
+    bodies = [
+        scenarios.body({"items": [{"petId": str(pets[n % len(pets)]), "quantity": 1},
+                                  {"petId": str(pets[(n + 1) % len(pets)]), "quantity": 1}]}).encode()
+        for n in range(count)
+    ]  # fmt: skip
+    placed: list[str] = []
+
+    async def place(share: list[bytes]) -> None:
+        connection = Connection("127.0.0.1", port)
+        try:
+            for payload in share:
+                response = await connection.send(encode_request("POST", "/v1/orders", body=payload, authorization=auth))
+                if response.status != 201:
+                    raise workload.SetupError(f"POST /v1/orders answered {response.status}: {response.body[:300]!r}")
+                placed.append(str(json.loads(response.body)["id"]))
+        finally:
+            await connection.close()
+
+    await asyncio.gather(*(place(bodies[i::8]) for i in range(8)))
+    return placed
 
 
 async def _workers(engine: str, url: str, scratch: Path, options: Options) -> str:

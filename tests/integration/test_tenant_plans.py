@@ -24,7 +24,7 @@ import pytest
 from orderline.application.queries import OrderQuery, Owner
 from orderline.domain.status import OrderStatus
 from orderline.storage.database import DatabaseUrl, open_database
-from orderline.storage.order_filters import listed
+from orderline.storage.order_views import list_page
 from orderline.storage.postgres import to_numbered
 from tests.support import Db
 
@@ -131,9 +131,7 @@ async def test_every_list_of_a_small_tenant_walks_an_index_led_by_the_tenant(bes
     db = beside_a_large_tenant
     leading = await _leading_columns(db)
     for query in _queries():
-        where = listed(query, SMALL)
-        sql = f"SELECT id, seq, status FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"
-        plan = await _generic_plan(db, sql, {**where.params, "limit": query.limit})
+        plan = await _generic_plan(db, *list_page(SMALL, query))
 
         used = re.findall(r"(?:[Ii]ndex (?:Only )?Scan(?: Backward)? using|USING (?:COVERING )?INDEX) (\w+)", plan)
         outer = [name for name in used if name in leading]

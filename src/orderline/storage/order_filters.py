@@ -164,6 +164,15 @@ def listed(query: OrderQuery, tenant: UUID) -> Where:
     return where
 
 
+def limit_of(rows: int) -> str:
+    """``LIMIT n``, the number written into the statement rather than bound. PostgreSQL prices a generic plan
+    as if a bound LIMIT took a tenth of the rows its conditions match, so beside a large tenant the generic plan
+    of a list looked costly (a hash join over every order line), and it planned each list anew for its values:
+    0.7 to 1.5 ms of planning a request, more than the list's own work. With the number in the text, the generic
+    plan walks the index and is kept after five runs (a statement per page size; a client uses one or two)."""
+    return f"LIMIT {int(rows)}"
+
+
 def owner_columns(owner: Owner) -> dict[str, UUID]:
     columns = {"customer_id": owner.customer_id, "placed_by_key": owner.api_key_id, "id": owner.order_id}
     return {column: value for column, value in columns.items() if value is not None}

@@ -16,7 +16,7 @@ from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import OrderStatus
 from orderline.storage.driver import Connection, Row, Write
-from orderline.storage.order_filters import Where, listed, searched
+from orderline.storage.order_filters import Where, limit_of, listed, searched
 from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
 from orderline.storage.versions import Seen
@@ -222,13 +222,13 @@ class SqlOrderRepository:
 
     async def find(self, query: OrderQuery) -> list[Order]:
         where = listed(query, self._tenant)
-        sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"  # noqa: S608
-        return await self._with_lines(sql, {**where.params, "limit": query.limit + 1})
+        sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC {limit_of(query.limit + 1)}"  # noqa: S608
+        return await self._with_lines(sql, where.params)
 
     async def search(self, where: OrderSearch, *, offset: int, limit: int) -> list[Order]:
         matching = searched(where, self._tenant)
-        sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC LIMIT :limit OFFSET :offset"  # noqa: S608
-        return await self._with_lines(sql, {**matching.params, "limit": limit, "offset": offset})
+        sql = f"SELECT {_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC {limit_of(limit)} OFFSET :offset"  # noqa: S608
+        return await self._with_lines(sql, {**matching.params, "offset": offset})
 
     async def count(self, where: OrderSearch) -> int:
         matching = searched(where, self._tenant)
