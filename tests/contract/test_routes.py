@@ -10,14 +10,14 @@ from litestar.handlers import HTTPRouteHandler
 
 from orderline.application.principal import Scope
 from orderline.config import Settings
-from orderline.http.access import PUBLIC, SECURITY_SCHEME
+from orderline.http.access import ANYONE, SECURITY_SCHEME
 from orderline.http.api.metrics import SCRAPER
 from orderline.http.app import create_app
 from orderline.http.dashboard.session import STAFF_SESSION
 from orderline.http.dialects.shoplazza import auth as shoplazza
 
 # Public, a scope, or the scraper's shared secret (GET /metrics, ADR 0018).
-KNOWN = {PUBLIC, SCRAPER, STAFF_SESSION, *(scope.value for scope in Scope)}
+KNOWN = {ANYONE, SCRAPER, STAFF_SESSION, *(scope.value for scope in Scope)}
 # The schemes an operation may name: the native bearer, and the dialects' own credentials.
 SCHEMES = {SECURITY_SCHEME, shoplazza.SECURITY_SCHEME}
 # Served by Litestar itself, outside /v1: the OpenAPI document and its viewers.

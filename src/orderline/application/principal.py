@@ -30,6 +30,9 @@ def parse_tenant(text: str, source: str) -> UUID:
 
 
 class Scope(StrEnum):
+    """A permission a principal holds: an OAuth scope of its token or key. (ASGI's connection scope is
+    ``AsgiScope`` wherever this package names it, so ``Scope`` means this one thing.)"""
+
     READ_ORDERS = "read:orders"
     WRITE_ORDERS = "write:orders"
     READ_PETS = "read:pets"

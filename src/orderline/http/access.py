@@ -15,7 +15,7 @@ from orderline.application.errors import InvalidTenant, Unauthenticated
 from orderline.application.principal import Scope
 from orderline.http.auth import outcome_of
 
-PUBLIC = "public"
+ANYONE = "public"  # a route anyone may call (not the public pool of tenants: principal.PUBLIC)
 SECURITY_SCHEME = "bearerAuth"
 _SCOPES = frozenset(scope.value for scope in Scope)
 
@@ -39,7 +39,7 @@ def enforce(decision: Any, scope: AsgiScope) -> None:
 def public() -> dict[str, Any]:
     """Anyone may call it. Credentials matter only to a route that acts for its caller (placing an
     order, registering): there a refused credential is a 401, never silently anonymous."""
-    return {"opt": {"auth": PUBLIC}, "security": [{}, {SECURITY_SCHEME: []}]}
+    return {"opt": {"auth": ANYONE}, "security": [{}, {SECURITY_SCHEME: []}]}
 
 
 def needs(scope: Scope) -> dict[str, Any]:

@@ -22,7 +22,8 @@ from litestar.datastructures import Cookie
 from litestar.enums import MediaType
 from litestar.response import Response
 from litestar.serialization import encode_json, get_serializer
-from litestar.types import ASGIApp, Receive, Scope, Send, TypeEncodersMap
+from litestar.types import ASGIApp, Receive, Send, TypeEncodersMap
+from litestar.types import Scope as AsgiScope
 
 T = TypeVar("T")
 _WITH_BODY = frozenset({200, 201, 202})
@@ -75,6 +76,6 @@ class _Sent:
     def __init__(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         self._status, self._headers, self._body = status, headers, body
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+    async def __call__(self, scope: AsgiScope, receive: Receive, send: Send) -> None:
         await send({"type": "http.response.start", "status": self._status, "headers": self._headers})
         await send({"type": "http.response.body", "body": self._body, "more_body": False})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from litestar.types import Scope
+from litestar.types import Scope as AsgiScope
 
 from orderline.http.request_id import HEADER, chosen_request_id
 
@@ -26,7 +26,7 @@ class RequestFacts:
     authorization: str | None  # the raw Authorization header: the native API's credential (http/auth.py)
 
 
-def facts_of(scope: Scope) -> RequestFacts:
+def facts_of(scope: AsgiScope) -> RequestFacts:
     """The request's facts, read on first use (the front reads them before anything else runs)."""
     state = scope.setdefault("state", {})
     found: RequestFacts | None = state.get(FACTS_KEY)

@@ -15,7 +15,8 @@ import time
 
 import structlog
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Send
+from litestar.types import Scope as AsgiScope
 
 from orderline.application import audit
 from orderline.http.access_log import CLIENT_CLOSED, observe
@@ -31,7 +32,7 @@ def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Hot
     """Wrap the app's ASGI handler (``app.asgi_handler``): the layer every HTTP request passes first; a request
     one of the ``hot`` routes takes is answered there instead of by Litestar's router (ADR 0042)."""
 
-    async def front(scope: Scope, receive: Receive, send: Send) -> None:
+    async def front(scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
             await app(scope, receive, send)
             return

@@ -14,7 +14,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from litestar.enums import ScopeType
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Receive, Send
+from litestar.types import Scope as AsgiScope
 
 from orderline.http.access import enforce
 from orderline.http.auth import STATE_KEY, authenticate
@@ -25,7 +26,7 @@ def gate(rate_limits: RateLimits) -> Callable[[ASGIApp], ASGIApp]:
     """The app's one middleware, for ``Litestar(middleware=[...])``."""
 
     def middleware(app: ASGIApp) -> ASGIApp:
-        async def through_the_gate(scope: Scope, receive: Receive, send: Send) -> None:
+        async def through_the_gate(scope: AsgiScope, receive: Receive, send: Send) -> None:
             if scope["type"] == ScopeType.HTTP:
                 await pass_gate(rate_limits, scope)
             await app(scope, receive, send)
@@ -35,7 +36,7 @@ def gate(rate_limits: RateLimits) -> Callable[[ASGIApp], ASGIApp]:
     return middleware
 
 
-async def pass_gate(rate_limits: RateLimits, scope: Scope) -> None:
+async def pass_gate(rate_limits: RateLimits, scope: AsgiScope) -> None:
     """The gate's three decisions for a routed HTTP request, in their order; the hot routes (http/hot_routes.py)
     pass the same gate."""
     scope["state"][STATE_KEY] = await authenticate(scope)

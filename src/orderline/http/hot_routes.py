@@ -27,7 +27,8 @@ from uuid import UUID
 from litestar import Litestar, Request
 from litestar._asgi.utils import is_valid_host, wrap_in_exception_handler  # pinned Litestar (ADR 0042)
 from litestar.handlers import HTTPRouteHandler
-from litestar.types import ASGIApp, ExceptionHandlersMap, HTTPScope, Receive, Scope, Send
+from litestar.types import ASGIApp, ExceptionHandlersMap, HTTPScope, Receive, Send
+from litestar.types import Scope as AsgiScope
 from litestar.utils.scope.state import ScopeState
 
 from orderline.application.idempotency import MAX_KEY_LENGTH
@@ -141,7 +142,7 @@ class HotRoutes:
                 shape, handler, template, handler.resolve_exception_handlers(), handler.resolve_request_class()
             )
 
-    def match(self, scope: Scope) -> ASGIApp | None:
+    def match(self, scope: AsgiScope) -> ASGIApp | None:
         """The hot route that answers this request, ready to run; None (having done nothing) for any other."""
         path: str = scope["path"]
         if not path.startswith(_ORDERS) or scope.get("root_path"):
@@ -162,7 +163,7 @@ class HotRoutes:
         return partial(self._serve, route, path_params, {**query, **headers})
 
     async def _serve(
-        self, route: _Route, path_params: dict[str, Any], query: dict[str, Any], scope: Scope, receive: Receive,
+        self, route: _Route, path_params: dict[str, Any], query: dict[str, Any], scope: AsgiScope, receive: Receive,
         send: Send,
     ) -> None:  # fmt: skip
         # What Litestar's router writes into the scope for the route it found.
@@ -173,7 +174,9 @@ class HotRoutes:
         run = partial(self._run, route, {**path_params, **query})
         await wrap_in_exception_handler(run)(scope, receive, send)
 
-    async def _run(self, route: _Route, parameters: dict[str, Any], scope: Scope, receive: Receive, send: Send) -> None:
+    async def _run(
+        self, route: _Route, parameters: dict[str, Any], scope: AsgiScope, receive: Receive, send: Send
+    ) -> None:
         await pass_gate(self._rate_limits, scope)
         request = route.request_class(scope, receive, send)
         data = await strict_body(request)  # the app's before_request hook's work, and the body it read
@@ -184,7 +187,7 @@ class HotRoutes:
         await asgi(scope, receive, send)
 
 
-def _plain_headers(scope: Scope, parameters: tuple[bytes, ...]) -> dict[str, str | None] | None:
+def _plain_headers(scope: AsgiScope, parameters: tuple[bytes, ...]) -> dict[str, str | None] | None:
     """The route's header parameters by argument name (None when not sent), if each is sent at most once with a
     value its HeaderParameter takes, and the Host header is one Litestar's router takes (the first one)."""
     found: dict[str, str | None] = {name.decode().replace("-", "_"): None for name in parameters}

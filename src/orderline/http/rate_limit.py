@@ -19,7 +19,8 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import MutableScopeHeaders
 from litestar.enums import MediaType
 from litestar.exceptions import HTTPException, TooManyRequestsException
-from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, HTTPScope, Scope
+from litestar.types import HTTPResponseBodyEvent, HTTPResponseStartEvent, HTTPScope
+from litestar.types import Scope as AsgiScope
 from litestar.utils.helpers import get_enum_string_value
 
 from orderline.application.ports import RateCounters
@@ -130,14 +131,14 @@ class RateLimits:
         decision = state[STATE_KEY]
         return [] if decision is None else decision.header_lines()
 
-    def replace_body(self, message: HTTPResponseBodyEvent, scope: Scope) -> None:
+    def replace_body(self, message: HTTPResponseBodyEvent, scope: AsgiScope) -> None:
         """An answer refused in place sends the refusal's body instead of its own."""
         state: dict[str, Any] = scope["state"]
         if _REPLACEMENT_BODY in state:
             message["body"] = state.pop(_REPLACEMENT_BODY)
             message["more_body"] = False
 
-    async def _count(self, scope: Scope, group: str) -> Decision | None:
+    async def _count(self, scope: AsgiScope, group: str) -> Decision | None:
         """The request's decision; None when it is not counted (Redis fails: the circuit has logged it)."""
         if self._limiter is None:
             raise RuntimeError("rate limits are applied before the app's lifespan started")

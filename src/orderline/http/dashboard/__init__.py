@@ -20,6 +20,7 @@ from litestar.template.config import TemplateConfig
 
 from orderline.application.errors import ApplicationError
 from orderline.domain.errors import DomainError
+from orderline.http.access import ANYONE
 from orderline.http.dashboard.audit import audit_log
 from orderline.http.dashboard.catalogue import CataloguePages
 from orderline.http.dashboard.customers import CustomerPages
@@ -39,7 +40,7 @@ _ONE_HOUR = 3600
 # its own, not the API's "admin" scope: the API's access middleware enforces scopes on the bearer credential,
 # which a browser's page request never carries.
 _STAFF = {"auth": STAFF_SESSION}
-_PUBLIC = {"auth": "public"}
+_PUBLIC = {"auth": ANYONE}
 
 
 def dashboard_router() -> Router:

@@ -11,6 +11,7 @@ from litestar.response import Redirect, Template
 from orderline.application import errors as app
 from orderline.application.principal import PUBLIC, parse_tenant
 from orderline.application.use_cases import UseCases
+from orderline.http.access import ANYONE
 from orderline.http.dashboard.pages import problem_of
 from orderline.http.dashboard.session import (
     PREFIX,
@@ -53,13 +54,13 @@ def _next(request: Request[Any, Any, Any]) -> str:
     return wanted if wanted.startswith(f"{PREFIX}/") and not wanted.startswith(f"{PREFIX}//") else f"{PREFIX}/"
 
 
-@get(SIGN_IN, name="sign-in", opt={"auth": "public"})
+@get(SIGN_IN, name="sign-in", opt={"auth": ANYONE})
 async def sign_in_page(request: Request[Any, Any, Any]) -> Template:
     # A link may fill the tenant in (`/admin/sign-in?tenant=…`): an operator of several shops keeps one per shop.
     return _form(request, tenant=request.query_params.get("tenant", "")[:64])
 
 
-@post(SIGN_IN, status_code=303, opt={"auth": "public"})
+@post(SIGN_IN, status_code=303, opt={"auth": ANYONE})
 async def sign_in(request: Request[Any, Any, Any], use_cases: Injected[UseCases]) -> Response[Any]:
     form = await request.form()
     username, password = str(form.get("username", "")), str(form.get("password", ""))
