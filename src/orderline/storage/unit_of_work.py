@@ -141,11 +141,12 @@ class SqlUnitOfWork:
         The outbox rows go in before COMMIT, in this transaction, so the change, its audit entry and its events
         are durable together or not at all (ADR 0027); observers only learn of what is already durable.
         """
-        if self._events is not None and self.recorded:
-            await self.outbox.add(self._events.events(self.recorded, _Seen(self.orders, self.payments)))
+        recorded = self.recorded
+        if self._events is not None and recorded:
+            await self.outbox.add(self._events.events(recorded, _Seen(self.orders, self.payments)))
         await self._commit()
-        if self.recorded:
-            notify(self._observers, tuple(self.recorded))
+        if recorded:
+            notify(self._observers, tuple(recorded))
 
 
 class _Seen:
