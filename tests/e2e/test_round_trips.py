@@ -102,6 +102,11 @@ async def pay_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
     return lambda: http.post(f"/v1/orders/{order['id']}/payment", json=_payment(order), headers=as_owner(order))
 
 
+async def erase_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place(http, pet_id)
+    return lambda: http.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+
 # (the request, its expected status, round trips at most), as the benchmark sends them.
 LIMITS: dict[str, tuple[Prepare, int, int]] = {
     "get": (get_order, 200, 2),
@@ -117,6 +122,9 @@ LIMITS: dict[str, tuple[Prepare, int, int]] = {
     "cancel": (cancel_order, 204, 6),
     # token, then twice: BEGIN + lock, order + payments + refunds, the writes with the outbox, COMMIT
     "pay": (pay_order, 200, 9),
+    # key, BEGIN + lock, order + payments + refunds, stock, the order's DELETE + audit + outbox, COMMIT (ADR 0046:
+    # the DELETE waits for the COMMIT's statement, as a save does)
+    "erase": (erase_order, 204, 6),
 }
 
 

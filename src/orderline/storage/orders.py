@@ -198,8 +198,11 @@ class SqlOrderRepository:
         await self._db.execute(sql, {"address_id": address_id, **self._id(order_id)})
 
     async def remove(self, order_id: UUID) -> None:
-        # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.
-        await self._db.execute("DELETE FROM orders WHERE id = :id AND tenant_id = :tenant", self._id(order_id))
+        # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays. Nobody reads what
+        # it changed (the order was read under its lock), so on PostgreSQL it travels with the transaction's next
+        # statement or its COMMIT, as the saves do (ADR 0034), not in a round trip of its own (ADR 0046).
+        sql = "DELETE FROM orders WHERE id = :id AND tenant_id = :tenant"
+        await self._db.write(Write(sql, self._id(order_id), ("orders", order_id)))
 
     async def get_by_seq(self, seq: int) -> Order | None:
         sql = "SELECT id FROM orders WHERE seq = :seq AND tenant_id = :tenant"
