@@ -44,14 +44,16 @@ def test_every_foreign_key_leads_an_index_of_its_table() -> None:
 
     unindexed = [(table, column) for table, column in keys if column not in _leading_columns(table)]
 
-    assert ("orders", "voucher_id") in keys and ("dashboard_sessions", "user_id") in keys  # the list is read right
+    assert ("orders", "voucher_id") in keys  # the list is read right
+    assert ("dashboard_sessions", "user_id") in keys
     assert unindexed == []
 
 
 # The searches a deletion of a parent row makes among its children, as each engine runs them.
 CHECKS = [
     # (child, column, PostgreSQL's trigger statement)
-    ("orders", "voucher_id", "SELECT 1 FROM ONLY orders x WHERE $1 OPERATOR(pg_catalog.=) voucher_id FOR KEY SHARE OF x"),
+    ("orders", "voucher_id",
+     "SELECT 1 FROM ONLY orders x WHERE $1 OPERATOR(pg_catalog.=) voucher_id FOR KEY SHARE OF x"),
     ("orders", "billing_address_id", "UPDATE ONLY orders SET billing_address_id = NULL"
      " WHERE $1 OPERATOR(pg_catalog.=) billing_address_id"),
     ("dashboard_sessions", "user_id",
@@ -65,7 +67,9 @@ SQLITE_DELETES = {
     "user_id": "DELETE FROM users WHERE id = :id",
 }
 
-_INDEX_USED = re.compile(r"(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on|USING (?:COVERING )?INDEX) (\w+)")
+_INDEX_USED = re.compile(
+    r"(?:Index (?:Only )?Scan(?: Backward)? using|Bitmap Index Scan on|USING (?:COVERING )?INDEX) (\w+)"
+)
 
 
 async def _plan(db: Db, child: str, column: str, trigger_statement: str) -> tuple[str, str]:
@@ -82,9 +86,7 @@ async def _plan(db: Db, child: str, column: str, trigger_statement: str) -> tupl
         await connection.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         await connection.execute("SET LOCAL enable_seqscan = off")
         await connection.execute(f"PREPARE foreign_key_check (uuid) AS {trigger_statement}")
-        rows = await connection.fetch_all(
-            "EXPLAIN EXECUTE foreign_key_check('0190f5c2-7d3e-7a1b-8c2d-0000000000a7')"
-        )
+        rows = await connection.fetch_all("EXPLAIN EXECUTE foreign_key_check('0190f5c2-7d3e-7a1b-8c2d-0000000000a7')")
         await connection.execute("DEALLOCATE foreign_key_check")
         return connection.dialect, "\n".join(str(row["QUERY PLAN"]) for row in rows)
 

@@ -164,7 +164,8 @@ async def test_no_index_of_orders_but_its_primary_key_leads_with_anything_but_th
                 )
             assert row is not None
             definition = re.search(r"\((\w+)\)\s+WHERE\s+\(?(\w+) IS NOT NULL\)?$", str(row["sql"]))
-            assert definition is not None and definition.groups() == (column, column), row["sql"]
+            assert definition is not None, row["sql"]
+            assert definition.groups() == (column, column), row["sql"]
 
     # The primary key: an order is read by its id alone. SQLite's next seq is MAX(seq) + 1, which needs an index
     # led by seq; its plans do not know parameters' values at all, and the test above shows they never walk it.

@@ -195,7 +195,9 @@ orders = Table(
     # The two that do not lead with the tenant (migration 0022, ADR 0040): deleting a voucher or a billing address
     # makes each engine look for the orders that refer to it by this column alone, per row deleted. Partial: most
     # orders have neither, and `col = ?` implies `col IS NOT NULL`, so only such look-ups can walk them.
-    Index(None, "voucher_id", postgresql_where=text("voucher_id IS NOT NULL"), sqlite_where=text("voucher_id IS NOT NULL")),
+    Index(
+        None, "voucher_id", postgresql_where=text("voucher_id IS NOT NULL"), sqlite_where=text("voucher_id IS NOT NULL")
+    ),
     Index(
         None,
         "billing_address_id",

@@ -22,20 +22,23 @@ down_revision: str | None = "0021"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-# (table, column, partial): each index is named as the metadata's naming convention names it.
-_INDEXES = (
-    ("orders", "voucher_id", True),
-    ("orders", "billing_address_id", True),
-    ("dashboard_sessions", "user_id", False),
-)
+# Each index is named as the metadata's naming convention names it.
+_PARTIAL = ("voucher_id", "billing_address_id")  # of orders
 
 
 def upgrade() -> None:
-    for table, column, partial in _INDEXES:
-        where = {"postgresql_where": sa.text(f"{column} IS NOT NULL"), "sqlite_where": sa.text(f"{column} IS NOT NULL")}
-        op.create_index(op.f(f"ix_{table}_{column}"), table, [column], **(where if partial else {}))
+    for column in _PARTIAL:
+        op.create_index(
+            op.f(f"ix_orders_{column}"),
+            "orders",
+            [column],
+            postgresql_where=sa.text(f"{column} IS NOT NULL"),
+            sqlite_where=sa.text(f"{column} IS NOT NULL"),
+        )
+    op.create_index(op.f("ix_dashboard_sessions_user_id"), "dashboard_sessions", ["user_id"])
 
 
 def downgrade() -> None:
-    for table, column, _partial in reversed(_INDEXES):
-        op.drop_index(op.f(f"ix_{table}_{column}"), table_name=table)
+    op.drop_index(op.f("ix_dashboard_sessions_user_id"), table_name="dashboard_sessions")
+    for column in reversed(_PARTIAL):
+        op.drop_index(op.f(f"ix_orders_{column}"), table_name="orders")
