@@ -14,7 +14,7 @@ import pytest
 from litestar import Litestar
 
 from orderline.application.principal import SYSTEM
-from orderline.application.tenant_time import TenantTime, acting_as
+from orderline.application.tenant_time import acting_as
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.http.app import create_app
