@@ -42,14 +42,14 @@ LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
 ORDER BY o.seq DESC, l.line_no
 """  # noqa: S608
 
-# One order: found by its key first, then checked to be the owner's. The LIMIT keeps the owner's condition
-# out of the lookup (neither engine pushes a condition into a subquery with a LIMIT): with it inside, a
-# planner whose statistics lag (a table never analysed, a bulk load) can take the owner's index instead of the
-# primary key and walk every order of a customer with thousands (5.5 ms against 0.2 at 9k orders on
-# PostgreSQL; tests/integration/test_lookup_plans.py).
+# One order: found by its key first, then checked to be the tenant's and the owner's. The LIMIT keeps those
+# conditions out of the lookup (neither engine pushes a condition into a subquery with a LIMIT): with them
+# inside, a planner whose statistics lag (a table never analysed, a bulk load) can take the owner's or the
+# tenant's index instead of the primary key and walk every order of a customer or a tenant (5.5 ms against 0.2
+# at 9k orders on PostgreSQL; ADR 0045, tests/integration/test_lookup_plans.py).
 _ONE = """SELECT {columns} FROM (
-    SELECT * FROM orders WHERE id = :view_id AND tenant_id = :view_tenant LIMIT 1
-) found WHERE {owned}"""
+    SELECT * FROM orders WHERE id = :view_id LIMIT 1
+) found WHERE tenant_id = :view_tenant AND {owned}"""
 
 Unit = Callable[[UUID], AbstractAsyncContextManager[Any]]
 
