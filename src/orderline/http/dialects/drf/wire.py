@@ -15,12 +15,11 @@ from uuid import UUID
 import msgspec
 
 from orderline.application.errors import InvalidInput
-from orderline.application.ports import AddressView, OrderView
+from orderline.application.ports import AddressView, CustomerView, OrderView
 from orderline.domain.address import COUNTRY, Address
 from orderline.domain.money import decimal_string
 from orderline.domain.order import Order, OrderLine
 from orderline.domain.status import OrderStatus
-from orderline.domain.user import User
 from orderline.http.dialects.drf.mapping import STATUS_OF, DrfStatus
 from orderline.http.document import absent, all_of, present
 from orderline.http.wire import NOT_BLANK
@@ -147,10 +146,10 @@ class DrfCustomerOut(msgspec.Struct, kw_only=True):
     last_name: str
 
     @classmethod
-    def of(cls, user: User | None) -> DrfCustomerOut | None:
-        if user is None:
+    def of(cls, customer: CustomerView | None) -> DrfCustomerOut | None:
+        if customer is None:
             return None
-        return cls(email=user.email, first_name=user.first_name or "", last_name=user.last_name or "")
+        return cls(email=customer.email, first_name=customer.first_name or "", last_name=customer.last_name or "")
 
 
 class DrfProductOut(msgspec.Struct, kw_only=True):
@@ -213,7 +212,7 @@ class DrfOrderOut(msgspec.Struct, kw_only=True):
     total_amount: str
 
     @classmethod
-    def of(cls, order: Order, customer: User | None, url: str) -> DrfOrderOut:
+    def of(cls, order: Order, customer: CustomerView | None, url: str) -> DrfOrderOut:
         zero = _zero(order)
         return cls(
             id=order.id,
@@ -233,7 +232,7 @@ class DrfOrderOut(msgspec.Struct, kw_only=True):
         )
 
 
-def viewed(view: OrderView, customer: User | None, url: str) -> DrfOrderOut:
+def viewed(view: OrderView, customer: CustomerView | None, url: str) -> DrfOrderOut:
     """``DrfOrderOut.of`` for the read model's view of the order (ADR 0033): the same body, no domain Order."""
     zero = decimal_string(0, view.currency)
     items = [
