@@ -20,7 +20,7 @@ from orderline.application.principal import PUBLIC, Scope
 from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.http.access import needs, public
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.dialects.drf.errors import error_specs, json_response
 from orderline.http.dialects.drf.examples import ADDRESS_EXAMPLE, ORDER_EXAMPLE, PAGE_EXAMPLE, TOKEN_EXAMPLE
 from orderline.http.dialects.drf.mapping import DrfStatus, core_statuses
@@ -111,23 +111,9 @@ async def refresh(
     responses=_ok(200, DrfOrdersPage, PAGE_EXAMPLE, "a page of orders") | error_specs(401, 403, 503),
 )
 async def list_orders(
-    request: Request[Any, Any, Any],
-    use_cases: Injected[UseCases],
-    principal: Caller,
-    status: Status = None,
-    limit: Limit = PAGE_SIZE,
-    offset: Offset = 0,
+    request: Request[Any, Any, Any], status: Status = None, limit: Limit = PAGE_SIZE, offset: Offset = 0
 ) -> Response[Any]:
-    where = OrderSearch(statuses=None if status is None else core_statuses(status))
-    limit = min(limit, MAX_OFFSET_LIMIT)  # as DRF's max_limit: a larger page is cut, not refused
-    # The page, each order's customer and the count of them all: one statement (ADR 0048).
-    shown, count = await use_cases.order_reads.search_shown(principal, where, offset=offset, limit=limit)
-    base = _absolute(request, ORDERS_PATH)
-    # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
-    url = base + (f"?{request.url.query}" if request.url.query else "")
-    next_link, previous = page_links(url, count, offset, limit)
-    results = [viewed(view, customer, f"{base}{view.id}/") for view, customer in shown]
-    return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
+    return await show_page(request, status, limit, offset)
 
 
 @get(
@@ -137,11 +123,8 @@ async def list_orders(
     summary="Get one of your orders",
     responses=_ok(200, DrfOrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
 )
-async def get_order(
-    request: Request[Any, Any, Any], order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
-) -> Response[Any]:
-    view, customer = await use_cases.order_reads.get_shown(principal, order_id)  # one statement (ADR 0048)
-    return json_response(viewed(view, customer, f"{_absolute(request, ORDERS_PATH)}{view.id}/"))
+async def get_order(request: Request[Any, Any, Any], order_id: FromPath[UUID]) -> Response[Any]:
+    return await show_order(request, order_id)
 
 
 @put(
@@ -175,8 +158,8 @@ async def change_billing_address(
     "given back and reserved stock released; a repeat is 404.",
     responses=_NO_CONTENT | error_specs(401, 403, 404, 503),
 )
-async def delete_order(order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
-    await use_cases.orders.erase(principal, order_id, owner_may_erase=True)
+async def delete_order(request: Request[Any, Any, Any], order_id: FromPath[UUID]) -> None:
+    await erase_order(request, order_id)
 
 
 @delete(
@@ -191,6 +174,40 @@ async def delete_item(
     order_id: FromPath[UUID], item_id: ItemId, use_cases: Injected[UseCases], principal: Caller
 ) -> None:
     await use_cases.order_edits.remove_line(principal, RemoveLine(order_id, item_id, unpaid_only=True))
+
+
+# The bodies of the three routes the fast router also serves (fast.py, ADR 0048): one copy of the work, which the
+# Litestar routes above call too. They take the request and find the use cases and the caller in it.
+
+
+async def show_page(
+    request: Request[Any, Any, Any], status: DrfStatus | None, limit: int, offset: int
+) -> Response[Any]:
+    """The caller's orders as LimitOffsetPagination pages them."""
+    principal = await caller_of(request)
+    where = OrderSearch(statuses=None if status is None else core_statuses(status))
+    limit = min(limit, MAX_OFFSET_LIMIT)  # as DRF's max_limit: a larger page is cut, not refused
+    # The page, each order's customer and the count of them all: one statement (ADR 0048).
+    shown, count = await use_cases_of(request).order_reads.search_shown(principal, where, offset=offset, limit=limit)
+    base = _absolute(request, ORDERS_PATH)
+    # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
+    url = base + (f"?{request.url.query}" if request.url.query else "")
+    next_link, previous = page_links(url, count, offset, limit)
+    results = [viewed(view, customer, f"{base}{view.id}/") for view, customer in shown]
+    return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
+
+
+async def show_order(request: Request[Any, Any, Any], order_id: UUID) -> Response[Any]:
+    """One of the caller's orders with its customer, read in one statement (ADR 0048)."""
+    principal = await caller_of(request)
+    view, customer = await use_cases_of(request).order_reads.get_shown(principal, order_id)
+    return json_response(viewed(view, customer, f"{_absolute(request, ORDERS_PATH)}{view.id}/"))
+
+
+async def erase_order(request: Request[Any, Any, Any], order_id: UUID) -> None:
+    """The core's erasure, which the page promises every customer (ADR 0026)."""
+    principal = await caller_of(request)
+    await use_cases_of(request).orders.erase(principal, order_id, owner_may_erase=True)
 
 
 def _absolute(request: Request[Any, Any, Any], path: str) -> str:
