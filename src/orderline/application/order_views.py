@@ -15,7 +15,7 @@ from orderline.application.order_search import visible_search
 from orderline.application.orders import OrderFilter
 from orderline.application.ownership import owner_of, visible_to
 from orderline.application.pagination import Page, check_offset_page, decode_seq_cursor, page_of
-from orderline.application.ports import OrderView, OrderViews, ShownOrder
+from orderline.application.ports import CustomerView, OrderView, OrderViews, ShownOrder
 from orderline.application.principal import Principal, Scope
 from orderline.application.queries import OrderQuery, OrderSearch
 from orderline.application.users import shown_customer
@@ -79,4 +79,8 @@ class OrderReads:
         if visible is None:
             return [], 0
         found, count = await self._views.search_shown(principal.tenant, visible, offset=offset, limit=limit)
-        return [(view, shown_customer(principal, view.user_id, customer)) for view, customer in found], count
+        shown: dict[UUID | None, CustomerView | None] = {}  # a page's orders are mostly one customer's
+        for view, customer in found:
+            if view.user_id not in shown:
+                shown[view.user_id] = shown_customer(principal, view.user_id, customer)
+        return [(view, shown[view.user_id]) for view, _customer in found], count

@@ -100,7 +100,7 @@ class SqlOrderViews:
             connection: Connection = uow.connection
             rows = await connection.fetch_all(statement, params)
             if rows:
-                return _shown(rows, tenant), tuple(cast(Iterable[Any], rows[0]))[38]
+                return _shown(rows, tenant), int(cast(Sequence[Any], rows[0])[38])
             # No row carries the count: nothing matches, or the page is past the end (then a statement of its own).
             counted = None if offset == 0 else await connection.fetch_one(count, matching.params)
         return [], 0 if counted is None else int(counted["n"])
@@ -132,11 +132,10 @@ def _shown(rows: list[Row], tenant: UUID) -> list[ShownOrder]:
     """The orders of ``rows`` read with their customers' columns, each with its customer's row (if any)."""
     customers: list[CustomerView | None] = []
     current: Any = None
-    for row in rows:
-        values = tuple(cast(Iterable[Any], row))
-        if values[0] != current:
-            current = values[0]
-            customers.append(None if values[34] is None else CustomerView(*values[34:38]))
+    for row in cast(list[Sequence[Any]], rows):  # both drivers' rows are sequences in SELECT order
+        if row[0] != current:
+            current = row[0]
+            customers.append(None if row[34] is None else CustomerView(row[34], row[35], row[36], row[37]))
     return list(zip(_views(rows, None if tenant == PUBLIC else tenant), customers, strict=True))
 
 

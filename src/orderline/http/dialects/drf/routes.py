@@ -36,6 +36,7 @@ from orderline.http.dialects.drf.wire import (
     DrfTokenPairOut,
     page_links,
     viewed,
+    viewed_page,
 )
 from orderline.http.openapi import body_examples
 
@@ -193,7 +194,7 @@ async def show_page(
     # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
     url = base + (f"?{request.url.query}" if request.url.query else "")
     next_link, previous = page_links(url, count, offset, limit)
-    results = [viewed(view, customer, f"{base}{view.id}/") for view, customer in shown]
+    results = viewed_page(shown, base)
     return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
 
 
