@@ -880,6 +880,21 @@ class OrderView:
         return self.items[0].pet_id
 
 
+@dataclass(slots=True)
+class CustomerView:
+    """An order's customer as a read shows them beside the order (the DRF shop's ``SimpleCustomerSerializer``),
+    read in the order's own statement (ADR 0048): no password, no role; ``status`` says whether the account is
+    closed, which the use case, not the read, turns into no customer."""
+
+    email: str
+    first_name: str | None
+    last_name: str | None
+    status: str
+
+
+ShownOrder = tuple[OrderView, CustomerView | None]  # an order and its customer's row, if it has a customer
+
+
 class OrderViews(Protocol):
     """The orders' read model: one statement per read, rows decoded straight into OrderView (ADR 0033)."""
 
@@ -893,4 +908,15 @@ class OrderViews(Protocol):
 
     async def search(self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
         """The orders OrderRepository.search would select: an offset page, newest first."""
+        ...
+
+    async def one_shown(self, tenant: UUID, order_id: UUID, owner: Owner) -> ShownOrder | None:
+        """``one``, with the order's customer's row (None for an order without one) in the same statement."""
+        ...
+
+    async def search_shown(
+        self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int
+    ) -> tuple[list[ShownOrder], int]:
+        """``search``, each order with its customer's row, and how many orders ``where`` matches in all (what
+        OrderRepository.count counts), read in the same statement: one round trip, one snapshot."""
         ...
