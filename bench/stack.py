@@ -43,7 +43,13 @@ PASSWORD = "correct horse battery staple"
 ORDERS = 24  # the customer's: a list of 20 is a full page
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # the server; the benchmark makes a database of its own
 CARD = {"number": "4242424242424242", "cvc": "123", "expMonth": 12, "expYear": 2099}
-WRITES = {"create (customer)", "pay (admin key)", "cancel (admin key)"}
+WRITES = {"create (customer)", "pay (admin key)", "cancel (admin key)", "DRF erase (customer)"}
+# The DRF dialect's customer (ADR 0026, bench/run.py's DRF_USER): orders of two lines each, as the DRF shop's seed;
+# its scenarios are the wrk run's DRF detail, list of 10 with lines and erase, in process (ADR 0048).
+DRF_ORDERS = 50
+DRF_PATH = "/api/v1/i/orders/"
+# Which create places the orders a write scenario consumes (each measured request to an order of its own).
+PLACED_BY = {"DRF erase (customer)": "DRF create (customer)"}
 
 
 @dataclass(frozen=True)
@@ -154,6 +160,7 @@ async def prepare(app: Any) -> dict[str, Request]:
     placed = Request("POST", "/v1/orders", headers=bearer(token), body=_json({"petId": pet_id}))
     for _ in range(ORDERS):
         order_id = (await _expect(app, placed, 201))["id"]
+    drf = await _drf_customer(app, key)
     return {
         "get (admin key)": Request("GET", f"/v1/orders/{order_id}", headers=bearer(key)),
         "get (customer)": Request("GET", f"/v1/orders/{order_id}", headers=bearer(token)),
@@ -164,6 +171,31 @@ async def prepare(app: Any) -> dict[str, Request]:
         # The two below are only the shape: each measured request goes to an order of its own (``orders_for``).
         "pay (admin key)": Request("POST", "/v1/orders/{id}/payment", headers=bearer(key), body=_json(_payment())),
         "cancel (admin key)": Request("DELETE", "/v1/orders/{id}", headers=bearer(key)),
+        **drf,
+    }
+
+
+async def _drf_customer(app: Any, key: str) -> dict[str, Request]:
+    """The DRF dialect's customer, signed in through the dialect, with ``DRF_ORDERS`` two-line orders; its
+    scenarios (the last three are only shapes, as pay's and cancel's)."""
+    user = {"username": "drfuser", "email": "drf@example.com", "password": PASSWORD, "firstName": "Ada"}
+    await _expect(app, Request("POST", "/v1/users", body=_json(user)), 201)
+    credentials = {"username": "drfuser", "password": PASSWORD}
+    token = (await _expect(app, Request("POST", "/api/v1/auth/token/", body=_json(credentials)), 200))["access"]
+    pets = []
+    for name in ("Rex", "Tom"):
+        pet = {"name": name, "species": "DOG", "adoptionFee": "12.50", "stock": 1_000_000}
+        pets.append((await _expect(app, Request("POST", "/v1/pets", headers=bearer(key), body=_json(pet)), 201))["id"])
+    lines = {"items": [{"petId": pet, "quantity": 1} for pet in pets]}
+    placed = Request("POST", "/v1/orders", headers=bearer(token), body=_json(lines))
+    order_id = ""
+    for _ in range(DRF_ORDERS):
+        order_id = (await _expect(app, placed, 201))["id"]
+    return {
+        "DRF detail (customer)": Request("GET", f"{DRF_PATH}{order_id}/", headers=bearer(token)),
+        "DRF list of 10 (customer)": Request("GET", DRF_PATH, headers=bearer(token)),
+        "DRF create (customer)": placed,
+        "DRF erase (customer)": Request("DELETE", DRF_PATH + "{id}/", headers=bearer(token)),
     }
 
 
@@ -177,8 +209,9 @@ async def orders_for(app: Asgi, requests: dict[str, Request], name: str, count: 
     if name not in WRITES or name == "create (customer)":
         return Scenario(shape)
     ids = []
+    create = requests[PLACED_BY.get(name, "create (customer)")]
     for _ in range(count):
-        ids.append((await _expect(app, requests["create (customer)"], 201))["id"])
+        ids.append((await _expect(app, create, 201))["id"])
     pending = iter(ids)
 
     def following() -> Request:
@@ -320,7 +353,7 @@ async def one_round(url: str, count: int, writes: int, only: set[str] | None) ->
     async with orderline_app(url) as app:
         requests = await prepare(app)
         for name in requests:
-            if only is None or name in only:
+            if (only is None or name in only) and name not in PLACED_BY.values():
                 number = _count_of(name, count, writes)
                 scenario = await orders_for(app, requests, name, needed(number))
                 results[name] = await measure(app, scenario, number)

@@ -9,7 +9,9 @@ import httpx
 import pytest
 
 from orderline.application.use_cases import UseCases
+from orderline.application.users import Registration
 from orderline.config import Settings
+from orderline.domain.user import Role
 from orderline.http.dialects.drf.errors import NO_ACCOUNT, NOT_EDITABLE, NOT_PROVIDED
 from tests.e2e.http import Client, bearer, make_pet, register
 from tests.support import ADMIN, TEST_GATEWAY_SECRET, Db, approve, engine_settings
@@ -289,6 +291,114 @@ async def test_another_customers_order_is_not_found(client: Client, admin: dict[
     assert read.status_code == deleted.status_code == 404
     assert read.json() == deleted.json() == {"detail": "No Order matches the given query."}
     assert (await client.get(f"{ORDERS}{order['id']}/", headers=alice)).status_code == 200
+
+
+# The customer beside each order (the original's SimpleCustomerSerializer): read with the order, shown to the
+# order's customer and an administrator only, never for a closed account (ADR 0026; ADR 0048 reads it in the
+# order's own statement).
+
+
+async def _named_customer(client: Client, username: str, first: str, last: str) -> tuple[str, dict[str, str]]:
+    """A customer with a name, registered natively; their id and DRF Authorization header."""
+    body = {"username": username, "email": f"{username}@example.com", "password": PASSWORD, "firstName": first,
+            "lastName": last}  # fmt: skip
+    created = await client.post("/v1/users", json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"], bearer((await _pair(client, username))["access"])
+
+
+async def _support(client: Client, use_cases: UseCases) -> dict[str, str]:
+    registration = Registration("sally", "sally@example.com", PASSWORD)
+    await use_cases.users.register(ADMIN, registration, Role.SUPPORT)
+    return bearer((await _pair(client, "sally"))["access"])
+
+
+async def test_the_customer_is_shown_to_themselves_and_an_admin_and_to_nobody_else(
+    client: Client, admin: dict[str, str], clerk: dict[str, str], app_use_cases: UseCases
+) -> None:
+    _id, ada = await _named_customer(client, "ada", "Ada", "Lovelace")
+    pet = await make_pet(client, admin, stock=5)
+    order = await _order(client, ada, pet)
+    support = await _support(client, app_use_cases)
+    shown = {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}
+
+    def customer_of(response: httpx.Response) -> Any:
+        assert response.status_code == 200, response.text
+        return response.json()["customer"]
+
+    assert customer_of(await client.get(f"{ORDERS}{order['id']}/", headers=ada)) == shown
+    assert customer_of(await client.get(f"{ORDERS}{order['id']}/", headers=admin)) == shown
+    assert customer_of(await client.get(f"{ORDERS}{order['id']}/", headers=support)) is None
+    by_admin = (await client.get(ORDERS, headers=admin)).json()["results"]
+    by_ada = (await client.get(ORDERS, headers=ada)).json()["results"]
+    by_support = (await client.get(ORDERS, headers=support)).json()["results"]
+    assert [result["customer"] for result in by_admin + by_ada] == [shown, shown]
+    assert [result["customer"] for result in by_support] == [None]
+    # A key that reads orders but is no admin sees the orders it placed, with no customer to show.
+    keyed = await _order(client, clerk, pet)
+    assert customer_of(await client.get(f"{ORDERS}{keyed['id']}/", headers=clerk)) is None
+
+
+async def test_an_order_without_a_customer_shows_none_and_a_page_mixes_both(
+    client: Client, admin: dict[str, str]
+) -> None:
+    _id, ada = await _named_customer(client, "ada", "Ada", "Lovelace")
+    pet = await make_pet(client, admin, stock=5)
+    hers = await _order(client, ada, pet)
+    anonymous = await _order(client, {}, pet)
+    keyed = await _order(client, admin, pet)
+
+    page = (await client.get(ORDERS, headers=admin)).json()
+    by_token = await client.get(f"{ORDERS}{anonymous['id']}/", headers=bearer(anonymous["orderToken"]))
+
+    assert [(result["id"], result["customer"]) for result in page["results"]] == [
+        (keyed["id"], None),
+        (anonymous["id"], None),
+        (hers["id"], {"email": "ada@example.com", "first_name": "Ada", "last_name": "Lovelace"}),
+    ]
+    assert page["count"] == 3
+    assert by_token.status_code == 200, by_token.text
+    assert by_token.json()["customer"] is None
+
+
+async def test_a_closed_accounts_orders_show_no_customer(client: Client, admin: dict[str, str]) -> None:
+    ada_id, ada = await _named_customer(client, "ada", "Ada", "Lovelace")
+    _bob_id, bob = await _named_customer(client, "bob", "Bob", "Bobson")
+    pet = await make_pet(client, admin, stock=5)
+    hers, his = await _order(client, ada, pet), await _order(client, bob, pet)
+
+    closed = await client.delete(f"/v1/users/{ada_id}", headers=admin)
+
+    assert closed.status_code == 204, closed.text
+    assert (await client.get(f"{ORDERS}{hers['id']}/", headers=admin)).json()["customer"] is None
+    page = (await client.get(ORDERS, headers=admin)).json()["results"]
+    assert [(result["id"], result["customer"] is None) for result in page] == [(his["id"], False), (hers["id"], True)]
+
+
+async def test_a_customer_without_orders_gets_an_empty_page_counted_as_none(client: Client) -> None:
+    alice = await _customer(client, "alice")
+
+    first = (await client.get(ORDERS, headers=alice)).json()
+    beyond = (await client.get(ORDERS, params={"offset": 20, "status": "paid"}, headers=alice)).json()
+
+    assert first == {"count": 0, "next": None, "previous": None, "results": []}
+    assert beyond == {"count": 0, "next": None, "previous": beyond["previous"], "results": []}
+
+
+async def test_a_page_past_the_end_of_a_filtered_list_still_counts_what_the_filter_finds(
+    client: Client, admin: dict[str, str], app_use_cases: UseCases
+) -> None:
+    alice = await _customer(client, "alice")
+    pet = await make_pet(client, admin, stock=5)
+    orders = [await _order(client, alice, pet) for _ in range(3)]
+    await _paid(app_use_cases, orders[0])
+
+    paid = (await client.get(ORDERS, params={"status": "paid", "offset": 1}, headers=alice)).json()
+    placed = (await client.get(ORDERS, params={"status": "awaiting_payment", "offset": 1}, headers=alice)).json()
+
+    assert (paid["count"], paid["results"]) == (1, [])
+    assert placed["count"] == 2
+    assert [result["id"] for result in placed["results"]] == [orders[1]["id"]]
 
 
 # DELETE /api/v1/i/orders/{id}/: the core's erasure, in any status

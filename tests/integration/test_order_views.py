@@ -9,9 +9,11 @@ import pytest
 
 from orderline.application.errors import NotFound
 from orderline.application.orders import CancelOrder, LineRequest, OrderFilter, PlaceOrder
-from orderline.application.principal import Principal, PrincipalKind, Scope
+from orderline.application.ports import CustomerView
+from orderline.application.principal import CUSTOMER_SCOPES, SUPPORT_SCOPES, Principal, PrincipalKind, Scope
 from orderline.application.queries import OrderSearch, Owner
 from orderline.application.use_cases import UseCases
+from orderline.application.users import Registration
 from orderline.application.vouchers import VoucherDraft
 from orderline.domain.address import Address
 from orderline.domain.order import Order
@@ -160,3 +162,82 @@ async def test_the_drf_dialect_shows_a_view_as_it_shows_the_order(use_cases: Use
 
     url = f"http://shop.test/api/v1/i/orders/{order.id}/"
     assert msgspec.json.encode(drf_viewed(view, None, url)) == msgspec.json.encode(DrfOrderOut.of(domain, None, url))
+
+
+# The shown reads (ADR 0048): an order with its customer, and a search with its count, each in one statement.
+
+
+async def _customer(use_cases: UseCases, username: str) -> Principal:
+    user = await use_cases.users.register(ANYONE, Registration(username, f"{username}@example.com",
+                                                               "correct horse battery", "Ada", None))  # fmt: skip
+    return Principal(PrincipalKind.USER, user.id, CUSTOMER_SCOPES)
+
+
+async def test_an_order_is_shown_with_its_customer_as_the_account_read_shows_them(use_cases: UseCases) -> None:
+    ada = await _customer(use_cases, "ada")
+    order = await an_order(use_cases, await a_pet(use_cases), by=ada)
+    account = await use_cases.users.get(ada, ada.id)  # type: ignore[arg-type]
+
+    view, customer = await use_cases.order_reads.get_shown(ada, order.id)
+    by_admin = await use_cases.order_reads.get_shown(ADMIN, order.id)
+    support = Principal(PrincipalKind.USER, uuid.uuid4(), SUPPORT_SCOPES)
+    by_support = await use_cases.order_reads.get_shown(support, order.id)
+
+    assert view == await use_cases.order_reads.get(ada, order.id)
+    assert customer == CustomerView(account.email, "Ada", None, "ACTIVE")
+    assert by_admin == (view, customer)
+    assert by_support == (view, None)  # support reads every order and its own account: no one else's
+    assert await use_cases.users.beside_order(ada, ada.id) == customer
+    assert await use_cases.users.beside_order(ADMIN, None) is None
+
+
+async def test_a_closed_or_missing_customer_is_shown_as_none(use_cases: UseCases) -> None:
+    ada = await _customer(use_cases, "ada")
+    pet = await a_pet(use_cases, stock=3)
+    hers, anonymous = await an_order(use_cases, pet, by=ada), await an_order(use_cases, pet)
+    await use_cases.users.delete(ADMIN, ada.id)  # type: ignore[arg-type]
+
+    assert (await use_cases.order_reads.get_shown(ADMIN, hers.id))[1] is None
+    assert (await use_cases.order_reads.get_shown(ADMIN, anonymous.id))[1] is None
+    assert await use_cases.users.beside_order(ADMIN, ada.id) is None
+    with pytest.raises(NotFound):
+        await use_cases.order_reads.get_shown(ADMIN, uuid.uuid4())
+
+
+@pytest.mark.parametrize(("offset", "limit"), [(0, 3), (2, 3), (4, 3), (7, 3), (50, 10)])
+async def test_a_shown_search_is_the_search_with_its_count_and_each_customer(
+    use_cases: UseCases, offset: int, limit: int
+) -> None:
+    ada, bob = await _customer(use_cases, "ada"), await _customer(use_cases, "bob")
+    pet = await a_pet(use_cases, stock=20)
+    for n in range(7):
+        await an_order(use_cases, pet, by=ada if n % 2 else bob)
+    await an_order(use_cases, pet)  # no customer
+    cancelled = await an_order(use_cases, pet, by=ada)
+    await use_cases.orders.cancel(ADMIN, CancelOrder(cancelled.id))
+    customers = {user.id: await use_cases.users.beside_order(ADMIN, user.id) for user in (ada, bob)}
+
+    for principal, where in [
+        (ADMIN, OrderSearch(statuses=frozenset({OrderStatus.PLACED}))),
+        (ADMIN, OrderSearch()),
+        (ada, OrderSearch()),
+        (bob, OrderSearch(statuses=frozenset({OrderStatus.CANCELLED}))),
+    ]:
+        shown, count = await use_cases.order_reads.search_shown(principal, where, offset=offset, limit=limit)
+
+        assert [view for view, _customer in shown] == await use_cases.order_reads.search(
+            principal, where, offset=offset, limit=limit
+        )
+        assert count == await use_cases.orders.count(principal, where)
+        assert [customer for _view, customer in shown] == [
+            None if view.user_id is None else customers[view.user_id] for view, _customer in shown
+        ]
+
+
+async def test_a_shown_search_outside_what_the_caller_may_see_finds_and_counts_nothing(use_cases: UseCases) -> None:
+    ada, bob = await _customer(use_cases, "ada"), await _customer(use_cases, "bob")
+    await an_order(use_cases, await a_pet(use_cases), by=ada)
+
+    mine = OrderSearch(owner=Owner(customer_id=ada.id))
+    assert await use_cases.order_reads.search_shown(bob, mine, offset=0, limit=10) == ([], 0)
+    assert await use_cases.order_reads.search_shown(bob, OrderSearch(), offset=0, limit=10) == ([], 0)

@@ -26,6 +26,7 @@ from orderline.domain.status import OrderStatus
 from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.order_views import list_page
 from orderline.storage.postgres import to_numbered
+from orderline.storage.schema import orders
 from tests.support import Db
 
 SMALL, LARGE = UUID("0190f5c2-7d3e-7a1b-8c2d-000000000100"), UUID("0190f5c2-7d3e-7a1b-8c2d-000000000200")
@@ -146,6 +147,27 @@ async def test_no_index_of_orders_but_its_primary_key_leads_with_anything_but_th
 
     strays = {name: column for name, column in leading.items() if column != "tenant_id"}
 
+    # The foreign-key columns' indexes (migration 0022): deleting a voucher or a billing address makes each engine
+    # search orders by that column alone, per row deleted, which no tenant-led index can serve. Each is of its one
+    # column and partial (WHERE it IS NOT NULL), so only a statement naming the column can walk it; no list does
+    # (the test above), and orders' foreign keys are exactly these two.
+    references = {next(iter(key.columns)).name for key in orders.foreign_key_constraints}
+    checks = {name: column for name, column in strays.items() if column in references}
+    assert set(checks.values()) == references == {"voucher_id", "billing_address_id"}, strays
+    async with db.snapshot() as uow:
+        for name, column in checks.items():
+            if dialect == "sqlite":
+                row = await uow.connection.fetch_one("SELECT sql FROM sqlite_master WHERE name = :name", {"name": name})
+            else:
+                row = await uow.connection.fetch_one(
+                    "SELECT pg_get_indexdef(to_regclass(:name)) AS sql", {"name": name}
+                )
+            assert row is not None
+            definition = re.search(r"\((\w+)\)\s+WHERE\s+\(?(\w+) IS NOT NULL\)?$", str(row["sql"]))
+            assert definition is not None, row["sql"]
+            assert definition.groups() == (column, column), row["sql"]
+
     # The primary key: an order is read by its id alone. SQLite's next seq is MAX(seq) + 1, which needs an index
     # led by seq; its plans do not know parameters' values at all, and the test above shows they never walk it.
-    assert set(strays.values()) == ({"id", "seq"} if dialect == "sqlite" else {"id"}), strays
+    others = {name: column for name, column in strays.items() if name not in checks}
+    assert set(others.values()) == ({"id", "seq"} if dialect == "sqlite" else {"id"}), strays

@@ -1,6 +1,6 @@
 """Queries: what a list or a count asks the database for — its filters, whose rows, and where a page starts.
 
-Plain records that use cases build and repositories read (ports.py names the repositories).
+Plain records that use cases build and repositories read (ports/ names the repositories).
 """
 
 from __future__ import annotations

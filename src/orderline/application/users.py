@@ -10,8 +10,17 @@ from uuid import UUID
 
 from orderline.application.audit import Action, EntityType, Record, changes
 from orderline.application.errors import AccountInactive, NotFound, Unauthenticated, WrongCredentials
+from orderline.application.lookups import one_statement
 from orderline.application.pagination import Page, decode_id_cursor, page_of
-from orderline.application.ports import Clock, Database, IdGenerator, PasswordHasher, TokenIssuer, UserRepository
+from orderline.application.ports import (
+    Clock,
+    CustomerView,
+    Database,
+    IdGenerator,
+    PasswordHasher,
+    TokenIssuer,
+    UserRepository,
+)
 from orderline.application.principal import (
     ADMIN_SCOPES,
     CUSTOMER_SCOPES,
@@ -120,6 +129,16 @@ class Users(UseCase):
         if user is None or user.status is UserStatus.DELETED:
             raise NotFound("user", user_id)
         return user
+
+    async def beside_order(self, principal: Principal, customer_id: UUID | None) -> CustomerView | None:
+        """An order's customer as ``shown_customer`` shows them beside it, read in one statement (no snapshot:
+        ADR 0048); None for an order without a customer, or when none is shown."""
+        if customer_id is None or not may_read_account(principal, customer_id):
+            return None
+        async with one_statement(self._db, principal.tenant) as uow:
+            user = await uow.users.get(customer_id)
+        found = None if user is None else CustomerView(user.email, user.first_name, user.last_name, user.status.value)
+        return shown_customer(principal, customer_id, found)
 
     async def me(self, principal: Principal) -> User:
         if principal.kind is not PrincipalKind.USER or principal.id is None:
@@ -241,8 +260,27 @@ class Users(UseCase):
 
 def _require_self_or_admin(principal: Principal, user_id: UUID, scope: Scope) -> None:
     principal.require(scope)
-    if not principal.is_admin and not (principal.kind is PrincipalKind.USER and principal.id == user_id):
+    if not _self_or_admin(principal, user_id):
         raise NotFound("user", user_id)
+
+
+def _self_or_admin(principal: Principal, user_id: UUID) -> bool:
+    return principal.is_admin or (principal.kind is PrincipalKind.USER and principal.id == user_id)
+
+
+def may_read_account(principal: Principal, user_id: UUID) -> bool:
+    """Whether ``get`` would show ``principal`` this account, were it open: their own, or anyone's for an admin,
+    with the scope to read accounts."""
+    return principal.has(Scope.READ_USER) and _self_or_admin(principal, user_id)
+
+
+def shown_customer(principal: Principal, customer_id: UUID | None, found: CustomerView | None) -> CustomerView | None:
+    """An order's customer as a read shows them beside the order (ADR 0026): only what ``get`` would show the
+    caller — their own account, or anyone's to an admin — and never a closed account; else None, as for an
+    order without a customer. ``found`` is the account's row, read with the order (ADR 0048)."""
+    if customer_id is None or found is None or found.status == UserStatus.DELETED.value:
+        return None
+    return found if may_read_account(principal, customer_id) else None
 
 
 async def _live(users: UserRepository, user_id: UUID) -> User:

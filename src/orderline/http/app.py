@@ -174,7 +174,11 @@ def create_app(
         logging_config=None,
     )
     # The sandbox's middleware runs after the gate, which the hot routes do not run: with it, Litestar routes all.
-    hot = HotRoutes(app, rate_limits) if hot_routes and not settings.sandbox else None
+    hot = (
+        [HotRoutes(app, rate_limits), *(d.fast_routes(app, rate_limits) for d in dialects if d.fast_routes is not None)]
+        if hot_routes and not settings.sandbox
+        else []
+    )
     app.asgi_handler = front_door(app.asgi_handler, metrics, rate_limits, hot)
     finish_document(app)
     with_trailing_slashes(app.openapi_schema, dialects)

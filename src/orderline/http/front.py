@@ -4,14 +4,16 @@ It wraps the app's whole ASGI handler, so it sees every request, routed or not (
 replace them). In one ``send`` wrapper it writes what every answer carries — ``X-Request-Id``, the
 ``RateLimit-*`` headers, an OPTIONS answer's full ``Allow`` — appending to the raw header list, and notes the
 status for the metrics and the access line. The few hot routes' plainest requests it hands to their own router
-(http/hot_routes.py, ADR 0042) instead of Litestar's. The routed request's decisions (who calls, the rate limit, the
-route's access rule) are the gate's (http/gate.py), which runs after routing. ADR 0039 says why this replaced
-four middleware and three ``before_send`` hooks.
+(http/hot_routes.py, ADR 0042; a dialect's, ADR 0048) instead of Litestar's. The routed request's decisions (who
+calls, the rate limit, the route's access rule) are the gate's (http/gate.py), which runs after routing. ADR 0039
+says why this replaced four middleware and three ``before_send`` hooks.
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
+from typing import Protocol
 
 import structlog
 from litestar.enums import ScopeType
@@ -22,15 +24,21 @@ from orderline.application import audit
 from orderline.http.access_log import CLIENT_CLOSED, observe
 from orderline.http.allow import allowed_methods
 from orderline.http.facts import REQUEST_ID, facts_of
-from orderline.http.hot_routes import HotRoutes
 from orderline.http.metrics import Metrics
 from orderline.http.rate_limit import RateLimits
 from orderline.http.request_id import NATIVE
 
 
-def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: HotRoutes | None = None) -> ASGIApp:
+class FastRoutes(Protocol):
+    """Routes answered before Litestar's router: the hot routes (http/hot_routes.py, ADR 0042), a dialect's (ADR
+    0048). ``match`` does nothing but say whether it takes the request."""
+
+    def match(self, scope: AsgiScope) -> ASGIApp | None: ...
+
+
+def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Sequence[FastRoutes] = ()) -> ASGIApp:
     """Wrap the app's ASGI handler (``app.asgi_handler``): the layer every HTTP request passes first; a request
-    one of the ``hot`` routes takes is answered there instead of by Litestar's router (ADR 0042)."""
+    one of the ``hot`` routers takes is answered there instead of by Litestar's router (ADR 0042, 0048)."""
 
     async def front(scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -57,7 +65,12 @@ def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Hot
         # bind/reset, not the bound_contextvars context manager: the same effect without a generator per request
         logged = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            await ((hot and hot.match(scope)) or app)(scope, receive, answer)
+            handler = app
+            for routes in hot:
+                if (found := routes.match(scope)) is not None:
+                    handler = found
+                    break
+            await handler(scope, receive, answer)
         except BaseException:
             status = status or 500
             raise

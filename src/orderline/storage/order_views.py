@@ -12,7 +12,7 @@ from contextlib import AbstractAsyncContextManager
 from typing import Any, cast
 from uuid import UUID
 
-from orderline.application.ports import AddressView, OrderLineView, OrderView
+from orderline.application.ports import AddressView, CustomerView, OrderLineView, OrderView, ShownOrder
 from orderline.application.principal import PUBLIC
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.money import decimal_string
@@ -35,21 +35,25 @@ _ORDER_COLUMNS = (
 _WITH_LINES = f"""
 SELECT {", ".join(f"o.{name.strip()}" for name in _ORDER_COLUMNS.split(","))},
        l.line_no, l.pet_id, l.name, l.unit_price_minor, l.quantity,
-       a.line1, a.line2, a.city, a.state, a.postal_code, a.country
+       a.line1, a.line2, a.city, a.state, a.postal_code, a.country{{extra}}
 FROM ({{orders}}) o
 LEFT JOIN order_lines l ON l.order_id = o.id
-LEFT JOIN billing_addresses a ON a.id = o.billing_address_id
+LEFT JOIN billing_addresses a ON a.id = o.billing_address_id{{joins}}
 ORDER BY o.seq DESC, l.line_no
 """  # noqa: S608
+# The shown reads (ADR 0048): the same rows with each order's customer's columns after the address's (34-37)
+# and, for a search, the count of every order it matches (38), in the same statement and so the same snapshot.
+_CUSTOMER = ", u.email, u.first_name, u.last_name, u.status"
+_CUSTOMER_JOIN = "\nLEFT JOIN users u ON u.id = o.customer_id AND u.tenant_id = :customer_tenant"
 
-# One order: found by its key first, then checked to be the owner's. The LIMIT keeps the owner's condition
-# out of the lookup (neither engine pushes a condition into a subquery with a LIMIT): with it inside, a
-# planner whose statistics lag (a table never analysed, a bulk load) can take the owner's index instead of the
-# primary key and walk every order of a customer with thousands (5.5 ms against 0.2 at 9k orders on
-# PostgreSQL; tests/integration/test_lookup_plans.py).
+# One order: found by its key first, then checked to be the tenant's and the owner's. The LIMIT keeps those
+# conditions out of the lookup (neither engine pushes a condition into a subquery with a LIMIT): with them
+# inside, a planner whose statistics lag (a table never analysed, a bulk load) can take the owner's or the
+# tenant's index instead of the primary key and walk every order of a customer or a tenant (5.5 ms against 0.2
+# at 9k orders on PostgreSQL; ADR 0045, tests/integration/test_lookup_plans.py).
 _ONE = """SELECT {columns} FROM (
-    SELECT * FROM orders WHERE id = :view_id AND tenant_id = :view_tenant LIMIT 1
-) found WHERE {owned}"""
+    SELECT * FROM orders WHERE id = :view_id LIMIT 1
+) found WHERE tenant_id = :view_tenant AND {owned}"""
 
 Unit = Callable[[UUID], AbstractAsyncContextManager[Any]]
 
@@ -75,10 +79,36 @@ class SqlOrderViews:
         orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC {page}"  # noqa: S608
         return await self._read(tenant, orders, {**matching.params, "offset": offset})
 
+    async def one_shown(self, tenant: UUID, order_id: UUID, owner: Owner) -> ShownOrder | None:
+        sql, params = one_order(tenant, order_id, owner)
+        statement = _WITH_LINES.format(orders=sql, extra=_CUSTOMER, joins=_CUSTOMER_JOIN)
+        async with self._unit(tenant) as uow:
+            connection: Connection = uow.connection
+            rows = await connection.fetch_all(statement, {**params, "customer_tenant": tenant})
+        return _shown(rows, tenant)[0] if rows else None
+
+    async def search_shown(
+        self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int
+    ) -> tuple[list[ShownOrder], int]:
+        matching = searched(where, tenant)
+        page = f"{limit_of(limit)} OFFSET :offset"  # OFFSET bound, as search's (ADR 0045)
+        orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC {page}"  # noqa: S608
+        count = f"SELECT COUNT(*) AS n FROM orders {matching.sql}"  # noqa: S608
+        statement = _WITH_LINES.format(orders=orders, extra=f"{_CUSTOMER}, ({count})", joins=_CUSTOMER_JOIN)
+        params = {**matching.params, "offset": offset, "customer_tenant": tenant}
+        async with self._unit(tenant) as uow:
+            connection: Connection = uow.connection
+            rows = await connection.fetch_all(statement, params)
+            if rows:
+                return _shown(rows, tenant), int(cast(Sequence[Any], rows[0])[38])
+            # No row carries the count: nothing matches, or the page is past the end (then a statement of its own).
+            counted = None if offset == 0 else await connection.fetch_one(count, matching.params)
+        return [], 0 if counted is None else int(counted["n"])
+
     async def _read(self, tenant: UUID, orders_sql: str, params: dict[str, Any]) -> list[OrderView]:
         async with self._unit(tenant) as uow:
             connection: Connection = uow.connection
-            rows = await connection.fetch_all(_WITH_LINES.format(orders=orders_sql), params)
+            rows = await connection.fetch_all(_WITH_LINES.format(orders=orders_sql, extra="", joins=""), params)
         return _views(rows, None if tenant == PUBLIC else tenant)
 
 
@@ -96,6 +126,17 @@ def list_page(tenant: UUID, query: OrderQuery) -> tuple[str, dict[str, Any]]:
     where = listed(query, tenant)
     orders = f"SELECT {_ORDER_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC {limit_of(query.limit + 1)}"  # noqa: S608
     return orders, where.params
+
+
+def _shown(rows: list[Row], tenant: UUID) -> list[ShownOrder]:
+    """The orders of ``rows`` read with their customers' columns, each with its customer's row (if any)."""
+    customers: list[CustomerView | None] = []
+    current: Any = None
+    for row in cast(list[Sequence[Any]], rows):  # both drivers' rows are sequences in SELECT order
+        if row[0] != current:
+            current = row[0]
+            customers.append(None if row[34] is None else CustomerView(row[34], row[35], row[36], row[37]))
+    return list(zip(_views(rows, None if tenant == PUBLIC else tenant), customers, strict=True))
 
 
 def _views(rows: list[Row], tenant_id: UUID | None) -> list[OrderView]:

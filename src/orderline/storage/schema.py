@@ -192,6 +192,18 @@ orders = Table(
     Index(None, "tenant_id", "created_day", "seq"),
     Index(None, "tenant_id", "created_hour", "seq"),
     Index(None, "tenant_id", "tenant_seq", unique=True),  # a number never repeats in a tenant; look-up by number
+    # The two that do not lead with the tenant (migration 0022, ADR 0040): deleting a voucher or a billing address
+    # makes each engine look for the orders that refer to it by this column alone, per row deleted. Partial: most
+    # orders have neither, and `col = ?` implies `col IS NOT NULL`, so only such look-ups can walk them.
+    Index(
+        None, "voucher_id", postgresql_where=text("voucher_id IS NOT NULL"), sqlite_where=text("voucher_id IS NOT NULL")
+    ),
+    Index(
+        None,
+        "billing_address_id",
+        postgresql_where=text("billing_address_id IS NOT NULL"),
+        sqlite_where=text("billing_address_id IS NOT NULL"),
+    ),
 )
 
 # Each tenant's last order number (not the public pool's: seq numbers those). The row is locked from the INSERT
@@ -477,6 +489,7 @@ dashboard_sessions = Table(
     Column("ended_at", Timestamp),
     Index(None, "expires_at"),
     Index(None, "tenant_id"),  # a tenant's deletion (migration 0021); a session is found by its hash
+    Index(None, "user_id"),  # deleting a user looks for its sessions by this (a foreign-key check; migration 0022)
 )
 
 # Fixed-window rate-limit counters that several web processes share when no Redis is configured (ADR 0035):

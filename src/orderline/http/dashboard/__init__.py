@@ -29,7 +29,7 @@ from orderline.http.dashboard.live import live_events
 from orderline.http.dashboard.orders import OrderPages
 from orderline.http.dashboard.overview import overview
 from orderline.http.dashboard.pages import refused
-from orderline.http.dashboard.session import PREFIX, STAFF_SESSION, check_csrf, staff_of
+from orderline.http.dashboard.session import PREFIX, STAFF_SESSION, check_csrf, in_tenant_time, staff_of
 from orderline.http.dashboard.signing_in import sign_in, sign_in_page, sign_out
 from orderline.http.dashboard.webhooks import WebhookPages
 
@@ -69,6 +69,7 @@ def dashboard_router() -> Router:
             static,
         ],
         dependencies={"staff": Provide(staff_of)},
+        middleware=[in_tenant_time],  # a sandbox tenant's pages in its time; nothing outside the sandbox
         before_request=check_csrf,
         exception_handlers={ApplicationError: refused, DomainError: refused, HTTPException: refused},
         include_in_schema=False,

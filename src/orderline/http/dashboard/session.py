@@ -16,11 +16,15 @@ import secrets
 from typing import Any
 
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
+from litestar.enums import ScopeType
 from litestar.exceptions import PermissionDeniedException
+from litestar.types import ASGIApp, Receive, Send
+from litestar.types import Scope as AsgiScope
 
-from orderline.application.errors import Unauthenticated
-from orderline.application.principal import Principal
+from orderline.application.errors import ApplicationError, Unauthenticated
+from orderline.application.principal import PUBLIC, Principal
 from orderline.application.use_cases import UseCases
 
 PREFIX = "/admin"
@@ -32,6 +36,7 @@ SIGN_IN_COOKIE = "orderline_sign_in"  # what the sign-in form's token is bound t
 CSRF_FIELD = "csrf"
 _CSRF_LABEL = b"orderline dashboard csrf\x00"
 _UNSAFE = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+_RESUMED = "orderline_dashboard_staff"  # the request state's key for the staff member in_tenant_time found
 
 
 class CsrfRefused(PermissionDeniedException):
@@ -65,11 +70,46 @@ async def check_csrf(request: Request[Any, Any, Any]) -> None:
 
 async def staff_of(request: Request[Any, Any, Any]) -> Principal:
     """Dependency: the staff member behind the session cookie; Unauthenticated sends the browser to sign in."""
+    resumed = request.scope["state"].get(_RESUMED)
+    if isinstance(resumed, Principal):  # in_tenant_time judged this request's session already
+        return resumed
     token = session_of(request)
     if token is None:
         raise Unauthenticated("sign in to use the dashboard")
     use_cases: UseCases = request.app.state.use_cases
     return await use_cases.staff_sessions.resume(token)
+
+
+def in_tenant_time(app: ASGIApp) -> ASGIApp:
+    """The dashboard's middleware in the sandbox (ADR 0043): a staff page of a sandbox tenant's session is drawn in
+    that tenant's time (the API's own middleware finds the tenant from bearer credentials, never from this cookie).
+    The session is judged first, in real time, like the browser that holds it, and ``staff_of`` takes it from here:
+    a tenant's clock moved past a session's lifetime does not sign its staff out. Outside the sandbox, on a page
+    anyone may open, or without a session that still stands, the request goes on as it came."""
+
+    async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
+        use_cases: UseCases = scope["litestar_app"].state.use_cases
+        handler = scope.get("route_handler")
+        staff_page = (
+            scope["type"] == ScopeType.HTTP and handler is not None and handler.opt.get("auth") == STAFF_SESSION
+        )
+        secret = ASGIConnection(scope).cookies.get(SESSION_COOKIE) if staff_page else None
+        if use_cases.sandbox is None or not secret:
+            await app(scope, receive, send)
+            return
+        try:
+            staff = await use_cases.staff_sessions.resume(secret)
+        except ApplicationError:  # staff_of refuses it, as without the sandbox
+            await app(scope, receive, send)
+            return
+        scope["state"][_RESUMED] = staff
+        if staff.tenant == PUBLIC:  # the public pool is never a sandbox tenant: nothing to read
+            await app(scope, receive, send)
+            return
+        async with use_cases.sandbox.times.acting_for(staff.tenant):
+            await app(scope, receive, send)
+
+    return middleware
 
 
 def _secure(request: Request[Any, Any, Any]) -> bool:

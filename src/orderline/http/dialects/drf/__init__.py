@@ -5,6 +5,7 @@ from __future__ import annotations
 from orderline.http.dialects import Dialect
 from orderline.http.dialects.drf.auth import jwt_credential
 from orderline.http.dialects.drf.errors import render_error
+from orderline.http.dialects.drf.fast import DrfFastRoutes
 from orderline.http.dialects.drf.routes import ROUTES
 
 DIALECT = Dialect(
@@ -15,4 +16,5 @@ DIALECT = Dialect(
     render_error=render_error,
     credential=jwt_credential,
     trailing_slash=True,
+    fast_routes=DrfFastRoutes,
 )

@@ -19,6 +19,7 @@ from litestar.openapi.spec import Example
 
 from orderline.application import errors as app
 from orderline.domain import errors as domain
+from orderline.http.answer import JsonAnswer
 from orderline.http.auth import outcome_of
 from orderline.http.dialects.drf.wire import DrfDetailOut
 
@@ -170,7 +171,8 @@ def _sentence(text: object) -> str:
 
 
 def json_response(body: msgspec.Struct, status: int = 200) -> Response[Any]:
-    return Response(body, status_code=status, media_type="application/json")
+    """A JSON answer, sent as it is (http/answer.py: what Litestar's Response sends, without its ASGIResponse)."""
+    return JsonAnswer(body, status_code=status, media_type="application/json")
 
 
 _EXAMPLES: dict[int, list[Body]] = {

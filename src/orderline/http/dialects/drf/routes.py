@@ -14,17 +14,13 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.spec import Example
 from litestar.params import Body, FromPath, PathParameter, QueryParameter
 
-from orderline.application.errors import Forbidden, NotFound
 from orderline.application.order_edits import RemoveLine
 from orderline.application.pagination import MAX_OFFSET, MAX_OFFSET_LIMIT
-from orderline.application.ports import OrderView
-from orderline.application.principal import PUBLIC, Principal, Scope
+from orderline.application.principal import PUBLIC, Scope
 from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
-from orderline.domain.order import Order
-from orderline.domain.user import User
 from orderline.http.access import needs, public
-from orderline.http.dependencies import Caller, Injected
+from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.dialects.drf.errors import error_specs, json_response
 from orderline.http.dialects.drf.examples import ADDRESS_EXAMPLE, ORDER_EXAMPLE, PAGE_EXAMPLE, TOKEN_EXAMPLE
 from orderline.http.dialects.drf.mapping import DrfStatus, core_statuses
@@ -40,6 +36,7 @@ from orderline.http.dialects.drf.wire import (
     DrfTokenPairOut,
     page_links,
     viewed,
+    viewed_page,
 )
 from orderline.http.openapi import body_examples
 
@@ -115,22 +112,9 @@ async def refresh(
     responses=_ok(200, DrfOrdersPage, PAGE_EXAMPLE, "a page of orders") | error_specs(401, 403, 503),
 )
 async def list_orders(
-    request: Request[Any, Any, Any],
-    use_cases: Injected[UseCases],
-    principal: Caller,
-    status: Status = None,
-    limit: Limit = PAGE_SIZE,
-    offset: Offset = 0,
+    request: Request[Any, Any, Any], status: Status = None, limit: Limit = PAGE_SIZE, offset: Offset = 0
 ) -> Response[Any]:
-    where = OrderSearch(statuses=None if status is None else core_statuses(status))
-    limit = min(limit, MAX_OFFSET_LIMIT)  # as DRF's max_limit: a larger page is cut, not refused
-    orders = await use_cases.order_reads.search(principal, where, offset=offset, limit=limit)
-    count = await use_cases.orders.count(principal, where)
-    # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
-    url = _absolute(request, ORDERS_PATH) + (f"?{request.url.query}" if request.url.query else "")
-    next_link, previous = page_links(url, count, offset, limit)
-    results = await _shown_views(request, use_cases, principal, orders)
-    return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
+    return await show_page(request, status, limit, offset)
 
 
 @get(
@@ -140,11 +124,8 @@ async def list_orders(
     summary="Get one of your orders",
     responses=_ok(200, DrfOrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
 )
-async def get_order(
-    request: Request[Any, Any, Any], order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller
-) -> Response[Any]:
-    view = await use_cases.order_reads.get(principal, order_id)
-    return json_response((await _shown_views(request, use_cases, principal, [view]))[0])
+async def get_order(request: Request[Any, Any, Any], order_id: FromPath[UUID]) -> Response[Any]:
+    return await show_order(request, order_id)
 
 
 @put(
@@ -165,7 +146,8 @@ async def change_billing_address(
     principal: Caller,
 ) -> Response[Any]:
     order = await use_cases.order_edits.change_billing_address(principal, order_id, data.new_address())
-    return json_response((await _shown(request, use_cases, principal, [order]))[0])
+    customer = await use_cases.users.beside_order(principal, order.customer_id)
+    return json_response(DrfOrderOut.of(order, customer, f"{_absolute(request, ORDERS_PATH)}{order.id}/"))
 
 
 @delete(
@@ -177,8 +159,8 @@ async def change_billing_address(
     "given back and reserved stock released; a repeat is 404.",
     responses=_NO_CONTENT | error_specs(401, 403, 404, 503),
 )
-async def delete_order(order_id: FromPath[UUID], use_cases: Injected[UseCases], principal: Caller) -> None:
-    await use_cases.orders.erase(principal, order_id, owner_may_erase=True)
+async def delete_order(request: Request[Any, Any, Any], order_id: FromPath[UUID]) -> None:
+    await erase_order(request, order_id)
 
 
 @delete(
@@ -195,45 +177,43 @@ async def delete_item(
     await use_cases.order_edits.remove_line(principal, RemoveLine(order_id, item_id, unpaid_only=True))
 
 
-async def _shown(
-    request: Request[Any, Any, Any], use_cases: UseCases, principal: Principal, orders: list[Order]
-) -> list[DrfOrderOut]:
-    """The orders as the original's serializer shows them, each with its customer and absolute URL."""
-    customers = await _customers(use_cases, principal, {order.customer_id for order in orders})
+# The bodies of the three routes the fast router also serves (fast.py, ADR 0048): one copy of the work, which the
+# Litestar routes above call too. They take the request and find the use cases and the caller in it.
+
+
+async def show_page(
+    request: Request[Any, Any, Any], status: DrfStatus | None, limit: int, offset: int
+) -> Response[Any]:
+    """The caller's orders as LimitOffsetPagination pages them."""
+    principal = await caller_of(request)
+    where = OrderSearch(statuses=None if status is None else core_statuses(status))
+    limit = min(limit, MAX_OFFSET_LIMIT)  # as DRF's max_limit: a larger page is cut, not refused
+    # The page, each order's customer and the count of them all: one statement (ADR 0048).
+    shown, count = await use_cases_of(request).order_reads.search_shown(principal, where, offset=offset, limit=limit)
     base = _absolute(request, ORDERS_PATH)
-    return [DrfOrderOut.of(order, customers[order.customer_id], f"{base}{order.id}/") for order in orders]
+    # As the client wrote it: Litestar's own URL of the request has lost the trailing slash.
+    url = base + (f"?{request.url.query}" if request.url.query else "")
+    next_link, previous = page_links(url, count, offset, limit)
+    results = viewed_page(shown, base)
+    return json_response(DrfOrdersPage(count=count, next=next_link, previous=previous, results=results))
 
 
-async def _shown_views(
-    request: Request[Any, Any, Any], use_cases: UseCases, principal: Principal, views: list[OrderView]
-) -> list[DrfOrderOut]:
-    """``_shown`` for the read model's views (ADR 0033): the same bodies, without a domain Order."""
-    customers = await _customers(use_cases, principal, {view.user_id for view in views})
-    base = _absolute(request, ORDERS_PATH)
-    return [viewed(view, customers[view.user_id], f"{base}{view.id}/") for view in views]
+async def show_order(request: Request[Any, Any, Any], order_id: UUID) -> Response[Any]:
+    """One of the caller's orders with its customer, read in one statement (ADR 0048)."""
+    principal = await caller_of(request)
+    view, customer = await use_cases_of(request).order_reads.get_shown(principal, order_id)
+    return json_response(viewed(view, customer, f"{_absolute(request, ORDERS_PATH)}{view.id}/"))
 
 
-async def _customers(
-    use_cases: UseCases, principal: Principal, ids: set[UUID | None]
-) -> dict[UUID | None, User | None]:
-    """Each order's customer, read once however many of their orders a page shows (no customer: None)."""
-    return {
-        customer_id: None if customer_id is None else await _customer(use_cases, principal, customer_id)
-        for customer_id in ids
-    }
+async def erase_order(request: Request[Any, Any, Any], order_id: UUID) -> None:
+    """The core's erasure, which the page promises every customer (ADR 0026)."""
+    principal = await caller_of(request)
+    await use_cases_of(request).orders.erase(principal, order_id, owner_may_erase=True)
 
 
 def _absolute(request: Request[Any, Any, Any], path: str) -> str:
     """``path`` under the mount as an absolute URL, as DRF's ``build_absolute_uri`` makes it."""
     return str(request.base_url).rstrip("/") + PREFIX + path
-
-
-async def _customer(use_cases: UseCases, principal: Principal, customer_id: UUID) -> User | None:
-    """The order's customer, as the caller may read them (a closed account, or one they may not see: none)."""
-    try:
-        return await use_cases.users.get(principal, customer_id)
-    except (NotFound, Forbidden):
-        return None
 
 
 ROUTES = [obtain_pair, refresh, list_orders, get_order, change_billing_address, delete_order, delete_item]

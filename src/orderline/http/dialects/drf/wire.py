@@ -15,12 +15,10 @@ from uuid import UUID
 import msgspec
 
 from orderline.application.errors import InvalidInput
-from orderline.application.ports import AddressView, OrderView
+from orderline.application.ports import AddressView, CustomerView, OrderView, ShownOrder
 from orderline.domain.address import COUNTRY, Address
 from orderline.domain.money import decimal_string
 from orderline.domain.order import Order, OrderLine
-from orderline.domain.status import OrderStatus
-from orderline.domain.user import User
 from orderline.http.dialects.drf.mapping import STATUS_OF, DrfStatus
 from orderline.http.document import absent, all_of, present
 from orderline.http.wire import NOT_BLANK
@@ -147,10 +145,10 @@ class DrfCustomerOut(msgspec.Struct, kw_only=True):
     last_name: str
 
     @classmethod
-    def of(cls, user: User | None) -> DrfCustomerOut | None:
-        if user is None:
+    def of(cls, customer: CustomerView | None) -> DrfCustomerOut | None:
+        if customer is None:
             return None
-        return cls(email=user.email, first_name=user.first_name or "", last_name=user.last_name or "")
+        return cls(email=customer.email, first_name=customer.first_name or "", last_name=customer.last_name or "")
 
 
 class DrfProductOut(msgspec.Struct, kw_only=True):
@@ -213,7 +211,7 @@ class DrfOrderOut(msgspec.Struct, kw_only=True):
     total_amount: str
 
     @classmethod
-    def of(cls, order: Order, customer: User | None, url: str) -> DrfOrderOut:
+    def of(cls, order: Order, customer: CustomerView | None, url: str) -> DrfOrderOut:
         zero = _zero(order)
         return cls(
             id=order.id,
@@ -233,12 +231,32 @@ class DrfOrderOut(msgspec.Struct, kw_only=True):
         )
 
 
-def viewed(view: OrderView, customer: User | None, url: str) -> DrfOrderOut:
+def viewed(view: OrderView, customer: CustomerView | None, url: str) -> DrfOrderOut:
     """``DrfOrderOut.of`` for the read model's view of the order (ADR 0033): the same body, no domain Order."""
-    zero = decimal_string(0, view.currency)
+    return _viewed(view, DrfCustomerOut.of(customer), url)
+
+
+def viewed_page(shown: list[ShownOrder], base: str) -> list[DrfOrderOut]:
+    """``viewed`` for a page's orders, each at ``base`` + its id + "/": each customer's body built once."""
+    customers: dict[UUID | None, DrfCustomerOut | None] = {}
+    results = []
+    for view, customer in shown:
+        if view.user_id not in customers:
+            customers[view.user_id] = DrfCustomerOut.of(customer)
+        results.append(_viewed(view, customers[view.user_id], f"{base}{view.id}/"))
+    return results
+
+
+_ZEROS: dict[str, str] = {}  # "0.00" in each currency's decimals, as read
+_SHOWN = {status.value: shown for status, shown in STATUS_OF.items()}  # by the stored value: no OrderStatus built
+
+
+def _viewed(view: OrderView, customer: DrfCustomerOut | None, url: str) -> DrfOrderOut:
+    zero = _ZEROS.get(view.currency) or _ZEROS.setdefault(view.currency, decimal_string(0, view.currency))
+    created, updated = view.created_at, view.updated_at
     items = [
         DrfItemOut(id=line.id, product=DrfProductOut(id=line.pet_id, name=line.name, category=None),
-                   created=view.created_at, updated=view.updated_at, is_active=True, unit_price=line.unit_price,
+                   created=created, updated=updated, is_active=True, unit_price=line.unit_price,
                    quantity=line.quantity, shipping=zero, discount_amount=zero, total_price=line.amount,
                    variant=line.pet_id, offer=None)
         for line in view.items
@@ -246,14 +264,14 @@ def viewed(view: OrderView, customer: User | None, url: str) -> DrfOrderOut:
     return DrfOrderOut(
         id=view.id,
         url=url,
-        customer=DrfCustomerOut.of(customer),
-        created=view.created_at,
-        updated=view.updated_at,
+        customer=customer,
+        created=created,
+        updated=updated,
         billing_address=DrfAddressOut.of(view.billing_address),
         items=items,
         items_count=sum(line.quantity for line in view.items),
         savings_on_items=zero,
-        status=STATUS_OF[OrderStatus(view.status)],
+        status=_SHOWN[view.status],
         subtotal=view.subtotal_amount,
         amount_saved=view.discount_amount,
         shipping=zero,
