@@ -102,6 +102,11 @@ async def pay_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
     return lambda: http.post(f"/v1/orders/{order['id']}/payment", json=_payment(order), headers=as_owner(order))
 
 
+async def erase_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place(http, pet_id)
+    return lambda: http.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+
 async def drf_detail(http: Client, admin: dict[str, str], pet_id: str) -> Act:
     customer = await register(http, f"rt-{uuid.uuid4().hex[:12]}")
     order = await _place(http, pet_id, customer)
@@ -130,6 +135,9 @@ LIMITS: dict[str, tuple[Prepare, int, int]] = {
     "cancel": (cancel_order, 204, 6),
     # token, then twice: BEGIN + lock, order + payments + refunds, the writes with the outbox, COMMIT
     "pay": (pay_order, 200, 9),
+    # key, BEGIN + lock, order + payments + refunds, stock, the order's DELETE + audit + outbox, COMMIT (ADR 0046:
+    # the DELETE waits for the COMMIT's statement, as a save does)
+    "erase": (erase_order, 204, 6),
     # The DRF dialect's reads (ADR 0048), a customer's as the benchmark's: the token's user, then the order with
     # its lines and its customer in one statement (was 5: the customer in a snapshot of its own) ...
     "DRF detail": (drf_detail, 200, 2),

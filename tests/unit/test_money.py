@@ -10,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from orderline.domain.errors import CurrencyMismatch, InvalidAmount, UnknownCurrency
-from orderline.domain.money import MINOR_UNITS, Money, total
+from orderline.domain.money import MAX_MINOR, MINOR_UNITS, Money, total
 
 # The parser accepts at most 15 digits before the decimal point.
 MAX_UNITS = 10**15 - 1
@@ -296,3 +296,25 @@ def test_allocation_is_deterministic(money: Money, weights: list[int]) -> None:
     second = money.allocate(list(weights))
 
     assert first == second
+
+
+def test_amounts_beyond_a_signed_64_bit_integer_are_refused_either_way() -> None:
+    assert Money(MAX_MINOR, "USD").amount_minor == MAX_MINOR
+    assert Money(-MAX_MINOR, "USD").amount_minor == -MAX_MINOR
+    for beyond in (MAX_MINOR + 1, -MAX_MINOR - 1):
+        with pytest.raises(InvalidAmount):
+            Money(beyond, "USD")
+
+
+def test_an_unknown_currency_has_no_zero() -> None:
+    with pytest.raises(UnknownCurrency):
+        Money.zero("XXX")
+    Money.zero("USD")
+    with pytest.raises(UnknownCurrency):  # still, after a zero of another currency was made
+        Money.zero("XXX")
+
+
+def test_zero_is_the_same_value_each_time() -> None:
+    assert Money.zero("EUR") == Money(0, "EUR")
+    assert Money.zero("EUR") is Money.zero("EUR")
+    assert Money.zero("JPY") != Money.zero("EUR")

@@ -69,10 +69,14 @@ def changed_by(entry: AuditEntry) -> str:
 
 
 def envelope(event_id: UUID, event_type: EventType, occurred_at: datetime, data: Data, *,
-             order_id: UUID | None = None, subscription_id: UUID | None = None) -> EventRecord:  # fmt: skip
-    """An outbox event whose payload is ``{eventId, eventType, timestamp, data}``, exactly what is delivered."""
-    payload = {"eventId": str(event_id), "eventType": str(event_type), "timestamp": rfc3339(occurred_at), "data": data}
-    return EventRecord(event_id, str(event_type), order_id, occurred_at, payload, subscription_id)
+             order_id: UUID | None = None, subscription_id: UUID | None = None,
+             timestamp: str | None = None) -> EventRecord:  # fmt: skip
+    """An outbox event whose payload is ``{eventId, eventType, timestamp, data}``, exactly what is delivered.
+    ``timestamp``: ``rfc3339(occurred_at)`` when the caller already wrote it (the events of one entry share it)."""
+    kind = str(event_type)
+    when = rfc3339(occurred_at) if timestamp is None else timestamp
+    payload = {"eventId": str(event_id), "eventType": kind, "timestamp": when, "data": data}
+    return EventRecord(event_id, kind, order_id, occurred_at, payload, subscription_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -261,6 +265,8 @@ class OutboxEvents:
             order = seen.order(order_id)
             body = None if order is None else self._render.order(order)
             recorded = _Recorded(entry, order, body, seen, self._render, self._receipts)
+            when = rfc3339(entry.occurred_at)  # once for the entry's events, which all carry it
             for event_type, data in make(recorded):
-                made.append(envelope(self._ids.new_id(), event_type, entry.occurred_at, data, order_id=order_id))
+                made.append(envelope(self._ids.new_id(), event_type, entry.occurred_at, data, order_id=order_id,
+                                     timestamp=when))  # fmt: skip
         return made

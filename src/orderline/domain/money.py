@@ -36,8 +36,11 @@ class Money:
     currency: str
 
     def __post_init__(self) -> None:
-        check_currency(self.currency)
-        if abs(self.amount_minor) > MAX_MINOR:
+        # check_currency's test and the bound, written out: every amount an order, a payment or a row decodes to
+        # is built here, so two calls fewer each is measurable (ADR 0046); the refusals are the same.
+        if self.currency not in MINOR_UNITS:
+            raise UnknownCurrency(f"currency {self.currency!r} is not supported", currency=self.currency)
+        if not -MAX_MINOR <= self.amount_minor <= MAX_MINOR:
             raise InvalidAmount(
                 f"{self.amount_minor} minor units of {self.currency} is more than can be recorded",
                 amount_minor=str(self.amount_minor),
@@ -45,7 +48,11 @@ class Money:
 
     @classmethod
     def zero(cls, currency: str) -> Money:
-        return cls(0, currency)
+        # Money is immutable and compared by value: one zero per currency serves every caller.
+        zero = _ZEROS.get(currency)
+        if zero is None:  # kept only once made: an unknown currency is refused, as before
+            zero = _ZEROS[currency] = cls(0, currency)
+        return zero
 
     @classmethod
     def parse(cls, text: str, currency: str) -> Money:
@@ -102,6 +109,9 @@ class Money:
         for index in sorted(range(len(weights)), key=lambda i: (-remainders[i], i))[:leftover]:
             shares[index] += 1
         return [Money(share, self.currency) for share in shares]
+
+
+_ZEROS: dict[str, Money] = {}  # Money.zero's, by currency: at most one per MINOR_UNITS entry
 
 
 def total(amounts: Sequence[Money], currency: str) -> Money:

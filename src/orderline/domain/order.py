@@ -130,7 +130,10 @@ class Order:
             id=id,
             seq=seq,
             customer_id=customer_id,
-            lines=tuple(replace(line, id=n) for n, line in enumerate(lines, start=1)),
+            lines=tuple(
+                OrderLine(line.pet_id, line.name, line.unit_price, line.quantity, n)
+                for n, line in enumerate(lines, start=1)
+            ),  # numbered: as replace(line, id=n), without its field-by-field copy
             currency=currency,
             subtotal=subtotal,
             discount_total=discount,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -148,7 +149,7 @@ class SqlOrderRepository:
         lines, rows = _lines_insert(order)
         params |= rows
         dialect, counted = self._db.dialect, self._tenant != PUBLIC
-        insert = _INSERT.format(seq=_NEXT_SEQ[dialect], number=_NEXT_NUMBER[dialect] if counted else "NULL")
+        insert = _insert_sql(dialect, counted)
         if dialect == "postgresql":
             # Foreign keys are checked at the end of the statement: the lines and the address may share it.
             ctes = [f"w{n} AS ({sql})" for n, sql in enumerate([*statements, lines])]
@@ -197,8 +198,11 @@ class SqlOrderRepository:
         await self._db.execute(sql, {"address_id": address_id, **self._id(order_id)})
 
     async def remove(self, order_id: UUID) -> None:
-        # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays.
-        await self._db.execute("DELETE FROM orders WHERE id = :id AND tenant_id = :tenant", self._id(order_id))
+        # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays. Nobody reads what
+        # it changed (the order was read under its lock), so on PostgreSQL it travels with the transaction's next
+        # statement or its COMMIT, as the saves do (ADR 0034), not in a round trip of its own (ADR 0046).
+        sql = "DELETE FROM orders WHERE id = :id AND tenant_id = :tenant"
+        await self._db.write(Write(sql, self._id(order_id), ("orders", order_id)))
 
     async def get_by_seq(self, seq: int) -> Order | None:
         sql = "SELECT id FROM orders WHERE seq = :seq AND tenant_id = :tenant"
@@ -242,7 +246,7 @@ class SqlOrderRepository:
         """The orders ``orders_sql`` selects (newest first), each with its lines and address, in one statement;
         ``payments`` is handed each order's payments and refunds, which ``orders_sql`` then selects too."""
         extra = ", o.payments, o.refunds" if payments is not None else ""
-        rows = await self._db.fetch_all(_WITH_LINES.format(orders=orders_sql, extra=extra), params)
+        rows = await self._db.fetch_all(_with_lines_sql(orders_sql, extra), params)
         found: dict[Any, tuple[Row, list[OrderLine]]] = {}
         for row in rows:
             key = row["id"]
@@ -323,6 +327,13 @@ def _params(order: Order) -> dict[str, Any]:
     }
 
 
+# A stored status, reason or payment status to its member by a dict read: what ``OrderStatus(value)`` gives for
+# the values these columns hold, without the enum's call machinery (three of them per order read; ADR 0046).
+_STATUSES = {member.value: member for member in OrderStatus}
+_REASONS = {member.value: member for member in CancelReason}
+_PAYMENT_STATUSES = {member.value: member for member in OrderPaymentStatus}
+
+
 def _order(row: Row, lines: list[OrderLine], address: Address | None, tenant_id: UUID | None) -> Order:
     currency = row["currency"]
     reason = row["cancel_reason"]
@@ -337,16 +348,16 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None, tenant_id:
         discount_total=Money(int(row["discount_minor"]), currency),
         total=Money(int(row["total_minor"]), currency),
         note=row["note"],
-        status=OrderStatus(row["status"]),
+        status=_STATUSES[row["status"]],
         created_at=as_datetime(row["created_at"]),
         updated_at=as_datetime(row["updated_at"]),
-        cancel_reason=None if reason is None else CancelReason(reason),
+        cancel_reason=None if reason is None else _REASONS[reason],
         cancel_note=row["cancel_note"],
         cancelled_at=as_opt_datetime(row["cancelled_at"]),
         cancel_requested_at=as_opt_datetime(row["cancel_requested_at"]),
         paid_at=as_opt_datetime(row["paid_at"]),
         payment_summary=PaymentSummary(
-            OrderPaymentStatus(row["payment_status"]),
+            _PAYMENT_STATUSES[row["payment_status"]],
             captured=Money(int(row["captured_minor"]), currency),
             refunded=Money(int(row["refunded_minor"]), currency),
         ),
@@ -363,10 +374,27 @@ def _order(row: Row, lines: list[OrderLine], address: Address | None, tenant_id:
 
 def _lines_insert(order: Order) -> tuple[str, dict[str, Any]]:
     """One multi-row INSERT of the order's lines, and its parameters."""
-    rows: list[str] = []
     params: dict[str, Any] = {}
     for n, line in enumerate(order.lines):
-        values = (order.id, line.id, line.pet_id, line.name, line.unit_price.amount_minor, line.quantity)
-        params |= {f"l{n}_{column}": value for column, value in zip(_LINE_COLUMNS, values, strict=True)}
-        rows.append("(" + ", ".join(f":l{n}_{column}" for column in _LINE_COLUMNS) + ")")
-    return _INSERT_LINES + ", ".join(rows), params
+        params |= {f"l{n}_order_id": order.id, f"l{n}_line_no": line.id, f"l{n}_pet_id": line.pet_id,
+                   f"l{n}_name": line.name, f"l{n}_unit_price_minor": line.unit_price.amount_minor,
+                   f"l{n}_quantity": line.quantity}  # fmt: skip
+    return _lines_sql(len(order.lines)), params
+
+
+@lru_cache(maxsize=256)
+def _with_lines_sql(orders_sql: str, extra: str) -> str:
+    return _WITH_LINES.format(orders=orders_sql, extra=extra)
+
+
+@lru_cache(maxsize=64)
+def _lines_sql(count: int) -> str:
+    """The INSERT of ``count`` lines, named as ``_lines_insert`` names their values: written once per count."""
+    rows = ("(" + ", ".join(f":l{n}_{column}" for column in _LINE_COLUMNS) + ")" for n in range(count))
+    return _INSERT_LINES + ", ".join(rows)
+
+
+@lru_cache(maxsize=8)
+def _insert_sql(dialect: str, counted: bool) -> str:
+    """The order's INSERT for a dialect, in a tenant's count or the public pool's (ADR 0040)."""
+    return _INSERT.format(seq=_NEXT_SEQ[dialect], number=_NEXT_NUMBER[dialect] if counted else "NULL")

@@ -164,29 +164,79 @@ class PostgresConnection:
     def begin(self, *, isolation: str | None = None, readonly: bool = False) -> AbstractAsyncContextManager[Commit]:
         """A transaction on this connection, rolled back unless committed. Its BEGIN goes with its first
         statement; one that sent no statement has nothing to commit or roll back."""
-        level = "" if isolation is None else " ISOLATION LEVEL " + isolation.replace("_", " ").upper()
-        begin = f"BEGIN{level}{' READ ONLY' if readonly else ''}"
+        begin = _begin_sql(isolation, readonly)
 
         async def start() -> None:
-            self._begin = begin
+            self.start(begin)
 
-        async def commit() -> None:
-            if self._begin is not None:  # nothing sent yet: the queued writes, if any, are all it did,
-                self._begin = None  # and as one statement they are atomic without a transaction
-                await self._ready()
-                return
+        return committed_or_rolled_back(start, self.commit, self.rollback)
+
+    def start(self, begin: str) -> None:
+        """Open a transaction: its BEGIN waits to travel with its first statement."""
+        self._begin = begin
+
+    async def commit(self) -> None:
+        if self._begin is not None:  # nothing sent yet: the queued writes, if any, are all it did,
+            self._begin = None  # and as one statement they are atomic without a transaction
             await self._ready()
-            await self._answer(self._raw.execute("COMMIT"))
-            self._begun = False
+            return
+        await self._ready()
+        await self._answer(self._raw.execute("COMMIT"))
+        self._begun = False
 
-        async def rollback() -> None:
-            self._writes.clear()
-            self._begin = None
-            begun, self._begun = self._begun, False
-            if begun and not (self._dropped or self._raw.is_closed()):  # dropped or lost: nothing to roll back
-                await self._answer(self._raw.execute("ROLLBACK"))
+    async def rollback(self) -> None:
+        self._writes.clear()
+        self._begin = None
+        begun, self._begun = self._begun, False
+        if begun and not (self._dropped or self._raw.is_closed()):  # dropped or lost: nothing to roll back
+            await self._answer(self._raw.execute("ROLLBACK"))
 
-        return committed_or_rolled_back(start, commit, rollback)
+
+def _begin_sql(isolation: str | None, readonly: bool) -> str:
+    level = "" if isolation is None else " ISOLATION LEVEL " + isolation.replace("_", " ").upper()
+    return f"BEGIN{level}{' READ ONLY' if readonly else ''}"
+
+
+_BEGIN = _begin_sql(None, readonly=False)
+
+
+class _Unit:
+    """``PostgresDatabase.transaction``'s (and ``lookup``'s) context manager, written as a class: what
+    ``async with self._connection() as connection, connection.begin() as commit`` did through three generator-based
+    context managers — a connection from the pool, a transaction rolled back unless committed, the connection
+    returned whatever happens — in two method calls (ADR 0046). ``begin`` None: no transaction (a lookup)."""
+
+    __slots__ = ("_committed", "_connection", "_database", "_raw", "_tenant", "_transactional")
+
+    def __init__(self, database: PostgresDatabase, tenant: UUID, *, transactional: bool) -> None:
+        self._database = database
+        self._tenant = tenant
+        self._transactional = transactional
+        self._committed = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        database = self._database
+        self._raw = raw = await database._acquire()
+        self._connection = connection = PostgresConnection(raw, database._timeout)
+        if not self._transactional:
+            return SqlUnitOfWork(connection, _nothing_to_commit, tenant=self._tenant)
+        connection.start(_BEGIN)
+        return SqlUnitOfWork(connection, self._commit, database._observers, database._events, self._tenant)
+
+    async def _commit(self) -> None:
+        await self._connection.commit()
+        self._committed = True
+
+    async def __aexit__(self, *_exc: object) -> None:
+        try:
+            if self._transactional and not self._committed:
+                await self._connection.rollback()
+        finally:
+            await self._database._release(self._raw)
+
+
+async def _nothing_to_commit() -> None:
+    return None
 
 
 async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
@@ -241,14 +291,17 @@ class PostgresDatabase:
             raise DatabaseUnavailable.timed_out(statement_timeout, "connecting") from exc
         return cls(pool, statement_timeout, observers, events)
 
-    @asynccontextmanager
-    async def _connection(self) -> AsyncIterator[PostgresConnection]:
+    async def _acquire(self) -> asyncpg.Connection[asyncpg.Record]:
         try:
-            raw = await self._pool.acquire()
+            return await self._pool.acquire()
         except TimeoutError as exc:
             raise DatabaseUnavailable.timed_out(self._timeout, "waiting for a connection") from exc
         except _UNREACHABLE as exc:
             raise DatabaseUnavailable.unreachable() from exc
+
+    @asynccontextmanager
+    async def _connection(self) -> AsyncIterator[PostgresConnection]:
+        raw = await self._acquire()
         try:
             yield PostgresConnection(raw, self._timeout)
         finally:
@@ -260,10 +313,8 @@ class PostgresDatabase:
         with contextlib.suppress(TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError, *_UNREACHABLE):
             await self._pool.release(raw)
 
-    @asynccontextmanager
-    async def transaction(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._connection() as connection, connection.begin() as commit:
-            yield SqlUnitOfWork(connection, commit, self._observers, self._events, tenant)
+    def transaction(self, tenant: UUID = PUBLIC) -> AbstractAsyncContextManager[SqlUnitOfWork]:
+        return _Unit(self, tenant, transactional=True)
 
     @asynccontextmanager
     async def snapshot(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
@@ -273,16 +324,10 @@ class PostgresDatabase:
         ):
             yield SqlUnitOfWork(connection, commit, tenant=tenant)
 
-    @asynccontextmanager
-    async def lookup(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
+    def lookup(self, tenant: UUID = PUBLIC) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """A unit of work outside any transaction, for a read that is one statement: in autocommit a
         statement is its own snapshot, so BEGIN and ROLLBACK would be two round trips for nothing."""
-
-        async def nothing_to_commit() -> None:
-            return None
-
-        async with self._connection() as connection:
-            yield SqlUnitOfWork(connection, nothing_to_commit, tenant=tenant)
+        return _Unit(self, tenant, transactional=False)
 
     async def ping(self) -> None:
         async with self._connection() as connection:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, ClassVar
+from typing import Annotated, Any, ClassVar, Self
 from uuid import UUID
 
 import msgspec
@@ -13,6 +13,7 @@ from orderline.application.errors import InvalidInput
 from orderline.application.orders import LineRequest, PlacedOrder, PlaceOrder
 from orderline.application.ports import OrderView
 from orderline.domain.address import COUNTRY, Address
+from orderline.domain.money import decimal_string
 from orderline.domain.order import MAX_LINES, MAX_QUANTITY, CancelReason, Order
 from orderline.domain.payment import OrderPaymentStatus
 from orderline.domain.status import OrderStatus
@@ -155,27 +156,37 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
     ]
 
     @classmethod
-    def of(cls, order: Order) -> OrderOut:
+    def of(cls, order: Order, **extra: Any) -> Self:
+        """The order's body; ``extra``: a subclass's own fields. Amounts are written by ``decimal_string`` straight
+        from their minor units, as ``str(Money)`` would (ADR 0046: a call each fewer, a Money per line fewer)."""
+        paid = order.payment_summary
         return cls(
             id=order.id,
             number=order.number,
             pet_id=order.lines[0].pet_id,
             user_id=order.customer_id,
             status=order.status,
-            total_amount=str(order.total),
+            total_amount=decimal_string(order.total.amount_minor, order.total.currency),
             currency=order.currency,
             items=[
-                LineOut(line.id, line.pet_id, line.name, str(line.unit_price), line.quantity, str(line.amount))
+                LineOut(
+                    line.id,
+                    line.pet_id,
+                    line.name,
+                    decimal_string(line.unit_price.amount_minor, line.unit_price.currency),
+                    line.quantity,
+                    decimal_string(line.unit_price.amount_minor * line.quantity, line.unit_price.currency),
+                )
                 for line in order.lines
             ],
             note=order.note,
-            subtotal_amount=str(order.subtotal),
-            discount_amount=str(order.discount_total),
+            subtotal_amount=decimal_string(order.subtotal.amount_minor, order.subtotal.currency),
+            discount_amount=decimal_string(order.discount_total.amount_minor, order.discount_total.currency),
             voucher_code=order.voucher_code,
             billing_address=AddressOut.of(order.billing_address),
-            payment_status=order.payment_status,
-            paid_amount=str(order.payment_summary.captured),
-            refunded_amount=str(order.payment_summary.refunded),
+            payment_status=paid.status,
+            paid_amount=decimal_string(paid.captured.amount_minor, paid.captured.currency),
+            refunded_amount=decimal_string(paid.refunded.amount_minor, paid.refunded.currency),
             paid_at=order.paid_at,
             cancel_reason=order.cancel_reason,
             cancel_note=order.cancel_note,
@@ -185,6 +196,7 @@ class OrderOut(msgspec.Struct, rename="camel", kw_only=True):
             updated_at=order.updated_at,
             version=order.version,
             tenant_id=order.tenant_id,
+            **extra,
         )
 
 
@@ -201,7 +213,7 @@ class PlacedOrderOut(OrderOut, kw_only=True):
 
     @classmethod
     def placed(cls, placed: PlacedOrder) -> PlacedOrderOut:
-        return cls(**msgspec.structs.asdict(OrderOut.of(placed.order)), order_token=placed.order_token)
+        return cls.of(placed.order, order_token=placed.order_token)
 
 
 def cancel_answer(order: Order, *, cancelled_status: int = 200) -> Response[Any]:
