@@ -18,33 +18,38 @@ looked up), dependency resolution and a second exception layer. ADR 0042.
 from __future__ import annotations
 
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, cast
 from uuid import UUID
 
-from litestar import Litestar, Request
-from litestar._asgi.utils import is_valid_host, wrap_in_exception_handler  # pinned Litestar (ADR 0042)
-from litestar.handlers import HTTPRouteHandler
-from litestar.types import ASGIApp, ExceptionHandlersMap, HTTPScope, Receive, Send
+from litestar import Litestar
+from litestar._asgi.utils import is_valid_host  # pinned Litestar (ADR 0042)
+from litestar.types import ASGIApp, HTTPScope
 from litestar.types import Scope as AsgiScope
-from litestar.utils.scope.state import ScopeState
 
 from orderline.application.idempotency import MAX_KEY_LENGTH
 from orderline.domain.status import OrderStatus
 from orderline.http.api.orders import cancel_order, create_order, delete_order, list_orders, read_order
 from orderline.http.api.payments import pay_order
-from orderline.http.gate import pass_gate
+from orderline.http.own_routes import (
+    SAMPLE_ID,
+    UUID_PATTERN,
+    OwnRoute,
+    Query,
+    Run,
+    Serve,
+    no_query,
+    own_route,
+    plain_query,
+    run_as_litestar,
+)
 from orderline.http.preconditions import IF_MATCH_MAX_LENGTH
 from orderline.http.rate_limit import RateLimits
-from orderline.http.strict import read_strictly, strict_body
 
-Query = Callable[[bytes], dict[str, Any] | None]  # the parsed query, or None: not plainly valid
-_UUID = "[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}"
-_ONE_ORDER = re.compile(f"/v1/orders/({_UUID})(/cancel|/payment)?")
+_ONE_ORDER = re.compile(f"/v1/orders/({UUID_PATTERN})(/cancel|/payment)?")
 _ORDERS = "/v1/orders"
-_SAMPLE_ID = "00000000-0000-4000-8000-000000000000"
 _HOST = b"host"
 _IF_MATCH, _IDEMPOTENCY_KEY = b"if-match", b"idempotency-key"
 # A header parameter's value as its HeaderParameter takes it (http/idempotency.py, http/preconditions.py): the key's
@@ -54,10 +59,6 @@ _HEADER_VALUES: dict[bytes, Callable[[str], bool]] = {
     _IDEMPOTENCY_KEY: lambda value: _KEY.fullmatch(value) is not None,
     _IF_MATCH: lambda value: len(value) <= IF_MATCH_MAX_LENGTH,
 }
-
-
-def _no_query(raw: bytes) -> dict[str, Any] | None:
-    return {} if not raw else None
 
 
 _LIMIT = re.compile("[1-9][0-9]?|100")  # 1 to 100 as JSON writes it (http/api/wire.py's Limit)
@@ -70,23 +71,10 @@ _LIST_PARAMETERS: dict[str, Callable[[str], Any]] = {
 }
 
 
-def _list_query(raw: bytes) -> dict[str, Any] | None:
-    """status, limit and cursor, each at most once, plainly valid, nothing percent-encoded; the time bounds,
-    anything else and anything repeated go Litestar's way (which refuses or parses them)."""
-    found: dict[str, Any] = {"status": None, "created_after": None, "created_before": None, "limit": 20, "cursor": None}
-    if not raw:
-        return found
-    if b"%" in raw or b"+" in raw:
-        return None
-    seen: set[str] = set()
-    for part in raw.decode("latin-1").split("&"):
-        name, equals, value = part.partition("=")
-        parse = _LIST_PARAMETERS.get(name)
-        if parse is None or not equals or name in seen or (parsed := parse(value)) is None:
-            return None
-        seen.add(name)
-        found[name] = parsed
-    return found
+# status, limit and cursor; the time bounds go Litestar's way (which refuses or parses them).
+_list_query = plain_query(
+    _LIST_PARAMETERS, {"status": None, "created_after": None, "created_before": None, "limit": 20, "cursor": None}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,8 +84,8 @@ class _Shape:
     method: str
     ending: str  # "" for /v1/orders, "/" for /v1/orders/{id}, or "/cancel", "/payment" after it
     operation_id: str  # the Litestar route it stands for, checked at start-up
-    serve: Callable[..., Awaitable[Any]]  # (request, **parameters) -> what the route's function returns
-    query: Query = _no_query
+    serve: Serve  # (request, **parameters) -> what the route's function returns
+    query: Query = no_query
     header_parameters: tuple[bytes, ...] = ()  # each sent at most once, plainly valid, or Litestar's way
     has_body: bool = False
 
@@ -116,10 +104,7 @@ SHAPES = (
 @dataclass(frozen=True, slots=True)
 class _Route:
     shape: _Shape
-    handler: HTTPRouteHandler
-    path_template: str
-    exception_handlers: ExceptionHandlersMap
-    request_class: type[Request[Any, Any, Any]]
+    own: OwnRoute
 
 
 class HotRoutes:
@@ -129,18 +114,9 @@ class HotRoutes:
         self._rate_limits = rate_limits
         self._routes: dict[tuple[str, str], _Route] = {}
         for shape in SHAPES:
-            path = _ORDERS if not shape.ending else f"{_ORDERS}/{_SAMPLE_ID}{shape.ending.rstrip('/')}"
-            _app, handler, _path, _params, template = app.asgi_router.handle_routing(path=path, method=shape.method)
-            if not isinstance(handler, HTTPRouteHandler) or handler.operation_id != shape.operation_id:
-                raise RuntimeError(f"{shape.method} {path} is no longer Litestar's {shape.operation_id}")
-            if handler.resolve_guards() or len(handler.resolve_middleware()) != 1:  # the gate alone
-                raise RuntimeError(f"{shape.operation_id} has guards or middleware the hot routes do not run")
-            hook = handler.resolve_before_request()
-            if getattr(hook, "func", hook) is not read_strictly:  # Litestar wraps a hook; what strict_body does
-                raise RuntimeError(f"{shape.operation_id}'s before_request hook is not the one the hot routes run")
-            self._routes[(shape.method, shape.ending)] = _Route(
-                shape, handler, template, handler.resolve_exception_handlers(), handler.resolve_request_class()
-            )
+            path = _ORDERS if not shape.ending else f"{_ORDERS}/{SAMPLE_ID}{shape.ending.rstrip('/')}"
+            found = own_route(app, shape.method, path, shape.operation_id, _the_gate_alone)
+            self._routes[(shape.method, shape.ending)] = _Route(shape, found)
 
     def match(self, scope: AsgiScope) -> ASGIApp | None:
         """The hot route that answers this request, ready to run; None (having done nothing) for any other."""
@@ -160,31 +136,12 @@ class HotRoutes:
         query = route.shape.query(scope.get("query_string", b""))
         if headers is None or query is None:
             return None
-        return partial(self._serve, route, path_params, {**query, **headers})
+        run = Run(route.own, route.shape.serve, {**path_params, **query, **headers}, path_params, route.shape.has_body)
+        return partial(run_as_litestar, self._rate_limits, run)
 
-    async def _serve(
-        self, route: _Route, path_params: dict[str, Any], query: dict[str, Any], scope: AsgiScope, receive: Receive,
-        send: Send,
-    ) -> None:  # fmt: skip
-        # What Litestar's router writes into the scope for the route it found.
-        scope["path_params"] = path_params
-        scope["route_handler"] = route.handler
-        scope["path_template"] = route.path_template
-        ScopeState.from_scope(scope).exception_handlers = route.exception_handlers
-        run = partial(self._run, route, {**path_params, **query})
-        await wrap_in_exception_handler(run)(scope, receive, send)
 
-    async def _run(
-        self, route: _Route, parameters: dict[str, Any], scope: AsgiScope, receive: Receive, send: Send
-    ) -> None:
-        await pass_gate(self._rate_limits, scope)
-        request = route.request_class(scope, receive, send)
-        data = await strict_body(request)  # the app's before_request hook's work, and the body it read
-        if route.shape.has_body:
-            parameters["data"] = data
-        answer = await route.shape.serve(request, **parameters)
-        asgi = await route.handler.to_response(app=scope["litestar_app"], data=answer, request=request)
-        await asgi(scope, receive, send)
+def _the_gate_alone(middleware: list[Any]) -> bool:
+    return len(middleware) == 1
 
 
 def _plain_headers(scope: AsgiScope, parameters: tuple[bytes, ...]) -> dict[str, str | None] | None:
