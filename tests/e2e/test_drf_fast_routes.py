@@ -9,7 +9,6 @@ one the fast router takes or one it leaves to Litestar.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -18,7 +17,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
 
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
@@ -27,8 +25,8 @@ from orderline.config import Settings
 from orderline.http.app import create_app
 from orderline.http.dialects.drf.fast import DrfFastRoutes
 from tests.e2e.http import bearer, make_pet
-from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, SteppingClock, engine_settings
+from tests.e2e.twins import Answer, Twins
+from tests.support import engine_settings
 
 ORDERS = "/api/v1/i/orders/"
 PASSWORD = "correct horse battery"
@@ -42,12 +40,6 @@ _RANDOM = [
 @pytest.fixture
 def settings(database_url: str) -> Settings:
     return engine_settings(database_url, refund_poll_seconds=0, dialects="drf")
-
-
-def _plain(text: bytes) -> bytes:
-    for pattern, placeholder in _RANDOM:
-        text = pattern.sub(placeholder, text)
-    return text
 
 
 @dataclass
@@ -87,70 +79,14 @@ async def _world(client: httpx.AsyncClient, use_cases: UseCases) -> World:
     return World(client, keys[0], keys[1], alice, refresh, bob, orders[-1].json()["id"])
 
 
-class _Opener:
-    open: Callable[[], Awaitable[UseCases]] | None = None
-
-    async def __call__(self) -> UseCases:
-        assert self.open is not None
-        return await self.open()
-
-
-_BUILT: dict[tuple[Settings, bool], tuple[Litestar, _Opener]] = {}
-
-
-def _app(settings: Settings, fast: bool) -> tuple[Litestar, _Opener]:
-    key = (msgspec.structs.replace(settings, database_url=""), fast)
-    if key not in _BUILT:
-        opener = _Opener()
-        _BUILT[key] = (create_app(settings, opener, hot_routes=fast), opener)
-    return _BUILT[key]
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    fast: bool
-
-
-async def _run(settings: Settings, fast: bool, case: Case, monkeypatch: pytest.MonkeyPatch) -> Answer:
-    app, opener = _app(settings, fast)
-    opener.open = lambda: build(settings, clock=SteppingClock(), hasher=FAST_HASHER)
-    served: list[str] = []
-    match = DrfFastRoutes.match
-
-    def spied(self: DrfFastRoutes, scope: Any) -> Any:
-        found = match(self, scope)  # the front runs what match returns: this router answers the request
-        if found is not None:
-            served.append(scope["path"])
-        return found
-
-    monkeypatch.setattr(DrfFastRoutes, "match", spied)
-    asgi: Any = app
-    transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
-    async with lifespan_of(app), httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as client:
-        world = await _world(client, app.state.use_cases)
-        served.clear()
-        response = await case(world)
-    headers = [(name, _plain(value)) for name, value in response.headers.raw if name.lower() != b"ratelimit-reset"]
-    headers = [(name, b", ".join(sorted(value.split(b", "))) if name == b"allow" else value) for name, value in headers]
-    return Answer(response.status_code, headers, _plain(response.content), bool(served))
+TWINS = Twins(DrfFastRoutes, _world, _RANDOM)
 
 
 @pytest.fixture
 def twice(
     settings: Settings, fresh_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch
 ) -> Callable[..., Awaitable[tuple[Answer, Answer]]]:
-    async def run(case: Case, **overrides: Any) -> tuple[Answer, Answer]:
-        first = msgspec.structs.replace(settings, **overrides)
-        fast = await _run(first, True, case, monkeypatch)
-        url = await asyncio.to_thread(fresh_database)  # its own event loop: outside the test's
-        litestar = await _run(msgspec.structs.replace(first, database_url=url), False, case, monkeypatch)
-        assert not litestar.fast
-        return fast, litestar
-
-    return run
+    return TWINS.twice(settings, fresh_database, monkeypatch)
 
 
 def _path(path: str, world: World) -> str:
@@ -265,7 +201,7 @@ def _agree(fast: Answer, litestar: Answer) -> None:
 async def test_a_fast_route_answers_as_litestars_route_does(twice: Any, name: str) -> None:
     fast, litestar = await twice(FAST_CASES[name])
 
-    assert fast.fast, "the fast router did not take it"
+    assert fast.own, "the fast router did not take it"
     _agree(fast, litestar)
 
 
@@ -273,7 +209,7 @@ async def test_a_fast_route_answers_as_litestars_route_does(twice: Any, name: st
 async def test_anything_unusual_is_left_to_litestar(twice: Any, name: str) -> None:
     fast, litestar = await twice(LITESTARS_CASES[name])
 
-    assert not fast.fast, "the fast router took it"
+    assert not fast.own, "the fast router took it"
     _agree(fast, litestar)
 
 
@@ -285,7 +221,7 @@ async def test_over_the_rate_limit_a_fast_route_answers_429_as_litestar_does(twi
 
     fast, litestar = await twice(third_read, rate_limits="default=2/3600")
 
-    assert fast.fast
+    assert fast.own
     assert fast.status == 429
     _agree(fast, litestar)
 

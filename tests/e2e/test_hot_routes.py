@@ -10,7 +10,6 @@ unusual: a trailing slash, a repeated or unknown parameter, a header parameter, 
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -19,7 +18,6 @@ from typing import Any
 import httpx
 import msgspec
 import pytest
-from litestar import Litestar
 
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
@@ -28,8 +26,7 @@ from orderline.config import Settings
 from orderline.http.app import create_app
 from orderline.http.hot_routes import HotRoutes
 from tests.e2e.http import make_pet, register
-from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, SteppingClock
+from tests.e2e.twins import Answer, Twins
 
 REQUEST_ID = {"X-Request-Id": "twin-request"}
 CARD = {"number": "4242424242424242", "cvc": "123", "expMonth": 12, "expYear": 2099}
@@ -40,12 +37,6 @@ _RANDOM = [
     (re.compile(rb"ol[ko]_[A-Za-z0-9_-]+"), b"<secret>"),
     (re.compile(rb'"nextCursor":"[A-Za-z0-9_-]+"'), b'"nextCursor":"<cursor>"'),  # it holds an order id
 ]
-
-
-def _plain(text: bytes) -> bytes:
-    for pattern, placeholder in _RANDOM:
-        text = pattern.sub(placeholder, text)
-    return text
 
 
 @dataclass
@@ -80,73 +71,14 @@ async def _world(client: httpx.AsyncClient, use_cases: UseCases) -> World:
     return World(client, keys[0], keys[1], alice, bob, pet, orders[-1].json()["id"], first_page.json()["nextCursor"])
 
 
-class _Opener:
-    open: Callable[[], Awaitable[UseCases]] | None = None
-
-    async def __call__(self) -> UseCases:
-        assert self.open is not None
-        return await self.open()
-
-
-_BUILT: dict[tuple[Settings, bool], tuple[Litestar, _Opener]] = {}
-
-
-def _app(settings: Settings, hot: bool) -> tuple[Litestar, _Opener]:
-    """Apps built once per configuration (half a second each), started afresh for each run."""
-    key = (msgspec.structs.replace(settings, database_url=""), hot)
-    if key not in _BUILT:
-        opener = _Opener()
-        _BUILT[key] = (create_app(settings, opener, hot_routes=hot), opener)
-    return _BUILT[key]
-
-
-@dataclass
-class Answer:
-    status: int
-    headers: list[tuple[bytes, bytes]]
-    body: bytes
-    hot: bool
-
-
-async def _run(settings: Settings, hot: bool, case: Case, monkeypatch: pytest.MonkeyPatch) -> Answer:
-    app, opener = _app(settings, hot)
-    opener.open = lambda: build(settings, clock=SteppingClock(), hasher=FAST_HASHER)
-    served: list[str] = []
-    match = HotRoutes.match
-
-    def spied(self: HotRoutes, scope: Any) -> Any:
-        found = match(self, scope)  # the front runs what match returns: this router answers the request
-        if found is not None:
-            served.append(scope["path"])
-        return found
-
-    monkeypatch.setattr(HotRoutes, "match", spied)
-    asgi: Any = app
-    transport = httpx.ASGITransport(app=asgi, raise_app_exceptions=False)
-    async with lifespan_of(app), httpx.AsyncClient(transport=transport, base_url="http://orderline.test") as client:
-        world = await _world(client, app.state.use_cases)
-        served.clear()
-        response = await case(world)
-    # RateLimit-Reset counts the seconds left in the window: the two runs may fall either side of a second.
-    headers = [(name, _plain(value)) for name, value in response.headers.raw if name.lower() != b"ratelimit-reset"]
-    # Allow lists a route's methods from a set: two apps of one process may order it differently.
-    headers = [(name, b", ".join(sorted(value.split(b", "))) if name == b"allow" else value) for name, value in headers]
-    return Answer(response.status_code, headers, _plain(response.content), bool(served))
+TWINS = Twins(HotRoutes, _world, _RANDOM)
 
 
 @pytest.fixture
 def twice(
     settings: Settings, fresh_database: Callable[[], str], monkeypatch: pytest.MonkeyPatch
-) -> Callable[[Case], Awaitable[tuple[Answer, Answer]]]:
-    async def run(case: Case, **overrides: Any) -> tuple[Answer, Answer]:
-        first = msgspec.structs.replace(settings, **overrides)
-        hot = await _run(first, True, case, monkeypatch)
-        url = await asyncio.to_thread(fresh_database)  # its own event loop: outside the test's
-        litestar = await _run(msgspec.structs.replace(first, database_url=url), False, case, monkeypatch)
-        assert not litestar.hot
-        return hot, litestar
-
-    return run
+) -> Callable[..., Awaitable[tuple[Answer, Answer]]]:
+    return TWINS.twice(settings, fresh_database, monkeypatch)
 
 
 def get(path: str, who: str = "admin", **params: Any) -> Case:
@@ -308,7 +240,7 @@ def _agree(hot: Answer, litestar: Answer) -> None:
 async def test_a_hot_route_answers_as_litestars_route_does(twice: Any, name: str) -> None:
     hot, litestar = await twice(HOT_CASES[name])
 
-    assert hot.hot, "the hot router did not take it"
+    assert hot.own, "the hot router did not take it"
     _agree(hot, litestar)
 
 
@@ -316,7 +248,7 @@ async def test_a_hot_route_answers_as_litestars_route_does(twice: Any, name: str
 async def test_anything_unusual_is_left_to_litestar(twice: Any, name: str) -> None:
     hot, litestar = await twice(LITESTARS_CASES[name])
 
-    assert not hot.hot, "the hot router took it"
+    assert not hot.own, "the hot router took it"
     _agree(hot, litestar)
 
 
@@ -328,7 +260,7 @@ async def test_over_the_rate_limit_a_hot_route_answers_429_as_litestar_does(twic
 
     hot, litestar = await twice(third_get, rate_limits="default=2/3600")
 
-    assert hot.hot
+    assert hot.own
     assert hot.status == 429
     _agree(hot, litestar)
 
