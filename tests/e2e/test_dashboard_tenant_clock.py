@@ -19,7 +19,7 @@ from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.http.app import create_app
 from tests.e2e.lifespan import lifespan_of
-from tests.e2e.test_dashboard_tenants import _an_order_of, _sign_in, _staff
+from tests.e2e.tenant_staff import an_order_of, sign_in, staff
 from tests.support import FAST_HASHER, SteppingClock, engine_settings
 
 AHEAD = timedelta(days=60)
@@ -47,9 +47,9 @@ async def _a_tenant_ahead(use_cases: UseCases) -> UUID:
     assert sandbox is not None
     tenant = (await sandbox.create_tenant(SYSTEM)).tenant
     time = await sandbox.advance_clock(replace(SYSTEM, tenant=tenant), tenant, int(AHEAD.total_seconds()))
-    await _staff(use_cases, tenant)
+    await staff(use_cases, tenant)
     async with acting_as(time):
-        await _an_order_of(use_cases, tenant, "Later")
+        await an_order_of(use_cases, tenant, "Later")
     return tenant
 
 
@@ -59,7 +59,7 @@ async def test_a_sandbox_tenants_overview_ends_on_its_clocks_today(
     tenant = await _a_tenant_ahead(sandbox_app[1])
     tenants_today = (clock.now() + AHEAD).date()
 
-    signed_in = await _sign_in(browser, str(tenant))
+    signed_in = await sign_in(browser, str(tenant))
     overview = await browser.get("/admin/")
 
     assert signed_in.status_code == 303, signed_in.text
@@ -73,7 +73,7 @@ async def test_a_sandbox_tenants_clock_does_not_end_its_staffs_session(
 ) -> None:
     tenant = await _a_tenant_ahead(sandbox_app[1])  # 60 days ahead: past any session's lifetime
 
-    await _sign_in(browser, str(tenant))
+    await sign_in(browser, str(tenant))
     pages = [await browser.get(path) for path in ("/admin/", "/admin/orders", "/admin/catalogue")]
 
     assert [page.status_code for page in pages] == [200, 200, 200], pages[0].text

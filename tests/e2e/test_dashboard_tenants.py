@@ -3,29 +3,22 @@ their session shows that tenant's shop only, never the public pool's or another 
 
 from __future__ import annotations
 
-import re
 from collections.abc import AsyncIterator
-from dataclasses import replace
 from uuid import UUID
 
 import httpx
 import pytest
 from litestar import Litestar
 
-from orderline.application.principal import PUBLIC, SYSTEM
+from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
-from orderline.application.users import Registration
 from orderline.bootstrap import build
-from orderline.domain.order import Order
-from orderline.domain.pet import Pet
-from orderline.domain.user import Role
 from orderline.http.app import create_app
 from tests.e2e.lifespan import lifespan_of
-from tests.support import FAST_HASHER, Db, SteppingClock, a_pet_draft, an_order, engine_settings
+from tests.e2e.tenant_staff import an_order_of, sign_in, staff
+from tests.support import FAST_HASHER, Db, SteppingClock, engine_settings
 
 TENANT = UUID("0190f5c2-7d3e-7a1b-8c2d-0000000000a7")
-PASSWORD = "keep the shop running"
-_CSRF = re.compile(r'name="csrf" value="([0-9a-f]*)"')
 
 
 @pytest.fixture
@@ -43,34 +36,15 @@ async def browser(use_cases_of_app: tuple[Litestar, UseCases]) -> AsyncIterator[
         yield client
 
 
-async def _staff(use_cases: UseCases, tenant: UUID, username: str = "ops") -> None:
-    registration = Registration(username, f"{username}@example.com", PASSWORD)
-    await use_cases.users.register(replace(SYSTEM, tenant=tenant), registration, Role.ADMIN)
-
-
-async def _an_order_of(use_cases: UseCases, tenant: UUID, name: str) -> tuple[Pet, Order]:
-    staff = replace(SYSTEM, tenant=tenant)
-    pet = await use_cases.catalogue.add_pet(staff, a_pet_draft(name))
-    return pet, await an_order(use_cases, pet, by=staff)
-
-
-async def _sign_in(client: httpx.AsyncClient, tenant: str, username: str = "ops") -> httpx.Response:
-    form = await client.get("/admin/sign-in")
-    token = _CSRF.search(form.text)
-    assert token is not None
-    data = {"csrf": token[1], "username": username, "password": PASSWORD, "tenant": tenant}
-    return await client.post("/admin/sign-in", data=data)
-
-
 async def test_a_tenants_staff_sign_in_naming_it_and_see_its_orders_and_pets_only(
     use_cases_of_app: tuple[Litestar, UseCases], browser: httpx.AsyncClient
 ) -> None:
     use_cases = use_cases_of_app[1]
-    await _staff(use_cases, TENANT)
-    ours_pet, ours = await _an_order_of(use_cases, TENANT, "Ours")
-    public_pet, public = await _an_order_of(use_cases, PUBLIC, "Theirs")
+    await staff(use_cases, TENANT)
+    ours_pet, ours = await an_order_of(use_cases, TENANT, "Ours")
+    public_pet, public = await an_order_of(use_cases, PUBLIC, "Theirs")
 
-    signed_in = await _sign_in(browser, str(TENANT))
+    signed_in = await sign_in(browser, str(TENANT))
     orders = await browser.get("/admin/orders")
     catalogue = await browser.get("/admin/catalogue")
     order = await browser.get(f"/admin/orders/{ours.id}")
@@ -90,10 +64,10 @@ async def test_the_public_pools_staff_sign_in_with_the_tenant_field_left_empty_a
     use_cases_of_app: tuple[Litestar, UseCases], browser: httpx.AsyncClient
 ) -> None:
     use_cases = use_cases_of_app[1]
-    await _staff(use_cases, PUBLIC)
-    _pet, ours = await _an_order_of(use_cases, TENANT, "Ours")
+    await staff(use_cases, PUBLIC)
+    _pet, ours = await an_order_of(use_cases, TENANT, "Ours")
 
-    signed_in = await _sign_in(browser, "")
+    signed_in = await sign_in(browser, "")
     orders = await browser.get("/admin/orders")
 
     assert signed_in.status_code == 303, signed_in.text
@@ -103,9 +77,9 @@ async def test_the_public_pools_staff_sign_in_with_the_tenant_field_left_empty_a
 async def test_a_tenants_staff_are_unknown_without_their_tenant_on_the_form(
     use_cases_of_app: tuple[Litestar, UseCases], browser: httpx.AsyncClient
 ) -> None:
-    await _staff(use_cases_of_app[1], TENANT)
+    await staff(use_cases_of_app[1], TENANT)
 
-    answer = await _sign_in(browser, "")
+    answer = await sign_in(browser, "")
 
     assert answer.status_code == 401
     assert "the username or the password is wrong" in answer.text
@@ -116,7 +90,7 @@ async def test_a_tenants_staff_are_unknown_without_their_tenant_on_the_form(
 async def test_a_tenant_that_is_not_a_v4_or_v7_uuid_is_refused_on_the_form(
     browser: httpx.AsyncClient, tenant: str
 ) -> None:
-    answer = await _sign_in(browser, tenant)
+    answer = await sign_in(browser, tenant)
 
     assert answer.status_code == 400
     assert answer.headers["content-type"].startswith("text/html")
@@ -128,9 +102,9 @@ async def test_a_tenant_that_is_not_a_v4_or_v7_uuid_is_refused_on_the_form(
 async def test_the_session_row_names_its_tenant(
     use_cases_of_app: tuple[Litestar, UseCases], browser: httpx.AsyncClient, db: Db
 ) -> None:
-    await _staff(use_cases_of_app[1], TENANT)
+    await staff(use_cases_of_app[1], TENANT)
 
-    await _sign_in(browser, str(TENANT))
+    await sign_in(browser, str(TENANT))
 
     async with db.snapshot(PUBLIC) as uow:
         rows = await uow.connection.fetch_all("SELECT tenant_id FROM dashboard_sessions")
