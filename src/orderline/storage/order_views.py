@@ -74,10 +74,7 @@ class SqlOrderViews:
 
     async def search(self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
         matching = searched(where, tenant)
-        # OFFSET stays bound: a statement per offset would fill the statement cache (ADR 0045).
-        page = f"{limit_of(limit)} OFFSET :offset"
-        orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC {page}"  # noqa: S608
-        return await self._read(tenant, orders, {**matching.params, "offset": offset})
+        return await self._read(tenant, _offset_page(matching.sql, limit), {**matching.params, "offset": offset})
 
     async def one_shown(self, tenant: UUID, order_id: UUID, owner: Owner) -> ShownOrder | None:
         sql, params = one_order(tenant, order_id, owner)
@@ -91,8 +88,7 @@ class SqlOrderViews:
         self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int
     ) -> tuple[list[ShownOrder], int]:
         matching = searched(where, tenant)
-        page = f"{limit_of(limit)} OFFSET :offset"  # OFFSET bound, as search's (ADR 0045)
-        orders = f"SELECT {_ORDER_COLUMNS} FROM orders {matching.sql} ORDER BY seq DESC {page}"  # noqa: S608
+        orders = _offset_page(matching.sql, limit)
         count = f"SELECT COUNT(*) AS n FROM orders {matching.sql}"  # noqa: S608
         statement = _WITH_LINES.format(orders=orders, extra=f"{_CUSTOMER}, ({count})", joins=_CUSTOMER_JOIN)
         params = {**matching.params, "offset": offset, "customer_tenant": tenant}
@@ -126,6 +122,12 @@ def list_page(tenant: UUID, query: OrderQuery) -> tuple[str, dict[str, Any]]:
     where = listed(query, tenant)
     orders = f"SELECT {_ORDER_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC {limit_of(query.limit + 1)}"  # noqa: S608
     return orders, where.params
+
+
+def _offset_page(where_sql: str, limit: int) -> str:
+    """The orders part of an offset-paged search, newest first. OFFSET stays bound: a statement per offset would
+    fill the statement cache (ADR 0045)."""
+    return f"SELECT {_ORDER_COLUMNS} FROM orders {where_sql} ORDER BY seq DESC {limit_of(limit)} OFFSET :offset"  # noqa: S608
 
 
 def _shown(rows: list[Row], tenant: UUID) -> list[ShownOrder]:
