@@ -206,6 +206,20 @@ async def test_the_database_is_in_wal_with_full_synchronous_commits(database_url
     assert synchronous["mode"] == 2  # FULL
 
 
+async def test_no_connection_maps_the_file_into_memory(database_url: str) -> None:
+    """ADR 0047: a 256 MiB map cost each write 11-31 % more CPU in process and bought no read any speed."""
+    async with opened(database_url) as db:
+        async with db.snapshot() as uow:
+            reader = await uow.connection.fetch_one("PRAGMA mmap_size")
+        async with db.transaction() as uow:
+            writer = await uow.connection.fetch_one("PRAGMA mmap_size")
+            await uow.commit()
+
+    assert reader is not None
+    assert writer is not None
+    assert (reader["mmap_size"], writer["mmap_size"]) == (0, 0)
+
+
 async def _insert(db: SqliteDatabase, x: int, *, fail: bool = False) -> None:
     async with db.transaction() as uow:
         await uow.connection.execute("INSERT INTO probe (x) VALUES (:x)", {"x": x})
