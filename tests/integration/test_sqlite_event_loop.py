@@ -13,6 +13,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from uuid import UUID
 
@@ -218,6 +219,21 @@ async def test_no_connection_maps_the_file_into_memory(database_url: str) -> Non
     assert reader is not None
     assert writer is not None
     assert (reader["mmap_size"], writer["mmap_size"]) == (0, 0)
+
+
+async def test_values_are_stored_as_the_schemas_types_store_them(database_url: str) -> None:
+    """A key as its 32 hex digits, a moment in UTC to the microsecond, a day in ISO: what SQLAlchemy's types write
+    on SQLite, so rows written by the request path and by the schema's own tools agree."""
+    key = UUID("01890a5d-ac96-774b-bcce-b302099a8057")
+    moment = datetime(2026, 12, 1, 9, 30, tzinfo=timezone(timedelta(hours=2)))
+    async with opened(database_url) as db, db.snapshot() as uow:
+        row = await uow.connection.fetch_one(
+            "SELECT :key AS key, :moment AS moment, :day AS day, :text AS text, :number AS number",
+            {"key": key, "moment": moment, "day": date(2026, 12, 1), "text": "as is", "number": 7},
+        )
+
+    assert row is not None
+    assert tuple(row) == ("01890a5dac96774bbcceb302099a8057", "2026-12-01 07:30:00.000000", "2026-12-01", "as is", 7)
 
 
 async def _insert(db: SqliteDatabase, x: int, *, fail: bool = False) -> None:

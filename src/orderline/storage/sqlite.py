@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import math
+import operator
 import re
 import sqlite3
 import time
@@ -93,25 +94,22 @@ def optimize(path: str, busy_seconds: float = 5.0) -> None:
         raw.close()
 
 
-def _encode(value: Any) -> Any:
-    """Store values the way SQLAlchemy's types do on SQLite, so the schema and the rows agree."""
-    if isinstance(value, UUID):
-        return value.hex
-    if isinstance(value, datetime):
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
-    if isinstance(value, date):
-        return value.isoformat()
-    return value
+def _moment(value: datetime) -> str:
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
 
 
-# Values SQLite binds as they are: most of a statement's parameters, so they skip _encode's isinstance chain.
-_AS_IS = frozenset({str, int, float, bytes, type(None)})
+# Values are stored the way SQLAlchemy's types store them on SQLite, so the schema and the rows agree: a key as its
+# 32 hex digits, a moment in UTC to the microsecond, a day in ISO. sqlite3 applies these adapters itself, in C, by
+# exact type (process-wide: this module is the process's only SQL on sqlite3), so a statement's parameters reach it
+# untouched, with no pass over them in Python; str, int, float, bytes and None it binds as they are.
+sqlite3.register_adapter(UUID, operator.attrgetter("hex"))
+sqlite3.register_adapter(datetime, _moment)
+sqlite3.register_adapter(date, date.isoformat)
 
 
 def _bind(params: Params | None) -> dict[str, Any]:
-    if not params:
-        return {}
-    return {name: value if type(value) in _AS_IS else _encode(value) for name, value in params.items()}
+    """The parameters as sqlite3 takes named ones: a dict (almost always the one the caller built)."""
+    return params if type(params) is dict else dict(params or {})
 
 
 def _code(exc: sqlite3.Error) -> int:
