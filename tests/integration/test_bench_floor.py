@@ -62,11 +62,11 @@ async def _reserved(url: str, pet: UUID) -> int:
     if url.startswith("sqlite"):
         with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
             return int(connection.execute("SELECT stock_reserved FROM pets WHERE id = ?", (pet.hex,)).fetchone()[0])
-    connection = await asyncpg.connect(url)
+    postgres = await asyncpg.connect(url)
     try:
-        return int(await connection.fetchval("SELECT stock_reserved FROM pets WHERE id = $1", pet))
+        return int(await postgres.fetchval("SELECT stock_reserved FROM pets WHERE id = $1", pet))
     finally:
-        await connection.close()
+        await postgres.close()
 
 
 async def test_the_floor_runs_the_statements_orderline_runs_and_makes_rows_orderline_reads(database_url: str) -> None:
