@@ -881,8 +881,26 @@ def render(results: dict[str, dict[str, Any]], latest: Path, seconds: float, loa
     return "\n".join(lines) + "\n"
 
 
+def described(plan: Plan) -> str:
+    """Each scenario's statements, as the floor runs them: the SQL (ids written into it as ``'?'``), how the result
+    is taken, and each parameter's type or slot (``order``, ``pet``, ``new0``…: an id made afresh per request)."""
+    lines = []
+    for name in SCENARIOS:
+        lines.append(f"## {plan.engine}: {name} ({len(plan.recorded(name))} statements, {plan.fresh[name]} new ids)")
+        for unit in plan.scenarios[name]:
+            lines.append(f"- {unit.kind}:")
+            for statement in unit.statements:
+                slots = {key: slot if isinstance(slot, str) else f"new{slot}" for key, slot, _form in statement.ids}
+                keyed: Any = (
+                    statement.params.items() if isinstance(statement.params, dict) else enumerate(statement.params)
+                )
+                shapes = ", ".join(f"{key}={slots.get(key, type(value).__name__)}" for key, value in keyed)
+                lines.append(f"  - [{statement.fetch}] {normalised(statement.text('?'))[:160]} ({shapes})")
+    return "\n".join(lines)
+
+
 def engine_run(
-    engine: str, postgres_url: str, seconds: float, scratch: Path, *, with_orderline: bool
+    engine: str, postgres_url: str, seconds: float, scratch: Path, *, with_orderline: bool, show: bool = False
 ) -> dict[str, Any]:
     from bench.stack import Engine, database, orderline_app, quiet_logs
 
@@ -900,6 +918,9 @@ def engine_run(
                 plan, setup = place.run(capture(url))
             plan_path = scratch / f"floor-plan-{engine}.json"
             plan_path.write_bytes(dumps(plan))
+            if show:
+                print(described(plan))
+                return {}
             for name in SCENARIOS:
                 print(f"  {engine} {name}: {len(plan.recorded(name))} statements", file=sys.stderr)
             return asyncio.run(measure(plan_path, url, setup, seconds, scratch, with_orderline=with_orderline))
@@ -920,14 +941,22 @@ def main(argv: list[str] | None = None) -> None:
         action="store_true",
         help="skip orderline's own scenarios; take its ratios from --latest instead",
     )
+    parser.add_argument(
+        "--statements", action="store_true", help="only record orderline's statements and print them (no wrk)"
+    )
     parser.add_argument("--latest", type=Path, default=RESULTS / "latest.md", help="a `python -m bench` table")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the markdown table")
     options = parser.parse_args(argv)
-    if wrkgen.available() is None:
-        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     engines = [name.strip() for name in options.engines.split(",") if name.strip()]
     if unknown := sorted(set(engines) - {"sqlite", "postgres"}):
         parser.error(f"unknown engines {unknown}")
+    if options.statements:
+        for engine in engines:
+            with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
+                engine_run(engine, options.postgres_url, 0, Path(scratch), with_orderline=False, show=True)
+        return
+    if wrkgen.available() is None:
+        raise SystemExit("wrk is not installed (apt-get install -y wrk)")
     before = facts.load()
     now = datetime.now(UTC)
     results: dict[str, dict[str, Any]] = {}
