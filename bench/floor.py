@@ -93,6 +93,8 @@ BEGIN, SAVEPOINT, RELEASE, COMMIT = "BEGIN IMMEDIATE", "SAVEPOINT unit", "RELEAS
 PG_METHODS = ("execute", "fetch", "fetchrow", "fetchval")
 
 Slot = str | int  # "order", "pet", or the n-th id made during the request
+# Progress goes to the real stderr: orderline's logs (and alembic's) go to /dev/null through bench.stack.quiet_logs.
+_LOG = sys.__stderr__ or sys.stderr
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -747,16 +749,14 @@ async def measure_side(side: str, base: str, url: str, setup: Setup, load: Any) 
     async def run(name: str, requests: list[Any], *, once: bool = False) -> None:
         figure = await scenarios.measure(base, Scenario(name, requests, STATUS[name], once), load)
         errors = sum(figure.errors.values())
-        print(
-            f"  {side} {name}: {figure.rate:,.0f} req/s, {errors} errors {dict(figure.errors) or ''}", file=sys.stderr
-        )
+        print(f"  {side} {name}: {figure.rate:,.0f} req/s, {errors} errors {dict(figure.errors) or ''}", file=_LOG)
         figures[name] = figure
 
     creates = [wrk_request(side, CREATE, setup, pet=str(pet)) for pet in setup.pets]
     await run(CREATE, creates)
     await scenarios.measure(base, Scenario(CREATE, creates, 201), load, warmup=False)
     orders = await placed(url)
-    print(f"  {len(orders)} PLACED orders to read, pay and cancel", file=sys.stderr)
+    print(f"  {len(orders)} PLACED orders to read, pay and cancel", file=_LOG)
     for name in (GET_CUSTOMER, GET_ADMIN):
         await run(name, [wrk_request(side, name, setup, order) for order, _pet in orders])
     half = len(orders) // 2
@@ -778,14 +778,14 @@ async def measure(
     figures: dict[str, Any] = {}
     async with Reference(scratch / "reference.log") as ref:
         figures["reference (first)"] = await scenarios.measure(ref.base, scenarios.reference(), load)
-        print(f"  reference (first): {figures['reference (first)'].rate:,.0f} req/s", file=sys.stderr)
+        print(f"  reference (first): {figures['reference (first)'].rate:,.0f} req/s", file=_LOG)
         async with Floor(plan_path, url, scratch / "floor.log") as served:
             figures["floor"] = await measure_side("floor", served.base, url, setup, load)
         if with_orderline:
             async with Server(url, scratch / "orderline.log", "warning") as server:
                 figures["orderline"] = await measure_side("orderline", server.base, url, setup, load)
         figures["reference (last)"] = await scenarios.measure(ref.base, scenarios.reference(), load)
-        print(f"  reference (last): {figures['reference (last)'].rate:,.0f} req/s", file=sys.stderr)
+        print(f"  reference (last): {figures['reference (last)'].rate:,.0f} req/s", file=_LOG)
     return figures
 
 
@@ -881,6 +881,83 @@ def render(results: dict[str, dict[str, Any]], latest: Path, seconds: float, loa
     return "\n".join(lines) + "\n"
 
 
+async def cpu_per_request(url: str, engine: str, count: int, writes: int) -> dict[str, tuple[float, float]]:
+    """In process, no wrk, no socket (as bench/stack.py measures): µs of CPU per request of each scenario, the
+    floor's and orderline's, on the same database, and the reference's (the least of three runs each). Pay and
+    cancel go each to an order of its own, made by the floor's creates. On PostgreSQL the server's CPU is not in
+    the figures (another process)."""
+    from bench.stack import call, measure, needed, orderline_app, reference_app
+
+    reference, ref_requests = reference_app()
+    before = await measure(reference, ref_requests["reference"], count)
+    async with orderline_app(url) as app:
+        setup = await prepare(app)
+        plan, _recorded = await record(app, setup, engine)
+        served: Any = floor_app(plan, url)
+        pets = [str(pet) for pet in setup.pets]
+        creates = [(None, pets[n % PETS]) for n in range(needed(writes) + 4 * needed(writes))]
+        async with lifespan_of_app(served):
+            mine = {CREATE: await measure(served, _each(floor_request, CREATE, creates), writes)}
+            for order, pet in creates[needed(writes) :]:  # the orders pay and cancel spend, on each side
+                await call(served, floor_request(CREATE, order, pet))
+            spare = await placed(url)
+            for name in (GET_CUSTOMER, GET_ADMIN):
+                mine[name] = await measure(served, floor_request(name, *spare[0]), count)
+            for name in (PAY, CANCEL):
+                mine[name] = await measure(served, _each(floor_request, name, _taken(spare, needed(writes))), writes)
+
+        def theirs_of(name: str, order: str | None, _pet: str) -> Any:
+            return orderline_request(name, setup, None if order is None else UUID(order))
+
+        theirs = {CREATE: await measure(app, _each(theirs_of, CREATE, creates), writes)}
+        for name in (GET_CUSTOMER, GET_ADMIN):
+            theirs[name] = await measure(app, theirs_of(name, *spare[0]), count)
+        for name in (PAY, CANCEL):
+            theirs[name] = await measure(app, _each(theirs_of, name, _taken(spare, needed(writes))), writes)
+    reference_micros = (before + await measure(reference, ref_requests["reference"], count)) / 2
+    return {"reference": (reference_micros, reference_micros)} | {
+        name: (mine[name], theirs[name]) for name in SCENARIOS
+    }
+
+
+def _taken(spare: list[tuple[str, str]], count: int) -> list[tuple[str, str]]:
+    """The last ``count`` orders of ``spare``, taken from it."""
+    taken = spare[-count:]
+    del spare[-count:]
+    return taken
+
+
+def _each(make: Callable[[str, Any, Any], Any], name: str, items: list[tuple[Any, Any]]) -> Any:
+    """A bench.stack Scenario whose requests go, one each, to ``items`` (order, pet) in turn."""
+    from bench.stack import Scenario
+
+    pending = iter(items)
+    return Scenario(make(name, *items[0]), lambda: make(name, *next(pending)))
+
+
+def lifespan_of_app(app: Litestar) -> Any:
+    from tests.e2e.lifespan import lifespan_of
+
+    return lifespan_of(app)
+
+
+def cpu_table(engine: str, results: dict[str, tuple[float, float]]) -> str:
+    reference = results["reference"][0]
+    lines = [
+        f"{engine}: µs of CPU per request, in process (least of 3 runs); reference {reference:,.0f} µs",
+        "",
+        "| scenario | floor µs | orderline µs | orderline − floor µs | reference ÷ floor | reference ÷ orderline |",
+        "|---|---:|---:|---:|---:|---:|",
+    ]
+    for name in SCENARIOS:
+        mine, theirs = results[name]
+        lines.append(
+            f"| {name} | {mine:,.0f} | {theirs:,.0f} | {theirs - mine:,.0f} | {reference / mine:.3f} "
+            f"| {reference / theirs:.3f} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def described(plan: Plan) -> str:
     """Each scenario's statements, as the floor runs them: the SQL (ids written into it as ``'?'``), how the result
     is taken, and each parameter's type or slot (``order``, ``pet``, ``new0``…: an id made afresh per request)."""
@@ -902,7 +979,7 @@ def described(plan: Plan) -> str:
 def engine_run(
     engine: str, postgres_url: str, seconds: float, scratch: Path, *, with_orderline: bool, show: bool = False
 ) -> dict[str, Any]:
-    from bench.stack import Engine, database, orderline_app, quiet_logs
+    from bench.stack import Engine, database, orderline_app
 
     place = Engine(engine, postgres_url)
 
@@ -914,23 +991,21 @@ def engine_run(
 
     try:
         with database(place, scratch) as url:
-            with quiet_logs():
-                plan, setup = place.run(capture(url))
+            plan, setup = place.run(capture(url))
             plan_path = scratch / f"floor-plan-{engine}.json"
             plan_path.write_bytes(dumps(plan))
             if show:
                 print(described(plan))
                 return {}
             for name in SCENARIOS:
-                print(f"  {engine} {name}: {len(plan.recorded(name))} statements", file=sys.stderr)
+                print(f"  {engine} {name}: {len(plan.recorded(name))} statements", file=_LOG)
             return asyncio.run(measure(plan_path, url, setup, seconds, scratch, with_orderline=with_orderline))
     except (OSError, asyncpg.PostgresError) as exc:
-        print(f"{engine}: skipped — {exc}", file=sys.stderr)
+        print(f"{engine}: skipped — {exc}", file=_LOG)
         return {"skipped": str(exc)}
 
 
 def main(argv: list[str] | None = None) -> None:
-    from bench import facts, wrkgen
 
     parser = argparse.ArgumentParser(prog="python -m bench.floor", description=__doc__.splitlines()[0])
     parser.add_argument("--engines", default="sqlite,postgres", help="comma-separated: sqlite,postgres")
@@ -944,12 +1019,37 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--statements", action="store_true", help="only record orderline's statements and print them (no wrk)"
     )
+    parser.add_argument(
+        "--cpu",
+        type=int,
+        metavar="N",
+        help="no wrk: µs of CPU per request in process, floor and orderline, N reads (N/10 writes) per scenario",
+    )
     parser.add_argument("--latest", type=Path, default=RESULTS / "latest.md", help="a `python -m bench` table")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the markdown table")
     options = parser.parse_args(argv)
+    from bench.stack import quiet_logs
+
+    with quiet_logs():
+        run(options, parser)
+
+
+def run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
+    """``main`` with orderline's logs quiet, as the benchmark's server logs (JSON at warning, to /dev/null)."""
+    from bench import facts, wrkgen
+
     engines = [name.strip() for name in options.engines.split(",") if name.strip()]
     if unknown := sorted(set(engines) - {"sqlite", "postgres"}):
         parser.error(f"unknown engines {unknown}")
+    if options.cpu:
+        from bench.stack import Engine, database
+
+        for engine in engines:
+            place = Engine(engine, options.postgres_url)
+            with tempfile.TemporaryDirectory(prefix="floor-") as scratch, database(place, Path(scratch)) as url:
+                found = place.run(cpu_per_request(url, engine, options.cpu, max(100, options.cpu // 10)))
+            print(cpu_table(engine, found), file=_LOG)
+        return
     if options.statements:
         for engine in engines:
             with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
@@ -962,7 +1062,7 @@ def main(argv: list[str] | None = None) -> None:
     results: dict[str, dict[str, Any]] = {}
     for engine in engines:
         with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
-            print(f"{engine}: recording orderline's statements, then the floor and the reference", file=sys.stderr)
+            print(f"{engine}: recording orderline's statements, then the floor and the reference", file=_LOG)
             results[engine] = engine_run(
                 engine, options.postgres_url, options.seconds, Path(scratch), with_orderline=not options.no_orderline
             )
@@ -972,7 +1072,7 @@ def main(argv: list[str] | None = None) -> None:
     stamp = now.strftime("%Y-%m-%dT%H%M%SZ")
     (options.out / f"floor-{stamp}.md").write_text(table)
     (options.out / "floor-latest.md").write_text(table)
-    print(f"written to {options.out / f'floor-{stamp}.md'} and floor-latest.md", file=sys.stderr)
+    print(f"written to {options.out / f'floor-{stamp}.md'} and floor-latest.md", file=_LOG)
 
 
 if __name__ == "__main__":
