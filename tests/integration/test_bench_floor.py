@@ -69,6 +69,18 @@ async def _reserved(url: str, pet: UUID) -> int:
         await postgres.close()
 
 
+async def _column(url: str, sql: str, order: str) -> list[Any]:
+    """One column of the rows a statement on an order's id (``:id``) finds, as stored."""
+    if url.startswith("sqlite"):
+        with contextlib.closing(sqlite3.connect(url.removeprefix("sqlite:///"))) as connection:
+            return [row[0] for row in connection.execute(sql.replace(":id", "?"), (UUID(order).hex,))]
+    postgres = await asyncpg.connect(url)
+    try:
+        return [row[0] for row in await postgres.fetch(sql.replace(":id", "$1"), UUID(order))]
+    finally:
+        await postgres.close()
+
+
 async def test_the_floor_runs_the_statements_orderline_runs_and_makes_rows_orderline_reads(database_url: str) -> None:
     engine = "sqlite" if database_url.startswith("sqlite") else "postgres"
     async with orderline_app(database_url) as app:
@@ -95,6 +107,10 @@ async def test_the_floor_runs_the_statements_orderline_runs_and_makes_rows_order
         assert await _status(app, setup.admin_key, made[0]) == ("APPROVED", "PAID")
         assert (await _status(app, setup.admin_key, made[1]))[0] == "CANCELLED"
         assert await _reserved(database_url, pet) == reserved + 1
+        # One payment per pay, made and then settled under the same fresh id; every change's events, fresh ids each.
+        assert await _column(database_url, "SELECT status FROM payments WHERE order_id = :id", made[0]) == ["SUCCEEDED"]
+        for order, events in ((made[0], 4), (made[1], 4)):
+            assert len(await _column(database_url, "SELECT id FROM outbox WHERE order_id = :id", order)) == events
 
 
 def test_orderlines_ratios_are_read_from_a_bench_table(tmp_path: Any) -> None:
