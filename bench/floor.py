@@ -203,7 +203,7 @@ class _Slots:
 
 
 def _marked(recorded: Recorded, order: UUID | None, slots: _Slots) -> Statement:
-    sql = " ".join(recorded.sql.split())
+    sql = recorded.sql  # as orderline sent it, whitespace and all
     parts = tuple(sql.split(str(order))) if order is not None else (sql,)
     ids: list[tuple[str | int, Slot, str]] = []
     keyed: Any = recorded.params.items() if isinstance(recorded.params, dict) else enumerate(recorded.params)
@@ -447,6 +447,8 @@ async def record(app: Any, setup: Setup, engine: str) -> tuple[Plan, dict[str, l
 
 def _bound(statement: Statement, ids: dict[Slot, UUID]) -> Any:
     """The statement's parameters for this request: the recorded ones, with the ids put in afresh."""
+    if not statement.ids:
+        return statement.params  # the drivers only read them
     params = statement.params.copy()
     for key, slot, form in statement.ids:
         value = ids[slot]
