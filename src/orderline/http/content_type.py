@@ -1,6 +1,6 @@
-"""What a request may carry, checked before anything parses it: a JSON body (else 415) no larger than the
-route takes (else 413), well-formed JSON (else 400), and no NUL characters anywhere (else 422: PostgreSQL
-cannot store them in text)."""
+"""What a request may carry: a JSON body (else 415) no larger than the route takes (else 413), checked before
+anything parses it; well-formed UTF-8 JSON (else 400) and no NUL characters anywhere (else 422: PostgreSQL cannot
+store them in text), checked by whoever decodes it (http/strict.py), once."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ def _is_json(content_type: str) -> bool:
     return media == "application/json" or (media.startswith("application/") and media.endswith("+json"))
 
 
-async def require_json_body(request: Request[Any, Any, Any]) -> bytes:
-    """The request's body, once it is known to be JSON that can be stored; empty when there is none."""
+async def json_body(request: Request[Any, Any, Any]) -> bytes:
+    """The request's body, once it is known to be sent as JSON and small enough; empty when there is none. Not
+    yet parsed: the caller decodes it, into the route's type (``well_formed_text`` then) or not (``well_formed``)."""
     if b"%00" in request.scope.get("query_string", b""):
         raise _nul("query")
     if request.method not in BODY_METHODS:
@@ -37,22 +38,43 @@ async def require_json_body(request: Request[Any, Any, Any]) -> bytes:
     except RequestEntityTooLarge:
         limit = request.route_handler.resolve_request_max_body_size()
         raise HTTPException(status_code=413, detail=f"send a body of at most {limit} bytes") from None
-    if body:
-        _ensure_well_formed(body)
     return body
 
 
-def _ensure_well_formed(body: bytes) -> None:
+def well_formed(body: bytes) -> None:
+    """A 400 unless ``body`` is UTF-8 JSON of a sane depth, then a 422 if it holds a NUL character: the JSON
+    decoded untyped, for a body no type reads, or to say why a typed reading failed."""
     # msgspec reports most malformed JSON itself; bytes that are not UTF-8 and nesting deep
     # enough to exhaust the stack would otherwise escape as 500s.
     try:
-        text = body.decode("utf-8")
+        body.decode("utf-8")
         msgspec.json.decode(body)
-    except (UnicodeDecodeError, RecursionError):
-        raise HTTPException(status_code=400, detail="the body is not UTF-8 JSON of a sane depth") from None
-    except msgspec.DecodeError as exc:
-        raise HTTPException(status_code=400, detail=str(exc)) from None
-    if "\x00" in text or "\\u0000" in text:
+    except (UnicodeDecodeError, RecursionError, msgspec.DecodeError) as exc:
+        raise malformed(exc) from None
+    _without_nul(body)
+
+
+def well_formed_text(body: bytes) -> None:
+    """What ``well_formed`` adds to a body msgspec has decoded into a type: UTF-8 throughout (msgspec does not
+    check the strings of fields it skips) and no NUL character. No second decoding."""
+    if not body.isascii():
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise malformed(exc) from None
+    _without_nul(body)
+
+
+def malformed(exc: Exception) -> HTTPException:
+    """The 400 of a body msgspec could not decode (``exc``): its reason, or not UTF-8, or too deep."""
+    if isinstance(exc, msgspec.DecodeError):
+        return HTTPException(status_code=400, detail=str(exc))
+    return HTTPException(status_code=400, detail="the body is not UTF-8 JSON of a sane depth")
+
+
+def _without_nul(body: bytes) -> None:
+    # On the bytes: in UTF-8, NUL and the ASCII of its JSON escape are bytes of their own.
+    if b"\x00" in body or b"\\u0000" in body:
         raise _nul("body")
 
 
