@@ -377,3 +377,12 @@ async def test_a_route_that_takes_no_body_still_refuses_a_bad_one(
     )
 
     assert_problem(response, status, "bad-request" if status == 400 else "validation-error")
+
+
+async def test_a_well_typed_order_with_text_beyond_ascii_is_placed(client: Client, admin: dict[str, str]) -> None:
+    pet = await make_pet(client, admin, stock=1)
+    body = json.dumps({"petId": pet["id"], "note": "für Zoë 🐈"}, ensure_ascii=False).encode()
+
+    response = await client.post("/v1/orders", content=body, headers=admin | {"Content-Type": "application/json"})
+
+    assert (response.status_code, response.json()["note"]) == (201, "für Zoë 🐈"), response.text

@@ -21,7 +21,7 @@ def _is_json(content_type: str) -> bool:
 
 async def json_body(request: Request[Any, Any, Any]) -> bytes:
     """The request's body, once it is known to be sent as JSON and small enough; empty when there is none. Not
-    yet parsed: the caller decodes it, into the route's type (``well_formed_text`` then) or not (``well_formed``)."""
+    yet parsed: the caller decodes it, once (http/strict.py)."""
     if b"%00" in request.scope.get("query_string", b""):
         raise _nul("query")
     if request.method not in BODY_METHODS:
@@ -42,8 +42,8 @@ async def json_body(request: Request[Any, Any, Any]) -> bytes:
 
 
 def well_formed(body: bytes) -> None:
-    """A 400 unless ``body`` is UTF-8 JSON of a sane depth, then a 422 if it holds a NUL character: the JSON
-    decoded untyped, for a body no type reads, or to say why a typed reading failed."""
+    """A 400 unless ``body`` is UTF-8 JSON of a sane depth, then a 422 if it holds a NUL character: the body
+    decoded untyped, where no type reads it or to say what a typed reading left open (http/strict.py)."""
     # msgspec reports most malformed JSON itself; bytes that are not UTF-8 and nesting deep
     # enough to exhaust the stack would otherwise escape as 500s.
     try:
@@ -51,18 +51,8 @@ def well_formed(body: bytes) -> None:
         msgspec.json.decode(body)
     except (UnicodeDecodeError, RecursionError, msgspec.DecodeError) as exc:
         raise malformed(exc) from None
-    _without_nul(body)
-
-
-def well_formed_text(body: bytes) -> None:
-    """What ``well_formed`` adds to a body msgspec has decoded into a type: UTF-8 throughout (msgspec does not
-    check the strings of fields it skips) and no NUL character. No second decoding."""
-    if not body.isascii():
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise malformed(exc) from None
-    _without_nul(body)
+    if b"\x00" in body or b"\\u0000" in body:  # in UTF-8, NUL and its JSON escape are ASCII bytes of their own
+        raise _nul("body")
 
 
 def malformed(exc: Exception) -> HTTPException:
@@ -70,12 +60,6 @@ def malformed(exc: Exception) -> HTTPException:
     if isinstance(exc, msgspec.DecodeError):
         return HTTPException(status_code=400, detail=str(exc))
     return HTTPException(status_code=400, detail="the body is not UTF-8 JSON of a sane depth")
-
-
-def _without_nul(body: bytes) -> None:
-    # On the bytes: in UTF-8, NUL and the ASCII of its JSON escape are bytes of their own.
-    if b"\x00" in body or b"\\u0000" in body:
-        raise _nul("body")
 
 
 def _nul(where: str) -> ValidationException:

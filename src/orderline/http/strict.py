@@ -16,7 +16,7 @@ from litestar import Request
 from litestar.params import QueryParameter
 from litestar.typing import FieldDefinition
 
-from orderline.http.content_type import json_body, malformed, well_formed, well_formed_text
+from orderline.http.content_type import json_body, malformed, well_formed
 from orderline.http.field_errors import FieldError, of_msgspec, refused
 
 _WRITTEN = {int: "an integer written in digits, such as 20", float: "a number such as 2.5", bool: "true or false"}
@@ -47,9 +47,11 @@ async def strict_body(request: Request[Any, Any, Any]) -> Any:
 
 
 def _read_body(body: bytes, target: Any) -> Any:
-    """The body decoded once, into ``target``. A body refused is refused as it always was: not well-formed
-    (400) before a NUL character (422) before a value of the wrong type (422 naming it). msgspec stops at the
-    first wrong value, so a refusal decodes the body again, untyped, to find which it is."""
+    """The body decoded once, into ``target``, refused as it always was: not well-formed (400) before a NUL
+    character (422) before a value of the wrong type (422 naming it). The untyped reading (``well_formed``) runs
+    only to say which: after a refusal (msgspec stops at the first wrong value, the document may break further
+    on), and for a body with a byte the typed one may not have looked at: a NUL or its escape, or any byte
+    beyond ASCII (msgspec does not check the UTF-8 of a field it skips)."""
     if not body:
         raise refused(FieldError("body", "a JSON body is required", "required"))
     try:
@@ -59,7 +61,8 @@ def _read_body(body: bytes, target: Any) -> Any:
         if isinstance(exc, msgspec.ValidationError):
             raise refused(of_msgspec(exc, target)) from None
         raise malformed(exc) from None
-    well_formed_text(body)
+    if not body.isascii() or b"\\u0000" in body or b"\x00" in body:
+        well_formed(body)
     return value
 
 
