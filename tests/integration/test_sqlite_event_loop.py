@@ -275,3 +275,32 @@ async def test_a_lookup_reads_on_the_loop_and_sees_every_earlier_commit_while_an
     assert row is not None
     assert row["body"] == "first"
     assert db.hops == hops  # read on the loop, not waited for in a thread
+
+
+async def test_a_lookup_that_runs_too_long_is_unavailable_and_gives_its_reader_back(database_url: str) -> None:
+    async with opened(database_url) as db:
+        with pytest.raises(DatabaseUnavailable, match="ran too long"):
+            async with db.lookup() as uow:
+                await uow.connection.fetch_one(SLOW_SELECT)
+
+        assert db.usage().in_use == 0
+        async with db.lookup() as uow:
+            assert await uow.connection.fetch_one("SELECT 1 AS one") is not None
+
+
+async def _insert_then_stall(db: SqliteDatabase) -> None:
+    async with db.transaction() as uow:
+        await uow.connection.execute("INSERT INTO probe (x) VALUES (2)")
+        await uow.connection.execute(f"INSERT INTO probe (x) {SLOW_SELECT}")
+        await uow.commit()
+
+
+async def test_a_write_whose_statement_fails_is_unavailable_and_lets_the_next_write_go(database_url: str) -> None:
+    async with opened(database_url) as db:
+        await _write_one_row(db)
+
+        with pytest.raises(DatabaseUnavailable, match="ran too long"):
+            await _insert_then_stall(db)
+
+        await _insert(db, 3)
+        assert await _stored(db) == [1, 3]
