@@ -491,12 +491,16 @@ class _GroupCommit:
             if group is None:
                 return
             try:
-                with _translated(self._timeout):
-                    if not self._link.raw.in_transaction:
-                        raise DatabaseUnavailable("the write was rolled back with another one; try again")
-                    await self._link.in_thread("COMMIT", _nothing)
+                if not self._link.raw.in_transaction:
+                    raise DatabaseUnavailable("the write was rolled back with another one; try again")
+                await self._link.in_thread("COMMIT", _nothing)
             except BaseException as exc:
-                group.end(exc if isinstance(exc, Exception) else DatabaseUnavailable("the write was interrupted"))
+                error: Exception | None = _unavailable(exc, self._timeout)  # as _translated, without its frames
+                if error is not None:
+                    error.__cause__ = exc
+                elif isinstance(exc, Exception):
+                    error = exc
+                group.end(error or DatabaseUnavailable("the write was interrupted"))
                 if self._link.raw.in_transaction:
                     self._link.raw.execute("ROLLBACK")
                 if not isinstance(exc, Exception):
