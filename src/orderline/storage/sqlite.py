@@ -578,8 +578,7 @@ class _WriteUnit:
             raise unavailable from error
         finally:
             self._let_go()
-        unavailable = _unavailable(exc, writes._timeout)
-        if unavailable is not None:
+        if exc is not None and (unavailable := _unavailable(exc, writes._timeout)) is not None:
             raise unavailable from exc
 
 
@@ -606,6 +605,5 @@ class _Lookup:
     async def __aexit__(self, _type: object, exc: BaseException | None, _traceback: object) -> None:
         database = self._database
         database._readers.put_nowait(self._reader)
-        unavailable = _unavailable(exc, database._timeout)
-        if unavailable is not None:
+        if exc is not None and (unavailable := _unavailable(exc, database._timeout)) is not None:
             raise unavailable from exc
