@@ -14,7 +14,7 @@ import httpx
 from litestar import Litestar
 from uuid_utils.compat import uuid7
 
-from orderline.application.business_events import BusinessCounts, BusinessLog
+from orderline.application.business_events import BusinessCounts, BusinessEvents, BusinessLog
 from orderline.application.deliveries import RetryPolicy
 from orderline.application.event_stream import OutboxBell, OutboxCommitted, StreamSlots, StreamTiming
 from orderline.application.events import OutboxEvents, ReceiptLinks
@@ -100,7 +100,12 @@ async def build(
         url,
         pool_size=settings.db_pool_size,
         statement_timeout=settings.db_statement_timeout,
-        observers=(BusinessLog(), counts, OutboxCommitted(bell), *((publisher,) if publisher else ()), *observers),
+        observers=(
+            BusinessEvents(BusinessLog(), counts),
+            OutboxCommitted(bell),
+            *((publisher,) if publisher else ()),
+            *observers,
+        ),
         events=OutboxEvents(NativeBodies(), ids, receipts) if outbox else None,
     )
     clock = clock or SystemClock()

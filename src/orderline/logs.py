@@ -10,6 +10,7 @@ import logging
 import logging.config
 import os
 import sys
+import threading
 from typing import Any, TextIO
 
 import structlog
@@ -28,6 +29,64 @@ class StderrHandler(logging.StreamHandler[TextIO]):
     def emit(self, record: logging.LogRecord) -> None:
         self.stream = sys.stderr
         super().emit(record)
+
+
+class _StderrLogger:
+    """structlog's PrintLogger, but to sys.stderr as it is at each line, not as it was when the logger was built:
+    whoever redirects it later (a test) still gets the lines, and one instance serves every logger."""
+
+    _lock = threading.Lock()
+
+    def msg(self, message: str) -> None:
+        with self._lock:
+            print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = err = error = critical = exception = failure = fatal = msg
+
+
+_STDERR = _StderrLogger()
+
+
+def _stderr_logger(*_args: Any) -> _StderrLogger:
+    return _STDERR
+
+
+class CachedLogger:
+    """A structlog logger for a line written at every request: built once, and again after each configuration.
+
+    structlog's lazy proxy (``structlog.get_logger``) builds a logger for every line, since its loggers are not
+    cached on first use (``configure``): a cached proxy would keep the level and processors it first saw, and tests
+    configure the logging again (``configure``, ``structlog.configure``). This one keeps what it built while
+    structlog's configuration is the same objects; ``capture_logs`` changes the processors' list in place, which
+    the logger built holds.
+    """
+
+    __slots__ = ("_built", "_config", "_name")
+
+    def __init__(self, name: str) -> None:
+        self._name = name
+        self._config: tuple[object, ...] = ()
+        self._built: Any = None
+
+    def get(self) -> Any:
+        """The logger, as ``structlog.get_logger(name).bind()`` would build it now."""
+        config = structlog.get_config()
+        built = self._config
+        if (
+            not built
+            or config["processors"] is not built[0]
+            or config["wrapper_class"] is not built[1]
+            or config["logger_factory"] is not built[2]
+            or config["context_class"] is not built[3]
+        ):
+            self._built = structlog.get_logger(self._name).bind()
+            self._config = (
+                config["processors"],
+                config["wrapper_class"],
+                config["logger_factory"],
+                config["context_class"],
+            )
+        return self._built
 
 
 def _renderer(fmt: str) -> structlog.types.Processor:
@@ -50,8 +109,9 @@ def configure(level: str = "info", fmt: str = "console", *, pid: bool = False) -
     structlog.configure(
         processors=[*_shared(pid), structlog.processors.format_exc_info, _renderer(fmt)],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        # Resolve sys.stderr at each use, not once: whoever redirects it later still gets the logs.
-        logger_factory=lambda *_: structlog.PrintLogger(sys.stderr),
+        logger_factory=_stderr_logger,
+        # Not cached: a test configures again, and a cached proxy would keep what it first saw. A line written at
+        # every request takes a CachedLogger instead.
         cache_logger_on_first_use=False,
     )
     logging.config.dictConfig(uvicorn_log_config(level, fmt, pid=pid))

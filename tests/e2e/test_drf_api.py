@@ -591,3 +591,22 @@ async def test_the_document_lists_the_dialect_under_its_tag_with_trailing_slashe
         "/api/v1/i/orders/{order_id}/items/{item_id}/",
     }
     assert all(operation["tags"] == ["Django REST shop"] for item in drf.values() for operation in item.values())
+
+
+@pytest.mark.parametrize(
+    ("extra", "status"),
+    [(b'"\xff"', 400), (b"[" * 100_000 + b"]" * 100_000, 400), (b'"a\\u0000"', None)],
+    ids=["not-utf8", "too-deep", "nul"],
+)
+async def test_a_field_the_dialect_ignores_is_still_read_as_json(
+    client: Client, extra: bytes, status: int | None
+) -> None:
+    body = b'{"username": "alice", "password": "x", "extra": ' + extra + b"}"
+
+    response = await client.post("/api/v1/auth/token/", content=body, headers={"Content-Type": "application/json"})
+
+    if status == 400:
+        assert response.json() == {"detail": "JSON parse error - the body is not UTF-8 JSON of a sane depth"}
+    else:
+        assert response.status_code == 400
+        assert "NUL characters" in response.text

@@ -290,3 +290,99 @@ async def test_a_stray_credential_does_not_break_public_reads_but_does_break_act
 
     assert (probe.status_code, catalogue.status_code) == (200, 200)
     assert_problem(order, 401, "unauthorized")
+
+
+# The body is read once, into the route's type (http/strict.py); whatever that reading refuses is refused for the
+# same reason as before, in the same order: not well-formed JSON (400) before a NUL character (422) before a value
+# of the wrong type (422 naming it). The hot create route (http/hot_routes.py) and Litestar's pets route alike.
+MALFORMED_AFTER_A_WRONG_TYPE = {
+    "/v1/orders": b'{"petId": 1, "quantity": }',
+    "/v1/pets": b'{"name": 1, "species": "CAT", "adoptionFee": }',
+}
+NUL_BESIDE_A_WRONG_TYPE = {
+    "/v1/orders": b'{"petId": 1, "note": "a\\u0000"}',
+    "/v1/pets": b'{"name": 1, "species": "CAT", "adoptionFee": "1.00", "description": "a\\u0000"}',
+}
+NUL_MESSAGE = "NUL characters (U+0000) are not allowed in text"
+DEEP_IN_A_FIELD = {
+    "/v1/orders": b'{"note": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "/v1/pets": b'{"name": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+}
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/pets"])
+async def test_malformed_json_after_a_value_of_the_wrong_type_is_a_400_naming_where_it_breaks(
+    client: Client, admin: dict[str, str], path: str
+) -> None:
+    response = await client.post(
+        path, content=MALFORMED_AFTER_A_WRONG_TYPE[path], headers=admin | {"Content-Type": "application/json"}
+    )
+
+    assert assert_problem(response, 400, "bad-request")["detail"].startswith("JSON is malformed: invalid character")
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/pets"])
+async def test_a_nul_escape_beside_a_value_of_the_wrong_type_is_the_nul_422(
+    client: Client, admin: dict[str, str], path: str
+) -> None:
+    response = await client.post(
+        path, content=NUL_BESIDE_A_WRONG_TYPE[path], headers=admin | {"Content-Type": "application/json"}
+    )
+
+    (error,) = assert_problem(response, 422, "validation-error")["errors"]
+    assert error == {"field": "body", "message": NUL_MESSAGE, "code": "invalid"}
+
+
+@pytest.mark.parametrize("path", ["/v1/orders", "/v1/pets"])
+async def test_nesting_too_deep_inside_a_field_is_a_400(client: Client, admin: dict[str, str], path: str) -> None:
+    response = await client.post(
+        path, content=DEEP_IN_A_FIELD[path], headers=admin | {"Content-Type": "application/json"}
+    )
+
+    assert assert_problem(response, 400, "bad-request")["detail"] == "the body is not UTF-8 JSON of a sane depth"
+
+
+async def test_a_nul_escape_in_a_well_typed_order_is_a_422_and_places_nothing(
+    client: Client, admin: dict[str, str]
+) -> None:
+    pet = await make_pet(client, admin, stock=1)
+    body = b'{"petId": "%s", "note": "gift\\u0000"}' % pet["id"].encode()
+
+    response = await client.post("/v1/orders", content=body, headers=admin | {"Content-Type": "application/json"})
+
+    (error,) = assert_problem(response, 422, "validation-error")["errors"]
+    assert error == {"field": "body", "message": NUL_MESSAGE, "code": "invalid"}
+    assert (await client.get("/v1/orders", headers=admin)).json()["data"] == []
+
+
+async def test_bytes_that_are_not_utf8_in_a_well_typed_order_are_a_400(client: Client, admin: dict[str, str]) -> None:
+    pet = await make_pet(client, admin, stock=1)
+    body = b'{"petId": "%s", "note": "gift \xff"}' % pet["id"].encode()
+
+    response = await client.post("/v1/orders", content=body, headers=admin | {"Content-Type": "application/json"})
+
+    assert assert_problem(response, 400, "bad-request")["detail"] == "the body is not UTF-8 JSON of a sane depth"
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [(b'{"note": ', 400), (b'{"note": "a\\u0000"}', 422), (b'{"note": "\xff"}', 400)],
+    ids=["malformed", "nul", "not-utf8"],
+)
+async def test_a_route_that_takes_no_body_still_refuses_a_bad_one(
+    client: Client, admin: dict[str, str], body: bytes, status: int
+) -> None:
+    response = await client.post(
+        f"/v1/admin/orders/{ORDER}/ship", content=body, headers=admin | {"Content-Type": "application/json"}
+    )
+
+    assert_problem(response, status, "bad-request" if status == 400 else "validation-error")
+
+
+async def test_a_well_typed_order_with_text_beyond_ascii_is_placed(client: Client, admin: dict[str, str]) -> None:
+    pet = await make_pet(client, admin, stock=1)
+    body = json.dumps({"petId": pet["id"], "note": "für Zoë 🐈"}, ensure_ascii=False).encode()
+
+    response = await client.post("/v1/orders", content=body, headers=admin | {"Content-Type": "application/json"})
+
+    assert (response.status_code, response.json()["note"]) == (201, "für Zoë 🐈"), response.text

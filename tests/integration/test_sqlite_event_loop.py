@@ -24,7 +24,7 @@ from orderline.application.orders import CancelOrder
 from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.storage.database import DatabaseUrl, open_database
-from orderline.storage.sqlite import SqliteDatabase
+from orderline.storage.sqlite import SqliteDatabase, _Link
 from orderline.storage.unit_of_work import SqlUnitOfWork
 from tests.support import ADMIN, ENGINES, a_pet, an_order, approve
 
@@ -305,3 +305,56 @@ async def test_a_lookup_reads_on_the_loop_and_sees_every_earlier_commit_while_an
     assert row is not None
     assert row["body"] == "first"
     assert db.hops == hops  # read on the loop, not waited for in a thread
+
+
+async def test_a_lookup_that_runs_too_long_is_unavailable_and_gives_its_reader_back(database_url: str) -> None:
+    async with opened(database_url) as db:
+        with pytest.raises(DatabaseUnavailable, match="ran too long"):
+            async with db.lookup() as uow:
+                await uow.connection.fetch_one(SLOW_SELECT)
+
+        assert db.usage().in_use == 0
+        async with db.lookup() as uow:
+            assert await uow.connection.fetch_one("SELECT 1 AS one") is not None
+
+
+async def _insert_then_stall(db: SqliteDatabase) -> None:
+    async with db.transaction() as uow:
+        await uow.connection.execute("INSERT INTO probe (x) VALUES (2)")
+        await uow.connection.execute(f"INSERT INTO probe (x) {SLOW_SELECT}")
+        await uow.commit()
+
+
+async def test_a_write_whose_statement_fails_is_unavailable_and_lets_the_next_write_go(database_url: str) -> None:
+    async with opened(database_url) as db:
+        await _write_one_row(db)
+
+        with pytest.raises(DatabaseUnavailable, match="ran too long"):
+            await _insert_then_stall(db)
+
+        await _insert(db, 3)
+        assert await _stored(db) == [1, 3]
+
+
+async def test_a_commit_refused_by_sqlite_is_unavailable_for_its_group_and_the_next_write_goes_through(
+    database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with opened(database_url) as db:
+        await _write_one_row(db)
+        busy = sqlite3.OperationalError("database is locked")
+        busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
+        commit_in_thread = _Link.in_thread
+
+        async def refused(link: _Link, sql: str, *args: Any) -> Any:
+            if sql == "COMMIT":
+                raise busy
+            return await commit_in_thread(link, sql, *args)
+
+        monkeypatch.setattr(_Link, "in_thread", refused)
+        with pytest.raises(DatabaseUnavailable, match="write lock") as refusal:
+            await _insert(db, 2)
+        monkeypatch.undo()
+
+        await _insert(db, 3)
+        assert refusal.value.__cause__ is busy
+        assert await _stored(db) == [1, 3]

@@ -3,13 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
 from structlog.testing import capture_logs
 
+from orderline.application import business_events
 from orderline.application.audit import Action, AuditEntry, EntityType
-from orderline.application.business_events import BusinessCounts, BusinessLog, EventName, events_in
+from orderline.application.business_events import (
+    BusinessCounts,
+    BusinessEvent,
+    BusinessEvents,
+    BusinessLog,
+    EventName,
+    events_in,
+)
 from tests.support import START
 
 ORDER_ID = str(uuid.uuid4())
@@ -114,3 +123,48 @@ def test_a_cancellation_without_a_known_reason_counts_as_other(reason: str | Non
     counts.committed([an_entry(Action.ORDER_CANCELLED, reason=reason)])
 
     assert counts.snapshot() == {(EventName.ORDER_CANCELLED, "OTHER"): 1}
+
+
+def test_a_commits_events_are_worked_out_once_and_handed_to_the_log_and_the_counts(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    worked_out: list[int] = []
+
+    def counted(entries: Sequence[AuditEntry]) -> list[BusinessEvent]:
+        worked_out.append(len(entries))
+        return events_in(entries)
+
+    monkeypatch.setattr(business_events, "events_in", counted)
+    counts = BusinessCounts()
+
+    with capture_logs() as lines:
+        BusinessEvents(BusinessLog(), counts).committed([an_entry(Action.ORDER_CANCELLED, REFUNDED, "FRAUD")])
+
+    assert worked_out == [1]
+    assert [line["event"] for line in lines] == ["refund succeeded", "order cancelled"]
+    assert counts.snapshot() == {(EventName.REFUND_SUCCEEDED, ""): 1, (EventName.ORDER_CANCELLED, "FRAUD"): 1}
+
+
+class Broken:
+    def record(self, events: Sequence[BusinessEvent]) -> None:
+        raise RuntimeError("the log's stream is gone")
+
+
+def test_one_of_them_failing_keeps_neither_the_other_from_its_events_nor_the_commit_from_standing() -> None:
+    counts = BusinessCounts()
+
+    with capture_logs() as lines:
+        BusinessEvents(Broken(), counts).committed([an_entry(Action.ORDER_CREATED)])
+
+    assert counts.snapshot() == {(EventName.ORDER_PLACED, ""): 1}
+    (failed,) = [line for line in lines if line["log_level"] == "error"]
+    assert failed["observer"] == "Broken"
+
+
+def test_a_commit_of_no_business_event_tells_neither() -> None:
+    counts = BusinessCounts()
+
+    with capture_logs() as lines:
+        BusinessEvents(BusinessLog(), counts).committed([an_entry(Action.PET_CREATED, entity=EntityType.PET)])
+
+    assert (lines, counts.snapshot()) == ([], {})

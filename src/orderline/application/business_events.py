@@ -1,7 +1,8 @@
 """Business events: what committed audit entries mean to an operator — one log line each, and their counts.
 
-Both are commit observers (ports.CommitObserver): they only ever see entries whose transaction committed,
-so a refused or rolled-back command neither logs an event nor counts one.
+Both see only entries whose transaction committed, so a refused or rolled-back command neither logs an event nor
+counts one. The app observes its commits with one ``BusinessEvents`` (a ports.CommitObserver), which works out a
+commit's events once and hands the same list to both; each is also an observer of its own.
 """
 
 from __future__ import annotations
@@ -10,13 +11,16 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Protocol
 
 import structlog
 
 from orderline.application.audit import Action, AuditEntry
 from orderline.domain.order import CancelReason
+from orderline.logs import CachedLogger
 
 log = structlog.get_logger("orderline.events")
+_lines = CachedLogger("orderline.events")  # a line per business event: not a logger built for each
 
 
 class EventName(StrEnum):
@@ -125,12 +129,40 @@ def events_in(entries: Sequence[AuditEntry]) -> list[BusinessEvent]:
     return [event for entry in entries if entry.action in _EVENTS for event in _EVENTS[entry.action](entry)]
 
 
+class EventSink(Protocol):
+    def record(self, events: Sequence[BusinessEvent]) -> None:
+        """The business events of one commit, in order."""
+
+
+class BusinessEvents:
+    """The commit observer of the business events: a commit's events worked out once, handed to each sink in
+    turn. One that fails is logged and skipped, as the commit's observers are (storage/unit_of_work.notify)."""
+
+    def __init__(self, *sinks: EventSink) -> None:
+        self._sinks = sinks
+
+    def committed(self, entries: Sequence[AuditEntry]) -> None:
+        events = events_in(entries)
+        if not events:
+            return
+        for sink in self._sinks:
+            try:
+                sink.record(events)
+            except Exception:
+                log.exception("commit observer failed; the transaction stands", observer=type(sink).__name__)
+
+
 class BusinessLog:
     """One log line per business event, at info level, on logger ``orderline.events``."""
 
     def committed(self, entries: Sequence[AuditEntry]) -> None:
-        for event in events_in(entries):
-            log.info(event.name.value, **event.fields())
+        self.record(events_in(entries))
+
+    def record(self, events: Sequence[BusinessEvent]) -> None:
+        if events:
+            lines = _lines.get()
+            for event in events:
+                lines.info(event.name.value, **event.fields())
 
 
 class BusinessCounts:
@@ -140,7 +172,10 @@ class BusinessCounts:
         self._counts: Counter[tuple[EventName, str]] = Counter()
 
     def committed(self, entries: Sequence[AuditEntry]) -> None:
-        for event in events_in(entries):
+        self.record(events_in(entries))
+
+    def record(self, events: Sequence[BusinessEvent]) -> None:
+        for event in events:
             label = event.cancel_reason if event.name is EventName.ORDER_CANCELLED else ""
             self._counts[event.name, label] += 1
 

@@ -16,7 +16,7 @@ from litestar import Request
 from litestar.params import QueryParameter
 from litestar.typing import FieldDefinition
 
-from orderline.http.content_type import require_json_body
+from orderline.http.content_type import json_body, malformed, well_formed
 from orderline.http.field_errors import FieldError, of_msgspec, refused
 
 _WRITTEN = {int: "an integer written in digits, such as 20", float: "a number such as 2.5", bool: "true or false"}
@@ -31,12 +31,14 @@ async def read_strictly(request: Request[Any, Any, Any]) -> None:
 async def strict_body(request: Request[Any, Any, Any]) -> Any:
     """What ``read_strictly`` checks, and the body as the route's ``data`` type (None without one): what passed
     the strict reading is what Litestar's lenient one gives, so the hot routes (http/hot_routes.py) take it."""
-    body = await require_json_body(request)
+    body = await json_body(request)
     parameters = request.route_handler.parsed_fn_signature.parameters
     data = parameters.get("data")
     value = None
     if data is not None and (body or not data.is_optional):  # an optional body may be left out altogether
         value = _read_body(body, data.annotation)
+    elif body:
+        well_formed(body)  # a body no type reads is still JSON that can be stored
     for name, parameter in parameters.items():
         if isinstance(parameter.kwarg_definition, QueryParameter):
             key = parameter.kwarg_definition.name or name
@@ -45,12 +47,23 @@ async def strict_body(request: Request[Any, Any, Any]) -> Any:
 
 
 def _read_body(body: bytes, target: Any) -> Any:
+    """The body decoded once, into ``target``, refused as it always was: not well-formed (400) before a NUL
+    character (422) before a value of the wrong type (422 naming it). The untyped reading (``well_formed``) runs
+    only to say which: after a refusal (msgspec stops at the first wrong value, the document may break further
+    on), and for a body with a byte the typed one may not have looked at: a NUL or its escape, or any byte
+    beyond ASCII (msgspec does not check the UTF-8 of a field it skips)."""
     if not body:
         raise refused(FieldError("body", "a JSON body is required", "required"))
     try:
-        return msgspec.json.decode(body, type=target, strict=True)
-    except msgspec.ValidationError as exc:
-        raise refused(of_msgspec(exc, target)) from None
+        value = msgspec.json.decode(body, type=target, strict=True)
+    except (msgspec.DecodeError, UnicodeDecodeError, RecursionError) as exc:  # ValidationError included
+        well_formed(body)
+        if isinstance(exc, msgspec.ValidationError):
+            raise refused(of_msgspec(exc, target)) from None
+        raise malformed(exc) from None
+    if not body.isascii() or b"\\u0000" in body or b"\x00" in body:
+        well_formed(body)
+    return value
 
 
 def _read_query(key: str, values: list[str], parameter: FieldDefinition) -> None:

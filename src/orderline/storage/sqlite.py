@@ -122,12 +122,23 @@ def _translated(timeout: float) -> Iterator[None]:
     try:
         yield
     except sqlite3.OperationalError as exc:
-        code = _code(exc)
-        if code in _WAITED:
-            raise DatabaseUnavailable.timed_out(timeout, _WAITED[code]) from exc
-        if code in _UNUSABLE:
-            raise DatabaseUnavailable(f"the database cannot be used ({exc.sqlite_errorname})") from exc
-        raise
+        unavailable = _unavailable(exc, timeout)
+        if unavailable is None:
+            raise
+        raise unavailable from exc
+
+
+def _unavailable(exc: BaseException | None, timeout: float) -> DatabaseUnavailable | None:
+    """What ``_translated`` makes of ``exc``: a DatabaseUnavailable, or None to let it through as it is (the
+    class-based units of work below raise it from their ``__aexit__``)."""
+    if not isinstance(exc, sqlite3.OperationalError):
+        return None
+    code = _code(exc)
+    if code in _WAITED:
+        return DatabaseUnavailable.timed_out(timeout, _WAITED[code])
+    if code in _UNUSABLE:
+        return DatabaseUnavailable(f"the database cannot be used ({exc.sqlite_errorname})")
+    return None
 
 
 async def _within(seconds: float, waiting: Awaitable[T], what: str) -> T:
@@ -357,10 +368,8 @@ class SqliteDatabase:
         more only for a lock another process holds or a SELECT slower than ``ON_LOOP_SECONDS``."""
         return self._hops.count
 
-    @asynccontextmanager
-    async def transaction(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
-        async with self._writes.unit() as commit:
-            yield SqlUnitOfWork(SqliteConnection(self._writer), commit, self._observers, self._events, tenant)
+    def transaction(self, tenant: UUID = PUBLIC) -> AbstractAsyncContextManager[SqlUnitOfWork]:
+        return _WriteUnit(self, tenant)
 
     @asynccontextmanager
     async def snapshot(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
@@ -372,20 +381,11 @@ class SqliteDatabase:
         finally:
             self._readers.put_nowait(reader)
 
-    @asynccontextmanager
-    async def lookup(self, tenant: UUID = PUBLIC) -> AsyncIterator[SqlUnitOfWork]:
+    def lookup(self, tenant: UUID = PUBLIC) -> AbstractAsyncContextManager[SqlUnitOfWork]:
         """A unit of work outside any transaction, for a read that is one statement: in WAL mode a statement in
         autocommit reads its own snapshot, so BEGIN and ROLLBACK would be two statements for nothing (ADR 0033,
         round 2). A reader free at once is taken without arming a timeout."""
-        try:
-            reader = self._readers.get_nowait()
-        except asyncio.QueueEmpty:
-            reader = await _within(self._timeout, self._readers.get(), "waiting for a connection")
-        try:
-            with _translated(self._timeout):
-                yield SqlUnitOfWork(SqliteConnection(reader), _nothing_to_commit, tenant=tenant)
-        finally:
-            self._readers.put_nowait(reader)
+        return _Lookup(self, tenant)
 
     async def ping(self) -> None:
         async with self.snapshot() as uow:
@@ -442,10 +442,10 @@ class _Group:
 class _GroupCommit:
     """Write transactions as savepoints of one SQLite transaction, committed together (group commit, ADR 0031).
 
-    A unit of work holds the write lock only while its statements run (microseconds, on the loop), then waits for
-    the COMMIT of its group: units that queued meanwhile join the open transaction, and one COMMIT in the thread
-    makes them all durable with one fsync. ``commit()`` returns only once that COMMIT did, so nothing a caller
-    or an observer learns is less durable than before; a COMMIT that fails fails every unit of its group.
+    A unit of work (``_WriteUnit``) holds the write lock only while its statements run (microseconds, on the loop),
+    then waits for the COMMIT of its group: units that queued meanwhile join the open transaction, and one COMMIT in
+    the thread makes them all durable with one fsync. ``commit()`` returns only once that COMMIT did, so nothing a
+    caller or an observer learns is less durable than before; a COMMIT that fails fails every unit of its group.
     """
 
     def __init__(self, link: _Link, timeout: float) -> None:
@@ -454,44 +454,6 @@ class _GroupCommit:
         self._lock = asyncio.Lock()
         self._group: _Group | None = None
         self._flushing: asyncio.Task[None] | None = None
-
-    @asynccontextmanager
-    async def unit(self) -> AsyncIterator[Commit]:
-        await _within(self._timeout, self._lock.acquire(), "waiting behind another write")
-        held = True
-
-        def let_go() -> None:
-            nonlocal held
-            if held:
-                held = False
-                self._lock.release()
-
-        try:
-            with _translated(self._timeout):
-                group = await self._join()
-                await self._link.statement("SAVEPOINT unit", {}, _nothing)
-                committed = False
-
-                async def commit() -> None:
-                    nonlocal committed
-                    await self._link.statement("RELEASE unit", {}, _nothing)
-                    group.released += 1
-                    committed = True
-                    let_go()
-                    self._flush_soon()
-                    await asyncio.shield(group.durable)
-
-                try:
-                    yield commit
-                finally:
-                    if not committed:
-                        self._undo(group)
-                        if group.released:
-                            # What this unit read may be another unit's change, not yet durable: answer once it is.
-                            let_go()
-                            await self._wait_for(group)
-        finally:
-            let_go()
 
     async def _join(self) -> _Group:
         if self._group is None or not self._link.raw.in_transaction:
@@ -528,12 +490,16 @@ class _GroupCommit:
             if group is None:
                 return
             try:
-                with _translated(self._timeout):
-                    if not self._link.raw.in_transaction:
-                        raise DatabaseUnavailable("the write was rolled back with another one; try again")
-                    await self._link.in_thread("COMMIT", _nothing)
+                if not self._link.raw.in_transaction:
+                    raise DatabaseUnavailable("the write was rolled back with another one; try again")
+                await self._link.in_thread("COMMIT", _nothing)
             except BaseException as exc:
-                group.end(exc if isinstance(exc, Exception) else DatabaseUnavailable("the write was interrupted"))
+                error: Exception | None = _unavailable(exc, self._timeout)  # as _translated, without its frames
+                if error is not None:
+                    error.__cause__ = exc
+                elif isinstance(exc, Exception):
+                    error = exc
+                group.end(error or DatabaseUnavailable("the write was interrupted"))
                 if self._link.raw.in_transaction:
                     self._link.raw.execute("ROLLBACK")
                 if not isinstance(exc, Exception):
@@ -544,3 +510,99 @@ class _GroupCommit:
     async def drain(self) -> None:
         if self._flushing is not None:
             await self._flushing
+
+
+class _WriteUnit:
+    """``SqliteDatabase.transaction``'s context manager, written as a class: what two generator-based ones did
+    (the transaction around the group commit's unit, with ``_translated`` inside), in two method calls (ADR 0046,
+    round 2). In: the write lock taken within the timeout, the group joined, a SAVEPOINT. Out, unless committed:
+    the unit undone and, if others of its group released theirs, their COMMIT waited for (what it read may be
+    theirs). SQLite's errors are translated as ``_translated`` does, the body's included, and the write lock is
+    let go whatever happens."""
+
+    __slots__ = ("_committed", "_database", "_group", "_held", "_tenant", "_writes")
+
+    def __init__(self, database: SqliteDatabase, tenant: UUID) -> None:
+        self._database = database
+        self._writes = database._writes
+        self._tenant = tenant
+        self._held = False
+        self._committed = False
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        writes = self._writes
+        await _within(writes._timeout, writes._lock.acquire(), "waiting behind another write")
+        self._held = True
+        try:
+            self._group = await writes._join()
+            await writes._link.statement("SAVEPOINT unit", {}, _nothing)
+        except BaseException as exc:
+            self._let_go()
+            unavailable = _unavailable(exc, writes._timeout)
+            if unavailable is None:
+                raise
+            raise unavailable from exc
+        database = self._database
+        connection = SqliteConnection(writes._link)
+        return SqlUnitOfWork(connection, self._commit, database._observers, database._events, self._tenant)
+
+    async def _commit(self) -> None:
+        writes, group = self._writes, self._group
+        await writes._link.statement("RELEASE unit", {}, _nothing)
+        group.released += 1
+        self._committed = True
+        self._let_go()
+        writes._flush_soon()
+        await asyncio.shield(group.durable)
+
+    def _let_go(self) -> None:
+        if self._held:
+            self._held = False
+            self._writes._lock.release()
+
+    async def __aexit__(self, _type: object, exc: BaseException | None, _traceback: object) -> None:
+        writes = self._writes
+        try:
+            if not self._committed:
+                group = self._group
+                writes._undo(group)
+                if group.released:
+                    # What this unit read may be another unit's change, not yet durable: answer once it is.
+                    self._let_go()
+                    await writes._wait_for(group)
+        except BaseException as error:
+            unavailable = _unavailable(error, writes._timeout)
+            if unavailable is None:
+                raise
+            raise unavailable from error
+        finally:
+            self._let_go()
+        if exc is not None and (unavailable := _unavailable(exc, writes._timeout)) is not None:
+            raise unavailable from exc
+
+
+class _Lookup:
+    """``SqliteDatabase.lookup``'s context manager, written as a class (it was generator-based, with
+    ``_translated`` inside): a reader taken, free at once or within the timeout, and put back whatever happens;
+    SQLite's errors in the body translated as ``_translated`` does."""
+
+    __slots__ = ("_database", "_reader", "_tenant")
+
+    def __init__(self, database: SqliteDatabase, tenant: UUID) -> None:
+        self._database = database
+        self._tenant = tenant
+
+    async def __aenter__(self) -> SqlUnitOfWork:
+        database = self._database
+        try:
+            reader = database._readers.get_nowait()
+        except asyncio.QueueEmpty:
+            reader = await _within(database._timeout, database._readers.get(), "waiting for a connection")
+        self._reader = reader
+        return SqlUnitOfWork(SqliteConnection(reader), _nothing_to_commit, tenant=self._tenant)
+
+    async def __aexit__(self, _type: object, exc: BaseException | None, _traceback: object) -> None:
+        database = self._database
+        database._readers.put_nowait(self._reader)
+        if exc is not None and (unavailable := _unavailable(exc, database._timeout)) is not None:
+            raise unavailable from exc
