@@ -63,6 +63,12 @@ WHERE id = :id AND tenant_id = :tenant{{live}} AND stock_reserved + :reserved >=
 RETURNING {_COLUMNS}
 """  # noqa: S608
 
+# One pet by its key within the tenant, as written: (tenant_id, id) binds both, so either it or the primary key
+# finds the one row, whatever the statistics (tests/integration/test_by_key_plans.py, ADR 0045).
+_BY_ID = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND tenant_id = :tenant AND removed_at IS NULL"  # noqa: S608
+_LOCKED = _BY_ID
+_REMOVE = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id AND tenant_id = :tenant"
+
 _INVENTORY = f"""
 SELECT species, SUM({_FREE}) AS available, SUM(stock_reserved) AS pending,
        SUM(stock_sold) AS adopted, SUM(stock_total) AS total
@@ -77,8 +83,7 @@ class SqlPetRepository:
         self._seen = Seen()
 
     async def get(self, pet_id: UUID, *, for_update: bool = False) -> Pet | None:
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND tenant_id = :tenant AND removed_at IS NULL{lock}"  # noqa: S608
+        sql = _LOCKED + self._db.for_update() if for_update else _BY_ID
         row = await self._db.fetch_one(sql, {"id": pet_id, "tenant": self._tenant})
         return None if row is None else self._loaded(_pet(row))
 
@@ -123,8 +128,7 @@ class SqlPetRepository:
         return pet
 
     async def remove(self, pet_id: UUID, now: datetime) -> None:
-        sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id AND tenant_id = :tenant"
-        await self._db.execute(sql, {"id": pet_id, "now": now, "tenant": self._tenant})
+        await self._db.execute(_REMOVE, {"id": pet_id, "now": now, "tenant": self._tenant})
 
     async def find(self, query: PetQuery) -> list[Pet]:
         conditions = ["tenant_id = :tenant", "removed_at IS NULL"]
