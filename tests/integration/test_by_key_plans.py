@@ -69,6 +69,9 @@ STATEMENTS: dict[str, list[Statement]] = {
         Statement("shift_stock", pets._SHIFT.format(live=" AND removed_at IS NULL")),
         Statement("shift_stock of a removed pet", pets._SHIFT.format(live="")),
         Statement("remove", pets._REMOVE),
+        Statement("get_many of one", pets._many_sql(1, include_removed=False)),
+        Statement("get_many of three for update", pets._many_sql(3, include_removed=False)),
+        Statement("get_many of three, removed too", pets._many_sql(3, include_removed=True)),
     ],
     "users": [
         Statement("get", users._BY_ID),
@@ -102,7 +105,11 @@ STATEMENTS: dict[str, list[Statement]] = {
     "audit_log": [Statement("get", audit._BY_ID)],
     "api_keys": [Statement("revoke", api_keys._REVOKE)],
 }
-_LOCKED_NAMES = {"get for update", "get_refund for update"}  # run with the connection's for_update() after them
+_LOCKED_NAMES = {
+    "get for update",
+    "get_refund for update",
+    "get_many of three for update",
+}  # run with the connection's for_update() after them
 
 
 @pytest.mark.parametrize("state", [NEVER, ANALYSED, LOOKED_UNIQUE])
@@ -284,6 +291,8 @@ def _param(name: str, row: dict[str, Any]) -> Any:
         return TENANT
     if name == "public":
         return PUBLIC
+    if name == "id0":  # get_many's first id: the row's; the others are ids of no row
+        return row["id"]
     return row.get(name)
 
 

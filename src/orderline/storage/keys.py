@@ -25,3 +25,10 @@ def key_of(table: str, row: str = ":id", tenant: str = ":tenant") -> str:
     statement's own scan, whose only indexable condition is the key), and locks or changes no other tenant's row."""
     lookup = f"SELECT id, tenant_id FROM {table} WHERE id = {row} LIMIT 1"  # noqa: S608
     return f"(SELECT id FROM ({lookup}) found WHERE tenant_id = {tenant})"  # noqa: S608
+
+
+def keys_of(table: str, rows: list[str]) -> str:
+    """``key_of`` for several rows: a subquery of those of the keys ``rows`` (placeholders) that are :tenant's rows
+    of ``table``; ``WHERE id IN keys_of(t, …)``."""
+    lookup = f"SELECT id, tenant_id FROM {table} WHERE id IN ({', '.join(rows)}) LIMIT {len(rows)}"  # noqa: S608
+    return f"(SELECT id FROM ({lookup}) found WHERE tenant_id = :tenant)"  # noqa: S608
