@@ -13,6 +13,7 @@ from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as
 _COLUMNS = "id, name, prefix, key_hash, scopes, created_at, revoked_at, tenant_id"
 # A tenant's keys are those bound to it; the public pool's are also the unbound (operator's) keys.
 _OF_TENANT = "COALESCE(tenant_id, :public) = :tenant"
+_REVOKE = f"UPDATE api_keys SET revoked_at = COALESCE(revoked_at, :now) WHERE id = :id AND {_OF_TENANT}"  # noqa: S608
 
 
 class SqlApiKeyRepository:
@@ -49,8 +50,7 @@ class SqlApiKeyRepository:
         return [_key(row) for row in await self._db.fetch_all(sql, self._params)]
 
     async def revoke(self, key_id: UUID, now: datetime) -> bool:
-        sql = f"UPDATE api_keys SET revoked_at = COALESCE(revoked_at, :now) WHERE id = :id AND {_OF_TENANT}"  # noqa: S608
-        return await self._db.execute(sql, {"id": key_id, "now": now, **self._params}) == 1
+        return await self._db.execute(_REVOKE, {"id": key_id, "now": now, **self._params}) == 1
 
 
 def _key(row: Row) -> ApiKey:

@@ -8,6 +8,7 @@ from uuid import UUID
 from orderline.application.audit import Action, AuditEntry, EntityType
 from orderline.application.queries import AuditQuery
 from orderline.storage.driver import Connection, Row, Write
+from orderline.storage.keys import found
 from orderline.storage.rows import as_datetime, as_uuid, from_json, to_json
 
 _COLUMNS = "id, action, actor_kind, actor_id, entity_type, entity_id, reason, changes, request_id, occurred_at, api"
@@ -21,6 +22,8 @@ _FILTERS = {
     "occurred_before": "occurred_at < :occurred_before",
     "before_id": "id < :before_id",
 }
+
+_BY_ID = found("audit_log", _COLUMNS)  # by its key, its tenant compared outside (storage/keys.py, ADR 0045)
 
 
 class SqlAuditRepository:
@@ -52,8 +55,7 @@ class SqlAuditRepository:
         self.appended.append(entry)
 
     async def get(self, entry_id: UUID) -> AuditEntry | None:
-        sql = f"SELECT {_COLUMNS} FROM audit_log WHERE id = :id AND tenant_id = :tenant"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": entry_id, "tenant": self._tenant})
+        row = await self._db.fetch_one(_BY_ID, {"id": entry_id, "tenant": self._tenant})
         return None if row is None else _entry(row)
 
     async def find(self, query: AuditQuery) -> list[AuditEntry]:

@@ -17,6 +17,7 @@ from orderline.domain.order import CancelReason, Order, OrderLine
 from orderline.domain.payment import OrderPaymentStatus, PaymentSummary
 from orderline.domain.status import OrderStatus
 from orderline.storage.driver import Connection, Row, Write
+from orderline.storage.keys import found, key_of
 from orderline.storage.order_filters import Where, limit_of, listed, searched
 from orderline.storage.payments import SqlPaymentRepository
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
@@ -66,14 +67,21 @@ _NEXT_NUMBER = {
     "sqlite": "(SELECT last_seq FROM tenant_counters WHERE tenant_id = :tenant)",
 }
 
+# One order by its key, its tenant compared outside (storage/keys.py, ADR 0045): never by a tenant-led index.
+_BY_ID = found("orders", _COLUMNS)
+
 # The order read under its lock on PostgreSQL, with its payments and refunds (each a JSON array of rows, in the
 # order of_order and refunds_of give), so a cancel or a payment reads all it needs in one round trip.
-_WITH_MONEY_FACTS = f"""SELECT {_COLUMNS},
-    (SELECT json_agg(p ORDER BY p.created_at, p.id) FROM payments p WHERE p.order_id = orders.id) AS payments,
-    (SELECT json_agg(r ORDER BY r.requested_at, r.id) FROM refunds r WHERE r.order_id = orders.id) AS refunds
-    FROM orders WHERE id = :id AND tenant_id = :tenant"""  # noqa: S608
+_WITH_MONEY_FACTS = found(
+    "orders",
+    f"""{_COLUMNS},
+    (SELECT json_agg(p ORDER BY p.created_at, p.id) FROM payments p WHERE p.order_id = found.id) AS payments,
+    (SELECT json_agg(r ORDER BY r.requested_at, r.id) FROM refunds r WHERE r.order_id = found.id) AS refunds""",  # noqa: S608
+)
 
-_BY_ID = f"SELECT {_COLUMNS} FROM orders WHERE id = :id AND tenant_id = :tenant"  # noqa: S608
+_KEY = key_of("orders")
+_LINK_ADDRESS = f"UPDATE orders SET billing_address_id = :address_id WHERE id = {_KEY}"  # noqa: S608
+_DELETE = f"DELETE FROM orders WHERE id = {_KEY}"  # noqa: S608
 
 _INSERT_LINES = "INSERT INTO order_lines (order_id, line_no, pet_id, name, unit_price_minor, quantity) VALUES "
 _LINE_COLUMNS = ("order_id", "line_no", "pet_id", "name", "unit_price_minor", "quantity")
@@ -85,15 +93,15 @@ VALUES (:id, :line1, :line2, :city, :state, :postal_code, :country, :created_at)
 _INSERT_NEW_ADDRESS = _INSERT_ADDRESS.replace(":", ":a_")
 
 # The billing address is relinked on its own (link_billing_address), as a new row; lines as they changed.
-_UPDATE = """
+_UPDATE = f"""
 UPDATE orders SET status = :status, cancel_reason = :cancel_reason, cancel_note = :cancel_note,
     cancelled_at = :cancelled_at, shipped_at = :shipped_at, delivered_at = :delivered_at,
     cancel_requested_at = :cancel_requested_at, paid_at = :paid_at, payment_status = :payment_status,
     captured_minor = :captured_minor, refunded_minor = :refunded_minor,
     subtotal_minor = :subtotal_minor, discount_minor = :discount_minor, total_minor = :total_minor,
     voucher_id = :voucher_id, voucher_code = :voucher_code, updated_at = :updated_at, version = :version
-WHERE id = :id AND tenant_id = :tenant AND version = :expected
-"""
+WHERE id = {_KEY} AND version = :expected
+"""  # noqa: S608
 _UPDATE_LINE = "UPDATE order_lines SET quantity = :quantity WHERE order_id = :order_id AND line_no = :line_no"
 _DELETE_LINE = "DELETE FROM order_lines WHERE order_id = :order_id AND line_no = :line_no"
 
@@ -194,15 +202,13 @@ class SqlOrderRepository:
         """Point the order at a new billing address row; the old row stays (as erasure keeps address rows)."""
         row = {"id": address_id, **_address_params(address), "created_at": now}
         await self._db.execute(_INSERT_ADDRESS, row)
-        sql = "UPDATE orders SET billing_address_id = :address_id WHERE id = :id AND tenant_id = :tenant"
-        await self._db.execute(sql, {"address_id": address_id, **self._id(order_id)})
+        await self._db.execute(_LINK_ADDRESS, {"address_id": address_id, **self._id(order_id)})
 
     async def remove(self, order_id: UUID) -> None:
         # Lines and the order token go with it (ON DELETE CASCADE); the billing address row stays. Nobody reads what
         # it changed (the order was read under its lock), so on PostgreSQL it travels with the transaction's next
         # statement or its COMMIT, as the saves do (ADR 0034), not in a round trip of its own (ADR 0046).
-        sql = "DELETE FROM orders WHERE id = :id AND tenant_id = :tenant"
-        await self._db.write(Write(sql, self._id(order_id), ("orders", order_id)))
+        await self._db.write(Write(_DELETE, self._id(order_id), ("orders", order_id)))
 
     async def get_by_seq(self, seq: int) -> Order | None:
         sql = "SELECT id FROM orders WHERE seq = :seq AND tenant_id = :tenant"

@@ -10,6 +10,7 @@ from orderline.application.ports import RefundDue
 from orderline.domain.money import Money
 from orderline.domain.payment import Card, Payment, PaymentStatus, Refund, RefundStatus
 from orderline.storage.driver import Connection, Row, Write
+from orderline.storage.keys import found, key_of
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid, from_json, to_json
 
 _PAYMENT_COLUMNS = (
@@ -26,6 +27,18 @@ _DUE_COLUMNS = (
     ", ".join(f"r.{name.strip()}" for name in _REFUND_COLUMNS.split(","))
     + ", p.reference AS charge_reference, r.tenant_id AS tenant_id"
 )
+
+# One payment or refund by its key, its tenant compared outside (storage/keys.py, ADR 0045): never by the
+# (tenant_id, status, …) index of the money figures.
+_PAYMENT_BY_ID = found("payments", _PAYMENT_COLUMNS)
+_SAVE_PAYMENT = f"""UPDATE payments SET status = :status, reference = :reference, card = :card,
+    failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
+WHERE id = {key_of("payments")}"""  # noqa: S608
+_REFUND_BY_ID = found("refunds", _REFUND_COLUMNS)
+_REFUND_LOCKED = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = {key_of('refunds')}"  # noqa: S608
+_SAVE_REFUND = f"""UPDATE refunds SET status = :status, reference = :reference, failure_message = :failure_message,
+    settled_at = :settled_at
+WHERE id = {key_of("refunds")}"""  # noqa: S608
 
 
 def _due(row: Row) -> RefundDue:
@@ -60,18 +73,14 @@ class SqlPaymentRepository:
             self._held[payment.order_id][0].append(payment)
 
     async def save(self, payment: Payment) -> None:
-        sql = """UPDATE payments SET status = :status, reference = :reference, card = :card,
-                     failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
-                 WHERE id = :id AND tenant_id = :tenant"""
         params = {**_payment_params(payment), "tenant": self._tenant}
-        await self._db.write(Write(sql, params, ("payments", payment.id)))
+        await self._db.write(Write(_SAVE_PAYMENT, params, ("payments", payment.id)))
         self.seen_payments[payment.id] = payment
         if payment.order_id in self._held:
             _replace(self._held[payment.order_id][0], payment)
 
     async def get(self, payment_id: UUID) -> Payment | None:
-        sql = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = :id AND tenant_id = :tenant"  # noqa: S608
-        row = await self._db.fetch_one(sql, {"id": payment_id, "tenant": self._tenant})
+        row = await self._db.fetch_one(_PAYMENT_BY_ID, {"id": payment_id, "tenant": self._tenant})
         if row is None:
             return None
         payment = self.seen_payments[payment_id] = _payment(row)
@@ -114,18 +123,14 @@ class SqlPaymentRepository:
             self._held[refund.order_id][1].append(refund)
 
     async def save_refund(self, refund: Refund) -> None:
-        sql = """UPDATE refunds SET status = :status, reference = :reference, failure_message = :failure_message,
-                     settled_at = :settled_at
-                 WHERE id = :id AND tenant_id = :tenant"""
         params = {**_refund_params(refund), "tenant": self._tenant}
-        await self._db.write(Write(sql, params, ("refunds", refund.id)))
+        await self._db.write(Write(_SAVE_REFUND, params, ("refunds", refund.id)))
         self.seen_refunds[refund.id] = refund
         if refund.order_id in self._held:
             _replace(self._held[refund.order_id][1], refund)
 
     async def get_refund(self, refund_id: UUID, *, for_update: bool = False) -> Refund | None:
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_REFUND_COLUMNS} FROM refunds WHERE id = :id AND tenant_id = :tenant{lock}"  # noqa: S608
+        sql = _REFUND_LOCKED + self._db.for_update() if for_update else _REFUND_BY_ID
         row = await self._db.fetch_one(sql, {"id": refund_id, "tenant": self._tenant})
         if row is None:
             return None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
@@ -12,6 +13,7 @@ from orderline.application.queries import PetQuery
 from orderline.domain.money import Money
 from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species, Stock
 from orderline.storage.driver import Connection, Row
+from orderline.storage.keys import keys_of
 from orderline.storage.rows import (
     as_datetime,
     as_opt_bool,
@@ -63,6 +65,12 @@ WHERE id = :id AND tenant_id = :tenant{{live}} AND stock_reserved + :reserved >=
 RETURNING {_COLUMNS}
 """  # noqa: S608
 
+# One pet by its key within the tenant, as written: (tenant_id, id) binds both, so either it or the primary key
+# finds the one row, whatever the statistics (tests/integration/test_by_key_plans.py, ADR 0045).
+_BY_ID = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND tenant_id = :tenant AND removed_at IS NULL"  # noqa: S608
+_LOCKED = _BY_ID
+_REMOVE = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id AND tenant_id = :tenant"
+
 _INVENTORY = f"""
 SELECT species, SUM({_FREE}) AS available, SUM(stock_reserved) AS pending,
        SUM(stock_sold) AS adopted, SUM(stock_total) AS total
@@ -77,8 +85,7 @@ class SqlPetRepository:
         self._seen = Seen()
 
     async def get(self, pet_id: UUID, *, for_update: bool = False) -> Pet | None:
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM pets WHERE id = :id AND tenant_id = :tenant AND removed_at IS NULL{lock}"  # noqa: S608
+        sql = _LOCKED + self._db.for_update() if for_update else _BY_ID
         row = await self._db.fetch_one(sql, {"id": pet_id, "tenant": self._tenant})
         return None if row is None else self._loaded(_pet(row))
 
@@ -89,12 +96,7 @@ class SqlPetRepository:
             return {}
         ids = sorted(set(pet_ids))
         names = [f"id{i}" for i in range(len(ids))]
-        live = "" if include_removed else " AND removed_at IS NULL"
-        lock = self._db.for_update() if for_update else ""
-        placeholders = ", ".join(f":{n}" for n in names)
-        sql = (
-            f"SELECT {_COLUMNS} FROM pets WHERE tenant_id = :tenant AND id IN ({placeholders}){live} ORDER BY id{lock}"  # noqa: S608
-        )
+        sql = _many_sql(len(ids), include_removed=include_removed) + (self._db.for_update() if for_update else "")
         rows = await self._db.fetch_all(sql, {**dict(zip(names, ids, strict=True)), "tenant": self._tenant})
         pets = [self._loaded(_pet(row)) for row in rows]
         return {pet.id: pet for pet in pets}
@@ -123,8 +125,7 @@ class SqlPetRepository:
         return pet
 
     async def remove(self, pet_id: UUID, now: datetime) -> None:
-        sql = "UPDATE pets SET removed_at = :now, updated_at = :now WHERE id = :id AND tenant_id = :tenant"
-        await self._db.execute(sql, {"id": pet_id, "now": now, "tenant": self._tenant})
+        await self._db.execute(_REMOVE, {"id": pet_id, "now": now, "tenant": self._tenant})
 
     async def find(self, query: PetQuery) -> list[Pet]:
         conditions = ["tenant_id = :tenant", "removed_at IS NULL"]
@@ -166,6 +167,17 @@ class SqlPetRepository:
             sum(c.total for c in counts),
         )
         return Inventory(overall, by_species)
+
+
+@lru_cache(maxsize=64)
+def _many_sql(count: int, *, include_removed: bool) -> str:
+    """``get_many``'s statement for ``count`` ids, ``:id0`` to ``:id<count - 1>``, before its locking clause. The
+    pets are found by their keys alone and their tenant compared outside (``keys_of``, ADR 0045): written as
+    ``tenant_id = :tenant AND id IN (…) ORDER BY id``, PostgreSQL walked the tenant's pets in (tenant_id, id)
+    order for the ORDER BY, never analysed or analysed while each tenant had a pet. The lock order is still id's."""
+    live = "" if include_removed else " AND removed_at IS NULL"
+    keys = keys_of("pets", [f":id{n}" for n in range(count)])
+    return f"SELECT {_COLUMNS} FROM pets WHERE id IN {keys}{live} ORDER BY id"  # noqa: S608
 
 
 def _params(pet: Pet) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from orderline.application.errors import DatabaseUnavailable
 from orderline.application.ports import CommitObserver, EventSource, PoolUsage, SchemaRevision
 from orderline.application.principal import PUBLIC
 from orderline.storage.driver import Params, Row, UniqueViolation, Write
+from orderline.storage.keys import key_of
 from orderline.storage.postgres_pool import Pool
 from orderline.storage.revision import schema_revision
 from orderline.storage.unit_of_work import Commit, SqlUnitOfWork, committed_or_rolled_back
@@ -56,6 +57,15 @@ def to_numbered(sql: str) -> tuple[str, tuple[str, ...]]:
         return f"${names.index(name) + 1}"
 
     return PLACEHOLDER.sub(number, sql), tuple(names)
+
+
+def lock_sql(table: str, row_id: UUID, tenant: UUID) -> str:
+    """``PostgresConnection.lock``'s statement: no parameters (it may share a simple-protocol message with BEGIN),
+    so the id and the tenant are written in, as canonical UUID text, so nothing of a caller's reaches the SQL. The
+    row is found by its key alone and its tenant compared outside (``key_of``, ADR 0045): no tenant-led index."""
+    row, owner = UUID(str(row_id)), UUID(str(tenant))
+    key = key_of(table, f"'{row}'", f"'{owner}'")
+    return f"SELECT 1 FROM {table} WHERE id = {key} FOR UPDATE"  # noqa: S608
 
 
 def _args(sql: str, params: Params | None) -> tuple[str, list[Any]]:
@@ -148,8 +158,7 @@ class PostgresConnection:
         cannot): the id is a UUID, written as its canonical text, so nothing of a caller's reaches the SQL."""
         if self._writes:
             await self._ready()
-        row, owner = UUID(str(row_id)), UUID(str(tenant))
-        sql = f"SELECT 1 FROM {table} WHERE id = '{row}' AND tenant_id = '{owner}' FOR UPDATE"  # noqa: S608
+        sql = lock_sql(table, row_id, tenant)
         if self._begin is not None:
             sql, self._begin, self._begun = f"{self._begin}; {sql}", None, True
         return bool(await self._answer(self._raw.execute(sql)) == "SELECT 1")

@@ -10,6 +10,7 @@ from orderline.application.ports import UserStanding
 from orderline.application.queries import UserQuery
 from orderline.domain.user import Role, User, UserStatus
 from orderline.storage.driver import Connection, Row, UniqueViolation
+from orderline.storage.keys import found, key_of
 from orderline.storage.rows import as_datetime, as_uuid
 from orderline.storage.versions import Seen
 
@@ -24,12 +25,17 @@ VALUES (:id, :username, :email, :password_hash, :first_name, :last_name, :phone,
         :status_reason, :version, :created_at, :updated_at, :tenant)
 """  # noqa: S608
 
-_UPDATE = """
+# One user by its key, its tenant compared outside (storage/keys.py, ADR 0045): (tenant_id, status, id) bound
+# by the tenant and the key alone walks the tenant's users, and PostgreSQL took it even with no statistics.
+_BY_ID = found("users", _COLUMNS)
+_LOCKED = f"SELECT {_COLUMNS} FROM users WHERE id = {key_of('users')}"  # noqa: S608
+
+_UPDATE = f"""
 UPDATE users SET username = :username, email = :email, password_hash = :password_hash,
     first_name = :first_name, last_name = :last_name, phone = :phone, role = :role, status = :status,
     status_reason = :status_reason, version = :version, updated_at = :updated_at
-WHERE id = :id AND tenant_id = :tenant AND version = :expected
-"""
+WHERE id = {key_of("users")} AND version = :expected
+"""  # noqa: S608
 
 
 class SqlUserRepository:
@@ -39,8 +45,7 @@ class SqlUserRepository:
         self._seen = Seen()
 
     async def get(self, user_id: UUID, *, for_update: bool = False) -> User | None:
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM users WHERE id = :id AND tenant_id = :tenant{lock}"  # noqa: S608
+        sql = _LOCKED + self._db.for_update() if for_update else _BY_ID
         row = await self._db.fetch_one(sql, {"id": user_id, "tenant": self._tenant})
         if row is None:
             return None

@@ -10,6 +10,7 @@ from orderline.application.errors import DuplicateVoucher
 from orderline.domain.money import Money
 from orderline.domain.voucher import Voucher
 from orderline.storage.driver import Connection, Row, UniqueViolation
+from orderline.storage.keys import found, key_of
 from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
 from orderline.storage.versions import Seen
 
@@ -17,6 +18,12 @@ _COLUMNS = (
     "id, code, percent_off, amount_off_minor, currency, max_uses, uses, expires_at, version, created_at,"
     " min_subtotal_minor"
 )
+
+# One voucher by its key, its tenant compared outside (storage/keys.py, ADR 0045): never by (tenant_id, code).
+_KEY = key_of("vouchers")
+_BY_ID = found("vouchers", _COLUMNS)
+_LOCKED = f"SELECT {_COLUMNS} FROM vouchers WHERE id = {_KEY}"  # noqa: S608
+_SAVE = f"UPDATE vouchers SET uses = :uses, version = :version WHERE id = {_KEY} AND version = :expected"  # noqa: S608
 
 
 class SqlVoucherRepository:
@@ -27,8 +34,7 @@ class SqlVoucherRepository:
 
     async def get(self, voucher_id: UUID, *, for_update: bool = False) -> Voucher | None:
         """Removed vouchers included: an order placed with one still gives its use back."""
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM vouchers WHERE id = :id AND tenant_id = :tenant{lock}"  # noqa: S608
+        sql = _LOCKED + self._db.for_update() if for_update else _BY_ID
         row = await self._db.fetch_one(sql, {"id": voucher_id, "tenant": self._tenant})
         return None if row is None else self._loaded(_voucher(row))
 
@@ -51,8 +57,7 @@ class SqlVoucherRepository:
     async def save(self, voucher: Voucher) -> None:
         expected = self._seen.version_of(voucher.id)
         changed = await self._db.execute(
-            "UPDATE vouchers SET uses = :uses, version = :version"
-            " WHERE id = :id AND tenant_id = :tenant AND version = :expected",
+            _SAVE,
             {"id": voucher.id, "uses": voucher.uses, "version": voucher.version, "expected": expected}
             | {"tenant": self._tenant},
         )

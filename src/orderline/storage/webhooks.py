@@ -17,6 +17,7 @@ from orderline.application.ports import (
 )
 from orderline.application.webhooks import EVENT_TYPES, EVERYTHING, FAMILIES, PING
 from orderline.storage.driver import Connection, Row
+from orderline.storage.keys import key_of
 from orderline.storage.rows import (
     as_datetime,
     as_opt_datetime,
@@ -38,6 +39,24 @@ _DELIVERY_COLUMNS = (
 # whose patterns match it. The patterns are checked against PATTERNS before they are stored.
 _FOR_IT = "o.subscription_id = :subscription_id"
 
+# One subscription by its key within the tenant, as written: the primary key in every state of the statistics
+# tests/integration/test_by_key_plans.py tries (ADR 0045); (tenant_id, order_id) never won.
+_BY_ID = f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"  # noqa: S608
+_LOCKED = _BY_ID
+_SAVE = """UPDATE webhook_subscriptions
+SET url = :url, events = :events, description = :description, active = :active, secret = :secret,
+    previous_secret = :previous_secret, previous_secret_expires_at = :previous_secret_expires_at,
+    disabled_reason = :disabled_reason, updated_at = :updated_at
+WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"""
+_REMOVE = "DELETE FROM webhook_subscriptions WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"
+# A delivery by its key, its subscription and tenant compared outside (storage/keys.py, ADR 0045): never by the
+# subscription's or the tenant's index, which walk every delivery of either.
+_DELIVERY = f"""SELECT {_DELIVERY_COLUMNS}
+FROM (SELECT * FROM webhook_deliveries WHERE id = :id LIMIT 1) d LEFT JOIN outbox o ON o.id = d.event_id
+WHERE d.subscription_id = :subscription_id AND d.tenant_id = :tenant"""  # noqa: S608
+_REQUEUE = f"""UPDATE webhook_deliveries SET status = :status, attempts = 0, next_attempt_at = :now, delivered_at = NULL
+WHERE id = {key_of("webhook_deliveries")}"""  # noqa: S608
+
 
 class SqlWebhookRepository:
     def __init__(self, connection: Connection, tenant: UUID) -> None:
@@ -52,25 +71,18 @@ class SqlWebhookRepository:
         await self._db.execute(sql, {**_params(subscription), "tenant": self._tenant})
 
     async def get(self, subscription_id: UUID, *, for_update: bool = False) -> WebhookSubscription | None:
-        lock = self._db.for_update() if for_update else ""
-        sql = f"SELECT {_COLUMNS} FROM webhook_subscriptions WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL{lock}"  # noqa: S608,E501
+        sql = _LOCKED + self._db.for_update() if for_update else _BY_ID
         row = await self._db.fetch_one(sql, {"id": subscription_id, "tenant": self._tenant})
         return None if row is None else _subscription(row)
 
     async def save(self, subscription: WebhookSubscription) -> None:
-        sql = """UPDATE webhook_subscriptions
-                 SET url = :url, events = :events, description = :description, active = :active, secret = :secret,
-                     previous_secret = :previous_secret, previous_secret_expires_at = :previous_secret_expires_at,
-                     disabled_reason = :disabled_reason, updated_at = :updated_at
-                 WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"""
         params = {**_params(subscription), "tenant": self._tenant}
         del params["order_id"], params["created_at"]
-        await self._db.execute(sql, params)
+        await self._db.execute(_SAVE, params)
 
     async def remove(self, subscription_id: UUID) -> bool:
         # The deliveries go with it (ON DELETE CASCADE); its pings stay in the outbox, as every event does.
-        sql = "DELETE FROM webhook_subscriptions WHERE id = :id AND tenant_id = :tenant AND order_id IS NULL"
-        return await self._db.execute(sql, {"id": subscription_id, "tenant": self._tenant}) == 1
+        return await self._db.execute(_REMOVE, {"id": subscription_id, "tenant": self._tenant}) == 1
 
     async def find(self, limit: int, after_id: UUID | None) -> list[WebhookSubscription]:
         after = "AND id > :after" if after_id is not None else ""
@@ -94,19 +106,14 @@ class SqlWebhookRepository:
         return [_delivery(row) for row in await self._db.fetch_all(sql, params)]
 
     async def get_delivery(self, subscription_id: UUID, delivery_id: UUID) -> WebhookDelivery | None:
-        sql = f"""SELECT {_DELIVERY_COLUMNS} FROM webhook_deliveries d LEFT JOIN outbox o ON o.id = d.event_id
-                  WHERE d.id = :id AND d.subscription_id = :subscription_id AND d.tenant_id = :tenant"""  # noqa: S608
         row = await self._db.fetch_one(
-            sql, {"id": delivery_id, "subscription_id": subscription_id, "tenant": self._tenant}
+            _DELIVERY, {"id": delivery_id, "subscription_id": subscription_id, "tenant": self._tenant}
         )
         return None if row is None else _delivery(row)
 
     async def requeue(self, delivery_id: UUID, now: datetime) -> None:
-        sql = """UPDATE webhook_deliveries
-                 SET status = :status, attempts = 0, next_attempt_at = :now, delivered_at = NULL
-                 WHERE id = :id AND tenant_id = :tenant"""
         params = {"id": delivery_id, "now": now, "status": DeliveryStatus.PENDING.value, "tenant": self._tenant}
-        await self._db.execute(sql, params)
+        await self._db.execute(_REQUEUE, params)
 
     async def events_since(
         self, subscription_id: UUID, patterns: Sequence[str], since: datetime, limit: int
