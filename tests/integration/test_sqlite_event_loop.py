@@ -233,7 +233,8 @@ async def test_values_are_stored_as_the_schemas_types_store_them(database_url: s
         )
 
     assert row is not None
-    assert tuple(row) == ("01890a5dac96774bbcceb302099a8057", "2026-12-01 07:30:00.000000", "2026-12-01", "as is", 7)
+    stored = tuple(row[name] for name in ("key", "moment", "day", "text", "number"))
+    assert stored == ("01890a5dac96774bbcceb302099a8057", "2026-12-01 07:30:00.000000", "2026-12-01", "as is", 7)
 
 
 async def _insert(db: SqliteDatabase, x: int, *, fail: bool = False) -> None:
