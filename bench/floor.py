@@ -53,6 +53,8 @@ from litestar import Litestar, delete, get, post
 from litestar.params import FromPath
 from uuid_utils.compat import uuid7
 
+from bench.server import Uvicorn
+
 RESULTS = Path(__file__).resolve().parent / "results"
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/test"  # the server; the run makes a database of its own
 POOL_SIZE = 10  # orderline's default db_pool_size
@@ -655,54 +657,15 @@ def app_from_environment() -> Litestar:
 # The run
 
 
-class Floor:
+class Floor(Uvicorn):
     """``async with Floor(plan_path, url, log_path) as floor:`` — the floor app under uvicorn as the reference."""
 
     def __init__(self, plan_path: Path, url: str, log_path: Path) -> None:
-        from bench.server import _free_port
-
-        self.plan_path = plan_path
-        self.url = url
-        self.log_path = log_path
-        self.port = _free_port()
-        self._process: asyncio.subprocess.Process | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> Floor:
-        from bench.client import Connection, encode_request
-        from bench.server import STARTUP_TIMEOUT_S, ServerError
-
-        environment = {**os.environ, "FLOOR_PLAN": str(self.plan_path), "FLOOR_DATABASE_URL": self.url}
-        with self.log_path.open("wb") as log:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "uvicorn", "bench.floor:app_from_environment", "--factory",
-                "--host", "127.0.0.1", "--port", str(self.port), "--loop", "uvloop", "--http", "httptools",
-                "--workers", "1", "--log-level", "warning", "--no-access-log",
-                stdout=log, stderr=log, env=environment,
-            )  # fmt: skip
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self._process.returncode is not None:
-                raise ServerError(f"the floor app exited: {self.log_path.read_text(errors='replace')[-2000:]}")
-            connection = Connection("127.0.0.1", self.port)
-            try:
-                if (await connection.send(encode_request("GET", "/nowhere"))).status == 404:
-                    return self
-            except (OSError, asyncio.IncompleteReadError):
-                pass
-            finally:
-                await connection.close()
-            await asyncio.sleep(0.1)
-        await self.__aexit__()
-        raise ServerError("the floor app did not answer")
-
-    async def __aexit__(self, *_exc: object) -> None:
-        if self._process is not None and self._process.returncode is None:
-            self._process.terminate()
-            await self._process.wait()
+        environment = {**os.environ, "FLOOR_PLAN": str(plan_path), "FLOOR_DATABASE_URL": url}
+        super().__init__(
+            "the floor app", "bench.floor:app_from_environment", log_path, probe="/nowhere", status=404,
+            factory=True, env=environment,
+        )  # fmt: skip
 
 
 async def placed(url: str) -> list[tuple[str, str]]:

@@ -11,6 +11,7 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 from urllib.parse import urlsplit, urlunsplit
 
 from bench.client import Connection, encode_request
@@ -175,40 +176,49 @@ class Server:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-class Reference:
-    """``async with Reference(log_path) as ref:`` — bench/reference.py under uvicorn + uvloop + httptools, 1 process."""
+class Uvicorn:
+    """``async with Uvicorn(...) as app:`` — an ASGI app of the benchmark's own (``target``, uvicorn's "module:attr")
+    under uvicorn + uvloop + httptools, 1 process, no access log; ready once ``probe`` answers ``status``."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(
+        self, name: str, target: str, log_path: Path, *, probe: str, status: int, factory: bool = False,
+        env: dict[str, str] | None = None,
+    ) -> None:  # fmt: skip
+        self.name = name
         self.log_path = log_path
         self.port = _free_port()
+        self._command = [
+            sys.executable, "-m", "uvicorn", target, *(["--factory"] if factory else []), "--host", "127.0.0.1",
+            "--port", str(self.port), "--loop", "uvloop", "--http", "httptools", "--workers", "1",
+            "--log-level", "warning", "--no-access-log",
+        ]  # fmt: skip
+        self._env = env
+        self._probe = probe
+        self._status = status
         self._process: asyncio.subprocess.Process | None = None
 
     @property
     def base(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    async def __aenter__(self) -> Reference:
+    async def __aenter__(self) -> Self:
         with self.log_path.open("wb") as log:
-            self._process = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "uvicorn", "bench.reference:app", "--host", "127.0.0.1",
-                "--port", str(self.port), "--loop", "uvloop", "--http", "httptools", "--workers", "1",
-                "--log-level", "warning", "--no-access-log",
-                stdout=log, stderr=log,
-            )  # fmt: skip
+            self._process = await asyncio.create_subprocess_exec(*self._command, stdout=log, stderr=log, env=self._env)
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self._process.returncode is not None:
-                raise ServerError(f"the reference app exited: {self.log_path.read_text(errors='replace')[-2000:]}")
+                raise ServerError(f"{self.name} exited: {self.log_path.read_text(errors='replace')[-2000:]}")
             connection = Connection("127.0.0.1", self.port)
             try:
-                if (await connection.send(encode_request("GET", "/ping"))).status == 200:
+                if (await connection.send(encode_request("GET", self._probe))).status == self._status:
                     return self
             except (OSError, asyncio.IncompleteReadError):
                 pass
             finally:
                 await connection.close()
             await asyncio.sleep(0.1)
-        raise ServerError("the reference app did not answer /ping")
+        await self.__aexit__(None, None, None)
+        raise ServerError(f"{self.name} did not answer {self._probe}")
 
     async def __aexit__(
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -216,6 +226,13 @@ class Reference:
         if self._process is not None and self._process.returncode is None:
             self._process.terminate()
             await self._process.wait()
+
+
+class Reference(Uvicorn):
+    """``async with Reference(log_path) as ref:`` — bench/reference.py, the app every figure is divided by."""
+
+    def __init__(self, log_path: Path) -> None:
+        super().__init__("the reference app", "bench.reference:app", log_path, probe="/ping", status=200)
 
 
 def _free_port() -> int:
