@@ -75,7 +75,7 @@ STATEMENTS: dict[str, list[Statement]] = {
     ],
     "users": [
         Statement("get", users._BY_ID),
-        Statement("standing (every signed-in request)", users._STANDING),
+        Statement("standing (every signed-in request)", users.STANDING),
         Statement("get for update", users._LOCKED),
         Statement("save", users._UPDATE),
     ],

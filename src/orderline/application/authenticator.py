@@ -8,7 +8,17 @@ from uuid import UUID
 from orderline.application.credentials import API_KEY_PREFIX, ORDER_TOKEN_PREFIX, hash_secret
 from orderline.application.errors import AccountInactive, Unauthenticated
 from orderline.application.lookups import one_statement
-from orderline.application.ports import Claims, Database, ExternalTokens, TokenIssuer
+from orderline.application.ports import (
+    ApiKey,
+    Claims,
+    Database,
+    ExternalTokens,
+    OrderAhead,
+    OrderViews,
+    ReadAhead,
+    TokenIssuer,
+    UserStanding,
+)
 from orderline.application.principal import ORDER_TOKEN_SCOPES, PUBLIC, Principal, PrincipalKind, Scope
 from orderline.application.users import scopes_of
 from orderline.domain.user import UserStatus
@@ -19,13 +29,17 @@ class Authenticator:
     so a revoked key or a suspended user is refused from the very next request.
 
     Each credential is one read statement: where the database can run it outside a transaction (one round
-    trip on PostgreSQL), it does; it still sees every commit made before it, revocations included.
+    trip on PostgreSQL), it does; it still sees every commit made before it, revocations included. A route that
+    reads one order may have that order read in the same statement (``authenticate_reading``, ADR 0049).
     """
 
-    def __init__(self, db: Database, tokens: TokenIssuer, external: ExternalTokens | None = None) -> None:
+    def __init__(
+        self, db: Database, tokens: TokenIssuer, external: ExternalTokens | None = None, views: OrderViews | None = None
+    ) -> None:
         self._db = db
         self._tokens = tokens
         self._external = external
+        self._views = views
 
     async def authenticate(self, credential: str, requested: UUID = PUBLIC) -> Principal:
         """The principal ``credential`` stands for, in its tenant (ADR 0040): a credential that belongs to a
@@ -40,12 +54,29 @@ class Authenticator:
             return _external_principal(claims, requested)
         return await self._user(self._tokens.verify(credential))
 
+    async def authenticate_reading(
+        self, credential: str, requested: UUID, ahead: OrderAhead
+    ) -> tuple[Principal, ReadAhead | None]:
+        """``authenticate``, with the order ``ahead`` names read in the credential's own statement where the
+        credential is a row of ours (an API key; a user's standing): one round trip for both, one snapshot (ADR
+        0049). Whether the principal may see the order is not decided here; the read is what it would see in
+        its tenant. Other credentials read nothing ahead (None)."""
+        if self._views is None or credential.startswith(ORDER_TOKEN_PREFIX):
+            return await self.authenticate(credential, requested), None
+        if credential.startswith(API_KEY_PREFIX):
+            key, read = await self._views.ahead_of_key(hash_secret(credential), requested, ahead)
+            return _key_principal(key, requested), read
+        if self._external is not None and (claims := await self._external.verify(credential)):
+            return _external_principal(claims, requested), None
+        claims = self._tokens.verify(credential)
+        user_id = _user_id(claims)
+        standing, read = await self._views.ahead_of_user(claims.tenant, user_id, ahead)
+        return _user_principal(user_id, standing, claims.tenant), read
+
     async def _api_key(self, secret: str, requested: UUID) -> Principal:
         async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own
             key = await uow.api_keys.find_by_hash(hash_secret(secret))
-        if key is None or key.revoked_at is not None:
-            raise Unauthenticated("the API key is unknown or has been revoked")
-        return Principal(PrincipalKind.API_KEY, key.id, key.scopes, requested if key.tenant is None else key.tenant)
+        return _key_principal(key, requested)
 
     async def _order_token(self, secret: str) -> Principal:
         async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own
@@ -55,15 +86,29 @@ class Authenticator:
         return Principal(PrincipalKind.ORDER_TOKEN, holder.order_id, ORDER_TOKEN_SCOPES, holder.tenant)
 
     async def _user(self, claims: Claims) -> Principal:
-        try:
-            user_id = UUID(claims.subject)
-        except ValueError:
-            raise Unauthenticated("the token names no user of ours") from None
+        user_id = _user_id(claims)
         async with one_statement(self._db, claims.tenant) as uow:
             standing = await uow.users.standing(user_id)  # its role and status, not the whole user
-        if standing is None or standing.status is not UserStatus.ACTIVE:
-            raise AccountInactive("the account is suspended or closed")
-        return Principal(PrincipalKind.USER, user_id, scopes_of(standing.role), claims.tenant)
+        return _user_principal(user_id, standing, claims.tenant)
+
+
+def _key_principal(key: ApiKey | None, requested: UUID) -> Principal:
+    if key is None or key.revoked_at is not None:
+        raise Unauthenticated("the API key is unknown or has been revoked")
+    return Principal(PrincipalKind.API_KEY, key.id, key.scopes, requested if key.tenant is None else key.tenant)
+
+
+def _user_id(claims: Claims) -> UUID:
+    try:
+        return UUID(claims.subject)
+    except ValueError:
+        raise Unauthenticated("the token names no user of ours") from None
+
+
+def _user_principal(user_id: UUID, standing: UserStanding | None, tenant: UUID) -> Principal:
+    if standing is None or standing.status is not UserStatus.ACTIVE:
+        raise AccountInactive("the account is suspended or closed")
+    return Principal(PrincipalKind.USER, user_id, scopes_of(standing.role), tenant)
 
 
 def _external_principal(claims: Claims, requested: UUID) -> Principal:

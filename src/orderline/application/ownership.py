@@ -5,7 +5,7 @@ from __future__ import annotations
 from uuid import UUID
 
 from orderline.application.errors import CredentialsRequired, NotFound, PreconditionFailed
-from orderline.application.ports import UnitOfWork
+from orderline.application.ports import ReadAhead, UnitOfWork
 from orderline.application.principal import Principal, PrincipalKind
 from orderline.application.queries import Owner
 from orderline.domain.order import Order
@@ -49,6 +49,17 @@ def holds(owner: Owner, order: Order) -> bool:
         or (owner.customer_id is not None and owner.customer_id == order.customer_id)
         or (owner.api_key_id is not None and owner.api_key_id == order.placed_by_key)
         or (owner.order_id is not None and owner.order_id == order.id)
+    )
+
+
+def shows(owner: Owner, read: ReadAhead) -> bool:
+    """Whether the order read ahead (ADR 0049) is among ``owner``'s orders, by ``holds``'s rule."""
+    view = read.view
+    return view is not None and (
+        owner == Owner()
+        or (owner.customer_id is not None and owner.customer_id == view.user_id)
+        or (owner.api_key_id is not None and owner.api_key_id == read.placed_by_key)
+        or (owner.order_id is not None and owner.order_id == view.id)
     )
 
 

@@ -149,7 +149,7 @@ class UseCases:
         event_stream = EventStream(db, streams.feed, streams.bell, streams.slots, streams.timing, streams.sources)
         dashboard = Dashboard(db, clock)
         users = Users(db, clock, ids, hasher, tokens)
-        authenticator = Authenticator(db, tokens, external)
+        authenticator = Authenticator(db, tokens, external, order_views)
         return cls(
             health=Health(db),
             catalogue=Catalogue(db, clock, ids),

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
+from uuid import UUID
 
 from litestar import Request
 from litestar.datastructures import Headers
@@ -18,12 +19,17 @@ from litestar.di import NamedDependency
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.errors import InvalidTenant, Unauthenticated
+from orderline.application.ports import OrderAhead, ReadAhead
 from orderline.application.principal import ANONYMOUS, PUBLIC, Principal
 from orderline.application.use_cases import UseCases
 from orderline.http.facts import facts_of
 from orderline.http.tenant import requested_tenant
 
 STATE_KEY = "principal"
+READ_AHEAD_KEY = "read_ahead"  # the order read with the credential (ADR 0049), for the route that asked for it
+# A route's option (``@get(..., read_ahead=ORDER)``): the order of its path (``order_id``), read in the credential's
+# statement (ADR 0049); SHOWN_ORDER: with its customer (``OrderReads.get_shown``).
+READ_AHEAD, ORDER, SHOWN_ORDER = "read_ahead", "order", "shown order"
 # The app's state holds, under this key, the function that tells which credential reader serves a path.
 READERS_KEY = "credential_readers"
 
@@ -46,8 +52,10 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip()
 
 
-async def authenticate(scope: AsgiScope) -> Outcome:
-    """Who is behind the request's credential: a principal (anonymous without one), or the refusal."""
+async def authenticate(scope: AsgiScope, ahead: OrderAhead | None = None) -> Outcome:
+    """Who is behind the request's credential: a principal (anonymous without one), or the refusal. With
+    ``ahead``, the order it names is read in the credential's statement where the credential allows it, and kept
+    in the request's state for the route (``read_ahead_of``, ADR 0049)."""
     state = scope["litestar_app"].state
     reader: CredentialReader = state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
     try:
@@ -61,9 +69,26 @@ async def authenticate(scope: AsgiScope) -> Outcome:
         if credential is None:
             return ANONYMOUS if requested == PUBLIC else replace(ANONYMOUS, tenant=requested)
         use_cases: UseCases = state.use_cases
-        return await use_cases.authenticator.authenticate(credential, requested)
+        if ahead is None:
+            return await use_cases.authenticator.authenticate(credential, requested)
+        principal, scope["state"][READ_AHEAD_KEY] = await use_cases.authenticator.authenticate_reading(
+            credential, requested, ahead
+        )
+        return principal
     except (Unauthenticated, InvalidTenant) as refused:
         return refused
+
+
+def ahead_of(kind: str | None, scope: AsgiScope) -> OrderAhead | None:
+    """What a route whose ``opt[READ_AHEAD]`` is ``kind`` reads ahead for this request: the order of its path."""
+    order_id = None if kind is None else scope["path_params"].get("order_id")
+    return OrderAhead(order_id, shown=kind == SHOWN_ORDER) if isinstance(order_id, UUID) else None
+
+
+def read_ahead_of(scope: AsgiScope) -> ReadAhead | None:
+    """The order the gate read with the request's credential, if it read one (ADR 0049)."""
+    read: ReadAhead | None = scope["state"].get(READ_AHEAD_KEY)
+    return read
 
 
 def outcome_of(scope: AsgiScope) -> Outcome | None:

@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from orderline.http.access import enforce
-from orderline.http.auth import STATE_KEY, authenticate
+from orderline.http.auth import READ_AHEAD, STATE_KEY, ahead_of, authenticate
 from orderline.http.rate_limit import RateLimits
 
 
@@ -38,7 +38,8 @@ def gate(rate_limits: RateLimits) -> Callable[[ASGIApp], ASGIApp]:
 
 async def pass_gate(rate_limits: RateLimits, scope: AsgiScope) -> None:
     """The gate's three decisions for a routed HTTP request, in their order; the hot routes (http/hot_routes.py)
-    pass the same gate."""
-    scope["state"][STATE_KEY] = await authenticate(scope)
+    pass the same gate. A route that reads the order of its path has it read with the credential (ADR 0049)."""
+    opt = scope["route_handler"].opt
+    scope["state"][STATE_KEY] = await authenticate(scope, ahead_of(opt.get(READ_AHEAD), scope))
     await rate_limits.admit(scope)  # type: ignore[arg-type]
-    enforce(scope["route_handler"].opt.get("auth"), scope)
+    enforce(opt.get("auth"), scope)

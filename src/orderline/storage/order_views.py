@@ -9,19 +9,33 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
 
-from orderline.application.ports import AddressView, CustomerView, OrderLineView, OrderView, ShownOrder
+from orderline.application.ports import (
+    AddressView,
+    ApiKey,
+    CustomerView,
+    OrderAhead,
+    OrderLineView,
+    OrderView,
+    ReadAhead,
+    ShownOrder,
+    UserStanding,
+)
 from orderline.application.principal import PUBLIC
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.money import decimal_string
 from orderline.domain.order import NUMBER_OFFSET
+from orderline.domain.user import Role, UserStatus
+from orderline.storage.api_keys import BY_HASH, KEY_COLUMNS, key_from
 from orderline.storage.driver import Connection, Row
 from orderline.storage.order_filters import limit_of, listed, owner_columns, searched
 from orderline.storage.postgres import PostgresDatabase
-from orderline.storage.rows import as_datetime, as_opt_datetime, as_uuid
+from orderline.storage.rows import as_datetime, as_opt_datetime, as_opt_uuid, as_uuid
 from orderline.storage.sqlite import SqliteDatabase
+from orderline.storage.users import STANDING
 
 _ORDER_COLUMNS = (
     "id, seq, customer_id, currency, subtotal_minor, discount_minor, total_minor, note, status, cancel_reason,"
@@ -32,13 +46,15 @@ _ORDER_COLUMNS = (
 # The currency is the order's column (a line is priced in it), so no join to orders for it. The columns are
 # read by position (_views unpacks them in this order): sqlite3.Row finds a name by comparing it,
 # case-insensitively, with every column's, which cost more than the rest of the decoding.
-_WITH_LINES = f"""
-SELECT {", ".join(f"o.{name.strip()}" for name in _ORDER_COLUMNS.split(","))},
+_SELECTED = f"""{", ".join(f"o.{name.strip()}" for name in _ORDER_COLUMNS.split(","))},
        l.line_no, l.pet_id, l.name, l.unit_price_minor, l.quantity,
-       a.line1, a.line2, a.city, a.state, a.postal_code, a.country{{extra}}
+       a.line1, a.line2, a.city, a.state, a.postal_code, a.country"""
+_LINES_AND_ADDRESS = """LEFT JOIN order_lines l ON l.order_id = o.id
+LEFT JOIN billing_addresses a ON a.id = o.billing_address_id"""
+_WITH_LINES = f"""
+SELECT {_SELECTED}{{extra}}
 FROM ({{orders}}) o
-LEFT JOIN order_lines l ON l.order_id = o.id
-LEFT JOIN billing_addresses a ON a.id = o.billing_address_id{{joins}}
+{_LINES_AND_ADDRESS}{{joins}}
 ORDER BY o.seq DESC, l.line_no
 """  # noqa: S608
 # The shown reads (ADR 0048): the same rows with each order's customer's columns after the address's (34-37)
@@ -54,6 +70,23 @@ _CUSTOMER_JOIN = "\nLEFT JOIN users u ON u.id = o.customer_id AND u.tenant_id = 
 _ONE = """SELECT {columns} FROM (
     SELECT * FROM orders WHERE id = :view_id LIMIT 1
 ) found WHERE tenant_id = :view_tenant AND {owned}"""
+
+# Read ahead (ADR 0049): the request's credential (``c``: a user's standing, an API key) and one order of the tenant
+# it acts in, whoever's the order is, in one statement. The credential's row leads, so an unknown credential is no
+# row at all; the order is found by its key alone and its tenant compared in the join (ADR 0045). After the address
+# (and a shown order's customer, found in the order's tenant): who placed it, then the credential's columns.
+_AHEAD = f"""
+SELECT {_SELECTED}{{extra}}, o.placed_by_key, {{credential_columns}}
+FROM ({{credential}}) c
+LEFT JOIN (
+    SELECT {_ORDER_COLUMNS}, placed_by_key, tenant_id FROM (SELECT * FROM orders WHERE id = :view_id LIMIT 1) found
+) o ON o.tenant_id = {{tenant}}
+{_LINES_AND_ADDRESS}{{joins}}
+ORDER BY l.line_no
+"""  # noqa: S608
+_AHEAD_CUSTOMER_JOIN = "\nLEFT JOIN users u ON u.id = o.customer_id AND u.tenant_id = o.tenant_id"
+_STANDING_COLUMNS = "c.role, c.status"
+_KEY_COLUMNS = ", ".join(f"c.{name.strip()}" for name in KEY_COLUMNS.split(","))
 
 Unit = Callable[[UUID], AbstractAsyncContextManager[Any]]
 
@@ -101,6 +134,32 @@ class SqlOrderViews:
             counted = None if offset == 0 else await connection.fetch_one(count, matching.params)
         return [], 0 if counted is None else int(counted["n"])
 
+    async def ahead_of_user(
+        self, tenant: UUID, user_id: UUID, ahead: OrderAhead
+    ) -> tuple[UserStanding | None, ReadAhead | None]:
+        statement = _ahead_statement(STANDING, _STANDING_COLUMNS, ":tenant", ahead.shown)
+        params = {"id": user_id, "tenant": tenant, "view_id": ahead.order_id}
+        async with self._unit(tenant) as uow:
+            connection: Connection = uow.connection
+            rows = await connection.fetch_all(statement, params)
+        if not rows:
+            return None, None
+        role, status = tuple(cast(Sequence[Any], rows[0]))[_credential_at(ahead.shown) :]
+        return UserStanding(Role(role), UserStatus(status)), _read_ahead(rows, tenant, ahead)
+
+    async def ahead_of_key(
+        self, key_hash: str, requested: UUID, ahead: OrderAhead
+    ) -> tuple[ApiKey | None, ReadAhead | None]:
+        statement = _ahead_statement(BY_HASH, _KEY_COLUMNS, "COALESCE(c.tenant_id, :requested)", ahead.shown)
+        params = {"key_hash": key_hash, "requested": requested, "view_id": ahead.order_id}
+        async with self._unit(PUBLIC) as uow:  # found by hash across tenants: its row names its own
+            connection: Connection = uow.connection
+            rows = await connection.fetch_all(statement, params)
+        if not rows:
+            return None, None
+        key = key_from(tuple(cast(Sequence[Any], rows[0]))[_credential_at(ahead.shown) :])
+        return key, _read_ahead(rows, requested if key.tenant is None else key.tenant, ahead)
+
     async def _read(self, tenant: UUID, orders_sql: str, params: dict[str, Any]) -> list[OrderView]:
         async with self._unit(tenant) as uow:
             connection: Connection = uow.connection
@@ -115,6 +174,33 @@ def one_order(tenant: UUID, order_id: UUID, owner: Owner) -> tuple[str, dict[str
     owned = " AND ".join(f"{column} = :{column}" for column in owner_columns(owner)) or "TRUE"
     params: dict[str, Any] = {"view_id": order_id, "view_tenant": tenant, **owner_columns(owner)}
     return _ONE.format(columns=_ORDER_COLUMNS, owned=owned), params
+
+
+@lru_cache(maxsize=8)
+def _ahead_statement(credential: str, credential_columns: str, tenant: str, shown: bool) -> str:
+    extra, joins = (_CUSTOMER, _AHEAD_CUSTOMER_JOIN) if shown else ("", "")
+    return _AHEAD.format(
+        credential=credential, credential_columns=credential_columns, tenant=tenant, extra=extra, joins=joins
+    )
+
+
+def _credential_at(shown: bool) -> int:
+    """Where a read-ahead row's credential columns start: after the order's, its line's and its address's (34),
+    a shown order's customer's (4) and who placed it (1)."""
+    return 39 if shown else 35
+
+
+def _read_ahead(rows: list[Row], tenant: UUID, ahead: OrderAhead) -> ReadAhead:
+    """The order of read-ahead ``rows`` (one row with no order's columns: the tenant has no such order)."""
+    first = cast(Sequence[Any], rows[0])
+    if first[0] is None:
+        return ReadAhead(tenant, ahead.order_id, None)
+    placed_by_key = as_opt_uuid(first[_credential_at(ahead.shown) - 1])
+    if ahead.shown:
+        view, customer = _shown(rows, tenant)[0]
+        return ReadAhead(tenant, ahead.order_id, view, placed_by_key, customer)
+    view = _views(rows, None if tenant == PUBLIC else tenant)[0]
+    return ReadAhead(tenant, ahead.order_id, view, placed_by_key)
 
 
 def list_page(tenant: UUID, query: OrderQuery) -> tuple[str, dict[str, Any]]:

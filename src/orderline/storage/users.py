@@ -28,7 +28,7 @@ VALUES (:id, :username, :email, :password_hash, :first_name, :last_name, :phone,
 # One user by its key, its tenant compared outside (storage/keys.py, ADR 0045): (tenant_id, status, id) bound
 # by the tenant and the key alone walks the tenant's users, and PostgreSQL took it even with no statistics.
 _BY_ID = found("users", _COLUMNS)
-_STANDING = found("users", "role, status")  # on every signed-in request: never the tenant's users walked
+STANDING = found("users", "role, status")  # on every signed-in request: never the tenant's users walked
 _LOCKED = f"SELECT {_COLUMNS} FROM users WHERE id = {key_of('users')}"  # noqa: S608
 
 _UPDATE = f"""
@@ -55,7 +55,7 @@ class SqlUserRepository:
         return user
 
     async def standing(self, user_id: UUID) -> UserStanding | None:
-        row = await self._db.fetch_one(_STANDING, {"id": user_id, "tenant": self._tenant})
+        row = await self._db.fetch_one(STANDING, {"id": user_id, "tenant": self._tenant})
         return None if row is None else UserStanding(Role(row["role"]), UserStatus(row["status"]))
 
     async def get_by_username(self, username: str) -> User | None:

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
-from orderline.application.ports.access import TokenHolder
+from orderline.application.ports.access import ApiKey, TokenHolder, UserStanding
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.address import Address
 from orderline.domain.order import Order
@@ -176,6 +176,27 @@ class CustomerView:
 ShownOrder = tuple[OrderView, CustomerView | None]  # an order and its customer's row, if it has a customer
 
 
+@dataclass(frozen=True, slots=True)
+class ReadAhead:
+    """One order of ``tenant`` read in the statement that read the request's credential (ADR 0049), before anyone
+    knew whether the caller may see it: ``view`` is None when the tenant has no such order, ``customer`` is the
+    order's customer's row when read for a shown order. Whose it is (``ownership.shows``) is decided after."""
+
+    tenant: UUID
+    order_id: UUID
+    view: OrderView | None
+    placed_by_key: UUID | None = None
+    customer: CustomerView | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrderAhead:
+    """Which order to read ahead with a credential: by id, and with its customer (a shown order) or not."""
+
+    order_id: UUID
+    shown: bool = False
+
+
 class OrderViews(Protocol):
     """The orders' read model: one statement per read, rows decoded straight into OrderView (ADR 0033)."""
 
@@ -200,4 +221,18 @@ class OrderViews(Protocol):
     ) -> tuple[list[ShownOrder], int]:
         """``search``, each order with its customer's row, and how many orders ``where`` matches in all (what
         OrderRepository.count counts), read in the same statement: one round trip, one snapshot."""
+        ...
+
+    async def ahead_of_user(
+        self, tenant: UUID, user_id: UUID, ahead: OrderAhead
+    ) -> tuple[UserStanding | None, ReadAhead | None]:
+        """The user's standing in ``tenant`` and the order ``ahead`` names, of ``tenant``, in one statement: one
+        round trip, one snapshot (ADR 0049). No standing (no such user): no read ahead either."""
+        ...
+
+    async def ahead_of_key(
+        self, key_hash: str, requested: UUID, ahead: OrderAhead
+    ) -> tuple[ApiKey | None, ReadAhead | None]:
+        """The API key of this hash and the order ``ahead`` names, in the key's tenant (``requested`` for a key
+        bound to none), in one statement (ADR 0049). No key: no read ahead either."""
         ...

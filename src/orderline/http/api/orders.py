@@ -42,6 +42,7 @@ from orderline.http.api.wire import (
     Limit,
     PageOut,
 )
+from orderline.http.auth import ORDER, read_ahead_of
 from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
@@ -79,6 +80,7 @@ class OrderController(Controller):
     @get(
         "/{order_id:uuid}",
         **needs(Scope.READ_ORDERS),
+        read_ahead=ORDER,
         operation_id="getOrder",
         summary="Get Order",
         responses={
@@ -208,7 +210,7 @@ async def create_order(request: Request[Any, Any, Any], data: OrderIn, idempoten
 
 async def read_order(request: Request[Any, Any, Any], order_id: UUID) -> Response[OrderOut]:
     principal = await caller_of(request)
-    view = await use_cases_of(request).order_reads.get(principal, order_id)
+    view = await use_cases_of(request).order_reads.get(principal, order_id, read_ahead_of(request.scope))
     return JsonAnswer(viewed(view), headers={"ETag": etag(view)})
 
 

@@ -20,6 +20,7 @@ from orderline.application.principal import PUBLIC, Scope
 from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.http.access import needs, public
+from orderline.http.auth import SHOWN_ORDER, read_ahead_of
 from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.dialects.drf.errors import error_specs, json_response
 from orderline.http.dialects.drf.examples import ADDRESS_EXAMPLE, ORDER_EXAMPLE, PAGE_EXAMPLE, TOKEN_EXAMPLE
@@ -120,6 +121,7 @@ async def list_orders(
 @get(
     ORDERS_PATH + "{order_id:uuid}/",
     **needs(Scope.READ_ORDERS),
+    read_ahead=SHOWN_ORDER,
     operation_id="drfGetOrder",
     summary="Get one of your orders",
     responses=_ok(200, DrfOrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
@@ -201,7 +203,9 @@ async def show_page(
 async def show_order(request: Request[Any, Any, Any], order_id: UUID) -> Response[Any]:
     """One of the caller's orders with its customer, read in one statement (ADR 0048)."""
     principal = await caller_of(request)
-    view, customer = await use_cases_of(request).order_reads.get_shown(principal, order_id)
+    view, customer = await use_cases_of(request).order_reads.get_shown(
+        principal, order_id, read_ahead_of(request.scope)
+    )
     return json_response(viewed(view, customer, f"{_absolute(request, ORDERS_PATH)}{view.id}/"))
 
 
