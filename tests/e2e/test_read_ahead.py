@@ -106,7 +106,8 @@ async def test_a_suspended_customer_and_a_revoked_key_read_nothing(
 
     for refused in (await client.get(path, headers=alice), await client.get(path, headers=bearer(secret))):
         body = assert_problem(refused, 401, "unauthorized")
-        assert "totalAmount" not in body and "items" not in body
+        assert "totalAmount" not in body
+        assert "items" not in body
 
 
 async def test_the_drf_detail_reads_the_order_and_its_customer_ahead_for_its_owner_only(
