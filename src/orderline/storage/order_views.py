@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from contextlib import AbstractAsyncContextManager
+from dataclasses import fields
 from functools import lru_cache
 from typing import Any, cast
 from uuid import UUID
@@ -263,35 +264,68 @@ def _line(values: Sequence[Any], currency: str, uuids: _Uuids) -> OrderLineView:
     )
 
 
+# OrderView's fields, in the order ``_order`` passes them; checked once, on import, against the class.
+_VIEW_FIELDS = (
+    "id",
+    "seq",
+    "number",
+    "user_id",
+    "status",
+    "currency",
+    "items",
+    "note",
+    "total_amount",
+    "subtotal_amount",
+    "discount_amount",
+    "voucher_code",
+    "billing_address",
+    "payment_status",
+    "paid_amount",
+    "refunded_amount",
+    "paid_at",
+    "cancel_reason",
+    "cancel_note",
+    "cancel_requested_at",
+    "cancelled_at",
+    "created_at",
+    "updated_at",
+    "version",
+    "tenant_id",
+)
+if tuple(field.name for field in fields(OrderView)) != _VIEW_FIELDS:
+    raise RuntimeError("OrderView's fields changed: update _order, which passes them by position")
+
+
 def _order(values: Sequence[Any], uuids: _Uuids, tenant_id: UUID | None) -> OrderView:
     (id_, seq, customer_id, currency, subtotal, discount, total, note, status, cancel_reason, cancel_note,
      version, created_at, updated_at, cancelled_at, cancel_requested_at, paid_at, payment_status, captured,
      refunded, voucher_code, address_id, tenant_seq) = values[:23]  # fmt: skip
     address = None if address_id is None or values[28] is None else AddressView(*values[28:34])
+    # Positionally, in _VIEW_FIELDS's order: a call with 25 keywords cost 0.75 µs more per order of a page.
     return OrderView(
-        id=uuids[id_],
-        seq=seq,
-        number=str(NUMBER_OFFSET + (seq if tenant_seq is None else tenant_seq)),
-        user_id=None if customer_id is None else uuids[customer_id],
-        status=status,
-        currency=currency,
-        items=[],
-        note=note,
-        total_amount=decimal_string(total, currency),
-        subtotal_amount=decimal_string(subtotal, currency),
-        discount_amount=decimal_string(discount, currency),
-        voucher_code=voucher_code,
-        billing_address=address,
-        payment_status=payment_status,
-        paid_amount=decimal_string(captured, currency),
-        refunded_amount=decimal_string(refunded, currency),
-        paid_at=as_opt_datetime(paid_at),
-        cancel_reason=cancel_reason,
-        cancel_note=cancel_note,
-        cancel_requested_at=as_opt_datetime(cancel_requested_at),
-        cancelled_at=as_opt_datetime(cancelled_at),
-        created_at=as_datetime(created_at),
-        updated_at=as_datetime(updated_at),
-        version=version,
-        tenant_id=tenant_id,
+        uuids[id_],  # id
+        seq,  # seq
+        str(NUMBER_OFFSET + (seq if tenant_seq is None else tenant_seq)),  # number
+        None if customer_id is None else uuids[customer_id],  # user_id
+        status,  # status
+        currency,  # currency
+        [],  # items
+        note,  # note
+        decimal_string(total, currency),  # total_amount
+        decimal_string(subtotal, currency),  # subtotal_amount
+        decimal_string(discount, currency),  # discount_amount
+        voucher_code,  # voucher_code
+        address,  # billing_address
+        payment_status,  # payment_status
+        decimal_string(captured, currency),  # paid_amount
+        decimal_string(refunded, currency),  # refunded_amount
+        as_opt_datetime(paid_at),  # paid_at
+        cancel_reason,  # cancel_reason
+        cancel_note,  # cancel_note
+        as_opt_datetime(cancel_requested_at),  # cancel_requested_at
+        as_opt_datetime(cancelled_at),  # cancelled_at
+        as_datetime(created_at),  # created_at
+        as_datetime(updated_at),  # updated_at
+        version,  # version
+        tenant_id,  # tenant_id
     )

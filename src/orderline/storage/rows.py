@@ -17,8 +17,18 @@ def as_opt_uuid(value: Any) -> UUID | None:
     return None if value is None else as_uuid(value)
 
 
+_STORED_MOMENT = len("2026-12-01 08:49:29.875998")  # how SQLite rows hold a moment: UTC, to the microsecond
+
+
 def as_datetime(value: Any) -> datetime:
-    """asyncpg returns aware datetimes; SQLite returns text in UTC, which gets its zone back here."""
+    """asyncpg returns aware datetimes; SQLite returns text in UTC, which gets its zone back here. The stored form
+    (storage/sqlite.py's adapter) is read with its zone written on: ``fromisoformat`` then ``replace`` took 0.7 µs,
+    this 0.15, twice per order of a page."""
+    if type(value) is str and len(value) == _STORED_MOMENT:
+        try:  # (a try costs nothing until it catches; contextlib.suppress cost 0.5 µs)
+            return datetime.fromisoformat(value + "+00:00")
+        except ValueError:  # of that length but written otherwise, with a zone: read below
+            pass
     moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
