@@ -6,7 +6,7 @@ orderline runs for that request, on the same schema, and nothing else.
 
 1. **Capture.** orderline itself (``create_app`` in process, as bench/stack.py drives it) makes a fresh database
    (an admin key, a customer, 8 pets, a few orders), and one request of each scenario is recorded: every statement
-   with its parameters, as the SQLite adapter runs it (``_Link._run``, transaction control included) or as asyncpg
+   with its parameters, as the SQLite adapter runs it (``Link._run``, transaction control included) or as asyncpg
    is asked (``Connection.execute``/``fetch``/``fetchrow``/``fetchval``: one call, one round trip).
 2. **Plan.** Each recorded parameter that is an id is marked: the request's order, the request's pet, or an id
    made during the request (uuid7 newer than the request), which the floor makes afresh (``uuid7``) per request, in
@@ -90,7 +90,7 @@ TARGETS: dict[str, tuple[float | None, float | None]] = {
 # The row of bench/results/latest.md each scenario is compared with (its get is the admin key's).
 LATEST_ROWS = {GET_CUSTOMER: "get `", GET_ADMIN: "get `", CREATE: "create `", PAY: "pay `", CANCEL: "cancel `"}
 
-# SQLite's transaction control, as orderline's group commit issues it (src/orderline/storage/sqlite.py).
+# SQLite's transaction control, as orderline's group commit issues it (src/orderline/storage/sqlite_commit.py).
 BEGIN, SAVEPOINT, RELEASE, COMMIT = "BEGIN IMMEDIATE", "SAVEPOINT unit", "RELEASE unit", "COMMIT"
 PG_METHODS = ("execute", "fetch", "fetchrow", "fetchval")
 
@@ -333,12 +333,12 @@ def loads(data: bytes) -> Plan:
 
 @contextlib.contextmanager
 def recording() -> Iterator[list[Recorded]]:
-    """Every statement orderline's SQLite adapter runs (``_Link._run``: on the loop or in the thread) and every
+    """Every statement orderline's SQLite adapter runs (``Link._run``: on the loop or in the thread) and every
     asyncpg call, while the block runs."""
-    from orderline.storage import sqlite as adapter
+    from orderline.storage import sqlite_link as adapter
 
     log: list[Recorded] = []
-    run = adapter._Link._run
+    run = adapter.Link._run
 
     def recorded_run(self: Any, sql: str, params: dict[str, Any], fetch: Any, *args: Any) -> Any:
         log.append(Recorded(sql, dict(params), fetch.__name__.strip("_")))
@@ -355,13 +355,13 @@ def recording() -> Iterator[list[Recorded]]:
 
         return recorded_call
 
-    adapter._Link._run = recorded_run  # type: ignore[method-assign,assignment]
+    adapter.Link._run = recorded_run  # type: ignore[method-assign,assignment]
     for name in PG_METHODS:
         setattr(asyncpg.Connection, name, calls(name))
     try:
         yield log
     finally:
-        adapter._Link._run = run  # type: ignore[method-assign]
+        adapter.Link._run = run  # type: ignore[method-assign]
         for name, original in originals.items():
             setattr(asyncpg.Connection, name, original)
 
@@ -479,9 +479,9 @@ class SqliteFloor:
 
     @classmethod
     def open(cls, path: str) -> SqliteFloor:
-        from orderline.storage.sqlite import _connect
+        from orderline.storage.sqlite_link import connect
 
-        return cls(_connect(path, writer=True, busy_seconds=5.0), _connect(path, writer=False, busy_seconds=5.0))
+        return cls(connect(path, writer=True, busy_seconds=5.0), connect(path, writer=False, busy_seconds=5.0))
 
     def read(self, statements: Sequence[Statement], ids: dict[Slot, UUID], order: str) -> None:
         raw = self.reader

@@ -66,7 +66,7 @@ def _counted_sqlite_hops(bump: Callable[[int], None], index: int) -> None:
                 bump(index)
             self._counted = value
 
-    sqlite.Hops = CountedHops  # type: ignore[misc]
+    sqlite.Hops = CountedHops  # type: ignore[misc]  # where SqliteDatabase looks it up (defined in sqlite_link)
 
 
 def _trace_sql(path: str) -> None:

@@ -24,7 +24,8 @@ from orderline.application.orders import CancelOrder
 from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.storage.database import DatabaseUrl, open_database
-from orderline.storage.sqlite import SqliteDatabase, _Link
+from orderline.storage.sqlite import SqliteDatabase
+from orderline.storage.sqlite_link import Link
 from orderline.storage.unit_of_work import SqlUnitOfWork
 from tests.support import ADMIN, ENGINES, a_pet, an_order, approve
 
@@ -344,14 +345,14 @@ async def test_a_commit_refused_by_sqlite_is_unavailable_for_its_group_and_the_n
         await _write_one_row(db)
         busy = sqlite3.OperationalError("database is locked")
         busy.sqlite_errorcode = sqlite3.SQLITE_BUSY
-        commit_in_thread = _Link.in_thread
+        commit_in_thread = Link.in_thread
 
-        async def refused(link: _Link, sql: str, *args: Any) -> Any:
+        async def refused(link: Link, sql: str, *args: Any) -> Any:
             if sql == "COMMIT":
                 raise busy
             return await commit_in_thread(link, sql, *args)
 
-        monkeypatch.setattr(_Link, "in_thread", refused)
+        monkeypatch.setattr(Link, "in_thread", refused)
         with pytest.raises(DatabaseUnavailable, match="write lock") as refusal:
             await _insert(db, 2)
         monkeypatch.undo()

@@ -60,7 +60,7 @@ def _utc_day_postgresql(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> st
 
 @compiles(UtcDay, "sqlite")
 def _utc_day_sqlite(element: UtcDay, compiler: SQLCompiler, **kw: Any) -> str:
-    return "substr(created_at, 1, 10)"  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (storage/sqlite.py)
+    return "substr(created_at, 1, 10)"  # stored as 'YYYY-MM-DD HH:MM:SS.ffffff' in UTC (storage/sqlite_link.py)
 
 
 class UtcHour(FunctionElement[Any]):
