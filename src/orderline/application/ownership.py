@@ -44,22 +44,21 @@ def can_see(principal: Principal, order: Order) -> bool:
 
 def holds(owner: Owner, order: Order) -> bool:
     """Whether ``order`` is among ``owner``'s orders (``Owner()``: every order)."""
-    return (
-        owner == Owner()
-        or (owner.customer_id is not None and owner.customer_id == order.customer_id)
-        or (owner.api_key_id is not None and owner.api_key_id == order.placed_by_key)
-        or (owner.order_id is not None and owner.order_id == order.id)
-    )
+    return _owns(owner, order.id, order.customer_id, order.placed_by_key)
 
 
 def shows(owner: Owner, read: ReadAhead) -> bool:
     """Whether the order read ahead (ADR 0049) is among ``owner``'s orders, by ``holds``'s rule."""
     view = read.view
-    return view is not None and (
+    return view is not None and _owns(owner, view.id, view.user_id, read.placed_by_key)
+
+
+def _owns(owner: Owner, order_id: UUID, customer_id: UUID | None, placed_by_key: UUID | None) -> bool:
+    return (
         owner == Owner()
-        or (owner.customer_id is not None and owner.customer_id == view.user_id)
-        or (owner.api_key_id is not None and owner.api_key_id == read.placed_by_key)
-        or (owner.order_id is not None and owner.order_id == view.id)
+        or (owner.customer_id is not None and owner.customer_id == customer_id)
+        or (owner.api_key_id is not None and owner.api_key_id == placed_by_key)
+        or (owner.order_id is not None and owner.order_id == order_id)
     )
 
 
