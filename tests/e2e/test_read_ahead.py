@@ -128,3 +128,52 @@ async def test_the_drf_detail_reads_the_order_and_its_customer_ahead_for_its_own
     assert [item["quantity"] for item in shown["items"]] == [1]
     assert refused.status_code == 404, refused.text
     assert "total_amount" not in refused.json()
+
+
+async def _listed(client: Client, headers: dict[str, str], query: str) -> dict[str, Any]:
+    response = await client.get(f"/v1/orders?{query}", headers=headers)
+    assert response.status_code == 200, response.text
+    page: dict[str, Any] = response.json()
+    return page
+
+
+async def test_a_customers_page_read_ahead_is_the_page_read_the_long_way(
+    client: Client, admin: dict[str, str], alice: dict[str, str], bob: dict[str, str]
+) -> None:
+    pet = await make_pet(client, admin, stock=20)
+    alices = [await place(client, pet["id"], headers=alice) for _ in range(5)]
+    await place(client, pet["id"], headers=bob)
+    cancelled = await client.delete(f"/v1/orders/{alices[1]['id']}", headers=alice)
+    assert cancelled.status_code == 204, cancelled.text
+    # A time bound is no plain query: that list is read after authentication, as before ADR 0049.
+    long_way = "createdAfter=2000-01-01T00:00:00Z"
+
+    first = await _listed(client, alice, "limit=2")
+    second = await _listed(client, alice, f"limit=2&cursor={first['nextCursor']}")
+    everything = await _listed(client, alice, "limit=20")
+    placed = await _listed(client, alice, "status=PLACED")
+
+    assert [order["id"] for order in everything["data"]] == [order["id"] for order in reversed(alices)]
+    assert everything == await _listed(client, alice, f"limit=20&{long_way}")
+    assert first["data"] + second["data"] == everything["data"][:4]
+    assert second == await _listed(client, alice, f"limit=2&cursor={first['nextCursor']}&{long_way}")
+    assert [order["id"] for order in placed["data"]] == [o["id"] for o in reversed(alices) if o is not alices[1]]
+    assert placed == await _listed(client, alice, f"status=PLACED&{long_way}")
+
+
+async def test_a_page_read_ahead_refuses_what_the_list_refuses(
+    client: Client, admin: dict[str, str], alice: dict[str, str]
+) -> None:
+    pet = await make_pet(client, admin, stock=10)
+    await place(client, pet["id"], headers=alice)
+    me = (await client.get("/v1/users/me", headers=alice)).json()
+
+    foreign_cursor = await client.get("/v1/orders?cursor=bm90LW91cnM", headers=alice)
+    await client.patch(
+        f"/v1/admin/users/{me['id']}/status", json={"status": "SUSPENDED", "reason": "fraud"}, headers=admin
+    )
+    suspended = await client.get("/v1/orders?limit=20", headers=alice)
+
+    assert_problem(foreign_cursor, 422, "validation-error")
+    body = assert_problem(suspended, 401, "unauthorized")
+    assert "data" not in body

@@ -6,20 +6,26 @@ import uuid
 from uuid import UUID
 
 from orderline.application.credentials import API_KEY_PREFIX, ORDER_TOKEN_PREFIX, hash_secret
-from orderline.application.errors import AccountInactive, Unauthenticated
+from orderline.application.errors import AccountInactive, InvalidInput, Unauthenticated
 from orderline.application.lookups import one_statement
+from orderline.application.order_views import own_page
+from orderline.application.orders import OrderFilter
 from orderline.application.ports import (
+    Ahead,
     ApiKey,
     Claims,
     Database,
     ExternalTokens,
     OrderAhead,
     OrderViews,
-    ReadAhead,
+    PageAhead,
+    PageRead,
+    Read,
     TokenIssuer,
     UserStanding,
 )
 from orderline.application.principal import ORDER_TOKEN_SCOPES, PUBLIC, Principal, PrincipalKind, Scope
+from orderline.application.queries import Owner
 from orderline.application.users import scopes_of
 from orderline.domain.user import UserStatus
 
@@ -55,23 +61,34 @@ class Authenticator:
         return await self._user(self._tokens.verify(credential))
 
     async def authenticate_reading(
-        self, credential: str, requested: UUID, ahead: OrderAhead
-    ) -> tuple[Principal, ReadAhead | None]:
-        """``authenticate``, with the order ``ahead`` names read in the credential's own statement where the
-        credential is a row of ours (an API key; a user's standing): one round trip for both, one snapshot (ADR
-        0049). Whether the principal may see the order is not decided here; the read is what it would see in
-        its tenant. Other credentials read nothing ahead (None)."""
+        self, credential: str, requested: UUID, ahead: Ahead
+    ) -> tuple[Principal, Read | None]:
+        """``authenticate``, with what ``ahead`` names read in the credential's own statement where the credential
+        is a row of ours: one round trip for both, one snapshot (ADR 0049). An order is read with an API key or a
+        user's standing; a page of one's own orders with a user's standing only (a key's own orders are known by its
+        id, which its row gives). Whether the principal may see what was read is not decided here. Other
+        credentials read nothing ahead (None)."""
         if self._views is None or credential.startswith(ORDER_TOKEN_PREFIX):
             return await self.authenticate(credential, requested), None
         if credential.startswith(API_KEY_PREFIX):
+            if isinstance(ahead, PageAhead):
+                return await self._api_key(credential, requested), None
             key, read = await self._views.ahead_of_key(hash_secret(credential), requested, ahead)
             return _key_principal(key, requested), read
         if self._external is not None and (claims := await self._external.verify(credential)):
             return _external_principal(claims, requested), None
         claims = self._tokens.verify(credential)
         user_id = _user_id(claims)
-        standing, read = await self._views.ahead_of_user(claims.tenant, user_id, ahead)
-        return _user_principal(user_id, standing, claims.tenant), read
+        if isinstance(ahead, OrderAhead):
+            standing, read = await self._views.ahead_of_user(claims.tenant, user_id, ahead)
+            return _user_principal(user_id, standing, claims.tenant), read
+        try:  # a user's own orders are those of its id, whatever its role: the page is known before the standing
+            query = own_page(Owner(customer_id=user_id), OrderFilter(ahead.status), ahead.limit, ahead.cursor)
+        except InvalidInput:  # the list refuses the cursor itself, after authentication, as it always did
+            return await self._user(claims), None
+        standing, views = await self._views.page_ahead_of_user(claims.tenant, user_id, query)
+        principal = _user_principal(user_id, standing, claims.tenant)
+        return principal, None if views is None else PageRead(claims.tenant, query, views)
 
     async def _api_key(self, secret: str, requested: UUID) -> Principal:
         async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own

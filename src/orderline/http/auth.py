@@ -19,17 +19,17 @@ from litestar.di import NamedDependency
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.errors import InvalidTenant, Unauthenticated
-from orderline.application.ports import OrderAhead, ReadAhead
+from orderline.application.ports import Ahead, OrderAhead
 from orderline.application.principal import ANONYMOUS, PUBLIC, Principal
 from orderline.application.use_cases import UseCases
 from orderline.http.facts import facts_of
 from orderline.http.tenant import requested_tenant
 
 STATE_KEY = "principal"
-READ_AHEAD_KEY = "read_ahead"  # the order read with the credential (ADR 0049), for the route that asked for it
-# A route's option (``@get(..., read_ahead=ORDER)``): the order of its path (``order_id``), read in the credential's
-# statement (ADR 0049); SHOWN_ORDER: with its customer (``OrderReads.get_shown``).
-READ_AHEAD, ORDER, SHOWN_ORDER = "read_ahead", "order", "shown order"
+# A route's option (``@get(..., read_ahead=order_of_path)``): what of the request to read in the credential's own
+# statement (ADR 0049), a function of its scope (None: nothing). The gate keeps what it read under READ_AHEAD too.
+READ_AHEAD = "read_ahead"
+AheadOf = Callable[[AsgiScope], Ahead | None]
 # The app's state holds, under this key, the function that tells which credential reader serves a path.
 READERS_KEY = "credential_readers"
 
@@ -52,10 +52,10 @@ def bearer_token(header: str | None) -> str | None:
     return token.strip()
 
 
-async def authenticate(scope: AsgiScope, ahead: OrderAhead | None = None) -> Outcome:
+async def authenticate(scope: AsgiScope, ahead: Ahead | None = None) -> Outcome:
     """Who is behind the request's credential: a principal (anonymous without one), or the refusal. With
-    ``ahead``, the order it names is read in the credential's statement where the credential allows it, and kept
-    in the request's state for the route (``read_ahead_of``, ADR 0049)."""
+    ``ahead``, what it names is read in the credential's statement where the credential allows it, and kept in the
+    request's state for the route (``read_ahead_of``, ADR 0049)."""
     state = scope["litestar_app"].state
     reader: CredentialReader = state.get(READERS_KEY, lambda _path: bearer_credential)(scope["path"])
     try:
@@ -71,7 +71,7 @@ async def authenticate(scope: AsgiScope, ahead: OrderAhead | None = None) -> Out
         use_cases: UseCases = state.use_cases
         if ahead is None:
             return await use_cases.authenticator.authenticate(credential, requested)
-        principal, scope["state"][READ_AHEAD_KEY] = await use_cases.authenticator.authenticate_reading(
+        principal, scope["state"][READ_AHEAD] = await use_cases.authenticator.authenticate_reading(
             credential, requested, ahead
         )
         return principal
@@ -79,16 +79,22 @@ async def authenticate(scope: AsgiScope, ahead: OrderAhead | None = None) -> Out
         return refused
 
 
-def ahead_of(kind: str | None, scope: AsgiScope) -> OrderAhead | None:
-    """What a route whose ``opt[READ_AHEAD]`` is ``kind`` reads ahead for this request: the order of its path."""
-    order_id = None if kind is None else scope["path_params"].get("order_id")
-    return OrderAhead(order_id, shown=kind == SHOWN_ORDER) if isinstance(order_id, UUID) else None
+def order_of_path(scope: AsgiScope) -> OrderAhead | None:
+    """The order of the route's path (``order_id``), to read ahead."""
+    order_id = scope["path_params"].get("order_id")
+    return OrderAhead(order_id) if isinstance(order_id, UUID) else None
 
 
-def read_ahead_of(scope: AsgiScope) -> ReadAhead | None:
-    """The order the gate read with the request's credential, if it read one (ADR 0049)."""
-    read: ReadAhead | None = scope["state"].get(READ_AHEAD_KEY)
-    return read
+def shown_order_of_path(scope: AsgiScope) -> OrderAhead | None:
+    """The order of the route's path with its customer (``OrderReads.get_shown``), to read ahead."""
+    order_id = scope["path_params"].get("order_id")
+    return OrderAhead(order_id, shown=True) if isinstance(order_id, UUID) else None
+
+
+def read_ahead_of(scope: AsgiScope) -> Any:
+    """What the gate read with the request's credential (ADR 0049), if it read anything: what the route's
+    ``read_ahead`` named (a ReadAhead for an order, a PageRead for a page), for the route to hand on."""
+    return scope["state"].get(READ_AHEAD)
 
 
 def outcome_of(scope: AsgiScope) -> Outcome | None:

@@ -18,7 +18,7 @@ from litestar.types import ASGIApp, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from orderline.http.access import enforce
-from orderline.http.auth import READ_AHEAD, STATE_KEY, ahead_of, authenticate
+from orderline.http.auth import READ_AHEAD, STATE_KEY, AheadOf, authenticate
 from orderline.http.rate_limit import RateLimits
 
 
@@ -38,8 +38,9 @@ def gate(rate_limits: RateLimits) -> Callable[[ASGIApp], ASGIApp]:
 
 async def pass_gate(rate_limits: RateLimits, scope: AsgiScope) -> None:
     """The gate's three decisions for a routed HTTP request, in their order; the hot routes (http/hot_routes.py)
-    pass the same gate. A route that reads the order of its path has it read with the credential (ADR 0049)."""
+    pass the same gate. What a route reads first may be read with the credential (its ``read_ahead``, ADR 0049)."""
     opt = scope["route_handler"].opt
-    scope["state"][STATE_KEY] = await authenticate(scope, ahead_of(opt.get(READ_AHEAD), scope))
+    ahead_of: AheadOf | None = opt.get(READ_AHEAD)
+    scope["state"][STATE_KEY] = await authenticate(scope, None if ahead_of is None else ahead_of(scope))
     await rate_limits.admit(scope)  # type: ignore[arg-type]
     enforce(opt.get("auth"), scope)

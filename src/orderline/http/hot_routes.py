@@ -30,8 +30,14 @@ from litestar.types import ASGIApp, HTTPScope
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.idempotency import MAX_KEY_LENGTH
-from orderline.domain.status import OrderStatus
-from orderline.http.api.orders import cancel_order, create_order, delete_order, list_orders, read_order
+from orderline.http.api.orders import (
+    cancel_order,
+    create_order,
+    delete_order,
+    list_orders,
+    plain_list_query,
+    read_order,
+)
 from orderline.http.api.payments import pay_order
 from orderline.http.own_routes import (
     SAMPLE_ID,
@@ -42,7 +48,6 @@ from orderline.http.own_routes import (
     Serve,
     no_query,
     own_route,
-    plain_query,
     run_as_litestar,
 )
 from orderline.http.preconditions import IF_MATCH_MAX_LENGTH
@@ -61,22 +66,6 @@ _HEADER_VALUES: dict[bytes, Callable[[str], bool]] = {
 }
 
 
-_LIMIT = re.compile("[1-9][0-9]?|100")  # 1 to 100 as JSON writes it (http/api/wire.py's Limit)
-_CURSOR = re.compile("[A-Za-z0-9_-]{1,256}")  # http/api/wire.py's Cursor
-_STATUSES = {status.value: status for status in OrderStatus}
-_LIST_PARAMETERS: dict[str, Callable[[str], Any]] = {
-    "status": _STATUSES.get,
-    "limit": lambda value: int(value) if _LIMIT.fullmatch(value) else None,
-    "cursor": lambda value: value if _CURSOR.fullmatch(value) else None,
-}
-
-
-# status, limit and cursor; the time bounds go Litestar's way (which refuses or parses them).
-_list_query = plain_query(
-    _LIST_PARAMETERS, {"status": None, "created_after": None, "created_before": None, "limit": 20, "cursor": None}
-)
-
-
 @dataclass(frozen=True, slots=True)
 class _Shape:
     """One hot route as this router knows it: where it is and what it reads."""
@@ -92,7 +81,7 @@ class _Shape:
 
 SHAPES = (
     _Shape("GET", "/", "getOrder", read_order),
-    _Shape("GET", "", "listOrders", list_orders, _list_query),
+    _Shape("GET", "", "listOrders", list_orders, plain_list_query),
     _Shape("POST", "", "createOrder", create_order, header_parameters=(_IDEMPOTENCY_KEY,), has_body=True),
     _Shape("DELETE", "/", "cancelOrder", delete_order, header_parameters=(_IF_MATCH, _IDEMPOTENCY_KEY)),
     _Shape("POST", "/cancel", "cancelOrderWithReason", cancel_order, header_parameters=(_IF_MATCH, _IDEMPOTENCY_KEY),

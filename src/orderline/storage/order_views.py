@@ -72,6 +72,7 @@ _ONE = """SELECT {columns} FROM (
     SELECT * FROM orders WHERE id = :view_id LIMIT 1
 ) found WHERE tenant_id = :view_tenant AND {owned}"""
 
+_STANDING_COLUMNS = "c.role, c.status"
 # Read ahead (ADR 0049): the request's credential (``c``: a user's standing, an API key) and one order of the tenant
 # it acts in, whoever's the order is, in one statement. The credential's row leads, so an unknown credential is no
 # row at all; the order is found by its key alone and its tenant compared in the join (ADR 0045). After the address
@@ -85,8 +86,15 @@ LEFT JOIN (
 {_LINES_AND_ADDRESS}{{joins}}
 ORDER BY l.line_no
 """  # noqa: S608
+# A page read ahead (ADR 0049): the user's standing, then the page ``page`` would read (its rows' order and columns).
+_PAGE_AHEAD = f"""
+SELECT {_SELECTED}, {_STANDING_COLUMNS}
+FROM ({{credential}}) c
+LEFT JOIN ({{orders}}) o ON TRUE
+{_LINES_AND_ADDRESS}
+ORDER BY o.seq DESC, l.line_no
+"""  # noqa: S608
 _AHEAD_CUSTOMER_JOIN = "\nLEFT JOIN users u ON u.id = o.customer_id AND u.tenant_id = o.tenant_id"
-_STANDING_COLUMNS = "c.role, c.status"
 _KEY_COLUMNS = ", ".join(f"c.{name.strip()}" for name in KEY_COLUMNS.split(","))
 
 Unit = Callable[[UUID], AbstractAsyncContextManager[Any]]
@@ -148,6 +156,21 @@ class SqlOrderViews:
         role, status = tuple(cast(Sequence[Any], rows[0]))[_credential_at(ahead.shown) :]
         return UserStanding(Role(role), UserStatus(status)), _read_ahead(rows, tenant, ahead)
 
+    async def page_ahead_of_user(
+        self, tenant: UUID, user_id: UUID, query: OrderQuery
+    ) -> tuple[UserStanding | None, list[OrderView] | None]:
+        orders, params = list_page(tenant, query)
+        statement = _PAGE_AHEAD.format(credential=STANDING, orders=orders)
+        async with self._unit(tenant) as uow:
+            connection: Connection = uow.connection
+            rows = await connection.fetch_all(statement, {**params, "id": user_id})
+        if not rows:
+            return None, None
+        role, status = tuple(cast(Sequence[Any], rows[0]))[_PAGE_CREDENTIAL_AT:]
+        standing = UserStanding(Role(role), UserStatus(status))
+        found = [] if cast(Sequence[Any], rows[0])[0] is None else _views(rows, None if tenant == PUBLIC else tenant)
+        return standing, found
+
     async def ahead_of_key(
         self, key_hash: str, requested: UUID, ahead: OrderAhead
     ) -> tuple[ApiKey | None, ReadAhead | None]:
@@ -183,6 +206,9 @@ def _ahead_statement(credential: str, credential_columns: str, tenant: str, show
     return _AHEAD.format(
         credential=credential, credential_columns=credential_columns, tenant=tenant, extra=extra, joins=joins
     )
+
+
+_PAGE_CREDENTIAL_AT = 34  # a page read ahead: the standing's columns after the order's, line's and address's
 
 
 def _credential_at(shown: bool) -> int:

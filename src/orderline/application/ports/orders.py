@@ -13,6 +13,7 @@ from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.domain.address import Address
 from orderline.domain.order import Order
 from orderline.domain.pet import Species
+from orderline.domain.status import OrderStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,6 +198,29 @@ class OrderAhead:
     shown: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class PageAhead:
+    """Which page of the caller's own orders to read ahead with a signed-in user's credential (ADR 0049): the
+    list's status, page size and cursor as the request sent them (a list with time bounds reads nothing ahead)."""
+
+    status: OrderStatus | None
+    limit: int
+    cursor: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """The page of ``query`` of ``tenant``, read in the statement that read the user's standing (ADR 0049)."""
+
+    tenant: UUID
+    query: OrderQuery
+    views: list[OrderView]
+
+
+Ahead = OrderAhead | PageAhead  # what a route may have read ahead with its credential
+Read = ReadAhead | PageRead  # what was read ahead
+
+
 class OrderViews(Protocol):
     """The orders' read model: one statement per read, rows decoded straight into OrderView (ADR 0033)."""
 
@@ -228,6 +252,13 @@ class OrderViews(Protocol):
     ) -> tuple[UserStanding | None, ReadAhead | None]:
         """The user's standing in ``tenant`` and the order ``ahead`` names, of ``tenant``, in one statement: one
         round trip, one snapshot (ADR 0049). No standing (no such user): no read ahead either."""
+        ...
+
+    async def page_ahead_of_user(
+        self, tenant: UUID, user_id: UUID, query: OrderQuery
+    ) -> tuple[UserStanding | None, list[OrderView] | None]:
+        """The user's standing in ``tenant`` and the page ``page`` would read for ``query``, in one statement (ADR
+        0049). No standing: no page either."""
         ...
 
     async def ahead_of_key(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any, cast
 from uuid import UUID
@@ -10,9 +11,11 @@ from litestar import Controller, Request, delete, get, post
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import Body, FromPath, FromQuery
 from litestar.response import Response
+from litestar.types import Scope as AsgiScope
 
 from orderline.application.idempotency import KeyClaim
 from orderline.application.orders import CancelOrder, OrderFilter, PlacedOrder
+from orderline.application.ports import PageAhead
 from orderline.application.principal import Scope
 from orderline.application.use_cases import UseCases
 from orderline.domain.order import Order
@@ -42,12 +45,33 @@ from orderline.http.api.wire import (
     Limit,
     PageOut,
 )
-from orderline.http.auth import ORDER, read_ahead_of
+from orderline.http.auth import order_of_path, read_ahead_of
 from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.idempotency import IdempotencyKey, idempotent
 from orderline.http.openapi import body_examples, problems, success
+from orderline.http.own_routes import plain_query
 from orderline.http.preconditions import IfMatch, etag, version_in
 from orderline.http.wire import in_utc
+
+_LIMIT = re.compile("[1-9][0-9]?|100")  # 1 to 100 as JSON writes it (http/api/wire.py's Limit)
+_CURSOR = re.compile("[A-Za-z0-9_-]{1,256}")  # http/api/wire.py's Cursor
+_STATUSES = {status.value: status for status in OrderStatus}
+# The list's query when it is plain (http/own_routes.py's plain_query): status, limit and cursor, each at most once
+# and plainly valid; anything else (the time bounds among them) is None, and Litestar reads or refuses it.
+plain_list_query = plain_query(
+    {
+        "status": _STATUSES.get,
+        "limit": lambda value: int(value) if _LIMIT.fullmatch(value) else None,
+        "cursor": lambda value: value if _CURSOR.fullmatch(value) else None,
+    },
+    {"status": None, "created_after": None, "created_before": None, "limit": 20, "cursor": None},
+)
+
+
+def own_page_of_query(scope: AsgiScope) -> PageAhead | None:
+    """The page of the caller's own orders a plain list query asks for, to read ahead with a user's credential."""
+    query = plain_list_query(scope.get("query_string", b""))
+    return None if query is None else PageAhead(query["status"], query["limit"], query["cursor"])
 
 
 class OrderController(Controller):
@@ -80,7 +104,7 @@ class OrderController(Controller):
     @get(
         "/{order_id:uuid}",
         **needs(Scope.READ_ORDERS),
-        read_ahead=ORDER,
+        read_ahead=order_of_path,
         operation_id="getOrder",
         summary="Get Order",
         responses={
@@ -95,6 +119,7 @@ class OrderController(Controller):
         "/",
         **needs(Scope.READ_ORDERS),
         response_class=JsonAnswer,
+        read_ahead=own_page_of_query,
         operation_id="listOrders",
         summary="List Orders",
         description="Newest first, keyset-paginated: pass nextCursor back as cursor.",
@@ -224,7 +249,8 @@ async def list_orders(
 ) -> PageOut[OrderOut]:
     principal = await caller_of(request)
     where = OrderFilter(status, in_utc(created_after, "createdAfter"), in_utc(created_before, "createdBefore"))
-    page = await use_cases_of(request).order_reads.list(principal, where, limit=limit, cursor=cursor)
+    read = read_ahead_of(request.scope)
+    page = await use_cases_of(request).order_reads.list(principal, where, limit=limit, cursor=cursor, read=read)
     return PageOut([viewed(view) for view in page.items], page.next_cursor)
 
 

@@ -20,7 +20,7 @@ from orderline.application.principal import PUBLIC, Scope
 from orderline.application.queries import OrderSearch
 from orderline.application.use_cases import UseCases
 from orderline.http.access import needs, public
-from orderline.http.auth import SHOWN_ORDER, read_ahead_of
+from orderline.http.auth import read_ahead_of, shown_order_of_path
 from orderline.http.dependencies import Caller, Injected, caller_of, use_cases_of
 from orderline.http.dialects.drf.errors import error_specs, json_response
 from orderline.http.dialects.drf.examples import ADDRESS_EXAMPLE, ORDER_EXAMPLE, PAGE_EXAMPLE, TOKEN_EXAMPLE
@@ -121,7 +121,7 @@ async def list_orders(
 @get(
     ORDERS_PATH + "{order_id:uuid}/",
     **needs(Scope.READ_ORDERS),
-    read_ahead=SHOWN_ORDER,
+    read_ahead=shown_order_of_path,
     operation_id="drfGetOrder",
     summary="Get one of your orders",
     responses=_ok(200, DrfOrderOut, ORDER_EXAMPLE, "the order") | error_specs(401, 403, 404, 503),
