@@ -261,6 +261,34 @@ def _units(engine: str, statements: list[Statement]) -> tuple[Unit, ...]:
     return tuple(units)
 
 
+def one_statement_cancel(plan: Plan) -> Plan:
+    """ADR 0050's cancel on PostgreSQL, as a floor (``--cancel-in-one-statement``): the credential's statement, the
+    order's read in autocommit without its row lock, then the stock's move and the order's writes as one statement
+    of CTEs, also in autocommit; no BEGIN, lock or COMMIT. It measures what those three round trips and one commit
+    cost, not a design that is built: the real statement would make each write conditional on the order's."""
+    if plan.engine != "postgres":
+        return plan
+    (unit,) = plan.scenarios[CANCEL]
+    texts = [statement.text("?") for statement in unit.statements]
+    shape = ("SELECT", "BEGIN;", "SELECT", "UPDATE pets", "WITH w0 AS (", "COMMIT")
+    matches = len(texts) == len(shape) and all(
+        text.lstrip().startswith(start) for text, start in zip(texts, shape, strict=True)
+    )
+    if not matches:
+        raise SystemExit(f"--cancel-in-one-statement: cancel's statements are no longer {shape}: {texts}")
+    credential, _lock, order, stock, writes, _commit = unit.statements
+    offset = len(writes.params)
+    stock_sql = re.sub(r"\$(\d+)", lambda found: f"${int(found[1]) + offset}", stock.text())
+    writes_sql = writes.text().lstrip().removeprefix("WITH ")
+    merged = Statement(
+        (f"WITH s AS ({stock_sql}), {writes_sql}",),
+        "fetchrow",
+        [*writes.params, *stock.params],
+        (*writes.ids, *((int(key) + offset, slot, form) for key, slot, form in stock.ids)),
+    )
+    return Plan(plan.engine, {**plan.scenarios, CANCEL: (Unit("calls", (credential, order, merged)),)}, plan.fresh)
+
+
 # The plan travels to the server process as JSON: ids, times and decimals tagged.
 
 
@@ -942,7 +970,14 @@ def described(plan: Plan) -> str:
 
 
 def engine_run(
-    engine: str, postgres_url: str, seconds: float, scratch: Path, *, with_orderline: bool, show: bool = False
+    engine: str,
+    postgres_url: str,
+    seconds: float,
+    scratch: Path,
+    *,
+    with_orderline: bool,
+    show: bool = False,
+    cancel_in_one_statement: bool = False,
 ) -> dict[str, Any]:
     from bench.stack import Engine, database, orderline_app
 
@@ -957,6 +992,8 @@ def engine_run(
     try:
         with database(place, scratch) as url:
             plan, setup = place.run(capture(url))
+            if cancel_in_one_statement:
+                plan = one_statement_cancel(plan)
             plan_path = scratch / f"floor-plan-{engine}.json"
             plan_path.write_bytes(dumps(plan))
             if show:
@@ -989,6 +1026,11 @@ def main(argv: list[str] | None = None) -> None:
         type=int,
         metavar="N",
         help="no wrk: µs of CPU per request in process, floor and orderline, N reads (N/10 writes) per scenario",
+    )
+    parser.add_argument(
+        "--cancel-in-one-statement",
+        action="store_true",
+        help="PostgreSQL's cancel floor in ADR 0050's proposed shape (3 round trips, no transaction); its own table",
     )
     parser.add_argument("--latest", type=Path, default=RESULTS / "latest.md", help="a `python -m bench` table")
     parser.add_argument("--out", type=Path, default=RESULTS, help="directory for the markdown table")
@@ -1029,15 +1071,25 @@ def run(options: argparse.Namespace, parser: argparse.ArgumentParser) -> None:
         with tempfile.TemporaryDirectory(prefix="floor-") as scratch:
             print(f"{engine}: recording orderline's statements, then the floor and the reference", file=_LOG)
             results[engine] = engine_run(
-                engine, options.postgres_url, options.seconds, Path(scratch), with_orderline=not options.no_orderline
+                engine,
+                options.postgres_url,
+                options.seconds,
+                Path(scratch),
+                with_orderline=not options.no_orderline,
+                cancel_in_one_statement=options.cancel_in_one_statement,
             )
     table = render(results, options.latest, options.seconds, (before, facts.load()))
+    name = "floor"
+    if options.cancel_in_one_statement:
+        name = "floor-one-statement-cancel"
+        note = "**PostgreSQL's cancel floor here is ADR 0050's proposed shape**: 3 round trips, no transaction."
+        table = table.replace("\n\n", f"\n\n{note}\n\n", 1)
     print(table)
     options.out.mkdir(parents=True, exist_ok=True)
     stamp = now.strftime("%Y-%m-%dT%H%M%SZ")
-    (options.out / f"floor-{stamp}.md").write_text(table)
-    (options.out / "floor-latest.md").write_text(table)
-    print(f"written to {options.out / f'floor-{stamp}.md'} and floor-latest.md", file=_LOG)
+    (options.out / f"{name}-{stamp}.md").write_text(table)
+    (options.out / f"{name}-latest.md").write_text(table)
+    print(f"written to {options.out / f'{name}-{stamp}.md'} and {name}-latest.md", file=_LOG)
 
 
 if __name__ == "__main__":
