@@ -153,8 +153,7 @@ class SqlOrderViews:
             rows = await connection.fetch_all(statement, params)
         if not rows:
             return None, None
-        role, status = tuple(cast(Sequence[Any], rows[0]))[_credential_at(ahead.shown) :]
-        return UserStanding(Role(role), UserStatus(status)), _read_ahead(rows, tenant, ahead)
+        return _standing(rows[0], _credential_at(ahead.shown)), _read_ahead(rows, tenant, ahead)
 
     async def page_ahead_of_user(
         self, tenant: UUID, user_id: UUID, query: OrderQuery
@@ -166,10 +165,8 @@ class SqlOrderViews:
             rows = await connection.fetch_all(statement, {**params, "id": user_id})
         if not rows:
             return None, None
-        role, status = tuple(cast(Sequence[Any], rows[0]))[_PAGE_CREDENTIAL_AT:]
-        standing = UserStanding(Role(role), UserStatus(status))
         found = [] if cast(Sequence[Any], rows[0])[0] is None else _views(rows, None if tenant == PUBLIC else tenant)
-        return standing, found
+        return _standing(rows[0], _PAGE_CREDENTIAL_AT), found
 
     async def ahead_of_key(
         self, key_hash: str, requested: UUID, ahead: OrderAhead
@@ -215,6 +212,12 @@ def _credential_at(shown: bool) -> int:
     """Where a read-ahead row's credential columns start: after the order's, its line's and its address's (34),
     a shown order's customer's (4) and who placed it (1)."""
     return 39 if shown else 35
+
+
+def _standing(row: Row, at: int) -> UserStanding:
+    """A user's standing from a read-ahead row whose credential columns (role, status) start at ``at``."""
+    role, status = tuple(cast(Sequence[Any], row))[at:]
+    return UserStanding(Role(role), UserStatus(status))
 
 
 def _read_ahead(rows: list[Row], tenant: UUID, ahead: OrderAhead) -> ReadAhead:
