@@ -83,3 +83,19 @@ async def test_an_order_read_ahead_stands_for_the_read_only_when_it_is_of_this_o
 
     assert found is (ahead if same_tenant else views.read_view)
     assert other_order is views.read_view
+
+
+async def test_a_read_of_the_other_kind_is_not_taken() -> None:
+    """A route whose ``read_ahead`` names a page but reads an order (or the reverse) reads for itself."""
+    views, user = Views(), uuid.uuid4()
+    reads = OrderReads(views)  # type: ignore[arg-type]
+    order_id = uuid.uuid4()
+    query = own_page(Owner(customer_id=user), OrderFilter(), 20, None)
+
+    found = await reads.get(a_customer(user), order_id, PageRead(TENANT, query, [a_view(order_id, user)]))
+    page = await reads.list(
+        a_customer(user), OrderFilter(), limit=20, read=ReadAhead(TENANT, order_id, a_view(order_id, user))
+    )
+
+    assert found is views.read_view
+    assert page.items == [views.read_view]

@@ -16,7 +16,7 @@ from orderline.application.order_search import visible_search
 from orderline.application.orders import OrderFilter
 from orderline.application.ownership import owner_of, shows, visible_to
 from orderline.application.pagination import Page, check_offset_page, decode_seq_cursor, page_of
-from orderline.application.ports import CustomerView, OrderView, OrderViews, PageRead, ReadAhead, ShownOrder
+from orderline.application.ports import CustomerView, OrderView, OrderViews, PageRead, Read, ReadAhead, ShownOrder
 from orderline.application.principal import Principal, Scope
 from orderline.application.queries import OrderQuery, OrderSearch, Owner
 from orderline.application.users import shown_customer
@@ -30,7 +30,7 @@ class OrderReads:
     def __init__(self, views: OrderViews) -> None:
         self._views = views
 
-    async def get(self, principal: Principal, order_id: UUID, read: ReadAhead | None = None) -> OrderView:
+    async def get(self, principal: Principal, order_id: UUID, read: Read | None = None) -> OrderView:
         """The order, if ``principal`` may see it; ``read``, the order read ahead with the credential (ADR 0049),
         stands for the read when it is of this order in the principal's tenant."""
         principal.require(Scope.READ_ORDERS)
@@ -43,7 +43,7 @@ class OrderReads:
             raise NotFound("order", order_id)
         return view
 
-    async def get_shown(self, principal: Principal, order_id: UUID, read: ReadAhead | None = None) -> ShownOrder:
+    async def get_shown(self, principal: Principal, order_id: UUID, read: Read | None = None) -> ShownOrder:
         """``get``, with the order's customer as ``shown_customer`` shows them, read in the order's statement
         (ADR 0048: one round trip where the account's own read took three); ``read`` as for ``get``."""
         principal.require(Scope.READ_ORDERS)
@@ -64,13 +64,13 @@ class OrderReads:
         *,
         limit: int,
         cursor: str | None = None,
-        read: PageRead | None = None,
+        read: Read | None = None,
     ) -> Page[OrderView]:
         """The caller's own orders, newest first; a cursor of Orders.list continues here and back. ``read``, a page
         read ahead with the credential (ADR 0049), stands for the read when it is of this very query and tenant."""
         principal.require(Scope.READ_ORDERS)
         query = own_page(owner_of(principal), where, limit, cursor)
-        if read is not None and read.query == query and read.tenant == principal.tenant:
+        if isinstance(read, PageRead) and read.query == query and read.tenant == principal.tenant:
             views = read.views
         else:
             views = await self._views.page(principal.tenant, query)
@@ -106,9 +106,9 @@ class OrderReads:
         return [(view, shown[view.user_id]) for view, _customer in found], count
 
 
-def _answers(read: ReadAhead | None, principal: Principal, order_id: UUID) -> TypeGuard[ReadAhead]:
+def _answers(read: Read | None, principal: Principal, order_id: UUID) -> TypeGuard[ReadAhead]:
     """Whether ``read`` is the read of ``order_id`` in the principal's tenant (it was made for this request)."""
-    return read is not None and read.order_id == order_id and read.tenant == principal.tenant
+    return isinstance(read, ReadAhead) and read.order_id == order_id and read.tenant == principal.tenant
 
 
 def own_page(owner: Owner, where: OrderFilter, limit: int, cursor: str | None) -> OrderQuery:

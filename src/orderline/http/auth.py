@@ -19,7 +19,7 @@ from litestar.di import NamedDependency
 from litestar.types import Scope as AsgiScope
 
 from orderline.application.errors import InvalidTenant, Unauthenticated
-from orderline.application.ports import Ahead, OrderAhead
+from orderline.application.ports import Ahead, OrderAhead, Read
 from orderline.application.principal import ANONYMOUS, PUBLIC, Principal
 from orderline.application.use_cases import UseCases
 from orderline.http.facts import facts_of
@@ -91,10 +91,11 @@ def shown_order_of_path(scope: AsgiScope) -> OrderAhead | None:
     return OrderAhead(order_id, shown=True) if isinstance(order_id, UUID) else None
 
 
-def read_ahead_of(scope: AsgiScope) -> Any:
+def read_ahead_of(scope: AsgiScope) -> Read | None:
     """What the gate read with the request's credential (ADR 0049), if it read anything: what the route's
     ``read_ahead`` named (a ReadAhead for an order, a PageRead for a page), for the route to hand on."""
-    return scope["state"].get(READ_AHEAD)
+    read: Read | None = scope["state"].get(READ_AHEAD)
+    return read
 
 
 def outcome_of(scope: AsgiScope) -> Outcome | None:
