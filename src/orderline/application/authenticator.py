@@ -25,7 +25,7 @@ from orderline.application.ports import (
     UserStanding,
 )
 from orderline.application.principal import ORDER_TOKEN_SCOPES, PUBLIC, Principal, PrincipalKind, Scope
-from orderline.application.queries import Owner
+from orderline.application.queries import OrderQuery, Owner
 from orderline.application.users import scopes_of
 from orderline.domain.user import UserStatus
 
@@ -52,48 +52,32 @@ class Authenticator:
         tenant (a bound key, a user's token, an order's token) acts there, whatever ``requested`` (the request's
         X-Tenant-ID, or the public pool) says; an unbound key or an external issuer's user acts in ``requested``.
         """
-        if credential.startswith(API_KEY_PREFIX):
-            return await self._api_key(credential, requested)
-        if credential.startswith(ORDER_TOKEN_PREFIX):
-            return await self._order_token(credential)
-        if self._external is not None and (claims := await self._external.verify(credential)):
-            return _external_principal(claims, requested)
-        return await self._user(self._tokens.verify(credential))
+        principal, _nothing = await self.authenticate_reading(credential, requested)
+        return principal
 
     async def authenticate_reading(
-        self, credential: str, requested: UUID, ahead: Ahead
+        self, credential: str, requested: UUID = PUBLIC, ahead: Ahead | None = None
     ) -> tuple[Principal, Read | None]:
         """``authenticate``, with what ``ahead`` names read in the credential's own statement where the credential
         is a row of ours: one round trip for both, one snapshot (ADR 0049). An order is read with an API key or a
         user's standing; a page of one's own orders with a user's standing only (a key's own orders are known by its
         id, which its row gives). Whether the principal may see what was read is not decided here. Other
         credentials read nothing ahead (None)."""
-        if self._views is None or credential.startswith(ORDER_TOKEN_PREFIX):
-            return await self.authenticate(credential, requested), None
         if credential.startswith(API_KEY_PREFIX):
-            if isinstance(ahead, PageAhead):
-                return await self._api_key(credential, requested), None
-            key, read = await self._views.ahead_of_key(hash_secret(credential), requested, ahead)
-            return _key_principal(key, requested), read
+            return await self._api_key(hash_secret(credential), requested, ahead)
+        if credential.startswith(ORDER_TOKEN_PREFIX):
+            return await self._order_token(credential), None
         if self._external is not None and (claims := await self._external.verify(credential)):
             return _external_principal(claims, requested), None
-        claims = self._tokens.verify(credential)
-        user_id = _user_id(claims)
-        if isinstance(ahead, OrderAhead):
-            standing, read = await self._views.ahead_of_user(claims.tenant, user_id, ahead)
-            return _user_principal(user_id, standing, claims.tenant), read
-        try:  # a user's own orders are those of its id, whatever its role: the page is known before the standing
-            query = own_page(Owner(customer_id=user_id), OrderFilter(ahead.status), ahead.limit, ahead.cursor)
-        except InvalidInput:  # the list refuses the cursor itself, after authentication, as it always did
-            return await self._user(claims), None
-        standing, views = await self._views.page_ahead_of_user(claims.tenant, user_id, query)
-        principal = _user_principal(user_id, standing, claims.tenant)
-        return principal, None if views is None else PageRead(claims.tenant, query, views)
+        return await self._user(self._tokens.verify(credential), ahead)
 
-    async def _api_key(self, secret: str, requested: UUID) -> Principal:
+    async def _api_key(self, key_hash: str, requested: UUID, ahead: Ahead | None) -> tuple[Principal, Read | None]:
+        if self._views is not None and isinstance(ahead, OrderAhead):
+            key, read = await self._views.ahead_of_key(key_hash, requested, ahead)
+            return _key_principal(key, requested), read
         async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own
-            key = await uow.api_keys.find_by_hash(hash_secret(secret))
-        return _key_principal(key, requested)
+            found = await uow.api_keys.find_by_hash(key_hash)
+        return _key_principal(found, requested), None
 
     async def _order_token(self, secret: str) -> Principal:
         async with one_statement(self._db, PUBLIC) as uow:  # found by hash across tenants: its row names its own
@@ -102,11 +86,28 @@ class Authenticator:
             raise Unauthenticated("the order token is unknown")
         return Principal(PrincipalKind.ORDER_TOKEN, holder.order_id, ORDER_TOKEN_SCOPES, holder.tenant)
 
-    async def _user(self, claims: Claims) -> Principal:
-        user_id = _user_id(claims)
-        async with one_statement(self._db, claims.tenant) as uow:
+    async def _user(self, claims: Claims, ahead: Ahead | None) -> tuple[Principal, Read | None]:
+        user_id, tenant = _user_id(claims), claims.tenant
+        if self._views is not None and isinstance(ahead, OrderAhead):
+            standing, read = await self._views.ahead_of_user(tenant, user_id, ahead)
+            return _user_principal(user_id, standing, tenant), read
+        if self._views is not None and isinstance(ahead, PageAhead) and (query := _own_page(user_id, ahead)):
+            standing, views = await self._views.page_ahead_of_user(tenant, user_id, query)
+            page = None if views is None else PageRead(tenant, query, views)
+            return _user_principal(user_id, standing, tenant), page
+        async with one_statement(self._db, tenant) as uow:
             standing = await uow.users.standing(user_id)  # its role and status, not the whole user
-        return _user_principal(user_id, standing, claims.tenant)
+        return _user_principal(user_id, standing, tenant), None
+
+
+def _own_page(user_id: UUID, ahead: PageAhead) -> OrderQuery | None:
+    """The query of the page ``ahead`` names of the user's own orders: a user's own orders are those of its id,
+    whatever its role, so the page is known before the standing. None for a cursor not of the list, which the list
+    refuses itself, after authentication, as it always did."""
+    try:
+        return own_page(Owner(customer_id=user_id), OrderFilter(ahead.status), ahead.limit, ahead.cursor)
+    except InvalidInput:
+        return None
 
 
 def _key_principal(key: ApiKey | None, requested: UUID) -> Principal:

@@ -69,11 +69,9 @@ async def authenticate(scope: AsgiScope, ahead: Ahead | None = None) -> Outcome:
         if credential is None:
             return ANONYMOUS if requested == PUBLIC else replace(ANONYMOUS, tenant=requested)
         use_cases: UseCases = state.use_cases
-        if ahead is None:
-            return await use_cases.authenticator.authenticate(credential, requested)
-        principal, scope["state"][READ_AHEAD] = await use_cases.authenticator.authenticate_reading(
-            credential, requested, ahead
-        )
+        principal, read = await use_cases.authenticator.authenticate_reading(credential, requested, ahead)
+        if read is not None:
+            scope["state"][READ_AHEAD] = read
         return principal
     except (Unauthenticated, InvalidTenant) as refused:
         return refused

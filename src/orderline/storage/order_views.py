@@ -205,13 +205,14 @@ def _ahead_statement(credential: str, credential_columns: str, tenant: str, show
     )
 
 
-_PAGE_CREDENTIAL_AT = 34  # a page read ahead: the standing's columns after the order's, line's and address's
+# Where a read-ahead row's credential columns start, counted from the statements' own column lists: a page's after
+# the order's, its line's and its address's; an order's also after a shown order's customer's and who placed it.
+_PAGE_CREDENTIAL_AT = _SELECTED.count(",") + 1
+_CUSTOMER_COLUMNS = _CUSTOMER.count(",")
 
 
 def _credential_at(shown: bool) -> int:
-    """Where a read-ahead row's credential columns start: after the order's, its line's and its address's (34),
-    a shown order's customer's (4) and who placed it (1)."""
-    return 39 if shown else 35
+    return _PAGE_CREDENTIAL_AT + (_CUSTOMER_COLUMNS if shown else 0) + 1
 
 
 def _standing(row: Row, at: int) -> UserStanding:
