@@ -143,11 +143,12 @@ class SqlPetRepository:
     ) -> tuple[dict[UUID, Pet], set[UUID]]:
         """Lock the pets of ``quantities`` that are there in id order and move each by ``reserved`` and ``sold`` per
         unit if its counters stay within its stock; the pets found as they are after, and the ids of those left
-        unmoved (refused, or a quantity below 1), locked. PostgreSQL: one statement; SQLite (whose writer is one at a
-        time, and a statement no round trip): a conditional UPDATE per pet, and a locked read of a pet it refused."""
+        unmoved (refused, or a quantity below 1), locked. PostgreSQL: one statement for several pets (_SHIFT_MANY);
+        one pet, and SQLite (whose writer is one at a time, and a statement no round trip): a conditional UPDATE per
+        pet, and a locked read of a pet it refused. The same outcome either way (integration/test_stock_shifts)."""
         if not quantities:
             return {}, set()
-        if self._db.dialect != "postgresql":
+        if self._db.dialect != "postgresql" or len(quantities) == 1:  # one pet: _SHIFT, a smaller plan to run
             return await self._shift_each(quantities, reserved=reserved, sold=sold, now=now, removed=include_removed)
         ids = list(quantities)  # in the caller's order: the statement takes its locks in id order whatever this is
         params = {
