@@ -35,7 +35,7 @@ async def shift_stock(
     uow: UnitOfWork, quantities: Mapping[UUID, int], move: StockMove, now: datetime, *, include_removed: bool
 ) -> tuple[dict[UUID, Pet], set[UUID]]:
     """Move each pet's stock, its lock taken in pet id order (so writers never deadlock), by a conditional UPDATE
-    (one statement for them all on PostgreSQL); the pets as they are after, and the ids of those whose move the
+    (one statement for several pets on PostgreSQL); the pets as they are after, and the ids of those whose move the
     UPDATE refused.
 
     A refused pet is loaded under its lock and left unmoved, for ``move_refused`` to ask the pet itself, so

@@ -55,9 +55,9 @@ UPDATE pets SET name = :name, species = :species, breed = :breed, age_months = :
 WHERE id = :id AND tenant_id = :tenant AND version = :expected
 """
 
-# One pet's stock move in one statement (SQLite; PostgreSQL moves them all in _SHIFT_MANY): the counters shift only
-# if they stay within the stock (the rule of domain.pet.Stock, which the caller asks instead when this refuses), and
-# the pet comes back as it is now.
+# One pet's stock move in one statement (SQLite's for each pet, PostgreSQL's for one; several there: _SHIFT_MANY): the
+# counters shift only if they stay within the stock (the rule of domain.pet.Stock, which the caller asks instead when
+# this refuses), and the pet comes back as it is now.
 _SHIFT = f"""
 UPDATE pets SET stock_reserved = stock_reserved + :reserved, stock_sold = stock_sold + :sold,
     version = version + 1, updated_at = :now
