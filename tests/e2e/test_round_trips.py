@@ -114,6 +114,34 @@ async def erase_order(http: Client, admin: dict[str, str], pet_id: str) -> Act:
     return lambda: http.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
 
 
+async def _two_lines(http: Client, admin: dict[str, str], pet_id: str) -> dict[str, Any]:
+    """An order's body of two lines: ``pet_id`` and another pet, ahead of it in the body but not always by id."""
+    other = await make_pet(http, admin, name="Nemo", stock=100)
+    return {"items": [{"petId": other["id"], "quantity": 2}, {"petId": pet_id, "quantity": 1}]}
+
+
+async def _place_two_lines(http: Client, admin: dict[str, str], pet_id: str) -> dict[str, Any]:
+    response = await http.post("/v1/orders", json=await _two_lines(http, admin, pet_id))
+    assert response.status_code == 201, response.text
+    placed: dict[str, Any] = response.json()
+    return placed
+
+
+async def create_order_of_two_lines(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    body = await _two_lines(http, admin, pet_id)
+    return lambda: http.post("/v1/orders", json=body)
+
+
+async def cancel_order_of_two_lines(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place_two_lines(http, admin, pet_id)
+    return lambda: http.delete(f"/v1/orders/{order['id']}", headers=as_owner(order))
+
+
+async def erase_order_of_two_lines(http: Client, admin: dict[str, str], pet_id: str) -> Act:
+    order = await _place_two_lines(http, admin, pet_id)
+    return lambda: http.delete(f"/v1/admin/orders/{order['id']}", headers=admin)
+
+
 async def drf_detail(http: Client, admin: dict[str, str], pet_id: str) -> Act:
     customer = await register(http, f"rt-{uuid.uuid4().hex[:12]}")
     order = await _place(http, pet_id, customer)
@@ -148,6 +176,11 @@ LIMITS: dict[str, tuple[Prepare, int, int]] = {
     # key, BEGIN + lock, order + payments + refunds, stock, the order's DELETE + audit + outbox, COMMIT (ADR 0046:
     # the DELETE waits for the COMMIT's statement, as a save does)
     "erase": (erase_order, 204, 6),
+    # Two lines cost what one does: both pets' stock moves in one statement, their locks taken in id order
+    # (ADR 0034, "Round 3"; was a round trip per pet: create 6, cancel 7, erase 7).
+    "create of two lines": (create_order_of_two_lines, 201, 5),
+    "cancel of two lines": (cancel_order_of_two_lines, 204, 6),
+    "erase of two lines": (erase_order_of_two_lines, 204, 6),
     # The DRF dialect's reads (ADR 0048), a customer's as the benchmark's: the token's user with the order, its
     # lines and its customer in one statement (ADR 0049; was 5, then 2 by ADR 0048) ...
     "DRF detail": (drf_detail, 200, 1),

@@ -68,6 +68,8 @@ STATEMENTS: dict[str, list[Statement]] = {
         Statement("save", pets._UPDATE),
         Statement("shift_stock", pets._SHIFT.format(live=" AND removed_at IS NULL")),
         Statement("shift_stock of a removed pet", pets._SHIFT.format(live="")),
+        Statement("shift_stocks", pets._SHIFT_MANY.format(live=" AND removed_at IS NULL"), postgres_only=True),
+        Statement("shift_stocks, removed too", pets._SHIFT_MANY.format(live=""), postgres_only=True),
         Statement("remove", pets._REMOVE),
         Statement("get_many of one", pets._many_sql(1, include_removed=False)),
         Statement("get_many of three for update", pets._many_sql(3, include_removed=False)),
@@ -294,6 +296,8 @@ def _param(name: str, row: dict[str, Any]) -> Any:
         return PUBLIC
     if name == "id0":  # get_many's first id: the row's; the others are ids of no row
         return row["id"]
+    if name == "ids":  # shift_stocks' ids (PostgreSQL): the row's alone
+        return f"{{{row['id']}}}"
     return row.get(name)
 
 
@@ -301,6 +305,7 @@ _DEFAULTS: dict[str, Callable[[], str]] = {  # a value of each type a statement'
     "uuid": lambda: str(uuid.uuid4()),
     "integer": lambda: "1",
     "bigint": lambda: "1",
+    "bigint[]": lambda: "{1}",
     "boolean": lambda: "true",
     "text": lambda: "x",
     "character varying": lambda: "x",

@@ -34,8 +34,9 @@ async def lock_and_move_stock(uow: UnitOfWork, order: Order, move: StockMove, no
 async def shift_stock(
     uow: UnitOfWork, quantities: Mapping[UUID, int], move: StockMove, now: datetime, *, include_removed: bool
 ) -> tuple[dict[UUID, Pet], set[UUID]]:
-    """Move each pet's stock, in pet id order (the lock order, so writers never deadlock), one conditional
-    UPDATE per pet; the pets as they are after, and the ids of those whose move the UPDATE refused.
+    """Move each pet's stock, its lock taken in pet id order (so writers never deadlock), by a conditional UPDATE
+    (one statement for several pets on PostgreSQL); the pets as they are after, and the ids of those whose move the
+    UPDATE refused.
 
     A refused pet is loaded under its lock and left unmoved, for ``move_refused`` to ask the pet itself, so
     the refusal is the domain's own (OutOfStock with its details) and comes when the caller's other rules
@@ -43,23 +44,9 @@ async def shift_stock(
     caller to name; a quantity below 1 is never moved (the caller's domain refuses it).
     """
     reserved_per_unit, sold_per_unit = _SHIFTS[move]
-    pets: dict[UUID, Pet] = {}
-    refused: set[UUID] = set()
-    for pet_id, quantity in sorted(quantities.items()):
-        shifted = None
-        if quantity >= 1:
-            shifted = await uow.pets.shift_stock(
-                pet_id, reserved=reserved_per_unit * quantity, sold=sold_per_unit * quantity, now=now,
-                include_removed=include_removed,
-            )  # fmt: skip
-        if shifted is None:
-            found = await uow.pets.get_many([pet_id], for_update=True, include_removed=include_removed)
-            if pet_id not in found:
-                continue
-            shifted = found[pet_id]
-            refused.add(pet_id)
-        pets[pet_id] = shifted
-    return pets, refused
+    return await uow.pets.shift_stocks(
+        quantities, reserved=reserved_per_unit, sold=sold_per_unit, now=now, include_removed=include_removed
+    )
 
 
 async def move_refused(

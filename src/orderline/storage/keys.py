@@ -32,3 +32,17 @@ def keys_of(table: str, rows: list[str]) -> str:
     of ``table``; ``WHERE id IN keys_of(t, …)``."""
     lookup = f"SELECT id, tenant_id FROM {table} WHERE id IN ({', '.join(rows)}) LIMIT {len(rows)}"  # noqa: S608
     return f"(SELECT id FROM ({lookup}) found WHERE tenant_id = :tenant)"  # noqa: S608
+
+
+def keys_in(table: str, array: str) -> str:
+    """``keys_of`` for the keys in an array parameter (PostgreSQL): one statement text whatever their number, so one
+    prepared statement serves every count; ``WHERE id IN keys_in(t, ':ids::uuid[]')``. Each key is looked up alone
+    (a LIMIT-1 subquery per key, as ``key_of``'s): planned for an array of unknown length, a lookup of them all by
+    ``id = ANY(…)`` took a sequential scan over a table of a few thousand rows. The ``LIMIT cardinality(…)``, which
+    changes nothing, is what the planner sees of the array's length without its value: a tenth of its 10-element
+    guess, so the generic plan costs what a custom plan of one or two keys does, and PostgreSQL keeps it after five
+    executions instead of planning every execution again (about 0.25 ms of the server's CPU each)."""
+    lookup = f"SELECT id, tenant_id FROM {table} WHERE id = wanted.id LIMIT 1"  # noqa: S608
+    wanted = f"(SELECT id FROM unnest({array}) AS wanted (id) LIMIT cardinality({array})) wanted"  # noqa: S608
+    each = f"{wanted} CROSS JOIN LATERAL ({lookup}) found"
+    return f"(SELECT found.id FROM {each} WHERE found.tenant_id = :tenant)"  # noqa: S608

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from functools import lru_cache
 from typing import Any
@@ -13,7 +13,7 @@ from orderline.application.queries import PetQuery
 from orderline.domain.money import Money
 from orderline.domain.pet import Gender, Pet, PetProfile, PetSize, PetStatus, Species, Stock
 from orderline.storage.driver import Connection, Row
-from orderline.storage.keys import keys_of
+from orderline.storage.keys import keys_in, keys_of
 from orderline.storage.rows import (
     as_datetime,
     as_opt_bool,
@@ -55,14 +55,42 @@ UPDATE pets SET name = :name, species = :species, breed = :breed, age_months = :
 WHERE id = :id AND tenant_id = :tenant AND version = :expected
 """
 
-# One stock move in one statement: the counters shift only if they stay within the stock (the rule of
-# domain.pet.Stock, which the caller asks instead when this refuses), and the pet comes back as it is now.
+# One pet's stock move in one statement (SQLite's for each pet, PostgreSQL's for one; several there: _SHIFT_MANY): the
+# counters shift only if they stay within the stock (the rule of domain.pet.Stock, which the caller asks instead when
+# this refuses), and the pet comes back as it is now.
 _SHIFT = f"""
 UPDATE pets SET stock_reserved = stock_reserved + :reserved, stock_sold = stock_sold + :sold,
     version = version + 1, updated_at = :now
 WHERE id = :id AND tenant_id = :tenant{{live}} AND stock_reserved + :reserved >= 0 AND stock_sold + :sold >= 0
     AND stock_reserved + :reserved + stock_sold + :sold <= stock_total
 RETURNING {_COLUMNS}
+"""  # noqa: S608
+
+# Several pets' stock moves in one statement (PostgreSQL): one round trip whatever their number, and one text (the ids
+# and quantities are arrays), so one prepared statement. ``locked`` locks every pet asked that is there, in id order:
+# a locking SELECT sorts first and locks each row as it returns it, so the statement waits for at most one lock while
+# holding only lower ids (what get_many(for_update=True) and every other writer of pets do; writers never deadlock).
+# ``moved`` then moves each pet whose counters stay within its stock (the rule of domain.pet.Stock, as _SHIFT) by its
+# quantity, never one below 1; it updates only pets ``locked`` returned, so it takes no lock of its own, and it checks
+# its WHERE on each row's newest version (the one ``locked`` waited for). Moved pets come back as they are after, the
+# others as ``locked`` returned them (locked, newest), for the domain to refuse; a pet not there comes back not at all.
+_MOVED_COLUMNS = ", ".join(f"pets.{column.strip()}" for column in _COLUMNS.split(","))
+_SHIFT_MANY = f"""
+WITH locked AS MATERIALIZED (
+    SELECT {_COLUMNS} FROM pets WHERE id IN {keys_in("pets", ":ids::uuid[]")}{{live}} ORDER BY id FOR UPDATE
+), moved AS (
+    UPDATE pets SET stock_reserved = pets.stock_reserved + :reserved * asked.quantity,
+        stock_sold = pets.stock_sold + :sold * asked.quantity, version = pets.version + 1, updated_at = :now
+    FROM locked JOIN unnest(:ids::uuid[], :quantities::bigint[]) AS asked (id, quantity) ON asked.id = locked.id
+    WHERE pets.id = locked.id AND asked.quantity >= 1
+        AND pets.stock_reserved + :reserved * asked.quantity >= 0 AND pets.stock_sold + :sold * asked.quantity >= 0
+        AND pets.stock_reserved + :reserved * asked.quantity + pets.stock_sold + :sold * asked.quantity
+            <= pets.stock_total
+    RETURNING {_MOVED_COLUMNS}
+)
+SELECT true AS moved, {_COLUMNS} FROM moved
+UNION ALL
+SELECT false, {_COLUMNS} FROM locked WHERE NOT EXISTS (SELECT FROM moved WHERE moved.id = locked.id)
 """  # noqa: S608
 
 # One pet by its key within the tenant, as written: (tenant_id, id) binds both, so either it or the primary key
@@ -110,15 +138,48 @@ class SqlPetRepository:
         changed = await self._db.execute(_UPDATE, {**_params(pet), "expected": expected, "tenant": self._tenant})
         self._seen.saved(pet.id, pet.version, changed=changed, what=f"pet {pet.id}")
 
-    async def shift_stock(
-        self, pet_id: UUID, *, reserved: int, sold: int, now: datetime, include_removed: bool = False
-    ) -> Pet | None:
-        """Add ``reserved`` and ``sold`` to the pet's counters in one conditional UPDATE; the pet as it is after,
-        or None if it is not there (or removed) or the counters would leave its stock. The row stays locked."""
+    async def shift_stocks(
+        self, quantities: Mapping[UUID, int], *, reserved: int, sold: int, now: datetime, include_removed: bool = False
+    ) -> tuple[dict[UUID, Pet], set[UUID]]:
+        """Lock the pets of ``quantities`` that are there in id order and move each by ``reserved`` and ``sold`` per
+        unit if its counters stay within its stock; the pets found as they are after, and the ids of those left
+        unmoved (refused, or a quantity below 1), locked. PostgreSQL: one statement for several pets (_SHIFT_MANY);
+        one pet, and SQLite (whose writer is one at a time, and a statement no round trip): a conditional UPDATE per
+        pet, and a locked read of a pet it refused. The same outcome either way (integration/test_stock_shifts)."""
+        if not quantities:
+            return {}, set()
+        if self._db.dialect != "postgresql" or len(quantities) == 1:  # one pet: _SHIFT, a smaller plan to run
+            return await self._shift_each(quantities, reserved=reserved, sold=sold, now=now, removed=include_removed)
+        ids = list(quantities)  # in the caller's order: the statement takes its locks in id order whatever this is
+        params = {
+            "ids": ids, "quantities": list(quantities.values()), "reserved": reserved, "sold": sold,
+            "now": now, "tenant": self._tenant,
+        }  # fmt: skip
         live = "" if include_removed else " AND removed_at IS NULL"
-        params = {"id": pet_id, "reserved": reserved, "sold": sold, "now": now, "tenant": self._tenant}
-        row = await self._db.fetch_one(_SHIFT.format(live=live), params)
-        return None if row is None else self._loaded(_pet(row))
+        rows = await self._db.fetch_all(_SHIFT_MANY.format(live=live), params)
+        pets = sorted((self._loaded(_pet(row)) for row in rows), key=lambda pet: pet.id)
+        return {pet.id: pet for pet in pets}, {as_uuid(row["id"]) for row in rows if not row["moved"]}
+
+    async def _shift_each(
+        self, quantities: Mapping[UUID, int], *, reserved: int, sold: int, now: datetime, removed: bool
+    ) -> tuple[dict[UUID, Pet], set[UUID]]:
+        """``shift_stocks`` a pet at a time, in id order: its conditional UPDATE, or its locked read if refused."""
+        live = "" if removed else " AND removed_at IS NULL"
+        pets: dict[UUID, Pet] = {}
+        refused: set[UUID] = set()
+        for pet_id, quantity in sorted(quantities.items()):
+            row = None
+            if quantity >= 1:
+                params = {"id": pet_id, "reserved": reserved * quantity, "sold": sold * quantity, "now": now}
+                row = await self._db.fetch_one(_SHIFT.format(live=live), {**params, "tenant": self._tenant})
+            if row is not None:
+                pets[pet_id] = self._loaded(_pet(row))
+                continue
+            found = await self.get_many([pet_id], for_update=True, include_removed=removed)
+            if pet_id in found:
+                pets[pet_id] = found[pet_id]
+                refused.add(pet_id)
+        return pets, refused
 
     def _loaded(self, pet: Pet) -> Pet:
         self._seen.remember(pet.id, pet.version)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 from uuid import UUID
@@ -26,11 +26,13 @@ class PetRepository(Protocol):
 
     async def add(self, pet: Pet) -> None: ...
     async def save(self, pet: Pet) -> None: ...
-    async def shift_stock(
-        self, pet_id: UUID, *, reserved: int, sold: int, now: datetime, include_removed: bool = False
-    ) -> Pet | None:
-        """Move the counters by these amounts in one statement if they stay within the stock, and lock the row;
-        the pet as it is then, or None (not there, removed, or the move refused: ask the domain why)."""
+    async def shift_stocks(
+        self, quantities: Mapping[UUID, int], *, reserved: int, sold: int, now: datetime, include_removed: bool = False
+    ) -> tuple[dict[UUID, Pet], set[UUID]]:
+        """Lock each pet of ``quantities`` that is there (not removed, unless ``include_removed``) in id order, and
+        move its counters by ``reserved`` and ``sold`` per unit of its quantity if they stay within its stock. The
+        pets found, as they are after, and the ids of those left unmoved (the move refused, or a quantity below 1:
+        ask the domain why); a pet not there is left out. One statement where a statement is a round trip."""
         ...
 
     async def remove(self, pet_id: UUID, now: datetime) -> None: ...
