@@ -33,6 +33,7 @@ from orderline.domain.errors import (
     OrderNotEditable,
     OrderNotPayable,
     OutOfStock,
+    PaymentDeclined,
     PaymentInProgress,
     VoucherNotApplicable,
 )
@@ -49,7 +50,7 @@ from orderline.domain.payment import (
 )
 from orderline.domain.pet import Pet, PetProfile, Species
 from orderline.domain.status import OrderStatus
-from orderline.gateways.testmode import REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
+from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
 from tests.support import ADMIN, ANYONE, FAST_HASHER, Db, SteppingClock, a_pet, an_order
 
 T = TypeVar("T")
@@ -535,3 +536,41 @@ async def test_an_erase_and_a_refund_completing_a_cancel_at_once_give_the_stock_
         assert await uses_of(use_cases, "RACE") == 1
         assert await audited(use_cases, order.id, Action.ORDER_ERASED) == 1
         assert await audited(use_cases, order.id, Action.ORDER_CANCELLED) <= 1
+
+
+@pytest.mark.parametrize("card", [SUCCEEDS, DECLINED])
+async def test_an_erase_and_a_payment_at_once_leave_no_holder_and_no_money_kept_for_a_payment_it_refused(
+    use_cases: UseCases, second: UseCases, db: Db, card: str
+) -> None:
+    """The erase may come before the payment's start (NotFound), between its start and its finish (the charge is
+    then refunded, or the decline recorded FAILED), or after it (an erased paid order keeps its money facts)."""
+    cat = await a_pet(use_cases, stock=ROUNDS + 1)
+    await an_order(use_cases, cat)  # holds a unit throughout
+
+    for i in range(ROUNDS):
+        order = await an_order(use_cases, cat)
+        payer, eraser = sides_of(i, use_cases, second)
+
+        paid_, erased = await race(i, pay(payer, order, card), eraser.orders.erase(ADMIN, order.id))
+
+        assert erased is None, erased
+        assert isinstance(paid_, Payment | NotFound | PaymentDeclined), paid_
+        assert await stored(db, order.id) is None
+        payments, refunds = await money_facts(db, order.id)
+        assert len(payments) <= 1
+        assert all(p.card.name is None for p in payments), "erasure forgets the card holder, even mid-payment"
+        assert all(p.status is not PaymentStatus.PROCESSING for p in payments)
+        if card == DECLINED:
+            assert [p.status for p in payments] in ([], [PaymentStatus.FAILED]), payments
+            assert refunds == []
+        elif isinstance(paid_, NotFound) and payments:  # erased while the card was charged: refunded
+            assert [r.status for r in refunds] == [RefundStatus.SUCCEEDED]
+            assert minor(refunds) == minor(payments)
+        else:  # erased before the start (nothing charged), or after the payment (kept, as erasure keeps money facts)
+            assert refunds == []
+            assert [p.status for p in payments] == ([PaymentStatus.SUCCEEDED] if isinstance(paid_, Payment) else [])
+        assert await stock_of(use_cases, cat) == (1, 0, ROUNDS)
+        assert await audited(use_cases, order.id, Action.ORDER_ERASED) == 1
+        assert await audited(use_cases, order.id, Action.PAYMENT_SUCCEEDED) + await audited(
+            use_cases, order.id, Action.PAYMENT_FAILED
+        ) == len(payments)
