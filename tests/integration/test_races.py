@@ -1,4 +1,5 @@
-"""Races on a real database: concurrent cancels and concurrent orders for the last units.
+"""Races on a real database: concurrent cancels and orders for the last units, and two writers of one order at once
+(pay, cancel, erase, line removal, ship, refund settlement, price change, a voucher's last use).
 
 Each race runs across two separately wired use_cases on the same database, as two processes
 would be, so SQLite's file lock and PostgreSQL's row locks are what keep the peace.
