@@ -575,3 +575,60 @@ async def test_an_erase_and_a_payment_at_once_leave_no_holder_and_no_money_kept_
         assert await audited(use_cases, order.id, Action.PAYMENT_SUCCEEDED) + await audited(
             use_cases, order.id, Action.PAYMENT_FAILED
         ) == len(payments)
+
+
+async def test_a_ship_and_a_force_cancel_of_a_paid_order_at_once_refund_it_and_release_only_unsold_units(
+    use_cases: UseCases, second: UseCases, db: Db
+) -> None:
+    """The force-cancel wins either way: of a PAID order (units released) or of the SHIPPED one (units stay sold)."""
+    cat = await a_pet(use_cases, stock=ROUNDS + 1)
+    await an_order(use_cases, cat)  # holds a unit throughout
+    sold = 0
+
+    for i in range(ROUNDS):
+        order = await paid(use_cases, await an_order(use_cases, cat))
+        shipper, canceller = sides_of(i, use_cases, second)
+
+        shipped, cancelled = await race(
+            i, shipper.orders.ship(ADMIN, order.id), canceller.orders.cancel(ADMIN, CancelOrder(order.id), force=True)
+        )
+
+        assert isinstance(cancelled, Order), cancelled
+        assert isinstance(shipped, Order | IllegalTransition), shipped
+        sold += isinstance(shipped, Order)
+        after = await use_cases.orders.get(ADMIN, order.id)
+        assert (after.status, after.payment_status) == (OrderStatus.CANCELLED, OrderPaymentStatus.REFUNDED)
+        assert (after.shipped_at is not None) is isinstance(shipped, Order)
+        payments, refunds = await money_facts(db, order.id)
+        assert minor(refunds) == minor(payments) == order.total.amount_minor
+        assert len(refunds) == 1
+        assert await audited(use_cases, order.id, Action.ORDER_SHIPPED) == isinstance(shipped, Order)
+        assert await audited(use_cases, order.id, Action.ORDER_CANCELLED) == 1
+        assert await stock_of(use_cases, cat) == (1, sold, ROUNDS - sold)
+
+
+async def test_an_order_placed_while_its_voucher_is_removed_counts_a_use_only_if_it_got_the_discount(
+    use_cases: UseCases, second: UseCases, db: Db
+) -> None:
+    cat = await a_pet(use_cases, stock=ROUNDS)
+    discounted = 0
+
+    for i in range(ROUNDS):
+        code = f"GONE{i}"
+        await use_cases.vouchers.create(ADMIN, VoucherDraft(code, percent_off=10))
+        placer, remover = sides_of(i, use_cases, second)
+        command = PlaceOrder([LineRequest(cat.id)], voucher_code=code)
+
+        placed, removed = await race(i, placer.orders.place(ANYONE, command), remover.vouchers.remove(ADMIN, code))
+
+        assert removed is None, removed
+        assert isinstance(placed, PlacedOrder | VoucherNotApplicable), placed
+        if isinstance(placed, PlacedOrder):
+            discounted += 1
+            assert (placed.order.voucher_code, str(placed.order.total)) == (code, "135.00")
+            assert placed.order.voucher_id is not None
+            async with db.snapshot() as uow:  # a removed voucher is read by its id only
+                voucher = await uow.vouchers.get(placed.order.voucher_id)
+            assert voucher is not None
+            assert voucher.uses == 1
+        assert await stock_of(use_cases, cat) == (discounted, 0, ROUNDS - discounted)
