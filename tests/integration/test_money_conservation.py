@@ -321,7 +321,10 @@ def check_the_outbox_agrees_with_the_audit_log(order: Order | None, audited: lis
     for kind, data in events:
         if kind == "order.statusChanged":
             assert data["order"]["status"] == data["newStatus"]
-    expected = Counter(kind for action, _ in audited for kind in ONE_EACH.get(action, []))
+    # A refund settled after its order was erased is audited but makes no event: its events carry the order.
+    erased = next((n for n, (action, _) in enumerate(audited) if action == "ORDER_ERASED"), len(audited))
+    told_of = [action for n, (action, _) in enumerate(audited) if n < erased or not action.startswith("REFUND_")]
+    expected = Counter(kind for action in told_of for kind in ONE_EACH.get(action, []))
     # A cancel completed by its refund also tells the refund that completed it.
     expected["refund.succeeded"] += sum(1 for action, c in audited if action == "ORDER_CANCELLED" and "refundId" in c)
     expected["order.processed"] += sum(1 for _, after in moves if after in PROCESSED)

@@ -126,6 +126,24 @@ async def erased(use_cases: UseCases, _: SteppingClock) -> UUID:
     return order.id
 
 
+async def erased_then_refunded(use_cases: UseCases, clock: SteppingClock) -> UUID:
+    """Erased while its cancel's refund was pending; the refund settles after (audited, but no event)."""
+    order_id = await cancel_pending(use_cases, clock)
+    await use_cases.orders.erase(ADMIN, order_id)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+    assert await use_cases.refunds.settle_pending() == 1
+    return order_id
+
+
+async def erased_then_refund_failed(use_cases: UseCases, clock: SteppingClock) -> UUID:
+    order = await approve(use_cases, await an_order(use_cases, await a_pet(use_cases), by=CLERK), REFUND_FAILS_LATER)
+    await use_cases.orders.cancel(ADMIN, CancelOrder(order.id))
+    await use_cases.orders.erase(ADMIN, order.id)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+    assert await use_cases.refunds.settle_pending() == 1
+    return order.id
+
+
 async def item_removed(use_cases: UseCases, _: SteppingClock) -> UUID:
     order = await an_order(use_cases, await a_pet(use_cases, stock=2), quantity=2, by=CLERK)
     return (await use_cases.order_edits.remove_line(CLERK, RemoveLine(order.id, 1, 1))).id
@@ -166,6 +184,11 @@ async def billing_address_changed(use_cases: UseCases, _: SteppingClock) -> UUID
         (force_cancelled, ["order.created", *PAID, "order.statusChanged", "order.statusChanged",
                            "order.cancelRequested", "refund.succeeded", *CANCELLED]),
         (erased, ["order.created", "order.erased"]),
+        # A refund settling after its order was erased makes no event (docs/webhooks.md): its order is gone.
+        (erased_then_refunded, ["order.created", *PAID, "order.statusChanged", "order.cancelRequested",
+                                "order.erased"]),
+        (erased_then_refund_failed, ["order.created", *PAID, "order.statusChanged", "order.cancelRequested",
+                                     "order.erased"]),
         (item_removed, ["order.created", "order.itemRemoved"]),
         (item_removed_and_refunded, ["order.created", *PAID, "order.itemRemoved", "refund.succeeded"]),
         (last_item_removed, ["order.created", *CANCELLED]),

@@ -375,6 +375,29 @@ async def test_a_failed_refund_is_audited_as_a_failed_cancel_with_the_gateways_r
     assert entry.changes["paymentStatus"] == {"before": "REFUND_PENDING", "after": "REFUND_FAILED"}
 
 
+@pytest.mark.parametrize(
+    ("card", "action", "reason"),
+    [(REFUNDS_LATER, "REFUND_SUCCEEDED", None), (REFUND_FAILS_LATER, "REFUND_FAILED", REFUND_FAILURE)],
+)
+async def test_a_refund_that_settles_after_its_order_was_erased_is_still_audited(
+    use_cases: UseCases, clock: SteppingClock, db: Db, card: str, action: str, reason: str | None
+) -> None:
+    """The order is gone, so no cancel completes or rolls back; whether the money went back is still recorded."""
+    pending = await a_cancel_pending_order(use_cases, await a_pet(use_cases), card)
+    await use_cases.orders.erase(ADMIN, pending.id)
+    clock.advance(AFTER_THE_REFUND_DELAY)
+
+    assert await use_cases.refunds.settle_pending() == 1
+
+    _, [refund] = await money_facts(db, pending.id)
+    [entry] = (await use_cases.audit_log.list(ADMIN, AuditQuery(entity_id=str(pending.id), action=action))).items
+    assert entry.changes == {"refundId": {"before": None, "after": str(refund.id)}}
+    assert entry.reason == reason
+    actions = [e.action for e in (await use_cases.audit_log.list(ADMIN, AuditQuery(entity_id=str(pending.id)))).items]
+    assert sorted(actions) == sorted(["ORDER_CREATED", "PAYMENT_SUCCEEDED", "ORDER_CANCEL_REQUESTED", "ORDER_ERASED",
+                                      action])  # fmt: skip
+
+
 async def test_a_cancel_completed_by_its_refund_is_audited_with_the_reason_it_was_asked_with(
     use_cases: UseCases, clock: SteppingClock
 ) -> None:

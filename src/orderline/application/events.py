@@ -196,6 +196,8 @@ def _refund_settled(r: _Recorded) -> Made:
 
 
 def _refund_event(r: _Recorded) -> Made:
+    if r.order is None:  # settled after its order was erased: audited, but no event (its `order` is gone)
+        return []
     refund = r.refund()
     if refund.partial:
         reason = RefundReason.ITEMS_REMOVED

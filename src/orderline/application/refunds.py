@@ -92,6 +92,8 @@ class Refunds(UseCase):
                 await self._settle_order(uow, actor, order, refund)
                 if claim is not None:
                     await claim.complete(uow, order)
+            elif refund.settled:  # its order was erased: no cancel to settle, but whether the money went back is kept
+                await self._record(uow, actor, _settled_alone(refund))
             await uow.commit()
         return order
 
@@ -162,6 +164,15 @@ class Refunds(UseCase):
         if outcome.status is not RefundStatus.PENDING or refund.reference is None:
             await self.settle(replace(SYSTEM, tenant=due.tenant), refund.id, outcome)
         return outcome.status is not RefundStatus.PENDING
+
+
+def _settled_alone(refund: Refund) -> Record:
+    """The audit entry of a refund settled after its order was erased (the order's entry, as its id still names it):
+    the money went back, or the gateway's reason it did not. Its money facts stay with the order's payments."""
+    succeeded = refund.status is RefundStatus.SUCCEEDED
+    action = Action.REFUND_SUCCEEDED if succeeded else Action.REFUND_FAILED
+    changed = {"refundId": {"before": None, "after": str(refund.id)}}
+    return Record(action, EntityType.ORDER, refund.order_id, changed, None if succeeded else refund.failure_message)
 
 
 async def track_payment_status(
