@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from uuid import UUID
 
 import pytest
 from argon2 import PasswordHasher
 
 from orderline.application.catalogue import PetDraft
+from orderline.application.gateway import ChargeOutcome, PaymentGateway, RefundOutcome
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
 from orderline.application.principal import Principal, PrincipalKind, Scope
@@ -126,3 +129,30 @@ async def in_status(use_cases: UseCases, pet: Pet, status: str) -> Order:
         return order
     assert status == "DELIVERED", status
     return await use_cases.orders.deliver(ADMIN, order.id)
+
+
+class GatewayInFront:
+    """A payment gateway that asks the one behind it everything: a test's stand-in overrides what it watches or
+    breaks (``build(..., gateway=lambda behind: Sub(behind))``)."""
+
+    def __init__(self, gateway: PaymentGateway) -> None:
+        self._gateway = gateway
+
+    @property
+    def name(self) -> str:
+        return self._gateway.name
+
+    async def card_token(self, card: CardDetails) -> str:
+        return await self._gateway.card_token(card)
+
+    async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
+        return await self._gateway.charge(payment_id, amount, card_token)
+
+    async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
+        return await self._gateway.refund(refund_id, charge_reference, amount)
+
+    async def refund_status(self, reference: str) -> RefundOutcome:
+        return await self._gateway.refund_status(reference)
+
+    def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
+        return self._gateway.callback_reference(headers, body)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from uuid import UUID
 
@@ -16,7 +16,7 @@ import pytest
 from orderline.application.audit import Action, AuditEntry, EntityType, Record
 from orderline.application.bulk_cancel import BulkCancel
 from orderline.application.events import EventType, envelope
-from orderline.application.gateway import ChargeOutcome, PaymentGateway, RefundOutcome
+from orderline.application.gateway import ChargeOutcome, PaymentGateway
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlaceOrder
 from orderline.application.payments import PayOrder
@@ -34,7 +34,6 @@ from orderline.domain.errors import (
 )
 from orderline.domain.money import Money
 from orderline.domain.order import CancelReason
-from orderline.domain.payment import CardDetails
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER
 from orderline.http.api.event_wire import NativeBodies
 from orderline.storage.database import DatabaseUrl, open_database
@@ -47,6 +46,7 @@ from tests.support import (
     FAST_HASHER,
     START,
     Db,
+    GatewayInFront,
     SteppingClock,
     a_card_input,
     a_pet,
@@ -392,34 +392,18 @@ async def test_two_cancels_at_once_write_one_cancels_events(use_cases: UseCases,
     assert await types(db, order.id) == ["order.created", *CANCELLED]
 
 
-class CancelsWhileCharging:
+class CancelsWhileCharging(GatewayInFront):
     """The test gateway, with the order's cancel committing while the charge is asked (between Pay Order's two
     transactions): the charge then succeeds for an order that is no longer payable."""
 
     def __init__(self, gateway: PaymentGateway) -> None:
-        self._gateway = gateway
+        super().__init__(gateway)
         self.meanwhile: Callable[[], Awaitable[object]] | None = None
-
-    @property
-    def name(self) -> str:
-        return self._gateway.name
-
-    async def card_token(self, card: CardDetails) -> str:
-        return await self._gateway.card_token(card)
 
     async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
         if self.meanwhile is not None:
             await self.meanwhile()
         return await self._gateway.charge(payment_id, amount, card_token)
-
-    async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
-        return await self._gateway.refund(refund_id, charge_reference, amount)
-
-    async def refund_status(self, reference: str) -> RefundOutcome:
-        return await self._gateway.refund_status(reference)
-
-    def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
-        return self._gateway.callback_reference(headers, body)
 
 
 async def test_a_charge_captured_after_the_order_was_cancelled_is_told_and_so_is_its_refund(

@@ -8,7 +8,7 @@ would be, so SQLite's file lock and PostgreSQL's row locks are what keep the pea
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Mapping
+from collections.abc import AsyncIterator, Awaitable
 from datetime import timedelta
 from typing import TypeVar
 from uuid import UUID
@@ -18,7 +18,7 @@ import pytest
 from orderline.application.audit import Action
 from orderline.application.catalogue import PetDraft
 from orderline.application.errors import NotFound
-from orderline.application.gateway import ChargeOutcome, PaymentGateway, RefundOutcome
+from orderline.application.gateway import ChargeOutcome, PaymentGateway
 from orderline.application.order_edits import RemoveLine
 from orderline.application.orders import CancelOrder, LineRequest, PlacedOrder, PlaceOrder
 from orderline.application.payments import PayOrder
@@ -41,7 +41,6 @@ from orderline.domain.errors import (
 from orderline.domain.money import Money
 from orderline.domain.order import Order
 from orderline.domain.payment import (
-    CardDetails,
     CardInput,
     OrderPaymentStatus,
     Payment,
@@ -52,7 +51,7 @@ from orderline.domain.payment import (
 from orderline.domain.pet import Pet, PetProfile, Species
 from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import DECLINED, REFUND_FAILS_LATER, REFUNDS_LATER, SUCCEEDS
-from tests.support import ADMIN, ANYONE, FAST_HASHER, Db, SteppingClock, a_pet, an_order
+from tests.support import ADMIN, ANYONE, FAST_HASHER, Db, GatewayInFront, SteppingClock, a_pet, an_order
 
 T = TypeVar("T")
 
@@ -136,32 +135,16 @@ ROUNDS = 24
 AFTER_THE_REFUND_DELAY = timedelta(seconds=3)  # the test gateway settles asynchronous refunds after 2 s
 
 
-class CountsCharges:
+class CountsCharges(GatewayInFront):
     """The test gateway, noting the payment id of every charge asked of it (shared by both sides)."""
 
     def __init__(self, gateway: PaymentGateway, charged: list[UUID]) -> None:
-        self._gateway = gateway
+        super().__init__(gateway)
         self.charged = charged
-
-    @property
-    def name(self) -> str:
-        return self._gateway.name
-
-    async def card_token(self, card: CardDetails) -> str:
-        return await self._gateway.card_token(card)
 
     async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
         self.charged.append(payment_id)
         return await self._gateway.charge(payment_id, amount, card_token)
-
-    async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
-        return await self._gateway.refund(refund_id, charge_reference, amount)
-
-    async def refund_status(self, reference: str) -> RefundOutcome:
-        return await self._gateway.refund_status(reference)
-
-    def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
-        return self._gateway.callback_reference(headers, body)
 
 
 @pytest.fixture

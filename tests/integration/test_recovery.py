@@ -9,7 +9,7 @@ a second wiring on the same database then play the restarted process.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from datetime import timedelta
 from uuid import UUID
@@ -18,7 +18,7 @@ import msgspec
 import pytest
 
 from orderline.application.audit import Action
-from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, PaymentGateway, RefundOutcome
+from orderline.application.gateway import ChargeOutcome, GatewayUnavailable, PaymentGateway
 from orderline.application.idempotency import IN_FLIGHT_LEASE, IdempotencyKeyInUse, KeyClaim
 from orderline.application.orders import CancelOrder, LineRequest, PlacedOrder, PlaceOrder
 from orderline.application.payments import PayOrder
@@ -30,10 +30,21 @@ from orderline.bootstrap import build
 from orderline.config import Settings
 from orderline.domain.money import Money
 from orderline.domain.order import Order
-from orderline.domain.payment import CardDetails, OrderPaymentStatus, Payment, PaymentStatus, RefundStatus
+from orderline.domain.payment import OrderPaymentStatus, Payment, PaymentStatus, RefundStatus
 from orderline.domain.status import OrderStatus
 from orderline.gateways.testmode import ANSWERS_SLOWLY, DECLINED, SUCCEEDS
-from tests.support import ADMIN, ANYONE, FAST_HASHER, Db, SteppingClock, a_card_input, a_pet, a_pet_draft, an_order
+from tests.support import (
+    ADMIN,
+    ANYONE,
+    FAST_HASHER,
+    Db,
+    GatewayInFront,
+    SteppingClock,
+    a_card_input,
+    a_pet,
+    a_pet_draft,
+    an_order,
+)
 
 RECOVER_AFTER = timedelta(seconds=30)  # the default of ORDERLINE_PAYMENT_RECOVERY_AFTER
 LATER = RECOVER_AFTER + timedelta(seconds=1)
@@ -43,21 +54,14 @@ class ProcessDied(BaseException):
     """The process ended mid-request (kill -9): nothing after this point ran."""
 
 
-class Network:
+class Network(GatewayInFront):
     """What stands between the service and the test gateway: healthy, crashing after a charge, or down."""
 
     def __init__(self, gateway: PaymentGateway) -> None:
-        self._gateway = gateway
+        super().__init__(gateway)
         self.die_after_charge = False
         self.down = False
         self.charges: list[UUID] = []  # payment ids the gateway was asked to charge, repeats included
-
-    @property
-    def name(self) -> str:
-        return self._gateway.name
-
-    async def card_token(self, card: CardDetails) -> str:
-        return await self._gateway.card_token(card)
 
     async def charge(self, payment_id: UUID, amount: Money, card_token: str) -> ChargeOutcome:
         if self.down:
@@ -67,15 +71,6 @@ class Network:
         if self.die_after_charge:
             raise ProcessDied
         return outcome
-
-    async def refund(self, refund_id: UUID, charge_reference: str, amount: Money) -> RefundOutcome:
-        return await self._gateway.refund(refund_id, charge_reference, amount)
-
-    async def refund_status(self, reference: str) -> RefundOutcome:
-        return await self._gateway.refund_status(reference)
-
-    def callback_reference(self, headers: Mapping[str, str], body: bytes) -> str:
-        return self._gateway.callback_reference(headers, body)
 
 
 Wiring = Callable[..., Awaitable[tuple[UseCases, Network]]]
