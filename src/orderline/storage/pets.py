@@ -149,33 +149,32 @@ class SqlPetRepository:
         if not quantities:
             return {}, set()
         if self._db.dialect != "postgresql" or len(quantities) == 1:  # one pet: _SHIFT, a smaller plan to run
-            return await self._shift_each(quantities, reserved=reserved, sold=sold, now=now, removed=include_removed)
+            return await self._shift_each(quantities, reserved, sold, now, include_removed)
         ids = list(quantities)  # in the caller's order: the statement takes its locks in id order whatever this is
         params = {
             "ids": ids, "quantities": list(quantities.values()), "reserved": reserved, "sold": sold,
             "now": now, "tenant": self._tenant,
         }  # fmt: skip
-        live = "" if include_removed else " AND removed_at IS NULL"
-        rows = await self._db.fetch_all(_SHIFT_MANY.format(live=live), params)
-        pets = sorted((self._loaded(_pet(row)) for row in rows), key=lambda pet: pet.id)
-        return {pet.id: pet for pet in pets}, {as_uuid(row["id"]) for row in rows if not row["moved"]}
+        rows = await self._db.fetch_all(_SHIFT_MANY.format(live=_live(include_removed)), params)
+        found = sorted(((self._loaded(_pet(row)), row["moved"]) for row in rows), key=lambda each: each[0].id)
+        return {pet.id: pet for pet, _ in found}, {pet.id for pet, moved in found if not moved}
 
     async def _shift_each(
-        self, quantities: Mapping[UUID, int], *, reserved: int, sold: int, now: datetime, removed: bool
+        self, quantities: Mapping[UUID, int], reserved: int, sold: int, now: datetime, include_removed: bool
     ) -> tuple[dict[UUID, Pet], set[UUID]]:
         """``shift_stocks`` a pet at a time, in id order: its conditional UPDATE, or its locked read if refused."""
-        live = "" if removed else " AND removed_at IS NULL"
+        shift = _SHIFT.format(live=_live(include_removed))
         pets: dict[UUID, Pet] = {}
         refused: set[UUID] = set()
         for pet_id, quantity in sorted(quantities.items()):
             row = None
             if quantity >= 1:
                 params = {"id": pet_id, "reserved": reserved * quantity, "sold": sold * quantity, "now": now}
-                row = await self._db.fetch_one(_SHIFT.format(live=live), {**params, "tenant": self._tenant})
+                row = await self._db.fetch_one(shift, {**params, "tenant": self._tenant})
             if row is not None:
                 pets[pet_id] = self._loaded(_pet(row))
                 continue
-            found = await self.get_many([pet_id], for_update=True, include_removed=removed)
+            found = await self.get_many([pet_id], for_update=True, include_removed=include_removed)
             if pet_id in found:
                 pets[pet_id] = found[pet_id]
                 refused.add(pet_id)
@@ -236,9 +235,14 @@ def _many_sql(count: int, *, include_removed: bool) -> str:
     pets are found by their keys alone and their tenant compared outside (``keys_of``, ADR 0045): written as
     ``tenant_id = :tenant AND id IN (…) ORDER BY id``, PostgreSQL walked the tenant's pets in (tenant_id, id)
     order for the ORDER BY, never analysed or analysed while each tenant had a pet. The lock order is still id's."""
-    live = "" if include_removed else " AND removed_at IS NULL"
+    live = _live(include_removed)
     keys = keys_of("pets", [f":id{n}" for n in range(count)])
     return f"SELECT {_COLUMNS} FROM pets WHERE id IN {keys}{live} ORDER BY id"  # noqa: S608
+
+
+def _live(include_removed: bool) -> str:
+    """The condition a statement adds to leave removed pets out (none when they are included)."""
+    return "" if include_removed else " AND removed_at IS NULL"
 
 
 def _params(pet: Pet) -> dict[str, Any]:
