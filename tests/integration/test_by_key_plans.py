@@ -88,6 +88,7 @@ STATEMENTS: dict[str, list[Statement]] = {
     ],
     "payments": [
         Statement("get", payments._PAYMENT_BY_ID),
+        Statement("get for update", payments._PAYMENT_LOCKED),
         Statement("save", payments._SAVE_PAYMENT),
     ],
     "refunds": [

@@ -55,6 +55,19 @@ class PayOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class _Finished:
+    """A payment's answer as recorded, and what is left to do or to tell. ``due``: the charge to refund now, its
+    order no longer PLACED. ``refund``: the refund the other finisher (recovery, or the request) recorded when it
+    found the order so, and ``order`` as this finish read it (None: erased): the request answers as it would have
+    had it recorded the answer itself."""
+
+    payment: Payment
+    due: RefundDue | None = None
+    refund: Refund | None = None
+    order: Order | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class PaymentRecord:
     payment: Payment
     refunds: tuple[Refund, ...] = ()
@@ -107,16 +120,18 @@ class Payments(UseCase):
             token = None
         payment = await self._start(principal, command, amount, card.card, token)
         outcome = UNREACHABLE if token is None else await self._charge(payment, token)
-        payment, due = await self._finish(principal, payment, outcome, claim)
-        if due is not None:
-            order = await self._refunds.carry_out(principal, due)
+        finished = await self._finish(principal, payment, outcome, claim)
+        payment, refund, order = finished.payment, finished.refund, finished.order
+        if finished.due is not None:
+            refund, order = finished.due.refund, await self._refunds.carry_out(principal, finished.due)
+        if refund is not None:  # the order was no longer PLACED when the charge was recorded, here or by recovery
             if order is None:
                 raise NotFound("order", command.order_id)  # erased meanwhile; the charge is refunded all the same
             raise OrderNotPayable(
                 f"the order was {order.status} while the card was charged; the charge is refunded",
                 current_status=str(order.status),
                 payment_id=str(payment.id),
-                refund_id=str(due.refund.id),
+                refund_id=str(refund.id),
             )
         if payment.status is PaymentStatus.FAILED:
             raise PaymentDeclined(
@@ -184,10 +199,10 @@ class Payments(UseCase):
         outcome = UNREACHABLE if payment.card_token is None else await self._charge(payment, payment.card_token)
         if outcome is UNREACHABLE and payment.card_token is not None:
             return False  # the gateway is still unreachable: ask again next time, the charge may have happened
-        settled, due = await self._finish(system, payment, outcome, None)
-        if due is not None:
-            await self._refunds.carry_out(system, due)
-        log.info("payment recovered", payment_id=str(payment.id), status=str(settled.status))
+        finished = await self._finish(system, payment, outcome, None)
+        if finished.due is not None:
+            await self._refunds.carry_out(system, finished.due)
+        log.info("payment recovered", payment_id=str(payment.id), status=str(finished.payment.status))
         return True
 
     async def _charge(self, payment: Payment, token: str) -> ChargeOutcome:
@@ -221,16 +236,18 @@ class Payments(UseCase):
 
     async def _finish(
         self, principal: Principal, started: Payment, outcome: ChargeOutcome, claim: KeyClaim[Payment] | None
-    ) -> tuple[Payment, RefundDue | None]:
+    ) -> _Finished:
         """Record the gateway's answer — once: whoever comes second (the request or recovery) finds it recorded.
-        Approve the order, or — if it was cancelled meanwhile — refund."""
+        Approve the order, or — if it was cancelled or erased meanwhile — refund."""
         async with self._db.transaction(principal.tenant) as uow:
             order = await uow.orders.get(started.order_id, for_update=True)
-            # Read again under the order's lock, with the order's other payments: its payment status needs them.
+            if order is None:  # erased: no order row to lock, so the payment's own row keeps the other finisher out
+                await uow.payments.get(started.id, for_update=True)
+            # Read again under the lock, with the order's other payments: its payment status needs them.
             payments = await uow.payments.of_order(started.order_id)
             payment = next(p for p in payments if p.id == started.id)  # payments are never deleted
             if payment.settled:
-                return payment, None
+                return _Finished(payment, refund=await _refund_of_a_charge_kept_from(uow, order, payment), order=order)
             now = self._clock.now()
             before = None if order is None else order.status
             if not outcome.succeeded:
@@ -239,7 +256,7 @@ class Payments(UseCase):
                 await uow.payments.save(payment)
                 await self._record_payment(uow, principal, payment, before, order, Action.PAYMENT_FAILED)
                 await uow.commit()
-                return payment, None
+                return _Finished(payment)
             assert outcome.reference is not None, "a charge that succeeded has the gateway's reference"
             payment.succeed(outcome.reference, now)
             await uow.payments.save(payment)
@@ -258,7 +275,7 @@ class Payments(UseCase):
             if claim is not None and due is None:
                 await claim.complete(uow, payment)
             await uow.commit()
-        return payment, due
+        return _Finished(payment, due)
 
     async def _record_payment(
         self,
@@ -277,3 +294,11 @@ class Payments(UseCase):
             changed["status"] = {"before": str(before), "after": str(order.status)}
         await self._record(uow, principal, Record(action, EntityType.ORDER, payment.order_id, changed,
                                                   payment.failure_message))  # fmt: skip
+
+
+async def _refund_of_a_charge_kept_from(uow: UnitOfWork, order: Order | None, payment: Payment) -> Refund | None:
+    """The refund recorded with a charge whose order was then gone or no longer PLACED; None for a charge that paid
+    its order (which set its ``paid_at``: only a PLACED order takes a payment) or a payment that failed."""
+    if payment.status is not PaymentStatus.SUCCEEDED or (order is not None and order.paid_at is not None):
+        return None
+    return next((r for r in await uow.payments.refunds_of(payment.order_id) if r.payment_id == payment.id), None)

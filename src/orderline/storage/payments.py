@@ -31,6 +31,7 @@ _DUE_COLUMNS = (
 # One payment or refund by its key, its tenant compared outside (storage/keys.py, ADR 0045): never by the
 # (tenant_id, status, …) index of the money figures.
 _PAYMENT_BY_ID = found("payments", _PAYMENT_COLUMNS)
+_PAYMENT_LOCKED = f"SELECT {_PAYMENT_COLUMNS} FROM payments WHERE id = {key_of('payments')}"  # noqa: S608
 _SAVE_PAYMENT = f"""UPDATE payments SET status = :status, reference = :reference, card = :card,
     failure_code = :failure_code, failure_message = :failure_message, updated_at = :updated_at
 WHERE id = {key_of("payments")}"""  # noqa: S608
@@ -79,8 +80,9 @@ class SqlPaymentRepository:
         if payment.order_id in self._held:
             _replace(self._held[payment.order_id][0], payment)
 
-    async def get(self, payment_id: UUID) -> Payment | None:
-        row = await self._db.fetch_one(_PAYMENT_BY_ID, {"id": payment_id, "tenant": self._tenant})
+    async def get(self, payment_id: UUID, *, for_update: bool = False) -> Payment | None:
+        sql = _PAYMENT_LOCKED + self._db.for_update() if for_update else _PAYMENT_BY_ID
+        row = await self._db.fetch_one(sql, {"id": payment_id, "tenant": self._tenant})
         if row is None:
             return None
         payment = self.seen_payments[payment_id] = _payment(row)
