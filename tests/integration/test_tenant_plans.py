@@ -171,3 +171,15 @@ async def test_no_index_of_orders_but_its_primary_key_leads_with_anything_but_th
     # led by seq; its plans do not know parameters' values at all, and the test above shows they never walk it.
     others = {name: column for name, column in strays.items() if name not in checks}
     assert set(others.values()) == ({"id", "seq"} if dialect == "sqlite" else {"id"}), strays
+
+
+async def test_every_list_is_read_in_seq_order_from_an_index_never_sorted(beside_a_large_tenant: Db) -> None:
+    """A creation window is a seq range (ADR 0036): the page walks a seq-ordered index from the window's newest
+    end and stops after a page. PostgreSQL's generic plan once read the whole window through (created_at, seq)
+    instead and sorted it: a 1 % window of 1M orders read 10,000 rows for a page of 21 (8.7 ms against 0.7 at 10k)."""
+    db = beside_a_large_tenant
+    for query in _queries():
+        plan = await _generic_plan(db, *list_page(SMALL, query))
+
+        assert "TEMP B-TREE" not in plan, f"{query}\n{plan}"  # SQLite's sort
+        assert not re.search(r"\bSort\b", plan), f"{query}\n{plan}"  # PostgreSQL's
