@@ -122,6 +122,14 @@ def fresh_database(request: pytest.FixtureRequest, tmp_path: Path) -> Callable[[
 
 
 @pytest.fixture
+def postgres_url(postgres_database: str) -> str:
+    """The session's PostgreSQL database, emptied: for a test of what only PostgreSQL has (row locks, plans kept
+    per statement, functions of ours), which runs there alone."""
+    asyncio.run(_empty_postgres(postgres_database))
+    return postgres_database
+
+
+@pytest.fixture
 def database_url(fresh_database: Callable[[], str]) -> str:
     """A migrated, empty database on each engine in turn."""
     return fresh_database()

@@ -90,7 +90,7 @@ class Orders:
 
     def list(self, query: OrderQuery) -> list[int]:
         async def read() -> list[int]:
-            where = listed(query, PUBLIC)
+            where = listed(query, PUBLIC, self.db.dialect)
             sql = f"SELECT seq FROM orders {where.sql} ORDER BY seq DESC LIMIT :limit"
             async with self.db.transaction() as uow:
                 rows = await uow.connection.fetch_all(sql, {**where.params, "limit": query.limit})
@@ -219,7 +219,7 @@ async def test_a_clock_set_back_still_lists_every_order_created_before_a_moment(
 
 
 async def test_a_window_of_days_with_no_orders_is_empty(db: Db) -> None:
-    where = listed(OrderQuery(created_after=EPOCH, created_before=EPOCH + timedelta(days=1)), PUBLIC)
+    where = listed(OrderQuery(created_after=EPOCH, created_before=EPOCH + timedelta(days=1)), PUBLIC, db.dialect)
 
     async with db.transaction() as uow:
         rows = await uow.connection.fetch_all(f"SELECT seq FROM orders {where.sql}", where.params)

@@ -24,7 +24,6 @@ from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.domain.pet import Pet
 from orderline.storage.database import DatabaseUrl, open_database
-from tests.conftest import _empty_postgres
 from tests.support import ADMIN, FAST_HASHER, Db, a_pet, engine_settings
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -302,13 +301,6 @@ async def test_the_statement_keeps_its_generic_plan_instead_of_planning_each_exe
 
     assert plans is not None
     assert (plans["generic_plans"], plans["custom_plans"]) == (5, 5)
-
-
-@pytest.fixture
-def postgres_url(postgres_database: str) -> str:
-    """The session's PostgreSQL database, emptied (the tests above that need its row locks run there only)."""
-    asyncio.run(_empty_postgres(postgres_database))
-    return postgres_database
 
 
 @pytest.fixture

@@ -132,7 +132,7 @@ async def test_every_list_of_a_small_tenant_walks_an_index_led_by_the_tenant(bes
     db = beside_a_large_tenant
     leading = await _leading_columns(db)
     for query in _queries():
-        plan = await _generic_plan(db, *list_page(SMALL, query))
+        plan = await _generic_plan(db, *list_page(SMALL, query, db.dialect))
 
         used = re.findall(r"(?:[Ii]ndex (?:Only )?Scan(?: Backward)? using|USING (?:COVERING )?INDEX) (\w+)", plan)
         outer = [name for name in used if name in leading]
@@ -179,7 +179,48 @@ async def test_every_list_is_read_in_seq_order_from_an_index_never_sorted(beside
     instead and sorted it: a 1 % window of 1M orders read 10,000 rows for a page of 21 (8.7 ms against 0.7 at 10k)."""
     db = beside_a_large_tenant
     for query in _queries():
-        plan = await _generic_plan(db, *list_page(SMALL, query))
+        plan = await _generic_plan(db, *list_page(SMALL, query, db.dialect))
 
         assert "TEMP B-TREE" not in plan, f"{query}\n{plan}"  # SQLite's sort
         assert not re.search(r"\bSort\b", plan), f"{query}\n{plan}"  # PostgreSQL's
+
+
+@pytest.fixture
+async def postgres_beside_a_large_tenant(postgres_url: str) -> AsyncIterator[Db]:
+    db = await open_database(DatabaseUrl.parse(postgres_url))
+    try:
+        await seed(db, large=5000, small=100)
+        yield db
+    finally:
+        await db.close()
+
+
+async def test_a_windows_bounds_are_found_once_per_list_and_never_while_it_is_planned(
+    postgres_beside_a_large_tenant: Db,
+) -> None:
+    """PostgreSQL finds a creation window's two seq bounds with the functions of migration 0023. Called directly
+    from the list's statement, a function with constant arguments is also run by the planner, to estimate it, each
+    time a plan is made for the request's values; and beside many orders PostgreSQL kept making such plans (1.5 to
+    3.2 ms of planning a list at 1M orders, ADR 0036). Called in a scalar subquery it is run once per list, at
+    execution. Counted by PostgreSQL for this transaction, over the first runs of a prepared statement (each planned
+    for its values) and the later ones."""
+    db = postgres_beside_a_large_tenant
+    runs = 8
+    query = OrderQuery(created_after=START + timedelta(days=2), created_before=START + timedelta(days=5), limit=20)
+    sql, params = list_page(SMALL, query, db.dialect)
+    numbered, names = to_numbered(sql)
+    async with db.transaction(SMALL) as uow:
+        connection = uow.connection
+        await connection.execute("SET LOCAL track_functions = 'pl'")
+        await connection.execute(f"PREPARE window_list AS {numbered}")
+        arguments = ", ".join(_literal(params[name]) for name in names)
+        for _ in range(runs):
+            await connection.fetch_all(f"EXECUTE window_list({arguments})")
+        await connection.execute("DEALLOCATE window_list")
+        calls = await connection.fetch_one(
+            "SELECT pg_stat_get_xact_function_calls('orders_highest_seq_before'::regproc) AS before,"
+            " pg_stat_get_xact_function_calls('orders_lowest_seq_from'::regproc) AS from_"
+        )
+
+    assert calls is not None
+    assert (calls["before"], calls["from_"]) == (runs, runs)

@@ -58,20 +58,23 @@ class Where:
         self._conditions.append(f"{column} IN ({', '.join(f':{name}' for name in names)})" if names else "1 = 0")
         self.params.update(names)
 
-    def seq_window(self, at_or_after: datetime | None, before: datetime | None) -> None:
+    def seq_window(self, at_or_after: datetime | None, before: datetime | None, dialect: str) -> None:
         """The seq range that holds every order created in [at_or_after, before): kept beside the created_at
-        conditions, it lets a newest-first walk of a seq index start and stop at the window's edges."""
+        conditions, it lets a newest-first walk of a seq index start and stop at the window's edges. On PostgreSQL
+        each bound is a function of migration 0023 running the same query with a generic plan; inline, the
+        statement's own plan would be made anew for each request's values beside many orders (ADR 0036)."""
+        postgres = dialect == "postgresql"
         # The days each bound's loose scan may stop at: the window's other end, or the ends of time.
         first_day = date.min if at_or_after is None else at_or_after.astimezone(UTC).date()
         last_day = date.max if before is None else before.astimezone(UTC).date()
         if before is not None:
             hour = _hour_of(before)
-            self._conditions.append(f"seq <= {_HIGHEST_SEQ_BEFORE}")
+            self._conditions.append(f"seq <= {_HIGHEST_SEQ_BEFORE_CALL if postgres else _HIGHEST_SEQ_BEFORE}")
             self.params.update(before_day=hour.date(), before_midnight=_midnight(hour), before_hour=hour)
             self.params["first_day"] = first_day
         if at_or_after is not None:
             hour = _hour_of(at_or_after)
-            self._conditions.append(f"seq >= {_LOWEST_SEQ_FROM}")
+            self._conditions.append(f"seq >= {_LOWEST_SEQ_FROM_CALL if postgres else _LOWEST_SEQ_FROM}")
             next_midnight = _midnight(hour) + timedelta(days=1)
             self.params.update(
                 from_day=hour.date(), from_hour=hour, from_next_hour=hour + timedelta(hours=1),
@@ -150,6 +153,16 @@ _LOWEST_SEQ_FROM = """(
     ) AS lows
 )"""
 
+# PostgreSQL's: the same queries in functions (migration 0023), with these parameters.
+_HIGHEST_SEQ_BEFORE_CALL = (
+    "(SELECT orders_highest_seq_before(:tenant, :created_at_below, :before_day, :first_day, :before_midnight,"
+    " :before_hour))"
+)
+_LOWEST_SEQ_FROM_CALL = (
+    "(SELECT orders_lowest_seq_from(:tenant, :created_at_from, :from_day, :last_day, :from_hour, :from_next_hour,"
+    " :from_next_midnight))"
+)
+
 
 def searched(where: OrderSearch, tenant: UUID) -> Where:
     matching = Where(tenant)
@@ -162,14 +175,14 @@ def searched(where: OrderSearch, tenant: UUID) -> Where:
     return matching
 
 
-def listed(query: OrderQuery, tenant: UUID) -> Where:
+def listed(query: OrderQuery, tenant: UUID, dialect: str) -> Where:
     """The conditions of a newest-first keyset list of a tenant: status, creation window, the cursor's seq, the
     owner."""
     where = Where(tenant)
     where.equal("status", None if query.status is None else query.status.value)
     where.equal("payment_status", None if query.payment_status is None else query.payment_status.value)
     where.checked_between("created_at", query.created_after, query.created_before)
-    where.seq_window(query.created_after, query.created_before)
+    where.seq_window(query.created_after, query.created_before, dialect)
     where.below("seq", query.before_seq)
     where.owned_by(query.owner)
     return where

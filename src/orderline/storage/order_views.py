@@ -106,13 +106,14 @@ class SqlOrderViews:
 
     def __init__(self, db: SqliteDatabase | PostgresDatabase) -> None:
         self._unit: Unit = db.lookup
+        self._dialect = db.dialect
 
     async def one(self, tenant: UUID, order_id: UUID, owner: Owner) -> OrderView | None:
         found = await self._read(tenant, *one_order(tenant, order_id, owner))
         return found[0] if found else None
 
     async def page(self, tenant: UUID, query: OrderQuery) -> list[OrderView]:
-        return await self._read(tenant, *list_page(tenant, query))
+        return await self._read(tenant, *list_page(tenant, query, self._dialect))
 
     async def search(self, tenant: UUID, where: OrderSearch, *, offset: int, limit: int) -> list[OrderView]:
         matching = searched(where, tenant)
@@ -158,7 +159,7 @@ class SqlOrderViews:
     async def page_ahead_of_user(
         self, tenant: UUID, user_id: UUID, query: OrderQuery
     ) -> tuple[UserStanding | None, list[OrderView] | None]:
-        orders, params = list_page(tenant, query)
+        orders, params = list_page(tenant, query, self._dialect)
         statement = _PAGE_AHEAD.format(credential=STANDING, orders=orders)
         async with self._unit(tenant) as uow:
             connection: Connection = uow.connection
@@ -234,9 +235,9 @@ def _read_ahead(rows: list[Row], tenant: UUID, ahead: OrderAhead) -> ReadAhead:
     return ReadAhead(tenant, ahead.order_id, view, placed_by_key)
 
 
-def list_page(tenant: UUID, query: OrderQuery) -> tuple[str, dict[str, Any]]:
+def list_page(tenant: UUID, query: OrderQuery, dialect: str) -> tuple[str, dict[str, Any]]:
     """The orders part of a list's statement, newest first, one more than the page (is there a next page?)."""
-    where = listed(query, tenant)
+    where = listed(query, tenant, dialect)
     orders = f"SELECT {_ORDER_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC {limit_of(query.limit + 1)}"  # noqa: S608
     return orders, where.params
 

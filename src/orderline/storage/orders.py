@@ -231,7 +231,7 @@ class SqlOrderRepository:
         return {int(row["seq"]): as_uuid(row["id"]) for row in rows}
 
     async def find(self, query: OrderQuery) -> list[Order]:
-        where = listed(query, self._tenant)
+        where = listed(query, self._tenant, self._db.dialect)
         sql = f"SELECT {_COLUMNS} FROM orders {where.sql} ORDER BY seq DESC {limit_of(query.limit + 1)}"  # noqa: S608
         return await self._with_lines(sql, where.params)
 

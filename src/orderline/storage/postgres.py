@@ -254,6 +254,8 @@ async def _init_connection(raw: asyncpg.Connection[asyncpg.Record]) -> None:
 
 
 class PostgresDatabase:
+    dialect = "postgresql"
+
     def __init__(
         self,
         pool: Pool,

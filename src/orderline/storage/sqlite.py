@@ -55,6 +55,8 @@ def require_folder(path: str) -> None:
 class SqliteDatabase:
     """Writes queue on one connection in this process; another process's lock is waited for in a thread."""
 
+    dialect = "sqlite"
+
     def __init__(
         self,
         writer: sqlite3.Connection,
