@@ -15,6 +15,7 @@ import itertools
 import re
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -44,7 +45,19 @@ VALUES (:id, :seq, :tenant, :customer_id, :placed_by_key, 'USD', 100, 0, 100, :s
 
 @pytest.fixture
 async def beside_a_large_tenant(database_url: str) -> AsyncIterator[Db]:
-    db = await open_database(DatabaseUrl.parse(database_url))
+    async with seeded(database_url) as db:
+        yield db
+
+
+@pytest.fixture
+async def postgres_beside_a_large_tenant(postgres_url: str) -> AsyncIterator[Db]:
+    async with seeded(postgres_url) as db:
+        yield db
+
+
+@asynccontextmanager
+async def seeded(url: str) -> AsyncIterator[Db]:
+    db = await open_database(DatabaseUrl.parse(url))
     try:
         await seed(db, large=5000, small=100)
         yield db
@@ -183,16 +196,6 @@ async def test_every_list_is_read_in_seq_order_from_an_index_never_sorted(beside
 
         assert "TEMP B-TREE" not in plan, f"{query}\n{plan}"  # SQLite's sort
         assert not re.search(r"\bSort\b", plan), f"{query}\n{plan}"  # PostgreSQL's
-
-
-@pytest.fixture
-async def postgres_beside_a_large_tenant(postgres_url: str) -> AsyncIterator[Db]:
-    db = await open_database(DatabaseUrl.parse(postgres_url))
-    try:
-        await seed(db, large=5000, small=100)
-        yield db
-    finally:
-        await db.close()
 
 
 async def test_a_windows_bounds_are_found_once_per_list_and_never_while_it_is_planned(
