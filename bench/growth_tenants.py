@@ -157,7 +157,7 @@ async def run_engine(
             for attempt in range(WARMUP + MEASURED):
                 for index, one in enumerate(served):
                     mark = _mark(one.trace, one.proxy)
-                    elapsed = await _timed(one.connection, _request(combo, one))
+                    elapsed, _ = await _timed(one.connection, _request(combo, one))
                     if attempt >= WARMUP:
                         latencies[index].append(elapsed * 1000)
                     if attempt == WARMUP:
