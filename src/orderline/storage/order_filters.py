@@ -94,8 +94,10 @@ class Where:
 # probes per day (hour) that has orders; (3) reads ix_orders_tenant_id_created_at_seq alone. The smallest seq created at
 # or after A is the mirror image. With both ends, each bound is taken over the window's days only (a superset of
 # the window, so still safe): a short window costs a few probes whatever the history. The created_at
-# conditions stay: a bound could only cost time, never an order.
+# conditions stay (checked, never walked): a bound could only cost time, never an order.
 # ``seq + 0`` keeps the engines from answering (3)'s max/min by walking the whole seq index.
+# SQLite's statement carries these subqueries. PostgreSQL's calls the functions of migration 0023 instead: the same
+# bounds, with plans kept generic, one probe a day (hour) through LATERAL, which SQLite lacks.
 _HIGHEST_SEQ_BEFORE = """(
     WITH RECURSIVE earlier_day(day) AS (
         SELECT max(created_day) FROM orders
