@@ -52,6 +52,28 @@ def test_the_facts_are_read_once_and_keep_the_id_already_chosen() -> None:
     assert facts_of(scope).request_id == "chosen-before"
 
 
+@pytest.mark.parametrize(
+    "host", [None, b"", b"orderline.test", b"orderline.test:8000", b"127.0.0.1:65535", b"[::1]:80", b"xn--bcher-kva.ch"]
+)
+def test_a_host_with_a_port_from_0_to_65535_or_none_is_readable(host: bytes | None) -> None:
+    scope = a_scope() if host is None else a_scope((b"host", host))
+
+    assert facts_of(scope).host_readable
+
+
+@pytest.mark.parametrize(
+    "host", [b"a:b", b"localhost:99999", b"a@b:c", b"orderline.test:-1", b"[::1", b"\x00", b"bad host", b"a/b"]
+)
+def test_a_host_no_url_can_be_made_of_is_not_readable(host: bytes) -> None:
+    assert not facts_of(a_scope((b"host", host))).host_readable
+
+
+def test_the_first_host_header_is_the_one_read_as_litestar_reads_it() -> None:
+    scope = a_scope((b"host", b"a:b"), (b"host", b"orderline.test"))
+
+    assert not facts_of(scope).host_readable
+
+
 def test_a_header_the_front_sets_replaces_one_of_the_same_name() -> None:
     headers = [(b"content-type", b"application/json"), (b"X-Request-Id", b"old")]
 

@@ -49,6 +49,7 @@ from orderline.http.dialects import Dialect, load, owner_of_path, with_trailing_
 from orderline.http.document import finish_document, schema_router
 from orderline.http.front import front_door
 from orderline.http.gate import gate
+from orderline.http.host import path_of
 from orderline.http.hot_routes import HotRoutes
 from orderline.http.metrics import Metrics, redis_circuit
 from orderline.http.problems import http_to_problem, internal_error, refusal_to_problem, render
@@ -83,7 +84,7 @@ def create_app(
             await use_cases.close()
 
     def on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
-        log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
+        log.error("unhandled error", method=request.method, path=path_of(request.scope), exc_info=exc)
         return internal_error(request, settings.problem_base_uri)
 
     base = settings.problem_base_uri
@@ -91,7 +92,7 @@ def create_app(
 
     def unrouted(request: Request[Any, Any, Any], exc: HTTPException) -> Response[Any]:
         # An unknown path or method never reaches a router: a dialect's mount still answers in its own body.
-        dialect = owner_of_path(dialects, request.url.path)
+        dialect = owner_of_path(dialects, path_of(request.scope))
         if dialect is not None:
             return dialect.render_error(request, exc)
         return render(request, http_to_problem(exc, base))
@@ -179,7 +180,7 @@ def create_app(
         if hot_routes and not settings.sandbox
         else []
     )
-    app.asgi_handler = front_door(app.asgi_handler, metrics, rate_limits, hot)
+    app.asgi_handler = front_door(app.asgi_handler, metrics, rate_limits, unrouted, hot)
     finish_document(app)
     with_trailing_slashes(app.openapi_schema, dialects)
     return app

@@ -12,11 +12,13 @@ says why this replaced four middleware and three ``before_send`` hooks.
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Callable, Sequence
+from typing import Any, Protocol
 
 import structlog
+from litestar import Request, Response
 from litestar.enums import ScopeType
+from litestar.exceptions import HTTPException
 from litestar.types import ASGIApp, Message, Receive, Send
 from litestar.types import Scope as AsgiScope
 
@@ -24,6 +26,7 @@ from orderline.application import audit
 from orderline.http.access_log import CLIENT_CLOSED, observe
 from orderline.http.allow import allowed_methods
 from orderline.http.facts import REQUEST_ID, facts_of
+from orderline.http.host import InvalidHost
 from orderline.http.metrics import Metrics
 from orderline.http.rate_limit import RateLimits
 from orderline.http.request_id import NATIVE
@@ -36,9 +39,18 @@ class FastRoutes(Protocol):
     def match(self, scope: AsgiScope) -> ASGIApp | None: ...
 
 
-def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Sequence[FastRoutes] = ()) -> ASGIApp:
+# How the app answers a request refused before routing (an unknown route, a Host no URL is made of): in the body of
+# the path's owner, problem+json or a dialect's.
+Unrouted = Callable[[Request[Any, Any, Any], HTTPException], Response[Any]]
+
+
+def front_door(
+    app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, unrouted: Unrouted, hot: Sequence[FastRoutes] = ()
+) -> ASGIApp:
     """Wrap the app's ASGI handler (``app.asgi_handler``): the layer every HTTP request passes first; a request
-    one of the ``hot`` routers takes is answered there instead of by Litestar's router (ADR 0042, 0048)."""
+    one of the ``hot`` routers takes is answered there instead of by Litestar's router (ADR 0042, 0048). A request
+    whose Host header no URL can be read from is refused here, before anything reads it (http/host.py)."""
+    refuse_host = _refuse_host(unrouted)
 
     async def front(scope: AsgiScope, receive: Receive, send: Send) -> None:
         if scope["type"] != ScopeType.HTTP:
@@ -46,7 +58,8 @@ def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Seq
             return
         start = time.perf_counter()
         path = scope["path"]  # before routing, which rewrites it for mounted apps
-        request_id = facts_of(scope).request_id
+        facts = facts_of(scope)
+        request_id = facts.request_id
         status = 0
 
         async def answer(message: Message) -> None:
@@ -65,8 +78,8 @@ def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Seq
         # bind/reset, not the bound_contextvars context manager: the same effect without a generator per request
         logged = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
-            handler = app
-            for routes in hot:
+            handler = app if facts.host_readable else refuse_host
+            for routes in hot if facts.host_readable else ():
                 if (found := routes.match(scope)) is not None:
                     handler = found
                     break
@@ -81,6 +94,18 @@ def front_door(app: ASGIApp, metrics: Metrics, rate_limits: RateLimits, hot: Seq
             observe(metrics, scope, path, status or CLIENT_CLOSED, time.perf_counter() - start)
 
     return front
+
+
+def _refuse_host(unrouted: Unrouted) -> ASGIApp:
+    """A request whose Host no URL can be read from, answered as the app answers an unknown route (http/host.py)."""
+
+    async def refuse(scope: AsgiScope, receive: Receive, send: Send) -> None:
+        request: Request[Any, Any, Any] = Request(scope)
+        response = unrouted(request, InvalidHost())
+        asgi = response.to_asgi_response(app=None, request=request)
+        await asgi(scope, receive, send)
+
+    return refuse
 
 
 def _with_headers(headers: object, added: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:

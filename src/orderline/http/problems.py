@@ -13,6 +13,7 @@ from litestar.plugins.problem_details import ProblemDetailsException
 from orderline.application import errors as app
 from orderline.application import event_stream, gateway, idempotency
 from orderline.domain import errors as domain
+from orderline.http.host import path_of
 
 MEDIA_TYPE = "application/problem+json"
 DEFAULT_BASE_URI = "https://petstoreapi.com/errors/"
@@ -132,7 +133,7 @@ class Problem(ProblemDetailsException):
     """A problem whose ``instance`` is the path of the request it answers."""
 
     def to_response(self, request: Request[Any, Any, Any]) -> Response[dict[str, Any]]:
-        self.instance = self.instance or request.url.path
+        self.instance = self.instance or path_of(request.scope)
         return super().to_response(request)
 
 
@@ -224,7 +225,7 @@ def _code(message: str) -> str:
 
 def render(request: Request[Any, Any, Any], exc: ProblemDetailsException) -> Response[Any]:
     """A ProblemDetailsException raised as such (not converted from one of ours)."""
-    exc.instance = exc.instance or request.url.path
+    exc.instance = exc.instance or path_of(request.scope)
     return exc.to_response(request)
 
 

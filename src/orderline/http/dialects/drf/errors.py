@@ -22,6 +22,7 @@ from orderline.domain import errors as domain
 from orderline.http.answer import JsonAnswer
 from orderline.http.auth import outcome_of
 from orderline.http.dialects.drf.wire import DrfDetailOut
+from orderline.http.host import InvalidHost, path_of
 
 log = structlog.get_logger("orderline.http.drf")
 
@@ -53,7 +54,7 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """``exc`` as the DRF shop answers it: its status, body and headers."""
     status, body, headers = _describe(request, exc)
     if status == 500:
-        log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
+        log.error("unhandled error", method=request.method, path=path_of(request.scope), exc_info=exc)
     return Response(body, status_code=status, headers=headers, media_type="application/json")
 
 
@@ -129,7 +130,7 @@ def _http_detail(request: Request[Any, Any, Any], exc: HTTPException) -> str:
     if exc.status_code == 429:
         wait = (exc.headers or {}).get("Retry-After", "")
         return f"Request was throttled. Expected available in {wait} second{'' if wait == '1' else 's'}."
-    if exc.status_code == 400:
+    if exc.status_code == 400 and not isinstance(exc, InvalidHost):
         return f"JSON parse error - {exc.detail}"
     phrase = HTTPStatus(exc.status_code).phrase
     return _sentence(exc.detail if exc.detail and exc.detail != phrase else phrase)

@@ -16,6 +16,7 @@ from orderline.application import errors as app
 from orderline.application.orders import MAX_BULK_CANCEL
 from orderline.domain.errors import DomainError
 from orderline.http.dialects.sfox.wire import SfoxErrorOut, json_response
+from orderline.http.host import path_of
 
 log = structlog.get_logger("orderline.http.sfox")
 
@@ -54,7 +55,7 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """``exc`` as sFOX answers errors: its status and ``{"error": message}``, with the headers it carries."""
     status, message, headers = _describe(exc)
     if status >= 500 and not isinstance(exc, app.DatabaseUnavailable | HTTPException):
-        log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
+        log.error("unhandled error", method=request.method, path=path_of(request.scope), exc_info=exc)
     response = json_response(SfoxErrorOut(message), status)
     response.headers.update(headers)
     return response

@@ -19,6 +19,7 @@ from orderline.domain.status import OrderStatus
 from orderline.http.dialects.shoplazza.auth import HEADER
 from orderline.http.dialects.shoplazza.mapping import STATUS, ShoplazzaStatus
 from orderline.http.dialects.shoplazza.wire import ShoplazzaErrors
+from orderline.http.host import path_of
 from orderline.http.request_id import request_id_of
 
 log = structlog.get_logger("orderline.shoplazza")
@@ -54,7 +55,7 @@ def render_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Sh
     elif isinstance(exc, HTTPException) and exc.status_code == 503:
         status, messages, headers = 503, [_detail(exc)], dict(exc.headers or {})
     else:
-        log.error("unhandled error", method=request.method, path=request.url.path, exc_info=exc)
+        log.error("unhandled error", method=request.method, path=path_of(request.scope), exc_info=exc)
         status, messages, headers = 500, [INTERNAL], {}
     return answer(request, ShoplazzaErrors(messages), status, headers)
 
