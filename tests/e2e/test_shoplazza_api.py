@@ -519,3 +519,11 @@ async def test_a_paid_order_edited_then_cancelled_reads_refunded_with_all_it_was
     assert (shown["status"], shown["financial_status"]) == ("cancelled", "refunded")
     assert (shown["total_price"], shown["total_paid"], shown["total_refund_price"]) == ("150.00", "300.00", "300.00")
     assert await shop_order(client, order["id"], merchant) == shown
+
+
+async def test_an_options_request_under_the_mount_carries_request_id_as_every_response_does(client: Client) -> None:
+    response = await client.options(f"{API}/orders/{uuid4()}")
+
+    assert response.status_code == 204, response.text
+    assert "GET" in response.headers["Allow"]
+    assert response.headers["Request-Id"] == response.headers["X-Request-Id"]

@@ -18,7 +18,7 @@ from litestar.datastructures import Headers
 from litestar.exceptions import HTTPException
 from litestar.openapi.spec import OpenAPI, SecurityScheme
 from litestar.plugins.problem_details import ProblemDetailsException
-from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Send
+from litestar.types import ASGIApp, ControllerRouterHandler, Message, Receive, Send
 from litestar.types import Scope as AsgiScope
 
 from orderline.application import audit
@@ -27,6 +27,7 @@ from orderline.domain.errors import DomainError
 from orderline.http.auth import bearer_credential
 from orderline.http.front import FastRoutes
 from orderline.http.rate_limit import RateLimits
+from orderline.http.request_id import request_id_of
 
 ErrorRenderer = Callable[[Request[Any, Any, Any], Exception], Response[Any]]
 
@@ -52,6 +53,9 @@ class Dialect:
     # Routes of its own answered before Litestar's router (http/front.py), built from the app at start-up; None:
     # Litestar routes every request of the dialect (ADR 0048).
     fast_routes: Callable[[Litestar, RateLimits], FastRoutes] | None = None
+    # A header of its own that echoes the request id on every response (Shoplazza's Request-Id). Its handlers and
+    # error renderer write it; the router adds it to the one answer neither writes, Litestar's own to OPTIONS.
+    request_id_header: str | None = None
 
     def owns(self, path: str) -> bool:
         return path == self.prefix or path.startswith(self.prefix + "/")
@@ -76,11 +80,25 @@ class Dialect:
         async def middleware(scope: AsgiScope, receive: Receive, send: Send) -> None:
             token = audit.api.set(self.name)
             try:
-                await app(scope, receive, send)
+                options = self.request_id_header is not None and scope.get("method") == "OPTIONS"
+                await app(scope, receive, self._with_request_id(scope, send) if options else send)
             finally:
                 audit.api.reset(token)
 
         return middleware
+
+    def _with_request_id(self, scope: AsgiScope, send: Send) -> Send:
+        assert self.request_id_header is not None
+        header = (self.request_id_header.lower().encode(), request_id_of(scope).encode())
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                if all(name.lower() != header[0] for name, _ in headers):
+                    message["headers"] = [*headers, header]
+            await send(message)
+
+        return sending
 
 
 def load(names: Sequence[str]) -> list[Dialect]:

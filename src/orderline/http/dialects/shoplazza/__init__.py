@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from orderline.http.dialects import Dialect
 from orderline.http.dialects.shoplazza.auth import SCHEME, SECURITY_SCHEME, access_token
-from orderline.http.dialects.shoplazza.errors import render_error
+from orderline.http.dialects.shoplazza.errors import REQUEST_ID, render_error
 from orderline.http.dialects.shoplazza.routes import ShoplazzaOrders
 
 DIALECT = Dialect(
@@ -15,4 +15,5 @@ DIALECT = Dialect(
     render_error=render_error,
     credential=access_token,
     security_schemes={SECURITY_SCHEME: SCHEME},
+    request_id_header=REQUEST_ID,
 )

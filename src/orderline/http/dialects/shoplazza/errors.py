@@ -25,7 +25,8 @@ from orderline.http.request_id import request_id_of
 log = structlog.get_logger("orderline.shoplazza")
 
 NOT_FOUND = "Unable to find resource"  # the page's own words
-INTERNAL = "internal error; quote the Request-Id header when reporting it"
+REQUEST_ID = "Request-Id"  # Shoplazza's echo of the request id, on every response under the mount
+INTERNAL = f"internal error; quote the {REQUEST_ID} header when reporting it"
 
 # Looked up along the exception's MRO, so the most specific class wins.
 STATUSES: dict[type[Exception], int] = {
@@ -64,7 +65,7 @@ def answer(
     request: Request[Any, Any, Any], body: Any, status: int = 200, headers: dict[str, str] | None = None
 ) -> Response[Any]:
     """Every response under the mount carries Shoplazza's Request-Id header (the same id as X-Request-Id)."""
-    headers = {**(headers or {}), "Request-Id": request_id_of(request.scope)}
+    headers = {**(headers or {}), REQUEST_ID: request_id_of(request.scope)}
     return Response(body, status_code=status, headers=headers)
 
 
