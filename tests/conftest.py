@@ -130,6 +130,16 @@ def postgres_url(postgres_database: str) -> str:
 
 
 @pytest.fixture
+async def postgres_db(postgres_url: str) -> AsyncIterator[Db]:
+    """The emptied PostgreSQL database, opened on its own (as ``db`` is on each engine)."""
+    database = await open_database(DatabaseUrl.parse(postgres_url))
+    try:
+        yield database
+    finally:
+        await database.close()
+
+
+@pytest.fixture
 def database_url(fresh_database: Callable[[], str]) -> str:
     """A migrated, empty database on each engine in turn."""
     return fresh_database()

@@ -23,7 +23,6 @@ from orderline.application.principal import PUBLIC
 from orderline.application.use_cases import UseCases
 from orderline.bootstrap import build
 from orderline.domain.pet import Pet
-from orderline.storage.database import DatabaseUrl, open_database
 from tests.support import ADMIN, FAST_HASHER, Db, a_pet, engine_settings
 
 NOW = datetime(2026, 12, 1, 12, 0, tzinfo=UTC)
@@ -301,15 +300,6 @@ async def test_the_statement_keeps_its_generic_plan_instead_of_planning_each_exe
 
     assert plans is not None
     assert (plans["generic_plans"], plans["custom_plans"]) == (5, 5)
-
-
-@pytest.fixture
-async def postgres_db(postgres_url: str) -> AsyncIterator[Db]:
-    database = await open_database(DatabaseUrl.parse(postgres_url))
-    try:
-        yield database
-    finally:
-        await database.close()
 
 
 @pytest.fixture

@@ -14,8 +14,6 @@ from __future__ import annotations
 import itertools
 import re
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
@@ -24,7 +22,6 @@ import pytest
 
 from orderline.application.queries import OrderQuery, Owner
 from orderline.domain.status import OrderStatus
-from orderline.storage.database import DatabaseUrl, open_database
 from orderline.storage.order_views import list_page
 from orderline.storage.postgres import to_numbered
 from orderline.storage.schema import orders
@@ -44,25 +41,15 @@ VALUES (:id, :seq, :tenant, :customer_id, :placed_by_key, 'USD', 100, 0, 100, :s
 
 
 @pytest.fixture
-async def beside_a_large_tenant(database_url: str) -> AsyncIterator[Db]:
-    async with seeded(database_url) as db:
-        yield db
+async def beside_a_large_tenant(db: Db) -> Db:
+    await seed(db, large=5000, small=100)
+    return db
 
 
 @pytest.fixture
-async def postgres_beside_a_large_tenant(postgres_url: str) -> AsyncIterator[Db]:
-    async with seeded(postgres_url) as db:
-        yield db
-
-
-@asynccontextmanager
-async def seeded(url: str) -> AsyncIterator[Db]:
-    db = await open_database(DatabaseUrl.parse(url))
-    try:
-        await seed(db, large=5000, small=100)
-        yield db
-    finally:
-        await db.close()
+async def postgres_beside_a_large_tenant(postgres_db: Db) -> Db:
+    await seed(postgres_db, large=5000, small=100)
+    return postgres_db
 
 
 async def seed(db: Db, large: int, small: int) -> None:

@@ -43,12 +43,9 @@ class Where:
         """As ``between``, written so that no index can start from it (``(…) IS TRUE``): checked on each row a walk
         reads. For a list whose window is also a seq range (``seq_window``): otherwise PostgreSQL's generic plan may
         read the whole window through the created_at index and sort it for one page (ADR 0036)."""
-        if at_or_after is not None:
-            self._conditions.append(f"({column} >= :{column}_from) IS TRUE")
-            self.params[f"{column}_from"] = at_or_after
-        if before is not None:
-            self._conditions.append(f"({column} < :{column}_below) IS TRUE")
-            self.params[f"{column}_below"] = before
+        first = len(self._conditions)
+        self.between(column, at_or_after, before)
+        self._conditions[first:] = [f"({condition}) IS TRUE" for condition in self._conditions[first:]]
 
     def any_of(self, column: str, values: Sequence[object] | None) -> None:
         """``column`` is one of ``values`` (none of an empty set); None leaves it free."""
